@@ -1,0 +1,648 @@
+#!/usr/bin/env python3
+"""Logic of the clustersec GitHub Action (action.yml), kept out of YAML so tests can run it.
+
+Python 3.8+ standard library only. Subcommands, run by action.yml as separate steps so that the
+SARIF upload (a separate action) happens between the scan and the final verdict:
+
+  scan     run ONE `clustersec scan` writing SARIF, markdown and (optionally) GitHub annotations;
+           append the markdown (plus a chart) to $GITHUB_STEP_SUMMARY; write step outputs.
+           Exits 0 unless the script itself cannot run at all: the scan's exit code is an OUTPUT.
+  comment  create or update ONE pull-request comment found by a hidden marker. Always exits 0:
+           a comment that cannot be posted is logged as a warning and never fails the job.
+  finish   exit with the scan's exit code (0 clean, 1 findings at/above fail-on, 2 tool error).
+  all      scan + comment + finish in one process (tests, or use outside Actions).
+
+Configuration comes from environment variables only (action.yml maps inputs to them), so no
+untrusted value is ever interpolated into a shell:
+
+  CLUSTERSEC_BIN          binary to run (default: `clustersec` on PATH)
+  CLUSTERSEC_PATH         paths to scan, shell-like words (default ".")
+  CLUSTERSEC_CONFIG       config file (optional)
+  CLUSTERSEC_FAIL_ON      info|low|medium|high|critical, or "none" to never fail on findings
+  CLUSTERSEC_SARIF_FILE   where to write SARIF (default $RUNNER_TEMP/clustersec/clustersec.sarif)
+  CLUSTERSEC_MARKDOWN_FILE where to write markdown (default next to the SARIF file)
+  CLUSTERSEC_ANNOTATIONS  true|false: also emit `--format github` workflow commands
+  CLUSTERSEC_COMMENT      true|false: post the PR comment
+  CLUSTERSEC_EXTRA_ARGS   extra arguments for `clustersec scan`, shell-like words
+  CLUSTERSEC_EXIT_CODE    (finish/comment) exit code of the scan step, from its outputs
+  CLUSTERSEC_SARIF_UPLOAD_OUTCOME (finish) outcome of the upload step, for a warning
+  GITHUB_TOKEN            token for the REST API (comment)
+  CLUSTERSEC_GITHUB_API_CMD  test hook: a command run instead of HTTP, see CommandClient
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import urllib.error
+import urllib.request
+import uuid
+from collections import Counter
+from typing import Any, Dict, List, Optional, Tuple
+
+MARKER = "<!-- clustersec-report -->"
+# GitHub rejects issue comments longer than 65,536 characters.
+COMMENT_LIMIT = 65536
+# GitHub accepts at most 1 MiB of job summary per step.
+SUMMARY_LIMIT = 1024 * 1024
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+MAX_COMMENT_PAGES = 30
+
+
+# --------------------------------------------------------------------------------------------
+# logging with workflow commands
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def log(message: str) -> None:
+    print(f"clustersec: {message}", flush=True)
+
+
+def notice(message: str) -> None:
+    print(f"::notice title=clustersec::{_escape_data(message)}", flush=True)
+
+
+def warning(message: str) -> None:
+    print(f"::warning title=clustersec::{_escape_data(message)}", flush=True)
+
+
+def error(message: str) -> None:
+    print(f"::error title=clustersec::{_escape_data(message)}", flush=True)
+
+
+def env(name: str, default: str = "") -> str:
+    value = os.environ.get(name)
+    return default if value is None or value.strip() == "" else value
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = env(name).strip().lower()
+    if not value:
+        return default
+    return value in ("1", "true", "yes", "on")
+
+
+# --------------------------------------------------------------------------------------------
+# step outputs and summary
+
+
+def write_outputs(values: Dict[str, str]) -> bool:
+    """Append outputs to $GITHUB_OUTPUT with the multi-line-safe delimiter syntax."""
+    path = env("GITHUB_OUTPUT")
+    if not path:
+        log("GITHUB_OUTPUT is not set; outputs: " + json.dumps(values, sort_keys=True))
+        return False
+    try:
+        with open(path, "a", encoding="utf-8") as fh:
+            for key, value in values.items():
+                delimiter = f"ghadelimiter_{uuid.uuid4().hex}"
+                fh.write(f"{key}<<{delimiter}\n{value}\n{delimiter}\n")
+        return True
+    except OSError as exc:
+        error(f"cannot write step outputs to GITHUB_OUTPUT ({exc}); outputs were: "
+              + json.dumps(values, sort_keys=True))
+        return False
+
+
+def append_summary(text: str) -> bool:
+    path = env("GITHUB_STEP_SUMMARY")
+    if not path:
+        log("GITHUB_STEP_SUMMARY is not set; skipping the job summary")
+        return False
+    data = text.encode("utf-8")
+    if len(data) > SUMMARY_LIMIT:
+        note = "\n\n> Job summary truncated to GitHub's 1 MiB limit; see the SARIF file for all findings.\n"
+        keep = SUMMARY_LIMIT - len(note.encode("utf-8")) - 16
+        text = data[:keep].decode("utf-8", "ignore") + note
+    try:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(text)
+            if not text.endswith("\n"):
+                fh.write("\n")
+        return True
+    except OSError as exc:
+        warning(f"cannot write the job summary to GITHUB_STEP_SUMMARY ({exc}); "
+                "the scan result, SARIF and exit code are unaffected")
+        return False
+
+
+# --------------------------------------------------------------------------------------------
+# SARIF reading
+
+
+def load_sarif(path: str) -> Optional[Dict[str, Any]]:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+        return data if isinstance(data, dict) else None
+    except (OSError, ValueError) as exc:
+        warning(f"cannot read SARIF file {path}: {exc}")
+        return None
+
+
+def _result_severity(result: Dict[str, Any], rules: Dict[str, Dict[str, Any]]) -> str:
+    props = result.get("properties") or {}
+    sev = props.get("severity") if isinstance(props, dict) else None
+    if isinstance(sev, str) and sev.lower() in SEVERITIES:
+        return sev.lower()
+    rule = rules.get(str(result.get("ruleId", ""))) or {}
+    rprops = rule.get("properties") or {}
+    sev = rprops.get("severity") if isinstance(rprops, dict) else None
+    if isinstance(sev, str) and sev.lower() in SEVERITIES:
+        return sev.lower()
+    level = result.get("level") or ((rule.get("defaultConfiguration") or {}).get("level")) or "warning"
+    return {"error": "high", "warning": "medium", "note": "low", "none": "info"}.get(level, "medium")
+
+
+def sarif_findings(sarif: Dict[str, Any]) -> List[Tuple[str, str, str]]:
+    """(rule id, severity, file) per result, suppressed results excluded."""
+    out = []
+    for run in sarif.get("runs") or []:
+        if not isinstance(run, dict):
+            continue
+        driver = ((run.get("tool") or {}).get("driver") or {})
+        rules = {str(r.get("id")): r for r in driver.get("rules") or [] if isinstance(r, dict)}
+        for result in run.get("results") or []:
+            if not isinstance(result, dict) or result.get("suppressions"):
+                continue
+            uri = ""
+            locations = result.get("locations") or []
+            if locations and isinstance(locations[0], dict):
+                uri = (((locations[0].get("physicalLocation") or {}).get("artifactLocation") or {})
+                       .get("uri") or "")
+            out.append((str(result.get("ruleId", "?")), _result_severity(result, rules), str(uri)))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# markdown helpers (summary chart)
+
+
+def md_escape(text: str) -> str:
+    """Escape text from a manifest or a path so it renders literally in GitHub markdown."""
+    out = []
+    for ch in text:
+        if ch in "\\`*_{}[]()#+-.!|~>":
+            out.append("\\" + ch)
+        elif ch == "<":
+            out.append("&lt;")
+        elif ch == "&":
+            out.append("&amp;")
+        elif ch == "@":
+            out.append("&#64;")
+        elif ch in "\r\n":
+            out.append(" ")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _mermaid_label(text: str) -> str:
+    return "".join(ch for ch in text if ch.isalnum() or ch in " -_./:")[:60] or "?"
+
+
+def summary_extras(findings: List[Tuple[str, str, str]]) -> str:
+    """Charts for the job summary only: findings by severity and rule, and the top files."""
+    if not findings:
+        return ""
+    by_sev = Counter(sev for _, sev, _ in findings)
+    by_rule = Counter(rule for rule, _, _ in findings)
+    by_file = Counter(f for _, _, f in findings if f)
+    lines = ["", "### Findings by severity", "", "```mermaid", "pie showData"]
+    for sev in reversed(SEVERITIES):
+        if by_sev.get(sev):
+            lines.append(f'    "{sev}" : {by_sev[sev]}')
+    lines += ["```", "", "### Findings by rule", "", "```mermaid", "pie showData"]
+    for rule, count in by_rule.most_common(12):
+        lines.append(f'    "{_mermaid_label(rule)}" : {count}')
+    lines += ["```", ""]
+    if by_file:
+        lines += ["### Files with the most findings", "", "| file | findings |", "| --- | ---: |"]
+        for path, count in by_file.most_common(10):
+            lines.append(f"| {md_escape(path)} | {count} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# scan
+
+
+def default_output_dir() -> str:
+    base = env("RUNNER_TEMP") or tempfile.gettempdir()
+    return os.path.join(base, "clustersec")
+
+
+def build_scan_command(sarif_file: str, markdown_file: str) -> List[str]:
+    binary = env("CLUSTERSEC_BIN", "clustersec")
+    cmd = [binary, "scan"]
+    cmd += shlex.split(env("CLUSTERSEC_PATH", "."))
+    config = env("CLUSTERSEC_CONFIG")
+    if config:
+        cmd += ["--config", config]
+    fail_on = env("CLUSTERSEC_FAIL_ON").strip().lower()
+    if fail_on and fail_on != "none":
+        cmd += ["--fail-on", fail_on]
+    cmd += ["--format", "sarif", "--output", sarif_file]
+    cmd += ["--format", "markdown", "--output", markdown_file]
+    if env_bool("CLUSTERSEC_ANNOTATIONS", True):
+        cmd += ["--format", "github"]
+    cmd += shlex.split(env("CLUSTERSEC_EXTRA_ARGS"))
+    return cmd
+
+
+def validate_fail_on() -> Optional[str]:
+    fail_on = env("CLUSTERSEC_FAIL_ON").strip().lower()
+    if fail_on and fail_on != "none" and fail_on not in SEVERITIES:
+        return (f"invalid fail-on {fail_on!r}: expected one of "
+                + ", ".join(SEVERITIES) + ", or none")
+    return None
+
+
+def cmd_scan() -> Dict[str, str]:
+    """Run the scan; never raises for scan problems. Returns the outputs it wrote."""
+    out_dir = default_output_dir()
+    sarif_file = os.path.abspath(env("CLUSTERSEC_SARIF_FILE") or os.path.join(out_dir, "clustersec.sarif"))
+    markdown_file = os.path.abspath(env("CLUSTERSEC_MARKDOWN_FILE")
+                                    or os.path.splitext(sarif_file)[0] + ".md")
+    outputs = {"sarif-file": sarif_file, "markdown-file": markdown_file,
+               "findings": "0", "exit-code": str(EXIT_ERROR), "sarif-exists": "false"}
+
+    problem = validate_fail_on()
+    exit_code = EXIT_ERROR
+    if problem:
+        error(problem)
+    else:
+        try:
+            for path in {os.path.dirname(sarif_file), os.path.dirname(markdown_file)}:
+                os.makedirs(path, exist_ok=True)
+            # Stale results from an earlier run must never be reported as this run's.
+            for path in (sarif_file, markdown_file):
+                if os.path.exists(path):
+                    os.remove(path)
+        except OSError as exc:
+            error(f"cannot prepare output files: {exc}")
+        cmd = build_scan_command(sarif_file, markdown_file)
+        cwd = env("GITHUB_WORKSPACE") or None
+        log("running: " + " ".join(shlex.quote(c) for c in cmd))
+        try:
+            # stdout carries the `--format github` workflow commands straight to the runner.
+            proc = subprocess.run(cmd, cwd=cwd, check=False)
+            exit_code = proc.returncode
+            if exit_code not in (EXIT_CLEAN, EXIT_FINDINGS):
+                error(f"clustersec exited with code {exit_code} (tool error)")
+                exit_code = EXIT_ERROR
+        except OSError as exc:
+            error(f"cannot run {cmd[0]!r}: {exc}")
+            exit_code = EXIT_ERROR
+
+    findings: List[Tuple[str, str, str]] = []
+    if os.path.isfile(sarif_file):
+        outputs["sarif-exists"] = "true"
+        sarif = load_sarif(sarif_file)
+        if sarif is not None:
+            findings = sarif_findings(sarif)
+    elif exit_code != EXIT_ERROR:
+        error(f"clustersec did not write the SARIF file {sarif_file}")
+        exit_code = EXIT_ERROR
+
+    if exit_code == EXIT_FINDINGS and env("CLUSTERSEC_FAIL_ON").strip().lower() == "none":
+        log("findings present but fail-on is 'none': not failing")
+    outputs["findings"] = str(len(findings))
+    outputs["exit-code"] = str(exit_code)
+
+    markdown = read_text(markdown_file)
+    if markdown is None and exit_code != EXIT_ERROR:
+        warning(f"clustersec did not write the markdown report {markdown_file}")
+    summary = markdown or (f"## clustersec\n\nThe scan failed (exit code {exit_code}); see the log.\n"
+                           if exit_code == EXIT_ERROR else "")
+    if summary:
+        if "```mermaid" not in summary:
+            summary += summary_extras(findings)
+        append_summary(summary)
+
+    write_outputs(outputs)
+    log(f"{len(findings)} finding(s), scan exit code {exit_code}")
+    return outputs
+
+
+def read_text(path: str) -> Optional[str]:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except OSError:
+        return None
+
+
+# --------------------------------------------------------------------------------------------
+# GitHub REST API clients
+
+
+class ApiResponse:
+    def __init__(self, status: int, body: Any, headers: Optional[Dict[str, str]] = None):
+        self.status = status
+        self.body = body
+        self.headers = {k.lower(): str(v) for k, v in (headers or {}).items()}
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+class ApiError(Exception):
+    def __init__(self, method: str, url: str, response: ApiResponse):
+        self.method, self.url, self.response = method, url, response
+        super().__init__(describe_api_error(method, url, response))
+
+
+def describe_api_error(method: str, url: str, response: ApiResponse) -> str:
+    status = response.status
+    message = ""
+    if isinstance(response.body, dict):
+        message = str(response.body.get("message", ""))
+    elif isinstance(response.body, str):
+        message = response.body[:200]
+    remaining = response.headers.get("x-ratelimit-remaining")
+    if status == 429 or (status == 403 and (remaining == "0" or "rate limit" in message.lower())):
+        reset = response.headers.get("x-ratelimit-reset", "")
+        return (f"GitHub API rate limit exceeded ({method} {url} -> HTTP {status}"
+                + (f", resets at epoch {reset}" if reset else "") + f"): {message}")
+    if status in (401, 403):
+        return (f"GitHub API denied {method} {url} (HTTP {status}: {message}); the token lacks "
+                "permission: a pull request from a fork gets a read-only token, otherwise grant "
+                "`pull-requests: write` to the job")
+    if status == 404:
+        return f"GitHub API: {method} {url} not found (HTTP 404: {message})"
+    if status == 0:
+        return f"GitHub API unreachable for {method} {url}: {message}"
+    return f"GitHub API error for {method} {url}: HTTP {status}: {message}"
+
+
+class UrllibClient:
+    """Plain urllib client for the GitHub REST API."""
+
+    def __init__(self, token: str, api_url: str):
+        self.token = token
+        self.api_url = api_url.rstrip("/")
+
+    def request(self, method: str, path: str, body: Optional[Dict[str, Any]] = None) -> ApiResponse:
+        url = path if path.startswith("http") else self.api_url + path
+        data = json.dumps(body).encode("utf-8") if body is not None else None
+        req = urllib.request.Request(url, data=data, method=method)
+        req.add_header("Accept", "application/vnd.github+json")
+        req.add_header("X-GitHub-Api-Version", "2022-11-28")
+        req.add_header("User-Agent", "clustersec-action")
+        if self.token:
+            req.add_header("Authorization", f"Bearer {self.token}")
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 (https API URL)
+                raw = resp.read().decode("utf-8", "replace")
+                return ApiResponse(resp.status, _json_or_text(raw), dict(resp.headers.items()))
+        except urllib.error.HTTPError as exc:
+            raw = exc.read().decode("utf-8", "replace") if exc.fp else ""
+            return ApiResponse(exc.code, _json_or_text(raw), dict(exc.headers.items()) if exc.headers else {})
+        except (urllib.error.URLError, OSError) as exc:
+            return ApiResponse(0, str(exc), {})
+
+
+class CommandClient:
+    """Test hook: CLUSTERSEC_GITHUB_API_CMD names a command (shell-like words) that is run as
+    `CMD METHOD URL` with the JSON request body (or nothing) on stdin, and prints a JSON object
+    {"status": int, "headers": {...}, "body": ...} on stdout."""
+
+    def __init__(self, command: str, api_url: str):
+        self.argv = shlex.split(command)
+        self.api_url = api_url.rstrip("/")
+
+    def request(self, method: str, path: str, body: Optional[Dict[str, Any]] = None) -> ApiResponse:
+        url = path if path.startswith("http") else self.api_url + path
+        data = json.dumps(body) if body is not None else ""
+        try:
+            proc = subprocess.run(self.argv + [method, url], input=data, capture_output=True,
+                                  text=True, check=False, timeout=60)
+            reply = json.loads(proc.stdout)
+            return ApiResponse(int(reply.get("status", 0)), reply.get("body"), reply.get("headers") or {})
+        except (OSError, ValueError, subprocess.SubprocessError) as exc:
+            return ApiResponse(0, f"API command failed: {exc}", {})
+
+
+def _json_or_text(raw: str) -> Any:
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:
+        return raw
+
+
+def make_client() -> Any:
+    api_url = env("GITHUB_API_URL", "https://api.github.com")
+    command = env("CLUSTERSEC_GITHUB_API_CMD")
+    if command:
+        return CommandClient(command, api_url)
+    return UrllibClient(env("GITHUB_TOKEN"), api_url)
+
+
+# --------------------------------------------------------------------------------------------
+# the PR comment
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def build_comment_body(markdown: str, run_url: str = "") -> str:
+    """Marker line + markdown, cut at a line boundary to stay within GitHub's comment limit."""
+    body = f"{MARKER}\n{markdown.rstrip()}\n"
+    if utf16_len(body) <= COMMENT_LIMIT:
+        return body
+    where = (f"[the job summary and the SARIF results]({run_url})" if run_url
+             else "the job summary and the SARIF results")
+    lines = body.split("\n")
+    total = len(lines)
+    kept: List[str] = []
+    size = 0
+    # Leave room for the note (its length does not depend on more than a few digits).
+    budget = COMMENT_LIMIT - 600 - utf16_len(where)
+    for line in lines:
+        cost = utf16_len(line) + 1
+        if size + cost > budget:
+            break
+        kept.append(line)
+        size += cost
+    # Close an unterminated collapsible section or code fence so the note renders.
+    text = "\n".join(kept)
+    if text.count("```") % 2:
+        text += "\n```"
+    opened = text.count("<details>") - text.count("</details>")
+    text += "\n</details>" * max(opened, 0)
+    left_out = total - len(kept)
+    note = (f"\n\n---\n:warning: This report was truncated to fit GitHub's comment limit: "
+            f"{left_out} more line(s) were left out. The report lists findings by severity, so the "
+            f"most severe are shown above; see {where} for all of them.\n")
+    return text + note
+
+
+def load_event() -> Optional[Dict[str, Any]]:
+    path = env("GITHUB_EVENT_PATH")
+    if not path:
+        warning("GITHUB_EVENT_PATH is not set: cannot find the pull request; PR comment skipped")
+        return None
+    try:
+        with open(path, encoding="utf-8") as fh:
+            event = json.load(fh)
+    except (OSError, ValueError) as exc:
+        warning(f"cannot read the event payload {path} ({exc}); PR comment skipped")
+        return None
+    if not isinstance(event, dict):
+        warning(f"event payload {path} is not a JSON object; PR comment skipped")
+        return None
+    return event
+
+
+def find_marker_comment(client: Any, repo: str, number: int) -> Optional[Dict[str, Any]]:
+    for page in range(1, MAX_COMMENT_PAGES + 1):
+        path = f"/repos/{repo}/issues/{number}/comments?per_page=100&page={page}"
+        resp = client.request("GET", path)
+        if not resp.ok:
+            raise ApiError("GET", path, resp)
+        comments = resp.body if isinstance(resp.body, list) else []
+        for comment in comments:
+            if isinstance(comment, dict) and str(comment.get("body") or "").startswith(MARKER):
+                return comment
+        if len(comments) < 100:
+            return None
+    return None
+
+
+def cmd_comment(outputs: Optional[Dict[str, str]] = None) -> str:
+    """Create or update the PR comment. Returns what happened; never raises, never fails."""
+    try:
+        return _comment(outputs or {})
+    except Exception as exc:  # noqa: BLE001 - a comment must never fail the job
+        warning(f"PR comment skipped after an unexpected error: {exc!r}")
+        return "error"
+
+
+def _comment(outputs: Dict[str, str]) -> str:
+    if not env_bool("CLUSTERSEC_COMMENT", True):
+        log("PR comment disabled (comment: false)")
+        return "disabled"
+    event_name = env("GITHUB_EVENT_NAME")
+    event = load_event()
+    if event is None:
+        return "no-event"
+    pr = event.get("pull_request")
+    if not isinstance(pr, dict) or event_name not in ("", "pull_request", "pull_request_target"):
+        log(f"not a pull request event ({event_name or 'unknown'}): no PR comment")
+        return "not-pr"
+    number = pr.get("number") or event.get("number")
+    repo = env("GITHUB_REPOSITORY") or str(((pr.get("base") or {}).get("repo") or {}).get("full_name") or "")
+    if not number or not repo:
+        warning("the event payload has no pull request number or repository; PR comment skipped")
+        return "no-event"
+    head_repo = ((pr.get("head") or {}).get("repo") or {}).get("full_name")
+    base_repo = ((pr.get("base") or {}).get("repo") or {}).get("full_name")
+    if (event_name in ("", "pull_request") and head_repo and base_repo and head_repo != base_repo
+            and not env_bool("CLUSTERSEC_COMMENT_ON_FORKS", False)):
+        notice(f"PR comment skipped: this pull request comes from the fork {head_repo}, and GitHub "
+               "gives `pull_request` workflows from forks a read-only token. The findings are in "
+               "the job summary, the annotations and code scanning; the job goes on.")
+        return "fork"
+    if not env("GITHUB_TOKEN") and not env("CLUSTERSEC_GITHUB_API_CMD"):
+        warning("no GitHub token (github-token input is empty); PR comment skipped")
+        return "no-token"
+
+    markdown_file = outputs.get("markdown-file") or env("CLUSTERSEC_MARKDOWN_FILE")
+    markdown = read_text(markdown_file) if markdown_file else None
+    if markdown is None or not markdown.strip():
+        warning(f"no markdown report at {markdown_file or '(unset)'} (did the scan fail?); PR comment skipped")
+        return "no-report"
+
+    server = env("GITHUB_SERVER_URL", "https://github.com")
+    run_id = env("GITHUB_RUN_ID")
+    run_url = f"{server}/{repo}/actions/runs/{run_id}" if run_id else ""
+    body = build_comment_body(markdown, run_url)
+    if utf16_len(f"{MARKER}\n{markdown.rstrip()}\n") > COMMENT_LIMIT:
+        warning(f"the markdown report ({len(markdown)} characters) exceeds GitHub's {COMMENT_LIMIT}-character "
+                f"comment limit; the comment was truncated to {len(body)} characters")
+
+    client = make_client()
+    try:
+        existing = find_marker_comment(client, repo, int(number))
+        if existing is not None:
+            path = f"/repos/{repo}/issues/comments/{existing['id']}"
+            resp = client.request("PATCH", path, {"body": body})
+            if resp.ok:
+                log(f"updated PR comment {existing['id']} on #{number}")
+                return "updated"
+            if resp.status not in (403, 404):
+                raise ApiError("PATCH", path, resp)
+            # Someone else's comment carries our marker, or it was deleted: post our own.
+            log(f"cannot update comment {existing['id']} (HTTP {resp.status}); creating a new one")
+        path = f"/repos/{repo}/issues/{number}/comments"
+        resp = client.request("POST", path, {"body": body})
+        if not resp.ok:
+            raise ApiError("POST", path, resp)
+        created = resp.body.get("id") if isinstance(resp.body, dict) else "?"
+        log(f"created PR comment {created} on #{number}")
+        return "created"
+    except ApiError as exc:
+        warning(f"PR comment skipped: {exc}. The scan result, SARIF and exit code are unaffected.")
+        return "api-error"
+
+
+# --------------------------------------------------------------------------------------------
+# finish
+
+
+def cmd_finish(exit_code: Optional[str] = None) -> int:
+    raw = env("CLUSTERSEC_EXIT_CODE") if exit_code is None else exit_code
+    if env("CLUSTERSEC_SARIF_UPLOAD_OUTCOME") == "failure":
+        warning("uploading the SARIF file to code scanning failed (is code scanning enabled, and does "
+                "the job have `security-events: write`?); the findings are still in the annotations, "
+                "the job summary and the PR comment")
+    try:
+        code = int(raw)
+    except (TypeError, ValueError):
+        error(f"the scan step reported no exit code ({raw!r}); treating it as a tool error")
+        return EXIT_ERROR
+    fail_on = env("CLUSTERSEC_FAIL_ON").strip().lower()
+    if code == EXIT_FINDINGS and fail_on == "none":
+        return EXIT_CLEAN
+    if code == EXIT_FINDINGS:
+        error(f"clustersec found problems at or above severity '{fail_on or 'the configured threshold'}'")
+    elif code != EXIT_CLEAN:
+        error("clustersec could not complete the scan (exit code 2)")
+        code = EXIT_ERROR
+    return code
+
+
+def main(argv: List[str]) -> int:
+    command = argv[1] if len(argv) > 1 else ""
+    if command == "scan":
+        cmd_scan()
+        return 0
+    if command == "comment":
+        cmd_comment()
+        return 0
+    if command == "finish":
+        return cmd_finish()
+    if command == "all":
+        outputs = cmd_scan()
+        cmd_comment(outputs)
+        return cmd_finish(outputs["exit-code"])
+    print("usage: clustersec_action.py scan|comment|finish|all", file=sys.stderr)
+    return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

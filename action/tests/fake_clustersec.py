@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""A stand-in for the `clustersec` binary implementing its CLI contract, for the action tests.
+
+  clustersec scan [PATH...] [--config FILE] [--fail-on SEV] (--format F [--output FILE])...
+
+It "finds" `privileged: true` (high) and `hostNetwork: true` (medium) lines in .yaml/.yml/.json
+files, writes the requested formats and exits 0 (nothing at/above fail-on), 1 (findings) or 2
+(usage error). Test knobs, all optional:
+  FAKE_CLUSTERSEC_LOG            append one JSON line with argv per invocation
+  FAKE_CLUSTERSEC_EXIT           force this exit code (after writing outputs unless it is 2)
+  FAKE_CLUSTERSEC_MARKDOWN_PAD   add this many characters of extra finding lines to the markdown
+"""
+
+import json
+import os
+import sys
+
+SEVERITIES = ["info", "low", "medium", "high", "critical"]
+RULES = {
+    "privileged: true": ("CS-privileged", "high", "Container runs privileged"),
+    "hostNetwork: true": ("CS-host-network", "medium", "Pod uses the host network"),
+}
+LEVEL = {"info": "note", "low": "note", "medium": "warning", "high": "error", "critical": "error"}
+GITLAB = {"info": "info", "low": "minor", "medium": "major", "high": "critical", "critical": "blocker"}
+
+
+def usage(msg):
+    print(f"clustersec: error: {msg}", file=sys.stderr)
+    sys.exit(2)
+
+
+def parse(argv):
+    if not argv or argv[0] != "scan":
+        usage("expected the `scan` subcommand")
+    paths, config, fail_on, formats = [], None, "high", []
+    i = 1
+    while i < len(argv):
+        arg = argv[i]
+        if arg in ("--config", "--fail-on", "--format", "--output"):
+            if i + 1 >= len(argv):
+                usage(f"{arg} needs a value")
+            value = argv[i + 1]
+            if arg == "--config":
+                config = value
+            elif arg == "--fail-on":
+                if value not in SEVERITIES:
+                    usage(f"invalid --fail-on {value}")
+                fail_on = value
+            elif arg == "--format":
+                if value not in ("text", "json", "sarif", "markdown", "github", "gitlab"):
+                    usage(f"invalid --format {value}")
+                formats.append([value, None])
+            else:
+                if not formats or formats[-1][1] is not None:
+                    usage("--output must follow a --format")
+                formats[-1][1] = value
+            i += 2
+        elif arg.startswith("-"):
+            usage(f"unknown option {arg}")
+        else:
+            paths.append(arg)
+            i += 1
+    if config is not None and not os.path.isfile(config):
+        usage(f"config file {config} not found")
+    return paths or ["."], fail_on, formats or [["text", None]]
+
+
+def scan(paths):
+    files = []
+    for path in paths:
+        if os.path.isdir(path):
+            for root, dirs, names in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                files += [os.path.join(root, n) for n in sorted(names)
+                          if n.endswith((".yaml", ".yml", ".json"))]
+        elif os.path.isfile(path):
+            files.append(path)
+        else:
+            usage(f"path {path} does not exist")
+    findings = []
+    for file in files:
+        with open(file, encoding="utf-8") as fh:
+            for lineno, line in enumerate(fh, 1):
+                for needle, (rule, sev, msg) in RULES.items():
+                    col = line.find(needle)
+                    if col >= 0:
+                        findings.append({"file": os.path.relpath(file).replace(os.sep, "/"),
+                                         "line": lineno, "col": col + 1, "rule": rule,
+                                         "severity": sev, "message": msg})
+    return findings
+
+
+def render(fmt, findings, pad):
+    if fmt == "sarif":
+        rules = sorted({f["rule"] for f in findings})
+        return json.dumps({
+            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+            "version": "2.1.0",
+            "runs": [{
+                "tool": {"driver": {"name": "clustersec", "version": "0.0.0-fake",
+                                    "informationUri": "https://github.com/clustersec/clustersec",
+                                    "rules": [{"id": r, "shortDescription": {"text": r}} for r in rules]}},
+                "columnKind": "unicodeCodePoints",
+                "results": [{
+                    "ruleId": f["rule"], "level": LEVEL[f["severity"]],
+                    "message": {"text": f["message"]},
+                    "properties": {"severity": f["severity"]},
+                    "locations": [{"physicalLocation": {
+                        "artifactLocation": {"uri": f["file"]},
+                        "region": {"startLine": f["line"], "startColumn": f["col"]}}}],
+                } for f in findings],
+            }],
+        }, indent=2) + "\n"
+    if fmt == "markdown":
+        if not findings:
+            return "## clustersec\n\n:white_check_mark: No findings.\n"
+        lines = [f"## clustersec: {len(findings)} finding(s)", ""]
+        lines += [f"- **{f['severity']}** `{f['rule']}` {f['file']}:{f['line']} {f['message']}" for f in findings]
+        filler = "- **low** `CS-padding` padding.yaml:1 " + "x" * 80
+        while pad > 0:
+            lines.append(filler)
+            pad -= len(filler) + 1
+        return "\n".join(lines) + "\n"
+    if fmt == "github":
+        cmd = {"info": "notice", "low": "notice", "medium": "warning", "high": "error", "critical": "error"}
+        return "".join(f"::{cmd[f['severity']]} file={f['file']},line={f['line']},col={f['col']},"
+                       f"title={f['rule']}::{f['message']}\n" for f in findings)
+    if fmt == "gitlab":
+        return json.dumps([{"description": f["message"], "check_name": f["rule"],
+                            "fingerprint": f"{f['file']}-{f['rule']}-{i}",
+                            "severity": GITLAB[f["severity"]],
+                            "location": {"path": f["file"], "lines": {"begin": f["line"]}}}
+                           for i, f in enumerate(findings)], indent=2) + "\n"
+    if fmt == "json":
+        return json.dumps(findings, indent=2) + "\n"
+    return "".join(f"{f['file']}:{f['line']}:{f['col']}: {f['severity']} {f['rule']} {f['message']}\n"
+                   for f in findings)
+
+
+def main():
+    argv = sys.argv[1:]
+    log = os.environ.get("FAKE_CLUSTERSEC_LOG")
+    if log:
+        with open(log, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"argv": argv, "cwd": os.getcwd()}) + "\n")
+    forced = os.environ.get("FAKE_CLUSTERSEC_EXIT")
+    if forced == "2":
+        print("clustersec: error: simulated tool failure", file=sys.stderr)
+        return 2
+    paths, fail_on, formats = parse(argv)
+    findings = scan(paths)
+    pad = int(os.environ.get("FAKE_CLUSTERSEC_MARKDOWN_PAD", "0") or 0)
+    for fmt, output in formats:
+        text = render(fmt, findings, pad)
+        if output:
+            with open(output, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        else:
+            sys.stdout.write(text)
+    if forced:
+        return int(forced)
+    threshold = SEVERITIES.index(fail_on)
+    return 1 if any(SEVERITIES.index(f["severity"]) >= threshold for f in findings) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
