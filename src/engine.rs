@@ -1,0 +1,298 @@
+//! The engine: one file's bytes to findings, through parse, model and rules.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+
+use crate::finding::{Finding, Severity};
+use crate::model::object::{is_object, objects_of, Object};
+use crate::model::pod::PodSpec;
+use crate::model::yaml::{parse_stream, Diagnostic, Document};
+use crate::model::{LineIndex, Pos, Span};
+use crate::rules::{self, duplicate_key, not_scanned, wrong_type, yaml_syntax, Cx, Rule, RuleMeta};
+
+/// Default size limit of one file (16 MiB).
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 16 * 1024 * 1024;
+
+/// What became of one file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "status", content = "reason")]
+pub enum FileStatus {
+    /// Read and checked (possibly with syntax errors, which are findings).
+    Scanned,
+    /// Valid input with no Kubernetes object in it (a workflow file, a values.yaml).
+    NotKubernetes,
+    /// A Helm chart template (under a chart's `templates/`), not plain YAML.
+    Template,
+    /// Not scanned, with the reason (too large, binary, unreadable, symlink out of the root).
+    NotScanned(String),
+}
+
+/// One file's outcome.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FileReport {
+    pub path: String,
+    #[serde(flatten)]
+    pub status: FileStatus,
+    pub documents: usize,
+    pub objects: usize,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// Set when the file could not be parsed in full (syntax error, invalid UTF-8...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parse_error: Option<String>,
+}
+
+impl FileReport {
+    pub fn new(path: &str, status: FileStatus, bytes: u64) -> FileReport {
+        FileReport {
+            path: path.to_string(),
+            status,
+            documents: 0,
+            objects: 0,
+            bytes,
+            parse_error: None,
+        }
+    }
+}
+
+/// The rules to run, configured, with their effective severities.
+pub struct Engine {
+    rules: Vec<Box<dyn Rule>>,
+    enabled: HashMap<&'static str, Severity>,
+}
+
+/// Per-rule settings from the config file.
+#[derive(Clone, Debug, Default)]
+pub struct RuleSettings {
+    pub enabled: Option<bool>,
+    pub severity: Option<Severity>,
+    pub params: Option<serde_json::Value>,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Engine::new(&BTreeMap::new()).unwrap_or_else(|_| Engine {
+            rules: Vec::new(),
+            enabled: HashMap::new(),
+        })
+    }
+}
+
+impl Engine {
+    /// Builds an engine from per-rule settings; a bad params value names the rule and path.
+    pub fn new(
+        settings: &BTreeMap<String, RuleSettings>,
+    ) -> Result<Engine, (String, rules::ParamError)> {
+        let mut rules = rules::registry();
+        let mut enabled = HashMap::new();
+        for rule in &mut rules {
+            let meta = rule.meta();
+            let s = settings.get(meta.id);
+            if let Some(params) = s.and_then(|s| s.params.as_ref()) {
+                rule.configure(params)
+                    .map_err(|e| (meta.id.to_string(), e))?;
+            }
+            if s.and_then(|s| s.enabled).unwrap_or(meta.enabled) {
+                let sev = s.and_then(|s| s.severity).unwrap_or(meta.severity);
+                enabled.insert(meta.id, sev);
+            }
+        }
+        Ok(Engine { rules, enabled })
+    }
+
+    /// Every rule, enabled or not.
+    pub fn rules(&self) -> &[Box<dyn Rule>] {
+        &self.rules
+    }
+
+    /// The metadata of the enabled rules, in registry order.
+    pub fn enabled_rules(&self) -> Vec<&'static RuleMeta> {
+        self.rules
+            .iter()
+            .map(|r| r.meta())
+            .filter(|m| self.enabled.contains_key(m.id))
+            .collect()
+    }
+
+    /// The effective severity of an enabled rule.
+    pub fn severity(&self, id: &str) -> Option<Severity> {
+        self.enabled.get(id).copied()
+    }
+
+    /// A file that is not scanned at all (too large, unreadable...): its report and finding.
+    pub fn not_scanned(&self, path: &str, bytes: u64, reason: &str) -> (FileReport, Vec<Finding>) {
+        let report = FileReport::new(path, FileStatus::NotScanned(reason.to_string()), bytes);
+        let mut out = Vec::new();
+        self.push(
+            &mut out,
+            path,
+            Finding::new(
+                not_scanned::NotScanned::ID,
+                Span::point(Pos::START),
+                format!("file not scanned: {reason}"),
+            ),
+        );
+        (report, out)
+    }
+
+    fn push(&self, out: &mut Vec<Finding>, path: &str, mut f: Finding) {
+        if let Some(sev) = self.severity(f.rule) {
+            f.severity = sev;
+            f.path = path.to_string();
+            out.push(f);
+        }
+    }
+
+    /// Scans one file's bytes.
+    pub fn scan_bytes(&self, path: &str, bytes: &[u8]) -> (FileReport, Vec<Finding>) {
+        let size = bytes.len() as u64;
+        let head = &bytes[..bytes.len().min(8192)];
+        if head.contains(&0) {
+            return self.not_scanned(path, size, "binary content (NUL bytes)");
+        }
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        match std::str::from_utf8(bytes) {
+            Ok(text) => self.scan_text(path, text),
+            Err(e) => {
+                let valid = &bytes[..e.valid_up_to()];
+                // The prefix is valid UTF-8 by construction.
+                let prefix = std::str::from_utf8(valid).unwrap_or("");
+                let (line, col) = LineIndex::new(prefix).pos_of_offset(prefix, prefix.len());
+                let bad = bytes.get(e.valid_up_to()).copied().unwrap_or(0);
+                let msg = format!("not valid UTF-8: byte 0x{bad:02X}; Kubernetes requires UTF-8");
+                let mut report = FileReport::new(path, FileStatus::Scanned, size);
+                report.parse_error = Some(msg.clone());
+                let mut out = Vec::new();
+                self.push(
+                    &mut out,
+                    path,
+                    Finding::new(yaml_syntax::YamlSyntax::ID, Span::point(Pos::new(line, col)), msg),
+                );
+                (report, out)
+            }
+        }
+    }
+
+    /// Scans one file's text.
+    pub fn scan_text(&self, path: &str, text: &str) -> (FileReport, Vec<Finding>) {
+        let stream = parse_stream(text);
+        let mut report = FileReport::new(path, FileStatus::Scanned, text.len() as u64);
+        report.documents = stream.documents.len();
+        let has_objects = stream
+            .documents
+            .iter()
+            .any(|d| d.root.as_ref().is_some_and(is_object));
+        let has_limits = stream.diagnostics.iter().any(|d| {
+            matches!(d, Diagnostic::AliasBudget { .. } | Diagnostic::TooDeep { .. })
+        });
+        let has_syntax = stream
+            .diagnostics
+            .iter()
+            .any(|d| matches!(d, Diagnostic::Syntax { .. }));
+        if !has_objects && !has_limits && !(has_syntax && looks_like_kubernetes(text)) {
+            report.status = FileStatus::NotKubernetes;
+            return (report, Vec::new());
+        }
+        let mut out = Vec::new();
+        for d in &stream.diagnostics {
+            let f = self.diagnostic(d, &stream.documents);
+            if let Diagnostic::Syntax { message, pos } = d {
+                report
+                    .parse_error
+                    .get_or_insert_with(|| format!("{}:{}: {message}", pos.line, pos.col));
+            }
+            self.push(&mut out, path, f);
+        }
+        for doc in &stream.documents {
+            for obj in objects_of(doc) {
+                report.objects += 1;
+                let mut shape = Vec::new();
+                let pod = PodSpec::of(&obj, &mut shape);
+                let mut cx = Cx::new(&obj, pod.as_ref(), &shape);
+                for rule in &self.rules {
+                    if self.enabled.contains_key(rule.meta().id) {
+                        rule.check(&mut cx);
+                    }
+                }
+                for mut f in cx.into_findings() {
+                    f.object = Some(obj.id.clone());
+                    self.push(&mut out, path, f);
+                }
+            }
+        }
+        // Attach objects to diagnostics by position.
+        for f in &mut out {
+            if f.object.is_none() {
+                f.object = object_at(&stream.documents, f.span.start).map(|o| o.id);
+            }
+        }
+        (report, out)
+    }
+
+    fn diagnostic(&self, d: &Diagnostic, docs: &[Document]) -> Finding {
+        let _ = docs;
+        match d {
+            Diagnostic::Syntax { pos, message } => Finding::new(
+                yaml_syntax::YamlSyntax::ID,
+                Span::point(*pos),
+                format!("YAML syntax error: {message}; this document was not scanned"),
+            ),
+            Diagnostic::DuplicateKey { key, first, second } => Finding::new(
+                duplicate_key::DuplicateKey::ID,
+                *second,
+                format!(
+                    "duplicate key `{key}` (first at line {}); Kubernetes keeps only this last value",
+                    first.start.line
+                ),
+            )
+            .related(*first, format!("first `{key}`, ignored by Kubernetes")),
+            Diagnostic::NonScalarKey { span } => Finding::new(
+                wrong_type::WrongType::ID,
+                *span,
+                "mapping key is a collection; Kubernetes needs string keys",
+            ),
+            Diagnostic::UnknownAnchor { span } => Finding::new(
+                yaml_syntax::YamlSyntax::ID,
+                *span,
+                "alias to an anchor that is not defined",
+            ),
+            Diagnostic::AliasBudget { span } => Finding::new(
+                not_scanned::NotScanned::ID,
+                *span,
+                "document not scanned: alias expansion exceeds the node budget (a \"billion laughs\" document)",
+            ),
+            Diagnostic::TooDeep { span } => Finding::new(
+                not_scanned::NotScanned::ID,
+                *span,
+                format!(
+                    "document not scanned: nesting deeper than {} levels",
+                    crate::model::yaml::MAX_DEPTH
+                ),
+            ),
+        }
+    }
+}
+
+/// The object of a stream that contains a position, if any.
+fn object_at(docs: &[Document], pos: Pos) -> Option<Object<'_>> {
+    docs.iter()
+        .flat_map(objects_of)
+        .filter(|o| o.node.span.start <= pos && pos <= o.node.span.end)
+        .last()
+}
+
+/// Whether text that failed to parse was meant to be a Kubernetes manifest.
+fn looks_like_kubernetes(text: &str) -> bool {
+    let mut api = false;
+    let mut kind = false;
+    for line in text.lines() {
+        let l = line.trim_start().trim_start_matches(['{', '"', '-', ' ']);
+        api |= l.starts_with("apiVersion");
+        kind |= l.starts_with("kind");
+        if api && kind {
+            return true;
+        }
+    }
+    false
+}

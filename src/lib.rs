@@ -1,0 +1,14 @@
+//! clustersec: a line- and column-accurate security scanner for Kubernetes manifests.
+
+#[macro_use]
+pub mod rules;
+
+pub mod finding;
+pub mod model;
+
+/// Where the project lives (SARIF `informationUri`, rule help links).
+pub const REPOSITORY: &str = "https://github.com/clustersec/clustersec";
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+pub mod engine;
+pub mod report;

@@ -1,0 +1,912 @@
+//! A YAML tree in which every key and value keeps its span, built from saphyr-parser's events.
+//!
+//! Kubernetes decodes YAML the way go-yaml v2 does (YAML 1.1 scalars), so plain scalars are
+//! resolved here the same way: `yes`/`on`/`y` are booleans, `0644` is octal, `1_000` is an int.
+//! Duplicate keys are kept in the tree (lookups return the last one, as Kubernetes does) and
+//! reported as diagnostics. `<<` merge keys are honoured at lookup time: explicit keys win over
+//! merged ones, and earlier merge sources win over later ones, as the YAML merge spec says.
+//! Aliases are expanded by copying the anchored node, within a node budget, and nesting depth is
+//! bounded, so hostile input costs bounded time and memory.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span as PSpan, Tag};
+use serde::Serialize;
+
+/// Deepest nesting of collections accepted in one document.
+pub const MAX_DEPTH: usize = 256;
+/// Nodes that alias expansion may copy per file, on top of a share proportional to the input.
+pub const ALIAS_BUDGET_BASE: usize = 100_000;
+
+/// A position in a file: 1-based line, 1-based column counted in Unicode code points.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Pos {
+    pub line: u32,
+    pub col: u32,
+}
+
+impl Pos {
+    pub const START: Pos = Pos { line: 1, col: 1 };
+
+    pub fn new(line: u32, col: u32) -> Pos {
+        Pos {
+            line: line.max(1),
+            col: col.max(1),
+        }
+    }
+}
+
+/// A region of a file; `end` is exclusive (the column just after the last character).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Span {
+    pub start: Pos,
+    pub end: Pos,
+}
+
+impl Span {
+    pub fn new(start: Pos, end: Pos) -> Span {
+        let end = if end < start { start } else { end };
+        Span { start, end }
+    }
+
+    pub fn point(p: Pos) -> Span {
+        Span { start: p, end: p }
+    }
+
+    /// From the start of `self` to the end of `other`.
+    pub fn to(self, other: Span) -> Span {
+        Span::new(self.start, other.end.max(self.end))
+    }
+}
+
+/// The resolved value of a scalar, the way Kubernetes' YAML decoder sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Scalar {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str,
+}
+
+/// One `key: value` pair of a mapping, both with spans.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub key: Node,
+    pub value: Node,
+}
+
+impl Entry {
+    /// The region from the start of the key to the end of the value.
+    pub fn span(&self) -> Span {
+        self.key.span.to(self.value.span)
+    }
+
+    /// The key's text (empty for a non-scalar key).
+    pub fn key_str(&self) -> &str {
+        self.key.text().unwrap_or("")
+    }
+
+    fn is_merge(&self) -> bool {
+        matches!(&self.key.kind, Kind::Scalar { text, quoted: false, .. } if text == "<<")
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum Kind {
+    Scalar {
+        text: String,
+        quoted: bool,
+        value: Scalar,
+    },
+    Seq(Vec<Node>),
+    Map(Vec<Entry>),
+}
+
+/// A YAML node with its span.
+#[derive(Clone, Debug)]
+pub struct Node {
+    pub span: Span,
+    pub kind: Kind,
+}
+
+impl Node {
+    fn count(&self) -> usize {
+        match &self.kind {
+            Kind::Scalar { .. } => 1,
+            Kind::Seq(items) => 1 + items.iter().map(Node::count).sum::<usize>(),
+            Kind::Map(entries) => {
+                1 + entries
+                    .iter()
+                    .map(|e| e.key.count() + e.value.count())
+                    .sum::<usize>()
+            }
+        }
+    }
+
+    /// The scalar's source text (after YAML unescaping), for any scalar.
+    pub fn text(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Scalar { text, .. } => Some(text),
+            _ => None,
+        }
+    }
+
+    /// The resolved scalar value, if this is a scalar.
+    pub fn scalar(&self) -> Option<&Scalar> {
+        match &self.kind {
+            Kind::Scalar { value, .. } => Some(value),
+            _ => None,
+        }
+    }
+
+    /// A string value (quoted, or plain text that resolves to no other type).
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Scalar {
+                text,
+                value: Scalar::Str,
+                ..
+            } => Some(text),
+            _ => None,
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self.scalar() {
+            Some(Scalar::Bool(b)) => Some(*b),
+            _ => None,
+        }
+    }
+
+    pub fn as_i64(&self) -> Option<i64> {
+        match self.scalar() {
+            Some(Scalar::Int(i)) => Some(*i),
+            _ => None,
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self.scalar(), Some(Scalar::Null))
+    }
+
+    pub fn as_seq(&self) -> Option<&[Node]> {
+        match &self.kind {
+            Kind::Seq(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    /// The entries of a mapping as written, duplicates and `<<` keys included.
+    pub fn entries(&self) -> Option<&[Entry]> {
+        match &self.kind {
+            Kind::Map(entries) => Some(entries),
+            _ => None,
+        }
+    }
+
+    pub fn is_map(&self) -> bool {
+        matches!(self.kind, Kind::Map(_))
+    }
+
+    /// A short name of the node's type for messages: `string`, `boolean`, `mapping`...
+    pub fn type_name(&self) -> &'static str {
+        match &self.kind {
+            Kind::Scalar { value, .. } => match value {
+                Scalar::Null => "null",
+                Scalar::Bool(_) => "boolean",
+                Scalar::Int(_) => "integer",
+                Scalar::Float(_) => "number",
+                Scalar::Str => "string",
+            },
+            Kind::Seq(_) => "sequence",
+            Kind::Map(_) => "mapping",
+        }
+    }
+
+    /// How the value reads in a message: `true`, `"1000"`, `a mapping`.
+    pub fn describe(&self) -> String {
+        match &self.kind {
+            Kind::Scalar {
+                text,
+                quoted,
+                value,
+            } => match value {
+                Scalar::Str if *quoted || text.is_empty() => format!("{text:?}"),
+                Scalar::Str => format!("{text:?}"),
+                Scalar::Bool(b) if text != "true" && text != "false" => {
+                    format!("{text} (read as {b})")
+                }
+                Scalar::Int(i) if text != &i.to_string() => format!("{text} (read as {i})"),
+                _ => text.clone(),
+            },
+            Kind::Seq(_) => "a sequence".to_string(),
+            Kind::Map(_) => "a mapping".to_string(),
+        }
+    }
+
+    /// Looks a key up the way Kubernetes does: the last duplicate wins; explicit keys win over
+    /// `<<` merges; among merge sources the first one that has the key wins.
+    pub fn get_entry(&self, key: &str) -> Option<&Entry> {
+        self.get_entry_depth(key, 0)
+    }
+
+    fn get_entry_depth(&self, key: &str, depth: usize) -> Option<&Entry> {
+        let entries = self.entries()?;
+        if let Some(e) = entries
+            .iter()
+            .rev()
+            .find(|e| !e.is_merge() && e.key.text() == Some(key))
+        {
+            return Some(e);
+        }
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        // `<<` entries: a later duplicate `<<` wins like any duplicate key.
+        let merge = entries.iter().rev().find(|e| e.is_merge())?;
+        match &merge.value.kind {
+            Kind::Map(_) => merge.value.get_entry_depth(key, depth + 1),
+            Kind::Seq(items) => items
+                .iter()
+                .find_map(|m| m.get_entry_depth(key, depth + 1)),
+            Kind::Scalar { .. } => None,
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.get_entry(key).map(|e| &e.value)
+    }
+
+    /// The effective entries of a mapping (duplicates resolved, merges applied), in the order of
+    /// first appearance.
+    pub fn effective_entries(&self) -> Vec<&Entry> {
+        let mut keys: Vec<&str> = Vec::new();
+        self.collect_keys(&mut keys, 0);
+        keys.iter().filter_map(|k| self.get_entry(k)).collect()
+    }
+
+    fn collect_keys<'a>(&'a self, keys: &mut Vec<&'a str>, depth: usize) {
+        let Some(entries) = self.entries() else {
+            return;
+        };
+        for e in entries {
+            if e.is_merge() {
+                if depth <= MAX_DEPTH {
+                    match &e.value.kind {
+                        Kind::Map(_) => e.value.collect_keys(keys, depth + 1),
+                        Kind::Seq(items) => {
+                            for m in items {
+                                m.collect_keys(keys, depth + 1);
+                            }
+                        }
+                        Kind::Scalar { .. } => {}
+                    }
+                }
+            } else if let Some(k) = e.key.text() {
+                if !keys.contains(&k) {
+                    keys.push(k);
+                }
+            }
+        }
+    }
+
+    /// Converts to JSON the way Kubernetes would see the object (for schema-based checks).
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match &self.kind {
+            Kind::Scalar { text, value, .. } => match value {
+                Scalar::Null => J::Null,
+                Scalar::Bool(b) => J::Bool(*b),
+                Scalar::Int(i) => J::from(*i),
+                Scalar::Float(f) => serde_json::Number::from_f64(*f)
+                    .map(J::Number)
+                    .unwrap_or(J::Null),
+                Scalar::Str => J::String(text.clone()),
+            },
+            Kind::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
+            Kind::Map(_) => J::Object(
+                self.effective_entries()
+                    .into_iter()
+                    .map(|e| (e.key_str().to_string(), e.value.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// A problem found while reading the YAML itself.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Diagnostic {
+    /// The parser stopped: a syntax error, or text that is not YAML.
+    Syntax { pos: Pos, message: String },
+    /// A key that appears twice in one mapping.
+    DuplicateKey {
+        key: String,
+        first: Span,
+        second: Span,
+    },
+    /// A mapping key that is a sequence or mapping (Kubernetes needs string keys).
+    NonScalarKey { span: Span },
+    /// Alias expansion hit the node budget (a "billion laughs" document).
+    AliasBudget { span: Span },
+    /// Collections nested deeper than [`MAX_DEPTH`].
+    TooDeep { span: Span },
+    /// An alias to an anchor that was never defined.
+    UnknownAnchor { span: Span },
+}
+
+/// One YAML document of a stream.
+#[derive(Debug)]
+pub struct Document {
+    /// 0-based index of the document in the file.
+    pub index: usize,
+    /// Where the document's content starts.
+    pub start: Pos,
+    /// The root node; `None` for an empty document or one abandoned because of a diagnostic.
+    pub root: Option<Node>,
+}
+
+/// A parsed file: its documents and the diagnostics met on the way.
+#[derive(Debug, Default)]
+pub struct Stream {
+    pub documents: Vec<Document>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+fn pos(m: saphyr_parser::Marker, line_offset: u32) -> Pos {
+    Pos::new(
+        u32::try_from(m.line()).unwrap_or(u32::MAX) + line_offset,
+        u32::try_from(m.col()).unwrap_or(u32::MAX - 1) + 1,
+    )
+}
+
+fn span(s: PSpan, line_offset: u32) -> Span {
+    Span::new(pos(s.start, line_offset), pos(s.end, line_offset))
+}
+
+/// Resolves a plain scalar as go-yaml v2 (and so Kubernetes) does.
+pub fn resolve_plain(text: &str) -> Scalar {
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return Scalar::Null,
+        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "true" | "True" | "TRUE" => {
+            return Scalar::Bool(true)
+        }
+        "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "false" | "False" | "FALSE" => {
+            return Scalar::Bool(false)
+        }
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Scalar::Float(f64::INFINITY)
+        }
+        "-.inf" | "-.Inf" | "-.INF" => return Scalar::Float(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => return Scalar::Float(f64::NAN),
+        _ => {}
+    }
+    let first = text.as_bytes().first().copied().unwrap_or(b' ');
+    if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.')) {
+        return Scalar::Str;
+    }
+    let plain: String = text.chars().filter(|&c| c != '_').collect();
+    if let Some(i) = parse_go_int(&plain) {
+        return Scalar::Int(i);
+    }
+    if is_float_syntax(&plain) {
+        if let Ok(f) = plain.parse::<f64>() {
+            return Scalar::Float(f);
+        }
+    }
+    Scalar::Str
+}
+
+/// `strconv.ParseInt(s, 0, 64)`: optional sign, then `0x`, `0o`, `0b`, a leading `0` (octal) or
+/// decimal digits.
+fn parse_go_int(s: &str) -> Option<i64> {
+    let (neg, digits) = match s.as_bytes().first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let (radix, body) = if let Some(r) = digits
+        .strip_prefix("0x")
+        .or_else(|| digits.strip_prefix("0X"))
+    {
+        (16, r)
+    } else if let Some(r) = digits
+        .strip_prefix("0o")
+        .or_else(|| digits.strip_prefix("0O"))
+    {
+        (8, r)
+    } else if let Some(r) = digits
+        .strip_prefix("0b")
+        .or_else(|| digits.strip_prefix("0B"))
+    {
+        (2, r)
+    } else if digits.len() > 1 && digits.starts_with('0') {
+        (8, &digits[1..])
+    } else {
+        (10, digits)
+    };
+    if body.is_empty() || !body.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let magnitude = i128::from_str_radix(body, radix).ok()?;
+    let value = if neg { -magnitude } else { magnitude };
+    i64::try_from(value).ok()
+}
+
+fn is_float_syntax(s: &str) -> bool {
+    // [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
+    let b = s.as_bytes();
+    let mut i = 0;
+    if matches!(b.first(), Some(b'-' | b'+')) {
+        i += 1;
+    }
+    let int_start = i;
+    while i < b.len() && b[i].is_ascii_digit() {
+        i += 1;
+    }
+    let int_digits = i - int_start;
+    let mut frac_digits = 0;
+    if i < b.len() && b[i] == b'.' {
+        i += 1;
+        let f = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        frac_digits = i - f;
+    }
+    if int_digits == 0 && frac_digits == 0 {
+        return false;
+    }
+    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+        i += 1;
+        if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
+            i += 1;
+        }
+        let e = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == e {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+fn resolve(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Scalar {
+    if let Some(tag) = tag {
+        if tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!" {
+            match tag.suffix.as_str() {
+                "str" | "binary" | "timestamp" => return Scalar::Str,
+                "null" => return Scalar::Null,
+                _ => {}
+            }
+        } else {
+            // Local tags (`!foo`) do not change how Kubernetes reads the scalar.
+        }
+    }
+    if style != ScalarStyle::Plain {
+        return Scalar::Str;
+    }
+    resolve_plain(text)
+}
+
+enum Frame {
+    Seq {
+        start: Pos,
+        anchor: usize,
+        items: Vec<Node>,
+    },
+    Map {
+        start: Pos,
+        anchor: usize,
+        entries: Vec<Entry>,
+        pending_key: Option<Node>,
+    },
+}
+
+struct Builder {
+    line_offset: u32,
+    anchors: HashMap<usize, Node>,
+    stack: Vec<Frame>,
+    root: Option<Node>,
+    alias_budget: usize,
+    /// Set when the current document was abandoned: events are skipped until its end.
+    abandoned: bool,
+    skip_depth: usize,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Builder {
+    fn push_node(&mut self, node: Node, anchor: usize) {
+        if anchor != 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        match self.stack.last_mut() {
+            None => self.root = Some(node),
+            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Map {
+                entries,
+                pending_key,
+                ..
+            }) => match pending_key.take() {
+                None => {
+                    if !matches!(node.kind, Kind::Scalar { .. }) {
+                        self.diagnostics
+                            .push(Diagnostic::NonScalarKey { span: node.span });
+                    }
+                    *pending_key = Some(node);
+                }
+                Some(key) => entries.push(Entry { key, value: node }),
+            },
+        }
+    }
+
+    fn abandon(&mut self, diag: Diagnostic) {
+        self.diagnostics.push(diag);
+        self.abandoned = true;
+        self.skip_depth = 0;
+        self.stack.clear();
+        self.root = None;
+    }
+
+    fn event(&mut self, ev: Event<'_>, sp: PSpan) {
+        let s = span(sp, self.line_offset);
+        if self.abandoned {
+            match ev {
+                Event::SequenceStart(..) | Event::MappingStart(..) => self.skip_depth += 1,
+                Event::SequenceEnd | Event::MappingEnd => {
+                    self.skip_depth = self.skip_depth.saturating_sub(1)
+                }
+                _ => {}
+            }
+            return;
+        }
+        match ev {
+            Event::Scalar(text, style, anchor, tag) => {
+                let value = resolve(&text, style, tag.as_deref());
+                let node = Node {
+                    span: s,
+                    kind: Kind::Scalar {
+                        text: text.into_owned(),
+                        quoted: style != ScalarStyle::Plain,
+                        value,
+                    },
+                };
+                self.push_node(node, anchor);
+            }
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                if self.stack.len() >= MAX_DEPTH {
+                    self.abandon(Diagnostic::TooDeep { span: s });
+                    return;
+                }
+                let frame = if matches!(ev, Event::SequenceStart(..)) {
+                    Frame::Seq {
+                        start: s.start,
+                        anchor,
+                        items: Vec::new(),
+                    }
+                } else {
+                    Frame::Map {
+                        start: s.start,
+                        anchor,
+                        entries: Vec::new(),
+                        pending_key: None,
+                    }
+                };
+                self.stack.push(frame);
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let Some(frame) = self.stack.pop() else {
+                    return;
+                };
+                let (node, anchor) = match frame {
+                    Frame::Seq {
+                        start,
+                        anchor,
+                        items,
+                    } => {
+                        let end = items.last().map_or(s.end, |n| n.span.end.max(s.start));
+                        (
+                            Node {
+                                span: Span::new(start, end),
+                                kind: Kind::Seq(items),
+                            },
+                            anchor,
+                        )
+                    }
+                    Frame::Map {
+                        start,
+                        anchor,
+                        entries,
+                        ..
+                    } => {
+                        self.check_duplicates(&entries);
+                        let end = entries
+                            .last()
+                            .map_or(s.end, |e| e.value.span.end.max(s.start));
+                        (
+                            Node {
+                                span: Span::new(start, end),
+                                kind: Kind::Map(entries),
+                            },
+                            anchor,
+                        )
+                    }
+                };
+                self.push_node(node, anchor);
+            }
+            Event::Alias(id) => match self.anchors.get(&id) {
+                Some(target) => {
+                    let n = target.count();
+                    if n > self.alias_budget {
+                        self.abandon(Diagnostic::AliasBudget { span: s });
+                        return;
+                    }
+                    self.alias_budget -= n;
+                    let node = target.clone();
+                    self.push_node(node, 0);
+                }
+                None => {
+                    self.diagnostics
+                        .push(Diagnostic::UnknownAnchor { span: s });
+                    let node = Node {
+                        span: s,
+                        kind: Kind::Scalar {
+                            text: String::new(),
+                            quoted: false,
+                            value: Scalar::Null,
+                        },
+                    };
+                    self.push_node(node, 0);
+                }
+            },
+            Event::Nothing
+            | Event::StreamStart
+            | Event::StreamEnd
+            | Event::DocumentStart(_)
+            | Event::DocumentEnd => {}
+        }
+    }
+
+    fn check_duplicates(&mut self, entries: &[Entry]) {
+        if entries.len() < 2 {
+            return;
+        }
+        let mut seen: HashMap<&str, Span> = HashMap::with_capacity(entries.len());
+        for e in entries {
+            let Some(k) = e.key.text() else { continue };
+            if let Some(first) = seen.insert(k, e.key.span) {
+                self.diagnostics.push(Diagnostic::DuplicateKey {
+                    key: k.to_string(),
+                    first,
+                    second: e.key.span,
+                });
+            }
+        }
+    }
+}
+
+/// Parses a whole YAML (or JSON) stream into documents.
+///
+/// A syntax error ends the document it is in; parsing resumes at the next `---` line after it,
+/// so that one broken document does not hide the rest of the file.
+pub fn parse_stream(text: &str) -> Stream {
+    let mut stream = Stream::default();
+    let budget = ALIAS_BUDGET_BASE + text.len() / 2;
+    let mut offset_bytes = 0usize;
+    let mut line_offset = 0u32;
+    loop {
+        let rest = text.get(offset_bytes..).unwrap_or("");
+        match parse_part(rest, line_offset, budget, &mut stream) {
+            None => break,
+            Some(err) => {
+                let err_line = u32::try_from(err.marker().line()).unwrap_or(u32::MAX);
+                let pos_ = pos(*err.marker(), line_offset);
+                stream.diagnostics.push(Diagnostic::Syntax {
+                    pos: pos_,
+                    message: err.info().to_string(),
+                });
+                // Resume at the next document marker after the error's line.
+                match next_doc_start(rest, err_line) {
+                    Some((bytes, lines)) => {
+                        offset_bytes += bytes;
+                        line_offset += lines;
+                    }
+                    None => break,
+                }
+            }
+        }
+    }
+    stream
+}
+
+/// Byte offset and line count of the first line starting with `---` after line `after_line`
+/// (1-based) of `text`.
+fn next_doc_start(text: &str, after_line: u32) -> Option<(usize, u32)> {
+    let mut offset = 0usize;
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        let lineno = u32::try_from(i).unwrap_or(u32::MAX).saturating_add(1);
+        if lineno > after_line && line.starts_with("---") {
+            let rest = &line[3..];
+            if rest.trim().is_empty() || rest.starts_with([' ', '\t']) {
+                return Some((offset, lineno - 1));
+            }
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// Parses one run of documents; returns the error that stopped it, if any.
+fn parse_part(
+    text: &str,
+    line_offset: u32,
+    budget: usize,
+    stream: &mut Stream,
+) -> Option<ScanError> {
+    let mut parser = Parser::new_from_str(text);
+    let mut b = Builder {
+        line_offset,
+        anchors: HashMap::new(),
+        stack: Vec::new(),
+        root: None,
+        alias_budget: budget,
+        abandoned: false,
+        skip_depth: 0,
+        diagnostics: Vec::new(),
+    };
+    let mut doc_start = Pos::START;
+    loop {
+        let Some(next) = parser.next_event() else {
+            break;
+        };
+        let (ev, sp) = match next {
+            Ok(x) => x,
+            Err(e) => {
+                stream.diagnostics.append(&mut b.diagnostics);
+                return Some(e);
+            }
+        };
+        match ev {
+            Event::DocumentStart(_) => {
+                b.anchors.clear();
+                b.abandoned = false;
+                b.root = None;
+                b.stack.clear();
+                doc_start = span(sp, line_offset).start;
+            }
+            Event::DocumentEnd => {
+                let root = b.root.take();
+                let index = stream.documents.len();
+                stream.documents.push(Document {
+                    index,
+                    start: doc_start,
+                    root: if b.abandoned { None } else { root },
+                });
+                stream.diagnostics.append(&mut b.diagnostics);
+            }
+            Event::StreamEnd => break,
+            other => b.event(other, sp),
+        }
+    }
+    stream.diagnostics.append(&mut b.diagnostics);
+    None
+}
+
+/// Helper for tests and messages: the text of a scalar as a `Cow`.
+pub fn scalar_text(node: &Node) -> Cow<'_, str> {
+    match &node.kind {
+        Kind::Scalar { text, .. } => Cow::Borrowed(text),
+        Kind::Seq(_) => Cow::Borrowed("[...]"),
+        Kind::Map(_) => Cow::Borrowed("{...}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn root(text: &str) -> Node {
+        parse_stream(text).documents.remove(0).root.unwrap()
+    }
+
+    #[test]
+    fn yaml11_scalars() {
+        assert_eq!(resolve_plain("yes"), Scalar::Bool(true));
+        assert_eq!(resolve_plain("Off"), Scalar::Bool(false));
+        assert_eq!(resolve_plain("Y"), Scalar::Bool(true));
+        assert_eq!(resolve_plain("0644"), Scalar::Int(420));
+        assert_eq!(resolve_plain("0x1F"), Scalar::Int(31));
+        assert_eq!(resolve_plain("1_000"), Scalar::Int(1000));
+        assert_eq!(resolve_plain("-5"), Scalar::Int(-5));
+        assert_eq!(resolve_plain("1.5"), Scalar::Float(1.5));
+        assert_eq!(resolve_plain("~"), Scalar::Null);
+        assert_eq!(resolve_plain("nginx"), Scalar::Str);
+        assert_eq!(resolve_plain("1.2.3"), Scalar::Str);
+        assert_eq!(resolve_plain("099"), Scalar::Float(99.0));
+        assert_eq!(resolve_plain("99999999999999999999"), Scalar::Float(1e20));
+    }
+
+    #[test]
+    fn spans_are_one_based_and_char_counted() {
+        let r = root("a: 1\nbé: \"x\"\nc: yes\n");
+        let e = r.get_entry("c").unwrap();
+        assert_eq!(e.key.span.start, Pos::new(3, 1));
+        assert_eq!(e.value.span.start, Pos::new(3, 4));
+        assert_eq!(e.value.span.end, Pos::new(3, 7));
+        assert_eq!(r.get("c").unwrap().as_bool(), Some(true));
+        let e = r.get_entry("bé").unwrap();
+        assert_eq!(e.value.span.start, Pos::new(2, 5));
+        assert_eq!(e.value.as_str(), Some("x"));
+    }
+
+    #[test]
+    fn duplicates_last_wins_and_reported() {
+        let s = parse_stream("a: false\nb: 1\na: true\n");
+        let r = s.documents[0].root.as_ref().unwrap();
+        assert_eq!(r.get("a").unwrap().as_bool(), Some(true));
+        assert!(matches!(
+            &s.diagnostics[0],
+            Diagnostic::DuplicateKey { key, .. } if key == "a"
+        ));
+    }
+
+    #[test]
+    fn merge_keys() {
+        let r = root("base: &b\n  x: 1\n  y: 2\nm:\n  <<: *b\n  y: 3\n");
+        let m = r.get("m").unwrap();
+        assert_eq!(m.get("x").unwrap().as_i64(), Some(1));
+        assert_eq!(m.get("y").unwrap().as_i64(), Some(3));
+        assert_eq!(m.effective_entries().len(), 2);
+        let r = root("a: &a {x: 1}\nb: &b {x: 2, z: 3}\nm: {<<: [*a, *b]}\n");
+        let m = r.get("m").unwrap();
+        assert_eq!(m.get("x").unwrap().as_i64(), Some(1));
+        assert_eq!(m.get("z").unwrap().as_i64(), Some(3));
+    }
+
+    #[test]
+    fn multi_document_lines() {
+        let s = parse_stream("a: 1\n---\nb: 2\n---\n\nc: 3\n");
+        assert_eq!(s.documents.len(), 3);
+        let c = s.documents[2].root.as_ref().unwrap().get_entry("c").unwrap();
+        assert_eq!(c.key.span.start, Pos::new(6, 1));
+    }
+
+    #[test]
+    fn syntax_error_resumes_at_next_document() {
+        let s = parse_stream("a: 1\n---\nb: [1\nc: 2\n---\nd: 4\n");
+        assert!(matches!(s.diagnostics[0], Diagnostic::Syntax { .. }));
+        let last = s.documents.last().unwrap().root.as_ref().unwrap();
+        let d = last.get_entry("d").unwrap();
+        assert_eq!(d.key.span.start, Pos::new(6, 1));
+    }
+
+    #[test]
+    fn alias_bomb_is_bounded() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            let p = i - 1;
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        let s = parse_stream(&text);
+        assert!(s
+            .diagnostics
+            .iter()
+            .any(|d| matches!(d, Diagnostic::AliasBudget { .. })));
+    }
+
+    #[test]
+    fn deep_nesting_is_bounded() {
+        let text = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        let s = parse_stream(&text);
+        assert!(s
+            .diagnostics
+            .iter()
+            .any(|d| matches!(d, Diagnostic::TooDeep { .. } | Diagnostic::Syntax { .. })));
+    }
+}

@@ -1,0 +1,127 @@
+//! Reports: one file per format, each `fn write(out, &Report, &Options)`.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::engine::{FileReport, FileStatus};
+use crate::finding::{Finding, Severity};
+use crate::rules::RuleMeta;
+
+pub mod json;
+pub mod sarif;
+pub mod text;
+
+/// The output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Readable terminal output with snippets (the default).
+    Text,
+    /// clustersec's versioned JSON shape (docs/json-format.md).
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+    Sarif,
+}
+
+/// Options that change how a report is written (not what it holds).
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Use colour (text format).
+    pub color: bool,
+}
+
+/// Everything a run found, sorted once so that every format is deterministic.
+#[derive(Debug)]
+pub struct Report {
+    pub findings: Vec<Finding>,
+    /// Every file met, sorted by path.
+    pub files: Vec<FileReport>,
+    /// The rules that ran, in registry order.
+    pub rules: Vec<&'static RuleMeta>,
+    /// File contents by path, for snippets (only files with findings).
+    pub sources: BTreeMap<String, String>,
+}
+
+/// Counts for the summary line of every format.
+#[derive(Debug, Default, Serialize, PartialEq, Eq)]
+pub struct Summary {
+    pub files: usize,
+    pub scanned: usize,
+    #[serde(rename = "notKubernetes")]
+    pub not_kubernetes: usize,
+    pub templates: usize,
+    #[serde(rename = "notScanned")]
+    pub not_scanned: usize,
+    #[serde(rename = "parseErrors")]
+    pub parse_errors: usize,
+    pub documents: usize,
+    pub objects: usize,
+    pub findings: usize,
+    #[serde(rename = "bySeverity")]
+    pub by_severity: BTreeMap<Severity, usize>,
+    #[serde(rename = "byRule")]
+    pub by_rule: BTreeMap<&'static str, usize>,
+}
+
+impl Report {
+    pub fn new(
+        mut findings: Vec<Finding>,
+        mut files: Vec<FileReport>,
+        rules: Vec<&'static RuleMeta>,
+        sources: BTreeMap<String, String>,
+    ) -> Report {
+        findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        findings.dedup();
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        Report {
+            findings,
+            files,
+            rules,
+            sources,
+        }
+    }
+
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary {
+            files: self.files.len(),
+            findings: self.findings.len(),
+            ..Summary::default()
+        };
+        for f in &self.files {
+            match f.status {
+                FileStatus::Scanned => s.scanned += 1,
+                FileStatus::NotKubernetes => s.not_kubernetes += 1,
+                FileStatus::Template => s.templates += 1,
+                FileStatus::NotScanned(_) => s.not_scanned += 1,
+            }
+            if f.parse_error.is_some() {
+                s.parse_errors += 1;
+            }
+            s.documents += f.documents;
+            s.objects += f.objects;
+        }
+        for f in &self.findings {
+            *s.by_severity.entry(f.severity).or_default() += 1;
+            *s.by_rule.entry(f.rule).or_default() += 1;
+        }
+        s
+    }
+
+    /// Findings at or above a severity.
+    pub fn count_at_least(&self, severity: Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.severity >= severity)
+            .count()
+    }
+}
+
+/// Writes a report in a format.
+pub fn write(format: Format, out: &mut dyn Write, report: &Report, opts: &Options) -> io::Result<()> {
+    match format {
+        Format::Text => text::write(out, report, opts),
+        Format::Json => json::write(out, report, opts),
+        Format::Sarif => sarif::write(out, report, opts),
+    }
+}

@@ -1,0 +1,183 @@
+use super::{Cx, NoParams};
+use crate::model::pod::CONTAINER_ONLY_FIELDS;
+use crate::model::Entry;
+
+declare_rule! {
+    /// ## What it does
+    /// Reports securityContext fields that Kubernetes ignores where they are written:
+    /// container-only fields (`privileged`, `allowPrivilegeEscalation`,
+    /// `readOnlyRootFilesystem`, `procMount`, `capabilities`) in the pod's `securityContext`,
+    /// pod-only fields (`fsGroup`, `supplementalGroups`, `sysctls`...) in a container's, unknown
+    /// keys such as the misspelling `allowPrivilegedEscalation`, and PodSecurityPolicy fields
+    /// (`allowedFlexVolumes`, `allowedProcMountTypes`) written into a pod spec.
+    ///
+    /// ## Why is this bad?
+    /// The setting looks like protection in review but does nothing: the API server drops the
+    /// field (or, under strict field validation, rejects the object).
+    ///
+    /// ## Example
+    /// ```yaml
+    /// spec:
+    ///   securityContext:
+    ///     privileged: false          # ignored at pod level
+    ///     allowPrivilegedEscalation: false   # misspelled
+    /// ```
+    ///
+    /// ## Fix
+    /// Move container-only fields into each container's `securityContext`, pod-only fields into
+    /// the pod's, and correct misspelled keys.
+    pub struct MisplacedField(NoParams) {
+        id: "CLUSTERSEC_MISPLACED_FIELD",
+        name: "misplaced-field",
+        severity: Low,
+        enabled: true,
+        summary: "securityContext fields sit where Kubernetes reads them",
+        tags: ["correctness", "kubernetes", "securityContext"],
+    }
+}
+
+const POD_FIELDS: &[&str] = &[
+    "appArmorProfile",
+    "fsGroup",
+    "fsGroupChangePolicy",
+    "runAsGroup",
+    "runAsNonRoot",
+    "runAsUser",
+    "seLinuxChangePolicy",
+    "seLinuxOptions",
+    "seccompProfile",
+    "supplementalGroups",
+    "supplementalGroupsPolicy",
+    "sysctls",
+    "windowsOptions",
+];
+
+const CONTAINER_FIELDS: &[&str] = &[
+    "allowPrivilegeEscalation",
+    "appArmorProfile",
+    "capabilities",
+    "privileged",
+    "procMount",
+    "readOnlyRootFilesystem",
+    "runAsGroup",
+    "runAsNonRoot",
+    "runAsUser",
+    "seLinuxOptions",
+    "seccompProfile",
+    "windowsOptions",
+];
+
+const PSP_FIELDS: &[&str] = &[
+    "allowedFlexVolumes",
+    "allowedProcMountTypes",
+    "allowedCapabilities",
+    "allowedHostPaths",
+    "allowedUnsafeSysctls",
+    "defaultAllowPrivilegeEscalation",
+    "requiredDropCapabilities",
+];
+
+/// Edit distance, for "did you mean".
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+fn suggestion(key: &str, known: &[&str]) -> Option<&'static str> {
+    let all = POD_FIELDS.iter().chain(CONTAINER_FIELDS.iter());
+    let best = all
+        .map(|k| (distance(&key.to_ascii_lowercase(), &k.to_ascii_lowercase()), *k))
+        .min()?;
+    let _ = known;
+    (best.0 <= 3).then_some(best.1)
+}
+
+impl MisplacedField {
+    fn check_section(
+        &self,
+        cx: &mut Cx<'_>,
+        section: &Entry,
+        path: &str,
+        container: Option<&str>,
+    ) {
+        let (known, level) = if container.is_some() {
+            (CONTAINER_FIELDS, "a container's")
+        } else {
+            (POD_FIELDS, "the pod's")
+        };
+        for e in section.value.effective_entries() {
+            let key = e.key_str();
+            if known.contains(&key) {
+                continue;
+            }
+            let message = if container.is_none() && CONTAINER_ONLY_FIELDS.contains(&key) {
+                format!(
+                    "`{key}` has no effect in the pod's securityContext: Kubernetes only reads it \
+                     in each container's securityContext"
+                )
+            } else if container.is_some() && POD_FIELDS.contains(&key) {
+                format!(
+                    "`{key}` has no effect in a container's securityContext: Kubernetes only reads \
+                     it in the pod's securityContext"
+                )
+            } else if PSP_FIELDS.contains(&key) {
+                format!(
+                    "`{key}` is a PodSecurityPolicy field; in {level} securityContext Kubernetes \
+                     ignores it"
+                )
+            } else if let Some(s) = suggestion(key, known) {
+                format!(
+                    "unknown field `{key}` in {level} securityContext (did you mean `{s}`?); \
+                     Kubernetes ignores it"
+                )
+            } else {
+                format!("unknown field `{key}` in {level} securityContext; Kubernetes ignores it")
+            };
+            let mut f = self
+                .finding(e.span(), message)
+                .field(format!("{path}.securityContext.{key}"));
+            if let Some(c) = container {
+                f = f.container(c);
+            }
+            cx.report(f);
+        }
+    }
+
+    fn run(&self, cx: &mut Cx<'_>) {
+        let Some(pod) = cx.pod else { return };
+        if let Some(sc) = pod.security_context {
+            self.check_section(cx, sc, &pod.path, None);
+        }
+        for c in &pod.containers {
+            if let Some(sc) = c.security_context {
+                self.check_section(cx, sc, &c.path, Some(&c.name));
+            }
+        }
+        if let Some(entries) = pod.node.entries() {
+            for e in entries {
+                let key = e.key_str();
+                if PSP_FIELDS.contains(&key) {
+                    let f = self
+                        .finding(
+                            e.span(),
+                            format!(
+                                "`{key}` is a PodSecurityPolicy field; in a pod spec Kubernetes \
+                                 ignores it"
+                            ),
+                        )
+                        .field(pod.field_path(key));
+                    cx.report(f);
+                }
+            }
+        }
+    }
+}

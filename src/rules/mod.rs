@@ -1,0 +1,236 @@
+//! Rules: one file per rule, declared with [`declare_rule!`], listed once in [`registry`].
+//!
+//! A rule is a pure function from an object view to findings. It never computes positions: the
+//! model's getters give the span of a value, or of the deepest node on a missing field's path.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::finding::{Finding, Severity};
+use crate::model::object::Object;
+use crate::model::pod::{PodSpec, ShapeError};
+
+/// What every rule declares about itself.
+#[derive(Debug)]
+pub struct RuleMeta {
+    /// Stable identifier; never changes once released (code scanning tracks alerts by it).
+    pub id: &'static str,
+    /// Short kebab-case name.
+    pub name: &'static str,
+    pub severity: Severity,
+    /// On unless the config turns it off.
+    pub enabled: bool,
+    /// One line.
+    pub summary: &'static str,
+    /// Markdown with the sections `## What it does`, `## Why is this bad?`, `## Example`, `## Fix`.
+    pub docs: &'static str,
+    pub tags: &'static [&'static str],
+    /// The rule's source file (for the registry guard test).
+    pub source_file: &'static str,
+}
+
+impl RuleMeta {
+    /// The docs with the one leading space of each `///` line removed.
+    pub fn docs(&self) -> String {
+        let mut out = String::new();
+        for line in self.docs.lines() {
+            out.push_str(line.strip_prefix(' ').unwrap_or(line));
+            out.push('\n');
+        }
+        out.trim().to_string() + "\n"
+    }
+
+    /// The text of one `## Heading` section of the docs.
+    pub fn section(&self, heading: &str) -> Option<String> {
+        let docs = self.docs();
+        let marker = format!("## {heading}");
+        let start = docs.find(&marker)? + marker.len();
+        let rest = &docs[start..];
+        let end = rest.find("\n## ").unwrap_or(rest.len());
+        Some(rest[..end].trim().to_string())
+    }
+
+    /// Where the rule's help page lives.
+    pub fn help_uri(&self) -> String {
+        format!("{}/blob/main/docs/rules/{}.md", crate::REPOSITORY, self.id)
+    }
+}
+
+/// A rule parameter that does not fit the rule's `Params`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamError {
+    /// Dotted path inside the params mapping (`min`), empty for the mapping itself.
+    pub path: String,
+    pub message: String,
+}
+
+/// Deserializes a rule's params, keeping the path of the offending field.
+pub fn parse_params<P: DeserializeOwned>(value: &serde_json::Value) -> Result<P, ParamError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        ParamError {
+            path: if path == "." { String::new() } else { path },
+            message: e.into_inner().to_string(),
+        }
+    })
+}
+
+/// Params of a rule that takes none.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoParams {}
+
+/// What a rule sees of one object, and where its findings go.
+pub struct Cx<'a> {
+    pub object: &'a Object<'a>,
+    /// The object's pod spec, for workload kinds.
+    pub pod: Option<&'a PodSpec<'a>>,
+    /// Problems with the shape of the pod spec met while building `pod`.
+    pub shape_errors: &'a [ShapeError],
+    pub(crate) findings: Vec<Finding>,
+}
+
+impl<'a> Cx<'a> {
+    pub fn new(
+        object: &'a Object<'a>,
+        pod: Option<&'a PodSpec<'a>>,
+        shape_errors: &'a [ShapeError],
+    ) -> Cx<'a> {
+        Cx {
+            object,
+            pod,
+            shape_errors,
+            findings: Vec::new(),
+        }
+    }
+
+    pub fn report(&mut self, finding: Finding) {
+        self.findings.push(finding);
+    }
+
+    pub fn into_findings(self) -> Vec<Finding> {
+        self.findings
+    }
+}
+
+/// A rule, as the engine uses it.
+pub trait Rule: Send + Sync {
+    fn meta(&self) -> &'static RuleMeta;
+    /// Applies parameters from the config file.
+    fn configure(&mut self, params: &serde_json::Value) -> Result<(), ParamError>;
+    /// The current parameters, as JSON (for docs and `clustersec rules`).
+    fn params(&self) -> serde_json::Value;
+    /// Checks one object.
+    fn check(&self, cx: &mut Cx<'_>);
+}
+
+/// Declares a rule: its struct (holding its params), metadata and docs from the doc comment.
+#[macro_export]
+macro_rules! declare_rule {
+    (
+        $(#[doc = $doc:literal])+
+        pub struct $name:ident($params:ty) {
+            id: $id:literal,
+            name: $short:literal,
+            severity: $sev:ident,
+            enabled: $enabled:literal,
+            summary: $summary:literal,
+            tags: [$($tag:literal),* $(,)?] $(,)?
+        }
+    ) => {
+        #[derive(Default)]
+        pub struct $name {
+            pub params: $params,
+        }
+
+        impl $name {
+            pub const ID: &'static str = $id;
+            pub const META: $crate::rules::RuleMeta = $crate::rules::RuleMeta {
+                id: $id,
+                name: $short,
+                severity: $crate::finding::Severity::$sev,
+                enabled: $enabled,
+                summary: $summary,
+                docs: concat!($($doc, "\n"),+),
+                tags: &[$($tag),*],
+                source_file: file!(),
+            };
+
+            #[allow(dead_code)]
+            fn finding(
+                &self,
+                span: $crate::model::Span,
+                message: impl Into<String>,
+            ) -> $crate::finding::Finding {
+                $crate::finding::Finding::new($id, span, message)
+            }
+        }
+
+        impl $crate::rules::Rule for $name {
+            fn meta(&self) -> &'static $crate::rules::RuleMeta {
+                &Self::META
+            }
+
+            fn configure(
+                &mut self,
+                params: &serde_json::Value,
+            ) -> Result<(), $crate::rules::ParamError> {
+                self.params = $crate::rules::parse_params(params)?;
+                Ok(())
+            }
+
+            fn params(&self) -> serde_json::Value {
+                serde_json::to_value(&self.params).unwrap_or_default()
+            }
+
+            fn check(&self, cx: &mut $crate::rules::Cx<'_>) {
+                self.run(cx)
+            }
+        }
+    };
+}
+
+pub mod deprecated_check;
+pub(crate) mod support;
+pub mod duplicate_key;
+pub mod filesystem_accessibility;
+pub mod flex_volume_check;
+pub mod groups_check;
+pub mod image_pull;
+pub mod misplaced_field;
+pub mod not_scanned;
+pub mod privilege_check;
+pub mod privileged_check;
+pub mod proc_mount_check;
+pub mod user_check;
+pub mod wrong_type;
+pub mod yaml_syntax;
+
+/// Every rule, in the order of the reference docs. Adding a rule = its file, its fixtures, one
+/// line here.
+pub fn registry() -> Vec<Box<dyn Rule>> {
+    vec![
+        Box::new(user_check::UserCheck::default()),
+        Box::new(groups_check::GroupsCheck::default()),
+        Box::new(privilege_check::PrivilegeCheck::default()),
+        Box::new(filesystem_accessibility::FilesystemAccessibility::default()),
+        Box::new(privileged_check::PrivilegedCheck::default()),
+        Box::new(image_pull::ImagePull::default()),
+        Box::new(deprecated_check::DeprecatedCheck::default()),
+        Box::new(flex_volume_check::FlexVolumeCheck::default()),
+        Box::new(proc_mount_check::ProcMountCheck::default()),
+        Box::new(misplaced_field::MisplacedField::default()),
+        Box::new(yaml_syntax::YamlSyntax::default()),
+        Box::new(duplicate_key::DuplicateKey::default()),
+        Box::new(wrong_type::WrongType::default()),
+        Box::new(not_scanned::NotScanned::default()),
+    ]
+}
+
+/// The metadata of a rule by id.
+pub fn meta(id: &str) -> Option<&'static RuleMeta> {
+    registry()
+        .into_iter()
+        .map(|r| r.meta())
+        .find(|m| m.id == id)
+}

@@ -1,0 +1,72 @@
+use serde::{Deserialize, Serialize};
+
+use super::support::{check_container_bool, BoolCheck};
+use super::Cx;
+
+declare_rule! {
+    /// ## What it does
+    /// Checks that every container (regular, init and ephemeral) sets
+    /// `securityContext.allowPrivilegeEscalation` to the boolean `false`. The field exists only
+    /// on containers: a value in the pod's `securityContext` is ignored by Kubernetes, and the
+    /// finding says so.
+    ///
+    /// ## Why is this bad?
+    /// Kubernetes allows privilege escalation unless told otherwise: a process can gain more
+    /// privileges than its parent through setuid binaries or file capabilities, because the
+    /// `no_new_privs` flag is not set. Unset means allowed.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// containers:
+    ///   - name: web
+    ///     image: nginx
+    ///     securityContext:
+    ///       allowPrivilegeEscalation: true
+    /// ```
+    ///
+    /// ## Fix
+    /// ```yaml
+    ///     securityContext:
+    ///       allowPrivilegeEscalation: false
+    /// ```
+    /// With `params: {requireFalse: false}` the rule only checks what the original Datree rule
+    /// checked: that the field is set and is a boolean.
+    pub struct PrivilegeCheck(PrivilegeParams) {
+        id: "CUSTOM_SECURITY_PRIVILEGE_CHECK",
+        name: "allow-privilege-escalation",
+        severity: High,
+        enabled: true,
+        summary: "Containers set allowPrivilegeEscalation to false",
+        tags: ["security", "kubernetes", "securityContext", "privilege-escalation"],
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default, rename_all = "camelCase")]
+pub struct PrivilegeParams {
+    /// Require the value `false` (otherwise only presence and type are checked).
+    pub require_false: bool,
+}
+
+impl Default for PrivilegeParams {
+    fn default() -> Self {
+        PrivilegeParams {
+            require_false: true,
+        }
+    }
+}
+
+impl PrivilegeCheck {
+    fn run(&self, cx: &mut Cx<'_>) {
+        check_container_bool(
+            cx,
+            &BoolCheck {
+                rule: Self::ID,
+                field: "allowPrivilegeEscalation",
+                required: self.params.require_false.then_some(false),
+                require_set: true,
+                consequence: "Kubernetes then allows processes to gain more privileges than their parent",
+            },
+        );
+    }
+}

@@ -1,0 +1,127 @@
+use serde::{Deserialize, Serialize};
+
+use super::support::{at_setting, origin};
+use super::Cx;
+use crate::model::pod::Setting;
+
+declare_rule! {
+    /// ## What it does
+    /// Checks that every container (regular, init and ephemeral) runs with an explicit
+    /// `runAsUser`, set on the container or inherited from the pod's `securityContext`, and that
+    /// it is an integer in the allowed range (by default at least 10000).
+    ///
+    /// ## Why is this bad?
+    /// Without `runAsUser` the container runs as the user baked into the image, which is root
+    /// for most images. A UID below 10000 can collide with a user on the node, so an escape from
+    /// the container lands with that user's rights. A quoted value such as `"1000"` is rejected
+    /// by the API server.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// spec:
+    ///   containers:
+    ///     - name: web
+    ///       image: nginx
+    ///       securityContext:
+    ///         runAsUser: 0
+    /// ```
+    ///
+    /// ## Fix
+    /// Set `runAsUser` to a high, unprivileged UID, in the container's `securityContext` or once
+    /// in the pod's:
+    /// ```yaml
+    /// spec:
+    ///   securityContext:
+    ///     runAsUser: 10001
+    /// ```
+    /// The range is a parameter: `rules: {CUSTOM_SECURITY_USER_CHECK: {params: {min: 1000, max: 65535}}}`.
+    pub struct UserCheck(RangeParams) {
+        id: "CUSTOM_SECURITY_USER_CHECK",
+        name: "run-as-user",
+        severity: Medium,
+        enabled: true,
+        summary: "Containers run as an explicit, non-root user ID in the allowed range",
+        tags: ["security", "kubernetes", "securityContext"],
+    }
+}
+
+/// Parameters of the ID range rules.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RangeParams {
+    /// Smallest accepted ID (inclusive).
+    pub min: i64,
+    /// Largest accepted ID (inclusive); none by default.
+    pub max: Option<i64>,
+}
+
+impl Default for RangeParams {
+    fn default() -> Self {
+        RangeParams {
+            min: 10000,
+            max: None,
+        }
+    }
+}
+
+impl RangeParams {
+    pub fn describe(&self) -> String {
+        match self.max {
+            Some(max) => format!("between {} and {}", self.min, max),
+            None => format!("at least {}", self.min),
+        }
+    }
+}
+
+/// The shared check of runAsUser and runAsGroup.
+pub(crate) fn check_id_range(
+    cx: &mut Cx<'_>,
+    rule: &'static str,
+    field: &str,
+    params: &RangeParams,
+    missing_consequence: &str,
+) {
+    let Some(pod) = cx.pod else { return };
+    for c in &pod.containers {
+        let setting = pod.effective(c, field);
+        let message = match &setting {
+            Setting::Missing(_) => Some(format!(
+                "{} sets no {field}, and neither does {}.securityContext: {missing_consequence}",
+                c.describe(),
+                pod.path
+            )),
+            Setting::Container(e) | Setting::Pod(e) => match e.value.as_i64() {
+                Some(id) if id >= params.min && params.max.is_none_or(|max| id <= max) => None,
+                Some(id) => Some(format!(
+                    "{} runs with {field} {id} ({}); it must be {}",
+                    c.describe(),
+                    origin(pod, &setting),
+                    params.describe()
+                )),
+                None => Some(format!(
+                    "{} has {field} {} ({}); it must be an integer {}",
+                    c.describe(),
+                    e.value.describe(),
+                    origin(pod, &setting),
+                    params.describe()
+                )),
+            },
+        };
+        if let Some(message) = message {
+            let f = at_setting(rule, pod, c, &setting, field, message);
+            cx.report(f);
+        }
+    }
+}
+
+impl UserCheck {
+    fn run(&self, cx: &mut Cx<'_>) {
+        check_id_range(
+            cx,
+            Self::ID,
+            "runAsUser",
+            &self.params,
+            "it runs as the image's user, often root",
+        );
+    }
+}
