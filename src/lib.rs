@@ -12,3 +12,9 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 pub mod engine;
 pub mod report;
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod discover;
+pub mod docs;
+pub mod scan;

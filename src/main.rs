@@ -1,1 +1,36 @@
-fn main() {}
+use std::path::PathBuf;
+
+use clap::{CommandFactory, FromArgMatches};
+
+use clustersec::app;
+use clustersec::cli::Cli;
+use clustersec::report::Format;
+
+fn main() {
+    let matches = match Cli::command().try_get_matches() {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = e.print();
+            // clap uses 0 for --help/--version and 2 for usage errors, as we do.
+            std::process::exit(if e.use_stderr() { app::EXIT_ERROR } else { 0 });
+        }
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            std::process::exit(app::EXIT_ERROR);
+        }
+    };
+    let (mut formats, mut outputs): (Vec<(usize, Format)>, Vec<(usize, PathBuf)>) =
+        (Vec::new(), Vec::new());
+    if let Some(sub) = matches.subcommand_matches("scan") {
+        if let (Some(idx), Some(vals)) = (sub.indices_of("format"), sub.get_many::<Format>("format")) {
+            formats = idx.zip(vals.copied()).collect();
+        }
+        if let (Some(idx), Some(vals)) = (sub.indices_of("output"), sub.get_many::<PathBuf>("output")) {
+            outputs = idx.zip(vals.cloned()).collect();
+        }
+    }
+    std::process::exit(app::run(&cli.command, &formats, &outputs));
+}

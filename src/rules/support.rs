@@ -10,7 +10,7 @@ pub fn origin(pod: &PodSpec<'_>, setting: &Setting<'_>) -> String {
     match setting {
         Setting::Container(_) => "in its securityContext".to_string(),
         Setting::Pod(e) => format!(
-            "inherited from {}.securityContext (line {})",
+            "inherited from {}.securityContext at line {}",
             pod.path, e.key.span.start.line
         ),
         Setting::Missing(_) => "nowhere".to_string(),

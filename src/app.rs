@@ -1,0 +1,220 @@
+//! From parsed arguments to an exit code: settings merged from the CLI and the config file, the
+//! scan, and the reports.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::cli::{ColorChoice, Command, ExplainArgs, RulesArgs, RulesFormat, ScanArgs};
+use crate::config::{ByteSize, Config, CONFIG_NAMES};
+use crate::discover;
+use crate::engine::{Engine, DEFAULT_MAX_FILE_SIZE};
+use crate::finding::Severity;
+use crate::report::{self, Format, Options};
+use crate::rules;
+
+/// Exit codes.
+pub const EXIT_CLEAN: i32 = 0;
+pub const EXIT_FINDINGS: i32 = 1;
+pub const EXIT_ERROR: i32 = 2;
+
+/// An error that stops the tool (exit 2).
+#[derive(Debug)]
+pub struct Failure(pub String);
+
+impl<T: std::fmt::Display> From<T> for Failure {
+    fn from(e: T) -> Self {
+        Failure(e.to_string())
+    }
+}
+
+/// Where one format goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    pub format: Format,
+    pub file: Option<PathBuf>,
+}
+
+/// Pairs each `--output` with the `--format` given before it, by their positions on the
+/// command line. A format without an output goes to stdout; only one may.
+pub fn pair_outputs(
+    formats: &[(usize, Format)],
+    outputs: &[(usize, PathBuf)],
+) -> Result<Vec<Output>, Failure> {
+    let mut result: Vec<Output> = formats
+        .iter()
+        .map(|(_, f)| Output {
+            format: *f,
+            file: None,
+        })
+        .collect();
+    for (oi, path) in outputs {
+        let Some(slot) = formats.iter().rposition(|(fi, _)| fi < oi) else {
+            return Err(Failure(format!(
+                "--output {} must follow the --format it is for",
+                path.display()
+            )));
+        };
+        if result[slot].file.is_some() {
+            return Err(Failure(format!(
+                "--output {} has no --format of its own: give --format before each --output",
+                path.display()
+            )));
+        }
+        result[slot].file = Some(path.clone());
+    }
+    if result.is_empty() {
+        result.push(Output {
+            format: Format::Text,
+            file: None,
+        });
+    }
+    if result.iter().filter(|o| o.file.is_none()).count() > 1 {
+        return Err(Failure(
+            "more than one --format goes to stdout: give each but one an --output".to_string(),
+        ));
+    }
+    Ok(result)
+}
+
+fn find_config(args: &ScanArgs) -> Result<Config, Failure> {
+    if let Some(path) = &args.config {
+        return Config::load(path).map_err(Failure::from);
+    }
+    let root: PathBuf = match args.paths.first() {
+        Some(p) if p.is_dir() => p.clone(),
+        _ => PathBuf::from("."),
+    };
+    for name in CONFIG_NAMES {
+        let candidate = root.join(name);
+        if candidate.is_file() {
+            return Config::load(&candidate).map_err(Failure::from);
+        }
+    }
+    Ok(Config::default())
+}
+
+fn use_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
+        }
+    }
+}
+
+/// Runs `clustersec scan` with the positions of --format/--output from the command line.
+pub fn scan(
+    args: &ScanArgs,
+    formats: &[(usize, Format)],
+    outputs: &[(usize, PathBuf)],
+) -> Result<i32, Failure> {
+    let outs = pair_outputs(formats, outputs)?;
+    let config = find_config(args)?;
+    let engine = Engine::new(&config.rule_settings()).map_err(|(id, e)| {
+        Failure(format!("rule {id}: params.{}: {}", e.path, e.message))
+    })?;
+    let max_file_size = match &args.max_file_size {
+        Some(s) => ByteSize::parse(s).map_err(|e| Failure(format!("--max-file-size: {e}")))?.0,
+        None => config
+            .max_file_size
+            .map_or(DEFAULT_MAX_FILE_SIZE, |b| b.0),
+    };
+    let mut include = config.include.clone();
+    include.extend(args.include.iter().cloned());
+    let mut exclude = config.exclude.clone();
+    exclude.extend(args.exclude.iter().cloned());
+    let opts = discover::Options {
+        no_ignore: args.no_ignore,
+        include,
+        exclude,
+    };
+    if let Some(n) = args.threads {
+        // Fails only if the global pool was already built, which is harmless.
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(n).build_global();
+    }
+    let discovery = discover::discover(&args.paths, &opts).map_err(Failure)?;
+    let report = crate::scan::scan(&engine, discovery, max_file_size);
+
+    for out in &outs {
+        let color = out.file.is_none() && out.format == Format::Text && use_color(args.color);
+        let ropts = Options {
+            color,
+            ..Options::default()
+        };
+        match &out.file {
+            Some(path) => write_file(path, out.format, &report, &ropts)?,
+            None => {
+                let stdout = std::io::stdout();
+                let mut lock = stdout.lock();
+                report::write(out.format, &mut lock, &report, &ropts)
+                    .and_then(|()| lock.flush())
+                    .map_err(|e| Failure(format!("cannot write to stdout: {e}")))?;
+            }
+        }
+    }
+    let threshold = args
+        .fail_on
+        .or(config.fail_on)
+        .map_or(Some(Severity::Info), |f| f.threshold());
+    let failing = threshold.map_or(0, |t| report.count_at_least(t));
+    Ok(if failing > 0 { EXIT_FINDINGS } else { EXIT_CLEAN })
+}
+
+fn write_file(path: &Path, format: Format, report: &report::Report, opts: &Options) -> Result<(), Failure> {
+    let mut buf = Vec::new();
+    report::write(format, &mut buf, report, opts)
+        .map_err(|e| Failure(format!("cannot render {format:?}: {e}")))?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Failure(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    std::fs::write(path, buf).map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))
+}
+
+pub fn rules(args: &RulesArgs) -> Result<i32, Failure> {
+    let rules = rules::registry();
+    let text = match args.format {
+        RulesFormat::Text => crate::docs::rules_text(&rules),
+        RulesFormat::Markdown => crate::docs::rules_markdown(&rules),
+        RulesFormat::Json => {
+            serde_json::to_string_pretty(&crate::docs::rules_json(&rules))? + "\n"
+        }
+    };
+    print!("{text}");
+    Ok(EXIT_CLEAN)
+}
+
+pub fn explain(args: &ExplainArgs) -> Result<i32, Failure> {
+    let rules = rules::registry();
+    let wanted = args.rule.trim();
+    let rule = rules.iter().find(|r| {
+        let m = r.meta();
+        m.id.eq_ignore_ascii_case(wanted) || m.name.eq_ignore_ascii_case(wanted)
+    });
+    match rule {
+        Some(r) => {
+            print!("{}", crate::docs::rule_page(r.as_ref()));
+            Ok(EXIT_CLEAN)
+        }
+        None => Err(Failure(format!(
+            "unknown rule `{wanted}`; `clustersec rules` lists them"
+        ))),
+    }
+}
+
+/// Dispatches a subcommand.
+pub fn run(command: &Command, formats: &[(usize, Format)], outputs: &[(usize, PathBuf)]) -> i32 {
+    let result = match command {
+        Command::Scan(a) => scan(a, formats, outputs),
+        Command::Rules(a) => rules(a),
+        Command::Explain(a) => explain(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(Failure(msg)) => {
+            let _ = writeln!(std::io::stderr(), "error: {msg}");
+            EXIT_ERROR
+        }
+    }
+}

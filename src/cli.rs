@@ -1,0 +1,105 @@
+//! Command-line definitions (clap derive) only.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::FailOn;
+use crate::report::Format;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "clustersec",
+    version,
+    about = "Line- and column-accurate security scanner for Kubernetes manifests",
+    long_about = None,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan manifests for security problems.
+    Scan(ScanArgs),
+    /// List the rules.
+    Rules(RulesArgs),
+    /// Show a rule's documentation.
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files or directories to scan; `-` reads one stream from stdin.
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+
+    /// Output format; repeat to write several (each followed by its --output).
+    #[arg(short, long, value_enum, action = clap::ArgAction::Append)]
+    pub format: Vec<Format>,
+
+    /// File for the --format given just before it; without it the format goes to stdout.
+    #[arg(short, long, action = clap::ArgAction::Append)]
+    pub output: Vec<PathBuf>,
+
+    /// Lowest severity that makes the exit code 1 [default: info, every finding counts].
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
+
+    /// Config file [default: .clustersec.yaml at the scan root, if present].
+    #[arg(short, long)]
+    pub config: Option<PathBuf>,
+
+    /// Also scan hidden files and paths ignored by .gitignore/.ignore.
+    #[arg(long)]
+    pub no_ignore: bool,
+
+    /// Only scan paths matching this glob (repeatable); overrides the extension filter.
+    #[arg(long, action = clap::ArgAction::Append)]
+    pub include: Vec<String>,
+
+    /// Skip paths matching this glob (repeatable).
+    #[arg(long, action = clap::ArgAction::Append)]
+    pub exclude: Vec<String>,
+
+    /// Largest file to scan, in bytes or with a unit (16MiB); larger files are reported.
+    #[arg(long, value_name = "SIZE")]
+    pub max_file_size: Option<String>,
+
+    /// When to use colour in text output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Worker threads [default: one per core].
+    #[arg(short = 'j', long)]
+    pub threads: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RulesFormat {
+    Text,
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// How to print the list; `markdown` prints the rule reference kept in docs/rules.md.
+    #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
+    pub format: RulesFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// Rule id (e.g. CUSTOM_SECURITY_PRIVILEGED_CHECK) or short name (e.g. privileged).
+    pub rule: String,
+}

@@ -1,0 +1,83 @@
+//! A whole run: discovered files, scanned in parallel, into one sorted report.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+
+use rayon::prelude::*;
+
+use crate::discover::{Candidate, Discovery, Input};
+use crate::engine::{Engine, FileReport};
+use crate::finding::Finding;
+use crate::report::Report;
+
+/// Scans every candidate in parallel; the report is sorted, so it does not depend on scheduling.
+pub fn scan(engine: &Engine, discovery: Discovery, max_file_size: u64) -> Report {
+    let results: Vec<(FileReport, Vec<Finding>, Option<String>)> = discovery
+        .candidates
+        .par_iter()
+        .map(|c| scan_one(engine, c, max_file_size))
+        .collect();
+    let mut files = discovery.skipped;
+    let mut findings = Vec::new();
+    let mut sources = BTreeMap::new();
+    for (report, mut f, source) in results {
+        if let Some(s) = source {
+            if !f.is_empty() {
+                sources.insert(report.path.clone(), s);
+            }
+        }
+        files.push(report);
+        findings.append(&mut f);
+    }
+    Report::new(findings, files, engine.enabled_rules(), sources)
+}
+
+fn scan_one(
+    engine: &Engine,
+    c: &Candidate,
+    max_file_size: u64,
+) -> (FileReport, Vec<Finding>, Option<String>) {
+    if c.size > max_file_size {
+        let (r, f) = engine.not_scanned(
+            &c.display,
+            c.size,
+            &format!(
+                "{} bytes is over the size limit of {max_file_size} bytes (--max-file-size)",
+                c.size
+            ),
+        );
+        return (r, f, None);
+    }
+    let bytes = match &c.input {
+        Input::Path(p) => std::fs::read(p),
+        Input::Stdin => {
+            let mut buf = Vec::new();
+            std::io::stdin()
+                .take(max_file_size.saturating_add(1))
+                .read_to_end(&mut buf)
+                .map(|_| buf)
+        }
+    };
+    let bytes = match bytes {
+        Ok(b) => b,
+        Err(e) => {
+            let (r, f) = engine.not_scanned(&c.display, c.size, &format!("cannot read: {e}"));
+            return (r, f, None);
+        }
+    };
+    if bytes.len() as u64 > max_file_size {
+        let (r, f) = engine.not_scanned(
+            &c.display,
+            bytes.len() as u64,
+            &format!("over the size limit of {max_file_size} bytes (--max-file-size)"),
+        );
+        return (r, f, None);
+    }
+    let (report, findings) = engine.scan_bytes(&c.display, &bytes);
+    let source = if findings.is_empty() {
+        None
+    } else {
+        Some(String::from_utf8_lossy(&bytes).into_owned())
+    };
+    (report, findings, source)
+}
