@@ -279,6 +279,9 @@ fn locate(root: &Node, segments: &[String], message: &str) -> Pos {
     }
     if let Some(rest) = message.strip_prefix("unknown field `") {
         if let Some(name) = rest.split('`').next() {
+            if segments.last().is_some_and(|s| s == name) {
+                return pos;
+            }
             if let Some(e) = node.get_entry(name) {
                 return e.key.span.start;
             }

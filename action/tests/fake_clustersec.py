@@ -99,7 +99,12 @@ def render(fmt, findings, pad):
             "runs": [{
                 "tool": {"driver": {"name": "clustersec", "version": "0.0.0-fake",
                                     "informationUri": "https://github.com/clustersec/clustersec",
-                                    "rules": [{"id": r, "shortDescription": {"text": r}} for r in rules]}},
+                                    "rules": [{"id": r, "name": r.replace("-", ""),
+                                               "shortDescription": {"text": r},
+                                               "fullDescription": {"text": f"The fake rule {r}."},
+                                               "help": {"text": f"Fix {r}.", "markdown": f"Fix `{r}`."},
+                                               "properties": {"tags": ["security"]}}
+                                              for r in rules]}},
                 "columnKind": "unicodeCodePoints",
                 "results": [{
                     "ruleId": f["rule"], "level": LEVEL[f["severity"]],
