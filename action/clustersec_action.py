@@ -83,6 +83,12 @@ def env(name: str, default: str = "") -> str:
     return default if value is None or value.strip() == "" else value
 
 
+def fail_on_setting() -> str:
+    """The fail-on input, lower-cased; `never` (the CLI's spelling) is an alias of `none`."""
+    value = env("CLUSTERSEC_FAIL_ON").strip().lower()
+    return "none" if value == "never" else value
+
+
 def env_bool(name: str, default: bool) -> bool:
     value = env(name).strip().lower()
     if not value:
@@ -248,7 +254,7 @@ def build_scan_command(sarif_file: str, markdown_file: str) -> List[str]:
     config = env("CLUSTERSEC_CONFIG")
     if config:
         cmd += ["--config", config]
-    fail_on = env("CLUSTERSEC_FAIL_ON").strip().lower()
+    fail_on = fail_on_setting()
     if fail_on and fail_on != "none":
         cmd += ["--fail-on", fail_on]
     cmd += ["--format", "sarif", "--output", sarif_file]
@@ -260,10 +266,10 @@ def build_scan_command(sarif_file: str, markdown_file: str) -> List[str]:
 
 
 def validate_fail_on() -> Optional[str]:
-    fail_on = env("CLUSTERSEC_FAIL_ON").strip().lower()
+    fail_on = fail_on_setting()
     if fail_on and fail_on != "none" and fail_on not in SEVERITIES:
         return (f"invalid fail-on {fail_on!r}: expected one of "
-                + ", ".join(SEVERITIES) + ", or none")
+                + ", ".join(SEVERITIES) + ", or none (alias never)")
     return None
 
 
@@ -314,7 +320,7 @@ def cmd_scan() -> Dict[str, str]:
         error(f"clustersec did not write the SARIF file {sarif_file}")
         exit_code = EXIT_ERROR
 
-    if exit_code == EXIT_FINDINGS and env("CLUSTERSEC_FAIL_ON").strip().lower() == "none":
+    if exit_code == EXIT_FINDINGS and fail_on_setting() == "none":
         log("findings present but fail-on is 'none': not failing")
     outputs["findings"] = str(len(findings))
     outputs["exit-code"] = str(exit_code)
@@ -615,7 +621,7 @@ def cmd_finish(exit_code: Optional[str] = None) -> int:
     except (TypeError, ValueError):
         error(f"the scan step reported no exit code ({raw!r}); treating it as a tool error")
         return EXIT_ERROR
-    fail_on = env("CLUSTERSEC_FAIL_ON").strip().lower()
+    fail_on = fail_on_setting()
     if code == EXIT_FINDINGS and fail_on == "none":
         return EXIT_CLEAN
     if code == EXIT_FINDINGS:

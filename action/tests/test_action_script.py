@@ -86,6 +86,7 @@ def test_exit_code_follows_fail_on(gh):
     none = gh.run(CLUSTERSEC_FAIL_ON="none")
     assert none.returncode == 0, "fail-on none reports but never fails on findings"
     assert gh.outputs()["exit-code"] in ("0", "1")
+    assert gh.run(CLUSTERSEC_FAIL_ON="never").returncode == 0, "`never` is the CLI's spelling of none"
 
 
 @fake_only()
