@@ -5,7 +5,8 @@ use std::fmt::Write;
 
 use crate::rules::Rule;
 
-/// The rule table and reference, as `clustersec rules --format markdown` prints it.
+/// The rule table, as `clustersec rules --format markdown` prints it and `docs/rules.md` and the
+/// README keep it.
 pub fn rules_markdown(rules: &[Box<dyn Rule>]) -> String {
     let mut s = String::new();
     s.push_str("| Rule | Name | Severity | Default | Summary |\n");
@@ -14,9 +15,9 @@ pub fn rules_markdown(rules: &[Box<dyn Rule>]) -> String {
         let m = r.meta();
         let _ = writeln!(
             s,
-            "| [`{}`](docs/rules/{}.md) | {} | {} | {} | {} |",
+            "| [`{}`]({}) | {} | {} | {} | {} |",
             m.id,
-            m.id,
+            m.help_uri(),
             m.name,
             m.severity,
             if m.enabled { "on" } else { "off" },
