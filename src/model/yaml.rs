@@ -507,7 +507,11 @@ enum Frame {
     },
 }
 
-struct Builder {
+struct Builder<'s> {
+    /// The text being parsed, to find where a quoted scalar really ends (see [`quoted_end`]).
+    src: &'s str,
+    /// (char index, byte offset) of the last position looked up in `src`.
+    cursor: (usize, usize),
     line_offset: u32,
     anchors: HashMap<usize, Node>,
     stack: Vec<Frame>,
@@ -519,7 +523,62 @@ struct Builder {
     diagnostics: Vec<Diagnostic>,
 }
 
-impl Builder {
+impl Builder<'_> {
+    /// The byte offset in `src` of a char index (events arrive in order, so this walks forward
+    /// from the last lookup).
+    fn byte_of_char(&mut self, idx: usize) -> usize {
+        let (mut c, mut b) = self.cursor;
+        if idx < c {
+            (c, b) = (0, 0);
+        }
+        for ch in self.src.get(b..).unwrap_or("").chars() {
+            if c == idx {
+                break;
+            }
+            c += 1;
+            b += ch.len_utf8();
+        }
+        self.cursor = (c, b);
+        b
+    }
+
+    /// saphyr ends a quoted scalar's span after the blanks and comment that follow it; this
+    /// finds the closing quote instead, so a region never covers a trailing `# comment`.
+    fn quoted_end(&mut self, sp: PSpan, start: Pos) -> Option<Pos> {
+        let b = self.byte_of_char(sp.start.index());
+        let mut chars = self.src.get(b..)?.chars().peekable();
+        let quote = chars.next()?;
+        if quote != '"' && quote != '\'' {
+            return None;
+        }
+        let (mut line, mut col) = (start.line, start.col + 1);
+        while let Some(ch) = chars.next() {
+            let ch = if quote == '"' && ch == '\\' {
+                col += 1;
+                chars.next()?
+            } else if ch == quote {
+                if quote == '\'' && chars.peek() == Some(&'\'') {
+                    chars.next();
+                    col += 2;
+                    continue;
+                }
+                return Some(Pos::new(line, col + 1));
+            } else {
+                ch
+            };
+            match ch {
+                '\r' if chars.peek() == Some(&'\n') => {}
+                '\n' | '\r' => {
+                    line += 1;
+                    col = 1;
+                }
+                _ => col += 1,
+            }
+        }
+        None
+    }
+
+
     fn push_node(&mut self, node: Node, anchor: usize) {
         if anchor != 0 {
             self.anchors.insert(anchor, node.clone());
@@ -567,6 +626,12 @@ impl Builder {
         match ev {
             Event::Scalar(text, style, anchor, tag) => {
                 let value = resolve(&text, style, tag.as_deref());
+                let mut s = s;
+                if matches!(style, ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted) {
+                    if let Some(end) = self.quoted_end(sp, s.start) {
+                        s.end = end.min(s.end);
+                    }
+                }
                 let node = Node {
                     span: s,
                     kind: Kind::Scalar {
@@ -608,7 +673,7 @@ impl Builder {
                         anchor,
                         items,
                     } => {
-                        let end = items.last().map_or(s.end, |n| n.span.end.max(s.start));
+                        let end = collection_end(s, items.last().map(|n| n.span.end));
                         (
                             Node {
                                 span: Span::new(start, end),
@@ -624,9 +689,7 @@ impl Builder {
                         ..
                     } => {
                         self.check_duplicates(&entries);
-                        let end = entries
-                            .last()
-                            .map_or(s.end, |e| e.value.span.end.max(s.start));
+                        let end = collection_end(s, entries.last().map(|e| e.value.span.end));
                         (
                             Node {
                                 span: Span::new(start, end),
@@ -689,6 +752,16 @@ impl Builder {
     }
 }
 
+/// Where a collection ends: after the `]` or `}` of a flow collection (its end event has a
+/// width), else at the end of its last child (a block collection's end event sits on the next
+/// token, possibly lines further down).
+fn collection_end(end_event: Span, last_child: Option<Pos>) -> Pos {
+    if end_event.start != end_event.end {
+        return end_event.end;
+    }
+    last_child.unwrap_or(end_event.start)
+}
+
 /// Parses a whole YAML (or JSON) stream into documents.
 ///
 /// A syntax error ends the document it is in; parsing resumes at the next `---` line after it,
@@ -749,6 +822,8 @@ fn parse_part(
 ) -> Option<ScanError> {
     let mut parser = Parser::new_from_str(text);
     let mut b = Builder {
+        src: text,
+        cursor: (0, 0),
         line_offset,
         anchors: HashMap::new(),
         stack: Vec::new(),
@@ -841,6 +916,19 @@ mod tests {
         let e = r.get_entry("bé").unwrap();
         assert_eq!(e.value.span.start, Pos::new(2, 5));
         assert_eq!(e.value.as_str(), Some("x"));
+    }
+
+    #[test]
+    fn quoted_scalars_and_collections_end_where_they_end() {
+        // saphyr's own span of a quoted scalar runs over the blanks and comment after it.
+        let r = root("a: \"x\\\"y\"  # c\nb: 'it''s' # c\nc: {d: \"é\" , e: 1}\nf:\n  - 1\n\n# c\ng: 1\n");
+        assert_eq!(r.get("a").unwrap().span, Span::new(Pos::new(1, 4), Pos::new(1, 10)));
+        assert_eq!(r.get("b").unwrap().span, Span::new(Pos::new(2, 4), Pos::new(2, 11)));
+        let c = r.get("c").unwrap();
+        assert_eq!(c.span, Span::new(Pos::new(3, 4), Pos::new(3, 19)));
+        assert_eq!(c.get("d").unwrap().span.end, Pos::new(3, 11));
+        // A block collection ends at its last child, not at the next token.
+        assert_eq!(r.get("f").unwrap().span.end, Pos::new(5, 6));
     }
 
     #[test]
