@@ -467,6 +467,8 @@ def utf16_len(text: str) -> int:
 
 def build_comment_body(markdown: str, run_url: str = "") -> str:
     """Marker line + markdown, cut at a line boundary to stay within GitHub's comment limit."""
+    # The marker goes first exactly once, even if a report already carries one.
+    markdown = markdown.replace(MARKER + "\n", "").replace(MARKER, "")
     body = f"{MARKER}\n{markdown.rstrip()}\n"
     if utf16_len(body) <= COMMENT_LIMIT:
         return body

@@ -238,6 +238,7 @@ def test_oversized_report_is_truncated_in_comment(gh):
 def test_build_comment_body_limits():
     small = action.build_comment_body("## ok\n")
     assert small == MARKER + "\n## ok\n"
+    assert action.build_comment_body(MARKER + "\n## ok\n") == small, "one marker only"
     # multi-byte and astral characters count as two UTF-16 code units at GitHub
     big = "\n".join(["<details><summary>x</summary>", "```"] + ["- \U0001F600 finding " * 10] * 5000)
     body = action.build_comment_body(big, "https://example.invalid/run")
