@@ -112,6 +112,15 @@ impl<'a> Container<'a> {
         self.first_line()
     }
 
+    /// Where to point when `field` of the container's securityContext is unset: the field's own
+    /// entry when it is written with a null value (`privileged: ~`), else [`Self::missing_anchor`].
+    pub fn null_or_missing_anchor(&self, field: &str) -> Span {
+        match self.own(field) {
+            Some(e) if e.value.is_null() => e.span(),
+            _ => self.missing_anchor(),
+        }
+    }
+
     /// The container's first entry (`name: web`), or its whole node.
     pub fn first_line(&self) -> Span {
         self.node
@@ -284,7 +293,7 @@ impl<'a> PodSpec<'a> {
                 return Setting::Pod(e);
             }
         }
-        Setting::Missing(c.missing_anchor())
+        Setting::Missing(c.null_or_missing_anchor(field))
     }
 
     /// A container-only field (see [`CONTAINER_ONLY_FIELDS`]): the container's own value, or
@@ -292,7 +301,7 @@ impl<'a> PodSpec<'a> {
     pub fn container_only(&self, c: &Container<'a>, field: &str) -> Setting<'a> {
         match c.own(field) {
             Some(e) if !e.value.is_null() => Setting::Container(e),
-            _ => Setting::Missing(c.missing_anchor()),
+            _ => Setting::Missing(c.null_or_missing_anchor(field)),
         }
     }
 
