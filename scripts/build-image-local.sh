@@ -103,29 +103,22 @@ run_with_podman() {
 
 run_with_buildah() {
     # `buildah run` does not apply ENTRYPOINT: name the binary; USER and WORKDIR still apply.
-    local ctr rc
+    local ctr rc=0
     ctr=$(buildah --storage-driver "$driver" from --quiet "$image")
-    set +e
     buildah --storage-driver "$driver" run --isolation chroot \
-        -v "$scan_dir:/work:ro" "$ctr" -- /usr/local/bin/clustersec scan . --format text
-    rc=$?
-    set -e
+        -v "$scan_dir:/work:ro" "$ctr" -- /usr/local/bin/clustersec scan . --format text || rc=$?
     buildah --storage-driver "$driver" rm "$ctr" >/dev/null
     return "$rc"
 }
 
-set +e
-run_with_podman
-status=$?
-set -e
+status=0
+run_with_podman || status=$?
 if [[ $status -ge 125 ]]; then
     # 125-127: podman or the OCI runtime could not start the container (e.g. a sandbox that
     # forbids setrlimit); the image is fine, so run it with buildah's chroot isolation instead.
     log "podman could not start the container (exit $status); running it with buildah instead"
-    set +e
-    run_with_buildah
-    status=$?
-    set -e
+    status=0
+    run_with_buildah || status=$?
 fi
 case "$status" in
     0) log "scan in the container: no findings at or above the threshold (exit 0)" ;;
