@@ -355,15 +355,27 @@ pub struct Stream {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-fn pos(m: saphyr_parser::Marker, line_offset: u32) -> Pos {
-    Pos::new(
-        u32::try_from(m.line()).unwrap_or(u32::MAX) + line_offset,
-        u32::try_from(m.col()).unwrap_or(u32::MAX - 1) + 1,
-    )
+/// Columns added to lines of the text by [`repair`], by 1-based line: positions on those lines
+/// are mapped back to the original text.
+type Shifts = HashMap<u32, u32>;
+
+fn pos(m: saphyr_parser::Marker, line_offset: u32, shifts: &Shifts) -> Pos {
+    let line = u32::try_from(m.line())
+        .unwrap_or(u32::MAX)
+        .saturating_add(line_offset);
+    let col = u32::try_from(m.col()).unwrap_or(u32::MAX - 1) + 1;
+    let col = match shifts.get(&line) {
+        Some(added) => col.saturating_sub(*added).max(1),
+        None => col,
+    };
+    Pos::new(line, col)
 }
 
-fn span(s: PSpan, line_offset: u32) -> Span {
-    Span::new(pos(s.start, line_offset), pos(s.end, line_offset))
+fn span(s: PSpan, line_offset: u32, shifts: &Shifts) -> Span {
+    Span::new(
+        pos(s.start, line_offset, shifts),
+        pos(s.end, line_offset, shifts),
+    )
 }
 
 /// Resolves a plain scalar as go-yaml v2 (and so Kubernetes) does.
@@ -513,6 +525,7 @@ struct Builder<'s> {
     /// (char index, byte offset) of the last position looked up in `src`.
     cursor: (usize, usize),
     line_offset: u32,
+    shifts: &'s Shifts,
     anchors: HashMap<usize, Node>,
     stack: Vec<Frame>,
     root: Option<Node>,
@@ -612,7 +625,7 @@ impl Builder<'_> {
     }
 
     fn event(&mut self, ev: Event<'_>, sp: PSpan) {
-        let s = span(sp, self.line_offset);
+        let s = span(sp, self.line_offset, self.shifts);
         if self.abandoned {
             match ev {
                 Event::SequenceStart(..) | Event::MappingStart(..) => self.skip_depth += 1,
@@ -767,17 +780,141 @@ fn collection_end(end_event: Span, last_child: Option<Pos>) -> Pos {
 /// A syntax error ends the document it is in; parsing resumes at the next `---` line after it,
 /// so that one broken document does not hide the rest of the file.
 pub fn parse_stream(text: &str) -> Stream {
+    let mut shifts = Shifts::new();
+    let mut repaired: Option<String> = None;
+    for _ in 0..MAX_REPAIRS {
+        let current = repaired.as_deref().unwrap_or(text);
+        let (stream, errors) = parse_with_shifts(current, &shifts);
+        match errors.iter().find_map(|e| repair(current, e)) {
+            Some((fixed, added)) => {
+                for (line, n) in added {
+                    *shifts.entry(line).or_default() += n;
+                }
+                repaired = Some(fixed);
+            }
+            None => return stream,
+        }
+    }
+    let current = repaired.as_deref().unwrap_or(text);
+    parse_with_shifts(current, &shifts).0
+}
+
+/// Repairs tried per file before a syntax error is reported as it is.
+const MAX_REPAIRS: usize = 64;
+
+/// A syntax error in the coordinates of the text that was parsed.
+struct RawError {
+    /// 1-based line.
+    line: u32,
+    /// 0-based column, in code points.
+    col: usize,
+    message: String,
+}
+
+/// go-yaml (and so Kubernetes) does not check indentation inside flow collections and quoted
+/// scalars; the YAML 1.2 spec, and so saphyr, does. Real manifests rely on the leniency (helm
+/// charts write `args: [` ... `]` with the `]` under the key; long quoted strings wrap at the
+/// key's column). Such an error is repaired by indenting the offending line(s), which changes no
+/// value (leading white space of continuation lines is folded away), and the positions on the
+/// changed lines are shifted back. Returns the repaired text, the line and the columns added.
+fn repair(text: &str, e: &RawError) -> Option<(String, Vec<(u32, u32)>)> {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    match e.message.as_str() {
+        "invalid indentation" | "invalid indentation in flow construct" => {
+            let idx = usize::try_from(e.line).ok()?.checked_sub(1)?;
+            indent_lines(&lines, &[(idx, 1)])
+        }
+        "invalid indentation in quoted scalar" => {
+            // The error points at the opening quote; indent the scalar's continuation lines
+            // to one column past it.
+            let idx = usize::try_from(e.line).ok()?.checked_sub(1)?;
+            let first = lines.get(idx)?;
+            let quote_byte = first.char_indices().nth(e.col).map(|(b, _)| b)?;
+            let quote = first[quote_byte..].chars().next()?;
+            let mut end = idx;
+            let mut rest = &first[quote_byte + quote.len_utf8()..];
+            loop {
+                if closes(rest, quote) {
+                    break;
+                }
+                end += 1;
+                rest = lines.get(end)?;
+            }
+            if end == idx {
+                return None;
+            }
+            let want = e.col + 1;
+            let fixes: Vec<(usize, u32)> = (idx + 1..=end)
+                .filter_map(|i| {
+                    let l = lines.get(i)?;
+                    let have = l.len() - l.trim_start_matches(' ').len();
+                    (have < want && !l.trim().is_empty())
+                        .then(|| Some((i, u32::try_from(want - have).ok()?)))
+                        .flatten()
+                })
+                .collect();
+            indent_lines(&lines, &fixes)
+        }
+        _ => None,
+    }
+}
+
+/// Whether a quoted scalar's text closes on this line.
+fn closes(rest: &str, quote: char) -> bool {
+    let mut chars = rest.chars().peekable();
+    while let Some(c) = chars.next() {
+        if quote == '"' && c == '\\' {
+            chars.next();
+        } else if c == quote {
+            if quote == '\'' && chars.peek() == Some(&'\'') {
+                chars.next();
+            } else {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// Indents the given lines (0-based index, spaces to add); returns the new text and the shifts
+/// by 1-based line.
+fn indent_lines(lines: &[&str], fixes: &[(usize, u32)]) -> Option<(String, Vec<(u32, u32)>)> {
+    if fixes.is_empty() {
+        return None;
+    }
+    let added: HashMap<usize, u32> = fixes.iter().copied().collect();
+    let mut out = String::with_capacity(lines.iter().map(|l| l.len()).sum::<usize>() + 64);
+    for (i, l) in lines.iter().enumerate() {
+        if let Some(n) = added.get(&i) {
+            out.extend(std::iter::repeat_n(' ', *n as usize));
+        }
+        out.push_str(l);
+    }
+    let shifts = fixes
+        .iter()
+        .filter_map(|(i, n)| Some((u32::try_from(i + 1).ok()?, *n)))
+        .collect();
+    Some((out, shifts))
+}
+
+fn parse_with_shifts(text: &str, shifts: &Shifts) -> (Stream, Vec<RawError>) {
+    let mut raw_errors = Vec::new();
     let mut stream = Stream::default();
     let budget = ALIAS_BUDGET_BASE + text.len() / 2;
     let mut offset_bytes = 0usize;
     let mut line_offset = 0u32;
     loop {
         let rest = text.get(offset_bytes..).unwrap_or("");
-        match parse_part(rest, line_offset, budget, &mut stream) {
+        match parse_part(rest, line_offset, shifts, budget, &mut stream) {
             None => break,
             Some(err) => {
                 let err_line = u32::try_from(err.marker().line()).unwrap_or(u32::MAX);
-                let pos_ = pos(*err.marker(), line_offset);
+                let pos_ = pos(*err.marker(), line_offset, shifts);
+                raw_errors.push(RawError {
+                    line: err_line.saturating_add(line_offset),
+                    col: err.marker().col(),
+                    message: err.info().to_string(),
+                });
                 stream.diagnostics.push(Diagnostic::Syntax {
                     pos: pos_,
                     message: err.info().to_string(),
@@ -793,7 +930,7 @@ pub fn parse_stream(text: &str) -> Stream {
             }
         }
     }
-    stream
+    (stream, raw_errors)
 }
 
 /// Byte offset and line count of the first line starting with `---` after line `after_line`
@@ -820,6 +957,7 @@ fn next_doc_start(text: &str, after_line: u32) -> Option<(usize, u32)> {
 fn parse_part(
     text: &str,
     line_offset: u32,
+    shifts: &Shifts,
     budget: usize,
     stream: &mut Stream,
 ) -> Option<ScanError> {
@@ -828,6 +966,7 @@ fn parse_part(
         src: text,
         cursor: (0, 0),
         line_offset,
+        shifts,
         anchors: HashMap::new(),
         stack: Vec::new(),
         root: None,
@@ -854,7 +993,7 @@ fn parse_part(
                 b.abandoned = false;
                 b.root = None;
                 b.stack.clear();
-                doc_start = span(sp, line_offset).start;
+                doc_start = span(sp, line_offset, shifts).start;
             }
             Event::DocumentEnd => {
                 let root = b.root.take();
@@ -999,5 +1138,39 @@ mod tests {
             .diagnostics
             .iter()
             .any(|d| matches!(d, Diagnostic::TooDeep { .. } | Diagnostic::Syntax { .. })));
+    }
+}
+
+#[cfg(test)]
+mod repair_tests {
+    use super::*;
+
+    #[test]
+    fn flow_sequence_closed_under_its_key_is_accepted() {
+        let text = "spec:\n  args: [\n    \"--a\", \"1\",\n  ]\n  image: x\n";
+        let s = parse_stream(text);
+        assert!(s.diagnostics.is_empty(), "{:?}", s.diagnostics);
+        let spec = s.documents[0].root.as_ref().unwrap().get("spec").unwrap();
+        assert_eq!(spec.get("args").unwrap().as_seq().unwrap().len(), 2);
+        assert_eq!(spec.get_entry("image").unwrap().key.span.start, Pos::new(5, 3));
+    }
+
+    #[test]
+    fn quoted_scalar_continuation_at_key_column_is_accepted() {
+        let text = "items:\n  - message: 'first line\n    second line\n    third'\n    reason: ok\n";
+        let s = parse_stream(text);
+        assert!(s.diagnostics.is_empty(), "{:?}", s.diagnostics);
+        let item = &s.documents[0].root.as_ref().unwrap().get("items").unwrap().as_seq().unwrap()[0];
+        assert_eq!(
+            item.get("message").unwrap().as_str(),
+            Some("first line second line third")
+        );
+        assert_eq!(item.get_entry("reason").unwrap().key.span.start, Pos::new(5, 5));
+    }
+
+    #[test]
+    fn real_errors_stay_errors() {
+        let s = parse_stream("a:\n  clusterIP: {X}.16\n  ports: []\n");
+        assert!(matches!(s.diagnostics[0], Diagnostic::Syntax { .. }));
     }
 }
