@@ -27,8 +27,12 @@ pub enum Format {
 /// Options that change how a report is written (not what it holds).
 #[derive(Clone, Debug, Default)]
 pub struct Options {
-    /// Use colour (text format).
+    /// Use colour (text format). The caller decides (NO_COLOR, TTY, `--color`).
     pub color: bool,
+    /// The URI of `%SRCROOT%` in SARIF `originalUriBaseIds` (an absolute `file:` URI ending in
+    /// `/`). `None` uses the current directory; `Some("")` leaves the URI out. Tests set it so that
+    /// their output does not depend on where they run.
+    pub srcroot: Option<String>,
 }
 
 /// Everything a run found, sorted once so that every format is deterministic.
@@ -41,6 +45,9 @@ pub struct Report {
     pub rules: Vec<&'static RuleMeta>,
     /// File contents by path, for snippets (only files with findings).
     pub sources: BTreeMap<String, String>,
+    /// Effective severities of the rules when the config overrides them (see
+    /// [`Report::with_rule_severities`]); a rule missing here has its default severity.
+    pub rule_severities: BTreeMap<&'static str, Severity>,
 }
 
 /// Counts for the summary line of every format.
@@ -79,7 +86,26 @@ impl Report {
             files,
             rules,
             sources,
+            rule_severities: BTreeMap::new(),
         }
+    }
+
+    /// Records the effective severity of each rule (from the engine's configuration), so that
+    /// reports show configured severities as the rules' defaults (SARIF `defaultConfiguration`).
+    pub fn with_rule_severities(
+        mut self,
+        severities: impl IntoIterator<Item = (&'static str, Severity)>,
+    ) -> Report {
+        self.rule_severities.extend(severities);
+        self
+    }
+
+    /// The severity a rule runs with: the configured one, else its default.
+    pub fn rule_severity(&self, rule: &RuleMeta) -> Severity {
+        self.rule_severities
+            .get(rule.id)
+            .copied()
+            .unwrap_or(rule.severity)
     }
 
     pub fn summary(&self) -> Summary {
@@ -118,7 +144,12 @@ impl Report {
 }
 
 /// Writes a report in a format.
-pub fn write(format: Format, out: &mut dyn Write, report: &Report, opts: &Options) -> io::Result<()> {
+pub fn write(
+    format: Format,
+    out: &mut dyn Write,
+    report: &Report,
+    opts: &Options,
+) -> io::Result<()> {
     match format {
         Format::Text => text::write(out, report, opts),
         Format::Json => json::write(out, report, opts),

@@ -1,14 +1,428 @@
+//! The text format: for each finding `path:line:col severity RULE message`, the source line with
+//! the span underlined, a note for each related location; then a summary of the run.
+//!
+//! Columns are Unicode code points (as in every clustersec location). Tabs are shown as four
+//! spaces, control characters (an escape sequence hidden in a manifest) as `�`, wide characters
+//! take two cells, and very long lines (minified JSON) are cut to a window around the span.
+
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use super::{Options, Report};
+use anstyle::{AnsiColor, Effects, Style};
 
-pub fn write(out: &mut dyn Write, report: &Report, _opts: &Options) -> io::Result<()> {
+use super::{Options, Report};
+use crate::engine::FileStatus;
+use crate::finding::{Finding, Severity};
+use crate::model::{LineIndex, Pos};
+
+/// Code points of a source line shown at most; longer lines are cut around the span.
+const MAX_LINE_CHARS: usize = 120;
+/// Code points kept before the span when a line is cut.
+const CONTEXT_BEFORE: usize = 40;
+/// Skipped files listed by name in the summary; the rest are counted.
+const MAX_LISTED_FILES: usize = 20;
+const TAB: &str = "    ";
+
+struct Styles {
+    header: Style,
+    gutter: Style,
+    note: Style,
+    ok: Style,
+    dim: Style,
+    color: bool,
+}
+
+impl Styles {
+    fn new(color: bool) -> Styles {
+        if !color {
+            let plain = Style::new();
+            return Styles {
+                header: plain,
+                gutter: plain,
+                note: plain,
+                ok: plain,
+                dim: plain,
+                color,
+            };
+        }
+        Styles {
+            header: Style::new().effects(Effects::BOLD),
+            gutter: AnsiColor::Blue.on_default().effects(Effects::BOLD),
+            note: AnsiColor::Cyan.on_default().effects(Effects::BOLD),
+            ok: AnsiColor::Green.on_default().effects(Effects::BOLD),
+            dim: Style::new().effects(Effects::DIMMED),
+            color,
+        }
+    }
+
+    fn severity(&self, s: Severity) -> Style {
+        if !self.color {
+            return Style::new();
+        }
+        match s {
+            Severity::Critical => AnsiColor::Magenta.on_default().effects(Effects::BOLD),
+            Severity::High => AnsiColor::Red.on_default().effects(Effects::BOLD),
+            Severity::Medium => AnsiColor::Yellow.on_default().effects(Effects::BOLD),
+            Severity::Low => AnsiColor::Cyan.on_default().effects(Effects::BOLD),
+            Severity::Info => AnsiColor::Blue.on_default(),
+        }
+    }
+}
+
+pub fn write(out: &mut dyn Write, report: &Report, opts: &Options) -> io::Result<()> {
+    let st = Styles::new(opts.color);
+    let mut indexes: BTreeMap<&str, LineIndex> = BTreeMap::new();
     for f in &report.findings {
+        let source = report.sources.get(&f.path).map(String::as_str);
+        let index = source.map(|s| {
+            &*indexes
+                .entry(f.path.as_str())
+                .or_insert_with(|| LineIndex::new(s))
+        });
+        finding(out, &st, f, source.zip(index))?;
+    }
+    summary(out, &st, report)
+}
+
+fn finding(
+    out: &mut dyn Write,
+    st: &Styles,
+    f: &Finding,
+    source: Option<(&str, &LineIndex)>,
+) -> io::Result<()> {
+    let sev = st.severity(f.severity);
+    writeln!(
+        out,
+        "{h}{}:{}:{}{h:#} {sev}{}{sev:#} {h}{}{h:#} {}",
+        clean(&f.path),
+        f.span.start.line,
+        f.span.start.col,
+        f.severity,
+        f.rule,
+        clean(&f.message),
+        h = st.header,
+    )?;
+    let snippet = source.and_then(|(text, index)| {
+        index
+            .line(text, f.span.start.line)
+            .map(|line| render_line(line, f.span.start, f.span.end))
+    });
+    if let Some(s) = &snippet {
+        let num = f.span.start.line.to_string();
+        let pad = " ".repeat(num.len());
+        let g = st.gutter;
+        writeln!(out, "{g}{pad} |{g:#}")?;
+        writeln!(out, "{g}{num} |{g:#} {}", s.text)?;
+        let more = if s.through > f.span.start.line {
+            format!(" (through line {})", s.through)
+        } else {
+            String::new()
+        };
         writeln!(
             out,
-            "{}:{}:{} {} {} {}",
-            f.path, f.span.start.line, f.span.start.col, f.severity, f.rule, f.message
+            "{g}{pad} |{g:#} {}{sev}{}{more}{sev:#}",
+            " ".repeat(s.offset),
+            "^".repeat(s.width),
+        )?;
+    }
+    let pad = " ".repeat(if snippet.is_some() {
+        f.span.start.line.to_string().len()
+    } else {
+        2
+    });
+    for r in &f.related {
+        writeln!(
+            out,
+            "{pad} {n}= note{n:#}: {}:{}:{}: {}",
+            clean(&f.path),
+            r.span.start.line,
+            r.span.start.col,
+            clean(&r.message),
+            n = st.note,
+        )?;
+    }
+    writeln!(out)
+}
+
+/// A source line ready to print, with where to put the underline.
+struct Shown {
+    text: String,
+    /// Terminal cells before the underline.
+    offset: usize,
+    /// Cells of the underline (at least 1).
+    width: usize,
+    /// The last line the span covers.
+    through: u32,
+}
+
+/// Renders one source line (without its line break) and the cells under `start..end`.
+///
+/// A span that starts past the end of the line gets a caret just after its last character; a
+/// span that goes on to later lines is underlined to the end of this one.
+fn render_line(line: &str, start: Pos, end: Pos) -> Shown {
+    let chars: Vec<char> = line.chars().collect();
+    let len = chars.len();
+    let s = (start.col as usize).saturating_sub(1).min(len);
+    let e = if end.line == start.line {
+        (end.col as usize).saturating_sub(1).clamp(s, len)
+    } else {
+        len
+    };
+    // An exclusive end at column 1 of a later line ends on the line before it.
+    let through = if end.line > start.line && end.col <= 1 {
+        end.line - 1
+    } else {
+        end.line.max(start.line)
+    };
+
+    // A window of the line for very long lines.
+    let (from, to) = if len <= MAX_LINE_CHARS {
+        (0, len)
+    } else {
+        let from = s.saturating_sub(CONTEXT_BEFORE);
+        (from, (from + MAX_LINE_CHARS).min(len))
+    };
+    let mut text = String::new();
+    let mut cells = 0;
+    if from > 0 {
+        text.push('…');
+        cells += 1;
+    }
+    let mut offset = None;
+    let mut underline_end = None;
+    for (i, &c) in chars.iter().enumerate().take(to).skip(from) {
+        if i == s {
+            offset = Some(cells);
+        }
+        if i == e {
+            underline_end = Some(cells);
+        }
+        if c == '\t' {
+            text.push_str(TAB);
+            cells += TAB.len();
+        } else if c.is_control() {
+            text.push('�');
+            cells += 1;
+        } else {
+            text.push(c);
+            cells += char_width(c);
+        }
+    }
+    let offset = offset.unwrap_or(cells);
+    let end_cells = underline_end.unwrap_or(cells);
+    if to < len {
+        text.push('…');
+    }
+    Shown {
+        text,
+        offset,
+        width: end_cells.saturating_sub(offset).max(1),
+        through,
+    }
+}
+
+/// Terminal cells of a character: 0 for combining marks, 2 for East Asian wide characters and
+/// emoji, else 1. An approximation of Unicode's East Asian Width that covers what manifests hold.
+fn char_width(c: char) -> usize {
+    match c as u32 {
+        0x0300..=0x036F | 0x200B..=0x200F | 0x20D0..=0x20FF | 0xFE00..=0xFE0F => 0,
+        0x1100..=0x115F
+        | 0x2E80..=0x303E
+        | 0x3041..=0x33FF
+        | 0x3400..=0x4DBF
+        | 0x4E00..=0x9FFF
+        | 0xA000..=0xA4CF
+        | 0xAC00..=0xD7A3
+        | 0xF900..=0xFAFF
+        | 0xFE30..=0xFE4F
+        | 0xFF00..=0xFF60
+        | 0xFFE0..=0xFFE6
+        | 0x1F300..=0x1F64F
+        | 0x1F900..=0x1F9FF
+        | 0x20000..=0x3FFFD => 2,
+        _ => 1,
+    }
+}
+
+/// Text from a manifest or a path with control characters made harmless: nothing read from a
+/// scanned file can move the cursor or change the terminal's colours.
+fn clean(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.chars().any(char::is_control) {
+        s.chars()
+            .map(|c| match c {
+                '\t' => ' ',
+                c if c.is_control() => '�',
+                c => c,
+            })
+            .collect::<String>()
+            .into()
+    } else {
+        s.into()
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+fn summary(out: &mut dyn Write, st: &Styles, report: &Report) -> io::Result<()> {
+    let s = report.summary();
+    let h = st.header;
+    if s.findings == 0 {
+        writeln!(
+            out,
+            "{ok}No findings{ok:#} ({} checked by {}).",
+            plural(s.objects, "object", "objects"),
+            plural(report.rules.len(), "rule", "rules"),
+            ok = st.ok,
+        )?;
+    }
+    writeln!(
+        out,
+        "{h}Scanned {} of {}{h:#}: {}, {}.",
+        s.scanned,
+        plural(s.files, "file", "files"),
+        plural(s.documents, "document", "documents"),
+        plural(s.objects, "object", "objects"),
+    )?;
+
+    let skipped: Vec<(&str, String)> = report
+        .files
+        .iter()
+        .filter_map(|f| {
+            let why = match &f.status {
+                FileStatus::Scanned => return None,
+                FileStatus::NotKubernetes => "no Kubernetes object".to_string(),
+                FileStatus::Template => "Helm chart template".to_string(),
+                FileStatus::NotScanned(reason) => format!("not scanned: {reason}"),
+            };
+            Some((f.path.as_str(), why))
+        })
+        .collect();
+    if !skipped.is_empty() {
+        let mut parts = Vec::new();
+        for (n, what) in [
+            (s.not_kubernetes, "not Kubernetes"),
+            (s.templates, "Helm templates"),
+            (s.not_scanned, "not scanned"),
+        ] {
+            if n > 0 {
+                parts.push(format!("{n} {what}"));
+            }
+        }
+        writeln!(
+            out,
+            "{h}Skipped {}{h:#} ({}):",
+            plural(skipped.len(), "file", "files"),
+            parts.join(", ")
+        )?;
+        list(out, st, skipped.into_iter())?;
+    }
+
+    let errors: Vec<(&str, String)> = report
+        .files
+        .iter()
+        .filter_map(|f| Some((f.path.as_str(), f.parse_error.clone()?)))
+        .collect();
+    if !errors.is_empty() {
+        writeln!(
+            out,
+            "{h}Parse errors in {}{h:#}:",
+            plural(errors.len(), "file", "files")
+        )?;
+        list(out, st, errors.into_iter())?;
+    }
+
+    if s.findings > 0 {
+        let by_severity: Vec<String> = Severity::ALL
+            .iter()
+            .filter_map(|sev| {
+                let n = *s.by_severity.get(sev)?;
+                let c = st.severity(*sev);
+                Some(format!("{c}{n} {sev}{c:#}"))
+            })
+            .collect();
+        writeln!(
+            out,
+            "{h}{}{h:#}: {}.",
+            plural(s.findings, "finding", "findings"),
+            by_severity.join(", ")
+        )?;
+        let mut by_rule: Vec<(&str, usize)> = s.by_rule.iter().map(|(r, n)| (*r, *n)).collect();
+        by_rule.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let width = by_rule.iter().map(|(r, _)| r.len()).max().unwrap_or(0);
+        for (rule, n) in by_rule {
+            writeln!(out, "  {rule:<width$}  {n:>4}")?;
+        }
+    }
+    Ok(())
+}
+
+/// `  path: text` lines, at most [`MAX_LISTED_FILES`] of them.
+fn list<'a>(
+    out: &mut dyn Write,
+    st: &Styles,
+    items: impl ExactSizeIterator<Item = (&'a str, String)>,
+) -> io::Result<()> {
+    let total = items.len();
+    for (path, text) in items.take(MAX_LISTED_FILES) {
+        writeln!(out, "  {}: {}", clean(path), clean(&text))?;
+    }
+    if total > MAX_LISTED_FILES {
+        let d = st.dim;
+        writeln!(
+            out,
+            "  {d}... and {} more (the JSON format lists every file){d:#}",
+            total - MAX_LISTED_FILES
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(line: u32, col: u32) -> Pos {
+        Pos { line, col }
+    }
+
+    #[test]
+    fn underline_in_code_points_with_tabs_and_wide_chars() {
+        let s = render_line("\tnäme: 日本 x", p(1, 8), p(1, 10));
+        assert_eq!(s.text, "    näme: 日本 x");
+        // tab (4) + "näme: " (6) = 10 cells before `日`.
+        assert_eq!(s.offset, 10);
+        assert_eq!(s.width, 4);
+    }
+
+    #[test]
+    fn past_the_end_and_empty() {
+        let s = render_line("ab", p(1, 9), p(1, 12));
+        assert_eq!((s.offset, s.width), (2, 1));
+        let s = render_line("", p(1, 1), p(1, 1));
+        assert_eq!((s.offset, s.width), (0, 1));
+        let s = render_line("ab", p(1, 2), p(1, 1));
+        assert_eq!((s.offset, s.width), (1, 1));
+    }
+
+    #[test]
+    fn multi_line_spans() {
+        let s = render_line("key:", p(3, 1), p(6, 1));
+        assert_eq!((s.offset, s.width, s.through), (0, 4, 5));
+        let s = render_line("key:", p(3, 1), p(6, 4));
+        assert_eq!(s.through, 6);
+    }
+
+    #[test]
+    fn control_characters_and_long_lines() {
+        let s = render_line("a: \u{1b}[31mred", p(1, 1), p(1, 2));
+        assert!(!s.text.contains('\u{1b}'));
+        let long = "x".repeat(1000) + "key: value" + &"y".repeat(1000);
+        let s = render_line(&long, p(1, 1001), p(1, 1011));
+        assert!(s.text.starts_with('…') && s.text.ends_with('…'));
+        assert_eq!(s.text.chars().count(), MAX_LINE_CHARS + 2);
+        assert_eq!((s.offset, s.width), (CONTEXT_BEFORE + 1, 10));
+        assert_eq!(clean("a\u{1b}b\tc"), "a�b c");
+    }
 }
