@@ -766,11 +766,12 @@ impl Builder<'_> {
 }
 
 /// Where a collection ends: after the `]` or `}` of a flow collection (its end event has a
-/// width), else at the end of its last child (a block collection's end event sits on the next
-/// token, possibly lines further down).
+/// width; like a quoted scalar's, it runs over the blanks and comment that follow, so only its
+/// first character counts), else at the end of its last child (a block collection's end event
+/// sits on the next token, possibly lines further down).
 fn collection_end(end_event: Span, last_child: Option<Pos>) -> Pos {
     if end_event.start != end_event.end {
-        return end_event.end;
+        return Pos::new(end_event.start.line, end_event.start.col + 1);
     }
     last_child.unwrap_or(end_event.start)
 }
@@ -1071,6 +1072,8 @@ mod tests {
         assert_eq!(c.get("d").unwrap().span.end, Pos::new(3, 11));
         // A block collection ends at its last child, not at the next token.
         assert_eq!(r.get("f").unwrap().span.end, Pos::new(5, 6));
+        let r = root("a: [1, {b: 2} ]  # c\n");
+        assert_eq!(r.get("a").unwrap().span, Span::new(Pos::new(1, 4), Pos::new(1, 16)));
     }
 
     #[test]
