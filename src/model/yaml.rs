@@ -754,12 +754,16 @@ impl Builder<'_> {
         let mut seen: HashMap<&str, Span> = HashMap::with_capacity(entries.len());
         for e in entries {
             let Some(k) = e.key.text() else { continue };
-            if let Some(first) = seen.insert(k, e.key.span) {
-                self.diagnostics.push(Diagnostic::DuplicateKey {
+            // Every later occurrence is reported against the first one.
+            match seen.get(k) {
+                Some(first) => self.diagnostics.push(Diagnostic::DuplicateKey {
                     key: k.to_string(),
-                    first,
+                    first: *first,
                     second: e.key.span,
-                });
+                }),
+                None => {
+                    seen.insert(k, e.key.span);
+                }
             }
         }
     }
