@@ -44,7 +44,22 @@ pub struct Candidate {
 pub struct Discovery {
     pub candidates: Vec<Candidate>,
     pub skipped: Vec<FileReport>,
+    /// Helm chart directories (with a Chart.yaml), outermost first, sorted.
+    pub charts: Vec<Dir>,
+    /// Kustomize directories (with a kustomization.yaml, .yml or Kustomization), sorted.
+    pub kustomizations: Vec<Dir>,
 }
+
+/// A directory found while walking.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Dir {
+    pub path: PathBuf,
+    /// Relative to the working directory, `/`-separated.
+    pub display: String,
+}
+
+/// File names that make a directory a kustomization.
+pub const KUSTOMIZATION_NAMES: &[&str] = &["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
 fn globset(globs: &[String], what: &str) -> Result<Option<GlobSet>, String> {
     if globs.is_empty() {
@@ -180,6 +195,19 @@ pub fn discover(paths: &[PathBuf], opts: &Options) -> Result<Discovery, String> 
             let path = entry.path();
             let is_symlink = entry.path_is_symlink();
             let file_type = entry.file_type();
+            if !is_symlink && file_type.is_some_and(|t| t.is_file()) {
+                let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                let dir = path.parent().unwrap_or(root);
+                let found = Dir {
+                    path: dir.to_path_buf(),
+                    display: display_path(dir, cwd.as_deref()),
+                };
+                if name == "Chart.yaml" {
+                    out.charts.push(found);
+                } else if KUSTOMIZATION_NAMES.contains(&name) {
+                    out.kustomizations.push(found);
+                }
+            }
             if !is_symlink && !file_type.is_some_and(|t| t.is_file()) {
                 continue;
             }
@@ -238,5 +266,9 @@ pub fn discover(paths: &[PathBuf], opts: &Options) -> Result<Discovery, String> 
     // The same file named twice (e.g. `. ./k8s`) is scanned once.
     let mut seen = std::collections::HashSet::new();
     out.candidates.retain(|c| seen.insert(c.display.clone()));
+    for dirs in [&mut out.charts, &mut out.kustomizations] {
+        dirs.sort();
+        dirs.dedup();
+    }
     Ok(out)
 }

@@ -18,3 +18,4 @@ pub mod config;
 pub mod discover;
 pub mod docs;
 pub mod scan;
+pub mod render;
