@@ -920,9 +920,16 @@ fn parse_with_shifts(text: &str, shifts: &Shifts) -> (Stream, Vec<RawError>) {
                     col: err.marker().col(),
                     message: err.info().to_string(),
                 });
-                stream.diagnostics.push(Diagnostic::Syntax {
-                    pos: pos_,
-                    message: err.info().to_string(),
+                stream.diagnostics.push(if err.info() == "recursion limit exceeded" {
+                    // saphyr's own bound on flow nesting: valid YAML, too deep to scan.
+                    Diagnostic::TooDeep {
+                        span: Span::point(pos_),
+                    }
+                } else {
+                    Diagnostic::Syntax {
+                        pos: pos_,
+                        message: err.info().to_string(),
+                    }
                 });
                 // Resume at the next document marker after the error's line.
                 match next_doc_start(rest, err_line) {
