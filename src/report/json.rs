@@ -1,14 +1,251 @@
+//! The JSON format: a stable, versioned shape documented in `docs/json-format.md` and
+//! `docs/json-format.schema.json`. Keys are camelCase; optional values are `null` in findings
+//! (every key is always there) and left out in files (`reason`, `parseError`).
+//!
+//! Bump [`VERSION`] on any change that removes or renames a key or changes a value's meaning;
+//! adding a key is not a breaking change.
+
 use std::io::{self, Write};
 
+use serde::Serialize;
+
 use super::{Options, Report};
+use crate::engine::FileStatus;
+use crate::finding::Severity;
+use crate::model::Span;
+
+/// The version of the JSON shape (`version` at the top).
+pub const VERSION: u32 = 1;
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Output<'a> {
+    version: u32,
+    tool: Tool,
+    summary: Summary,
+    findings: Vec<Finding<'a>>,
+    files: Vec<File<'a>>,
+    rules: Vec<Rule>,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Summary {
+    files: usize,
+    scanned: usize,
+    not_kubernetes: usize,
+    templates: usize,
+    not_scanned: usize,
+    parse_errors: usize,
+    documents: usize,
+    objects: usize,
+    findings: usize,
+    by_severity: BySeverity,
+    by_rule: Vec<RuleCount>,
+}
+
+#[derive(Serialize)]
+struct BySeverity {
+    critical: usize,
+    high: usize,
+    medium: usize,
+    low: usize,
+    info: usize,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RuleCount {
+    rule_id: &'static str,
+    count: usize,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Finding<'a> {
+    rule_id: &'static str,
+    severity: Severity,
+    message: &'a str,
+    path: &'a str,
+    region: Region,
+    object: Option<Object<'a>>,
+    container: Option<&'a str>,
+    field: Option<&'a str>,
+    related: Vec<Related<'a>>,
+}
+
+/// 1-based lines and columns (Unicode code points); `endColumn` is exclusive.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Region {
+    start_line: u32,
+    start_column: u32,
+    end_line: u32,
+    end_column: u32,
+}
+
+impl From<Span> for Region {
+    fn from(s: Span) -> Region {
+        let end = s.end.max(s.start);
+        Region {
+            start_line: s.start.line.max(1),
+            start_column: s.start.col.max(1),
+            end_line: end.line.max(1),
+            end_column: end.col.max(1),
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Object<'a> {
+    api_version: &'a str,
+    kind: &'a str,
+    namespace: Option<&'a str>,
+    name: &'a str,
+    document: usize,
+    item: Option<usize>,
+}
+
+#[derive(Serialize)]
+struct Related<'a> {
+    message: &'a str,
+    region: Region,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct File<'a> {
+    path: &'a str,
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+    documents: usize,
+    objects: usize,
+    bytes: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parse_error: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Rule {
+    id: &'static str,
+    name: &'static str,
+    severity: Severity,
+    default_severity: Severity,
+    summary: &'static str,
+    tags: &'static [&'static str],
+    help_uri: String,
+}
 
 pub fn write(out: &mut dyn Write, report: &Report, _opts: &Options) -> io::Result<()> {
-    for f in &report.findings {
-        writeln!(
-            out,
-            "{}:{}:{} {} {} {}",
-            f.path, f.span.start.line, f.span.start.col, f.severity, f.rule, f.message
-        )?;
-    }
-    Ok(())
+    let s = report.summary();
+    let count = |sev| s.by_severity.get(&sev).copied().unwrap_or(0);
+    let mut by_rule: Vec<RuleCount> = s
+        .by_rule
+        .iter()
+        .map(|(rule_id, count)| RuleCount {
+            rule_id,
+            count: *count,
+        })
+        .collect();
+    by_rule.sort_by(|a, b| b.count.cmp(&a.count).then(a.rule_id.cmp(b.rule_id)));
+    let output = Output {
+        version: VERSION,
+        tool: Tool {
+            name: "clustersec",
+            version: crate::VERSION,
+        },
+        summary: Summary {
+            files: s.files,
+            scanned: s.scanned,
+            not_kubernetes: s.not_kubernetes,
+            templates: s.templates,
+            not_scanned: s.not_scanned,
+            parse_errors: s.parse_errors,
+            documents: s.documents,
+            objects: s.objects,
+            findings: s.findings,
+            by_severity: BySeverity {
+                critical: count(Severity::Critical),
+                high: count(Severity::High),
+                medium: count(Severity::Medium),
+                low: count(Severity::Low),
+                info: count(Severity::Info),
+            },
+            by_rule,
+        },
+        findings: report
+            .findings
+            .iter()
+            .map(|f| Finding {
+                rule_id: f.rule,
+                severity: f.severity,
+                message: &f.message,
+                path: &f.path,
+                region: f.span.into(),
+                object: f.object.as_ref().map(|o| Object {
+                    api_version: &o.api_version,
+                    kind: &o.kind,
+                    namespace: o.namespace.as_deref(),
+                    name: &o.name,
+                    document: o.document,
+                    item: o.item,
+                }),
+                container: f.container.as_deref(),
+                field: f.field.as_deref(),
+                related: f
+                    .related
+                    .iter()
+                    .map(|r| Related {
+                        message: &r.message,
+                        region: r.span.into(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        files: report
+            .files
+            .iter()
+            .map(|f| {
+                let (status, reason) = match &f.status {
+                    FileStatus::Scanned => ("scanned", None),
+                    FileStatus::NotKubernetes => ("not-kubernetes", None),
+                    FileStatus::Template => ("template", None),
+                    FileStatus::NotScanned(r) => ("not-scanned", Some(r.as_str())),
+                };
+                File {
+                    path: &f.path,
+                    status,
+                    reason,
+                    documents: f.documents,
+                    objects: f.objects,
+                    bytes: f.bytes,
+                    parse_error: f.parse_error.as_deref(),
+                }
+            })
+            .collect(),
+        rules: report
+            .rules
+            .iter()
+            .map(|r| Rule {
+                id: r.id,
+                name: r.name,
+                severity: report.rule_severity(r),
+                default_severity: r.severity,
+                summary: r.summary,
+                tags: r.tags,
+                help_uri: r.help_uri(),
+            })
+            .collect(),
+    };
+    serde_json::to_writer_pretty(&mut *out, &output).map_err(io::Error::other)?;
+    writeln!(out)
 }
