@@ -1,14 +1,603 @@
+//! SARIF 2.1.0, with small typed serde structs of our own (only the parts clustersec fills in).
+//!
+//! What GitHub code scanning needs is all here: every enabled rule with its docs and
+//! `security-severity`, results with a `%SRCROOT%`-relative location and a region in code points
+//! (`columnKind: unicodeCodePoints`, `endColumn` exclusive), logical locations for the object and
+//! the container, and `partialFingerprints` that do not change when lines move, so an alert
+//! survives an edit above it. Files that could not be scanned or parsed are tool execution
+//! notifications. The output depends only on the report and the options: no clock, no random
+//! hash state, no map iteration order.
+
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use super::{Options, Report};
+use serde::Serialize;
 
-pub fn write(out: &mut dyn Write, report: &Report, _opts: &Options) -> io::Result<()> {
-    for f in &report.findings {
-        writeln!(
-            out,
-            "{}:{}:{} {} {} {}",
-            f.path, f.span.start.line, f.span.start.col, f.severity, f.rule, f.message
-        )?;
+use super::{Options, Report};
+use crate::engine::FileStatus;
+use crate::finding::Finding;
+use crate::model::{LineIndex, Pos, Span};
+use crate::rules::RuleMeta;
+
+const SCHEMA: &str =
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
+const SRCROOT: &str = "%SRCROOT%";
+/// The key of our fingerprint in `partialFingerprints`; bump the version if its inputs change.
+pub const FINGERPRINT_KEY: &str = "clustersecFingerprint/v1";
+
+#[derive(Serialize)]
+struct Log<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    version: &'static str,
+    runs: [Run<'a>; 1],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Run<'a> {
+    tool: Tool<'a>,
+    invocations: [Invocation<'a>; 1],
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    original_uri_base_ids: BTreeMap<&'static str, BaseUri>,
+    results: Vec<SarifResult<'a>>,
+    column_kind: &'static str,
+}
+
+#[derive(Serialize)]
+struct Tool<'a> {
+    driver: Driver<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Driver<'a> {
+    name: &'static str,
+    version: &'static str,
+    semantic_version: &'static str,
+    information_uri: &'static str,
+    rules: Vec<Rule<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Rule<'a> {
+    id: &'static str,
+    /// PascalCase, as SARIF's conventions ask (SARIF2012): `run-as-user` is `RunAsUser`.
+    name: String,
+    short_description: Text<'a>,
+    full_description: Text<'a>,
+    help: Help,
+    help_uri: String,
+    default_configuration: Configuration,
+    properties: RuleProperties,
+}
+
+#[derive(Serialize)]
+struct Text<'a> {
+    text: std::borrow::Cow<'a, str>,
+}
+
+impl<'a> Text<'a> {
+    fn new(text: impl Into<std::borrow::Cow<'a, str>>) -> Text<'a> {
+        Text { text: text.into() }
     }
-    Ok(())
+}
+
+#[derive(Serialize)]
+struct Help {
+    text: String,
+    markdown: String,
+}
+
+#[derive(Serialize)]
+struct Configuration {
+    level: &'static str,
+}
+
+#[derive(Serialize)]
+struct RuleProperties {
+    tags: &'static [&'static str],
+    precision: &'static str,
+    #[serde(rename = "security-severity")]
+    security_severity: &'static str,
+    /// clustersec's own severity (critical, high, medium, low, info).
+    severity: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Invocation<'a> {
+    execution_successful: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tool_execution_notifications: Vec<Notification<'a>>,
+}
+
+#[derive(Serialize)]
+struct Notification<'a> {
+    level: &'static str,
+    message: Text<'a>,
+    locations: [Location<'a>; 1],
+}
+
+#[derive(Serialize)]
+struct BaseUri {
+    uri: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifResult<'a> {
+    rule_id: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rule_index: Option<usize>,
+    level: &'static str,
+    message: Text<'a>,
+    locations: [Location<'a>; 1],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    related_locations: Vec<Location<'a>>,
+    partial_fingerprints: BTreeMap<&'static str, String>,
+    properties: ResultProperties,
+}
+
+#[derive(Serialize)]
+struct ResultProperties {
+    severity: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Location<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<usize>,
+    physical_location: PhysicalLocation,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    logical_locations: Vec<LogicalLocation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<Text<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PhysicalLocation {
+    artifact_location: ArtifactLocation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<Region>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ArtifactLocation {
+    uri: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uri_base_id: Option<&'static str>,
+}
+
+#[derive(Serialize, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+struct Region {
+    start_line: u32,
+    start_column: u32,
+    end_line: u32,
+    end_column: u32,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LogicalLocation {
+    name: String,
+    fully_qualified_name: String,
+    kind: &'static str,
+}
+
+pub fn write(out: &mut dyn Write, report: &Report, opts: &Options) -> io::Result<()> {
+    let rule_index: BTreeMap<&str, usize> = report
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id, i))
+        .collect();
+    let rules = report.rules.iter().map(|r| rule(report, r)).collect();
+
+    let indexes: BTreeMap<&str, (&str, LineIndex)> = report
+        .sources
+        .iter()
+        .map(|(path, text)| (path.as_str(), (text.as_str(), LineIndex::new(text))))
+        .collect();
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    let results = report
+        .findings
+        .iter()
+        .map(|f| {
+            let source = indexes.get(f.path.as_str()).map(|(t, i)| (*t, i));
+            let key = fingerprint_key(f);
+            let n = seen.entry(key.clone()).or_default();
+            *n += 1;
+            let fingerprint = format!("{:016x}", fnv1a64(format!("{key}|{n}").as_bytes()));
+            result(f, rule_index.get(f.rule).copied(), source, fingerprint)
+        })
+        .collect();
+
+    let mut notifications = Vec::new();
+    for file in &report.files {
+        let (level, text) = match (&file.status, &file.parse_error) {
+            (FileStatus::NotScanned(reason), _) => {
+                ("warning", format!("{}: not scanned: {reason}", file.path))
+            }
+            (_, Some(error)) => ("error", format!("{}: cannot parse: {error}", file.path)),
+            _ => continue,
+        };
+        notifications.push(Notification {
+            level,
+            message: Text::new(text),
+            locations: [Location {
+                id: None,
+                physical_location: PhysicalLocation {
+                    artifact_location: artifact(&file.path),
+                    region: None,
+                },
+                logical_locations: Vec::new(),
+                message: None,
+            }],
+        });
+    }
+
+    let mut base_ids = BTreeMap::new();
+    let root = match &opts.srcroot {
+        Some(uri) => Some(uri.clone()).filter(|u| !u.is_empty()),
+        None => std::env::current_dir()
+            .ok()
+            .and_then(|d| d.to_str().map(dir_uri)),
+    };
+    if let Some(uri) = root {
+        base_ids.insert(SRCROOT, BaseUri { uri });
+    }
+
+    let log = Log {
+        schema: SCHEMA,
+        version: "2.1.0",
+        runs: [Run {
+            tool: Tool {
+                driver: Driver {
+                    name: "clustersec",
+                    version: crate::VERSION,
+                    semantic_version: crate::VERSION,
+                    information_uri: crate::REPOSITORY,
+                    rules,
+                },
+            },
+            invocations: [Invocation {
+                execution_successful: true,
+                tool_execution_notifications: notifications,
+            }],
+            original_uri_base_ids: base_ids,
+            results,
+            column_kind: "unicodeCodePoints",
+        }],
+    };
+    serde_json::to_writer_pretty(&mut *out, &log).map_err(io::Error::other)?;
+    writeln!(out)
+}
+
+fn rule<'a>(report: &Report, r: &'a RuleMeta) -> Rule<'a> {
+    let severity = report.rule_severity(r);
+    let docs = r.docs();
+    Rule {
+        id: r.id,
+        name: pascal_case(r.name),
+        short_description: Text::new(r.summary),
+        full_description: Text::new(
+            r.section("What it does")
+                .unwrap_or_else(|| r.summary.to_string()),
+        ),
+        help: Help {
+            text: docs.clone(),
+            markdown: docs,
+        },
+        help_uri: r.help_uri(),
+        default_configuration: Configuration {
+            level: severity.sarif_level(),
+        },
+        properties: RuleProperties {
+            tags: r.tags,
+            precision: "high",
+            security_severity: severity.security_severity(),
+            severity: severity.as_str(),
+        },
+    }
+}
+
+fn result<'a>(
+    f: &'a Finding,
+    rule_index: Option<usize>,
+    source: Option<(&str, &LineIndex)>,
+    fingerprint: String,
+) -> SarifResult<'a> {
+    let mut logical = Vec::new();
+    if let Some(o) = &f.object {
+        let object = o.display();
+        if let Some(c) = &f.container {
+            logical.push(LogicalLocation {
+                name: c.clone(),
+                fully_qualified_name: format!("{object}/{}/{c}", container_list(f)),
+                kind: "object",
+            });
+        }
+        logical.push(LogicalLocation {
+            name: o.name.clone(),
+            fully_qualified_name: object,
+            kind: "resource",
+        });
+    }
+    let related = f
+        .related
+        .iter()
+        .enumerate()
+        .map(|(i, r)| Location {
+            id: Some(i + 1),
+            physical_location: PhysicalLocation {
+                artifact_location: artifact(&f.path),
+                region: Some(region(r.span, source)),
+            },
+            logical_locations: Vec::new(),
+            message: Some(Text::new(r.message.as_str())),
+        })
+        .collect();
+    SarifResult {
+        rule_id: f.rule,
+        rule_index,
+        level: f.severity.sarif_level(),
+        message: Text::new(f.message.as_str()),
+        locations: [Location {
+            id: None,
+            physical_location: PhysicalLocation {
+                artifact_location: artifact(&f.path),
+                region: Some(region(f.span, source)),
+            },
+            logical_locations: logical,
+            message: None,
+        }],
+        related_locations: related,
+        partial_fingerprints: BTreeMap::from([(FINGERPRINT_KEY, fingerprint)]),
+        properties: ResultProperties {
+            severity: f.severity.as_str(),
+        },
+    }
+}
+
+/// `run-as-user` to `RunAsUser`.
+fn pascal_case(name: &str) -> String {
+    name.split(['-', '_', ' '])
+        .flat_map(|word| {
+            let mut chars = word.chars();
+            chars
+                .next()
+                .map(|c| c.to_ascii_uppercase())
+                .into_iter()
+                .chain(chars)
+        })
+        .collect()
+}
+
+/// `containers`, `initContainers` or `ephemeralContainers`, from the finding's field path.
+fn container_list(f: &Finding) -> &'static str {
+    let field = f.field.as_deref().unwrap_or("");
+    let last = ["initContainers[", "ephemeralContainers[", "containers["]
+        .iter()
+        .filter_map(|k| field.rfind(k).map(|i| (i, *k)))
+        .max_by_key(|(i, k)| (*i + k.len(), k.len()));
+    match last.map(|(_, k)| k) {
+        Some("initContainers[") => "initContainers",
+        Some("ephemeralContainers[") => "ephemeralContainers",
+        _ => "containers",
+    }
+}
+
+/// A SARIF region: 1-based, `endColumn` exclusive, never 0, never ending before it starts.
+///
+/// An empty span becomes one character wide (a finding points at something); a span at the very
+/// end of a file moves to its last character; a span that ends at
+/// column 1 of a later line ends instead after the last character of the line before, when the
+/// source is known, so a viewer does not highlight a line the finding is not about.
+fn region(span: Span, source: Option<(&str, &LineIndex)>) -> Region {
+    let mut start = Pos::new(span.start.line, span.start.col);
+    let mut end = Pos::new(span.end.line, span.end.col);
+    // A position on the empty line after the final line break (an error at the end of the
+    // file) points at the last character of the line before: a viewer has no line to show.
+    if let Some((text, index)) = source {
+        let last = u32::try_from(index.len()).unwrap_or(u32::MAX);
+        if start.line == last && start.line > 1 && index.line(text, start.line) == Some("") {
+            let prev = index.line(text, start.line - 1).unwrap_or("");
+            let len = u32::try_from(prev.chars().count()).unwrap_or(u32::MAX - 1);
+            start = Pos::new(start.line - 1, len);
+            end = start;
+        }
+    }
+    if end.line > start.line && end.col == 1 {
+        if let Some(line) = source.and_then(|(text, index)| index.line(text, end.line - 1)) {
+            let len = u32::try_from(line.chars().count()).unwrap_or(u32::MAX - 1);
+            end = Pos::new(end.line - 1, len + 1);
+        }
+    }
+    if end <= start {
+        end = Pos::new(start.line, start.col.saturating_add(1));
+    }
+    Region {
+        start_line: start.line,
+        start_column: start.col,
+        end_line: end.line,
+        end_column: end.col,
+    }
+}
+
+/// The location of a file: relative to `%SRCROOT%`, or an absolute `file:` URI.
+fn artifact(path: &str) -> ArtifactLocation {
+    let absolute = path.starts_with('/')
+        || (path.len() > 2
+            && path.as_bytes()[1] == b':'
+            && path.as_bytes()[0].is_ascii_alphabetic());
+    if absolute {
+        let p = path.trim_start_matches('/');
+        ArtifactLocation {
+            uri: format!("file:///{}", encode(p, true)),
+            uri_base_id: None,
+        }
+    } else {
+        ArtifactLocation {
+            uri: encode(path.trim_start_matches("./"), false),
+            uri_base_id: Some(SRCROOT),
+        }
+    }
+}
+
+/// The `file:` URI of a directory, ending in `/`.
+fn dir_uri(dir: &str) -> String {
+    let dir = dir.replace('\\', "/");
+    let dir = dir.trim_start_matches('/').trim_end_matches('/');
+    if dir.is_empty() {
+        "file:///".to_string()
+    } else {
+        format!("file:///{}/", encode(dir, true))
+    }
+}
+
+/// Percent-encodes a `/`-separated path for a URI. `:` is kept only in absolute paths (drive
+/// letters); in a relative reference it would read as a scheme.
+fn encode(path: &str, absolute: bool) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        let keep = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'-' | b'.'
+                    | b'_'
+                    | b'~'
+                    | b'/'
+                    | b'!'
+                    | b'$'
+                    | b'&'
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b';'
+                    | b'='
+                    | b'@'
+            )
+            || (absolute && b == b':');
+        if keep {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// What identifies a finding across edits that move lines: rule, file, object, container and
+/// field path, never a line or column.
+fn fingerprint_key(f: &Finding) -> String {
+    format!(
+        "{}|{}|{}|{}|{}",
+        f.rule,
+        f.path,
+        f.object.as_ref().map(|o| o.display()).unwrap_or_default(),
+        f.container.as_deref().unwrap_or(""),
+        f.field.as_deref().unwrap_or(""),
+    )
+}
+
+/// FNV-1a, 64 bits: small, stable across Rust versions and platforms (unlike std's hashers).
+fn fnv1a64(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv_reference_values() {
+        assert_eq!(fnv1a64(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a64(b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(fnv1a64(b"foobar"), 0x8594_4171_f739_67e8);
+    }
+
+    #[test]
+    fn regions_are_never_empty_or_reversed() {
+        let p = |l, c| Pos { line: l, col: c };
+        let r = region(
+            Span {
+                start: p(3, 5),
+                end: p(3, 5),
+            },
+            None,
+        );
+        assert_eq!((r.end_line, r.end_column), (3, 6));
+        let r = region(
+            Span {
+                start: p(3, 5),
+                end: p(2, 1),
+            },
+            None,
+        );
+        assert_eq!((r.end_line, r.end_column), (3, 6));
+        let r = region(
+            Span {
+                start: p(0, 0),
+                end: p(0, 0),
+            },
+            None,
+        );
+        assert_eq!((r.start_line, r.start_column, r.end_column), (1, 1, 2));
+        let text = "a:\n  b: 1\nc: 2\n";
+        let idx = LineIndex::new(text);
+        let r = region(
+            Span {
+                start: p(1, 1),
+                end: p(3, 1),
+            },
+            Some((text, &idx)),
+        );
+        assert_eq!((r.end_line, r.end_column), (2, 7));
+        let r = region(
+            Span {
+                start: p(4, 1),
+                end: p(4, 1),
+            },
+            Some((text, &idx)),
+        );
+        assert_eq!(
+            (r.start_line, r.start_column, r.end_line, r.end_column),
+            (3, 4, 3, 5)
+        );
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(pascal_case("run-as-user"), "RunAsUser");
+        assert_eq!(pascal_case("yaml-syntax"), "YamlSyntax");
+    }
+
+    #[test]
+    fn uris() {
+        assert_eq!(artifact("a b/ü.yaml").uri, "a%20b/%C3%BC.yaml");
+        assert_eq!(artifact("./x:y#.yaml").uri, "x%3Ay%23.yaml");
+        let abs = artifact("/tmp/m.yaml");
+        assert_eq!(
+            (abs.uri.as_str(), abs.uri_base_id),
+            ("file:///tmp/m.yaml", None)
+        );
+        assert_eq!(artifact("C:/m.yaml").uri, "file:///C:/m.yaml");
+        assert_eq!(dir_uri("/home/me/repo"), "file:///home/me/repo/");
+        assert_eq!(dir_uri("C:\\work"), "file:///C:/work/");
+        assert_eq!(dir_uri("/"), "file:///");
+    }
 }
