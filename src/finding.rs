@@ -80,6 +80,9 @@ impl std::fmt::Display for Severity {
 /// A second location that explains a finding (e.g. the pod-level value a container inherits).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Related {
+    /// The file, when it is not the finding's own (e.g. the rendered output of a template).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
     pub span: Span,
     pub message: String,
 }
@@ -102,6 +105,13 @@ pub struct Finding {
     pub field: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub related: Vec<Related>,
+    /// For findings in rendered output (Helm, Kustomize): how the location was mapped back to
+    /// the file the user edits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mapping: Option<String>,
+    /// Set on a suppressed finding: the reason given in its `clustersec:ignore` comment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppression: Option<String>,
 }
 
 impl Finding {
@@ -117,6 +127,8 @@ impl Finding {
             container: None,
             field: None,
             related: Vec::new(),
+            mapping: None,
+            suppression: None,
         }
     }
 
@@ -135,6 +147,7 @@ impl Finding {
 
     pub fn related(mut self, span: Span, message: impl Into<String>) -> Finding {
         self.related.push(Related {
+            path: None,
             span,
             message: message.into(),
         });

@@ -19,3 +19,5 @@ pub mod discover;
 pub mod docs;
 pub mod scan;
 pub mod render;
+pub mod sourcemap;
+pub mod suppress;

@@ -5,17 +5,19 @@ use std::io::Read;
 
 use rayon::prelude::*;
 
-use crate::discover::{Candidate, Discovery, Input};
+use crate::discover::{Candidate, Dir, Discovery, Input};
 use crate::engine::{Engine, FileReport};
 use crate::finding::Finding;
 use crate::report::Report;
+use crate::sourcemap::{self, MapContext, Templates};
 
 /// Scans every candidate in parallel; the report is sorted, so it does not depend on scheduling.
 pub fn scan(engine: &Engine, discovery: Discovery, max_file_size: u64) -> Report {
+    let templates = Templates::default();
     let results: Vec<(FileReport, Vec<Finding>, Option<String>)> = discovery
         .candidates
         .par_iter()
-        .map(|c| scan_one(engine, c, max_file_size))
+        .map(|c| scan_one(engine, c, max_file_size, &discovery.charts, &templates))
         .collect();
     let mut files = discovery.skipped;
     let mut findings = Vec::new();
@@ -29,13 +31,24 @@ pub fn scan(engine: &Engine, discovery: Discovery, max_file_size: u64) -> Report
         files.push(report);
         findings.append(&mut f);
     }
-    Report::new(findings, files, engine.enabled_rules(), sources)
+    // Mapped findings point at templates: their text is needed for snippets and suppressions.
+    for f in &findings {
+        if !sources.contains_key(&f.path) {
+            if let Ok(text) = std::fs::read_to_string(&f.path) {
+                sources.insert(f.path.clone(), text);
+            }
+        }
+    }
+    let (findings, suppressed) = crate::suppress::apply(findings, &sources);
+    Report::new(findings, files, engine.enabled_rules(), sources).with_suppressed(suppressed)
 }
 
 fn scan_one(
     engine: &Engine,
     c: &Candidate,
     max_file_size: u64,
+    charts: &[Dir],
+    templates: &Templates,
 ) -> (FileReport, Vec<Finding>, Option<String>) {
     if c.size > max_file_size {
         let (r, f) = engine.not_scanned(
@@ -73,7 +86,25 @@ fn scan_one(
         );
         return (r, f, None);
     }
-    let (report, findings) = engine.scan_bytes(&c.display, &bytes);
+    let (report, mut findings) = engine.scan_bytes(&c.display, &bytes);
+    if !findings.is_empty() {
+        // Rendered helm output kept in the tree: move findings to their templates.
+        if let Ok(text) = std::str::from_utf8(&bytes) {
+            if text.contains("# Source: ") {
+                sourcemap::map_helm(
+                    text,
+                    &mut findings,
+                    &MapContext {
+                        charts,
+                        templates,
+                        render_dir: None,
+                        render_label: None,
+                        rendered_is_file: true,
+                    },
+                );
+            }
+        }
+    }
     let source = if findings.is_empty() {
         None
     } else {

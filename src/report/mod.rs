@@ -9,7 +9,10 @@ use crate::engine::{FileReport, FileStatus};
 use crate::finding::{Finding, Severity};
 use crate::rules::RuleMeta;
 
+pub mod github;
+pub mod gitlab;
 pub mod json;
+pub mod markdown;
 pub mod sarif;
 pub mod text;
 
@@ -22,6 +25,14 @@ pub enum Format {
     Json,
     /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
     Sarif,
+    /// Markdown for a pull-request comment (escaped, within GitHub's 65,536-character limit).
+    Markdown,
+    /// The markdown report with charts, for a CI job summary.
+    MarkdownSummary,
+    /// GitHub Actions workflow commands: annotations on the lines of the diff.
+    Github,
+    /// GitLab Code Quality JSON.
+    Gitlab,
 }
 
 /// Options that change how a report is written (not what it holds).
@@ -33,6 +44,12 @@ pub struct Options {
     /// `/`). `None` uses the current directory; `Some("")` leaves the URI out. Tests set it so that
     /// their output does not depend on where they run.
     pub srcroot: Option<String>,
+    /// Where lines of scanned files can be linked to in markdown, without a trailing `/`:
+    /// `{GITHUB_SERVER_URL}/{GITHUB_REPOSITORY}/blob/{GITHUB_SHA}` in GitHub Actions (set by the
+    /// caller; formats never read the environment). `None`: plain `path:line`.
+    pub blob_url: Option<String>,
+    /// The CI run's page, where the full results are (markdown's truncation note).
+    pub run_url: Option<String>,
 }
 
 /// Everything a run found, sorted once so that every format is deterministic.
@@ -48,6 +65,8 @@ pub struct Report {
     /// Effective severities of the rules when the config overrides them (see
     /// [`Report::with_rule_severities`]); a rule missing here has its default severity.
     pub rule_severities: BTreeMap<&'static str, Severity>,
+    /// Findings silenced by `clustersec:ignore` comments (not counted for the exit code).
+    pub suppressed: Vec<Finding>,
 }
 
 /// Counts for the summary line of every format.
@@ -65,6 +84,8 @@ pub struct Summary {
     pub documents: usize,
     pub objects: usize,
     pub findings: usize,
+    /// Findings silenced by `clustersec:ignore` comments.
+    pub suppressed: usize,
     #[serde(rename = "bySeverity")]
     pub by_severity: BTreeMap<Severity, usize>,
     #[serde(rename = "byRule")]
@@ -87,7 +108,16 @@ impl Report {
             rules,
             sources,
             rule_severities: BTreeMap::new(),
+            suppressed: Vec::new(),
         }
+    }
+
+    /// Records the findings silenced by `clustersec:ignore` comments.
+    pub fn with_suppressed(mut self, mut suppressed: Vec<Finding>) -> Report {
+        suppressed.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        suppressed.dedup();
+        self.suppressed = suppressed;
+        self
     }
 
     /// Records the effective severity of each rule (from the engine's configuration), so that
@@ -127,6 +157,7 @@ impl Report {
             s.documents += f.documents;
             s.objects += f.objects;
         }
+        s.suppressed = self.suppressed.len();
         for f in &self.findings {
             *s.by_severity.entry(f.severity).or_default() += 1;
             *s.by_rule.entry(f.rule).or_default() += 1;
@@ -154,5 +185,9 @@ pub fn write(
         Format::Text => text::write(out, report, opts),
         Format::Json => json::write(out, report, opts),
         Format::Sarif => sarif::write(out, report, opts),
+        Format::Markdown => markdown::write(out, report, opts),
+        Format::MarkdownSummary => markdown::write_summary(out, report, opts),
+        Format::Github => github::write(out, report, opts),
+        Format::Gitlab => gitlab::write(out, report, opts),
     }
 }

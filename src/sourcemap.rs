@@ -1,0 +1,820 @@
+//! Mapping findings in rendered output back to the file the user edits.
+//!
+//! `helm template` writes `# Source: CHART/templates/FILE.yaml` before each document. When that
+//! template is in the scanned tree (the chart directory is found by its Chart.yaml), a finding
+//! moves to the template file, on the line of the offending key, or of the nearest ancestor
+//! key that the template has literally (the `securityContext:` line above a
+//! `{{ toYaml .Values.securityContext }}`). The rendered location stays on the finding as a
+//! related location. Templates are not YAML, so they are read as an outline of `key:` lines by
+//! indentation, skipping template directives; `include "NAME"` under a key continues into the
+//! `define "NAME"` block of the chart's templates. Kustomize output maps the same way through
+//! the `config.kubernetes.io/origin` annotation. Every mapped finding says which mapping it used.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use crate::discover::{display_path, Dir};
+use crate::engine::{Engine, FileReport};
+use crate::finding::{Finding, Related};
+use crate::model::{Pos, Span};
+use crate::render::{Render, Tool};
+
+/// One line of a template that holds a literal `key:`.
+#[derive(Debug, Clone)]
+struct KeyLine {
+    /// 0-based line index in the file.
+    line: usize,
+    /// 0-based column of the key, in code points.
+    col: usize,
+    /// Column of the key, used as its nesting level.
+    indent: usize,
+    key: String,
+    /// The literal value after the colon, if any (for `name: web`).
+    value: String,
+    /// Path of keys from the outline's root to this key (inclusive).
+    path: Vec<String>,
+    /// For each list level on the path, the line where its `- ` item starts.
+    items: Vec<usize>,
+    /// End column (0-based, exclusive) of the line's content.
+    end_col: usize,
+}
+
+/// An `include "NAME"` / `template "NAME"` directive inside a template, with its indentation.
+#[derive(Debug, Clone)]
+struct Include {
+    line: usize,
+    indent: usize,
+    name: String,
+}
+
+/// A template file read as an outline of keys.
+#[derive(Debug, Default)]
+pub struct Outline {
+    keys: Vec<KeyLine>,
+    includes: Vec<Include>,
+    /// `define "NAME"` blocks: (first line, last line), 0-based, exclusive of the directives.
+    defines: HashMap<String, (usize, usize)>,
+    lines: Vec<String>,
+}
+
+fn directive_names(line: &str, verbs: &[&str]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = line;
+    while let Some(i) = rest.find("{{") {
+        rest = &rest[i + 2..];
+        let inner = rest.trim_start_matches(['-', ' ']);
+        for verb in verbs {
+            if let Some(after) = inner.strip_prefix(verb) {
+                let after = after.trim_start_matches(['(', ' ']);
+                if let Some(q) = after.strip_prefix('"') {
+                    if let Some(end) = q.find('"') {
+                        out.push(q[..end].to_string());
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Whether a template directive line opens or closes a block: +1, -1 or 0.
+fn block_delta(line: &str) -> i32 {
+    let mut d = 0;
+    let mut rest = line;
+    while let Some(i) = rest.find("{{") {
+        rest = &rest[i + 2..];
+        let inner = rest.trim_start_matches(['-', ' ']);
+        let word: String = inner
+            .chars()
+            .take_while(|c| c.is_ascii_alphabetic())
+            .collect();
+        match word.as_str() {
+            "if" | "range" | "with" | "define" | "block" => d += 1,
+            "end" => d -= 1,
+            _ => {}
+        }
+    }
+    d
+}
+
+impl Outline {
+    pub fn parse(text: &str) -> Outline {
+        let lines: Vec<String> = text.lines().map(str::to_string).collect();
+        let mut outline = Outline::default();
+        // Defines.
+        let mut open: Option<(String, usize, i32)> = None;
+        let mut depth = 0i32;
+        for (i, line) in lines.iter().enumerate() {
+            let names = directive_names(line, &["define"]);
+            let delta = block_delta(line);
+            if let Some(name) = names.into_iter().next() {
+                if open.is_none() {
+                    open = Some((name, i + 1, depth));
+                }
+            }
+            depth += delta;
+            if let Some((name, start, d)) = &open {
+                if depth <= *d && i + 1 > *start {
+                    outline.defines.insert(name.clone(), (*start, i));
+                    open = None;
+                }
+            }
+        }
+        // Keys and includes, by indentation.
+        let mut stack: Vec<(usize, String, Vec<usize>)> = Vec::new();
+        let mut item_stack: Vec<(usize, usize)> = Vec::new(); // (indent of "- ", line)
+        for (i, raw) in lines.iter().enumerate() {
+            let trimmed = raw.trim_start();
+            if trimmed.is_empty() || trimmed.starts_with('#') {
+                continue;
+            }
+            if trimmed.starts_with("{{") {
+                for name in directive_names(raw, &["include", "template"]) {
+                    let indent = raw.len() - trimmed.len();
+                    outline.includes.push(Include {
+                        line: i,
+                        indent,
+                        name,
+                    });
+                }
+                continue;
+            }
+            if trimmed == "---" {
+                stack.clear();
+                item_stack.clear();
+                continue;
+            }
+            // Leading `- ` markers.
+            let mut col = raw.chars().count() - trimmed.chars().count();
+            let mut rest = trimmed;
+            let mut new_items = Vec::new();
+            while let Some(r) = rest.strip_prefix("- ").or_else(|| rest.strip_prefix("-\t")) {
+                new_items.push(col);
+                let skipped = rest.chars().count() - r.trim_start().chars().count();
+                col += skipped;
+                rest = r.trim_start();
+            }
+            if rest == "-" {
+                continue;
+            }
+            // A literal key: a plain or quoted word followed by `:` and a space or the end.
+            let Some((key, value)) = split_key(rest) else {
+                // An include inline with text, e.g. `labels: {{ include ... }}` handled below.
+                continue;
+            };
+            while item_stack.last().is_some_and(|(ind, _)| *ind >= col && !new_items.is_empty())
+                || item_stack.last().is_some_and(|(ind, _)| *ind > col)
+            {
+                item_stack.pop();
+            }
+            for it in &new_items {
+                while item_stack.last().is_some_and(|(ind, _)| ind >= it) {
+                    item_stack.pop();
+                }
+                item_stack.push((*it, i));
+            }
+            while stack.last().is_some_and(|(ind, _, _)| *ind >= col) {
+                stack.pop();
+            }
+            let mut path: Vec<String> = stack.iter().map(|(_, k, _)| k.clone()).collect();
+            path.push(key.to_string());
+            let items: Vec<usize> = item_stack.iter().map(|(_, l)| *l).collect();
+            stack.push((col, key.to_string(), items.clone()));
+            for name in directive_names(value, &["include", "template"]) {
+                outline.includes.push(Include {
+                    line: i,
+                    indent: col + 1,
+                    name,
+                });
+            }
+            outline.keys.push(KeyLine {
+                line: i,
+                col,
+                indent: col,
+                key: key.to_string(),
+                value: value.trim().to_string(),
+                path,
+                items,
+                end_col: raw.trim_end().chars().count(),
+            });
+        }
+        outline.lines = lines;
+        outline
+    }
+
+    /// The key lines of a define block, re-rooted so paths start inside the block.
+    fn define_outline(&self, name: &str) -> Option<Outline> {
+        let (start, end) = *self.defines.get(name)?;
+        let text: String = self
+            .lines
+            .get(start..end)?
+            .iter()
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let mut o = Outline::parse(&text);
+        for k in &mut o.keys {
+            k.line += start;
+            for it in &mut k.items {
+                *it += start;
+            }
+        }
+        for inc in &mut o.includes {
+            inc.line += start;
+        }
+        Some(o)
+    }
+}
+
+fn split_key(s: &str) -> Option<(&str, &str)> {
+    let (key, rest) = if let Some(q) = s.strip_prefix('"') {
+        let end = q.find('"')?;
+        (&q[..end], q.get(end + 1..)?)
+    } else if let Some(q) = s.strip_prefix('\'') {
+        let end = q.find('\'')?;
+        (&q[..end], q.get(end + 1..)?)
+    } else {
+        let end = s.find(':')?;
+        let key = &s[..end];
+        if key.is_empty()
+            || !key
+                .chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | '$'))
+        {
+            return None;
+        }
+        (key, &s[end..])
+    };
+    let after = rest.strip_prefix(':')?;
+    if !(after.is_empty() || after.starts_with([' ', '\t'])) {
+        return None;
+    }
+    Some((key, after))
+}
+
+/// What the user's finding should point at in a template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateHit {
+    pub span: Span,
+    /// How many keys of the wanted path the hit covers (all of them = the key itself).
+    pub matched: usize,
+    pub wanted: usize,
+}
+
+/// The keys of a field path, without list indices: `a.b[2].c` → `[a, b, c]`.
+pub fn path_keys(field: &str) -> Vec<String> {
+    field
+        .split('.')
+        .map(|seg| seg.split('[').next().unwrap_or(seg).to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// Finds the line of a field path in a template: the key itself, or the deepest ancestor key
+/// that the template has literally. `container` disambiguates between containers by their
+/// literal `name:`, else by position.
+pub fn locate(
+    outline: &Outline,
+    keys: &[String],
+    container: Option<(&str, usize)>,
+    defines: &dyn Fn(&str) -> Option<Outline>,
+    depth: usize,
+) -> Option<TemplateHit> {
+    let mut best: Vec<&KeyLine> = Vec::new();
+    let mut best_len = 0;
+    for k in &outline.keys {
+        if k.path.len() > keys.len() || k.path[..] != keys[..k.path.len()] {
+            continue;
+        }
+        match k.path.len().cmp(&best_len) {
+            std::cmp::Ordering::Greater => {
+                best_len = k.path.len();
+                best = vec![k];
+            }
+            std::cmp::Ordering::Equal => best.push(k),
+            std::cmp::Ordering::Less => {}
+        }
+    }
+    let pick = pick_container(outline, &best, keys, container);
+    // Continue into an `include` that sits under the best key (or at the top).
+    if best_len < keys.len() && depth < 4 {
+        let (parent_line, parent_indent) = pick.map_or((None, 0), |k| (Some(k.line), k.indent));
+        let block_end = pick.map_or(usize::MAX, |k| {
+            outline
+                .keys
+                .iter()
+                .find(|o| o.line > k.line && o.indent <= k.indent)
+                .map_or(usize::MAX, |o| o.line)
+        });
+        for inc in &outline.includes {
+            let under = match parent_line {
+                Some(l) => inc.line >= l && inc.line < block_end && inc.indent > parent_indent,
+                None => true,
+            };
+            if !under {
+                continue;
+            }
+            if let Some(sub) = defines(&inc.name) {
+                let rest = &keys[best_len..];
+                if let Some(hit) = locate(&sub, rest, container, defines, depth + 1) {
+                    if hit.matched > 0 {
+                        return Some(TemplateHit {
+                            span: hit.span,
+                            matched: best_len + hit.matched,
+                            wanted: keys.len(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    let k = pick?;
+    Some(TemplateHit {
+        span: Span::new(
+            Pos::new(to_u32(k.line + 1), to_u32(k.col + 1)),
+            Pos::new(to_u32(k.line + 1), to_u32(k.end_col + 1)),
+        ),
+        matched: best_len,
+        wanted: keys.len(),
+    })
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+const CONTAINER_LISTS: &[&str] = &["containers", "initContainers", "ephemeralContainers"];
+
+fn pick_container<'o>(
+    outline: &'o Outline,
+    candidates: &[&'o KeyLine],
+    keys: &[String],
+    container: Option<(&str, usize)>,
+) -> Option<&'o KeyLine> {
+    if candidates.len() <= 1 {
+        return candidates.first().copied();
+    }
+    let list_depth = keys
+        .iter()
+        .position(|k| CONTAINER_LISTS.contains(&k.as_str()));
+    let (Some(list_depth), Some((name, index))) = (list_depth, container) else {
+        return candidates.first().copied();
+    };
+    // The list item of each candidate at the containers level.
+    let item_of = |k: &KeyLine| -> Option<usize> {
+        // Count list levels above the containers key on the path: items are recorded per
+        // `- ` level; the container item is the one that starts after the containers key.
+        let list_key = outline
+            .keys
+            .iter()
+            .filter(|o| o.line <= k.line && o.path.len() == list_depth + 1)
+            .filter(|o| o.path[..] == keys[..=list_depth])
+            .last()?;
+        k.items.iter().copied().find(|l| *l > list_key.line)
+    };
+    if !name.is_empty() {
+        for k in candidates {
+            let Some(item) = item_of(k) else { continue };
+            let named = outline.keys.iter().any(|o| {
+                o.key == "name"
+                    && o.items.last() == Some(&item)
+                    && o.value.trim_matches(['"', '\'']) == name
+            });
+            if named {
+                return Some(k);
+            }
+        }
+    }
+    // By position among the distinct container items.
+    let mut items: Vec<usize> = candidates.iter().filter_map(|k| item_of(k)).collect();
+    items.dedup();
+    if let Some(item) = items.get(index) {
+        if let Some(k) = candidates.iter().find(|k| item_of(k) == Some(*item)) {
+            return Some(k);
+        }
+    }
+    candidates.first().copied()
+}
+
+/// Reads chart templates and Chart.yaml names once per run, shared across threads.
+#[derive(Default)]
+pub struct Templates {
+    outlines: Mutex<HashMap<PathBuf, Option<Arc<Outline>>>>,
+    chart_names: Mutex<HashMap<PathBuf, Option<String>>>,
+}
+
+impl Templates {
+    fn outline(&self, path: &Path) -> Option<Arc<Outline>> {
+        if let Ok(mut cache) = self.outlines.lock() {
+            return cache
+                .entry(path.to_path_buf())
+                .or_insert_with(|| {
+                    std::fs::read_to_string(path)
+                        .ok()
+                        .map(|t| Arc::new(Outline::parse(&t)))
+                })
+                .clone();
+        }
+        None
+    }
+
+    /// The `name:` of a chart's Chart.yaml.
+    fn chart_name(&self, dir: &Path) -> Option<String> {
+        let mut cache = self.chart_names.lock().ok()?;
+        cache
+            .entry(dir.to_path_buf())
+            .or_insert_with(|| {
+                let text = std::fs::read_to_string(dir.join("Chart.yaml")).ok()?;
+                let stream = crate::model::yaml::parse_stream(&text);
+                let root = stream.documents.first()?.root.as_ref()?;
+                root.get("name")?.text().map(str::to_string)
+            })
+            .clone()
+    }
+
+    /// All `define` blocks of a chart's templates (every file under `templates/`).
+    fn find_define(&self, chart_dir: &Path, name: &str) -> Option<Outline> {
+        let dir = chart_dir.join("templates");
+        let mut files: Vec<PathBuf> = walk_files(&dir);
+        files.sort();
+        for f in files {
+            if let Some(o) = self.outline(&f) {
+                if let Some(d) = o.define_outline(name) {
+                    return Some(d);
+                }
+            }
+        }
+        None
+    }
+}
+
+fn walk_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            match e.file_type() {
+                Ok(t) if t.is_dir() => stack.push(p),
+                Ok(t) if t.is_file() => out.push(p),
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// The `# Source:` comments of rendered helm output: (1-based line, source path).
+pub fn helm_sources(text: &str) -> Vec<(u32, String)> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if let Some(src) = line.strip_prefix("# Source: ") {
+            out.push((to_u32(i + 1), src.trim().to_string()));
+        }
+    }
+    out
+}
+
+/// Where a rendered source path (`CHART/templates/x.yaml`, `CHART/charts/SUB/templates/x.yaml`)
+/// lives in the tree: the chart dir is the rendered chart's own (`render_dir`), or a scanned
+/// chart with that name.
+fn resolve_template(
+    source: &str,
+    render_dir: Option<&Path>,
+    charts: &[Dir],
+    templates: &Templates,
+) -> Option<(PathBuf, PathBuf)> {
+    let (chart, rest) = source.split_once('/')?;
+    let candidates: Vec<PathBuf> = match render_dir {
+        Some(d) => vec![d.to_path_buf()],
+        None => charts
+            .iter()
+            .filter(|c| templates.chart_name(&c.path).as_deref() == Some(chart))
+            .map(|c| c.path.clone())
+            .collect(),
+    };
+    for dir in candidates {
+        let file = dir.join(rest);
+        if file.is_file() {
+            // The chart that owns the template (a subchart for `charts/SUB/templates/...`).
+            let owner = owning_chart(&file).unwrap_or(dir);
+            return Some((file, owner));
+        }
+    }
+    None
+}
+
+fn owning_chart(template: &Path) -> Option<PathBuf> {
+    let mut d = template.parent();
+    while let Some(dir) = d {
+        if dir.file_name().and_then(|n| n.to_str()) == Some("templates") {
+            return dir.parent().map(Path::to_path_buf);
+        }
+        d = dir.parent();
+    }
+    None
+}
+
+/// Context for mapping one rendered text.
+pub struct MapContext<'a> {
+    pub charts: &'a [Dir],
+    pub templates: &'a Templates,
+    /// The chart that was rendered, for output we rendered ourselves.
+    pub render_dir: Option<&'a Path>,
+    /// A label for messages, e.g. `values-prod.yaml`.
+    pub render_label: Option<&'a str>,
+    /// Whether the rendered text exists as a file at the findings' path.
+    pub rendered_is_file: bool,
+}
+
+/// Moves findings of rendered helm output to their templates where possible.
+pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) {
+    let sources = helm_sources(text);
+    if sources.is_empty() {
+        return;
+    }
+    let cwd = std::env::current_dir().ok();
+    for f in findings.iter_mut() {
+        let line = f.span.start.line;
+        let Some((_, source)) = sources.iter().rev().find(|(l, _)| *l < line) else {
+            continue;
+        };
+        let rendered_at = format!(
+            "{}:{}:{}",
+            f.path, f.span.start.line, f.span.start.col
+        );
+        let Some((template, chart_dir)) =
+            resolve_template(source, cx.render_dir, cx.charts, cx.templates)
+        else {
+            f.mapping = Some(format!(
+                "rendered output; template {source} is not in the scanned tree"
+            ));
+            continue;
+        };
+        let Some(outline) = cx.templates.outline(&template) else {
+            continue;
+        };
+        let keys = f
+            .field
+            .as_deref()
+            .map(path_keys)
+            .unwrap_or_else(|| vec!["kind".to_string()]);
+        let container = f.container.as_deref().map(|n| (n, container_index(f)));
+        let defines = |name: &str| cx.templates.find_define(&chart_dir, name);
+        let hit = locate(&outline, &keys, container, &defines, 0);
+        let template_display = display_path(&template, cwd.as_deref());
+        let Some(hit) = hit.filter(|h| h.matched > 0) else {
+            f.mapping = Some(format!(
+                "rendered output; no key of `{}` is literal in template {template_display}",
+                f.field.as_deref().unwrap_or("kind")
+            ));
+            continue;
+        };
+        let old_path = std::mem::replace(&mut f.path, template_display.clone());
+        let old_span = std::mem::replace(&mut f.span, hit.span);
+        let how = if hit.matched == hit.wanted {
+            "template line of the key".to_string()
+        } else {
+            format!(
+                "template line of `{}`, the nearest key the template has literally",
+                keys.get(hit.matched - 1).map_or("", String::as_str)
+            )
+        };
+        let label = cx
+            .render_label
+            .map(|l| format!(" with {l}"))
+            .unwrap_or_default();
+        f.message = format!("{} (rendered{label} at {rendered_at})", f.message);
+        f.mapping = Some(how);
+        if cx.rendered_is_file {
+            f.related.insert(
+                0,
+                Related {
+                    path: Some(old_path),
+                    span: old_span,
+                    message: "rendered output".to_string(),
+                },
+            );
+        }
+        // Related locations in the rendered text no longer point into this file.
+        for r in f.related.iter_mut().skip(usize::from(cx.rendered_is_file)) {
+            if r.path.is_none() && !cx.rendered_is_file {
+                r.message = format!("{} (in the rendered output)", r.message);
+            }
+        }
+    }
+}
+
+fn container_index(f: &Finding) -> usize {
+    // `...containers[3]...` → 3.
+    f.field
+        .as_deref()
+        .and_then(|p| {
+            CONTAINER_LISTS.iter().find_map(|l| {
+                let at = p.find(&format!("{l}["))? + l.len() + 1;
+                p[at..].split(']').next()?.parse().ok()
+            })
+        })
+        .unwrap_or(0)
+}
+
+/// Scans one render and maps its findings back to templates (helm) or source files (kustomize).
+pub fn scan_render(
+    engine: &Engine,
+    render: &Render,
+    charts: &[Dir],
+    templates: &Templates,
+) -> (FileReport, Vec<Finding>) {
+    let text = render.output.as_deref().unwrap_or("");
+    let (report, mut findings) = engine.scan_text(&render.display, text);
+    match render.tool {
+        Tool::Helm => map_helm(
+            text,
+            &mut findings,
+            &MapContext {
+                charts,
+                templates,
+                render_dir: Some(&render.dir),
+                render_label: Some(&render.label),
+                rendered_is_file: false,
+            },
+        ),
+        Tool::Kustomize => map_kustomize(text, &mut findings, &render.dir, templates),
+    }
+    (report, findings)
+}
+
+/// Moves findings of `kustomize build` output to the files named by the objects'
+/// `config.kubernetes.io/origin` annotations.
+pub fn map_kustomize(text: &str, findings: &mut [Finding], dir: &Path, templates: &Templates) {
+    let stream = crate::model::yaml::parse_stream(text);
+    let cwd = std::env::current_dir().ok();
+    for f in findings.iter_mut() {
+        let Some(obj) = &f.object else { continue };
+        let Some(doc) = stream.documents.get(obj.document) else {
+            continue;
+        };
+        let Some(root) = doc.root.as_ref() else {
+            continue;
+        };
+        let node = match obj.item {
+            Some(i) => root
+                .get("items")
+                .and_then(|it| it.as_seq())
+                .and_then(|s| s.get(i)),
+            None => Some(root),
+        };
+        let origin = node
+            .and_then(|n| n.get("metadata"))
+            .and_then(|m| m.get("annotations"))
+            .and_then(|a| a.get("config.kubernetes.io/origin"))
+            .and_then(|o| o.text());
+        let Some(origin) = origin else { continue };
+        let Some(path) = origin
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("path:"))
+            .map(|p| p.trim().trim_matches(['"', '\'']))
+        else {
+            continue;
+        };
+        let file = [dir.join(path), PathBuf::from(path)]
+            .into_iter()
+            .find(|p| p.is_file());
+        let Some(file) = file else {
+            f.mapping = Some(format!("kustomize output; source {path} not found"));
+            continue;
+        };
+        let Some(outline) = templates.outline(&file) else {
+            continue;
+        };
+        let keys = f
+            .field
+            .as_deref()
+            .map(path_keys)
+            .unwrap_or_else(|| vec!["kind".to_string()]);
+        let container = f.container.as_deref().map(|n| (n, container_index(f)));
+        let hit = locate(&outline, &keys, container, &|_| None, 0);
+        let display = display_path(&file, cwd.as_deref());
+        match hit.filter(|h| h.matched > 0) {
+            Some(hit) => {
+                let rendered_at = format!("{}:{}", f.span.start.line, f.span.start.col);
+                f.message = format!("{} (kustomize output line {rendered_at})", f.message);
+                f.mapping = Some(if hit.matched == hit.wanted {
+                    "kustomize source line of the key".to_string()
+                } else {
+                    "kustomize source line of the nearest key the source has".to_string()
+                });
+                f.path = display;
+                f.span = hit.span;
+            }
+            None => {
+                f.mapping = Some(format!("kustomize output; from {display}"));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DEPLOY: &str = r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ include "app.fullname" . }}
+spec:
+  template:
+    spec:
+      {{- with .Values.podSecurityContext }}
+      securityContext:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      containers:
+        - name: {{ .Chart.Name }}
+          image: "{{ .Values.image.repository }}"
+          securityContext:
+            {{- toYaml .Values.securityContext | nindent 12 }}
+        - name: sidecar
+          image: busybox
+          securityContext:
+            privileged: true
+      initContainers:
+        {{- include "app.init" . | nindent 8 }}
+"#;
+
+    const HELPERS: &str = r#"{{- define "app.fullname" -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name }}
+{{- end }}
+{{- define "app.init" -}}
+- name: init
+  image: busybox
+  securityContext:
+    runAsUser: 0
+{{- end }}
+"#;
+
+    fn keys(p: &str) -> Vec<String> {
+        path_keys(p)
+    }
+
+    #[test]
+    fn literal_key_and_ancestor() {
+        let o = Outline::parse(DEPLOY);
+        let none = |_: &str| None;
+        let hit = locate(
+            &o,
+            &keys("spec.template.spec.containers[1].securityContext.privileged"),
+            Some(("sidecar", 1)),
+            &none,
+            0,
+        )
+        .unwrap();
+        assert_eq!(hit.span.start, Pos::new(20, 13));
+        assert_eq!(hit.matched, hit.wanted);
+        let hit = locate(
+            &o,
+            &keys("spec.template.spec.containers[0].securityContext.runAsUser"),
+            Some(("web", 0)),
+            &none,
+            0,
+        )
+        .unwrap();
+        assert_eq!(hit.span.start, Pos::new(15, 11));
+        assert_eq!(hit.matched, 5);
+        let hit = locate(
+            &o,
+            &keys("spec.template.spec.securityContext.runAsUser"),
+            None,
+            &none,
+            0,
+        )
+        .unwrap();
+        assert_eq!(hit.span.start, Pos::new(9, 7));
+    }
+
+    #[test]
+    fn include_continues_into_define() {
+        let o = Outline::parse(DEPLOY);
+        let h = Outline::parse(HELPERS);
+        let defines = |name: &str| h.define_outline(name);
+        let hit = locate(
+            &o,
+            &keys("spec.template.spec.initContainers[0].securityContext.runAsUser"),
+            Some(("init", 0)),
+            &defines,
+            0,
+        )
+        .unwrap();
+        assert_eq!(hit.span.start, Pos::new(8, 5));
+        assert_eq!(hit.matched, hit.wanted);
+    }
+
+    #[test]
+    fn sources_are_read() {
+        let s = helm_sources("---\n# Source: c/templates/a.yaml\napiVersion: v1\n");
+        assert_eq!(s, vec![(2, "c/templates/a.yaml".to_string())]);
+    }
+}
