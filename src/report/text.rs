@@ -103,9 +103,12 @@ fn finding(
         h = st.header,
     )?;
     let snippet = source.and_then(|(text, index)| {
-        index
-            .line(text, f.span.start.line)
-            .map(|line| render_line(line, f.span.start, f.span.end))
+        let line = index.line(text, f.span.start.line)?;
+        let mut shown = render_line(line, f.span.start, f.span.end);
+        if line.is_empty() && f.span.start.line as usize == index.len() {
+            shown.label = Some("end of file");
+        }
+        Some(shown)
     });
     if let Some(s) = &snippet {
         let num = f.span.start.line.to_string();
@@ -115,6 +118,8 @@ fn finding(
         writeln!(out, "{g}{num} |{g:#} {}", s.text)?;
         let more = if s.through > f.span.start.line {
             format!(" (through line {})", s.through)
+        } else if let Some(label) = s.label {
+            format!(" {label}")
         } else {
             String::new()
         };
@@ -153,6 +158,8 @@ struct Shown {
     width: usize,
     /// The last line the span covers.
     through: u32,
+    /// Said after the underline.
+    label: Option<&'static str>,
 }
 
 /// Renders one source line (without its line break) and the cells under `start..end`.
@@ -218,6 +225,7 @@ fn render_line(line: &str, start: Pos, end: Pos) -> Shown {
         offset,
         width: end_cells.saturating_sub(offset).max(1),
         through,
+        label: None,
     }
 }
 
@@ -303,7 +311,14 @@ fn summary(out: &mut dyn Write, st: &Styles, report: &Report) -> io::Result<()> 
         let mut parts = Vec::new();
         for (n, what) in [
             (s.not_kubernetes, "not Kubernetes"),
-            (s.templates, "Helm templates"),
+            (
+                s.templates,
+                if s.templates == 1 {
+                    "Helm template"
+                } else {
+                    "Helm templates"
+                },
+            ),
             (s.not_scanned, "not scanned"),
         ] {
             if n > 0 {
