@@ -7,8 +7,9 @@ declare_rule! {
     /// Reports securityContext fields that Kubernetes ignores where they are written:
     /// container-only fields (`privileged`, `allowPrivilegeEscalation`,
     /// `readOnlyRootFilesystem`, `procMount`, `capabilities`) in the pod's `securityContext`,
-    /// pod-only fields (`fsGroup`, `supplementalGroups`, `sysctls`...) in a container's, unknown
-    /// keys such as the misspelling `allowPrivilegedEscalation`, and PodSecurityPolicy fields
+    /// pod-only fields (`fsGroup`, `supplementalGroups`, `sysctls`...) in a container's, near
+    /// misses of known keys such as the misspelling `allowPrivilegedEscalation` (other unknown
+    /// keys are left alone: they may be newer than clustersec), and PodSecurityPolicy fields
     /// (`allowedFlexVolumes`, `allowedProcMountTypes`) written into a pod spec.
     ///
     /// ## Why is this bad?
@@ -56,6 +57,7 @@ const CONTAINER_FIELDS: &[&str] = &[
     "allowPrivilegeEscalation",
     "appArmorProfile",
     "capabilities",
+    "cgroupOptions",
     "privileged",
     "procMount",
     "readOnlyRootFilesystem",
@@ -92,13 +94,13 @@ fn distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-fn suggestion(key: &str, known: &[&str]) -> Option<&'static str> {
+/// The known field a key is a near miss of (a typo or a case slip), if any.
+fn suggestion(key: &str) -> Option<&'static str> {
     let all = POD_FIELDS.iter().chain(CONTAINER_FIELDS.iter());
     let best = all
         .map(|k| (distance(&key.to_ascii_lowercase(), &k.to_ascii_lowercase()), *k))
         .min()?;
-    let _ = known;
-    (best.0 <= 3).then_some(best.1)
+    (best.0 <= 2).then_some(best.1)
 }
 
 impl MisplacedField {
@@ -134,13 +136,14 @@ impl MisplacedField {
                     "`{key}` is a PodSecurityPolicy field; in {level} securityContext Kubernetes \
                      ignores it"
                 )
-            } else if let Some(s) = suggestion(key, known) {
+            } else if let Some(s) = suggestion(key) {
                 format!(
                     "unknown field `{key}` in {level} securityContext (did you mean `{s}`?); \
                      Kubernetes ignores it"
                 )
             } else {
-                format!("unknown field `{key}` in {level} securityContext; Kubernetes ignores it")
+                // Not a near miss of a known field: possibly a field newer than this list.
+                continue;
             };
             let mut f = self
                 .finding(e.span(), message)
