@@ -920,8 +920,8 @@ fn parse_with_shifts(text: &str, shifts: &Shifts) -> (Stream, Vec<RawError>) {
                     col: err.marker().col(),
                     message: err.info().to_string(),
                 });
-                stream.diagnostics.push(if err.info() == "recursion limit exceeded" {
-                    // saphyr's own bound on flow nesting: valid YAML, too deep to scan.
+                // saphyr's own bound on flow nesting: valid YAML, too deep to scan.
+                let diagnostic = if err.info() == "recursion limit exceeded" {
                     Diagnostic::TooDeep {
                         span: Span::point(pos_),
                     }
@@ -930,7 +930,8 @@ fn parse_with_shifts(text: &str, shifts: &Shifts) -> (Stream, Vec<RawError>) {
                         pos: pos_,
                         message: err.info().to_string(),
                     }
-                });
+                };
+                stream.diagnostics.push(diagnostic);
                 // Resume at the next document marker after the error's line.
                 match next_doc_start(rest, err_line) {
                     Some((bytes, lines)) => {
@@ -1075,16 +1076,19 @@ mod tests {
     #[test]
     fn quoted_scalars_and_collections_end_where_they_end() {
         // saphyr's own span of a quoted scalar runs over the blanks and comment after it.
-        let r = root("a: \"x\\\"y\"  # c\nb: 'it''s' # c\nc: {d: \"é\" , e: 1}\nf:\n  - 1\n\n# c\ng: 1\n");
-        assert_eq!(r.get("a").unwrap().span, Span::new(Pos::new(1, 4), Pos::new(1, 10)));
-        assert_eq!(r.get("b").unwrap().span, Span::new(Pos::new(2, 4), Pos::new(2, 11)));
+        let text =
+            "a: \"x\\\"y\"  # c\nb: 'it''s' # c\nc: {d: \"é\" , e: 1}\nf:\n  - 1\n\n# c\ng: 1\n";
+        let r = root(text);
+        let span = |l1, c1, l2, c2| Span::new(Pos::new(l1, c1), Pos::new(l2, c2));
+        assert_eq!(r.get("a").unwrap().span, span(1, 4, 1, 10));
+        assert_eq!(r.get("b").unwrap().span, span(2, 4, 2, 11));
         let c = r.get("c").unwrap();
         assert_eq!(c.span, Span::new(Pos::new(3, 4), Pos::new(3, 19)));
         assert_eq!(c.get("d").unwrap().span.end, Pos::new(3, 11));
         // A block collection ends at its last child, not at the next token.
         assert_eq!(r.get("f").unwrap().span.end, Pos::new(5, 6));
         let r = root("a: [1, {b: 2} ]  # c\n");
-        assert_eq!(r.get("a").unwrap().span, Span::new(Pos::new(1, 4), Pos::new(1, 16)));
+        assert_eq!(r.get("a").unwrap().span, span(1, 4, 1, 16));
     }
 
     #[test]
