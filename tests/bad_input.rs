@@ -43,7 +43,11 @@ fn malformed_yaml_is_a_syntax_finding_where_reading_stopped() {
     assert_eq!(locs, one("CLUSTERSEC_YAML_SYNTAX", 8, 14));
     assert_eq!(report.status, FileStatus::Scanned);
     assert!(report.parse_error.is_some());
-    assert!(findings[0].message.contains("quoted scalar"), "{}", findings[0].message);
+    assert!(
+        findings[0].message.contains("quoted scalar"),
+        "{}",
+        findings[0].message
+    );
 }
 
 #[test]
@@ -52,10 +56,16 @@ fn invalid_utf8_is_a_syntax_finding_at_the_bad_byte() {
     let (report, locs, findings) = fixture("invalid-utf8.yaml");
     assert_eq!(locs, one("CLUSTERSEC_YAML_SYNTAX", 6, 12));
     assert_eq!(report.status, FileStatus::Scanned);
-    assert!(findings[0].message.contains("0xE9"), "{}", findings[0].message);
+    assert!(
+        findings[0].message.contains("0xE9"),
+        "{}",
+        findings[0].message
+    );
 
     // The same, generated: a lone continuation byte after a multi-byte character.
-    let mut bytes = "apiVersion: v1\nkind: Pod\n# é\u{2603} ".as_bytes().to_vec();
+    let mut bytes = "apiVersion: v1\nkind: Pod\n# é\u{2603} "
+        .as_bytes()
+        .to_vec();
     bytes.extend([0x80, b'\n']);
     let (_, locs, _) = scan("generated.yaml", &bytes);
     assert_eq!(locs, one("CLUSTERSEC_YAML_SYNTAX", 3, 6));
@@ -164,7 +174,17 @@ fn truncated_and_odd_bytes_never_panic() {
     for n in 0..text.len() {
         let _ = scan("prefix.yaml", &text[..n]);
     }
-    for odd in ["\r", "\r\r\n", "\t", "---\t", "- \u{0}", "\u{feff}\u{feff}a: 1", "!!binary x", "&a a: *a", "? ? ?"] {
+    for odd in [
+        "\r",
+        "\r\r\n",
+        "\t",
+        "---\t",
+        "- \u{0}",
+        "\u{feff}\u{feff}a: 1",
+        "!!binary x",
+        "&a a: *a",
+        "? ? ?",
+    ] {
         let _ = scan("odd.yaml", odd.as_bytes());
     }
 }

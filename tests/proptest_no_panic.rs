@@ -14,7 +14,8 @@ fn fixtures() -> &'static [Vec<u8>] {
             let Ok(entries) = std::fs::read_dir(dir) else {
                 return;
             };
-            let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            let mut paths: Vec<PathBuf> =
+                entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
             paths.sort();
             for p in paths {
                 if p.is_dir() {
@@ -30,7 +31,10 @@ fn fixtures() -> &'static [Vec<u8>] {
             }
         }
         let mut out = Vec::new();
-        walk(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures"), &mut out);
+        walk(
+            &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures"),
+            &mut out,
+        );
         assert!(!out.is_empty(), "no fixtures found");
         out
     })

@@ -28,7 +28,11 @@ fn every_rule_file_is_registered() {
         .collect();
     let mut missing = Vec::new();
     for entry in fs::read_dir(root().join("src/rules")).expect("src/rules") {
-        let name = entry.expect("dir entry").file_name().to_string_lossy().to_string();
+        let name = entry
+            .expect("dir entry")
+            .file_name()
+            .to_string_lossy()
+            .to_string();
         if !name.ends_with(".rs") || name == "mod.rs" || name == "support.rs" {
             continue;
         }
@@ -58,10 +62,20 @@ fn ids_and_names_are_unique() {
     for r in registry() {
         let m = r.meta();
         assert!(ids.insert(m.id), "duplicate rule id {}", m.id);
-        assert!(names.insert(m.name), "duplicate short name {} ({})", m.name, m.id);
-        assert!(files.insert(file_name(m.source_file)), "two rules in {}", m.source_file);
         assert!(
-            m.id.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'),
+            names.insert(m.name),
+            "duplicate short name {} ({})",
+            m.name,
+            m.id
+        );
+        assert!(
+            files.insert(file_name(m.source_file)),
+            "two rules in {}",
+            m.source_file
+        );
+        assert!(
+            m.id.chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'),
             "rule id {} is not UPPER_SNAKE_CASE",
             m.id
         );
@@ -82,9 +96,7 @@ fn every_rule_has_its_docs_sections() {
             let heading = format!("## {s}\n");
             match docs.find(&heading) {
                 None => problems.push(format!("{}: no `## {s}` section", m.id)),
-                Some(i) if i < last => {
-                    problems.push(format!("{}: `## {s}` is out of order", m.id))
-                }
+                Some(i) if i < last => problems.push(format!("{}: `## {s}` is out of order", m.id)),
                 Some(i) => {
                     last = i;
                     if m.section(s).is_none_or(|t| t.trim().is_empty()) {

@@ -189,7 +189,11 @@ fn rule_fixtures() {
         .filter(|p| p.is_dir())
         .collect();
     dirs.sort();
-    assert!(!dirs.is_empty(), "no fixture directories under {}", base.display());
+    assert!(
+        !dirs.is_empty(),
+        "no fixture directories under {}",
+        base.display()
+    );
 
     let mut errors = Vec::new();
     let mut snapshots = Vec::new();
@@ -197,7 +201,9 @@ fn rule_fixtures() {
     for dir in &dirs {
         let rule = dir.file_name().and_then(|n| n.to_str()).unwrap_or("");
         if !known.contains(&rule) {
-            errors.push(format!("fixtures/rules/{rule}: no rule with this id in registry()"));
+            errors.push(format!(
+                "fixtures/rules/{rule}: no rule with this id in registry()"
+            ));
             continue;
         }
         for path in fixture_files(dir) {
@@ -225,10 +231,16 @@ fn rule_fixtures() {
             let (_report, findings) = engine.scan_bytes(&rel, &bytes);
             for f in &findings {
                 if f.span.start.line == 0 || f.span.start.col == 0 {
-                    errors.push(format!("{rel}: finding at line or column 0: {}", describe(f)));
+                    errors.push(format!(
+                        "{rel}: finding at line or column 0: {}",
+                        describe(f)
+                    ));
                 }
                 if f.span.end < f.span.start {
-                    errors.push(format!("{rel}: span ends before it starts: {}", describe(f)));
+                    errors.push(format!(
+                        "{rel}: span ends before it starts: {}",
+                        describe(f)
+                    ));
                 }
             }
             let mut own: Vec<&Finding> = findings.iter().filter(|f| f.rule == rule).collect();
@@ -241,7 +253,9 @@ fn rule_fixtures() {
 
             if name.starts_with("pass") {
                 if !expected.is_empty() {
-                    errors.push(format!("{rel}: a pass file must not carry `{rule}` markers"));
+                    errors.push(format!(
+                        "{rel}: a pass file must not carry `{rule}` markers"
+                    ));
                 }
                 if !own.is_empty() {
                     errors.push(format!(
