@@ -242,7 +242,7 @@ impl Engine {
                 duplicate_key::DuplicateKey::ID,
                 *second,
                 format!(
-                    "duplicate key `{key}` (first at line {}); Kubernetes keeps only this last value",
+                    "duplicate key `{key}` (first at line {}); Kubernetes keeps only the last occurrence",
                     first.start.line
                 ),
             )
