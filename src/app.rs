@@ -136,10 +136,13 @@ pub fn scan(
     let discovery = discover::discover(&args.paths, &opts).map_err(Failure)?;
     let report = crate::scan::scan(&engine, discovery, max_file_size);
 
+    let ci = CiLinks::from_env(|name| std::env::var(name).ok());
     for out in &outs {
         let color = out.file.is_none() && out.format == Format::Text && use_color(args.color);
         let ropts = Options {
             color,
+            blob_url: ci.blob_url.clone(),
+            run_url: ci.run_url.clone(),
             ..Options::default()
         };
         match &out.file {
@@ -159,6 +162,47 @@ pub fn scan(
         .map_or(Some(Severity::Info), |f| f.threshold());
     let failing = threshold.map_or(0, |t| report.count_at_least(t));
     Ok(if failing > 0 { EXIT_FINDINGS } else { EXIT_CLEAN })
+}
+
+/// Links into the CI's web pages, from the GitHub Actions environment.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct CiLinks {
+    /// `{GITHUB_SERVER_URL}/{GITHUB_REPOSITORY}/blob/{GITHUB_SHA}`.
+    pub blob_url: Option<String>,
+    /// `{GITHUB_SERVER_URL}/{GITHUB_REPOSITORY}/actions/runs/{GITHUB_RUN_ID}`.
+    pub run_url: Option<String>,
+}
+
+impl CiLinks {
+    /// Reads the variables through `var`; a link is made only when all of its parts are set
+    /// and look like what the runner sets (no spaces or characters that would end a markdown
+    /// link).
+    pub fn from_env(var: impl Fn(&str) -> Option<String>) -> CiLinks {
+        let get = |name: &str| {
+            var(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+                .filter(|v| !v.chars().any(|c| c.is_whitespace() || "()<>[]\\\"'`".contains(c)))
+        };
+        let server = get("GITHUB_SERVER_URL").map(|s| s.trim_end_matches('/').to_string());
+        let repo = get("GITHUB_REPOSITORY");
+        let base = match (server, repo) {
+            (Some(s), Some(r)) if s.starts_with("https://") || s.starts_with("http://") => {
+                Some(format!("{s}/{r}"))
+            }
+            _ => None,
+        };
+        CiLinks {
+            blob_url: base
+                .as_ref()
+                .zip(get("GITHUB_SHA"))
+                .map(|(b, sha)| format!("{b}/blob/{sha}")),
+            run_url: base
+                .as_ref()
+                .zip(get("GITHUB_RUN_ID"))
+                .map(|(b, id)| format!("{b}/actions/runs/{id}")),
+        }
+    }
 }
 
 fn write_file(path: &Path, format: Format, report: &report::Report, opts: &Options) -> Result<(), Failure> {

@@ -204,16 +204,12 @@ pub fn write(out: &mut dyn Write, report: &Report, opts: &Options) -> io::Result
         .iter()
         .map(|(path, text)| (path.as_str(), (text.as_str(), LineIndex::new(text))))
         .collect();
-    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     let results = report
         .findings
         .iter()
-        .map(|f| {
+        .zip(fingerprints(&report.findings))
+        .map(|(f, fingerprint)| {
             let source = indexes.get(f.path.as_str()).map(|(t, i)| (*t, i));
-            let key = fingerprint_key(f);
-            let n = seen.entry(key.clone()).or_default();
-            *n += 1;
-            let fingerprint = format!("{:016x}", fnv1a64(format!("{key}|{n}").as_bytes()));
             result(f, rule_index.get(f.rule).copied(), source, fingerprint)
         })
         .collect();
@@ -494,6 +490,22 @@ fn encode(path: &str, absolute: bool) -> String {
         }
     }
     out
+}
+
+/// The fingerprint of each finding, in order: a hash of [`fingerprint_key`] and an occurrence
+/// counter that tells true duplicates apart. Stable when lines move; shared by the SARIF
+/// `partialFingerprints` and the GitLab Code Quality `fingerprint`.
+pub(crate) fn fingerprints(findings: &[Finding]) -> Vec<String> {
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    findings
+        .iter()
+        .map(|f| {
+            let key = fingerprint_key(f);
+            let n = seen.entry(key.clone()).or_default();
+            *n += 1;
+            format!("{:016x}", fnv1a64(format!("{key}|{n}").as_bytes()))
+        })
+        .collect()
 }
 
 /// What identifies a finding across edits that move lines: rule, file, object, container and
