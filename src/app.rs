@@ -4,7 +4,9 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::cli::{ColorChoice, Command, ExplainArgs, RulesArgs, RulesFormat, ScanArgs};
+use crate::cli::{
+    ColorChoice, Command, CompletionsArgs, ExplainArgs, RulesArgs, RulesFormat, ScanArgs,
+};
 use crate::config::{ByteSize, Config, CONFIG_NAMES};
 use crate::discover;
 use crate::engine::{Engine, DEFAULT_MAX_FILE_SIZE};
@@ -247,12 +249,30 @@ pub fn explain(args: &ExplainArgs) -> Result<i32, Failure> {
     }
 }
 
+/// Prints the completion script for a shell.
+pub fn completions(args: &CompletionsArgs) -> Result<i32, Failure> {
+    let mut out = Vec::new();
+    completion_script(args.shell, &mut out);
+    std::io::stdout()
+        .write_all(&out)
+        .and_then(|()| std::io::stdout().flush())
+        .map_err(|e| Failure(format!("cannot write to stdout: {e}")))?;
+    Ok(EXIT_CLEAN)
+}
+
+/// Writes the completion script for a shell.
+pub fn completion_script(shell: clap_complete::Shell, out: &mut dyn Write) {
+    let mut command = <crate::cli::Cli as clap::CommandFactory>::command();
+    clap_complete::generate(shell, &mut command, "clustersec", out);
+}
+
 /// Dispatches a subcommand.
 pub fn run(command: &Command, formats: &[(usize, Format)], outputs: &[(usize, PathBuf)]) -> i32 {
     let result = match command {
         Command::Scan(a) => scan(a, formats, outputs),
         Command::Rules(a) => rules(a),
         Command::Explain(a) => explain(a),
+        Command::Completions(a) => completions(a),
     };
     match result {
         Ok(code) => code,

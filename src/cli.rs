@@ -28,6 +28,8 @@ pub enum Command {
     Rules(RulesArgs),
     /// Show a rule's documentation.
     Explain(ExplainArgs),
+    /// Print a shell completion script (see the README's "Shell completions").
+    Completions(CompletionsArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -102,4 +104,11 @@ pub struct RulesArgs {
 pub struct ExplainArgs {
     /// Rule id (e.g. CUSTOM_SECURITY_PRIVILEGED_CHECK) or short name (e.g. privileged).
     pub rule: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
