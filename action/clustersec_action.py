@@ -4,8 +4,9 @@
 Python 3.8+ standard library only. Subcommands, run by action.yml as separate steps so that the
 SARIF upload (a separate action) happens between the scan and the final verdict:
 
-  scan     run ONE `clustersec scan` writing SARIF, markdown and (optionally) GitHub annotations;
-           append the markdown (plus a chart) to $GITHUB_STEP_SUMMARY; write step outputs.
+  scan     run ONE `clustersec scan` writing SARIF, markdown (the comment), markdown-summary
+           (the same report with charts) and (optionally) GitHub annotations; append the
+           summary to $GITHUB_STEP_SUMMARY; write step outputs.
            Exits 0 unless the script itself cannot run at all: the scan's exit code is an OUTPUT.
   comment  create or update ONE pull-request comment found by a hidden marker. Always exits 0:
            a comment that cannot be posted is logged as a warning and never fails the job.
@@ -20,7 +21,8 @@ untrusted value is ever interpolated into a shell:
   CLUSTERSEC_CONFIG       config file (optional)
   CLUSTERSEC_FAIL_ON      info|low|medium|high|critical, or "none" to never fail on findings
   CLUSTERSEC_SARIF_FILE   where to write SARIF (default $RUNNER_TEMP/clustersec/clustersec.sarif)
-  CLUSTERSEC_MARKDOWN_FILE where to write markdown (default next to the SARIF file)
+  CLUSTERSEC_MARKDOWN_FILE where to write markdown (default next to the SARIF file); the job
+                          summary variant goes next to it as NAME.summary.md
   CLUSTERSEC_ANNOTATIONS  true|false: also emit `--format github` workflow commands
   CLUSTERSEC_COMMENT      true|false: post the PR comment
   CLUSTERSEC_EXTRA_ARGS   extra arguments for `clustersec scan`, shell-like words
@@ -247,6 +249,10 @@ def default_output_dir() -> str:
     return os.path.join(base, "clustersec")
 
 
+def summary_file_for(markdown_file: str) -> str:
+    return os.path.splitext(markdown_file)[0] + ".summary.md"
+
+
 def build_scan_command(sarif_file: str, markdown_file: str) -> List[str]:
     binary = env("CLUSTERSEC_BIN", "clustersec")
     cmd = [binary, "scan"]
@@ -259,6 +265,7 @@ def build_scan_command(sarif_file: str, markdown_file: str) -> List[str]:
         cmd += ["--fail-on", fail_on]
     cmd += ["--format", "sarif", "--output", sarif_file]
     cmd += ["--format", "markdown", "--output", markdown_file]
+    cmd += ["--format", "markdown-summary", "--output", summary_file_for(markdown_file)]
     if env_bool("CLUSTERSEC_ANNOTATIONS", True):
         cmd += ["--format", "github"]
     cmd += shlex.split(env("CLUSTERSEC_EXTRA_ARGS"))
@@ -291,7 +298,7 @@ def cmd_scan() -> Dict[str, str]:
             for path in {os.path.dirname(sarif_file), os.path.dirname(markdown_file)}:
                 os.makedirs(path, exist_ok=True)
             # Stale results from an earlier run must never be reported as this run's.
-            for path in (sarif_file, markdown_file):
+            for path in (sarif_file, markdown_file, summary_file_for(markdown_file)):
                 if os.path.exists(path):
                     os.remove(path)
         except OSError as exc:
@@ -328,9 +335,13 @@ def cmd_scan() -> Dict[str, str]:
     markdown = read_text(markdown_file)
     if markdown is None and exit_code != EXIT_ERROR:
         warning(f"clustersec did not write the markdown report {markdown_file}")
-    summary = markdown or (f"## clustersec\n\nThe scan failed (exit code {exit_code}); see the log.\n"
-                           if exit_code == EXIT_ERROR else "")
+    # The job summary: clustersec's markdown-summary (the report with charts); else the comment's
+    # markdown with charts made here from the SARIF.
+    summary = read_text(summary_file_for(markdown_file)) or markdown
+    summary = summary or (f"## clustersec\n\nThe scan failed (exit code {exit_code}); see the log.\n"
+                          if exit_code == EXIT_ERROR else "")
     if summary:
+        summary = summary.replace(MARKER + "\n", "").replace(MARKER, "")
         if "```mermaid" not in summary:
             summary += summary_extras(findings)
         append_summary(summary)

@@ -7,8 +7,10 @@
 #
 # Environment:
 #   CLUSTERSEC_CI_TOOLS  where the tools go (default /tmp/clustersec-ci-tools)
-#   CLUSTERSEC_BIN       a real clustersec binary: the action tests and the SARIF check use it
-#                        instead of the fake scanner in action/tests/
+#   CLUSTERSEC_BIN       a real clustersec binary (e.g. target/debug/clustersec after cargo test):
+#                        the SARIF check uses it instead of the fake scanner in action/tests/, and
+#                        the action tests run twice, with the fake (for its failure knobs) and
+#                        with the real binary
 set -uo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -63,6 +65,19 @@ if ! install_tools; then
 fi
 export PATH="$venv/bin:$PATH"
 
+# An absolute path: the checks run the binary from other directories.
+real_bin=""
+if [[ -n "${CLUSTERSEC_BIN:-}" ]]; then
+    case $CLUSTERSEC_BIN in
+        */*) real_bin=$(realpath -m "$CLUSTERSEC_BIN") ;;
+        *) real_bin=$(command -v "$CLUSTERSEC_BIN" || echo "$CLUSTERSEC_BIN") ;;
+    esac
+    if [[ ! -x "$real_bin" ]]; then
+        echo "ci-pipeline-checks: CLUSTERSEC_BIN=$CLUSTERSEC_BIN is not an executable file" >&2
+        exit 1
+    fi
+fi
+
 passed=()
 failed=()
 check() {
@@ -98,8 +113,8 @@ sarif_check() {
     # multitool's GitHub ingestion rules (the tool exits 0 even on errors: read its log).
     local work bin status
     work=$(mktemp -d) || return 1
-    if [[ -n "${CLUSTERSEC_BIN:-}" ]]; then
-        bin=$CLUSTERSEC_BIN
+    if [[ -n "$real_bin" ]]; then
+        bin=$real_bin
     else
         bin="$work/clustersec"
         cp action/tests/fake_clustersec.py "$bin" && chmod +x "$bin"
@@ -135,7 +150,11 @@ check schema-gitlab check-jsonschema --builtin-schema vendor.gitlab-ci "${gitlab
 check hadolint hadolint "${dockerfiles[@]}"
 check shellcheck shellcheck "${scripts[@]}"
 check sarif-multitool sarif_check
-check action-tests python3 -m pytest -q -p no:cacheprovider action/tests
+check action-tests env -u CLUSTERSEC_BIN python3 -m pytest -q -p no:cacheprovider action/tests
+if [[ -n "$real_bin" ]]; then
+    check action-tests-real-binary env CLUSTERSEC_BIN="$real_bin" \
+        python3 -m pytest -q -p no:cacheprovider action/tests
+fi
 
 say "summary"
 echo "passed: ${passed[*]:-none}"

@@ -50,7 +50,7 @@ class FakeGitHub:
         self.scanner_log = root / "scanner_log.jsonl"
         self.write_event(pr_event())
         if REAL_BIN:
-            scanner = shutil.which(REAL_BIN) or str(Path(REAL_BIN).resolve())
+            scanner = str(Path(shutil.which(REAL_BIN) or REAL_BIN).resolve())
             os.symlink(scanner, self.bin_dir / "clustersec")
         else:
             fake = self.bin_dir / "clustersec"

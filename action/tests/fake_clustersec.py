@@ -9,6 +9,7 @@ files, writes the requested formats and exits 0 (nothing at/above fail-on), 1 (f
   FAKE_CLUSTERSEC_LOG            append one JSON line with argv per invocation
   FAKE_CLUSTERSEC_EXIT           force this exit code (after writing outputs unless it is 2)
   FAKE_CLUSTERSEC_MARKDOWN_PAD   add this many characters of extra finding lines to the markdown
+  FAKE_CLUSTERSEC_NO_SUMMARY     accept --format markdown-summary but write nothing for it
 """
 
 import json
@@ -47,7 +48,8 @@ def parse(argv):
                     usage(f"invalid --fail-on {value}")
                 fail_on = value
             elif arg == "--format":
-                if value not in ("text", "json", "sarif", "markdown", "github", "gitlab"):
+                if value not in ("text", "json", "sarif", "markdown", "markdown-summary", "github",
+                                 "gitlab"):
                     usage(f"invalid --format {value}")
                 formats.append([value, None])
             else:
@@ -126,6 +128,13 @@ def render(fmt, findings, pad):
             lines.append(filler)
             pad -= len(filler) + 1
         return "\n".join(lines) + "\n"
+    if fmt == "markdown-summary":
+        text = render("markdown", findings, pad)
+        if findings:
+            text += "\n```mermaid\npie showData\n" + "".join(
+                f'    "{sev}" : {sum(1 for f in findings if f["severity"] == sev)}\n'
+                for sev in SEVERITIES if any(f["severity"] == sev for f in findings)) + "```\n"
+        return text
     if fmt == "github":
         cmd = {"info": "notice", "low": "notice", "medium": "warning", "high": "error", "critical": "error"}
         return "".join(f"::{cmd[f['severity']]} file={f['file']},line={f['line']},col={f['col']},"
@@ -156,6 +165,8 @@ def main():
     findings = scan(paths)
     pad = int(os.environ.get("FAKE_CLUSTERSEC_MARKDOWN_PAD", "0") or 0)
     for fmt, output in formats:
+        if fmt == "markdown-summary" and os.environ.get("FAKE_CLUSTERSEC_NO_SUMMARY"):
+            continue
         text = render(fmt, findings, pad)
         if output:
             with open(output, "w", encoding="utf-8") as fh:

@@ -67,10 +67,33 @@ def test_outputs_summary_and_one_scan(gh):
         assert len(calls) == 1, "exactly one scan per run"
         argv = calls[0]["argv"]
         assert argv[:2] == ["scan", "bad"]
-        assert argv.count("--format") == 3
+        assert argv.count("--format") == 4
+        summary_md = out["markdown-file"][:-len(".md")] + ".summary.md"
+        assert ["--format", "markdown-summary", "--output", summary_md] == \
+            argv[argv.index("markdown-summary") - 1:argv.index("markdown-summary") + 3]
         assert ["--format", "sarif", "--output", out["sarif-file"]] == argv[argv.index("sarif") - 1:argv.index("sarif") + 3]
         assert ["--fail-on", "high"] == argv[argv.index("--fail-on"):argv.index("--fail-on") + 2]
         assert calls[0]["cwd"] == str(gh.workspace)
+
+
+def test_summary_is_the_markdown_summary_report(gh):
+    gh.run()
+    summary = gh.summary.read_text(encoding="utf-8")
+    assert summary.count("```mermaid") >= 1
+    if REAL_BIN:
+        # clustersec's own charts and table, not the script's fallback
+        assert "| file | findings | most severe |" in summary
+    else:
+        assert "### Findings by rule" not in summary, "the script's fallback charts were not used"
+
+
+@fake_only()
+def test_summary_falls_back_to_markdown_with_charts(gh):
+    result = gh.run(FAKE_CLUSTERSEC_NO_SUMMARY="1")
+    assert result.returncode == 1
+    summary = gh.summary.read_text(encoding="utf-8")
+    assert "### Findings by rule" in summary and "```mermaid" in summary
+    assert MARKER not in summary
 
 
 def test_no_annotations_when_disabled(gh):
