@@ -184,7 +184,10 @@ impl CiLinks {
             var(name)
                 .map(|v| v.trim().to_string())
                 .filter(|v| !v.is_empty())
-                .filter(|v| !v.chars().any(|c| c.is_whitespace() || "()<>[]\\\"'`".contains(c)))
+                .filter(|v| {
+                    !v.chars()
+                        .any(|c| c.is_whitespace() || "()<>[]\\\"'`".contains(c))
+                })
         };
         let server = get("GITHUB_SERVER_URL").map(|s| s.trim_end_matches('/').to_string());
         let repo = get("GITHUB_REPOSITORY");
