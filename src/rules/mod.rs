@@ -202,6 +202,7 @@ pub mod not_scanned;
 pub mod privilege_check;
 pub mod privileged_check;
 pub mod proc_mount_check;
+pub mod render;
 pub mod user_check;
 pub mod wrong_type;
 pub mod yaml_syntax;
@@ -224,6 +225,7 @@ pub fn registry() -> Vec<Box<dyn Rule>> {
         Box::new(duplicate_key::DuplicateKey::default()),
         Box::new(wrong_type::WrongType::default()),
         Box::new(not_scanned::NotScanned::default()),
+        Box::new(render::Render::default()),
     ]
 }
 
