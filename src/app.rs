@@ -135,8 +135,12 @@ pub fn scan(
         // Fails only if the global pool was already built, which is harmless.
         let _ = rayon::ThreadPoolBuilder::new().num_threads(n).build_global();
     }
-    let discovery = discover::discover(&args.paths, &opts).map_err(Failure)?;
-    let report = crate::scan::scan(&engine, discovery, max_file_size);
+    let render_settings = render_settings(args, &config)?;
+    let tools = crate::render::Tools::detect(&render_settings).map_err(Failure)?;
+    let mut discovery = discover::discover(&args.paths, &opts).map_err(Failure)?;
+    let run = crate::render::render_all(&mut discovery, &render_settings, &tools);
+    let report = crate::scan::scan_rendered(&engine, discovery, max_file_size, &run)
+        .with_render_counts(run.counts);
 
     let ci = CiLinks::from_env(|name| std::env::var(name).ok());
     for out in &outs {
@@ -208,6 +212,61 @@ impl CiLinks {
                 .map(|(b, id)| format!("{b}/actions/runs/{id}")),
         }
     }
+}
+
+/// Render settings: the command line over the config file over the defaults.
+fn render_settings(args: &ScanArgs, config: &Config) -> Result<crate::render::Settings, Failure> {
+    use crate::render::{helm, Settings, ValueSet};
+    let mut s = Settings::default();
+    if let Some(m) = args.helm.or(config.helm) {
+        s.helm = m;
+    }
+    if let Some(m) = args.kustomize.or(config.kustomize) {
+        s.kustomize = m;
+    }
+    for f in &args.helm_values {
+        if !f.is_file() {
+            return Err(Failure(format!("--helm-values {}: no such file", f.display())));
+        }
+        s.helm_values
+            .push(std::fs::canonicalize(f).unwrap_or_else(|_| f.clone()));
+    }
+    if let Some(r) = args.release_name.clone().or_else(|| config.release_name.clone()) {
+        s.release_name = r;
+    }
+    s.namespace = args.namespace.clone().or_else(|| config.namespace.clone());
+    s.kube_version = args.kube_version.clone().or_else(|| config.kube_version.clone());
+    if let Some(t) = &args.render_timeout {
+        s.timeout = crate::render::process::parse_duration(t)
+            .map_err(|e| Failure(format!("--render-timeout: {e}")))?;
+    } else if let Some(t) = config.render_timeout {
+        s.timeout = t.0;
+    }
+    let base = config.dir.clone().unwrap_or_else(|| PathBuf::from("."));
+    for (key, chart) in &config.charts {
+        let dir = base.join(key);
+        let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
+        let mut sets: Vec<ValueSet> = Vec::new();
+        for (name, files) in &chart.sets {
+            let files: Vec<PathBuf> = files.iter().map(|f| dir.join(f)).collect();
+            let mut label = match name {
+                Some(n) => n.clone(),
+                None if files.is_empty() => helm::DEFAULT_LABEL.to_string(),
+                None => helm::files_label(&files),
+            };
+            if sets.iter().any(|x| x.label == label) {
+                label = format!("{label} #{}", sets.len() + 1);
+            }
+            sets.push(ValueSet { label, files });
+        }
+        s.charts.push(crate::render::ChartSettings {
+            dir,
+            release_name: chart.release_name.clone(),
+            namespace: chart.namespace.clone(),
+            value_sets: sets,
+        });
+    }
+    Ok(s)
 }
 
 fn write_file(path: &Path, format: Format, report: &report::Report, opts: &Options) -> Result<(), Failure> {

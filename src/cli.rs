@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::FailOn;
+use crate::render::Mode;
 use crate::report::Format;
 
 #[derive(Debug, Parser)]
@@ -20,6 +21,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+// `Scan` is much larger than the other variants; the enum is built once per run.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scan manifests for security problems.
@@ -84,6 +87,36 @@ pub struct ScanArgs {
     /// Worker threads [default: one per core].
     #[arg(short = 'j', long)]
     pub threads: Option<usize>,
+
+    /// Render Helm charts with `helm template`: when helm is on PATH (auto), or fail without it
+    /// (always) [default: auto].
+    #[arg(long, value_enum, value_name = "MODE", help_heading = "Rendering")]
+    pub helm: Option<Mode>,
+
+    /// Build kustomizations with `kustomize build` or `kubectl kustomize` [default: auto].
+    #[arg(long, value_enum, value_name = "MODE", help_heading = "Rendering")]
+    pub kustomize: Option<Mode>,
+
+    /// Values file for every chart (repeatable, applied in order after the chart's own values
+    /// and the config file's value sets).
+    #[arg(long, value_name = "FILE", action = clap::ArgAction::Append, help_heading = "Rendering")]
+    pub helm_values: Vec<PathBuf>,
+
+    /// Helm release name [default: release-name].
+    #[arg(long, value_name = "NAME", help_heading = "Rendering")]
+    pub release_name: Option<String>,
+
+    /// Namespace of the helm renders.
+    #[arg(long, value_name = "NAMESPACE", help_heading = "Rendering")]
+    pub namespace: Option<String>,
+
+    /// Kubernetes version helm renders for (`.Capabilities.KubeVersion`), e.g. 1.30.0.
+    #[arg(long, value_name = "VERSION", help_heading = "Rendering")]
+    pub kube_version: Option<String>,
+
+    /// Time limit of one render: seconds, or with a unit (90s, 2m) [default: 60s].
+    #[arg(long, value_name = "DURATION", help_heading = "Rendering")]
+    pub render_timeout: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

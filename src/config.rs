@@ -9,6 +9,7 @@ use crate::engine::RuleSettings;
 use crate::finding::Severity;
 use crate::model::yaml::{parse_stream, Diagnostic, Kind, Node};
 use crate::model::Pos;
+use crate::render::Mode;
 
 /// File names looked for at the scan root, in order.
 pub const CONFIG_NAMES: &[&str] = &[".clustersec.yaml", ".clustersec.yml"];
@@ -32,6 +33,69 @@ pub struct Config {
     /// Lowest severity that makes the run fail (exit 1).
     #[serde(default)]
     pub fail_on: Option<FailOn>,
+    /// Render Helm charts: `auto` (when helm is on PATH), `always`, `never`.
+    #[serde(default)]
+    pub helm: Option<Mode>,
+    /// Build kustomizations: `auto` (when kustomize or kubectl is on PATH), `always`, `never`.
+    #[serde(default)]
+    pub kustomize: Option<Mode>,
+    /// Helm release name of every render (default `release-name`).
+    #[serde(default)]
+    pub release_name: Option<String>,
+    /// Namespace of every helm render.
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// Kubernetes version helm renders for (`.Capabilities.KubeVersion`), e.g. `"1.30.0"`.
+    #[serde(default)]
+    pub kube_version: Option<String>,
+    /// Time limit of one render, in seconds or with a unit (`90s`, `2m`).
+    #[serde(default)]
+    pub render_timeout: Option<Timeout>,
+    /// Per-chart render settings, by chart directory relative to the config file's directory.
+    #[serde(default)]
+    pub charts: BTreeMap<String, ChartConfig>,
+    /// The config file's directory (chart paths are relative to it); not read from the file.
+    #[serde(skip)]
+    pub dir: Option<PathBuf>,
+}
+
+/// Render settings of one chart.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ChartConfig {
+    pub release_name: Option<String>,
+    pub namespace: Option<String>,
+    /// The render matrix: a list of value sets (`[[], [values-prod.yaml]]`) or a mapping from
+    /// set names to value sets (`{default: [], prod: [values-prod.yaml]}`). A value set is a list
+    /// of values files, relative to the chart directory, applied after the chart's values.yaml.
+    /// Checked and stored in `sets`.
+    #[serde(default)]
+    pub values: Option<serde_json::Value>,
+    /// The value sets, in order: (name for a named set, files).
+    #[serde(skip)]
+    pub sets: Vec<(Option<String>, Vec<String>)>,
+}
+
+/// A time limit, written as seconds or with a unit (`500ms`, `90s`, `2m`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeout(pub std::time::Duration);
+
+impl<'de> Deserialize<'de> for Timeout {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            N(f64),
+            S(String),
+        }
+        let s = match Raw::deserialize(d)? {
+            Raw::N(n) => n.to_string(),
+            Raw::S(s) => s,
+        };
+        crate::render::process::parse_duration(&s)
+            .map(Timeout)
+            .map_err(serde::de::Error::custom)
+    }
 }
 
 /// Settings of one rule.
@@ -148,11 +212,24 @@ impl Config {
         };
         let text = std::fs::read_to_string(path)
             .map_err(|e| err(None, format!("cannot read the config file: {e}")))?;
-        Config::parse(&text).map_err(|(pos, message)| err(pos, message))
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let mut config =
+            Config::parse_in(&text, Some(dir)).map_err(|(pos, message)| err(pos, message))?;
+        config.dir = Some(dir.to_path_buf());
+        Ok(config)
     }
 
     /// Parses config text; errors carry the position of the offending key or value.
     pub fn parse(text: &str) -> Result<Config, (Option<Pos>, String)> {
+        Config::parse_in(text, None)
+    }
+
+    /// Parses config text; with `dir` (the config file's directory), also checks that the
+    /// `charts` entries name chart directories and existing values files.
+    pub fn parse_in(text: &str, dir: Option<&Path>) -> Result<Config, (Option<Pos>, String)> {
         let stream = parse_stream(text);
         for d in &stream.diagnostics {
             match d {
@@ -181,7 +258,7 @@ impl Config {
             return Ok(Config::default());
         }
         let json = root.to_json();
-        let config: Config = serde_path_to_error::deserialize(&json).map_err(|e| {
+        let mut config: Config = serde_path_to_error::deserialize(&json).map_err(|e| {
             let segments: Vec<String> = e
                 .path()
                 .iter()
@@ -234,6 +311,9 @@ impl Config {
                 }
             }
         }
+        for (key, chart) in &mut config.charts {
+            check_chart(&root, key, chart, dir)?;
+        }
         Ok(config)
     }
 
@@ -253,6 +333,93 @@ impl Config {
             })
             .collect()
     }
+}
+
+/// Checks a `charts` entry: its value sets (into `chart.sets`), and with `dir` that the chart
+/// and its values files exist. Errors are located at the offending key or list item.
+fn check_chart(
+    root: &Node,
+    key: &str,
+    chart: &mut ChartConfig,
+    dir: Option<&Path>,
+) -> Result<(), (Option<Pos>, String)> {
+    let at = |segs: &[&str], message: &str| {
+        let mut path = vec!["charts", key];
+        path.extend(segs.iter().copied().filter(|s| !s.is_empty()));
+        let owned: Vec<String> = path.iter().map(|s| s.to_string()).collect();
+        (Some(locate(root, &owned, "")), format!("{}: {message}", path.join(".")))
+    };
+    if let Some(base) = dir {
+        let chart_dir = base.join(key);
+        if !chart_dir.join("Chart.yaml").is_file() {
+            let key_pos = root
+                .get("charts")
+                .and_then(|c| c.get_entry(key))
+                .map_or(root.span.start, |e| e.key.span.start);
+            return Err((
+                Some(key_pos),
+                format!(
+                    "charts.{key}: no Chart.yaml in {} (chart paths are relative to the config file)",
+                    chart_dir.display()
+                ),
+            ));
+        }
+    }
+    let Some(values) = &chart.values else {
+        return Ok(());
+    };
+    const SHAPE: &str = "expected a list of value sets ([[], [values-prod.yaml]]) or a mapping of \
+                         set names to value sets ({default: [], prod: [values-prod.yaml]}); a value \
+                         set is a list of values files";
+    // (segment in the config, set name, the set's value)
+    let raw: Vec<(String, Option<String>, &serde_json::Value)> = match values {
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i.to_string(), None, v))
+            .collect(),
+        serde_json::Value::Object(map) => map
+            .iter()
+            .map(|(name, v)| (name.clone(), Some(name.clone()), v))
+            .collect(),
+        _ => return Err(at(&["values"], SHAPE)),
+    };
+    if raw.is_empty() {
+        return Err(at(&["values"], &format!("no value set: {SHAPE}")));
+    }
+    for (seg, name, v) in raw {
+        if name.as_deref().is_some_and(|n| n.trim().is_empty()) {
+            return Err(at(&["values", &seg], "a value set needs a name"));
+        }
+        let serde_json::Value::Array(items) = v else {
+            return Err(at(
+                &["values", &seg],
+                "a value set is a list of values files (write [[values-prod.yaml]] for one set of one file)",
+            ));
+        };
+        let mut files = Vec::new();
+        for (i, f) in items.iter().enumerate() {
+            let idx = i.to_string();
+            let Some(file) = f.as_str().filter(|s| !s.trim().is_empty()) else {
+                return Err(at(&["values", &seg, &idx], "expected the path of a values file"));
+            };
+            if let Some(base) = dir {
+                let chart_dir = base.join(key);
+                if !chart_dir.join(file).is_file() {
+                    return Err(at(
+                        &["values", &seg, &idx],
+                        &format!(
+                            "no values file `{file}` in {} (values files are relative to the chart)",
+                            chart_dir.display()
+                        ),
+                    ));
+                }
+            }
+            files.push(file.to_string());
+        }
+        chart.sets.push((name, files));
+    }
+    Ok(())
 }
 
 /// The position of the node at a path; for an "unknown field `x`" error, the key `x` inside it.
@@ -336,5 +503,61 @@ mod tests {
 
         let e = Config::parse("max-file-size: lots\n").unwrap_err();
         assert_eq!(e.0, Some(Pos::new(1, 16)), "{}", e.1);
+    }
+
+    #[test]
+    fn render_settings_and_value_sets() {
+        let c = Config::parse(
+            "helm: always\nkustomize: never\nrelease-name: ci\nkube-version: \"1.30.0\"\nrender-timeout: 2m\ncharts:\n  deploy/web:\n    namespace: web\n    values:\n      - []\n      - [values.yaml, values-prod.yaml]\n  deploy/api:\n    values:\n      default: []\n      prod: [values-prod.yaml]\n",
+        )
+        .unwrap();
+        assert_eq!(c.helm, Some(Mode::Always));
+        assert_eq!(c.kustomize, Some(Mode::Never));
+        assert_eq!(c.render_timeout, Some(Timeout(std::time::Duration::from_secs(120))));
+        let web = &c.charts["deploy/web"];
+        assert_eq!(web.namespace.as_deref(), Some("web"));
+        assert_eq!(
+            web.sets,
+            [
+                (None, vec![]),
+                (None, vec!["values.yaml".to_string(), "values-prod.yaml".to_string()])
+            ]
+        );
+        assert_eq!(
+            c.charts["deploy/api"].sets,
+            [
+                (Some("default".to_string()), vec![]),
+                (Some("prod".to_string()), vec!["values-prod.yaml".to_string()])
+            ]
+        );
+    }
+
+    #[test]
+    fn value_set_errors_are_located() {
+        let e = Config::parse("charts:\n  web:\n    values: [values-prod.yaml]\n").unwrap_err();
+        assert_eq!(e.0, Some(Pos::new(3, 14)), "{}", e.1);
+        assert!(e.1.contains("charts.web.values.0: a value set is a list"), "{}", e.1);
+
+        let e = Config::parse("charts:\n  web:\n    values:\n      prod: [a.yaml, 3]\n").unwrap_err();
+        assert_eq!(e.0, Some(Pos::new(4, 22)), "{}", e.1);
+
+        let e = Config::parse("charts:\n  web:\n    values: []\n").unwrap_err();
+        assert_eq!(e.0, Some(Pos::new(3, 13)), "{}", e.1);
+
+        let e = Config::parse("charts:\n  web:\n    valeus: []\n").unwrap_err();
+        assert_eq!(e.0, Some(Pos::new(3, 5)), "{}", e.1);
+
+        let e = Config::parse("render-timeout: soon\n").unwrap_err();
+        assert_eq!(e.0, Some(Pos::new(1, 17)), "{}", e.1);
+
+        let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/helm"));
+        let e = Config::parse_in("charts:\n  nope: {}\n", Some(dir)).unwrap_err();
+        assert_eq!(e.0, Some(Pos::new(2, 3)), "{}", e.1);
+        assert!(e.1.contains("no Chart.yaml"), "{}", e.1);
+        let ok = Config::parse_in(
+            "charts:\n  webapp:\n    values: {prod: [values-prod.yaml]}\n",
+            Some(dir),
+        );
+        assert!(ok.is_ok(), "{:?}", ok.err());
     }
 }

@@ -112,6 +112,11 @@ pub struct Finding {
     /// Set on a suppressed finding: the reason given in its `clustersec:ignore` comment.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppression: Option<String>,
+    /// For findings in rendered output: the renders they came from, e.g.
+    /// `charts/web (default values)` and `charts/web (values-prod.yaml)` for a finding that a
+    /// render matrix produced twice and that is reported once.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub renders: Vec<String>,
 }
 
 impl Finding {
@@ -129,6 +134,7 @@ impl Finding {
             related: Vec::new(),
             mapping: None,
             suppression: None,
+            renders: Vec::new(),
         }
     }
 

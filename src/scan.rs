@@ -8,11 +8,22 @@ use rayon::prelude::*;
 use crate::discover::{Candidate, Dir, Discovery, Input};
 use crate::engine::{Engine, FileReport};
 use crate::finding::Finding;
+use crate::render;
 use crate::report::Report;
 use crate::sourcemap::{self, MapContext, Templates};
 
 /// Scans every candidate in parallel; the report is sorted, so it does not depend on scheduling.
 pub fn scan(engine: &Engine, discovery: Discovery, max_file_size: u64) -> Report {
+    scan_rendered(engine, discovery, max_file_size, &render::Run::default())
+}
+
+/// Scans every candidate and every successful render of `run` (see [`render::render_all`]).
+pub fn scan_rendered(
+    engine: &Engine,
+    discovery: Discovery,
+    max_file_size: u64,
+    run: &render::Run,
+) -> Report {
     let templates = Templates::default();
     let results: Vec<(FileReport, Vec<Finding>, Option<String>)> = discovery
         .candidates
@@ -23,6 +34,10 @@ pub fn scan(engine: &Engine, discovery: Discovery, max_file_size: u64) -> Report
     let mut findings = Vec::new();
     let mut sources = BTreeMap::new();
     for (report, mut f, source) in results {
+        if run.covered.contains(&report.path) {
+            // Its objects were scanned through a kustomize build (mapped back to this file).
+            f.retain(|f| render::TEXT_RULES.contains(&f.rule));
+        }
         if let Some(s) = source {
             if !f.is_empty() {
                 sources.insert(report.path.clone(), s);
@@ -31,6 +46,52 @@ pub fn scan(engine: &Engine, discovery: Discovery, max_file_size: u64) -> Report
         files.push(report);
         findings.append(&mut f);
     }
+    let rendered: Vec<(FileReport, Vec<Finding>)> = run
+        .renders
+        .par_iter()
+        .filter(|r| r.output.is_ok())
+        .map(|r| {
+            let (report, mut f) = sourcemap::scan_render(engine, r, &discovery.charts, &templates);
+            let name = r.name();
+            for f in &mut f {
+                f.renders = vec![name.clone()];
+            }
+            (report, f)
+        })
+        .collect();
+    let ok: Vec<&render::Render> = run.renders.iter().filter(|r| r.output.is_ok()).collect();
+    let mut render_files: Vec<FileReport> = Vec::new();
+    for ((report, mut f), r) in rendered.into_iter().zip(&ok) {
+        // Snippets of findings left in the rendered text, unless the renders of a matrix differ
+        // there (no snippet rather than another render's line).
+        let text = r.output.as_deref().unwrap_or("");
+        let same_text = ok
+            .iter()
+            .filter(|o| o.display == r.display)
+            .all(|o| o.output.as_deref().unwrap_or("") == text);
+        if same_text && f.iter().any(|f| f.path == r.display) {
+            sources.entry(r.display.clone()).or_insert_with(|| text.to_string());
+        }
+        // One file entry per rendered directory, whatever the number of renders.
+        match render_files.iter_mut().find(|x| x.path == report.path) {
+            Some(x) => {
+                x.documents += report.documents;
+                x.objects += report.objects;
+                x.bytes += report.bytes;
+                if x.parse_error.is_none() {
+                    x.parse_error = report.parse_error;
+                }
+                if x.status != report.status && report.status == crate::engine::FileStatus::Scanned {
+                    x.status = report.status;
+                }
+            }
+            None => render_files.push(report),
+        }
+        findings.append(&mut f);
+    }
+    files.extend(render_files);
+    findings.extend(render::findings(engine, run));
+    let findings = render::merge_renders(findings);
     // Mapped findings point at templates: their text is needed for snippets and suppressions.
     for f in &findings {
         if !sources.contains_key(&f.path) {

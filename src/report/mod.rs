@@ -67,6 +67,8 @@ pub struct Report {
     pub rule_severities: BTreeMap<&'static str, Severity>,
     /// Findings silenced by `clustersec:ignore` comments (not counted for the exit code).
     pub suppressed: Vec<Finding>,
+    /// Charts rendered and kustomizations built (see [`Report::with_render_counts`]).
+    pub render_counts: crate::render::Counts,
 }
 
 /// Counts for the summary line of every format.
@@ -86,6 +88,14 @@ pub struct Summary {
     pub findings: usize,
     /// Findings silenced by `clustersec:ignore` comments.
     pub suppressed: usize,
+    #[serde(rename = "chartsRendered")]
+    pub charts_rendered: usize,
+    #[serde(rename = "chartsFailed")]
+    pub charts_failed: usize,
+    #[serde(rename = "kustomizationsBuilt")]
+    pub kustomizations_built: usize,
+    #[serde(rename = "kustomizationsFailed")]
+    pub kustomizations_failed: usize,
     #[serde(rename = "bySeverity")]
     pub by_severity: BTreeMap<Severity, usize>,
     #[serde(rename = "byRule")]
@@ -109,7 +119,14 @@ impl Report {
             sources,
             rule_severities: BTreeMap::new(),
             suppressed: Vec::new(),
+            render_counts: crate::render::Counts::default(),
         }
+    }
+
+    /// Records how many charts and kustomizations were rendered, and how many failed.
+    pub fn with_render_counts(mut self, counts: crate::render::Counts) -> Report {
+        self.render_counts = counts;
+        self
     }
 
     /// Records the findings silenced by `clustersec:ignore` comments.
@@ -142,6 +159,10 @@ impl Report {
         let mut s = Summary {
             files: self.files.len(),
             findings: self.findings.len(),
+            charts_rendered: self.render_counts.charts_rendered,
+            charts_failed: self.render_counts.charts_failed,
+            kustomizations_built: self.render_counts.kustomizations_built,
+            kustomizations_failed: self.render_counts.kustomizations_failed,
             ..Summary::default()
         };
         for f in &self.files {

@@ -146,6 +146,15 @@ fn finding(
             n = st.note,
         )?;
     }
+    if f.renders.len() > 1 {
+        writeln!(
+            out,
+            "{pad} {n}= note{n:#}: found in {} renders: {}",
+            f.renders.len(),
+            clean(&f.renders.join(", ")),
+            n = st.note,
+        )?;
+    }
     writeln!(out)
 }
 
@@ -293,6 +302,29 @@ fn summary(out: &mut dyn Write, st: &Styles, report: &Report) -> io::Result<()> 
         plural(s.documents, "document", "documents"),
         plural(s.objects, "object", "objects"),
     )?;
+    for (done, failed, what, verb) in [
+        (s.charts_rendered, s.charts_failed, ("Helm chart", "Helm charts"), "rendered"),
+        (
+            s.kustomizations_built,
+            s.kustomizations_failed,
+            ("kustomization", "kustomizations"),
+            "built",
+        ),
+    ] {
+        if done + failed > 0 {
+            let note = if failed > 0 {
+                format!(" ({failed} failed)")
+            } else {
+                String::new()
+            };
+            writeln!(
+                out,
+                "{h}{} {verb}{h:#} of {}{note}.",
+                done,
+                plural(done + failed, what.0, what.1),
+            )?;
+        }
+    }
 
     let skipped: Vec<(&str, String)> = report
         .files

@@ -1,0 +1,430 @@
+//! `helm template` for each chart directory, once per value set.
+//!
+//! Offline and inert by construction: no `helm dependency update/build` (dependencies come only
+//! from the chart's own `charts/` directory), no `--repo`, no `--post-renderer`, plugins off
+//! (`HELM_PLUGINS` is an empty directory), helm's cache/config/data homes in a temporary
+//! directory, and HTTP(S) proxied to a closed local port (see [`super::Sandbox`]).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::discover::Dir;
+use crate::model::yaml::parse_stream;
+use crate::model::{Pos, Span};
+
+use super::{join_display, Job, Problem, Render, Sandbox, Settings, Tool};
+
+/// The label of a render with the chart's own values only.
+pub const DEFAULT_LABEL: &str = "default values";
+
+/// Whether `dir` lies inside another chart's `charts/` directory: a subchart, rendered as part of
+/// its parent only (its values come from the parent).
+pub fn is_subchart(dir: &Path) -> bool {
+    let abs = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let mut child = abs.as_path();
+    while let Some(parent) = child.parent() {
+        if parent.file_name().and_then(|n| n.to_str()) == Some("charts") {
+            if let Some(owner) = parent.parent() {
+                if owner.join("Chart.yaml").is_file() {
+                    return true;
+                }
+            }
+        }
+        child = parent;
+    }
+    false
+}
+
+/// One job per chart (subcharts excluded) and value set, in chart order then set order.
+pub fn jobs(charts: &[Dir], settings: &Settings) -> Vec<Job> {
+    let mut out = Vec::new();
+    for chart in charts.iter().filter(|c| !is_subchart(&c.path)) {
+        let canonical = std::fs::canonicalize(&chart.path).unwrap_or_else(|_| chart.path.clone());
+        let own = settings.charts.iter().find(|c| c.dir == canonical);
+        let release = own
+            .and_then(|c| c.release_name.clone())
+            .unwrap_or_else(|| settings.release_name.clone());
+        let namespace = own
+            .and_then(|c| c.namespace.clone())
+            .or_else(|| settings.namespace.clone());
+        let sets: Vec<(String, Vec<PathBuf>)> = match own.filter(|c| !c.value_sets.is_empty()) {
+            Some(c) => c
+                .value_sets
+                .iter()
+                .map(|s| (s.label.clone(), s.files.clone()))
+                .collect(),
+            None => vec![(String::new(), Vec::new())],
+        };
+        for (label, mut files) in sets {
+            // `--helm-values` comes last, so that it wins over the chart's own sets.
+            files.extend(settings.helm_values.iter().cloned());
+            let label = if !label.is_empty() {
+                label
+            } else if files.is_empty() {
+                DEFAULT_LABEL.to_string()
+            } else {
+                files_label(&files)
+            };
+            out.push(Job {
+                tool: Tool::Helm,
+                dir: chart.clone(),
+                label,
+                values: files,
+                release_name: release.clone(),
+                namespace: namespace.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// `values.yaml + values-prod.yaml`.
+pub fn files_label(files: &[PathBuf]) -> String {
+    files
+        .iter()
+        .map(|f| {
+            f.file_name().map_or_else(
+                || f.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
+/// Renders one job with `helm template`.
+pub fn render(job: &Job, helm: &Path, sandbox: &Sandbox, settings: &Settings) -> Render {
+    let mut cmd = Command::new(helm);
+    cmd.arg("template")
+        .arg(&job.release_name)
+        .arg(&job.dir.path);
+    if let Some(ns) = &job.namespace {
+        cmd.arg("--namespace").arg(ns);
+    }
+    if let Some(v) = &settings.kube_version {
+        cmd.arg("--kube-version").arg(v);
+    }
+    for f in &job.values {
+        cmd.arg("--values").arg(f);
+    }
+    sandbox.apply(&mut cmd);
+    let mut render = Render {
+        tool: Tool::Helm,
+        dir: job.dir.path.clone(),
+        display: job.dir.display.clone(),
+        label: job.label.clone(),
+        output: Err(String::new()),
+        warnings: Vec::new(),
+        duration: Default::default(),
+    };
+    match super::process::run(cmd, settings.timeout) {
+        Err(e) => render.output = Err(format!("cannot run {}: {e}", helm.display())),
+        Ok(out) => {
+            render.duration = out.duration;
+            render.output = match out.success {
+                None => Err(format!(
+                    "helm template did not finish within {} (--render-timeout); stopped",
+                    super::process::human(settings.timeout)
+                )),
+                Some(true) => {
+                    render.warnings = warnings(&out.stderr);
+                    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+                }
+                Some(false) => Err(error_message(&out.stderr)),
+            };
+        }
+    }
+    render
+}
+
+/// The lines of helm's stderr worth reporting after a successful render: Helm 4's `level=WARN`
+/// and `level=ERROR` log records (their `msg` and attributes), and Helm 3's plain warning lines.
+/// Informational and debug records are left out.
+pub fn warnings(stderr: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in stderr.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if line.starts_with("level=") {
+            let fields = logfmt(line);
+            let level = fields
+                .iter()
+                .find(|(k, _)| k == "level")
+                .map_or("", |(_, v)| v.as_str());
+            if !matches!(level, "WARN" | "ERROR") {
+                continue;
+            }
+            let msg = fields
+                .iter()
+                .find(|(k, _)| k == "msg")
+                .map_or(line, |(_, v)| v.as_str());
+            let attrs: Vec<String> = fields
+                .iter()
+                .filter(|(k, _)| !matches!(k.as_str(), "level" | "msg" | "time" | "source"))
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            let mut text = msg.to_string();
+            if !attrs.is_empty() {
+                text.push_str(&format!(" ({})", attrs.join(", ")));
+            }
+            out.push(text);
+        } else {
+            let text = line.strip_prefix("WARNING: ").unwrap_or(line);
+            out.push(text.to_string());
+        }
+    }
+    out.dedup();
+    out
+}
+
+/// `key=value key="quoted \"value\""` pairs (Go slog's text format).
+fn logfmt(line: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut chars = line.chars().peekable();
+    loop {
+        while chars.peek() == Some(&' ') {
+            chars.next();
+        }
+        let mut key = String::new();
+        while let Some(&c) = chars.peek() {
+            if c == '=' || c == ' ' {
+                break;
+            }
+            key.push(c);
+            chars.next();
+        }
+        if key.is_empty() && chars.peek().is_none() {
+            break;
+        }
+        let mut value = String::new();
+        if chars.peek() == Some(&'=') {
+            chars.next();
+            if chars.peek() == Some(&'"') {
+                chars.next();
+                while let Some(c) = chars.next() {
+                    match c {
+                        '"' => break,
+                        '\\' => {
+                            if let Some(n) = chars.next() {
+                                value.push(match n {
+                                    'n' => '\n',
+                                    't' => '\t',
+                                    other => other,
+                                });
+                            }
+                        }
+                        other => value.push(other),
+                    }
+                }
+            } else {
+                while let Some(&c) = chars.peek() {
+                    if c == ' ' {
+                        break;
+                    }
+                    value.push(c);
+                    chars.next();
+                }
+            }
+        }
+        if !key.is_empty() {
+            out.push((key, value));
+        }
+    }
+    out
+}
+
+/// Helm's error, without the `Error: ` prefix and the `--debug` hint.
+fn error_message(stderr: &str) -> String {
+    let lines: Vec<&str> = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("Use --debug flag"))
+        .collect();
+    if let Some(e) = lines.iter().find_map(|l| l.strip_prefix("Error: ")) {
+        return e.to_string();
+    }
+    if lines.is_empty() {
+        return "helm template failed without a message".to_string();
+    }
+    lines.iter().take(5).copied().collect::<Vec<_>>().join("; ")
+}
+
+/// The dependencies helm says are missing from `charts/`.
+fn missing_dependencies(error: &str) -> Vec<String> {
+    const MARK: &str = "missing in charts/ directory:";
+    let Some(at) = error.find(MARK) else {
+        return Vec::new();
+    };
+    error[at + MARK.len()..]
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// The `- name: DEP` entry of a dependency in Chart.yaml.
+fn dependency_entry(chart_yaml: &str, name: &str) -> Option<Span> {
+    let stream = parse_stream(chart_yaml);
+    let root = stream.documents.first()?.root.as_ref()?;
+    root.get("dependencies")?.as_seq()?.iter().find_map(|dep| {
+        let entry = dep.get_entry("name")?;
+        (entry.value.text() == Some(name)).then(|| entry.span())
+    })
+}
+
+/// A file and position inside the chart named in helm's error, e.g.
+/// `execution error at (web/templates/deployment.yaml:16:21)` or
+/// `template: web/charts/db/templates/sts.yaml:5:3: executing ...`.
+fn error_location(error: &str, chart: &Path) -> Option<(String, Pos)> {
+    for token in error.split(|c: char| c.is_whitespace() || matches!(c, '(' | ')' | ',' | '"')) {
+        let mut parts = token.trim_end_matches(':').split(':');
+        let Some(path) = parts.next() else { continue };
+        let Some((_, rel)) = path.split_once('/') else {
+            continue;
+        };
+        if rel.is_empty() || rel.contains("..") || !chart.join(rel).is_file() {
+            continue;
+        }
+        let line = parts.next().and_then(|n| n.parse::<u32>().ok());
+        let col = parts.next().and_then(|n| n.parse::<u32>().ok());
+        let pos = match (line, col) {
+            (Some(l), Some(c)) => Pos::new(l, c),
+            (Some(l), None) => Pos::new(l, 1),
+            _ => Pos::START,
+        };
+        return Some((rel.to_string(), pos));
+    }
+    None
+}
+
+/// What went wrong with a helm render, as findings: at the dependency entries of Chart.yaml for
+/// missing dependencies, at the template position helm names, else at Chart.yaml.
+pub fn problems(render: &Render) -> Vec<Problem> {
+    let chart_yaml = join_display(&render.display, "Chart.yaml");
+    let with = if render.label == DEFAULT_LABEL {
+        String::new()
+    } else {
+        format!(" with {}", render.label)
+    };
+    let mut out = Vec::new();
+    match &render.output {
+        Ok(_) => {
+            for w in &render.warnings {
+                out.push(Problem {
+                    path: chart_yaml.clone(),
+                    span: Span::point(Pos::START),
+                    message: format!(
+                        "helm warned while rendering chart {}{with}: {w}",
+                        render.display
+                    ),
+                });
+            }
+        }
+        Err(e) => {
+            let missing = missing_dependencies(e);
+            if !missing.is_empty() {
+                let text =
+                    std::fs::read_to_string(render.dir.join("Chart.yaml")).unwrap_or_default();
+                for name in missing {
+                    let span = dependency_entry(&text, &name).unwrap_or(Span::point(Pos::START));
+                    out.push(Problem {
+                        path: chart_yaml.clone(),
+                        span,
+                        message: format!(
+                            "chart {} not rendered: dependency `{name}` is declared in Chart.yaml but missing \
+                             from its charts/ directory (clustersec never downloads dependencies: run \
+                             `helm dependency build` first)",
+                            render.display
+                        ),
+                    });
+                }
+                return out;
+            }
+            let (path, pos) = match error_location(e, &render.dir) {
+                Some((rel, pos)) => (join_display(&render.display, &rel), pos),
+                None => (chart_yaml, Pos::START),
+            };
+            out.push(Problem {
+                path,
+                span: Span::point(pos),
+                message: format!(
+                    "chart {} not rendered{with}, its templates were not scanned: {e}",
+                    render.display
+                ),
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn helm4_and_helm3_warnings() {
+        let w = warnings(
+            "level=WARN msg=\"this chart is deprecated\"\n\
+             level=INFO msg=\"found symbolic link in path\" path=/x\n\
+             level=WARN msg=\"odd \\\"thing\\\"\" chart=web\n\
+             WARNING: This chart is deprecated\n\
+             walk.go:74: found symbolic link in path: /x\n\n",
+        );
+        assert_eq!(
+            w,
+            [
+                "this chart is deprecated",
+                "odd \"thing\" (chart=web)",
+                "This chart is deprecated",
+                "walk.go:74: found symbolic link in path: /x",
+            ]
+        );
+    }
+
+    #[test]
+    fn errors() {
+        assert_eq!(
+            error_message("Error: execution error at (b/templates/d.yaml:16:21): x\n\nUse --debug flag to render out invalid YAML\n"),
+            "execution error at (b/templates/d.yaml:16:21): x"
+        );
+        assert_eq!(
+            missing_dependencies("an error occurred ...: found in Chart.yaml, but missing in charts/ directory: redis, postgresql"),
+            ["redis", "postgresql"]
+        );
+        let text = "apiVersion: v2\nname: x\ndependencies:\n  - name: other\n  - version: 1\n    name: redis\n";
+        assert_eq!(
+            dependency_entry(text, "redis").map(|s| s.start),
+            Some(Pos::new(6, 5))
+        );
+        assert_eq!(dependency_entry(text, "nope"), None);
+    }
+
+    #[test]
+    fn error_locations_inside_the_chart() {
+        let chart = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/helm/broken"));
+        assert_eq!(
+            error_location(
+                "execution error at (broken/templates/deployment.yaml:16:21): x",
+                chart
+            ),
+            Some(("templates/deployment.yaml".to_string(), Pos::new(16, 21)))
+        );
+        assert_eq!(
+            error_location(
+                "parse error at (broken/templates/deployment.yaml:3): y",
+                chart
+            ),
+            Some(("templates/deployment.yaml".to_string(), Pos::new(3, 1)))
+        );
+        assert_eq!(
+            error_location("no such file (broken/templates/nope.yaml:3)", chart),
+            None
+        );
+        assert_eq!(error_location("x (../etc/passwd:1)", chart), None);
+    }
+
+    #[test]
+    fn subcharts_are_not_rendered_alone() {
+        let base = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/helm"));
+        assert!(is_subchart(&base.join("webapp/charts/metrics")));
+        assert!(!is_subchart(&base.join("webapp")));
+    }
+}

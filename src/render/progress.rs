@@ -1,0 +1,72 @@
+//! Progress of the renders on stderr: a bar on a terminal, one line per render in CI logs.
+
+use std::io::{IsTerminal, Write};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::{process::human, Job, Render, Tool};
+
+pub struct Progress {
+    /// On a terminal; `None` writes one line per finished render instead.
+    bar: Option<ProgressBar>,
+}
+
+fn verb(tool: Tool) -> &'static str {
+    match tool {
+        Tool::Helm => "helm template",
+        Tool::Kustomize => "kustomize build",
+    }
+}
+
+impl Progress {
+    pub fn new(total: usize) -> Progress {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar =
+                ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
+            if let Ok(style) =
+                ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {elapsed} {wide_msg}")
+            {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar.set_prefix("rendering");
+            bar
+        });
+        Progress { bar }
+    }
+
+    pub fn start(&self, job: &Job) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(format!("{} ({})", job.dir.display, job.label));
+        }
+    }
+
+    pub fn finish(&self, r: &Render) {
+        match &self.bar {
+            Some(bar) => bar.inc(1),
+            None => {
+                let how = match &r.output {
+                    Ok(_) if r.warnings.is_empty() => "ok".to_string(),
+                    Ok(_) => format!("ok with {} warning(s)", r.warnings.len()),
+                    Err(_) => "failed".to_string(),
+                };
+                let label = match r.tool {
+                    Tool::Helm => format!(" ({})", r.label),
+                    Tool::Kustomize => String::new(),
+                };
+                let _ = writeln!(
+                    std::io::stderr().lock(),
+                    "clustersec: {} {}{label}: {how} in {}",
+                    verb(r.tool),
+                    r.display,
+                    human(r.duration)
+                );
+            }
+        }
+    }
+
+    pub fn done(self) {
+        if let Some(bar) = self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

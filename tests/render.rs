@@ -1,0 +1,625 @@
+//! Rendering Helm charts and Kustomize overlays (issue 4, sections 2 and 3).
+//!
+//! Tests that need a real `helm` (scripts/install-helm.sh) or `kubectl`/`kustomize` skip with a
+//! message when it is not on PATH, except when `CI` is set: then they fail.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use clustersec::discover::{self, Discovery, Options};
+use clustersec::engine::{Engine, FileStatus, DEFAULT_MAX_FILE_SIZE};
+use clustersec::finding::Finding;
+use clustersec::render::{self, kustomize, ChartSettings, Mode, Settings, Tools, ValueSet};
+use clustersec::report::Report;
+
+const RENDER: &str = "CLUSTERSEC_RENDER";
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn bin() -> Command {
+    let mut c = Command::cargo_bin("clustersec").unwrap();
+    c.env("NO_COLOR", "1").current_dir(root());
+    c
+}
+
+/// Whether a tool is there; without it the test is skipped, unless in CI.
+fn have(tool: &str, found: bool) -> bool {
+    if found {
+        return true;
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!(
+            "{tool} is not on PATH, and CI is set: install it (scripts/install-helm.sh for helm)"
+        );
+    }
+    eprintln!("skipped: {tool} is not on PATH (scripts/install-helm.sh installs helm)");
+    false
+}
+
+fn have_helm() -> bool {
+    have("helm", render::process::find_program("helm").is_some())
+}
+
+fn have_kustomize() -> bool {
+    have("kubectl or kustomize", kustomize::Builder::find().is_some())
+}
+
+/// The scan `clustersec scan PATH` runs, through the library (tests run in the package root, so
+/// display paths start with `fixtures/`).
+fn scan(path: &str, settings: &Settings) -> (Report, render::Run) {
+    let engine = Engine::default();
+    let tools = Tools::detect(settings).expect("tools");
+    let mut discovery: Discovery =
+        discover::discover(&[PathBuf::from(path)], &Options::default()).expect("discover");
+    let run = render::render_all(&mut discovery, settings, &tools);
+    let report = clustersec::scan::scan_rendered(&engine, discovery, DEFAULT_MAX_FILE_SIZE, &run);
+    (report, run)
+}
+
+fn of_rule<'a>(report: &'a Report, rule: &str) -> Vec<&'a Finding> {
+    report.findings.iter().filter(|f| f.rule == rule).collect()
+}
+
+fn describe(fs: &[&Finding]) -> String {
+    fs.iter()
+        .map(|f| {
+            format!(
+                "{}:{}:{} {} {} {:?}",
+                f.path, f.span.start.line, f.span.start.col, f.rule, f.message, f.renders
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn empty_path_dir() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+#[test]
+fn render_errors_missing_dependencies_and_warnings_are_findings_in_the_chart() {
+    if !have_helm() {
+        return;
+    }
+    let settings = Settings {
+        kustomize: Mode::Never,
+        ..Settings::default()
+    };
+    let (report, run) = scan("fixtures/helm", &settings);
+    let found = of_rule(&report, RENDER);
+    let at: Vec<(String, u32, u32)> = found
+        .iter()
+        .map(|f| (f.path.clone(), f.span.start.line, f.span.start.col))
+        .collect();
+    assert_eq!(
+        at,
+        [
+            (
+                "fixtures/helm/broken/templates/deployment.yaml".to_string(),
+                16,
+                21
+            ),
+            ("fixtures/helm/deprecated/Chart.yaml".to_string(), 1, 1),
+            ("fixtures/helm/missing-dep/Chart.yaml".to_string(), 7, 5),
+        ],
+        "{}",
+        describe(&found)
+    );
+    assert!(
+        found[0].message.contains("image.repository is required"),
+        "{}",
+        found[0].message
+    );
+    assert!(found[0]
+        .message
+        .contains("chart fixtures/helm/broken not rendered"));
+    assert!(
+        found[1].message.contains("this chart is deprecated"),
+        "{}",
+        found[1].message
+    );
+    assert!(
+        found[2].message.contains("dependency `redis`"),
+        "{}",
+        found[2].message
+    );
+    assert_eq!(run.counts.charts_rendered, 2, "{:?}", run.counts);
+    assert_eq!(run.counts.charts_failed, 2, "{:?}", run.counts);
+    // The subchart is rendered through its parent only.
+    let dirs: Vec<&str> = run.renders.iter().map(|r| r.display.as_str()).collect();
+    assert_eq!(
+        dirs,
+        [
+            "fixtures/helm/broken",
+            "fixtures/helm/deprecated",
+            "fixtures/helm/missing-dep",
+            "fixtures/helm/webapp"
+        ]
+    );
+    assert!(report
+        .findings
+        .iter()
+        .any(|f| f.path == "fixtures/helm/webapp/charts/metrics/templates/daemonset.yaml"));
+    // Templates stay templates.
+    let templates = report
+        .files
+        .iter()
+        .filter(|f| f.status == FileStatus::Template)
+        .count();
+    assert_eq!(templates, 6);
+}
+
+/// Writes a chart whose Chart.yaml is `chart_yaml`, with one template and `vendored` subcharts.
+fn chart_with(dir: &Path, chart_yaml: &str, vendored: &[&str]) {
+    std::fs::create_dir_all(dir.join("templates")).unwrap();
+    std::fs::write(dir.join("Chart.yaml"), chart_yaml).unwrap();
+    std::fs::write(
+        dir.join("templates/configmap.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-config\ndata:\n  a: b\n",
+    )
+    .unwrap();
+    for name in vendored {
+        let sub = dir.join("charts").join(name);
+        std::fs::create_dir_all(sub.join("templates")).unwrap();
+        std::fs::write(
+            sub.join("Chart.yaml"),
+            format!("apiVersion: v2\nname: {name}\nversion: 2.13.0\ntype: library\n"),
+        )
+        .unwrap();
+    }
+}
+
+/// The `# expect: CLUSTERSEC_RENDER` markers of fixtures/rules/CLUSTERSEC_RENDER/fail.yaml hold
+/// when it is a chart's Chart.yaml; pass.yaml, with its dependency vendored, renders.
+#[test]
+fn render_rule_fixtures() {
+    if !have_helm() {
+        return;
+    }
+    let dir = root().join("fixtures/rules/CLUSTERSEC_RENDER");
+    let fail = std::fs::read_to_string(dir.join("fail.yaml")).unwrap();
+    let expected: Vec<(u32, u32)> = fail
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains("# expect: CLUSTERSEC_RENDER"))
+        .map(|(i, l)| {
+            let body = l.trim_start().trim_start_matches("- ");
+            (i as u32 + 1, (l.len() - body.len()) as u32 + 1)
+        })
+        .collect();
+    assert_eq!(expected.len(), 2);
+
+    let tmp = tempfile::tempdir().unwrap();
+    chart_with(&tmp.path().join("fail"), &fail, &[]);
+    let pass = std::fs::read_to_string(dir.join("pass.yaml")).unwrap();
+    chart_with(&tmp.path().join("pass"), &pass, &["common"]);
+    let settings = Settings {
+        kustomize: Mode::Never,
+        ..Settings::default()
+    };
+    let (report, run) = scan(tmp.path().to_str().unwrap(), &settings);
+    let found = of_rule(&report, RENDER);
+    let actual: Vec<(u32, u32)> = found
+        .iter()
+        .filter(|f| f.path.ends_with("fail/Chart.yaml"))
+        .map(|f| (f.span.start.line, f.span.start.col))
+        .collect();
+    assert_eq!(actual, expected, "{}", describe(&found));
+    assert!(
+        found.iter().all(|f| !f.path.contains("/pass/")),
+        "{}",
+        describe(&found)
+    );
+    assert_eq!(
+        (run.counts.charts_rendered, run.counts.charts_failed),
+        (1, 1)
+    );
+}
+
+#[test]
+fn helm_always_without_helm_exits_2() {
+    let empty = empty_path_dir();
+    bin()
+        .env("PATH", empty.path())
+        .args(["scan", "fixtures/helm", "--helm", "always"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "--helm always: `helm` is not on PATH",
+        ));
+    bin()
+        .env("PATH", empty.path())
+        .args([
+            "scan",
+            "fixtures/kustomize",
+            "--kustomize",
+            "always",
+            "--helm",
+            "never",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--kustomize always"));
+}
+
+#[test]
+fn helm_never_scans_nothing_from_charts_but_counts_the_templates() {
+    let out = bin()
+        .args([
+            "scan",
+            "fixtures/helm",
+            "--helm",
+            "never",
+            "--format",
+            "json",
+        ])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(json["summary"]["templates"], 6, "{}", json["summary"]);
+    assert_eq!(json["summary"]["findings"], 0, "{}", json["findings"]);
+}
+
+#[test]
+fn auto_without_helm_reports_each_chart_not_rendered() {
+    let empty = empty_path_dir();
+    let out = bin()
+        .env("PATH", empty.path())
+        .args(["scan", "fixtures/helm", "--format", "json"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let paths: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["ruleId"] == RENDER)
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    // Four charts; the subchart is part of webapp.
+    assert_eq!(
+        paths,
+        [
+            "fixtures/helm/broken/Chart.yaml",
+            "fixtures/helm/deprecated/Chart.yaml",
+            "fixtures/helm/missing-dep/Chart.yaml",
+            "fixtures/helm/webapp/Chart.yaml"
+        ],
+        "{json}"
+    );
+}
+
+#[test]
+fn a_render_matrix_reports_a_shared_finding_once_with_both_renders() {
+    if !have_helm() {
+        return;
+    }
+    let chart = std::fs::canonicalize(root().join("fixtures/helm/webapp")).unwrap();
+    let settings = Settings {
+        kustomize: Mode::Never,
+        charts: vec![ChartSettings {
+            dir: chart.clone(),
+            value_sets: vec![
+                ValueSet {
+                    label: "default".into(),
+                    files: vec![],
+                },
+                ValueSet {
+                    label: "prod".into(),
+                    files: vec![chart.join("values-prod.yaml")],
+                },
+            ],
+            ..ChartSettings::default()
+        }],
+        ..Settings::default()
+    };
+    let (report, run) = scan("fixtures/helm/webapp", &settings);
+    assert_eq!(run.renders.len(), 2);
+    assert_eq!(
+        (run.counts.charts_rendered, run.counts.charts_failed),
+        (1, 0)
+    );
+    let privileged = of_rule(&report, "CUSTOM_SECURITY_PRIVILEGED_CHECK");
+    let shared: Vec<&&Finding> = privileged
+        .iter()
+        .filter(|f| f.container.as_deref() == Some("log-shipper"))
+        .collect();
+    assert_eq!(shared.len(), 1, "{}", describe(&privileged));
+    assert_eq!(
+        shared[0].renders,
+        [
+            "fixtures/helm/webapp (default)",
+            "fixtures/helm/webapp (prod)"
+        ]
+    );
+    // Only prod adds the debug container, only the default values enable the metrics subchart.
+    let debug: Vec<&&Finding> = privileged
+        .iter()
+        .filter(|f| f.container.as_deref() == Some("debug"))
+        .collect();
+    assert_eq!(debug.len(), 1, "{}", describe(&privileged));
+    assert_eq!(debug[0].renders, ["fixtures/helm/webapp (prod)"]);
+    let metrics: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.path.contains("charts/metrics"))
+        .collect();
+    assert!(!metrics.is_empty());
+    assert!(
+        metrics
+            .iter()
+            .all(|f| f.renders == ["fixtures/helm/webapp (default)"]),
+        "{}",
+        describe(&metrics)
+    );
+    // No finding was reported twice.
+    let mut keys: Vec<String> = report
+        .findings
+        .iter()
+        .map(|f| {
+            let message = f.message.split(" (rendered").next().unwrap_or("");
+            format!(
+                "{} {}:{}:{} {:?} {:?} {message}",
+                f.rule, f.path, f.span.start.line, f.span.start.col, f.container, f.field
+            )
+        })
+        .collect();
+    let n = keys.len();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(
+        keys.len(),
+        n,
+        "{}",
+        describe(&report.findings.iter().collect::<Vec<_>>())
+    );
+}
+
+#[test]
+fn the_render_matrix_comes_from_the_config_file() {
+    if !have_helm() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let chart = std::fs::canonicalize(root().join("fixtures/helm/webapp")).unwrap();
+    let config = tmp.path().join("clustersec.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "charts:\n  {}:\n    values:\n      - []\n      - [values.yaml, values-prod.yaml]\n",
+            serde_json::Value::String(chart.display().to_string())
+        ),
+    )
+    .unwrap();
+    let assert = bin()
+        .env("CI", "1")
+        .args([
+            "scan",
+            "fixtures/helm/webapp",
+            "--format",
+            "json",
+            "--config",
+        ])
+        .arg(&config)
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("helm template fixtures/helm/webapp (default values): ok in")
+            && stderr.contains(
+                "helm template fixtures/helm/webapp (values.yaml + values-prod.yaml): ok in"
+            ),
+        "one line per render in CI logs: {stderr}"
+    );
+
+    // A values file that does not exist is an error at its place in the config.
+    std::fs::write(
+        &config,
+        format!(
+            "charts:\n  {}:\n    values:\n      prod: [values-nope.yaml]\n",
+            serde_json::Value::String(chart.display().to_string())
+        ),
+    )
+    .unwrap();
+    bin()
+        .args(["scan", "fixtures/helm/webapp", "--config"])
+        .arg(&config)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(":4:14: charts."))
+        .stderr(predicates::str::contains(
+            "no values file `values-nope.yaml`",
+        ));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_render_past_its_time_limit_is_stopped_and_reported() {
+    use std::os::unix::fs::PermissionsExt;
+    let bin_dir = tempfile::tempdir().unwrap();
+    let helm = bin_dir.path().join("helm");
+    // A helm that hangs, with a child of its own that keeps the pipes open.
+    std::fs::write(&helm, "#!/bin/sh\nsleep 60 &\nsleep 60\n").unwrap();
+    std::fs::set_permissions(&helm, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:/usr/bin:/bin", bin_dir.path().display());
+    let start = Instant::now();
+    let out = bin()
+        .env("PATH", path)
+        .args([
+            "scan",
+            "fixtures/helm/deprecated",
+            "--kustomize",
+            "never",
+            "--render-timeout",
+            "300ms",
+            "--format",
+            "json",
+        ])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        start.elapsed()
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let f = &json["findings"][0];
+    assert_eq!(f["ruleId"], RENDER, "{json}");
+    assert_eq!(f["path"], "fixtures/helm/deprecated/Chart.yaml");
+    let msg = f["message"].as_str().unwrap();
+    assert!(msg.contains("did not finish within 0.30s"), "{msg}");
+}
+
+#[test]
+fn kustomize_builds_the_overlay_with_origin_annotations() {
+    if !have_kustomize() {
+        return;
+    }
+    let settings = Settings {
+        helm: Mode::Never,
+        ..Settings::default()
+    };
+    let (report, run) = scan("fixtures/kustomize", &settings);
+    // Only the overlay is built: the base is one of its resources.
+    assert_eq!(run.renders.len(), 1);
+    let r = &run.renders[0];
+    assert_eq!(r.display, "fixtures/kustomize/overlays/prod");
+    let text = r.output.as_ref().expect("built");
+    // Origins are relative to the overlay, as kustomize writes them for the user's own build.
+    for origin in [
+        "config.kubernetes.io/origin: |\n      path: ../../base/deployment.yaml\n",
+        "config.kubernetes.io/origin: |\n      path: ../../base/service.yaml\n",
+        "config.kubernetes.io/origin: |\n      path: networkpolicy.yaml\n",
+        "config.kubernetes.io/origin: |\n      configuredIn: kustomization.yaml\n",
+    ] {
+        assert!(text.contains(origin), "no `{origin}` in\n{text}");
+    }
+    assert_eq!(
+        (
+            run.counts.kustomizations_built,
+            run.counts.kustomizations_failed
+        ),
+        (1, 0)
+    );
+    assert!(run
+        .covered
+        .contains("fixtures/kustomize/base/deployment.yaml"));
+    // The patch sets allowPrivilegeEscalation: false and runAsUser 10001: what the base says
+    // is not reported, and what remains points at the base file.
+    for rule in [
+        "CUSTOM_SECURITY_PRIVILEGE_CHECK",
+        "CUSTOM_SECURITY_USER_CHECK",
+        "CUSTOM_SECURITY_IMAGE_PULL",
+    ] {
+        assert!(
+            of_rule(&report, rule).is_empty(),
+            "{rule}: {}",
+            describe(&of_rule(&report, rule))
+        );
+    }
+    let fs = of_rule(&report, "CUSTOM_SECURITY_FILESYSTEM_ACCESSIBILITY");
+    assert_eq!(fs.len(), 1, "{}", describe(&fs));
+    assert!(
+        fs[0].path.ends_with("base/deployment.yaml"),
+        "{}",
+        describe(&fs)
+    );
+    assert_eq!(
+        fs[0].renders,
+        ["fixtures/kustomize/overlays/prod (kustomize)"]
+    );
+    patch_is_skipped(&report);
+}
+
+fn patch_is_skipped(report: &Report) {
+    let patch = report
+        .files
+        .iter()
+        .find(|f| f.path == "fixtures/kustomize/overlays/prod/deployment-security.yaml")
+        .expect("the patch file is listed");
+    match &patch.status {
+        FileStatus::NotScanned(reason) => assert!(reason.contains("a patch listed in"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn patches_are_never_scanned_as_manifests_even_without_kustomize() {
+    let settings = Settings {
+        helm: Mode::Never,
+        kustomize: Mode::Never,
+        ..Settings::default()
+    };
+    let (report, run) = scan("fixtures/kustomize", &settings);
+    assert!(run.renders.is_empty());
+    patch_is_skipped(&report);
+    // Without a build the base is scanned as it is.
+    assert!(report
+        .findings
+        .iter()
+        .any(|f| f.rule == "CUSTOM_SECURITY_USER_CHECK"
+            && f.path == "fixtures/kustomize/base/deployment.yaml"));
+}
+
+#[test]
+fn a_failed_kustomize_build_is_a_finding_and_the_files_are_scanned_plain() {
+    if !have_kustomize() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("kustomization.yaml"),
+        "resources:\n  - pod.yaml\n  - missing.yaml\n",
+    )
+    .unwrap();
+    std::fs::write(
+        tmp.path().join("pod.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: c\n      image: nginx\n      securityContext:\n        privileged: true\n",
+    )
+    .unwrap();
+    let settings = Settings {
+        helm: Mode::Never,
+        ..Settings::default()
+    };
+    let (report, run) = scan(tmp.path().to_str().unwrap(), &settings);
+    assert_eq!(
+        (
+            run.counts.kustomizations_built,
+            run.counts.kustomizations_failed
+        ),
+        (0, 1)
+    );
+    let found = of_rule(&report, RENDER);
+    assert_eq!(found.len(), 1);
+    assert!(
+        found[0].path.ends_with("kustomization.yaml"),
+        "{}",
+        describe(&found)
+    );
+    assert!(
+        found[0].message.contains("missing.yaml"),
+        "{}",
+        found[0].message
+    );
+    assert!(
+        !found[0].message.contains("clustersec-render-"),
+        "{}",
+        found[0].message
+    );
+    assert!(report
+        .findings
+        .iter()
+        .any(|f| f.rule == "CUSTOM_SECURITY_PRIVILEGED_CHECK" && f.path.ends_with("pod.yaml")));
+}
