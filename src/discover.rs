@@ -195,7 +195,15 @@ pub fn discover(paths: &[PathBuf], opts: &Options) -> Result<Discovery, String> 
             let path = entry.path();
             let is_symlink = entry.path_is_symlink();
             let file_type = entry.file_type();
-            if !is_symlink && file_type.is_some_and(|t| t.is_file()) {
+            // A chart or kustomization whose marker file is excluded is not rendered either.
+            let marker_excluded = || {
+                let rel = path.strip_prefix(root).unwrap_or(path);
+                let display = display_path(path, cwd.as_deref());
+                exclude
+                    .as_ref()
+                    .is_some_and(|set| set.is_match(rel) || set.is_match(&display))
+            };
+            if !is_symlink && file_type.is_some_and(|t| t.is_file()) && !marker_excluded() {
                 let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
                 let dir = path.parent().unwrap_or(root);
                 let found = Dir {

@@ -623,3 +623,32 @@ fn a_failed_kustomize_build_is_a_finding_and_the_files_are_scanned_plain() {
         .iter()
         .any(|f| f.rule == "CUSTOM_SECURITY_PRIVILEGED_CHECK" && f.path.ends_with("pod.yaml")));
 }
+
+#[test]
+fn excluded_charts_are_not_rendered() {
+    let empty = empty_path_dir();
+    let out = bin()
+        .env("PATH", empty.path())
+        .args(["scan", "fixtures/helm", "--format", "json"])
+        .args([
+            "--exclude",
+            "fixtures/helm/broken/**",
+            "--exclude",
+            "**/missing-dep/**",
+        ])
+        .args(["--exclude", "fixtures/helm/deprecated/**"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let paths: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["ruleId"] == RENDER)
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["fixtures/helm/webapp/Chart.yaml"], "{json}");
+}
