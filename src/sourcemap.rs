@@ -295,37 +295,56 @@ pub fn locate(
             std::cmp::Ordering::Less => {}
         }
     }
-    let pick = pick_container(outline, &best, keys, container);
-    // Continue into an `include` that sits under the best key (or at the top).
-    if best_len < keys.len() && depth < 4 {
-        let (parent_line, parent_indent) = pick.map_or((None, 0), |k| (Some(k.line), k.indent));
-        let block_end = pick.map_or(usize::MAX, |k| {
-            outline
-                .keys
+    let list_depth = keys
+        .iter()
+        .position(|k| CONTAINER_LISTS.contains(&k.as_str()));
+    let mut pick = best.first().copied();
+    if let (Some(ld), Some((name, index))) = (list_depth, container) {
+        if best_len > ld + 1 {
+            // The candidates sit inside container items: keep those that can be this container.
+            let named: Vec<(&KeyLine, Option<&str>)> = best
                 .iter()
-                .find(|o| o.line > k.line && o.indent <= k.indent)
-                .map_or(usize::MAX, |o| o.line)
-        });
-        for inc in &outline.includes {
-            let under = match parent_line {
-                Some(l) => inc.line >= l && inc.line < block_end && inc.indent > parent_indent,
-                None => true,
-            };
-            if !under {
-                continue;
+                .map(|k| (*k, item_name(outline, k, keys, ld)))
+                .collect();
+            let exact: Vec<&KeyLine> = named
+                .iter()
+                .filter(|(_, n)| *n == Some(name))
+                .map(|(k, _)| *k)
+                .collect();
+            let templated: Vec<&KeyLine> = named
+                .iter()
+                .filter(|(_, n)| n.is_none())
+                .map(|(k, _)| *k)
+                .collect();
+            if let Some(k) = exact.first() {
+                pick = Some(k);
+            } else if let Some((k, len)) = literal_item(outline, keys, ld, name) {
+                pick = Some(k);
+                best_len = len;
+            } else if let Some(hit) =
+                include_with_container(outline, keys, ld, name, container, defines, depth)
+            {
+                return Some(hit);
+            } else if !templated.is_empty() {
+                pick = templated.get(index).or(templated.first()).copied();
+            } else {
+                // Every literal container here is another one: fall back to the list key.
+                best_len = ld + 1;
+                pick = outline
+                    .keys
+                    .iter()
+                    .find(|k| k.path[..] == keys[..=ld]);
             }
-            if let Some(sub) = defines(&inc.name) {
-                let rest = &keys[best_len..];
-                if let Some(hit) = locate(&sub, rest, container, defines, depth + 1) {
-                    if hit.matched > 0 {
-                        return Some(TemplateHit {
-                            span: hit.span,
-                            matched: best_len + hit.matched,
-                            wanted: keys.len(),
-                        });
-                    }
-                }
-            }
+        } else if let Some(hit) =
+            include_with_container(outline, keys, ld, name, container, defines, depth)
+        {
+            return Some(hit);
+        }
+    }
+    // Continue into an `include` that sits under the picked key (or at the top).
+    if best_len < keys.len() && depth < 4 {
+        if let Some(hit) = include_under(outline, pick, keys, best_len, container, defines, depth) {
+            return Some(hit);
         }
     }
     let k = pick?;
@@ -339,61 +358,145 @@ pub fn locate(
     })
 }
 
+/// Tries the `include`s under key `parent` (or anywhere, without one) for the rest of `keys`.
+fn include_under(
+    outline: &Outline,
+    parent: Option<&KeyLine>,
+    keys: &[String],
+    matched: usize,
+    container: Option<(&str, usize)>,
+    defines: &dyn Fn(&str) -> Option<Outline>,
+    depth: usize,
+) -> Option<TemplateHit> {
+    let block_end = parent.map_or(usize::MAX, |k| block_end(outline, k));
+    for inc in &outline.includes {
+        let under = match parent {
+            Some(k) => inc.line >= k.line && inc.line < block_end && inc.indent > k.indent,
+            None => true,
+        };
+        if !under {
+            continue;
+        }
+        let Some(sub) = defines(&inc.name) else {
+            continue;
+        };
+        let rest = &keys[matched..];
+        if let Some(hit) = locate(&sub, rest, container, defines, depth + 1) {
+            if hit.matched > 0 {
+                return Some(TemplateHit {
+                    span: hit.span,
+                    matched: matched + hit.matched,
+                    wanted: keys.len(),
+                });
+            }
+        }
+    }
+    None
+}
+
+/// An `include` under the container list key whose define holds a container with this literal
+/// name (`- name: debug`): the rest of the path is looked up there.
+fn include_with_container(
+    outline: &Outline,
+    keys: &[String],
+    list_depth: usize,
+    name: &str,
+    container: Option<(&str, usize)>,
+    defines: &dyn Fn(&str) -> Option<Outline>,
+    depth: usize,
+) -> Option<TemplateHit> {
+    if depth >= 4 {
+        return None;
+    }
+    for list_key in outline
+        .keys
+        .iter()
+        .filter(|k| k.path[..] == keys[..=list_depth])
+    {
+        let end = block_end(outline, list_key);
+        for inc in &outline.includes {
+            if !(inc.line >= list_key.line && inc.line < end && inc.indent > list_key.indent) {
+                continue;
+            }
+            let Some(sub) = defines(&inc.name) else {
+                continue;
+            };
+            let has_name = sub.keys.iter().any(|k| {
+                k.path.len() == 1 && k.key == "name" && k.value.trim_matches(['"', '\'']) == name
+            });
+            if !has_name {
+                continue;
+            }
+            let rest = &keys[list_depth + 1..];
+            if let Some(hit) = locate(&sub, rest, container, defines, depth + 1) {
+                return Some(TemplateHit {
+                    span: hit.span,
+                    matched: list_depth + 1 + hit.matched,
+                    wanted: keys.len(),
+                });
+            }
+        }
+    }
+    None
+}
+
+/// The deepest key of the path inside the container item with this literal name, when the
+/// template has such an item (it lacks the deeper keys, else it would be an exact candidate).
+fn literal_item<'o>(
+    outline: &'o Outline,
+    keys: &[String],
+    list_depth: usize,
+    name: &str,
+) -> Option<(&'o KeyLine, usize)> {
+    let name_line = outline.keys.iter().find(|k| {
+        k.key == "name"
+            && k.path.len() == list_depth + 2
+            && k.path[..=list_depth] == keys[..=list_depth]
+            && k.value.trim_matches(['"', '\'']) == name
+    })?;
+    let item = *name_line.items.last()?;
+    let deepest = outline
+        .keys
+        .iter()
+        .filter(|k| k.items.contains(&item))
+        .filter(|k| k.path.len() <= keys.len() && k.path[..] == keys[..k.path.len()])
+        .max_by_key(|k| k.path.len());
+    match deepest {
+        Some(k) => Some((k, k.path.len())),
+        None => Some((name_line, list_depth + 1)),
+    }
+}
+
+/// The line after the block of a key (the next key at the same or a lower indentation).
+fn block_end(outline: &Outline, k: &KeyLine) -> usize {
+    outline
+        .keys
+        .iter()
+        .find(|o| o.line > k.line && o.indent <= k.indent)
+        .map_or(usize::MAX, |o| o.line)
+}
+
 fn to_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 const CONTAINER_LISTS: &[&str] = &["containers", "initContainers", "ephemeralContainers"];
 
-fn pick_container<'o>(
-    outline: &'o Outline,
-    candidates: &[&'o KeyLine],
-    keys: &[String],
-    container: Option<(&str, usize)>,
-) -> Option<&'o KeyLine> {
-    if candidates.len() <= 1 {
-        return candidates.first().copied();
-    }
-    let list_depth = keys
+/// The literal `name:` of the container item that holds `k`; `None` when the name is a
+/// template expression (or absent), so the item could be any container.
+fn item_name<'o>(outline: &'o Outline, k: &KeyLine, keys: &[String], list_depth: usize) -> Option<&'o str> {
+    let list_key = outline
+        .keys
         .iter()
-        .position(|k| CONTAINER_LISTS.contains(&k.as_str()));
-    let (Some(list_depth), Some((name, index))) = (list_depth, container) else {
-        return candidates.first().copied();
-    };
-    // The list item of each candidate at the containers level.
-    let item_of = |k: &KeyLine| -> Option<usize> {
-        // Count list levels above the containers key on the path: items are recorded per
-        // `- ` level; the container item is the one that starts after the containers key.
-        let list_key = outline
-            .keys
-            .iter()
-            .filter(|o| o.line <= k.line && o.path.len() == list_depth + 1)
-            .filter(|o| o.path[..] == keys[..=list_depth])
-            .last()?;
-        k.items.iter().copied().find(|l| *l > list_key.line)
-    };
-    if !name.is_empty() {
-        for k in candidates {
-            let Some(item) = item_of(k) else { continue };
-            let named = outline.keys.iter().any(|o| {
-                o.key == "name"
-                    && o.items.last() == Some(&item)
-                    && o.value.trim_matches(['"', '\'']) == name
-            });
-            if named {
-                return Some(k);
-            }
-        }
-    }
-    // By position among the distinct container items.
-    let mut items: Vec<usize> = candidates.iter().filter_map(|k| item_of(k)).collect();
-    items.dedup();
-    if let Some(item) = items.get(index) {
-        if let Some(k) = candidates.iter().find(|k| item_of(k) == Some(*item)) {
-            return Some(k);
-        }
-    }
-    candidates.first().copied()
+        .filter(|o| o.line <= k.line && o.path[..] == keys[..=list_depth])
+        .last()?;
+    let item = k.items.iter().copied().find(|l| *l > list_key.line)?;
+    let name = outline
+        .keys
+        .iter()
+        .find(|o| o.key == "name" && o.path.len() == list_depth + 2 && o.items.last() == Some(&item))?;
+    let value = name.value.trim_matches(['"', '\'']);
+    (!value.contains("{{") && !value.is_empty()).then_some(value)
 }
 
 /// Reads chart templates and Chart.yaml names once per run, shared across threads.
@@ -810,6 +913,44 @@ spec:
         .unwrap();
         assert_eq!(hit.span.start, Pos::new(8, 5));
         assert_eq!(hit.matched, hit.wanted);
+    }
+
+    const RANGE: &str = r#"spec:
+  template:
+    spec:
+      containers:
+        {{- range .Values.containers }}
+        - name: {{ .name }}
+          securityContext:
+            {{- toYaml .securityContext | nindent 12 }}
+        {{- end }}
+        - name: fixed
+          image: busybox
+        {{- include "app.debug" . | nindent 8 }}
+"#;
+
+    const DEBUG: &str = r#"{{- define "app.debug" -}}
+- name: debug
+  securityContext:
+    privileged: true
+{{- end }}
+"#;
+
+    #[test]
+    fn containers_from_range_and_include() {
+        let o = Outline::parse(RANGE);
+        let h = Outline::parse(DEBUG);
+        let defines = |name: &str| h.define_outline(name);
+        let field = "spec.template.spec.containers[2].securityContext.privileged";
+        // The debug container comes from the include: its define has the literal line.
+        let hit = locate(&o, &keys(field), Some(("debug", 2)), &defines, 0).unwrap();
+        assert_eq!((hit.span.start, hit.matched), (Pos::new(4, 5), 6));
+        // A container from the range: the `securityContext:` line of the range item.
+        let hit = locate(&o, &keys(field), Some(("sidecar", 1)), &defines, 0).unwrap();
+        assert_eq!((hit.span.start, hit.matched), (Pos::new(7, 11), 5));
+        // The literal container `fixed` has no securityContext: its item is the nearest.
+        let hit = locate(&o, &keys(field), Some(("fixed", 1)), &defines, 0).unwrap();
+        assert_eq!(hit.span.start.line, 10);
     }
 
     #[test]

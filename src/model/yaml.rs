@@ -167,6 +167,19 @@ impl Node {
         }
     }
 
+    /// An integer as the API server reads it: YAML goes through JSON on its way in, so an
+    /// integral float (`1e4`, `10000.0`) arrives as the integer 10000.
+    pub fn as_api_int(&self) -> Option<i64> {
+        match self.scalar() {
+            Some(Scalar::Int(i)) => Some(*i),
+            Some(Scalar::Float(f)) if f.fract() == 0.0 && f.abs() < 9.0e15 => {
+                #[allow(clippy::cast_possible_truncation)]
+                Some(*f as i64)
+            }
+            _ => None,
+        }
+    }
+
     pub fn is_null(&self) -> bool {
         matches!(self.scalar(), Some(Scalar::Null))
     }

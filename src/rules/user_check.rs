@@ -90,7 +90,7 @@ pub(crate) fn check_id_range(
                 c.describe(),
                 pod.path
             )),
-            Setting::Container(e) | Setting::Pod(e) => match e.value.as_i64() {
+            Setting::Container(e) | Setting::Pod(e) => match e.value.as_api_int() {
                 Some(id) if id >= params.min && params.max.is_none_or(|max| id <= max) => None,
                 Some(id) => Some(format!(
                     "{} runs with {field} {id} ({}); it must be {}",

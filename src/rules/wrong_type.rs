@@ -105,7 +105,7 @@ impl WrongType {
             }
         }
         if let Some(e) = pod.pod_level("fsGroup") {
-            if e.value.as_i64().is_none() && !e.value.is_null() {
+            if e.value.as_api_int().is_none() && !e.value.is_null() {
                 let f = self
                     .finding(
                         e.span(),
