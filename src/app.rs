@@ -113,14 +113,15 @@ pub fn scan(
 ) -> Result<i32, Failure> {
     let outs = pair_outputs(formats, outputs)?;
     let config = find_config(args)?;
-    let engine = Engine::new(&config.rule_settings()).map_err(|(id, e)| {
-        Failure(format!("rule {id}: params.{}: {}", e.path, e.message))
-    })?;
+    let engine = Engine::new(&config.rule_settings())
+        .map_err(|(id, e)| Failure(format!("rule {id}: params.{}: {}", e.path, e.message)))?;
     let max_file_size = match &args.max_file_size {
-        Some(s) => ByteSize::parse(s).map_err(|e| Failure(format!("--max-file-size: {e}")))?.0,
-        None => config
-            .max_file_size
-            .map_or(DEFAULT_MAX_FILE_SIZE, |b| b.0),
+        Some(s) => {
+            ByteSize::parse(s)
+                .map_err(|e| Failure(format!("--max-file-size: {e}")))?
+                .0
+        }
+        None => config.max_file_size.map_or(DEFAULT_MAX_FILE_SIZE, |b| b.0),
     };
     let mut include = config.include.clone();
     include.extend(args.include.iter().cloned());
@@ -133,7 +134,9 @@ pub fn scan(
     };
     if let Some(n) = args.threads {
         // Fails only if the global pool was already built, which is harmless.
-        let _ = rayon::ThreadPoolBuilder::new().num_threads(n).build_global();
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global();
     }
     let render_settings = render_settings(args, &config)?;
     let tools = crate::render::Tools::detect(&render_settings).map_err(Failure)?;
@@ -167,7 +170,11 @@ pub fn scan(
         .or(config.fail_on)
         .map_or(Some(Severity::Info), |f| f.threshold());
     let failing = threshold.map_or(0, |t| report.count_at_least(t));
-    Ok(if failing > 0 { EXIT_FINDINGS } else { EXIT_CLEAN })
+    Ok(if failing > 0 {
+        EXIT_FINDINGS
+    } else {
+        EXIT_CLEAN
+    })
 }
 
 /// Links into the CI's web pages, from the GitHub Actions environment.
@@ -226,16 +233,26 @@ fn render_settings(args: &ScanArgs, config: &Config) -> Result<crate::render::Se
     }
     for f in &args.helm_values {
         if !f.is_file() {
-            return Err(Failure(format!("--helm-values {}: no such file", f.display())));
+            return Err(Failure(format!(
+                "--helm-values {}: no such file",
+                f.display()
+            )));
         }
         s.helm_values
             .push(std::fs::canonicalize(f).unwrap_or_else(|_| f.clone()));
     }
-    if let Some(r) = args.release_name.clone().or_else(|| config.release_name.clone()) {
+    if let Some(r) = args
+        .release_name
+        .clone()
+        .or_else(|| config.release_name.clone())
+    {
         s.release_name = r;
     }
     s.namespace = args.namespace.clone().or_else(|| config.namespace.clone());
-    s.kube_version = args.kube_version.clone().or_else(|| config.kube_version.clone());
+    s.kube_version = args
+        .kube_version
+        .clone()
+        .or_else(|| config.kube_version.clone());
     if let Some(t) = &args.render_timeout {
         s.timeout = crate::render::process::parse_duration(t)
             .map_err(|e| Failure(format!("--render-timeout: {e}")))?;
@@ -269,7 +286,12 @@ fn render_settings(args: &ScanArgs, config: &Config) -> Result<crate::render::Se
     Ok(s)
 }
 
-fn write_file(path: &Path, format: Format, report: &report::Report, opts: &Options) -> Result<(), Failure> {
+fn write_file(
+    path: &Path,
+    format: Format,
+    report: &report::Report,
+    opts: &Options,
+) -> Result<(), Failure> {
     let mut buf = Vec::new();
     report::write(format, &mut buf, report, opts)
         .map_err(|e| Failure(format!("cannot render {format:?}: {e}")))?;
@@ -285,9 +307,7 @@ pub fn rules(args: &RulesArgs) -> Result<i32, Failure> {
     let text = match args.format {
         RulesFormat::Text => crate::docs::rules_text(&rules),
         RulesFormat::Markdown => crate::docs::rules_markdown(&rules),
-        RulesFormat::Json => {
-            serde_json::to_string_pretty(&crate::docs::rules_json(&rules))? + "\n"
-        }
+        RulesFormat::Json => serde_json::to_string_pretty(&crate::docs::rules_json(&rules))? + "\n",
     };
     print!("{text}");
     Ok(EXIT_CLEAN)

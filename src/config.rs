@@ -140,9 +140,7 @@ pub struct ByteSize(pub u64);
 impl ByteSize {
     pub fn parse(s: &str) -> Result<ByteSize, String> {
         let s = s.trim();
-        let split = s
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(s.len());
+        let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
         let (num, unit) = s.split_at(split);
         let n: u64 = num
             .parse()
@@ -301,12 +299,14 @@ impl Config {
                 if let Some(rule) = rules.iter_mut().find(|r| r.meta().id == id) {
                     if let Err(pe) = rule.configure(params) {
                         let mut segs = vec!["rules".to_string(), id.clone(), "params".to_string()];
-                        segs.extend(pe.path.split('.').filter(|s| !s.is_empty()).map(String::from));
+                        segs.extend(
+                            pe.path
+                                .split('.')
+                                .filter(|s| !s.is_empty())
+                                .map(String::from),
+                        );
                         let pos = locate(&root, &segs, &pe.message);
-                        return Err((
-                            Some(pos),
-                            format!("{}: {}", segs.join("."), pe.message),
-                        ));
+                        return Err((Some(pos), format!("{}: {}", segs.join("."), pe.message)));
                     }
                 }
             }
@@ -347,7 +347,10 @@ fn check_chart(
         let mut path = vec!["charts", key];
         path.extend(segs.iter().copied().filter(|s| !s.is_empty()));
         let owned: Vec<String> = path.iter().map(|s| s.to_string()).collect();
-        (Some(locate(root, &owned, "")), format!("{}: {message}", path.join(".")))
+        (
+            Some(locate(root, &owned, "")),
+            format!("{}: {message}", path.join(".")),
+        )
     };
     if let Some(base) = dir {
         let chart_dir = base.join(key);
@@ -401,7 +404,10 @@ fn check_chart(
         for (i, f) in items.iter().enumerate() {
             let idx = i.to_string();
             let Some(file) = f.as_str().filter(|s| !s.trim().is_empty()) else {
-                return Err(at(&["values", &seg, &idx], "expected the path of a values file"));
+                return Err(at(
+                    &["values", &seg, &idx],
+                    "expected the path of a values file",
+                ));
             };
             if let Some(base) = dir {
                 let chart_dir = base.join(key);
@@ -489,16 +495,13 @@ mod tests {
         let e = Config::parse("rules:\n  NOPE: {}\n").unwrap_err();
         assert_eq!(e.0, Some(Pos::new(2, 3)));
 
-        let e = Config::parse(
-            "rules:\n  CUSTOM_SECURITY_USER_CHECK:\n    params:\n      min: ten\n",
-        )
-        .unwrap_err();
+        let e =
+            Config::parse("rules:\n  CUSTOM_SECURITY_USER_CHECK:\n    params:\n      min: ten\n")
+                .unwrap_err();
         assert_eq!(e.0, Some(Pos::new(4, 12)), "{}", e.1);
 
-        let e = Config::parse(
-            "rules:\n  CUSTOM_SECURITY_USER_CHECK:\n    params:\n      mni: 3\n",
-        )
-        .unwrap_err();
+        let e = Config::parse("rules:\n  CUSTOM_SECURITY_USER_CHECK:\n    params:\n      mni: 3\n")
+            .unwrap_err();
         assert_eq!(e.0, Some(Pos::new(4, 7)), "{}", e.1);
 
         let e = Config::parse("max-file-size: lots\n").unwrap_err();
@@ -513,21 +516,30 @@ mod tests {
         .unwrap();
         assert_eq!(c.helm, Some(Mode::Always));
         assert_eq!(c.kustomize, Some(Mode::Never));
-        assert_eq!(c.render_timeout, Some(Timeout(std::time::Duration::from_secs(120))));
+        assert_eq!(
+            c.render_timeout,
+            Some(Timeout(std::time::Duration::from_secs(120)))
+        );
         let web = &c.charts["deploy/web"];
         assert_eq!(web.namespace.as_deref(), Some("web"));
         assert_eq!(
             web.sets,
             [
                 (None, vec![]),
-                (None, vec!["values.yaml".to_string(), "values-prod.yaml".to_string()])
+                (
+                    None,
+                    vec!["values.yaml".to_string(), "values-prod.yaml".to_string()]
+                )
             ]
         );
         assert_eq!(
             c.charts["deploy/api"].sets,
             [
                 (Some("default".to_string()), vec![]),
-                (Some("prod".to_string()), vec!["values-prod.yaml".to_string()])
+                (
+                    Some("prod".to_string()),
+                    vec!["values-prod.yaml".to_string()]
+                )
             ]
         );
     }
@@ -536,9 +548,14 @@ mod tests {
     fn value_set_errors_are_located() {
         let e = Config::parse("charts:\n  web:\n    values: [values-prod.yaml]\n").unwrap_err();
         assert_eq!(e.0, Some(Pos::new(3, 14)), "{}", e.1);
-        assert!(e.1.contains("charts.web.values.0: a value set is a list"), "{}", e.1);
+        assert!(
+            e.1.contains("charts.web.values.0: a value set is a list"),
+            "{}",
+            e.1
+        );
 
-        let e = Config::parse("charts:\n  web:\n    values:\n      prod: [a.yaml, 3]\n").unwrap_err();
+        let e =
+            Config::parse("charts:\n  web:\n    values:\n      prod: [a.yaml, 3]\n").unwrap_err();
         assert_eq!(e.0, Some(Pos::new(4, 22)), "{}", e.1);
 
         let e = Config::parse("charts:\n  web:\n    values: []\n").unwrap_err();

@@ -59,7 +59,8 @@ pub struct Dir {
 }
 
 /// File names that make a directory a kustomization.
-pub const KUSTOMIZATION_NAMES: &[&str] = &["kustomization.yaml", "kustomization.yml", "Kustomization"];
+pub const KUSTOMIZATION_NAMES: &[&str] =
+    &["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
 fn globset(globs: &[String], what: &str) -> Result<Option<GlobSet>, String> {
     if globs.is_empty() {
@@ -83,9 +84,7 @@ fn globset(globs: &[String], what: &str) -> Result<Option<GlobSet>, String> {
 
 /// The path shown for a file: relative to the working directory when under it, `/`-separated.
 pub fn display_path(path: &Path, cwd: Option<&Path>) -> String {
-    let rel = cwd
-        .and_then(|c| path.strip_prefix(c).ok())
-        .unwrap_or(path);
+    let rel = cwd.and_then(|c| path.strip_prefix(c).ok()).unwrap_or(path);
     let mut parts = Vec::new();
     for c in rel.components() {
         match c {
