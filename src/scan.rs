@@ -101,7 +101,14 @@ pub fn scan_rendered(
         }
     }
     let (findings, suppressed) = crate::suppress::apply(findings, &sources);
-    Report::new(findings, files, engine.enabled_rules(), sources).with_suppressed(suppressed)
+    Report::new(findings, files, engine.enabled_rules(), sources)
+        .with_suppressed(suppressed)
+        .with_rule_severities(
+            engine
+                .enabled_rules()
+                .iter()
+                .filter_map(|m| Some((m.id, engine.severity(m.id)?))),
+        )
 }
 
 fn scan_one(

@@ -56,6 +56,8 @@ pub struct Outline {
     /// `define "NAME"` blocks: (first line, last line), 0-based, exclusive of the directives.
     defines: HashMap<String, (usize, usize)>,
     lines: Vec<String>,
+    /// The file the outline was read from.
+    pub path: Option<PathBuf>,
 }
 
 fn directive_names(line: &str, verbs: &[&str]) -> Vec<String> {
@@ -213,6 +215,7 @@ impl Outline {
             .map(|l| format!("{l}\n"))
             .collect();
         let mut o = Outline::parse(&text);
+        o.path.clone_from(&self.path);
         for k in &mut o.keys {
             k.line += start;
             for it in &mut k.items {
@@ -255,6 +258,8 @@ fn split_key(s: &str) -> Option<(&str, &str)> {
 /// What the user's finding should point at in a template.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TemplateHit {
+    /// The file of the hit when it is not the template itself (a define in `_helpers.tpl`).
+    pub file: Option<PathBuf>,
     pub span: Span,
     /// How many keys of the wanted path the hit covers (all of them = the key itself).
     pub matched: usize,
@@ -335,6 +340,10 @@ pub fn locate(
                     .iter()
                     .find(|k| k.path[..] == keys[..=ld]);
             }
+        } else if let Some((k, len)) = literal_item(outline, keys, ld, name) {
+            // The container's own item lacks the field: point at its first line.
+            pick = Some(k);
+            best_len = len;
         } else if let Some(hit) =
             include_with_container(outline, keys, ld, name, container, defines, depth)
         {
@@ -349,13 +358,19 @@ pub fn locate(
     }
     let k = pick?;
     Some(TemplateHit {
-        span: Span::new(
-            Pos::new(to_u32(k.line + 1), to_u32(k.col + 1)),
-            Pos::new(to_u32(k.line + 1), to_u32(k.end_col + 1)),
-        ),
+        file: None,
+        span: key_span(k),
         matched: best_len,
         wanted: keys.len(),
     })
+}
+
+/// From a key to the end of its line.
+fn key_span(k: &KeyLine) -> Span {
+    Span::new(
+        Pos::new(to_u32(k.line + 1), to_u32(k.col + 1)),
+        Pos::new(to_u32(k.line + 1), to_u32(k.end_col + 1)),
+    )
 }
 
 /// Tries the `include`s under key `parent` (or anywhere, without one) for the rest of `keys`.
@@ -384,6 +399,7 @@ fn include_under(
         if let Some(hit) = locate(&sub, rest, container, defines, depth + 1) {
             if hit.matched > 0 {
                 return Some(TemplateHit {
+                    file: hit.file.or_else(|| sub.path.clone()),
                     span: hit.span,
                     matched: matched + hit.matched,
                     wanted: keys.len(),
@@ -421,20 +437,27 @@ fn include_with_container(
             let Some(sub) = defines(&inc.name) else {
                 continue;
             };
-            let has_name = sub.keys.iter().any(|k| {
+            let Some(name_line) = sub.keys.iter().find(|k| {
                 k.path.len() == 1 && k.key == "name" && k.value.trim_matches(['"', '\'']) == name
-            });
-            if !has_name {
+            }) else {
                 continue;
-            }
+            };
             let rest = &keys[list_depth + 1..];
-            if let Some(hit) = locate(&sub, rest, container, defines, depth + 1) {
-                return Some(TemplateHit {
-                    span: hit.span,
-                    matched: list_depth + 1 + hit.matched,
-                    wanted: keys.len(),
+            let hit = locate(&sub, rest, container, defines, depth + 1)
+                .filter(|h| h.matched > 0)
+                .unwrap_or_else(|| TemplateHit {
+                    // The container's item lacks the key: its first line.
+                    file: None,
+                    span: key_span(name_line),
+                    matched: 0,
+                    wanted: rest.len(),
                 });
-            }
+            return Some(TemplateHit {
+                file: hit.file.or_else(|| sub.path.clone()),
+                span: hit.span,
+                matched: list_depth + 1 + hit.matched,
+                wanted: keys.len(),
+            });
         }
     }
     None
@@ -512,9 +535,11 @@ impl Templates {
             return cache
                 .entry(path.to_path_buf())
                 .or_insert_with(|| {
-                    std::fs::read_to_string(path)
-                        .ok()
-                        .map(|t| Arc::new(Outline::parse(&t)))
+                    std::fs::read_to_string(path).ok().map(|t| {
+                        let mut o = Outline::parse(&t);
+                        o.path = Some(path.to_path_buf());
+                        Arc::new(o)
+                    })
                 })
                 .clone();
         }
@@ -668,18 +693,26 @@ pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) {
         let container = f.container.as_deref().map(|n| (n, container_index(f)));
         let defines = |name: &str| cx.templates.find_define(&chart_dir, name);
         let hit = locate(&outline, &keys, container, &defines, 0);
-        let template_display = display_path(&template, cwd.as_deref());
+        let template_display = |hit: &TemplateHit| {
+            display_path(hit.file.as_deref().unwrap_or(&template), cwd.as_deref())
+        };
         let Some(hit) = hit.filter(|h| h.matched > 0) else {
             f.mapping = Some(format!(
-                "rendered output; no key of `{}` is literal in template {template_display}",
-                f.field.as_deref().unwrap_or("kind")
+                "rendered output; no key of `{}` is literal in template {}",
+                f.field.as_deref().unwrap_or("kind"),
+                display_path(&template, cwd.as_deref())
             ));
             continue;
         };
-        let old_path = std::mem::replace(&mut f.path, template_display.clone());
+        let old_path = std::mem::replace(&mut f.path, template_display(&hit));
         let old_span = std::mem::replace(&mut f.span, hit.span);
         let how = if hit.matched == hit.wanted {
             "template line of the key".to_string()
+        } else if keys
+            .get(hit.matched.wrapping_sub(1))
+            .is_some_and(|k| CONTAINER_LISTS.contains(&k.as_str()))
+        {
+            "template line of the container (the template does not have the key)".to_string()
         } else {
             format!(
                 "template line of `{}`, the nearest key the template has literally",
@@ -693,6 +726,12 @@ pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) {
         f.message = format!("{} (rendered{label} at {rendered_at})", f.message);
         f.mapping = Some(how);
         if cx.rendered_is_file {
+            // Related locations were in the rendered file: they stay there.
+            for r in &mut f.related {
+                if r.path.is_none() {
+                    r.path = Some(old_path.clone());
+                }
+            }
             f.related.insert(
                 0,
                 Related {
@@ -701,12 +740,9 @@ pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) {
                     message: "rendered output".to_string(),
                 },
             );
-        }
-        // Related locations in the rendered text no longer point into this file.
-        for r in f.related.iter_mut().skip(usize::from(cx.rendered_is_file)) {
-            if r.path.is_none() && !cx.rendered_is_file {
-                r.message = format!("{} (in the rendered output)", r.message);
-            }
+        } else {
+            // Output rendered in memory has no file to point into.
+            f.related.retain(|r| r.path.is_some());
         }
     }
 }
@@ -800,7 +836,7 @@ pub fn map_kustomize(text: &str, findings: &mut [Finding], dir: &Path, templates
             .unwrap_or_else(|| vec!["kind".to_string()]);
         let container = f.container.as_deref().map(|n| (n, container_index(f)));
         let hit = locate(&outline, &keys, container, &|_| None, 0);
-        let display = display_path(&file, cwd.as_deref());
+        let display = display_path(&crate::render::lexical_normalize(&file), cwd.as_deref());
         match hit.filter(|h| h.matched > 0) {
             Some(hit) => {
                 let rendered_at = format!("{}:{}", f.span.start.line, f.span.start.col);

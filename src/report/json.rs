@@ -24,6 +24,8 @@ struct Output<'a> {
     tool: Tool,
     summary: Summary,
     findings: Vec<Finding<'a>>,
+    /// Findings silenced by `clustersec:ignore` comments, with their `suppression` reason.
+    suppressed: Vec<Finding<'a>>,
     files: Vec<File<'a>>,
     rules: Vec<Rule>,
 }
@@ -46,6 +48,7 @@ struct Summary {
     documents: usize,
     objects: usize,
     findings: usize,
+    suppressed: usize,
     by_severity: BySeverity,
     by_rule: Vec<RuleCount>,
 }
@@ -78,6 +81,12 @@ struct Finding<'a> {
     container: Option<&'a str>,
     field: Option<&'a str>,
     related: Vec<Related<'a>>,
+    /// How a finding in rendered output was mapped to the file the user edits.
+    mapping: Option<&'a str>,
+    /// The renders (Helm value sets, kustomize builds) the finding came from.
+    renders: Vec<&'a str>,
+    /// The reason given in the `clustersec:ignore` comment (suppressed findings only).
+    suppression: Option<&'a str>,
 }
 
 /// 1-based lines and columns (Unicode code points); `endColumn` is exclusive.
@@ -115,6 +124,9 @@ struct Object<'a> {
 
 #[derive(Serialize)]
 struct Related<'a> {
+    /// The file, when it is not the finding's own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<&'a str>,
     message: &'a str,
     region: Region,
 }
@@ -173,6 +185,7 @@ pub fn write(out: &mut dyn Write, report: &Report, _opts: &Options) -> io::Resul
             documents: s.documents,
             objects: s.objects,
             findings: s.findings,
+            suppressed: s.suppressed,
             by_severity: BySeverity {
                 critical: count(Severity::Critical),
                 high: count(Severity::High),
@@ -182,35 +195,8 @@ pub fn write(out: &mut dyn Write, report: &Report, _opts: &Options) -> io::Resul
             },
             by_rule,
         },
-        findings: report
-            .findings
-            .iter()
-            .map(|f| Finding {
-                rule_id: f.rule,
-                severity: f.severity,
-                message: &f.message,
-                path: &f.path,
-                region: f.span.into(),
-                object: f.object.as_ref().map(|o| Object {
-                    api_version: &o.api_version,
-                    kind: &o.kind,
-                    namespace: o.namespace.as_deref(),
-                    name: &o.name,
-                    document: o.document,
-                    item: o.item,
-                }),
-                container: f.container.as_deref(),
-                field: f.field.as_deref(),
-                related: f
-                    .related
-                    .iter()
-                    .map(|r| Related {
-                        message: &r.message,
-                        region: r.span.into(),
-                    })
-                    .collect(),
-            })
-            .collect(),
+        findings: report.findings.iter().map(finding).collect(),
+        suppressed: report.suppressed.iter().map(finding).collect(),
         files: report
             .files
             .iter()
@@ -248,4 +234,36 @@ pub fn write(out: &mut dyn Write, report: &Report, _opts: &Options) -> io::Resul
     };
     serde_json::to_writer_pretty(&mut *out, &output).map_err(io::Error::other)?;
     writeln!(out)
+}
+
+fn finding(f: &crate::finding::Finding) -> Finding<'_> {
+    Finding {
+        rule_id: f.rule,
+        severity: f.severity,
+        message: &f.message,
+        path: &f.path,
+        region: f.span.into(),
+        object: f.object.as_ref().map(|o| Object {
+            api_version: &o.api_version,
+            kind: &o.kind,
+            namespace: o.namespace.as_deref(),
+            name: &o.name,
+            document: o.document,
+            item: o.item,
+        }),
+        container: f.container.as_deref(),
+        field: f.field.as_deref(),
+        related: f
+            .related
+            .iter()
+            .map(|r| Related {
+                path: r.path.as_deref(),
+                message: &r.message,
+                region: r.span.into(),
+            })
+            .collect(),
+        mapping: f.mapping.as_deref(),
+        renders: f.renders.iter().map(String::as_str).collect(),
+        suppression: f.suppression.as_deref(),
+    }
 }

@@ -137,12 +137,28 @@ struct SarifResult<'a> {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     related_locations: Vec<Location<'a>>,
     partial_fingerprints: BTreeMap<&'static str, String>,
-    properties: ResultProperties,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    suppressions: Vec<Suppression<'a>>,
+    properties: ResultProperties<'a>,
 }
 
 #[derive(Serialize)]
-struct ResultProperties {
+struct ResultProperties<'a> {
     severity: &'static str,
+    /// How a finding in rendered output was mapped to the file the user edits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mapping: Option<&'a str>,
+    /// The renders (Helm value sets, kustomize builds) the finding came from.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    renders: Vec<&'a str>,
+}
+
+/// A `clustersec:ignore` comment in the source.
+#[derive(Serialize)]
+struct Suppression<'a> {
+    kind: &'static str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    justification: &'a str,
 }
 
 #[derive(Serialize)]
@@ -204,10 +220,13 @@ pub fn write(out: &mut dyn Write, report: &Report, opts: &Options) -> io::Result
         .iter()
         .map(|(path, text)| (path.as_str(), (text.as_str(), LineIndex::new(text))))
         .collect();
+    // Suppressed findings go in too, marked with an in-source suppression, so viewers can show
+    // them as such.
     let results = report
         .findings
         .iter()
         .zip(fingerprints(&report.findings))
+        .chain(report.suppressed.iter().zip(fingerprints(&report.suppressed)))
         .map(|(f, fingerprint)| {
             let source = indexes.get(f.path.as_str()).map(|(t, i)| (*t, i));
             result(f, rule_index.get(f.rule).copied(), source, fingerprint)
@@ -332,8 +351,8 @@ fn result<'a>(
         .map(|(i, r)| Location {
             id: Some(i + 1),
             physical_location: PhysicalLocation {
-                artifact_location: artifact(&f.path),
-                region: Some(region(r.span, source)),
+                artifact_location: artifact(r.path.as_deref().unwrap_or(&f.path)),
+                region: Some(region(r.span, if r.path.is_some() { None } else { source })),
             },
             logical_locations: Vec::new(),
             message: Some(Text::new(r.message.as_str())),
@@ -355,8 +374,19 @@ fn result<'a>(
         }],
         related_locations: related,
         partial_fingerprints: BTreeMap::from([(FINGERPRINT_KEY, fingerprint)]),
+        suppressions: f
+            .suppression
+            .as_deref()
+            .map(|reason| Suppression {
+                kind: "inSource",
+                justification: reason,
+            })
+            .into_iter()
+            .collect(),
         properties: ResultProperties {
             severity: f.severity.as_str(),
+            mapping: f.mapping.as_deref(),
+            renders: f.renders.iter().map(String::as_str).collect(),
         },
     }
 }

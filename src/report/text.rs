@@ -139,10 +139,18 @@ fn finding(
         writeln!(
             out,
             "{pad} {n}= note{n:#}: {}:{}:{}: {}",
-            clean(&f.path),
+            clean(r.path.as_deref().unwrap_or(&f.path)),
             r.span.start.line,
             r.span.start.col,
             clean(&r.message),
+            n = st.note,
+        )?;
+    }
+    if let Some(m) = &f.mapping {
+        writeln!(
+            out,
+            "{pad} {n}= note{n:#}: location: {}",
+            clean(m),
             n = st.note,
         )?;
     }
@@ -401,6 +409,13 @@ fn summary(out: &mut dyn Write, st: &Styles, report: &Report) -> io::Result<()> 
         for (rule, n) in by_rule {
             writeln!(out, "  {rule:<width$}  {n:>4}")?;
         }
+    }
+    if s.suppressed > 0 {
+        writeln!(
+            out,
+            "{} suppressed by `clustersec:ignore` comments (not counted).",
+            plural(s.suppressed, "finding", "findings")
+        )?;
     }
     Ok(())
 }
