@@ -70,12 +70,20 @@ fn benches(c: &mut Criterion) {
             }
         })
     });
-    g.bench_function("full scan (discover, read, parse, check, sort), all cores", |b| {
-        b.iter(|| {
-            let found = discover::discover(std::slice::from_ref(&dir), &Options::default()).unwrap();
-            black_box(clustersec::scan::scan(&engine, found, DEFAULT_MAX_FILE_SIZE))
-        })
-    });
+    g.bench_function(
+        "full scan (discover, read, parse, check, sort), all cores",
+        |b| {
+            b.iter(|| {
+                let found =
+                    discover::discover(std::slice::from_ref(&dir), &Options::default()).unwrap();
+                black_box(clustersec::scan::scan(
+                    &engine,
+                    found,
+                    DEFAULT_MAX_FILE_SIZE,
+                ))
+            })
+        },
+    );
     g.finish();
 }
 

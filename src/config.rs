@@ -229,7 +229,7 @@ impl Config {
     /// `charts` entries name chart directories and existing values files.
     pub fn parse_in(text: &str, dir: Option<&Path>) -> Result<Config, (Option<Pos>, String)> {
         let stream = parse_stream(text);
-        for d in &stream.diagnostics {
+        if let Some(d) = stream.diagnostics.first() {
             match d {
                 Diagnostic::Syntax { pos, message } => {
                     return Err((Some(*pos), format!("YAML syntax error: {message}")))

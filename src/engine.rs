@@ -167,7 +167,11 @@ impl Engine {
                 self.push(
                     &mut out,
                     path,
-                    Finding::new(yaml_syntax::YamlSyntax::ID, Span::point(Pos::new(line, col)), msg),
+                    Finding::new(
+                        yaml_syntax::YamlSyntax::ID,
+                        Span::point(Pos::new(line, col)),
+                        msg,
+                    ),
                 );
                 (report, out)
             }
@@ -184,13 +188,16 @@ impl Engine {
             .iter()
             .any(|d| d.root.as_ref().is_some_and(is_object));
         let has_limits = stream.diagnostics.iter().any(|d| {
-            matches!(d, Diagnostic::AliasBudget { .. } | Diagnostic::TooDeep { .. })
+            matches!(
+                d,
+                Diagnostic::AliasBudget { .. } | Diagnostic::TooDeep { .. }
+            )
         });
         let has_syntax = stream
             .diagnostics
             .iter()
             .any(|d| matches!(d, Diagnostic::Syntax { .. }));
-        if !has_objects && !has_limits && !(has_syntax && looks_like_kubernetes(text)) {
+        if !(has_objects || has_limits || (has_syntax && looks_like_kubernetes(text))) {
             report.status = FileStatus::NotKubernetes;
             return (report, Vec::new());
         }
@@ -277,9 +284,9 @@ impl Engine {
 /// The object of a stream that contains a position, if any.
 fn object_at(docs: &[Document], pos: Pos) -> Option<Object<'_>> {
     docs.iter()
-        .flat_map(objects_of)
-        .filter(|o| o.node.span.start <= pos && pos <= o.node.span.end)
-        .last()
+        .rev()
+        .flat_map(|d| objects_of(d).into_iter().rev())
+        .find(|o| o.node.span.start <= pos && pos <= o.node.span.end)
 }
 
 /// Whether text that failed to parse was meant to be a Kubernetes manifest.

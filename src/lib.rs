@@ -10,14 +10,14 @@ pub mod model;
 pub const REPOSITORY: &str = "https://github.com/clustersec/clustersec";
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-pub mod engine;
-pub mod report;
 pub mod app;
 pub mod cli;
 pub mod config;
 pub mod discover;
 pub mod docs;
-pub mod scan;
+pub mod engine;
 pub mod render;
+pub mod report;
+pub mod scan;
 pub mod sourcemap;
 pub mod suppress;

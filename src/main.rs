@@ -22,13 +22,17 @@ fn main() {
             std::process::exit(app::EXIT_ERROR);
         }
     };
-    let (mut formats, mut outputs): (Vec<(usize, Format)>, Vec<(usize, PathBuf)>) =
-        (Vec::new(), Vec::new());
+    let mut formats: Vec<(usize, Format)> = Vec::new();
+    let mut outputs: Vec<(usize, PathBuf)> = Vec::new();
     if let Some(sub) = matches.subcommand_matches("scan") {
-        if let (Some(idx), Some(vals)) = (sub.indices_of("format"), sub.get_many::<Format>("format")) {
+        if let (Some(idx), Some(vals)) =
+            (sub.indices_of("format"), sub.get_many::<Format>("format"))
+        {
             formats = idx.zip(vals.copied()).collect();
         }
-        if let (Some(idx), Some(vals)) = (sub.indices_of("output"), sub.get_many::<PathBuf>("output")) {
+        if let (Some(idx), Some(vals)) =
+            (sub.indices_of("output"), sub.get_many::<PathBuf>("output"))
+        {
             outputs = idx.zip(vals.cloned()).collect();
         }
     }

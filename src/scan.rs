@@ -70,7 +70,9 @@ pub fn scan_rendered(
             .filter(|o| o.display == r.display)
             .all(|o| o.output.as_deref().unwrap_or("") == text);
         if same_text && f.iter().any(|f| f.path == r.display) {
-            sources.entry(r.display.clone()).or_insert_with(|| text.to_string());
+            sources
+                .entry(r.display.clone())
+                .or_insert_with(|| text.to_string());
         }
         // One file entry per rendered directory, whatever the number of renders.
         match render_files.iter_mut().find(|x| x.path == report.path) {
@@ -81,7 +83,8 @@ pub fn scan_rendered(
                 if x.parse_error.is_none() {
                     x.parse_error = report.parse_error;
                 }
-                if x.status != report.status && report.status == crate::engine::FileStatus::Scanned {
+                if x.status != report.status && report.status == crate::engine::FileStatus::Scanned
+                {
                     x.status = report.status;
                 }
             }

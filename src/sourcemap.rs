@@ -165,7 +165,9 @@ impl Outline {
                 // An include inline with text, e.g. `labels: {{ include ... }}` handled below.
                 continue;
             };
-            while item_stack.last().is_some_and(|(ind, _)| *ind >= col && !new_items.is_empty())
+            while item_stack
+                .last()
+                .is_some_and(|(ind, _)| *ind >= col && !new_items.is_empty())
                 || item_stack.last().is_some_and(|(ind, _)| *ind > col)
             {
                 item_stack.pop();
@@ -335,10 +337,7 @@ pub fn locate(
             } else {
                 // Every literal container here is another one: fall back to the list key.
                 best_len = ld + 1;
-                pick = outline
-                    .keys
-                    .iter()
-                    .find(|k| k.path[..] == keys[..=ld]);
+                pick = outline.keys.iter().find(|k| k.path[..] == keys[..=ld]);
             }
         } else if let Some((k, len)) = literal_item(outline, keys, ld, name) {
             // The container's own item lacks the field: point at its first line.
@@ -507,17 +506,21 @@ const CONTAINER_LISTS: &[&str] = &["containers", "initContainers", "ephemeralCon
 
 /// The literal `name:` of the container item that holds `k`; `None` when the name is a
 /// template expression (or absent), so the item could be any container.
-fn item_name<'o>(outline: &'o Outline, k: &KeyLine, keys: &[String], list_depth: usize) -> Option<&'o str> {
+fn item_name<'o>(
+    outline: &'o Outline,
+    k: &KeyLine,
+    keys: &[String],
+    list_depth: usize,
+) -> Option<&'o str> {
     let list_key = outline
         .keys
         .iter()
-        .filter(|o| o.line <= k.line && o.path[..] == keys[..=list_depth])
-        .last()?;
+        .rev()
+        .find(|o| o.line <= k.line && o.path[..] == keys[..=list_depth])?;
     let item = k.items.iter().copied().find(|l| *l > list_key.line)?;
-    let name = outline
-        .keys
-        .iter()
-        .find(|o| o.key == "name" && o.path.len() == list_depth + 2 && o.items.last() == Some(&item))?;
+    let name = outline.keys.iter().find(|o| {
+        o.key == "name" && o.path.len() == list_depth + 2 && o.items.last() == Some(&item)
+    })?;
     let value = name.value.trim_matches(['"', '\'']);
     (!value.contains("{{") && !value.is_empty()).then_some(value)
 }
@@ -670,10 +673,7 @@ pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) {
         let Some((_, source)) = sources.iter().rev().find(|(l, _)| *l < line) else {
             continue;
         };
-        let rendered_at = format!(
-            "{}:{}:{}",
-            f.path, f.span.start.line, f.span.start.col
-        );
+        let rendered_at = format!("{}:{}:{}", f.path, f.span.start.line, f.span.start.col);
         let Some((template, chart_dir)) =
             resolve_template(source, cx.render_dir, cx.charts, cx.templates)
         else {

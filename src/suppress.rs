@@ -34,7 +34,10 @@ pub fn parse(line: &str) -> Option<Suppression> {
         let looks_like_rule = word
             .chars()
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
-            || (reason.is_empty() && crate::rules::registry().iter().any(|r| r.meta().name == word));
+            || (reason.is_empty()
+                && crate::rules::registry()
+                    .iter()
+                    .any(|r| r.meta().name == word));
         if reason.is_empty() && looks_like_rule {
             rules.push(word.to_string());
         } else {
@@ -53,7 +56,13 @@ fn is_comment_line(line: &str) -> bool {
 }
 
 /// The suppression that covers `rule` (id or short name) at a 1-based line of `text`.
-pub fn find(text: &str, index: &LineIndex, line: u32, rule: &str, name: &str) -> Option<Suppression> {
+pub fn find(
+    text: &str,
+    index: &LineIndex,
+    line: u32,
+    rule: &str,
+    name: &str,
+) -> Option<Suppression> {
     let covers = |s: &Suppression| s.rules.iter().any(|r| r == rule || r == name);
     if let Some(s) = index.line(text, line).and_then(parse) {
         if covers(&s) {
@@ -77,7 +86,10 @@ pub fn find(text: &str, index: &LineIndex, line: u32, rule: &str, name: &str) ->
 }
 
 /// Splits findings into kept and suppressed, reading each finding's file from `sources`.
-pub fn apply(findings: Vec<Finding>, sources: &BTreeMap<String, String>) -> (Vec<Finding>, Vec<Finding>) {
+pub fn apply(
+    findings: Vec<Finding>,
+    sources: &BTreeMap<String, String>,
+) -> (Vec<Finding>, Vec<Finding>) {
     let mut indexes: BTreeMap<&str, LineIndex> = BTreeMap::new();
     let names: BTreeMap<&str, &str> = crate::rules::registry()
         .iter()
@@ -118,7 +130,9 @@ mod tests {
         let s = parse("    privileged: true # clustersec:ignore CUSTOM_SECURITY_PRIVILEGED_CHECK node agent needs it").unwrap();
         assert_eq!(s.rules, vec!["CUSTOM_SECURITY_PRIVILEGED_CHECK"]);
         assert_eq!(s.reason, "node agent needs it");
-        let s = parse("{{- /* clustersec:ignore privileged, CUSTOM_SECURITY_USER_CHECK legacy */}}").unwrap();
+        let s =
+            parse("{{- /* clustersec:ignore privileged, CUSTOM_SECURITY_USER_CHECK legacy */}}")
+                .unwrap();
         assert_eq!(s.rules, vec!["privileged", "CUSTOM_SECURITY_USER_CHECK"]);
         assert_eq!(s.reason, "legacy");
         assert!(parse("image: clustersec:ignore").is_none());

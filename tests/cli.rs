@@ -82,7 +82,11 @@ fn findings_exit_one_and_fail_on_filters() {
         .assert()
         .code(0);
     // A low finding does not fail at --fail-on high.
-    write(d.path(), "bad.yaml", &CLEAN.replace("Always", "IfNotPresent"));
+    write(
+        d.path(),
+        "bad.yaml",
+        &CLEAN.replace("Always", "IfNotPresent"),
+    );
     bin()
         .args(["scan", "--fail-on", "high"])
         .arg(d.path())
@@ -99,7 +103,9 @@ fn several_outputs_in_one_run() {
     let json = d.path().join("out/r.json");
     bin()
         .current_dir(d.path())
-        .args(["scan", "m", "--format", "text", "--format", "sarif", "--output"])
+        .args([
+            "scan", "m", "--format", "text", "--format", "sarif", "--output",
+        ])
         .arg(&sarif)
         .args(["--format", "json", "-o"])
         .arg(&json)
@@ -249,7 +255,11 @@ fn oversized_file_is_reported() {
 #[test]
 fn chart_templates_are_not_parsed() {
     let d = tempfile::tempdir().unwrap();
-    write(d.path(), "chart/Chart.yaml", "apiVersion: v2\nname: c\nversion: 0.1.0\n");
+    write(
+        d.path(),
+        "chart/Chart.yaml",
+        "apiVersion: v2\nname: c\nversion: 0.1.0\n",
+    );
     write(
         d.path(),
         "chart/templates/deploy.yaml",

@@ -46,7 +46,10 @@ fn whole_corpus_scans_cleanly() {
     for (rule, n) in &summary.by_rule {
         eprintln!("  {rule}: {n}");
     }
-    assert!(summary.objects > 1000, "the corpus should hold thousands of objects");
+    assert!(
+        summary.objects > 1000,
+        "the corpus should hold thousands of objects"
+    );
     for f in &report.findings {
         assert!(
             f.span.start.line >= 1 && f.span.start.col >= 1,
@@ -59,10 +62,19 @@ fn whole_corpus_scans_cleanly() {
         .findings
         .iter()
         .filter(|f| f.rule == "CLUSTERSEC_YAML_SYNTAX")
-        .map(|f| f.path.split("corpus/").last().unwrap_or(&f.path).to_string())
+        .map(|f| {
+            f.path
+                .split("corpus/")
+                .last()
+                .unwrap_or(&f.path)
+                .to_string()
+        })
         .collect();
     syntax.dedup();
-    assert_eq!(syntax, GENUINELY_INVALID, "parse errors the YAML does not have");
+    assert_eq!(
+        syntax, GENUINELY_INVALID,
+        "parse errors the YAML does not have"
+    );
 }
 
 #[test]
@@ -83,7 +95,9 @@ fn helm_rendered_charts_have_no_parse_errors_and_every_finding_has_a_location() 
         // The templates are not in the corpus: every finding stays in the rendered file and
         // says which template it came from.
         assert!(
-            f.mapping.as_deref().is_some_and(|m| m.contains("not in the scanned tree"))
+            f.mapping
+                .as_deref()
+                .is_some_and(|m| m.contains("not in the scanned tree"))
                 || f.object.is_none(),
             "unmapped finding without a note: {f:?}"
         );

@@ -41,8 +41,16 @@ fn locations(v: &Value) -> Vec<(String, String, u64, u64, String)> {
         .collect()
 }
 
-fn has(v: &[(String, String, u64, u64, String)], rule: &str, path: &str, line: u64, col: u64, container: &str) -> bool {
-    v.iter().any(|(r, p, l, c, k)| r == rule && p == path && *l == line && *c == col && k == container)
+fn has(
+    v: &[(String, String, u64, u64, String)],
+    rule: &str,
+    path: &str,
+    line: u64,
+    col: u64,
+    container: &str,
+) -> bool {
+    v.iter()
+        .any(|(r, p, l, c, k)| r == rule && p == path && *l == line && *c == col && k == container)
 }
 
 const DEPLOY: &str = "fixtures/helm/webapp/templates/deployment.yaml";
@@ -50,23 +58,78 @@ const DAEMONSET: &str = "fixtures/helm/webapp/charts/metrics/templates/daemonset
 
 #[test]
 fn prerendered_output_maps_to_template_lines() {
-    let v = scan(&["--helm", "never", "fixtures/helm-rendered/webapp.yaml", "fixtures/helm/webapp"]);
+    let v = scan(&[
+        "--helm",
+        "never",
+        "fixtures/helm-rendered/webapp.yaml",
+        "fixtures/helm/webapp",
+    ]);
     let l = locations(&v);
     // A literal key in the template: the imagePullPolicy line of the range item.
-    assert!(has(&l, "CUSTOM_SECURITY_IMAGE_PULL", DEPLOY, 25, 11, "web"), "{l:#?}");
+    assert!(
+        has(&l, "CUSTOM_SECURITY_IMAGE_PULL", DEPLOY, 25, 11, "web"),
+        "{l:#?}"
+    );
     // A value from `toYaml .securityContext`: the `securityContext:` line of the range item.
-    assert!(has(&l, "CUSTOM_SECURITY_PRIVILEGED_CHECK", DEPLOY, 31, 11, "log-shipper"), "{l:#?}");
+    assert!(
+        has(
+            &l,
+            "CUSTOM_SECURITY_PRIVILEGED_CHECK",
+            DEPLOY,
+            31,
+            11,
+            "log-shipper"
+        ),
+        "{l:#?}"
+    );
     // A pod-level value from `toYaml` under `with`: the pod's `securityContext:` line.
-    assert!(has(&l, "CUSTOM_SECURITY_USER_CHECK", DEPLOY, 18, 7, "web"), "{l:#?}");
+    assert!(
+        has(&l, "CUSTOM_SECURITY_USER_CHECK", DEPLOY, 18, 7, "web"),
+        "{l:#?}"
+    );
     // A subchart's template, with a literal container item lacking the field.
-    assert!(has(&l, "CUSTOM_SECURITY_IMAGE_PULL", DAEMONSET, 19, 11, "node-exporter"), "{l:#?}");
-    assert!(has(&l, "CUSTOM_SECURITY_PRIVILEGE_CHECK", DAEMONSET, 23, 11, "node-exporter"), "{l:#?}");
+    assert!(
+        has(
+            &l,
+            "CUSTOM_SECURITY_IMAGE_PULL",
+            DAEMONSET,
+            19,
+            11,
+            "node-exporter"
+        ),
+        "{l:#?}"
+    );
+    assert!(
+        has(
+            &l,
+            "CUSTOM_SECURITY_PRIVILEGE_CHECK",
+            DAEMONSET,
+            23,
+            11,
+            "node-exporter"
+        ),
+        "{l:#?}"
+    );
     // Nothing is left in the rendered file, and every finding says how it was mapped and keeps
     // the rendered location as a related location.
     for f in v["findings"].as_array().unwrap() {
-        assert!(f["path"].as_str().unwrap().starts_with("fixtures/helm/webapp/"), "{f}");
-        assert!(f["mapping"].as_str().is_some_and(|m| m.starts_with("template line")), "{f}");
-        assert_eq!(f["related"][0]["path"], "fixtures/helm-rendered/webapp.yaml", "{f}");
+        assert!(
+            f["path"]
+                .as_str()
+                .unwrap()
+                .starts_with("fixtures/helm/webapp/"),
+            "{f}"
+        );
+        assert!(
+            f["mapping"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("template line")),
+            "{f}"
+        );
+        assert_eq!(
+            f["related"][0]["path"], "fixtures/helm-rendered/webapp.yaml",
+            "{f}"
+        );
     }
 }
 
@@ -78,7 +141,10 @@ fn rendered_output_without_its_chart_stays_put_and_names_the_template() {
     for f in findings {
         assert_eq!(f["path"], "fixtures/helm-rendered/webapp.yaml");
         let m = f["mapping"].as_str().unwrap();
-        assert!(m.contains("webapp/") && m.contains("not in the scanned tree"), "{m}");
+        assert!(
+            m.contains("webapp/") && m.contains("not in the scanned tree"),
+            "{m}"
+        );
     }
 }
 
@@ -88,7 +154,10 @@ fn helm_available() -> bool {
         .output()
         .is_ok_and(|o| o.status.success());
     if !ok {
-        assert!(std::env::var_os("CI").is_none(), "helm is required in CI (scripts/install-helm.sh)");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "helm is required in CI (scripts/install-helm.sh)"
+        );
         eprintln!("skipping: helm is not on PATH");
     }
     ok
@@ -109,11 +178,21 @@ fn self_rendered_chart_maps_into_helpers_and_subcharts() {
     let l = locations(&v);
     // The debug container comes from `include "webapp.debugContainer"`: its define's line.
     assert!(
-        has(&l, "CUSTOM_SECURITY_PRIVILEGED_CHECK", "fixtures/helm/webapp/templates/_helpers.tpl", 50, 5, "debug"),
+        has(
+            &l,
+            "CUSTOM_SECURITY_PRIVILEGED_CHECK",
+            "fixtures/helm/webapp/templates/_helpers.tpl",
+            50,
+            5,
+            "debug"
+        ),
         "{l:#?}"
     );
     // runAsUser 0 from values-prod.yaml through `toYaml`: the pod's `securityContext:` line.
-    assert!(has(&l, "CUSTOM_SECURITY_USER_CHECK", DEPLOY, 18, 7, "web"), "{l:#?}");
+    assert!(
+        has(&l, "CUSTOM_SECURITY_USER_CHECK", DEPLOY, 18, 7, "web"),
+        "{l:#?}"
+    );
     for f in v["findings"].as_array().unwrap() {
         let p = f["path"].as_str().unwrap();
         if f["ruleId"] != "CLUSTERSEC_RENDER" {
@@ -128,7 +207,11 @@ fn suppression_comments_work_in_templates_and_manifests() {
     let dir = tempfile::tempdir().unwrap();
     let chart = dir.path().join("chart");
     std::fs::create_dir_all(chart.join("templates")).unwrap();
-    std::fs::write(chart.join("Chart.yaml"), "apiVersion: v2\nname: sup\nversion: 0.1.0\n").unwrap();
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: sup\nversion: 0.1.0\n",
+    )
+    .unwrap();
     std::fs::write(
         chart.join("templates/pod.yaml"),
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  containers:\n    - name: app\n      image: nginx\n      imagePullPolicy: Always\n      securityContext:\n        {{- /* clustersec:ignore CUSTOM_SECURITY_PRIVILEGED_CHECK node agent needs the host */}}\n        privileged: true\n",
@@ -158,7 +241,13 @@ fn suppression_comments_work_in_templates_and_manifests() {
             .unwrap()
             .iter()
             .filter(|f| f["ruleId"] == "CUSTOM_SECURITY_PRIVILEGED_CHECK")
-            .map(|f| format!("{}:{}", f["path"].as_str().unwrap(), f["suppression"].as_str().unwrap_or("")))
+            .map(|f| {
+                format!(
+                    "{}:{}",
+                    f["path"].as_str().unwrap(),
+                    f["suppression"].as_str().unwrap_or("")
+                )
+            })
             .collect()
     };
     assert_eq!(fired("findings"), Vec::<String>::new());

@@ -74,7 +74,11 @@ fn object_ref(node: &Node, document: usize, item: Option<usize>) -> ObjectRef {
     let meta = node.get("metadata");
     ObjectRef {
         api_version: string_field(node.get("apiVersion")),
-        kind: node.get("kind").and_then(Node::as_str).unwrap_or("").to_string(),
+        kind: node
+            .get("kind")
+            .and_then(Node::as_str)
+            .unwrap_or("")
+            .to_string(),
         namespace: meta
             .and_then(|m| m.get("namespace"))
             .and_then(Node::text)

@@ -172,7 +172,8 @@ impl Node {
     pub fn as_api_int(&self) -> Option<i64> {
         match self.scalar() {
             Some(Scalar::Int(i)) => Some(*i),
-            Some(Scalar::Float(f)) if f.fract() == 0.0 && f.abs() < 9.0e15 => {
+            Some(Scalar::Float(f)) if f.fract() == 0.0 && f.abs() < 9.0e15 =>
+            {
                 #[allow(clippy::cast_possible_truncation)]
                 Some(*f as i64)
             }
@@ -261,9 +262,7 @@ impl Node {
         let merge = entries.iter().rev().find(|e| e.is_merge())?;
         match &merge.value.kind {
             Kind::Map(_) => merge.value.get_entry_depth(key, depth + 1),
-            Kind::Seq(items) => items
-                .iter()
-                .find_map(|m| m.get_entry_depth(key, depth + 1)),
+            Kind::Seq(items) => items.iter().find_map(|m| m.get_entry_depth(key, depth + 1)),
             Kind::Scalar { .. } => None,
         }
     }
@@ -604,7 +603,6 @@ impl Builder<'_> {
         None
     }
 
-
     fn push_node(&mut self, node: Node, anchor: usize) {
         if anchor != 0 {
             self.anchors.insert(anchor, node.clone());
@@ -739,8 +737,7 @@ impl Builder<'_> {
                     self.push_node(node, 0);
                 }
                 None => {
-                    self.diagnostics
-                        .push(Diagnostic::UnknownAnchor { span: s });
+                    self.diagnostics.push(Diagnostic::UnknownAnchor { span: s });
                     let node = Node {
                         span: s,
                         kind: Kind::Scalar {
@@ -1002,10 +999,7 @@ fn parse_part(
         diagnostics: Vec::new(),
     };
     let mut doc_start = Pos::START;
-    loop {
-        let Some(next) = parser.next_event() else {
-            break;
-        };
+    while let Some(next) = parser.next_event() {
         let (ev, sp) = match next {
             Ok(x) => x,
             Err(e) => {
@@ -1132,7 +1126,12 @@ mod tests {
     fn multi_document_lines() {
         let s = parse_stream("a: 1\n---\nb: 2\n---\n\nc: 3\n");
         assert_eq!(s.documents.len(), 3);
-        let c = s.documents[2].root.as_ref().unwrap().get_entry("c").unwrap();
+        let c = s.documents[2]
+            .root
+            .as_ref()
+            .unwrap()
+            .get_entry("c")
+            .unwrap();
         assert_eq!(c.key.span.start, Pos::new(6, 1));
     }
 
@@ -1183,20 +1182,34 @@ mod repair_tests {
         assert!(s.diagnostics.is_empty(), "{:?}", s.diagnostics);
         let spec = s.documents[0].root.as_ref().unwrap().get("spec").unwrap();
         assert_eq!(spec.get("args").unwrap().as_seq().unwrap().len(), 2);
-        assert_eq!(spec.get_entry("image").unwrap().key.span.start, Pos::new(5, 3));
+        assert_eq!(
+            spec.get_entry("image").unwrap().key.span.start,
+            Pos::new(5, 3)
+        );
     }
 
     #[test]
     fn quoted_scalar_continuation_at_key_column_is_accepted() {
-        let text = "items:\n  - message: 'first line\n    second line\n    third'\n    reason: ok\n";
+        let text =
+            "items:\n  - message: 'first line\n    second line\n    third'\n    reason: ok\n";
         let s = parse_stream(text);
         assert!(s.diagnostics.is_empty(), "{:?}", s.diagnostics);
-        let item = &s.documents[0].root.as_ref().unwrap().get("items").unwrap().as_seq().unwrap()[0];
+        let item = &s.documents[0]
+            .root
+            .as_ref()
+            .unwrap()
+            .get("items")
+            .unwrap()
+            .as_seq()
+            .unwrap()[0];
         assert_eq!(
             item.get("message").unwrap().as_str(),
             Some("first line second line third")
         );
-        assert_eq!(item.get_entry("reason").unwrap().key.span.start, Pos::new(5, 5));
+        assert_eq!(
+            item.get_entry("reason").unwrap().key.span.start,
+            Pos::new(5, 5)
+        );
     }
 
     #[test]

@@ -226,7 +226,12 @@ pub fn write(out: &mut dyn Write, report: &Report, opts: &Options) -> io::Result
         .findings
         .iter()
         .zip(fingerprints(&report.findings))
-        .chain(report.suppressed.iter().zip(fingerprints(&report.suppressed)))
+        .chain(
+            report
+                .suppressed
+                .iter()
+                .zip(fingerprints(&report.suppressed)),
+        )
         .map(|(f, fingerprint)| {
             let source = indexes.get(f.path.as_str()).map(|(t, i)| (*t, i));
             result(f, rule_index.get(f.rule).copied(), source, fingerprint)

@@ -311,7 +311,12 @@ fn summary(out: &mut dyn Write, st: &Styles, report: &Report) -> io::Result<()> 
         plural(s.objects, "object", "objects"),
     )?;
     for (done, failed, what, verb) in [
-        (s.charts_rendered, s.charts_failed, ("Helm chart", "Helm charts"), "rendered"),
+        (
+            s.charts_rendered,
+            s.charts_failed,
+            ("Helm chart", "Helm charts"),
+            "rendered",
+        ),
         (
             s.kustomizations_built,
             s.kustomizations_failed,

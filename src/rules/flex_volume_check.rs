@@ -70,7 +70,10 @@ impl FlexVolumeCheck {
             let allowed = if self.params.allowed_drivers.is_empty() {
                 "no driver is allowed (parameter allowedDrivers is empty)".to_string()
             } else {
-                format!("allowed drivers: {}", self.params.allowed_drivers.join(", "))
+                format!(
+                    "allowed drivers: {}",
+                    self.params.allowed_drivers.join(", ")
+                )
             };
             let f = self
                 .finding(

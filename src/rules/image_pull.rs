@@ -60,11 +60,17 @@ impl ImagePull {
             let finding = match c.field("imagePullPolicy") {
                 None => self.finding(
                     c.first_line(),
-                    format!("{} does not set imagePullPolicy; set it to {wanted}", c.describe()),
+                    format!(
+                        "{} does not set imagePullPolicy; set it to {wanted}",
+                        c.describe()
+                    ),
                 ),
                 Some(e) if e.value.is_null() => self.finding(
                     e.span(),
-                    format!("{} does not set imagePullPolicy; set it to {wanted}", c.describe()),
+                    format!(
+                        "{} does not set imagePullPolicy; set it to {wanted}",
+                        c.describe()
+                    ),
                 ),
                 Some(e) => match e.value.as_str() {
                     Some(v) if self.params.allowed.iter().any(|a| a == v) => continue,

@@ -98,19 +98,18 @@ fn distance(a: &str, b: &str) -> usize {
 fn suggestion(key: &str) -> Option<&'static str> {
     let all = POD_FIELDS.iter().chain(CONTAINER_FIELDS.iter());
     let best = all
-        .map(|k| (distance(&key.to_ascii_lowercase(), &k.to_ascii_lowercase()), *k))
+        .map(|k| {
+            (
+                distance(&key.to_ascii_lowercase(), &k.to_ascii_lowercase()),
+                *k,
+            )
+        })
         .min()?;
     (best.0 <= 2).then_some(best.1)
 }
 
 impl MisplacedField {
-    fn check_section(
-        &self,
-        cx: &mut Cx<'_>,
-        section: &Entry,
-        path: &str,
-        container: Option<&str>,
-    ) {
+    fn check_section(&self, cx: &mut Cx<'_>, section: &Entry, path: &str, container: Option<&str>) {
         let (known, level) = if container.is_some() {
             (CONTAINER_FIELDS, "a container's")
         } else {

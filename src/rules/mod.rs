@@ -191,7 +191,6 @@ macro_rules! declare_rule {
 }
 
 pub mod deprecated_check;
-pub(crate) mod support;
 pub mod duplicate_key;
 pub mod filesystem_accessibility;
 pub mod flex_volume_check;
@@ -203,6 +202,7 @@ pub mod privilege_check;
 pub mod privileged_check;
 pub mod proc_mount_check;
 pub mod render;
+pub(crate) mod support;
 pub mod user_check;
 pub mod wrong_type;
 pub mod yaml_syntax;

@@ -65,7 +65,8 @@ impl PrivilegeCheck {
                 field: "allowPrivilegeEscalation",
                 required: self.params.require_false.then_some(false),
                 require_set: true,
-                consequence: "Kubernetes then allows processes to gain more privileges than their parent",
+                consequence:
+                    "Kubernetes then allows processes to gain more privileges than their parent",
             },
         );
     }

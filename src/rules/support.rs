@@ -18,7 +18,12 @@ pub fn origin(pod: &PodSpec<'_>, setting: &Setting<'_>) -> String {
 }
 
 /// The field path of a setting: the container's, or the pod's for an inherited value.
-pub fn setting_path(pod: &PodSpec<'_>, c: &Container<'_>, setting: &Setting<'_>, field: &str) -> String {
+pub fn setting_path(
+    pod: &PodSpec<'_>,
+    c: &Container<'_>,
+    setting: &Setting<'_>,
+    field: &str,
+) -> String {
     match setting {
         Setting::Pod(_) => pod.field_path(&format!("securityContext.{field}")),
         _ => c.field_path(&format!("securityContext.{field}")),
@@ -42,7 +47,10 @@ pub fn at_setting(
         .container(c.name.clone())
         .field(setting_path(pod, c, setting, field));
     if let Setting::Pod(_) = setting {
-        f = f.related(c.first_line(), format!("{} that inherits the value", c.describe()));
+        f = f.related(
+            c.first_line(),
+            format!("{} that inherits the value", c.describe()),
+        );
     }
     f
 }

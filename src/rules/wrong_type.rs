@@ -60,7 +60,10 @@ impl WrongType {
                 let f = self
                     .finding(
                         e.span(),
-                        format!("`metadata` must be a mapping, found {}", e.value.type_name()),
+                        format!(
+                            "`metadata` must be a mapping, found {}",
+                            e.value.type_name()
+                        ),
                     )
                     .field(obj.path("metadata"));
                 cx.report(f);
