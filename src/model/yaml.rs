@@ -3,8 +3,10 @@
 //! Kubernetes decodes YAML the way go-yaml v2 does (YAML 1.1 scalars), so plain scalars are
 //! resolved here the same way: `yes`/`on`/`y` are booleans, `0644` is octal, `1_000` is an int.
 //! Duplicate keys are kept in the tree (lookups return the last one, as Kubernetes does) and
-//! reported as diagnostics. `<<` merge keys are honoured at lookup time: explicit keys win over
-//! merged ones, and earlier merge sources win over later ones, as the YAML merge spec says.
+//! reported as diagnostics. `<<` merge keys are honoured at lookup time in go-yaml v2's order:
+//! entries apply top to bottom, a `<<` at its own position (so a key before a `<<` is overridden
+//! by the merged value, a key after it overrides it), and within `<<: [a, b]` the earlier source
+//! wins.
 //! Aliases are expanded by copying the anchored node, within a node budget, and nesting depth is
 //! bounded, so hostile input costs bounded time and memory.
 
@@ -240,31 +242,37 @@ impl Node {
         }
     }
 
-    /// Looks a key up the way Kubernetes does: the last duplicate wins; explicit keys win over
-    /// `<<` merges; among merge sources the first one that has the key wins.
+    /// Looks a key up the way Kubernetes (go-yaml v2) does: the entries of a mapping are applied
+    /// in order, each `<<` merge writing its keys at its own position, so the last write wins: a
+    /// later duplicate beats an earlier one, a key after a `<<` beats the merged value, and a
+    /// `<<` after a key beats that key. Every `<<` of a mapping applies; among the sources of
+    /// one `<<: [...]` the first one that has the key wins.
     pub fn get_entry(&self, key: &str) -> Option<&Entry> {
         self.get_entry_depth(key, 0)
     }
 
     fn get_entry_depth(&self, key: &str, depth: usize) -> Option<&Entry> {
         let entries = self.entries()?;
-        if let Some(e) = entries
-            .iter()
-            .rev()
-            .find(|e| !e.is_merge() && e.key.text() == Some(key))
-        {
-            return Some(e);
+        for e in entries.iter().rev() {
+            if !e.is_merge() {
+                if e.key.text() == Some(key) {
+                    return Some(e);
+                }
+                continue;
+            }
+            if depth > MAX_DEPTH {
+                continue;
+            }
+            let merged = match &e.value.kind {
+                Kind::Map(_) => e.value.get_entry_depth(key, depth + 1),
+                Kind::Seq(items) => items.iter().find_map(|m| m.get_entry_depth(key, depth + 1)),
+                Kind::Scalar { .. } => None,
+            };
+            if merged.is_some() {
+                return merged;
+            }
         }
-        if depth > MAX_DEPTH {
-            return None;
-        }
-        // `<<` entries: a later duplicate `<<` wins like any duplicate key.
-        let merge = entries.iter().rev().find(|e| e.is_merge())?;
-        match &merge.value.kind {
-            Kind::Map(_) => merge.value.get_entry_depth(key, depth + 1),
-            Kind::Seq(items) => items.iter().find_map(|m| m.get_entry_depth(key, depth + 1)),
-            Kind::Scalar { .. } => None,
-        }
+        None
     }
 
     pub fn get(&self, key: &str) -> Option<&Node> {
@@ -763,6 +771,10 @@ impl Builder<'_> {
         }
         let mut seen: HashMap<&str, Span> = HashMap::with_capacity(entries.len());
         for e in entries {
+            // Every `<<` of a mapping applies (see [`Node::get_entry`]): not a duplicate.
+            if e.is_merge() {
+                continue;
+            }
             let Some(k) = e.key.text() else { continue };
             // Every later occurrence is reported against the first one.
             match seen.get(k) {
@@ -1120,6 +1132,24 @@ mod tests {
         let m = r.get("m").unwrap();
         assert_eq!(m.get("x").unwrap().as_i64(), Some(1));
         assert_eq!(m.get("z").unwrap().as_i64(), Some(3));
+    }
+
+    #[test]
+    fn merge_keys_apply_in_document_order_like_go_yaml_v2() {
+        // A `<<` after an explicit key overrides it.
+        let r = root("m:\n  x: false\n  <<: {x: true}\n");
+        assert_eq!(r.get("m").unwrap().get("x").unwrap().as_bool(), Some(true));
+        // Every `<<` of a mapping applies, and none is a duplicate key.
+        let s = parse_stream("m:\n  <<: {x: 1}\n  <<: {y: 2}\n");
+        let m = s.documents[0].root.as_ref().unwrap().get("m").unwrap();
+        assert_eq!(m.get("x").unwrap().as_i64(), Some(1));
+        assert_eq!(m.get("y").unwrap().as_i64(), Some(2));
+        assert!(s.diagnostics.is_empty(), "{:?}", s.diagnostics);
+        // A merge nested in a merge source.
+        let r = root("a: &a {x: 1}\nb: &b {<<: *a, y: 2}\nm: {z: 0, <<: *b}\n");
+        let m = r.get("m").unwrap();
+        assert_eq!(m.get("x").unwrap().as_i64(), Some(1));
+        assert_eq!(m.effective_entries().len(), 3);
     }
 
     #[test]
