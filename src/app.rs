@@ -309,8 +309,17 @@ pub fn rules(args: &RulesArgs) -> Result<i32, Failure> {
         RulesFormat::Markdown => crate::docs::rules_markdown(&rules),
         RulesFormat::Json => serde_json::to_string_pretty(&crate::docs::rules_json(&rules))? + "\n",
     };
-    print!("{text}");
+    print_stdout(&text)?;
     Ok(EXIT_CLEAN)
+}
+
+/// Writes text to stdout; a failed write (a full disk, a closed pipe) is an error, where
+/// `print!` would panic.
+fn print_stdout(text: &str) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| Failure(format!("cannot write to stdout: {e}")))
 }
 
 pub fn explain(args: &ExplainArgs) -> Result<i32, Failure> {
@@ -322,7 +331,7 @@ pub fn explain(args: &ExplainArgs) -> Result<i32, Failure> {
     });
     match rule {
         Some(r) => {
-            print!("{}", crate::docs::rule_page(r.as_ref()));
+            print_stdout(&crate::docs::rule_page(r.as_ref()))?;
             Ok(EXIT_CLEAN)
         }
         None => Err(Failure(format!(
@@ -335,10 +344,7 @@ pub fn explain(args: &ExplainArgs) -> Result<i32, Failure> {
 pub fn completions(args: &CompletionsArgs) -> Result<i32, Failure> {
     let mut out = Vec::new();
     completion_script(args.shell, &mut out);
-    std::io::stdout()
-        .write_all(&out)
-        .and_then(|()| std::io::stdout().flush())
-        .map_err(|e| Failure(format!("cannot write to stdout: {e}")))?;
+    print_stdout(&String::from_utf8_lossy(&out))?;
     Ok(EXIT_CLEAN)
 }
 

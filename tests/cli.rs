@@ -330,3 +330,34 @@ fn output_is_deterministic_across_thread_counts() {
     assert_eq!(one, run("4"));
     assert_eq!(one, run("2"));
 }
+
+/// A stdout that cannot be written (a full disk, a closed pipe) is an error with exit 2 and a
+/// message, never a panic (exit 101), for every subcommand that prints.
+#[cfg(target_os = "linux")]
+#[test]
+fn unwritable_stdout_exits_two_without_a_panic() {
+    let bin = assert_cmd::cargo::cargo_bin("clustersec");
+    for args in [
+        &["rules"][..],
+        &["rules", "--format", "json"],
+        &["explain", "privileged"],
+        &["completions", "bash"],
+    ] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let out = std::process::Command::new(&bin)
+            .args(args)
+            .stdout(full)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("cannot write to stdout"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
