@@ -287,10 +287,21 @@ pub fn locate(
     defines: &dyn Fn(&str) -> Option<Outline>,
     depth: usize,
 ) -> Option<TemplateHit> {
+    let list_depth = keys
+        .iter()
+        .position(|k| CONTAINER_LISTS.contains(&k.as_str()));
+    // A key inside the item of another container (its literal `name:` differs) is never a
+    // candidate, however deep it matches: it would hide the keys of this container's item.
+    let other_container = |k: &KeyLine| match (list_depth, container) {
+        (Some(ld), Some((name, _))) if k.path.len() > ld + 1 => {
+            item_name(outline, k, keys, ld).is_some_and(|n| n != name)
+        }
+        _ => false,
+    };
     let mut best: Vec<&KeyLine> = Vec::new();
     let mut best_len = 0;
     for k in &outline.keys {
-        if k.path.len() > keys.len() || k.path[..] != keys[..k.path.len()] {
+        if k.path.len() > keys.len() || k.path[..] != keys[..k.path.len()] || other_container(k) {
             continue;
         }
         match k.path.len().cmp(&best_len) {
@@ -302,9 +313,6 @@ pub fn locate(
             std::cmp::Ordering::Less => {}
         }
     }
-    let list_depth = keys
-        .iter()
-        .position(|k| CONTAINER_LISTS.contains(&k.as_str()));
     let mut pick = best.first().copied();
     if let (Some(ld), Some((name, index))) = (list_depth, container) {
         if best_len > ld + 1 {
@@ -987,6 +995,32 @@ spec:
         // The literal container `fixed` has no securityContext: its item is the nearest.
         let hit = locate(&o, &keys(field), Some(("fixed", 1)), &defines, 0).unwrap();
         assert_eq!(hit.span.start.line, 10);
+    }
+
+    #[test]
+    fn a_deeper_key_of_another_literal_container_is_not_a_candidate() {
+        // `beta` has runAsUser; the templated container only has `securityContext:`. Its
+        // missing runAsUser belongs on its own `securityContext:` line, not on `containers:`.
+        let t = r#"spec:
+  template:
+    spec:
+      containers:
+        - name: beta
+          securityContext:
+            runAsUser: 20000
+        - name: {{ .Release.Name }}
+          securityContext:
+            runAsGroup: 20000
+"#;
+        let o = Outline::parse(t);
+        let none = |_: &str| None;
+        let field = "spec.template.spec.containers[1].securityContext.runAsUser";
+        let hit = locate(&o, &keys(field), Some(("release-name", 1)), &none, 0).unwrap();
+        assert_eq!((hit.span.start, hit.matched), (Pos::new(9, 11), 5));
+        // `beta` itself still gets its own line.
+        let field = "spec.template.spec.containers[0].securityContext.runAsUser";
+        let hit = locate(&o, &keys(field), Some(("beta", 0)), &none, 0).unwrap();
+        assert_eq!((hit.span.start, hit.matched), (Pos::new(7, 13), 6));
     }
 
     #[test]
