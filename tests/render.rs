@@ -652,3 +652,48 @@ fn excluded_charts_are_not_rendered() {
         .collect();
     assert_eq!(paths, ["fixtures/helm/webapp/Chart.yaml"], "{json}");
 }
+
+/// The release name and the chart path come after `--`, so that neither can be read as a helm
+/// flag (a config file's `release-name: --post-renderer=...` must not run a post-renderer).
+#[cfg(unix)]
+#[test]
+fn helm_positionals_can_never_be_flags() {
+    use std::os::unix::fs::PermissionsExt;
+    let bin_dir = tempfile::tempdir().unwrap();
+    let log = bin_dir.path().join("args");
+    let helm = bin_dir.path().join("helm");
+    std::fs::write(
+        &helm,
+        format!(
+            "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done > '{}'\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&helm, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let config = bin_dir.path().join("config.yaml");
+    std::fs::write(
+        &config,
+        "release-name: \"--post-renderer=evil\"\nnamespace: apps\n",
+    )
+    .unwrap();
+    let path = format!("{}:/usr/bin:/bin", bin_dir.path().display());
+    bin()
+        .env("PATH", path)
+        .args(["scan", "fixtures/helm/deprecated", "--kustomize", "never"])
+        .arg("--config")
+        .arg(&config)
+        .args(["--format", "json"])
+        .assert()
+        .code(0);
+    let args = std::fs::read_to_string(&log).unwrap();
+    let args: Vec<&str> = args.lines().collect();
+    let dash = args.iter().position(|a| *a == "--").expect("no `--`");
+    assert_eq!(
+        &args[dash + 1..],
+        ["--post-renderer=evil", "fixtures/helm/deprecated"],
+        "{args:?}"
+    );
+    assert_eq!(args[0], "template", "{args:?}");
+    assert!(args[..dash].contains(&"--namespace"), "{args:?}");
+}

@@ -95,9 +95,7 @@ pub fn files_label(files: &[PathBuf]) -> String {
 /// Renders one job with `helm template`.
 pub fn render(job: &Job, helm: &Path, sandbox: &Sandbox, settings: &Settings) -> Render {
     let mut cmd = Command::new(helm);
-    cmd.arg("template")
-        .arg(&job.release_name)
-        .arg(&job.dir.path);
+    cmd.arg("template");
     if let Some(ns) = &job.namespace {
         cmd.arg("--namespace").arg(ns);
     }
@@ -107,6 +105,9 @@ pub fn render(job: &Job, helm: &Path, sandbox: &Sandbox, settings: &Settings) ->
     for f in &job.values {
         cmd.arg("--values").arg(f);
     }
+    // After `--`, a release name or chart path that starts with `-` (from a config file, or a
+    // directory name) is never read as a flag such as `--post-renderer` or `--repo`.
+    cmd.arg("--").arg(&job.release_name).arg(&job.dir.path);
     sandbox.apply(&mut cmd);
     let mut render = Render {
         tool: Tool::Helm,
