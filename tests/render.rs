@@ -697,3 +697,44 @@ fn helm_positionals_can_never_be_flags() {
     assert_eq!(args[0], "template", "{args:?}");
     assert!(args[..dash].contains(&"--namespace"), "{args:?}");
 }
+
+/// A remote base over ssh or git:// is not fetched: the HTTP(S) proxy does not cover those
+/// transports, so git itself is told to use none but local ones. The build fails, and says so.
+#[test]
+fn kustomize_remote_bases_over_ssh_reach_no_network() {
+    if !have_kustomize() {
+        return;
+    }
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(
+        d.path().join("kustomization.yaml"),
+        format!("resources:\n  - ssh://git@127.0.0.1:{port}/org/repo//base?ref=main\n"),
+    )
+    .unwrap();
+    let out = bin()
+        .arg("scan")
+        .arg(d.path())
+        .args([
+            "--helm",
+            "never",
+            "--render-timeout",
+            "20s",
+            "--format",
+            "json",
+        ])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let connection = listener.accept();
+    assert!(
+        matches!(&connection, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "the build connected to 127.0.0.1:{port}: {connection:?}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(json["findings"][0]["ruleId"], RENDER, "{json}");
+}

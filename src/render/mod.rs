@@ -472,8 +472,9 @@ impl Sandbox {
     /// Sets the environment of a renderer: every inherited `HELM_*` variable is dropped; plugins
     /// live in an empty directory (so none run, and `HELM_NO_PLUGINS` says so to Helm 3); helm's
     /// cache, config and data homes and `HOME` are temporary; `KUBECONFIG` names a missing file
-    /// (rendering never talks to a cluster); HTTP(S) goes to a proxy on a closed local port, so
-    /// that nothing (a chart's remote schema, a kustomize remote base) is fetched.
+    /// (rendering never talks to a cluster); HTTP(S) goes to a proxy on a closed local port and
+    /// git may use local transports only, so that nothing (a chart's remote schema, a kustomize
+    /// remote base over https, ssh or git://) is fetched.
     pub fn apply(&self, cmd: &mut Command) {
         for (k, _) in std::env::vars_os() {
             if k.to_string_lossy().starts_with("HELM_") {
@@ -492,6 +493,9 @@ impl Sandbox {
             .env("XDG_DATA_HOME", r.join("data"))
             .env("KUBECONFIG", r.join("no-kubeconfig"))
             .env("GIT_TERMINAL_PROMPT", "0")
+            // Kustomize fetches remote bases with git, and ssh:// or git:// do not go through
+            // the proxy below: git may use local transports only.
+            .env("GIT_ALLOW_PROTOCOL", "file")
             .env_remove("NO_PROXY")
             .env_remove("no_proxy");
         for proxy in [
