@@ -55,6 +55,8 @@ pub struct Outline {
     includes: Vec<Include>,
     /// `define "NAME"` blocks: (first line, last line), 0-based, exclusive of the directives.
     defines: HashMap<String, (usize, usize)>,
+    /// The 0-based lines of the `---` document markers.
+    doc_markers: Vec<usize>,
     lines: Vec<String>,
     /// The file the outline was read from.
     pub path: Option<PathBuf>,
@@ -142,7 +144,8 @@ impl Outline {
                 }
                 continue;
             }
-            if trimmed == "---" {
+            if trimmed.trim_end() == "---" {
+                outline.doc_markers.push(i);
                 stack.clear();
                 item_stack.clear();
                 continue;
@@ -205,6 +208,58 @@ impl Outline {
         }
         outline.lines = lines;
         outline
+    }
+
+    /// The document (0-based, counted by `---` markers) that holds a 0-based line.
+    fn doc_of(&self, line: usize) -> usize {
+        self.doc_markers.iter().filter(|m| **m < line).count()
+    }
+
+    /// The outline restricted to the template document that rendered the `ordinal`-th document
+    /// (0-based) of this template in the output, an object of `kind`. Documents without keys
+    /// render to nothing (helm drops them) and are not counted. When the ordinal document's
+    /// literal `kind:` is another kind (a document left out by a condition), the only document
+    /// of that kind is taken; `None` when the template has one document or no choice is sure.
+    fn document(&self, ordinal: usize, kind: &str) -> Option<Outline> {
+        let mut docs: Vec<usize> = self.keys.iter().map(|k| self.doc_of(k.line)).collect();
+        docs.dedup();
+        if docs.len() <= 1 {
+            return None;
+        }
+        let may_be = |d: usize| {
+            self.keys
+                .iter()
+                .filter(|k| self.doc_of(k.line) == d && k.path.len() == 1 && k.key == "kind")
+                .all(|k| k.value.contains("{{") || k.value.trim_matches(['"', '\'']) == kind)
+        };
+        let doc = match docs.get(ordinal) {
+            Some(d) if may_be(*d) => *d,
+            _ => {
+                let mut kinds = docs.iter().copied().filter(|d| may_be(*d));
+                match (kinds.next(), kinds.next()) {
+                    (Some(d), None) => d,
+                    _ => return None,
+                }
+            }
+        };
+        Some(Outline {
+            keys: self
+                .keys
+                .iter()
+                .filter(|k| self.doc_of(k.line) == doc)
+                .cloned()
+                .collect(),
+            includes: self
+                .includes
+                .iter()
+                .filter(|i| self.doc_of(i.line) == doc)
+                .cloned()
+                .collect(),
+            defines: self.defines.clone(),
+            doc_markers: self.doc_markers.clone(),
+            lines: self.lines.clone(),
+            path: self.path.clone(),
+        })
     }
 
     /// The key lines of a define block, re-rooted so paths start inside the block.
@@ -678,9 +733,12 @@ pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) {
     let cwd = std::env::current_dir().ok();
     for f in findings.iter_mut() {
         let line = f.span.start.line;
-        let Some((_, source)) = sources.iter().rev().find(|(l, _)| *l < line) else {
+        let Some(at) = sources.iter().rposition(|(l, _)| *l < line) else {
             continue;
         };
+        let source = &sources[at].1;
+        // Which of the template's documents this is (a template may hold several).
+        let ordinal = sources[..at].iter().filter(|(_, s)| s == source).count();
         let rendered_at = format!("{}:{}:{}", f.path, f.span.start.line, f.span.start.col);
         let Some((template, chart_dir)) =
             resolve_template(source, cx.render_dir, cx.charts, cx.templates)
@@ -690,9 +748,12 @@ pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) {
             ));
             continue;
         };
-        let Some(outline) = cx.templates.outline(&template) else {
+        let Some(whole) = cx.templates.outline(&template) else {
             continue;
         };
+        let kind = f.object.as_ref().map_or("", |o| o.kind.as_str());
+        let document = whole.document(ordinal, kind);
+        let outline = document.as_ref().unwrap_or(&whole);
         let keys = f
             .field
             .as_deref()
@@ -700,7 +761,7 @@ pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) {
             .unwrap_or_else(|| vec!["kind".to_string()]);
         let container = f.container.as_deref().map(|n| (n, container_index(f)));
         let defines = |name: &str| cx.templates.find_define(&chart_dir, name);
-        let hit = locate(&outline, &keys, container, &defines, 0);
+        let hit = locate(outline, &keys, container, &defines, 0);
         let template_display = |hit: &TemplateHit| {
             display_path(hit.file.as_deref().unwrap_or(&template), cwd.as_deref())
         };
@@ -1021,6 +1082,40 @@ spec:
         let field = "spec.template.spec.containers[0].securityContext.runAsUser";
         let hit = locate(&o, &keys(field), Some(("beta", 0)), &none, 0).unwrap();
         assert_eq!((hit.span.start, hit.matched), (Pos::new(7, 13), 6));
+    }
+
+    #[test]
+    fn a_template_with_several_documents_maps_into_the_right_one() {
+        let t = r#"{{- if .Values.serviceAccount.create }}
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: {{ .Release.Name }}
+{{- end }}
+---
+apiVersion: policy/v1beta1
+kind: PodSecurityPolicy
+metadata:
+  name: {{ .Release.Name }}
+"#;
+        let o = Outline::parse(t);
+        let none = |_: &str| None;
+        // The second rendered document of the template.
+        let doc = o.document(1, "PodSecurityPolicy").unwrap();
+        let hit = locate(&doc, &keys("kind"), None, &none, 0).unwrap();
+        assert_eq!(hit.span.start, Pos::new(9, 1));
+        // The ServiceAccount was left out by its condition: the PSP is the first rendered
+        // document, and the only one of its kind.
+        let doc = o.document(0, "PodSecurityPolicy").unwrap();
+        let hit = locate(&doc, &keys("kind"), None, &none, 0).unwrap();
+        assert_eq!(hit.span.start, Pos::new(9, 1));
+        let doc = o.document(0, "ServiceAccount").unwrap();
+        let hit = locate(&doc, &keys("metadata.name"), None, &none, 0).unwrap();
+        assert_eq!(hit.span.start, Pos::new(5, 3));
+        // A template with one document (here after a leading `---`) needs no choice.
+        assert!(Outline::parse("---\nkind: Pod\n")
+            .document(0, "Pod")
+            .is_none());
     }
 
     #[test]
