@@ -953,7 +953,10 @@ fn parse_with_shifts(text: &str, shifts: &Shifts) -> (Stream, Vec<RawError>) {
                         message: err.info().to_string(),
                     }
                 };
-                stream.diagnostics.push(diagnostic);
+                // Resuming at a `---` line (below) can meet the same error twice.
+                if !stream.diagnostics.contains(&diagnostic) {
+                    stream.diagnostics.push(diagnostic);
+                }
                 // Resume at the next document marker after the error's line.
                 match next_doc_start(rest, err_line) {
                     Some((bytes, lines)) => {
@@ -1172,6 +1175,21 @@ mod tests {
         let last = s.documents.last().unwrap().root.as_ref().unwrap();
         let d = last.get_entry("d").unwrap();
         assert_eq!(d.key.span.start, Pos::new(6, 1));
+    }
+
+    #[test]
+    fn a_syntax_error_on_a_document_marker_line_is_reported_once() {
+        let s = parse_stream("apiVersion: v1\nkind: Pod\n--- ]\n--- ]\n");
+        let syntax: Vec<Pos> = s
+            .diagnostics
+            .iter()
+            .filter_map(|d| match d {
+                Diagnostic::Syntax { pos, .. } => Some(*pos),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(syntax, vec![Pos::new(3, 5), Pos::new(4, 5)]);
+        assert_eq!(s.documents.len(), 1);
     }
 
     #[test]
