@@ -365,7 +365,9 @@ pub fn run(command: &Command, formats: &[(usize, Format)], outputs: &[(usize, Pa
     match result {
         Ok(code) => code,
         Err(Failure(msg)) => {
-            let _ = writeln!(std::io::stderr(), "error: {msg}");
+            // One line: what the message quotes (a path, a config key) cannot start a line
+            // of its own, which a CI runner would read as a workflow command.
+            let _ = writeln!(std::io::stderr(), "error: {}", report::text::clean(&msg));
             EXIT_ERROR
         }
     }

@@ -361,3 +361,29 @@ fn unwritable_stdout_exits_two_without_a_panic() {
         );
     }
 }
+
+/// The error line on stderr stays one line whatever it quotes (GitHub Actions reads stderr for
+/// workflow commands): a config key with a line break cannot start a `::error::` of its own.
+#[test]
+fn error_messages_stay_on_one_line() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "ok.yaml", CLEAN);
+    write(
+        d.path(),
+        "cfg.yaml",
+        "\"bogus\\n::error title=x::injected\\r::warning::cr\": 1\n",
+    );
+    let out = bin()
+        .arg("scan")
+        .arg(d.path().join("ok.yaml"))
+        .arg("--config")
+        .arg(d.path().join("cfg.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("injected"), "{stderr}");
+    for line in stderr.split(['\n', '\r']) {
+        assert!(!line.trim_start().starts_with("::"), "{stderr:?}");
+    }
+}

@@ -738,3 +738,39 @@ fn kustomize_remote_bases_over_ssh_reach_no_network() {
     let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(json["findings"][0]["ruleId"], RENDER, "{json}");
 }
+
+/// Nothing from the scanned tree starts a line of its own on stderr, which GitHub Actions reads
+/// for workflow commands as it does stdout: a chart directory whose name holds a line break and
+/// `::error::` (git allows both) is printed on one line.
+#[cfg(unix)]
+#[test]
+fn progress_lines_cannot_inject_workflow_commands() {
+    use std::os::unix::fs::PermissionsExt;
+    let bin_dir = tempfile::tempdir().unwrap();
+    let helm = bin_dir.path().join("helm");
+    std::fs::write(&helm, "#!/bin/sh\nexit 0\n").unwrap();
+    std::fs::set_permissions(&helm, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let d = tempfile::tempdir().unwrap();
+    let chart = d
+        .path()
+        .join("web\n::error title=x::injected\r::warning::cr");
+    std::fs::create_dir_all(&chart).unwrap();
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: web\nversion: 1.0.0\n",
+    )
+    .unwrap();
+    let path = format!("{}:/usr/bin:/bin", bin_dir.path().display());
+    let out = bin()
+        .env("PATH", path)
+        .arg("scan")
+        .arg(d.path())
+        .args(["--kustomize", "never", "--format", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("injected"), "{stderr}");
+    for line in stderr.split(['\n', '\r']) {
+        assert!(!line.trim_start().starts_with("::"), "{stderr:?}");
+    }
+}

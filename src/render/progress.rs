@@ -36,7 +36,10 @@ impl Progress {
 
     pub fn start(&self, job: &Job) {
         if let Some(bar) = &self.bar {
-            bar.set_message(format!("{} ({})", job.dir.display, job.label));
+            bar.set_message(
+                crate::report::text::clean(&format!("{} ({})", job.dir.display, job.label))
+                    .into_owned(),
+            );
         }
     }
 
@@ -50,14 +53,14 @@ impl Progress {
                     Err(_) => "failed".to_string(),
                 };
                 let label = match r.tool {
-                    Tool::Helm => format!(" ({})", r.label),
+                    Tool::Helm => format!(" ({})", crate::report::text::clean(&r.label)),
                     Tool::Kustomize => String::new(),
                 };
                 let _ = writeln!(
                     std::io::stderr().lock(),
                     "clustersec: {} {}{label}: {how} in {}",
                     verb(r.tool),
-                    r.display,
+                    crate::report::text::clean(&r.display),
                     human(r.duration)
                 );
             }

@@ -270,8 +270,9 @@ fn char_width(c: char) -> usize {
 }
 
 /// Text from a manifest or a path with control characters made harmless: nothing read from a
-/// scanned file can move the cursor or change the terminal's colours.
-fn clean(s: &str) -> std::borrow::Cow<'_, str> {
+/// scanned file can move the cursor or change the terminal's colours, or start a line of its own
+/// (which a CI runner could read as a workflow command).
+pub(crate) fn clean(s: &str) -> std::borrow::Cow<'_, str> {
     if s.chars().any(char::is_control) {
         s.chars()
             .map(|c| match c {
