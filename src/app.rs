@@ -259,6 +259,12 @@ fn render_settings(args: &ScanArgs, config: &Config) -> Result<crate::render::Se
     } else if let Some(t) = config.render_timeout {
         s.timeout = t.0;
     }
+    s.roots = args
+        .paths
+        .iter()
+        .filter(|p| p.is_dir())
+        .filter_map(|p| std::fs::canonicalize(p).ok())
+        .collect();
     let base = config.dir.clone().unwrap_or_else(|| PathBuf::from("."));
     for (key, chart) in &config.charts {
         let dir = base.join(key);

@@ -774,3 +774,67 @@ fn progress_lines_cannot_inject_workflow_commands() {
         assert!(!line.trim_start().starts_with("::"), "{stderr:?}");
     }
 }
+
+/// Helm follows symlinks inside a chart; a chart with a symlink to a file outside the scan root
+/// is not rendered (a pull request could otherwise read any file on the runner into the report
+/// through `.Files.Get`), and says why. Symlinks within the root still render.
+#[cfg(unix)]
+#[test]
+fn charts_with_symlinks_out_of_the_scan_root_are_not_rendered() {
+    if !have_helm() {
+        return;
+    }
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.txt"), "TOPSECRET=hunter2\n").unwrap();
+    let d = tempfile::tempdir().unwrap();
+    let root = d.path().join("repo");
+    for (name, target) in [
+        ("leaky", outside.path().join("secret.txt")),
+        ("fine", root.join("shared.txt")),
+    ] {
+        let chart = root.join(name);
+        std::fs::create_dir_all(chart.join("templates")).unwrap();
+        std::fs::write(
+            chart.join("Chart.yaml"),
+            format!("apiVersion: v2\nname: {name}\nversion: 1.0.0\n"),
+        )
+        .unwrap();
+        std::os::unix::fs::symlink(&target, chart.join("data")).unwrap();
+        std::fs::write(
+            chart.join("templates/pod.yaml"),
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    \
+             - name: {{ .Files.Get \"data\" | trim | lower | replace \"=\" \"-\" | quote }}\n      \
+             image: nginx\n",
+        )
+        .unwrap();
+    }
+    std::fs::write(root.join("shared.txt"), "shared\n").unwrap();
+    let out = bin()
+        .arg("scan")
+        .arg(&root)
+        .args(["--kustomize", "never", "--format", "json"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8_lossy(&out);
+    assert!(!text.contains("hunter2"), "{text}");
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let findings = json["findings"].as_array().unwrap();
+    let render: Vec<&serde_json::Value> =
+        findings.iter().filter(|f| f["ruleId"] == RENDER).collect();
+    assert_eq!(render.len(), 1, "{json}");
+    let msg = render[0]["message"].as_str().unwrap();
+    assert!(msg.contains("outside the scan root"), "{msg}");
+    assert!(
+        render[0]["path"].as_str().unwrap().ends_with("leaky/data"),
+        "{json}"
+    );
+    // The chart whose symlink stays inside the root is rendered and scanned.
+    assert!(
+        findings.iter().any(|f| f["container"] == "shared"),
+        "{json}"
+    );
+    assert_eq!(json["summary"]["findings"], findings.len());
+}

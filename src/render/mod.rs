@@ -55,6 +55,9 @@ pub struct Settings {
     pub timeout: Duration,
     /// Per-chart settings from the config file (value sets: the render matrix).
     pub charts: Vec<ChartSettings>,
+    /// The scanned directories, canonical. Helm follows symlinks in a chart, so a chart with a
+    /// symlink that leads out of these is not rendered. Empty: the working directory.
+    pub roots: Vec<PathBuf>,
 }
 
 /// The config file's settings for one chart.
@@ -87,6 +90,7 @@ impl Default for Settings {
             kube_version: None,
             timeout: Duration::from_secs(60),
             charts: Vec::new(),
+            roots: Vec::new(),
         }
     }
 }
@@ -225,7 +229,43 @@ pub fn render_all(discovery: &mut Discovery, settings: &Settings, tools: &Tools)
     if settings.helm != Mode::Never {
         let helm_jobs = helm::jobs(&discovery.charts, settings);
         if tools.helm.is_some() {
-            jobs.extend(helm_jobs);
+            // Helm follows symlinks: a chart that links out of the scan root is not rendered.
+            let roots: Vec<PathBuf> = if settings.roots.is_empty() {
+                std::env::current_dir()
+                    .and_then(std::fs::canonicalize)
+                    .into_iter()
+                    .collect()
+            } else {
+                settings.roots.clone()
+            };
+            let mut refused: Vec<(String, Option<String>)> = Vec::new();
+            for j in helm_jobs {
+                let verdict = match refused.iter().find(|(d, _)| *d == j.dir.display) {
+                    Some((_, v)) => v.clone(),
+                    None => {
+                        let v = symlink_out_of(&j.dir.path, &roots)
+                            .map(|p| display(&lexical_normalize(&p)));
+                        refused.push((j.dir.display.clone(), v.clone()));
+                        if let Some(link) = &v {
+                            run.counts.charts_failed += 1;
+                            run.problems.push(Problem {
+                                path: link.clone(),
+                                span: Span::point(crate::model::Pos::START),
+                                message: format!(
+                                    "chart {} not rendered: {link} is a symlink that leads outside the scan \
+                                     root, and helm follows symlinks (a template could read the file into \
+                                     the report); point it inside the scanned tree",
+                                    j.dir.display
+                                ),
+                            });
+                        }
+                        v
+                    }
+                };
+                if verdict.is_none() {
+                    jobs.push(j);
+                }
+            }
         } else {
             // `auto` without helm: say so for each chart, never a silent skip.
             let mut seen = BTreeSet::new();
@@ -332,6 +372,46 @@ pub fn render_all(discovery: &mut Discovery, settings: &Settings, tools: &Tools)
     }
     run.renders = renders;
     run
+}
+
+/// The first symlink under `dir` (followed into linked directories that stay inside, as helm
+/// does) whose target is outside every one of `roots` (canonical), or that cannot be resolved.
+pub fn symlink_out_of(dir: &Path, roots: &[PathBuf]) -> Option<PathBuf> {
+    let inside = |p: &Path| roots.iter().any(|r| p.starts_with(r));
+    let mut seen = BTreeSet::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        if let Ok(c) = std::fs::canonicalize(&d) {
+            if !seen.insert(c) {
+                continue;
+            }
+        }
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        entries.sort();
+        for path in entries {
+            let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                continue;
+            };
+            if meta.file_type().is_symlink() {
+                match std::fs::canonicalize(&path) {
+                    Ok(target) if inside(&target) => {
+                        if target.is_dir() {
+                            stack.push(path);
+                        }
+                    }
+                    // A broken link: helm reports it.
+                    Err(_) => {}
+                    Ok(_) => return Some(path),
+                }
+            } else if meta.is_dir() {
+                stack.push(path);
+            }
+        }
+    }
+    None
 }
 
 /// Takes kustomization patch files out of the candidates, as skipped with the reason.
