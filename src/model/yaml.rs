@@ -11,7 +11,7 @@
 //! bounded, so hostile input costs bounded time and memory.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span as PSpan, Tag};
 use serde::Serialize;
@@ -279,15 +279,26 @@ impl Node {
         self.get_entry(key).map(|e| &e.value)
     }
 
-    /// The effective entries of a mapping (duplicates resolved, merges applied), in the order of
-    /// first appearance.
+    /// The effective entries of a mapping (duplicates resolved, merges applied as
+    /// [`Node::get_entry`] does), in the order of first appearance. Linear in the size of the
+    /// mapping and its merge sources.
     pub fn effective_entries(&self) -> Vec<&Entry> {
         let mut keys: Vec<&str> = Vec::new();
-        self.collect_keys(&mut keys, 0);
-        keys.iter().filter_map(|k| self.get_entry(k)).collect()
+        let mut seen: HashSet<&str> = HashSet::new();
+        self.collect_keys(&mut keys, &mut seen, 0);
+        let mut winners: HashMap<&str, &Entry> = HashMap::with_capacity(keys.len());
+        self.apply_entries(&mut winners, 0);
+        keys.iter()
+            .filter_map(|k| winners.get(k).copied())
+            .collect()
     }
 
-    fn collect_keys<'a>(&'a self, keys: &mut Vec<&'a str>, depth: usize) {
+    fn collect_keys<'a>(
+        &'a self,
+        keys: &mut Vec<&'a str>,
+        seen: &mut HashSet<&'a str>,
+        depth: usize,
+    ) {
         let Some(entries) = self.entries() else {
             return;
         };
@@ -295,19 +306,44 @@ impl Node {
             if e.is_merge() {
                 if depth <= MAX_DEPTH {
                     match &e.value.kind {
-                        Kind::Map(_) => e.value.collect_keys(keys, depth + 1),
+                        Kind::Map(_) => e.value.collect_keys(keys, seen, depth + 1),
                         Kind::Seq(items) => {
                             for m in items {
-                                m.collect_keys(keys, depth + 1);
+                                m.collect_keys(keys, seen, depth + 1);
                             }
                         }
                         Kind::Scalar { .. } => {}
                     }
                 }
             } else if let Some(k) = e.key.text() {
-                if !keys.contains(&k) {
+                if seen.insert(k) {
                     keys.push(k);
                 }
+            }
+        }
+    }
+
+    /// Writes the entries into `winners` in go-yaml v2's order: top to bottom, each `<<` at its
+    /// place, the sources of `<<: [...]` from the last to the first (so the first wins).
+    fn apply_entries<'a>(&'a self, winners: &mut HashMap<&'a str, &'a Entry>, depth: usize) {
+        let Some(entries) = self.entries() else {
+            return;
+        };
+        for e in entries {
+            if e.is_merge() {
+                if depth <= MAX_DEPTH {
+                    match &e.value.kind {
+                        Kind::Map(_) => e.value.apply_entries(winners, depth + 1),
+                        Kind::Seq(items) => {
+                            for m in items.iter().rev() {
+                                m.apply_entries(winners, depth + 1);
+                            }
+                        }
+                        Kind::Scalar { .. } => {}
+                    }
+                }
+            } else if let Some(k) = e.key.text() {
+                winners.insert(k, e);
             }
         }
     }
@@ -1153,6 +1189,29 @@ mod tests {
         let m = r.get("m").unwrap();
         assert_eq!(m.get("x").unwrap().as_i64(), Some(1));
         assert_eq!(m.effective_entries().len(), 3);
+    }
+
+    #[test]
+    fn effective_entries_agree_with_get_entry_and_scale() {
+        let r = root(
+            "a: &a {x: 1, y: 1}\nb: &b {x: 2, z: 2}\nm:\n  y: 0\n  <<: [*a, *b]\n  z: 3\n  w: 4\n  w: 5\n",
+        );
+        let m = r.get("m").unwrap();
+        let eff = m.effective_entries();
+        let keys: Vec<&str> = eff.iter().map(|e| e.key_str()).collect();
+        assert_eq!(keys, ["y", "x", "z", "w"]);
+        for e in eff {
+            assert!(std::ptr::eq(e, m.get_entry(e.key_str()).unwrap()));
+        }
+        // Many keys: linear, not one lookup per key (seconds, before, for 50k keys).
+        let mut text = String::from("m:\n");
+        for i in 0..200_000 {
+            text.push_str(&format!("  k{i}: 1\n"));
+        }
+        let r = root(&text);
+        let start = std::time::Instant::now();
+        assert_eq!(r.get("m").unwrap().effective_entries().len(), 200_000);
+        assert!(start.elapsed() < std::time::Duration::from_secs(5));
     }
 
     #[test]
