@@ -527,7 +527,10 @@ def load_event() -> Optional[Dict[str, Any]]:
     return event
 
 
-def find_marker_comment(client: Any, repo: str, number: int) -> Optional[Dict[str, Any]]:
+def find_marker_comments(client: Any, repo: str, number: int) -> List[Dict[str, Any]]:
+    """Every comment that starts with the marker, oldest first: anyone can post one, so the
+    caller tries each until one can be edited (ours)."""
+    found: List[Dict[str, Any]] = []
     for page in range(1, MAX_COMMENT_PAGES + 1):
         path = f"/repos/{repo}/issues/{number}/comments?per_page=100&page={page}"
         resp = client.request("GET", path)
@@ -536,10 +539,10 @@ def find_marker_comment(client: Any, repo: str, number: int) -> Optional[Dict[st
         comments = resp.body if isinstance(resp.body, list) else []
         for comment in comments:
             if isinstance(comment, dict) and str(comment.get("body") or "").startswith(MARKER):
-                return comment
+                found.append(comment)
         if len(comments) < 100:
-            return None
-    return None
+            break
+    return found
 
 
 def cmd_comment(outputs: Optional[Dict[str, str]] = None) -> str:
@@ -596,8 +599,7 @@ def _comment(outputs: Dict[str, str]) -> str:
 
     client = make_client()
     try:
-        existing = find_marker_comment(client, repo, int(number))
-        if existing is not None:
+        for existing in find_marker_comments(client, repo, int(number)):
             path = f"/repos/{repo}/issues/comments/{existing['id']}"
             resp = client.request("PATCH", path, {"body": body})
             if resp.ok:
@@ -605,8 +607,10 @@ def _comment(outputs: Dict[str, str]) -> str:
                 return "updated"
             if resp.status not in (403, 404):
                 raise ApiError("PATCH", path, resp)
-            # Someone else's comment carries our marker, or it was deleted: post our own.
-            log(f"cannot update comment {existing['id']} (HTTP {resp.status}); creating a new one")
+            # Someone else's comment carries our marker, or it was deleted: try the next one,
+            # else post our own.
+            log(f"cannot update comment {existing['id']} (HTTP {resp.status}); "
+                "trying the next one, else creating a new one")
         path = f"/repos/{repo}/issues/{number}/comments"
         resp = client.request("POST", path, {"body": body})
         if not resp.ok:

@@ -48,7 +48,10 @@ def main():
     elif method == "PATCH" and re.fullmatch(r"/repos/[^/]+/[^/]+/issues/comments/\d+", path):
         cid = int(path.rsplit("/", 1)[1])
         match = [c for c in state["comments"] if c["id"] == cid]
-        if match:
+        if match and (match[0].get("user") or {}).get("login") != "github-actions[bot]":
+            # Like GitHub: the workflow token cannot edit someone else's comment.
+            reply = {"status": 403, "body": {"message": "Resource not accessible by integration"}}
+        elif match:
             match[0]["body"] = body["body"]
             reply = {"status": 200, "body": match[0]}
         else:

@@ -244,6 +244,20 @@ def test_foreign_marker_comment_that_cannot_be_edited(gh):
     assert len(gh.comments()) == 2
 
 
+def test_someone_elses_marker_comment_does_not_make_comments_pile_up(gh):
+    # Anyone can comment on a public pull request, marker included, before the first run.
+    gh.api_state.write_text(json.dumps({"comments": [
+        {"id": 1, "body": MARKER + "\nnot the report", "user": {"login": "mallory"}}]}),
+        encoding="utf-8")
+    assert gh.run().returncode == 1
+    second = gh.run()
+    assert second.returncode == 1
+    assert "updated PR comment 1000 on #7" in second.stdout, second.stdout
+    comments = gh.comments()
+    assert [c["id"] for c in comments] == [1, 1000]
+    assert comments[0]["body"] == MARKER + "\nnot the report"
+
+
 @fake_only()
 def test_oversized_report_is_truncated_in_comment(gh):
     result = gh.run(FAKE_CLUSTERSEC_MARKDOWN_PAD="200000")
