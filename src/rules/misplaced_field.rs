@@ -96,8 +96,12 @@ fn distance(a: &str, b: &str) -> usize {
 
 /// The known field a key is a near miss of (a typo or a case slip), if any.
 fn suggestion(key: &str) -> Option<&'static str> {
+    // The edit distance is at least the difference in length: a key much longer than every
+    // field (a hostile multi-megabyte key) is no near miss, and costs nothing to rule out.
+    let len = key.chars().count();
     let all = POD_FIELDS.iter().chain(CONTAINER_FIELDS.iter());
     let best = all
+        .filter(|k| len.abs_diff(k.len()) <= 2)
         .map(|k| {
             (
                 distance(&key.to_ascii_lowercase(), &k.to_ascii_lowercase()),
@@ -181,5 +185,25 @@ impl MisplacedField {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions_are_near_misses_only_and_cheap_for_long_keys() {
+        assert_eq!(
+            suggestion("allowPrivilegedEscalation"),
+            Some("allowPrivilegeEscalation")
+        );
+        assert_eq!(suggestion("runasuser"), Some("runAsUser"));
+        assert_eq!(suggestion("somethingElse"), None);
+        // A 2 MB key: quadratic-time edit distances against every field took minutes.
+        let long = "x".repeat(2_000_000);
+        let start = std::time::Instant::now();
+        assert_eq!(suggestion(&long), None);
+        assert!(start.elapsed() < std::time::Duration::from_secs(5));
     }
 }
