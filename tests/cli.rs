@@ -387,3 +387,40 @@ fn error_messages_stay_on_one_line() {
         assert!(!line.trim_start().starts_with("::"), "{stderr:?}");
     }
 }
+
+#[test]
+fn sarif_fingerprints_stay_unique_with_suppressed_twins() {
+    let d = tempfile::tempdir().unwrap();
+    let suppressed = PRIVILEGED.replace(
+        "privileged: yes",
+        "privileged: yes # clustersec:ignore CUSTOM_SECURITY_PRIVILEGED_CHECK test twin",
+    );
+    write(
+        d.path(),
+        "twins.yaml",
+        &format!("{PRIVILEGED}---\n{suppressed}"),
+    );
+    let out = bin()
+        .current_dir(d.path())
+        .args(["scan", "twins.yaml", "--format", "sarif"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let results = v["runs"][0]["results"].as_array().unwrap();
+    let prints: Vec<&str> = results
+        .iter()
+        .filter(|r| r["ruleId"] == "CUSTOM_SECURITY_PRIVILEGED_CHECK")
+        .map(|r| {
+            r["partialFingerprints"]["clustersecFingerprint/v1"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(prints.len(), 2, "{results:?}");
+    assert_ne!(prints[0], prints[1]);
+    let suppressed_results = results
+        .iter()
+        .filter(|r| r["suppressions"][0]["kind"] == "inSource")
+        .count();
+    assert_eq!(suppressed_results, 1);
+}

@@ -222,16 +222,19 @@ pub fn write(out: &mut dyn Write, report: &Report, opts: &Options) -> io::Result
         .collect();
     // Suppressed findings go in too, marked with an in-source suppression, so viewers can show
     // them as such.
+    // One fingerprint sequence over both lists, so a suppressed finding and an identical
+    // unsuppressed one never share a fingerprint.
+    let all: Vec<Finding> = report
+        .findings
+        .iter()
+        .chain(&report.suppressed)
+        .cloned()
+        .collect();
     let results = report
         .findings
         .iter()
-        .zip(fingerprints(&report.findings))
-        .chain(
-            report
-                .suppressed
-                .iter()
-                .zip(fingerprints(&report.suppressed)),
-        )
+        .chain(&report.suppressed)
+        .zip(fingerprints(&all))
         .map(|(f, fingerprint)| {
             let source = indexes.get(f.path.as_str()).map(|(t, i)| (*t, i));
             result(f, rule_index.get(f.rule).copied(), source, fingerprint)
