@@ -792,6 +792,14 @@ pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) {
             .render_label
             .map(|l| format!(" with {l}"))
             .unwrap_or_default();
+        // A message that names the finding's own line ("inherited from ... at line 85") names
+        // the template's line now, so it reads right and is the same for every render.
+        let own_line = format!(" at line {}", old_span.start.line);
+        if f.message.contains(&own_line) {
+            f.message = f
+                .message
+                .replace(&own_line, &format!(" at line {}", f.span.start.line));
+        }
         f.message = format!("{} (rendered{label} at {rendered_at})", f.message);
         f.mapping = Some(how);
         if cx.rendered_is_file {

@@ -82,11 +82,20 @@ fn prerendered_output_maps_to_template_lines() {
         ),
         "{l:#?}"
     );
-    // A pod-level value from `toYaml` under `with`: the pod's `securityContext:` line.
+    // A pod-level value from `toYaml` under `with`: the pod's `securityContext:` line, which
+    // the message names too (not the rendered line).
     assert!(
         has(&l, "CUSTOM_SECURITY_USER_CHECK", DEPLOY, 18, 7, "web"),
         "{l:#?}"
     );
+    let inherited = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["ruleId"] == "CUSTOM_SECURITY_USER_CHECK" && f["container"] == "web")
+        .unwrap();
+    let msg = inherited["message"].as_str().unwrap();
+    assert!(msg.contains("securityContext at line 18)"), "{msg}");
     // A subchart's template, with a literal container item lacking the field.
     assert!(
         has(
