@@ -593,6 +593,8 @@ fn item_name<'o>(
 pub struct Templates {
     outlines: Mutex<HashMap<PathBuf, Option<Arc<Outline>>>>,
     chart_names: Mutex<HashMap<PathBuf, Option<String>>>,
+    /// The files under each chart's `templates/`, sorted, walked once per chart.
+    template_files: Mutex<HashMap<PathBuf, Arc<Vec<PathBuf>>>>,
 }
 
 impl Templates {
@@ -628,11 +630,19 @@ impl Templates {
 
     /// All `define` blocks of a chart's templates (every file under `templates/`).
     fn find_define(&self, chart_dir: &Path, name: &str) -> Option<Outline> {
-        let dir = chart_dir.join("templates");
-        let mut files: Vec<PathBuf> = walk_files(&dir);
-        files.sort();
-        for f in files {
-            if let Some(o) = self.outline(&f) {
+        let files = {
+            let mut cache = self.template_files.lock().ok()?;
+            cache
+                .entry(chart_dir.to_path_buf())
+                .or_insert_with(|| {
+                    let mut files = walk_files(&chart_dir.join("templates"));
+                    files.sort();
+                    Arc::new(files)
+                })
+                .clone()
+        };
+        for f in files.iter() {
+            if let Some(o) = self.outline(f) {
                 if let Some(d) = o.define_outline(name) {
                     return Some(d);
                 }
@@ -754,12 +764,7 @@ pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) {
         let kind = f.object.as_ref().map_or("", |o| o.kind.as_str());
         let document = whole.document(ordinal, kind);
         let outline = document.as_ref().unwrap_or(&whole);
-        let keys = f
-            .field
-            .as_deref()
-            .map(path_keys)
-            .unwrap_or_else(|| vec!["kind".to_string()]);
-        let container = f.container.as_deref().map(|n| (n, container_index(f)));
+        let (keys, container) = lookup(f);
         let defines = |name: &str| cx.templates.find_define(&chart_dir, name);
         let hit = locate(outline, &keys, container, &defines, 0);
         let template_display = |hit: &TemplateHit| {
@@ -822,6 +827,17 @@ pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) {
             f.related.retain(|r| r.path.is_some());
         }
     }
+}
+
+/// What to look up in a template or source file for a finding: the keys of its field path
+/// (`kind` for an object-level finding) and its container (name, index).
+fn lookup(f: &Finding) -> (Vec<String>, Option<(&str, usize)>) {
+    let keys = f
+        .field
+        .as_deref()
+        .map_or_else(|| vec!["kind".to_string()], path_keys);
+    let container = f.container.as_deref().map(|n| (n, container_index(f)));
+    (keys, container)
 }
 
 fn container_index(f: &Finding) -> usize {
@@ -906,12 +922,7 @@ pub fn map_kustomize(text: &str, findings: &mut [Finding], dir: &Path, templates
         let Some(outline) = templates.outline(&file) else {
             continue;
         };
-        let keys = f
-            .field
-            .as_deref()
-            .map(path_keys)
-            .unwrap_or_else(|| vec!["kind".to_string()]);
-        let container = f.container.as_deref().map(|n| (n, container_index(f)));
+        let (keys, container) = lookup(f);
         let hit = locate(&outline, &keys, container, &|_| None, 0);
         let display = display_path(&crate::render::lexical_normalize(&file), cwd.as_deref());
         match hit.filter(|h| h.matched > 0) {

@@ -109,15 +109,7 @@ pub fn render(job: &Job, helm: &Path, sandbox: &Sandbox, settings: &Settings) ->
     // directory name) is never read as a flag such as `--post-renderer` or `--repo`.
     cmd.arg("--").arg(&job.release_name).arg(&job.dir.path);
     sandbox.apply(&mut cmd);
-    let mut render = Render {
-        tool: Tool::Helm,
-        dir: job.dir.path.clone(),
-        display: job.dir.display.clone(),
-        label: job.label.clone(),
-        output: Err(String::new()),
-        warnings: Vec::new(),
-        duration: Default::default(),
-    };
+    let mut render = Render::new(Tool::Helm, job);
     match super::process::run(cmd, settings.timeout) {
         Err(e) => render.output = Err(format!("cannot run {}: {e}", helm.display())),
         Ok(out) => {

@@ -249,15 +249,7 @@ pub fn render(
     settings: &Settings,
     index: usize,
 ) -> Render {
-    let mut render = Render {
-        tool: Tool::Kustomize,
-        dir: job.dir.path.clone(),
-        display: job.dir.display.clone(),
-        label: job.label.clone(),
-        output: Err(String::new()),
-        warnings: Vec::new(),
-        duration: Default::default(),
-    };
+    let mut render = Render::new(Tool::Kustomize, job);
     let target = match std::fs::canonicalize(&job.dir.path) {
         Ok(t) => t,
         Err(e) => {

@@ -131,6 +131,21 @@ pub struct Job {
     pub namespace: Option<String>,
 }
 
+impl Render {
+    /// A render of a job that has not produced output yet.
+    pub fn new(tool: Tool, job: &Job) -> Render {
+        Render {
+            tool,
+            dir: job.dir.path.clone(),
+            display: job.dir.display.clone(),
+            label: job.label.clone(),
+            output: Err(String::new()),
+            warnings: Vec::new(),
+            duration: Duration::default(),
+        }
+    }
+}
+
 /// A render that failed or warned, as a finding's location and message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
