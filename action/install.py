@@ -26,7 +26,9 @@ Which release (environment, set by action.yml):
                          (a branch such as `main`) is not a release: source build. No ref at all
                          (`uses: ./`) means `latest`.
   CLUSTERSEC_ACTION_REPOSITORY  owner/name of the releases (default clustersec/clustersec).
-  CLUSTERSEC_ACTION_PATH the action's directory (default: the parent of this file).
+  CLUSTERSEC_ACTION_PATH the action's directory (default: the parent of this file). When the two
+                         above are empty (they are not promised in composite actions), the ref and
+                         repository come from this path, `.../_actions/OWNER/NAME/REF`.
   CLUSTERSEC_RELEASES_URL  test hook: the server in place of https://github.com. Only https is
                          accepted, except http on 127.0.0.1/localhost (the tests' stand-in server).
   CLUSTERSEC_DOWNLOAD_ATTEMPTS  attempts per request on network errors and 5xx (default 3).
@@ -175,6 +177,19 @@ def cargo_version(path: str) -> Optional[str]:
         if in_package and match:
             return match.group(1)
     return None
+
+
+def ref_from_action_path(path: str) -> Tuple[str, str]:
+    """(owner/name, ref) from a runner's action directory `.../_actions/OWNER/NAME/REF`.
+
+    github.action_ref and github.action_repository are not promised for composite actions
+    (actions/runner#2473); the directory the runner checked the action out to names both.
+    ('', '') for anything else, e.g. `uses: ./` (the workspace).
+    """
+    parts = os.path.normpath(path).replace("\\", "/").split("/")
+    if len(parts) >= 4 and parts[-4] == "_actions":
+        return f"{parts[-3]}/{parts[-2]}", parts[-1]
+    return "", ""
 
 
 def lock_hash(path: str) -> str:
@@ -403,9 +418,10 @@ def source(reason: str, lock: str) -> Dict[str, str]:
 
 def resolve() -> Dict[str, str]:
     version = env("CLUSTERSEC_VERSION").lower()
-    ref = env("CLUSTERSEC_ACTION_REF")
-    repo = env("CLUSTERSEC_ACTION_REPOSITORY", DEFAULT_REPOSITORY)
     path = action_path()
+    path_repo, path_ref = ref_from_action_path(path)
+    ref = env("CLUSTERSEC_ACTION_REF") or path_ref
+    repo = env("CLUSTERSEC_ACTION_REPOSITORY") or path_repo or DEFAULT_REPOSITORY
     lock = lock_hash(path)
     if not re.match(r"^[\w.-]+/[\w.-]+$", repo):
         raise InstallError(f"'{repo}' is not an owner/name repository")
@@ -495,6 +511,11 @@ def verify_attestation(archive: str, repo: str) -> str:
             raise InstallError("gh is not on PATH, so the build provenance attestation cannot be "
                                "verified (CLUSTERSEC_VERIFY_ATTESTATION=always)")
         return "skipped (gh is not on PATH)"
+    if not (env("GH_TOKEN") or env("GITHUB_TOKEN")):
+        if mode == "always":
+            raise InstallError("no token for gh (the github-token input is empty), so the build "
+                               "provenance attestation cannot be verified")
+        return "skipped (no token for gh: the github-token input is empty)"
     command = [gh, "attestation", "verify", archive, "--repo", repo,
                "--signer-workflow", f"{repo}/{SIGNER_WORKFLOW}"]
     try:

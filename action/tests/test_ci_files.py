@@ -35,7 +35,7 @@ def test_action_inputs_and_outputs():
     assert action["runs"]["using"] == "composite"
     inputs = action["inputs"]
     assert set(inputs) == {"path", "config", "fail-on", "sarif-file", "upload-sarif", "category",
-                           "comment", "annotations", "github-token", "extra-args"}
+                           "comment", "annotations", "github-token", "extra-args", "version"}
     for name, spec in inputs.items():
         assert spec.get("description"), name
         assert "default" in spec, name

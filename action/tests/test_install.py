@@ -195,6 +195,7 @@ class Runner:
             "CLUSTERSEC_VERSION": "",
             "CLUSTERSEC_RELEASES_URL": url,
             "CLUSTERSEC_DOWNLOAD_ATTEMPTS": "1",
+            "GH_TOKEN": "test-token-not-real",
         }
         if os.environ.get("SYSTEMROOT"):
             self.env["SYSTEMROOT"] = os.environ["SYSTEMROOT"]
@@ -429,6 +430,15 @@ def test_attestation_failure_fails_closed(server, runner):
     assert "bin" not in inst
 
 
+def test_attestation_without_a_token_is_skipped(server, runner):
+    server.publish()
+    log = runner.fake_gh(1)
+    _, _, installed, _ = runner.resolve_and_install(GH_TOKEN=None)
+    assert installed.returncode == 0, installed.stdout
+    assert "attestation skipped (no token for gh" in installed.stdout
+    assert not log.exists()
+
+
 def test_attestation_always_without_gh_fails(server, runner):
     server.publish()
     _, _, installed, _ = runner.resolve_and_install(CLUSTERSEC_VERIFY_ATTESTATION="always")
@@ -475,6 +485,26 @@ def test_no_action_ref_means_latest(server, runner):
     server.publish()
     _, out, _, _ = runner.resolve_and_install(CLUSTERSEC_ACTION_REF=None)
     assert out["mode"] == "release" and out["version"] == TAG
+
+
+def test_ref_and_repository_from_the_action_path(server, runner):
+    """github.action_ref can be empty in composite actions: the runner's action path names it."""
+    server.publish()
+    action_dir = runner.root / "_actions" / "clustersec" / "clustersec" / TAG
+    action_dir.mkdir(parents=True)
+    (action_dir / "Cargo.lock").write_text("# lock\n", encoding="utf-8")
+    _, out, installed, _ = runner.resolve_and_install(
+        CLUSTERSEC_ACTION_REF=None, CLUSTERSEC_ACTION_REPOSITORY=None,
+        CLUSTERSEC_ACTION_PATH=str(action_dir))
+    assert out["mode"] == "release" and out["version"] == TAG
+    assert out["reason"] == f"the action's ref {TAG}"
+    assert installed.returncode == 0
+    branch_dir = runner.root / "_actions" / "clustersec" / "clustersec" / "main"
+    branch_dir.mkdir(parents=True)
+    _, out, _, _ = runner.resolve_and_install(
+        CLUSTERSEC_ACTION_REF=None, CLUSTERSEC_ACTION_REPOSITORY=None,
+        CLUSTERSEC_ACTION_PATH=str(branch_dir))
+    assert out["mode"] == "source" and "'main'" in out["reason"]
 
 
 def test_latest_without_any_release_falls_back_to_source(server, runner):
