@@ -13,7 +13,10 @@ fn version_line() -> String {
         .output()
         .unwrap();
     assert!(out.status.success());
-    String::from_utf8(out.stdout).unwrap().trim_end().to_string()
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .trim_end()
+        .to_string()
 }
 
 /// "clustersec X.Y.Z" or "clustersec X.Y.Z (0123456789ab)".
@@ -35,7 +38,9 @@ fn version_is_the_cargo_version_with_a_short_commit() {
     assert_eq!(version, env!("CARGO_PKG_VERSION"), "{line}");
     if let Some(commit) = &commit {
         assert_eq!(commit.len(), 12, "{line}");
-        assert!(commit.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert!(commit
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
     }
     // Built from a git work tree whose top is this crate, without CLUSTERSEC_COMMIT: the commit
     // is HEAD's (build.rs reruns when HEAD moves).
@@ -67,5 +72,9 @@ fn subcommands_show_the_same_version() {
         .output()
         .unwrap();
     let sub = String::from_utf8(out.stdout).unwrap();
-    assert!(sub.trim_end().ends_with(line.trim_start_matches("clustersec ")), "{sub}");
+    assert!(
+        sub.trim_end()
+            .ends_with(line.trim_start_matches("clustersec ")),
+        "{sub}"
+    );
 }
