@@ -577,8 +577,8 @@ def test_release_names_match_binstall_metadata():
     finally:
         sys.path.pop(0)
     cargo = (HERE.parent.parent / "Cargo.toml").read_text(encoding="utf-8")
-    assert 'pkg-url = "{ repo }/releases/download/v{ version }/{ name }-v{ version }-{ target }' \
-           '{ archive-suffix }"' in cargo
+    prefix = 'pkg-url = "{ repo }/releases/download/v{ version }/{ name }-v{ version }-{ target }'
+    assert prefix + '.tar.gz"' in cargo and prefix + '.zip"' in cargo
     assert 'bin-dir = "{ name }-v{ version }-{ target }/{ bin }{ binary-ext }"' in cargo
     assert install.archive_name("v1.2.3", LINUX) == f"clustersec-v1.2.3-{LINUX}.tar.gz"
     assert install.archive_name("v1.2.3", WINDOWS) == f"clustersec-v1.2.3-{WINDOWS}.zip"
