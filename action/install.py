@@ -594,6 +594,10 @@ def main(argv: List[str]) -> int:
     except InstallError as exc:
         error(str(exc))
         return 1
+    except OSError as exc:
+        # A runner directory that cannot be written (RUNNER_TEMP, the cache, GITHUB_OUTPUT).
+        error(f"cannot {command} clustersec: {exc}")
+        return 1
     return 0
 
 
