@@ -12,6 +12,9 @@
 # instead, so the images hold exactly the released binaries, for linux/amd64 and linux/arm64
 # without emulation.
 #
+# .git is not in the build context: pass --build-arg CLUSTERSEC_COMMIT=$(git rev-parse HEAD) for
+# `clustersec --version` to name the commit of a source build.
+#
 # Dockerfile.local builds the runtime stage from a binary built outside Docker
 # (scripts/build-image-local.sh), for machines that cannot pull base images.
 
