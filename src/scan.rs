@@ -27,6 +27,7 @@ pub fn scan_rendered(
     // Files named by scanned content (templates, origins, findings' paths) are read only from
     // inside the scan roots.
     let templates = Templates::new(discovery.roots.clone());
+    let excluded = discovery.excluded;
     let results: Vec<(FileReport, Vec<Finding>, Option<String>)> = discovery
         .candidates
         .par_iter()
@@ -109,6 +110,7 @@ pub fn scan_rendered(
     }
     let (findings, suppressed) = crate::suppress::apply(findings, &sources);
     Report::new(findings, files, engine.enabled_rules(), sources)
+        .with_excluded(excluded)
         .with_suppressed(suppressed)
         .with_rule_severities(
             engine
