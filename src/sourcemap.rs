@@ -831,7 +831,7 @@ pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) -> Ve
                             ),
                             message: format!(
                                 "the `# Source:` path {quoted} was not used to map findings to a template ({}): they stay in the rendered output, and no file it names is read",
-                                why.describe("its chart and the scan")
+                                why.describe("its chart")
                             ),
                         });
                 }
