@@ -14,6 +14,9 @@ use crate::render::Mode;
 /// File names looked for at the scan root, in order.
 pub const CONFIG_NAMES: &[&str] = &[".clustersec.yaml", ".clustersec.yml"];
 
+/// The largest config file read (1 MiB).
+pub const MAX_CONFIG_SIZE: u64 = 1024 * 1024;
+
 /// The largest `max-file-size` a config file can set (64 MiB): a larger value is lowered to
 /// this, with a notice. Only `--max-file-size` on the command line goes beyond it.
 pub const MAX_FILE_SIZE_CEILING: u64 = 64 * 1024 * 1024;
@@ -234,13 +237,24 @@ impl Config {
     /// is read as it is: the caller decides whether it may be read (see
     /// [`Config::check_location`]).
     pub fn load_within(path: &Path, roots: &[PathBuf]) -> Result<Config, ConfigError> {
+        use std::io::Read;
         let err = |pos: Option<Pos>, message: String| ConfigError {
             path: path.to_path_buf(),
             pos,
             message,
         };
-        let text = std::fs::read_to_string(path)
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_CONFIG_SIZE + 1).read_to_end(&mut bytes))
             .map_err(|e| err(None, format!("cannot read the config file: {e}")))?;
+        if bytes.len() as u64 > MAX_CONFIG_SIZE {
+            return Err(err(
+                None,
+                format!("the config file is larger than {MAX_CONFIG_SIZE} bytes (1MiB); not read"),
+            ));
+        }
+        let text = String::from_utf8(bytes)
+            .map_err(|_| err(None, "the config file is not valid UTF-8".to_string()))?;
         let dir = path
             .parent()
             .filter(|d| !d.as_os_str().is_empty())

@@ -351,6 +351,19 @@ fn a_config_cannot_lift_the_file_size_limit_past_the_ceiling() {
     assert_ne!(code, 2);
 }
 
+#[test]
+fn a_huge_config_file_is_not_read() {
+    let s = Setup::new();
+    let mut text = String::from("exclude:\n");
+    while text.len() <= 1024 * 1024 {
+        text.push_str("  - \"vendor/some/long/path/**\"\n");
+    }
+    write(&s.repo.join(".clustersec.yaml"), &text);
+    let (code, all) = s.scan(&[]);
+    assert_eq!(code, 2, "{all}");
+    assert!(all.contains("larger than"), "{all}");
+}
+
 // --- 3. `# Source:` paths and kustomize origins ----------------------------------------------
 
 #[cfg(unix)]
