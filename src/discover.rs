@@ -22,7 +22,8 @@ pub const EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
 
 #[derive(Debug, Default, Clone)]
 pub struct Options {
-    /// Walk hidden and ignored paths too.
+    /// Also walk the untracked files that `.gitignore`/`.ignore` list (hidden directories and
+    /// tracked files are always walked).
     pub no_ignore: bool,
     pub include: Vec<String>,
     pub exclude: Vec<String>,
@@ -257,6 +258,7 @@ impl Walk<'_> {
         path: &Path,
         is_symlink: bool,
         chart_cache: &mut HashMap<PathBuf, bool>,
+        excluded: &mut std::collections::BTreeSet<String>,
     ) {
         let rel = path.strip_prefix(self.root).unwrap_or(path);
         let display = display_path(path, self.cwd);
@@ -268,7 +270,7 @@ impl Walk<'_> {
             return;
         }
         if self.excluded(path) {
-            out.excluded += 1;
+            excluded.insert(display);
             return;
         }
         if is_symlink {
@@ -316,6 +318,8 @@ pub fn discover(paths: &[PathBuf], opts: &Options) -> Result<Discovery, String> 
     let cwd = std::env::current_dir().ok();
     let mut out = Discovery::default();
     let mut chart_cache = HashMap::new();
+    // By display path: a file under two of `paths` counts once.
+    let mut excluded = std::collections::BTreeSet::new();
     for root in paths {
         if root.as_os_str() == "-" {
             out.candidates.push(Candidate {
@@ -409,7 +413,7 @@ pub fn discover(paths: &[PathBuf], opts: &Options) -> Result<Discovery, String> 
             if tracked.is_some() {
                 seen.insert(path.to_path_buf());
             }
-            walk.file(&mut out, path, is_symlink, &mut chart_cache);
+            walk.file(&mut out, path, is_symlink, &mut chart_cache, &mut excluded);
         }
         // Tracked files that an ignore file kept from the walk.
         for rel in tracked.iter().flatten() {
@@ -436,11 +440,12 @@ pub fn discover(paths: &[PathBuf], opts: &Options) -> Result<Discovery, String> 
             if !is_symlink {
                 walk.marker(&mut out, &path);
             }
-            walk.file(&mut out, &path, is_symlink, &mut chart_cache);
+            walk.file(&mut out, &path, is_symlink, &mut chart_cache, &mut excluded);
         }
     }
     out.roots.sort();
     out.roots.dedup();
+    out.excluded = excluded.len();
     // The same file named twice (e.g. `. ./k8s`) is scanned once.
     let mut seen = std::collections::HashSet::new();
     out.candidates.retain(|c| seen.insert(c.display.clone()));
