@@ -733,13 +733,18 @@ fn resolve_template(
         if !file.is_file() {
             continue;
         }
-        // Through symlinks, the template must still be a file of this chart, in the scan.
-        let Ok(chart_root) = std::fs::canonicalize(&dir) else {
-            continue;
-        };
-        let inside_chart = confine(&file, std::slice::from_ref(&chart_root));
+        // Through symlinks, the template must stay in the scan. A rendered file kept in the
+        // tree is anyone's text: its templates must also be files of the chart itself, or a
+        // symlink in `templates/` could borrow the reviewed suppressions of any other file.
+        // Output we rendered came from the files helm names (a subchart may be a symlink to a
+        // shared directory of the repository).
         let inside_scan = confine(&file, templates.roots());
-        if inside_chart.is_err() || inside_scan.is_err() {
+        let inside_chart = match render_dir {
+            Some(_) => true,
+            None => std::fs::canonicalize(&dir)
+                .is_ok_and(|root| confine(&file, std::slice::from_ref(&root)).is_ok()),
+        };
+        if inside_scan.is_err() || !inside_chart {
             return Err(Some(Rejected::Outside));
         }
         // The chart that owns the template (a subchart for `charts/SUB/templates/...`).

@@ -380,6 +380,11 @@ fn source_paths_that_leave_the_chart_are_not_followed() {
         Path::new("../../../outside/x.yaml"),
         &s.repo.join("chart/templates/link.yaml"),
     );
+    // Inside the repository but outside the chart: a file with a reviewed ignore.
+    symlink(
+        Path::new("../../other.yaml"),
+        &s.repo.join("chart/templates/reviewed-link.yaml"),
+    );
     let (code, all) = s.scan(&[]);
     assert_eq!(code, 1, "{all}");
     s.assert_no_secret(&all);
@@ -389,7 +394,7 @@ fn source_paths_that_leave_the_chart_are_not_followed() {
         .into_iter()
         .filter(|f| f["path"] == "rendered.yaml")
         .collect();
-    assert_eq!(in_rendered.len(), 5, "{all}");
+    assert_eq!(in_rendered.len(), 6, "{all}");
     let suppressed = json["suppressed"].as_array().unwrap();
     assert!(
         suppressed.iter().all(|f| f["path"] == "other.yaml"),
