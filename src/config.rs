@@ -210,21 +210,7 @@ impl std::fmt::Display for ConfigError {
 impl Config {
     /// Reads and validates a config file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let err = |pos: Option<Pos>, message: String| ConfigError {
-            path: path.to_path_buf(),
-            pos,
-            message,
-        };
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| err(None, format!("cannot read the config file: {e}")))?;
-        let dir = path
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let mut config =
-            Config::parse_in(&text, Some(dir)).map_err(|(pos, message)| err(pos, message))?;
-        config.dir = Some(dir.to_path_buf());
-        Ok(config)
+        Config::load_checked(path, None)
     }
 
     /// Parses config text; errors carry the position of the offending key or value.
@@ -237,6 +223,12 @@ impl Config {
     /// is read as it is: the caller decides whether it may be read (see
     /// [`Config::check_location`]).
     pub fn load_within(path: &Path, roots: &[PathBuf]) -> Result<Config, ConfigError> {
+        Config::load_checked(path, Some(roots))
+    }
+
+    /// Reads (at most [`MAX_CONFIG_SIZE`] bytes) and validates a config file; with `roots`,
+    /// its paths must resolve inside them.
+    fn load_checked(path: &Path, roots: Option<&[PathBuf]>) -> Result<Config, ConfigError> {
         use std::io::Read;
         let err = |pos: Option<Pos>, message: String| ConfigError {
             path: path.to_path_buf(),
@@ -259,7 +251,7 @@ impl Config {
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
-        let mut config = Config::parse_checked(&text, Some(dir), Some(roots))
+        let mut config = Config::parse_checked(&text, Some(dir), roots)
             .map_err(|(pos, message)| err(pos, message))?;
         config.dir = Some(dir.to_path_buf());
         Ok(config)
