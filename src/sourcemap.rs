@@ -1290,6 +1290,38 @@ metadata:
     }
 
     #[test]
+    fn source_paths_that_leave_the_chart_are_rejected() {
+        use crate::safepath::Rejected;
+        let tmp = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(tmp.path()).unwrap();
+        let chart = root.join("chart");
+        std::fs::create_dir_all(chart.join("templates")).unwrap();
+        std::fs::write(chart.join("templates/a.yaml"), "kind: Pod\n").unwrap();
+        std::fs::write(root.join("other.yaml"), "kind: Pod\n").unwrap();
+        let templates = Templates::new(vec![root.clone()]);
+        let resolve = |s: &str| resolve_template(s, Some(&chart), &[], &templates);
+        assert_eq!(
+            resolve("web/templates/a.yaml").map(|(f, _)| f),
+            Ok(chart.join("templates/a.yaml"))
+        );
+        assert_eq!(
+            resolve("web/templates/../../other.yaml"),
+            Err(Some(Rejected::Outside))
+        );
+        assert_eq!(resolve("../other.yaml"), Err(Some(Rejected::Outside)));
+        assert_eq!(resolve("/etc/passwd"), Err(Some(Rejected::Absolute)));
+        assert_eq!(resolve("web//etc/passwd"), Err(Some(Rejected::Absolute)));
+        assert_eq!(resolve("web/templates/a\0.yaml"), Err(Some(Rejected::Odd)));
+        assert_eq!(resolve("web/templates/missing.yaml"), Err(None));
+        // Nothing is read without scan roots.
+        let none = Templates::new(Vec::new());
+        assert_eq!(
+            resolve_template("web/templates/a.yaml", Some(&chart), &[], &none),
+            Err(Some(Rejected::Outside))
+        );
+    }
+
+    #[test]
     fn sources_are_read() {
         let s = helm_sources("---\n# Source: c/templates/a.yaml\napiVersion: v1\n");
         assert_eq!(s, vec![(2, "c/templates/a.yaml".to_string())]);
