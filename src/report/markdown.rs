@@ -134,6 +134,11 @@ pub fn render(report: &Report, opts: &Options, variant: Variant) -> String {
         ));
     }
 
+    // Nothing is skipped silently: files not read, counted by reason (fixed phrases only).
+    if let Some(why) = summary.not_scanned_phrase() {
+        head.push_str(&format!("Not scanned: {why}.\n"));
+    }
+
     if variant == Variant::Summary && !report.findings.is_empty() {
         head.push_str(&charts(report));
     }
