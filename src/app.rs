@@ -167,8 +167,19 @@ pub fn scan(
 ) -> Result<i32, Failure> {
     let outs = pair_outputs(formats, outputs)?;
     let config = find_config(args)?;
+    let kube_version = match args
+        .kube_version
+        .as_deref()
+        .or(config.kube_version.as_deref())
+    {
+        Some(v) => crate::kube_version::KubeVersion::parse(v)
+            .map_err(|e| Failure(format!("--kube-version: {e}")))?,
+        None => crate::kube_version::KubeVersion::newest_known(),
+    };
     let engine = Engine::new(&config.rule_settings())
-        .map_err(|(id, e)| Failure(format!("rule {id}: params.{}: {}", e.path, e.message)))?;
+        .map_err(|(id, e)| Failure(format!("rule {id}: params.{}: {}", e.path, e.message)))?
+        .with_kube_version(kube_version)
+        .with_openshift(config.openshift.unwrap_or(false));
     let max_file_size = match &args.max_file_size {
         Some(s) => {
             ByteSize::parse(s)
@@ -211,7 +222,8 @@ pub fn scan(
     let mut discovery = discover::discover(&args.paths, &opts).map_err(Failure)?;
     let run = crate::render::render_all(&mut discovery, &render_settings, &tools);
     let report = crate::scan::scan_rendered(&engine, discovery, max_file_size, &run)
-        .with_render_counts(run.counts);
+        .with_render_counts(run.counts)
+        .with_kube_version(kube_version);
 
     let ci = CiLinks::from_env(|name| std::env::var(name).ok());
     for out in &outs {

@@ -87,6 +87,10 @@ pub struct Cx<'a> {
     pub pod: Option<&'a PodSpec<'a>>,
     /// Problems with the shape of the pod spec met while building `pod`.
     pub shape_errors: &'a [ShapeError],
+    /// The Kubernetes version the manifests are deployed to (`--kube-version`).
+    pub kube_version: crate::kube_version::KubeVersion,
+    /// The config's `openshift` switch: runAsUser/runAsGroup are assigned by the SCC.
+    pub openshift: bool,
     pub(crate) findings: Vec<Finding>,
 }
 
@@ -100,6 +104,8 @@ impl<'a> Cx<'a> {
             object,
             pod,
             shape_errors,
+            kube_version: crate::kube_version::KubeVersion::default(),
+            openshift: false,
             findings: Vec::new(),
         }
     }
@@ -190,6 +196,8 @@ macro_rules! declare_rule {
     };
 }
 
+pub mod data;
+pub mod deprecated_api;
 pub mod deprecated_check;
 pub mod duplicate_key;
 pub mod filesystem_accessibility;
@@ -201,6 +209,7 @@ pub mod not_scanned;
 pub mod privilege_check;
 pub mod privileged_check;
 pub mod proc_mount_check;
+pub mod removed_api;
 pub mod render;
 pub(crate) mod support;
 pub mod user_check;
@@ -226,6 +235,8 @@ pub fn registry() -> Vec<Box<dyn Rule>> {
         Box::new(wrong_type::WrongType::default()),
         Box::new(not_scanned::NotScanned::default()),
         Box::new(render::Render::default()),
+        Box::new(removed_api::RemovedApi::default()),
+        Box::new(deprecated_api::DeprecatedApi::default()),
     ]
 }
 

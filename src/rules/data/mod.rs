@@ -1,0 +1,3 @@
+//! Data the rules consult, kept apart from the rules' code.
+
+pub mod api_versions;

@@ -1,0 +1,263 @@
+//! The API version rules against every row of the table, at every Kubernetes version from
+//! before the first deprecation to after the last removal; and `--kube-version` end to end.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use clustersec::engine::Engine;
+use clustersec::kube_version::KubeVersion;
+use clustersec::rules::data::api_versions::{lookup, API_TABLE, NEWEST_KNOWN};
+use predicates::prelude::*;
+
+const REMOVED: &str = "CLUSTERSEC_REMOVED_API";
+const DEPRECATED: &str = "CLUSTERSEC_DEPRECATED_API";
+
+fn manifest(api: &str, kind: &str) -> String {
+    format!("apiVersion: {api}\nkind: {kind}\nmetadata:\n  name: x\n")
+}
+
+/// The API rules' findings on one object at a target version: (rule, line, col, message).
+fn api_findings(engine: &Engine, api: &str, kind: &str) -> Vec<(String, u32, u32, String)> {
+    let (_, findings) = engine.scan_text("m.yaml", &manifest(api, kind));
+    findings
+        .into_iter()
+        .filter(|f| f.rule == REMOVED || f.rule == DEPRECATED)
+        .map(|f| {
+            (
+                f.rule.to_string(),
+                f.span.start.line,
+                f.span.start.col,
+                f.message,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn every_row_at_every_version() {
+    for minor in 0..=NEWEST_KNOWN.minor + 1 {
+        let target = KubeVersion::new(1, minor);
+        let engine = Engine::default().with_kube_version(target);
+        for row in API_TABLE {
+            let got = api_findings(&engine, row.api_version, row.kind);
+            let want = if row.removed <= target {
+                Some(REMOVED)
+            } else if row.deprecated <= target {
+                Some(DEPRECATED)
+            } else {
+                None
+            };
+            match (want, got.as_slice()) {
+                (None, []) => {}
+                (Some(rule), [(r, 1, 1, msg)]) if r == rule => {
+                    // The message names the versions and what to use.
+                    assert!(
+                        msg.contains(&format!("deprecated in {}", row.deprecated))
+                            || msg.contains(&format!(
+                                "deprecated since Kubernetes {}",
+                                row.deprecated
+                            )),
+                        "{msg}"
+                    );
+                    assert!(
+                        msg.contains(&format!("removed in {}", row.removed)),
+                        "{msg}"
+                    );
+                    assert!(msg.contains(&target.to_string()), "{msg}");
+                    match row.replacements.first() {
+                        Some(_) => assert!(
+                            row.replacements.iter().any(|(api, _)| msg.contains(api))
+                                || msg.contains("no replacement"),
+                            "{msg}"
+                        ),
+                        None => assert!(msg.contains("no replacement"), "{msg}"),
+                    }
+                }
+                _ => panic!(
+                    "{} {} at {target}: expected {want:?}, got {got:?}",
+                    row.api_version, row.kind
+                ),
+            }
+            // A replacement is never flagged unless it is a row of its own (and then by its own
+            // row's versions).
+            for (api, _) in row.replacements {
+                let got = api_findings(&engine, api, row.kind);
+                match lookup(api, row.kind) {
+                    None => assert!(got.is_empty(), "replacement {api} flagged: {got:?}"),
+                    Some(r) => assert_eq!(
+                        got.is_empty(),
+                        r.deprecated > target,
+                        "{api} {} at {target}: {got:?}",
+                        row.kind
+                    ),
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn message_names_versions_and_replacement() {
+    let engine = Engine::default().with_kube_version(KubeVersion::new(1, 25));
+    let got = api_findings(&engine, "policy/v1beta1", "PodDisruptionBudget");
+    assert_eq!(
+        got,
+        vec![(
+            REMOVED.to_string(),
+            1,
+            1,
+            "PodDisruptionBudget policy/v1beta1 is not served by Kubernetes 1.25 (the target \
+             version): deprecated in 1.21, removed in 1.25; use policy/v1 (available since \
+             Kubernetes 1.21)"
+                .to_string()
+        )]
+    );
+    let engine = Engine::default().with_kube_version(KubeVersion::new(1, 24));
+    let got = api_findings(&engine, "batch/v1beta1", "CronJob");
+    assert_eq!(
+        got[0].3,
+        "CronJob batch/v1beta1 is deprecated since Kubernetes 1.21 and removed in 1.25 (the \
+         target is 1.24); use batch/v1 (available since Kubernetes 1.21)"
+    );
+}
+
+fn bin() -> Command {
+    let mut c = Command::cargo_bin("clustersec").unwrap();
+    c.env("NO_COLOR", "1");
+    c
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+const PDB: &str = "apiVersion: policy/v1beta1\nkind: PodDisruptionBudget\nmetadata:\n  name: web\nspec:\n  minAvailable: 1\n";
+
+#[test]
+fn kube_version_flag_sets_the_target_and_reports_name_it() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "pdb.yaml", PDB);
+    // Before 1.21 the PDB is fine: nothing to report.
+    bin()
+        .args([
+            "scan",
+            "--helm",
+            "never",
+            "--kustomize",
+            "never",
+            "--kube-version",
+            "1.20.3",
+        ])
+        .arg(d.path())
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("Target Kubernetes version: 1.20"));
+    // Deprecated at 1.23: a low finding.
+    bin()
+        .args([
+            "scan",
+            "--helm",
+            "never",
+            "--kustomize",
+            "never",
+            "--kube-version",
+            "v1.23",
+        ])
+        .args(["--format", "json"])
+        .arg(d.path())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("\"kubeVersion\": \"1.23\""))
+        .stdout(predicate::str::contains(DEPRECATED));
+    // The default target is the newest the table knows: removed, and SARIF names the target.
+    let out = bin()
+        .args([
+            "scan",
+            "--helm",
+            "never",
+            "--kustomize",
+            "never",
+            "--format",
+            "sarif",
+        ])
+        .arg(d.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        sarif["runs"][0]["properties"]["kubeVersion"],
+        NEWEST_KNOWN.to_string()
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains(REMOVED));
+}
+
+#[test]
+fn kube_version_from_the_config() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "pdb.yaml", PDB);
+    write(d.path(), ".clustersec.yaml", "kube-version: \"1.22\"\n");
+    bin()
+        .args([
+            "scan",
+            "--helm",
+            "never",
+            "--kustomize",
+            "never",
+            "--format",
+            "json",
+        ])
+        .arg(d.path())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("\"kubeVersion\": \"1.22\""))
+        .stdout(predicate::str::contains(DEPRECATED));
+    // The flag wins over the config.
+    bin()
+        .args([
+            "scan",
+            "--helm",
+            "never",
+            "--kustomize",
+            "never",
+            "--kube-version",
+            "1.20",
+        ])
+        .arg(d.path())
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn a_kube_version_that_is_not_a_version_exits_2() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "pdb.yaml", PDB);
+    bin()
+        .args(["scan", "--kube-version", "latest"])
+        .arg(d.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--kube-version"))
+        .stderr(predicate::str::contains("not a Kubernetes version"));
+    write(d.path(), ".clustersec.yaml", "kube-version: one.two\n");
+    bin()
+        .args(["scan", "--helm", "never"])
+        .arg(d.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("kube-version"))
+        .stderr(predicate::str::contains("not a Kubernetes version"));
+}
+
+#[test]
+fn an_api_version_that_is_not_a_string_is_wrong_type() {
+    let engine = Engine::default();
+    let (_, findings) = engine.scan_text(
+        "m.yaml",
+        "apiVersion: {group: extensions}\nkind: Deployment\nmetadata:\n  name: x\n",
+    );
+    assert!(findings.iter().any(|f| f.rule == "CLUSTERSEC_WRONG_TYPE"));
+    assert!(!findings
+        .iter()
+        .any(|f| f.rule == REMOVED || f.rule == DEPRECATED));
+}
