@@ -196,6 +196,7 @@ macro_rules! declare_rule {
     };
 }
 
+pub mod automount_token;
 pub mod data;
 pub mod deprecated_api;
 pub mod deprecated_check;
@@ -203,14 +204,22 @@ pub mod duplicate_key;
 pub mod filesystem_accessibility;
 pub mod flex_volume_check;
 pub mod groups_check;
+pub mod image_digest;
 pub mod image_pull;
+pub mod image_tag;
 pub mod misplaced_field;
 pub mod not_scanned;
 pub mod privilege_check;
 pub mod privileged_check;
 pub mod proc_mount_check;
+pub mod rbac_broad_binding;
+pub mod rbac_sensitive;
+pub mod rbac_wildcard;
 pub mod removed_api;
 pub mod render;
+pub mod resources;
+pub mod runtime_socket;
+pub mod secret_env;
 pub(crate) mod support;
 pub mod user_check;
 pub mod wrong_type;
@@ -237,6 +246,15 @@ pub fn registry() -> Vec<Box<dyn Rule>> {
         Box::new(render::Render::default()),
         Box::new(removed_api::RemovedApi::default()),
         Box::new(deprecated_api::DeprecatedApi::default()),
+        Box::new(image_tag::ImageTag::default()),
+        Box::new(image_digest::ImageDigest::default()),
+        Box::new(runtime_socket::RuntimeSocket::default()),
+        Box::new(automount_token::AutomountToken::default()),
+        Box::new(resources::Resources::default()),
+        Box::new(secret_env::SecretEnv::default()),
+        Box::new(rbac_broad_binding::RbacBroadBinding::default()),
+        Box::new(rbac_wildcard::RbacWildcard::default()),
+        Box::new(rbac_sensitive::RbacSensitive::default()),
     ]
 }
 
