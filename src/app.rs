@@ -329,10 +329,13 @@ fn render_settings(args: &ScanArgs, config: &Config) -> Result<crate::render::Se
         s.release_name = r;
     }
     s.namespace = args.namespace.clone().or_else(|| config.namespace.clone());
+    // One target for the API version rules and the renders: without --kube-version or the
+    // config's, helm renders for the default target too.
     s.kube_version = args
         .kube_version
         .clone()
-        .or_else(|| config.kube_version.clone());
+        .or_else(|| config.kube_version.clone())
+        .or_else(|| Some(crate::kube_version::KubeVersion::newest_known().to_string()));
     if let Some(t) = &args.render_timeout {
         s.timeout = crate::render::process::parse_duration(t)
             .map_err(|e| Failure(format!("--render-timeout: {e}")))?;

@@ -261,3 +261,105 @@ fn an_api_version_that_is_not_a_string_is_wrong_type() {
         .iter()
         .any(|f| f.rule == REMOVED || f.rule == DEPRECATED));
 }
+
+fn have_helm() -> bool {
+    if clustersec::render::process::find_program("helm").is_some() {
+        return true;
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!("helm is not on PATH, and CI is set");
+    }
+    eprintln!("skipped: helm is not on PATH (scripts/install-helm.sh installs helm)");
+    false
+}
+
+/// A chart whose PodDisruptionBudget picks its apiVersion by `.Capabilities.KubeVersion`, and
+/// whose Ingress does not.
+fn guarded_chart(dir: &Path) {
+    let chart = dir.join("chart");
+    std::fs::create_dir_all(chart.join("templates")).unwrap();
+    write(
+        &chart,
+        "Chart.yaml",
+        "apiVersion: v2\nname: guarded\nversion: 0.1.0\n",
+    );
+    write(
+        &chart.join("templates"),
+        "pdb.yaml",
+        "apiVersion: {{ if semverCompare \">=1.25-0\" .Capabilities.KubeVersion.Version }}\
+         policy/v1{{ else }}policy/v1beta1{{ end }}\n\
+         kind: PodDisruptionBudget\n\
+         metadata:\n  name: web\nspec:\n  minAvailable: 1\n",
+    );
+    write(
+        &chart.join("templates"),
+        "ingress.yaml",
+        "apiVersion: networking.k8s.io/v1beta1\nkind: Ingress\nmetadata:\n  name: web\n",
+    );
+}
+
+#[test]
+fn helm_renders_for_the_target_and_findings_map_to_the_template() {
+    if !have_helm() {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    guarded_chart(d.path());
+    let run = |version: Option<&str>| -> serde_json::Value {
+        let mut c = bin();
+        c.current_dir(d.path())
+            .args(["scan", "--helm", "always", "--format", "json"]);
+        if let Some(v) = version {
+            c.args(["--kube-version", v]);
+        }
+        let out = c.arg(".").output().unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let api_findings = |json: &serde_json::Value| -> Vec<(String, String, u64)> {
+        json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["ruleId"] == REMOVED || f["ruleId"] == DEPRECATED)
+            .map(|f| {
+                (
+                    f["ruleId"].as_str().unwrap().to_string(),
+                    f["path"].as_str().unwrap().to_string(),
+                    f["region"]["startLine"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    // 1.24: the guard renders policy/v1beta1, deprecated and still served: the finding is on
+    // the template's line. The Ingress is removed since 1.22.
+    let json = run(Some("1.24.0"));
+    assert_eq!(json["kubeVersion"], "1.24");
+    assert_eq!(
+        api_findings(&json),
+        vec![
+            (
+                REMOVED.to_string(),
+                "chart/templates/ingress.yaml".to_string(),
+                1
+            ),
+            (
+                DEPRECATED.to_string(),
+                "chart/templates/pdb.yaml".to_string(),
+                1
+            )
+        ]
+    );
+    // 1.25 and the default target (helm renders for it too): the guard picks policy/v1.
+    for v in [Some("1.25"), None] {
+        let json = run(v);
+        assert_eq!(
+            api_findings(&json),
+            vec![(
+                REMOVED.to_string(),
+                "chart/templates/ingress.yaml".to_string(),
+                1
+            )],
+            "{v:?}"
+        );
+    }
+}
