@@ -240,6 +240,7 @@ impl Engine {
             }
             self.push(&mut out, path, f);
         }
+        let wildcard_roles = rules::data::rbac::wildcard_roles(&stream.documents);
         for doc in &stream.documents {
             for obj in objects_of(doc) {
                 report.objects += 1;
@@ -248,6 +249,7 @@ impl Engine {
                 let mut cx = Cx::new(&obj, pod.as_ref(), &shape);
                 cx.kube_version = self.kube_version;
                 cx.openshift = self.openshift;
+                cx.wildcard_roles = &wildcard_roles;
                 for rule in &self.rules {
                     if self.enabled.contains_key(rule.meta().id) {
                         rule.check(&mut cx);

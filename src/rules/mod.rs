@@ -91,6 +91,8 @@ pub struct Cx<'a> {
     pub kube_version: crate::kube_version::KubeVersion,
     /// The config's `openshift` switch: runAsUser/runAsGroup are assigned by the SCC.
     pub openshift: bool,
+    /// Roles and ClusterRoles of the same file that grant `*` verbs on `*` resources.
+    pub wildcard_roles: &'a [data::rbac::WildcardRole],
     pub(crate) findings: Vec<Finding>,
 }
 
@@ -106,6 +108,7 @@ impl<'a> Cx<'a> {
             shape_errors,
             kube_version: crate::kube_version::KubeVersion::default(),
             openshift: false,
+            wildcard_roles: &[],
             findings: Vec::new(),
         }
     }

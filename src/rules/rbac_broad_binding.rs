@@ -4,7 +4,8 @@ use crate::model::Node;
 
 declare_rule! {
     /// ## What it does
-    /// Reports a ClusterRoleBinding or RoleBinding of `cluster-admin` to a broad subject: the
+    /// Reports a ClusterRoleBinding or RoleBinding of `cluster-admin`, or of a Role or
+    /// ClusterRole of the same file that grants `*` verbs on `*` resources, to a broad subject: the
     /// groups `system:authenticated`, `system:unauthenticated`, `system:serviceaccounts` (or
     /// `system:serviceaccounts:NAMESPACE`, every service account of a namespace), the user
     /// `system:anonymous`, or a namespace's `default` service account (which every pod that
@@ -54,9 +55,9 @@ fn broad(kind: &str, name: &str) -> Option<&'static str> {
             Some("every service account of the namespace")
         }
         ("User", "system:anonymous") => Some("anonymous requests"),
-        ("ServiceAccount", "default") => {
-            Some("the namespace's default service account, which every pod without one runs as")
-        }
+        ("ServiceAccount", "default") => Some(
+            "the namespace's default service account, the identity of every pod that names none",
+        ),
         _ => None,
     }
 }
@@ -72,10 +73,23 @@ impl RbacBroadBinding {
         };
         let role = role_ref.get("name").and_then(Node::as_str).unwrap_or("");
         let role_kind = role_ref.get("kind").and_then(Node::as_str).unwrap_or("");
-        if role != "cluster-admin" || role_kind != "ClusterRole" {
-            return;
-        }
         let kind = cx.object.kind().to_string();
+        let namespace = cx.object.id.namespace.clone();
+        let granted = if role == "cluster-admin" && role_kind == "ClusterRole" {
+            "cluster-admin".to_string()
+        } else {
+            match cx.wildcard_roles.iter().find(|w| {
+                w.kind == role_kind
+                    && w.name == role
+                    && (w.kind == "ClusterRole" || w.namespace == namespace)
+            }) {
+                Some(w) => format!(
+                    "{role_kind} {role:?} (`*` verbs on `*` resources, line {})",
+                    w.line
+                ),
+                None => return,
+            }
+        };
         let subjects = node.get("subjects").and_then(Node::as_seq).unwrap_or(&[]);
         for (i, s) in subjects.iter().enumerate() {
             let Some(name_entry) = s.get_entry("name") else {
@@ -86,12 +100,17 @@ impl RbacBroadBinding {
             let Some(who) = broad(skind, name) else {
                 continue;
             };
+            let scope = if kind == "RoleBinding" {
+                "in the namespace"
+            } else {
+                "in the cluster"
+            };
             let f = self
                 .finding(
                     name_entry.span(),
                     format!(
-                        "{kind} grants cluster-admin to {skind} {name:?}: {who} can do anything \
-                         in the cluster"
+                        "{kind} grants {granted} to {skind} {name:?} ({who}): anything can be \
+                         done {scope} with it"
                     ),
                 )
                 .field(cx.object.path(&format!("subjects[{i}].name")));

@@ -87,9 +87,16 @@ fn sensitive(rule: &PolicyRule<'_>, cluster: bool) -> Vec<String> {
             }
         }
     }
-    for verb in ["escalate", "bind", "impersonate"] {
-        if rule.has_verb(verb) && !rule.list("resources").is_empty() {
-            out.push(format!("`{verb}`"));
+    if !rule.list("resources").is_empty() {
+        let v = verbs_of(&["escalate", "bind"]);
+        if !v.is_empty() {
+            out.push(format!(
+                "{} (granting permissions the holder does not have)",
+                v.join(", ")
+            ));
+        }
+        if rule.has_verb("impersonate") {
+            out.push("impersonate (acting as another user, group or service account)".to_string());
         }
     }
     if cluster && rule.has_verb("create") {
@@ -125,11 +132,7 @@ impl RbacSensitive {
             let f = self
                 .finding(
                     rule.span_of("verbs"),
-                    format!(
-                        "{kind} rule {} allows {}: each reaches beyond what the rule names",
-                        rule.index + 1,
-                        found.join("; ")
-                    ),
+                    format!("{kind} rule {} allows {}", rule.index + 1, found.join("; ")),
                 )
                 .field(cx.object.path(&format!("rules[{}].verbs", rule.index)));
             cx.report(f);

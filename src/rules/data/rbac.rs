@@ -83,3 +83,55 @@ pub fn policy_rules<'a>(cx: &Cx<'a>) -> Vec<PolicyRule<'a>> {
         .map(|(index, node)| PolicyRule { index, node })
         .collect()
 }
+
+/// A Role or ClusterRole of the scanned file that grants `*` verbs on `*` resources: binding
+/// it is binding cluster-admin (within its scope).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WildcardRole {
+    pub kind: String,
+    pub name: String,
+    pub namespace: Option<String>,
+    /// Line of the role's `kind:`.
+    pub line: u32,
+}
+
+/// The Roles and ClusterRoles of a file's documents that grant `*` verbs on `*` resources.
+pub fn wildcard_roles(docs: &[crate::model::yaml::Document]) -> Vec<WildcardRole> {
+    let mut out = Vec::new();
+    for doc in docs {
+        for obj in crate::model::object::objects_of(doc) {
+            let kind = obj.kind();
+            if !(obj.id.api_version.starts_with("rbac.authorization.k8s.io/")
+                && (kind == "Role" || kind == "ClusterRole"))
+            {
+                continue;
+            }
+            if obj
+                .node
+                .get("aggregationRule")
+                .is_some_and(|a| !a.is_null())
+            {
+                continue;
+            }
+            let all = obj
+                .node
+                .get("rules")
+                .and_then(Node::as_seq)
+                .unwrap_or(&[])
+                .iter()
+                .any(|r| {
+                    let rule = PolicyRule { index: 0, node: r };
+                    rule.list("verbs").contains(&"*") && rule.list("resources").contains(&"*")
+                });
+            if all {
+                out.push(WildcardRole {
+                    kind: kind.to_string(),
+                    name: obj.id.name.clone(),
+                    namespace: obj.id.namespace.clone(),
+                    line: obj.kind_span().start.line,
+                });
+            }
+        }
+    }
+    out
+}
