@@ -363,3 +363,61 @@ fn helm_renders_for_the_target_and_findings_map_to_the_template() {
         );
     }
 }
+
+#[test]
+fn kustomize_output_is_judged_and_mapped_to_the_resource_file() {
+    if clustersec::render::kustomize::Builder::find().is_none() {
+        if std::env::var_os("CI").is_some() {
+            panic!("kubectl or kustomize is not on PATH, and CI is set");
+        }
+        eprintln!("skipped: kubectl or kustomize is not on PATH");
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        "kustomization.yaml",
+        "resources:\n  - cronjob.yaml\n",
+    );
+    write(
+        d.path(),
+        "cronjob.yaml",
+        "apiVersion: batch/v1beta1\nkind: CronJob\nmetadata:\n  name: nightly\nspec:\n  schedule: \"0 1 * * *\"\n",
+    );
+    let out = bin()
+        .current_dir(d.path())
+        .args([
+            "scan",
+            "--kustomize",
+            "always",
+            "--kube-version",
+            "1.23",
+            "--format",
+            "json",
+            ".",
+        ])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found: Vec<(String, u64)> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["ruleId"] == DEPRECATED || f["ruleId"] == REMOVED)
+        .map(|f| {
+            (
+                format!(
+                    "{} {}",
+                    f["ruleId"].as_str().unwrap(),
+                    f["path"].as_str().unwrap()
+                ),
+                f["region"]["startLine"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec![(format!("{DEPRECATED} cronjob.yaml"), 1)],
+        "{json}"
+    );
+}
