@@ -72,7 +72,21 @@ pub struct Config {
 
 /// `kube-version`: kept as written (helm takes it as is), refused when it is not a version.
 fn kube_version<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    let s = String::deserialize(d)?;
+    let s = match serde_json::Value::deserialize(d)? {
+        serde_json::Value::String(s) => s,
+        // `1.30` unquoted is the number 1.3: refuse it rather than guess.
+        serde_json::Value::Number(n) => {
+            return Err(serde::de::Error::custom(format!(
+                "write the version in quotes (kube-version: \"1.30\"): unquoted, YAML reads it \
+                 as the number {n}"
+            )))
+        }
+        _ => {
+            return Err(serde::de::Error::custom(
+                "expected a Kubernetes version in quotes, such as \"1.30\"",
+            ))
+        }
+    };
     crate::kube_version::KubeVersion::parse(&s).map_err(serde::de::Error::custom)?;
     Ok(Some(s))
 }

@@ -247,6 +247,15 @@ fn a_kube_version_that_is_not_a_version_exits_2() {
         .code(2)
         .stderr(predicate::str::contains("kube-version"))
         .stderr(predicate::str::contains("not a Kubernetes version"));
+    // Unquoted, 1.30 is the number 1.3: refused, with the fix.
+    write(d.path(), ".clustersec.yaml", "kube-version: 1.30\n");
+    bin()
+        .args(["scan", "--helm", "never"])
+        .arg(d.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(".clustersec.yaml:1:15"))
+        .stderr(predicate::str::contains("in quotes"));
 }
 
 #[test]
