@@ -113,6 +113,12 @@ pub fn scan(
 ) -> Result<i32, Failure> {
     let outs = pair_outputs(formats, outputs)?;
     let config = find_config(args)?;
+    // The config to compare with (`--compare-config`), read before the scan so a bad one fails fast.
+    let compare_with = args
+        .compare_config
+        .as_deref()
+        .map(crate::config_diff::load_base)
+        .transpose()?;
     let engine = Engine::new(&config.rule_settings())
         .map_err(|(id, e)| Failure(format!("rule {id}: params.{}: {}", e.path, e.message)))?;
     let max_file_size = match &args.max_file_size {
@@ -142,8 +148,11 @@ pub fn scan(
     let tools = crate::render::Tools::detect(&render_settings).map_err(Failure)?;
     let mut discovery = discover::discover(&args.paths, &opts).map_err(Failure)?;
     let run = crate::render::render_all(&mut discovery, &render_settings, &tools);
-    let report = crate::scan::scan_rendered(&engine, discovery, max_file_size, &run)
+    let mut report = crate::scan::scan_rendered(&engine, discovery, max_file_size, &run)
         .with_render_counts(run.counts);
+    if let Some(base) = &compare_with {
+        report = report.with_policy_changes(crate::config_diff::compare(base, &config));
+    }
 
     let ci = CiLinks::from_env(|name| std::env::var(name).ok());
     for out in &outs {

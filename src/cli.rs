@@ -64,6 +64,11 @@ pub struct ScanArgs {
     #[arg(short, long)]
     pub config: Option<PathBuf>,
 
+    /// Compare the config in use with this one (the base branch's; an empty file is the
+    /// defaults) and list what it loosens or changes: in markdown, markdown-summary and JSON.
+    #[arg(long, value_name = "FILE")]
+    pub compare_config: Option<PathBuf>,
+
     /// Also scan hidden files and paths ignored by .gitignore/.ignore.
     #[arg(long)]
     pub no_ignore: bool,

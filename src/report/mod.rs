@@ -69,6 +69,9 @@ pub struct Report {
     pub suppressed: Vec<Finding>,
     /// Charts rendered and kustomizations built (see [`Report::with_render_counts`]).
     pub render_counts: crate::render::Counts,
+    /// What the scanned repository's config changes compared with a base config
+    /// (`--compare-config`; see [`Report::with_policy_changes`]); `None` when not compared.
+    pub policy_changes: Option<Vec<crate::config_diff::PolicyChange>>,
 }
 
 /// Counts for the summary line of every format.
@@ -120,12 +123,19 @@ impl Report {
             rule_severities: BTreeMap::new(),
             suppressed: Vec::new(),
             render_counts: crate::render::Counts::default(),
+            policy_changes: None,
         }
     }
 
     /// Records how many charts and kustomizations were rendered, and how many failed.
     pub fn with_render_counts(mut self, counts: crate::render::Counts) -> Report {
         self.render_counts = counts;
+        self
+    }
+
+    /// Records the policy changes of the scanned repository's config (`--compare-config`).
+    pub fn with_policy_changes(mut self, changes: Vec<crate::config_diff::PolicyChange>) -> Report {
+        self.policy_changes = Some(changes);
         self
     }
 
