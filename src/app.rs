@@ -79,6 +79,9 @@ pub fn pair_outputs(
 }
 
 fn find_config(args: &ScanArgs) -> Result<Config, Failure> {
+    if let (Some(path), Some(dir)) = (&args.config, &args.config_dir) {
+        return load_config_in(path, dir);
+    }
     if let Some(path) = &args.config {
         return Config::load(path).map_err(Failure::from);
     }
@@ -93,6 +96,29 @@ fn find_config(args: &ScanArgs) -> Result<Config, Failure> {
         }
     }
     Ok(Config::default())
+}
+
+/// `--config FILE --config-dir DIR`: the file read as if it sat in DIR (its chart paths are
+/// relative to DIR), through the same parser as any config file.
+fn load_config_in(path: &Path, dir: &Path) -> Result<Config, Failure> {
+    let err = |pos, message| {
+        Failure::from(crate::config::ConfigError {
+            path: path.to_path_buf(),
+            pos,
+            message,
+        })
+    };
+    if !dir.is_dir() {
+        return Err(Failure(format!(
+            "--config-dir {}: not a directory",
+            dir.display()
+        )));
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| err(None, format!("cannot read the config file: {e}")))?;
+    let mut config = Config::parse_in(&text, Some(dir)).map_err(|(pos, m)| err(pos, m))?;
+    config.dir = Some(dir.to_path_buf());
+    Ok(config)
 }
 
 fn use_color(choice: ColorChoice) -> bool {

@@ -739,6 +739,47 @@ fn cli_compares_the_config_with_a_base_config() {
 }
 
 #[test]
+fn cli_config_dir_resolves_chart_paths_of_an_outside_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(repo.join("charts/web")).unwrap();
+    std::fs::write(
+        repo.join("charts/web/Chart.yaml"),
+        "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    std::fs::write(repo.join("pod.yaml"), CLEAN).unwrap();
+    // The base branch's config, read into a file outside the repository.
+    let config = dir.path().join("base-config.yaml");
+    std::fs::write(&config, "charts:\n  charts/web:\n    namespace: web\n").unwrap();
+    let run = |extra: &[&str]| {
+        assert_cmd::Command::cargo_bin("clustersec")
+            .unwrap()
+            .current_dir(dir.path())
+            .args([
+                "scan",
+                "repo",
+                "--helm",
+                "never",
+                "--kustomize",
+                "never",
+                "--config",
+            ])
+            .arg(&config)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = run(&[]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no Chart.yaml"));
+    let out = run(&["--config-dir", "repo"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let out = run(&["--config-dir", "repo/pod.yaml"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+}
+
+#[test]
 fn small_reports_are_not_truncated() {
     let report = many_findings(20);
     let text = render(Format::Markdown, &report, &Options::default());
