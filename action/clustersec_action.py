@@ -291,6 +291,8 @@ def build_scan_command(sarif_file: str, markdown_file: str,
 
 
 CONFIG_NAMES = (".clustersec.yaml", ".clustersec.yml")
+# Set by gate_config_args: a note for the report (the pull request changes the config).
+GATE_NOTE: List[str] = []
 # A config file is small; the base branch is trusted, but nothing is read without a bound.
 CONFIG_MAX_BYTES = 1024 * 1024
 SHA_RE = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
@@ -372,6 +374,39 @@ def config_candidates(workspace: str) -> Tuple[List[str], str, bool]:
     return [os.path.join(root, name) for name in CONFIG_NAMES], root, False
 
 
+def tree_entry(top: str, rev: str, rel: str) -> Tuple[Optional[List[str]], Optional[str]]:
+    """The tree entry of `rel` at `rev`: [mode, type, object id], or None when it is not there;
+    second, a problem when git cannot list it."""
+    code, out, err = git(top, ["ls-tree", "-z", "--full-tree", rev, "--", rel])
+    if code != 0:
+        return None, f"cannot list {rel} on {rev}: {err}"
+    entry = out.split(b"\0")[0].decode("utf-8", "replace")
+    if not entry:
+        return None, None
+    meta, _, _ = entry.partition("\t")
+    parts = meta.split()
+    return (parts if len(parts) == 3 else None), (None if len(parts) == 3 else f"odd ls-tree output for {rel}")
+
+
+def pull_request_changes(workspace: str, rev: str, candidates: List[str]) -> List[str]:
+    """The config candidates that the checked-out commit (the pull request) holds differently
+    from the base commit, compared by git object id (nothing is read from the workspace)."""
+    code, out, _ = git(workspace, ["rev-parse", "--show-toplevel"])
+    if code != 0:
+        return []
+    top = out.decode("utf-8", "replace").strip()
+    changed = []
+    for candidate in candidates:
+        path = os.path.relpath(os.path.normpath(os.path.join(workspace, candidate)), top).replace(os.sep, "/")
+        if path.startswith("../"):
+            continue
+        base, _ = tree_entry(top, rev, path)
+        head, _ = tree_entry(top, "HEAD", path)
+        if base != head:
+            changed.append(path)
+    return changed
+
+
 def read_base_config(workspace: str, rev: str, refspec: str,
                      candidates: List[str]) -> Tuple[Optional[str], Optional[str], Optional[str]]:
     """The first candidate that exists on the base commit: (its text, its path), or (None, None)
@@ -398,15 +433,12 @@ def read_base_config(workspace: str, rev: str, refspec: str,
         rel = os.path.relpath(full, top).replace(os.sep, "/")
         if rel == ".." or rel.startswith("../") or os.path.isabs(rel):
             return None, None, f"the config {candidate} is outside the git checkout {top}"
-        code, out, err = git(top, ["ls-tree", "-z", "--full-tree", rev, "--", rel])
-        if code != 0:
-            return None, None, f"cannot list {rel} on the base commit {rev}: {err}"
-        entry = out.split(b"\0")[0].decode("utf-8", "replace")
-        if not entry:
+        parts, problem = tree_entry(top, rev, rel)
+        if problem:
+            return None, None, f"{problem} (the base commit)"
+        if parts is None:
             continue
-        meta, _, _ = entry.partition("\t")
-        parts = meta.split()
-        if len(parts) != 3 or parts[1] != "blob" or parts[0] == "120000":
+        if parts[1] != "blob" or parts[0] == "120000":
             return None, None, f"{rel} on the base commit {rev} is not a regular file"
         code, out, err = git(top, ["cat-file", "-s", parts[2]])
         size = int(out.strip() or 0) if code == 0 and out.strip().isdigit() else -1
@@ -424,7 +456,10 @@ def read_base_config(workspace: str, rev: str, refspec: str,
 
 def gate_config_args(out_dir: str) -> Tuple[List[str], Optional[str]]:
     """Scan arguments for the gate's config (see CLUSTERSEC_CONFIG_SOURCE), or a problem that
-    stops the scan (exit 2: with `base`, a gate whose config cannot be read fails closed)."""
+    stops the scan (exit 2: with `base`, a gate whose config cannot be read fails closed).
+    With `base`, when the pull request changes the config, GATE_NOTE holds a line for the
+    report saying that the change is not applied to this check."""
+    GATE_NOTE.clear()
     source = env("CLUSTERSEC_CONFIG_SOURCE", "base").strip().lower()
     if source not in ("base", "head"):
         return [], f"invalid config-source {source!r}: expected base or head"
@@ -466,6 +501,13 @@ def gate_config_args(out_dir: str) -> Tuple[List[str], Optional[str]]:
     else:
         notice(f"config-source base: the gate's config is {where} as on the base commit {rev}; "
                "changes this pull request makes to it apply once it is merged")
+    changed = pull_request_changes(workspace, rev, candidates)
+    if changed:
+        files = ", ".join(md_escape(c) for c in changed)
+        GATE_NOTE.append(
+            f"\n> :information_source: This pull request changes the clustersec config ({files}). "
+            "The check above uses the base branch's config (`config-source: base`); the change "
+            "applies once it is merged, so review it like code.\n")
     return ["--config", path, "--config-dir", os.path.join(workspace, config_dir)], None
 
 
@@ -536,6 +578,9 @@ def cmd_scan() -> Dict[str, str]:
     outputs["findings"] = str(len(findings))
     outputs["exit-code"] = str(exit_code)
 
+    if GATE_NOTE and exit_code != EXIT_ERROR:
+        for path in (markdown_file, summary_file_for(markdown_file)):
+            append_note(path, GATE_NOTE[0])
     markdown = read_text(markdown_file)
     if markdown is None and exit_code != EXIT_ERROR:
         warning(f"clustersec did not write the markdown report {markdown_file}")
@@ -553,6 +598,17 @@ def cmd_scan() -> Dict[str, str]:
     write_outputs(outputs)
     log(f"{len(findings)} finding(s), scan exit code {exit_code}")
     return outputs
+
+
+def append_note(path: str, note: str) -> None:
+    """Adds a note at the end of a report clustersec wrote (nothing when it wrote none)."""
+    if not os.path.isfile(path):
+        return
+    try:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(note)
+    except OSError as exc:
+        warning(f"cannot add a note to {path}: {exc}")
 
 
 def read_text(path: str) -> Optional[str]:

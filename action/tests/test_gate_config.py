@@ -32,6 +32,9 @@ def test_base_config_keeps_a_rule_the_pull_request_turns_off(gh):
     assert "no clustersec config on the pull request's base commit" in result.stdout
     comment = gh.comments()[0]["body"]
     assert "Policy changes" not in comment
+    # Reviewers are told that the pull request changes the config, and that it is not applied.
+    assert "This pull request changes the clustersec config (bad/\\.clustersec\\.yaml)" in comment
+    assert "This pull request changes the clustersec config" in gh.summary.read_text(encoding="utf-8")
     if not REAL_BIN:
         argv = scan_argv(gh)
         config = argv[argv.index("--config") + 1]
@@ -84,6 +87,14 @@ def test_head_config_without_changes_has_no_section(gh):
     gh.write_event(pr_event(base_sha=base))
     gh.run(CLUSTERSEC_CONFIG_SOURCE="head")
     assert "Policy changes" not in gh.comments()[0]["body"]
+
+
+def test_base_config_unchanged_by_the_pull_request_has_no_note(gh):
+    base = gh.commit({"bad/.clustersec.yaml": "fail-on: high\n"}, "base")
+    gh.write_event(pr_event(base_sha=base))
+    gh.commit({"bad/deployment.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"})
+    gh.run()
+    assert "changes the clustersec config" not in gh.comments()[0]["body"]
 
 
 def test_shallow_checkout_fetches_the_base_commit(gh, tmp_path):
