@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::cli::{
     ColorChoice, Command, CompletionsArgs, ExplainArgs, RulesArgs, RulesFormat, ScanArgs,
 };
-use crate::config::{ByteSize, Config, CONFIG_NAMES};
+use crate::config::{ByteSize, Config, CONFIG_NAMES, MAX_FILE_SIZE_CEILING};
 use crate::discover;
 use crate::engine::{Engine, DEFAULT_MAX_FILE_SIZE};
 use crate::finding::Severity;
@@ -78,29 +78,86 @@ pub fn pair_outputs(
     Ok(result)
 }
 
+/// The directories of the scan, canonical: the directories named on the command line, the
+/// directories of the files named there, and `lookup` (where the config file is looked for).
+/// What the repository's config names must resolve inside them.
+fn scan_roots(args: &ScanArgs, lookup: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = vec![lookup.to_path_buf()];
+    for p in &args.paths {
+        if p.as_os_str() == "-" {
+            continue;
+        }
+        if p.is_dir() {
+            dirs.push(p.clone());
+        } else if let Some(parent) = std::fs::canonicalize(p)
+            .ok()
+            .and_then(|c| c.parent().map(Path::to_path_buf))
+        {
+            dirs.push(parent);
+        }
+    }
+    crate::safepath::canonical_roots(dirs.iter().map(PathBuf::as_path))
+}
+
+/// Whether a path lies in one of `roots` as named, its last component not followed: a file of
+/// the scanned repository (even when it is a symlink to something else).
+fn named_inside(path: &Path, roots: &[PathBuf]) -> bool {
+    let parent = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    match (std::fs::canonicalize(parent), path.file_name()) {
+        (Ok(dir), Some(name)) => roots.iter().any(|r| dir.join(name).starts_with(r)),
+        _ => false,
+    }
+}
+
 fn find_config(args: &ScanArgs) -> Result<Config, Failure> {
-    if let (Some(path), Some(dir)) = (&args.config, &args.config_dir) {
-        return load_config_in(path, dir);
-    }
-    if let Some(path) = &args.config {
-        return Config::load(path).map_err(Failure::from);
-    }
     let root: PathBuf = match args.paths.first() {
         Some(p) if p.is_dir() => p.clone(),
         _ => PathBuf::from("."),
     };
+    let mut roots = scan_roots(args, &root);
+    if let Some(path) = &args.config {
+        // Chosen by whoever runs clustersec, so it may be anywhere. But a file of the scanned
+        // repository (under a scan root or the working directory, the checkout in CI) is the
+        // repository's: it must not lead out of them through a symlink.
+        if let Ok(cwd) = std::env::current_dir().and_then(std::fs::canonicalize) {
+            roots.push(cwd);
+        }
+        if named_inside(path, &roots) {
+            Config::check_location(path, &roots)?;
+        } else if let Some(dir) = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .and_then(|d| std::fs::canonicalize(d).ok())
+            .filter(|_| args.config_dir.is_none())
+        {
+            // Its own paths are the CI author's too.
+            roots.push(dir);
+        }
+        if let Some(dir) = &args.config_dir {
+            return load_config_in(path, dir, &roots);
+        }
+        return Config::load_within(path, &roots).map_err(Failure::from);
+    }
     for name in CONFIG_NAMES {
         let candidate = root.join(name);
-        if candidate.is_file() {
-            return Config::load(&candidate).map_err(Failure::from);
+        // A symlink counts even when it is broken or leads to a directory: it is refused below
+        // rather than passed over for the next name.
+        if std::fs::symlink_metadata(&candidate).is_ok() {
+            Config::check_location(&candidate, &roots)?;
+            return Config::load_within(&candidate, &roots).map_err(Failure::from);
         }
     }
     Ok(Config::default())
 }
 
 /// `--config FILE --config-dir DIR`: the file read as if it sat in DIR (its chart paths are
-/// relative to DIR), through the same parser as any config file.
-fn load_config_in(path: &Path, dir: &Path) -> Result<Config, Failure> {
+/// relative to DIR and must resolve inside `roots`), through the same parser and with the same
+/// size bound as any config file.
+fn load_config_in(path: &Path, dir: &Path, roots: &[PathBuf]) -> Result<Config, Failure> {
+    use std::io::Read;
     let err = |pos, message| {
         Failure::from(crate::config::ConfigError {
             path: path.to_path_buf(),
@@ -114,9 +171,21 @@ fn load_config_in(path: &Path, dir: &Path) -> Result<Config, Failure> {
             dir.display()
         )));
     }
-    let text = std::fs::read_to_string(path)
+    let limit = crate::config::MAX_CONFIG_SIZE;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(limit + 1).read_to_end(&mut bytes))
         .map_err(|e| err(None, format!("cannot read the config file: {e}")))?;
-    let mut config = Config::parse_in(&text, Some(dir)).map_err(|(pos, m)| err(pos, m))?;
+    if bytes.len() as u64 > limit {
+        return Err(err(
+            None,
+            format!("the config file is larger than {limit} bytes (1MiB); not read"),
+        ));
+    }
+    let text = String::from_utf8(bytes)
+        .map_err(|_| err(None, "the config file is not valid UTF-8".to_string()))?;
+    let mut config =
+        Config::parse_checked(&text, Some(dir), Some(roots)).map_err(|(pos, m)| err(pos, m))?;
     config.dir = Some(dir.to_path_buf());
     Ok(config)
 }
@@ -153,7 +222,21 @@ pub fn scan(
                 .map_err(|e| Failure(format!("--max-file-size: {e}")))?
                 .0
         }
-        None => config.max_file_size.map_or(DEFAULT_MAX_FILE_SIZE, |b| b.0),
+        None => match config.max_file_size {
+            Some(b) if b.0 > MAX_FILE_SIZE_CEILING => {
+                // The repository's config cannot lift the limit past the ceiling.
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "notice: max-file-size {} bytes in the config file is above the ceiling of \
+                     {MAX_FILE_SIZE_CEILING} bytes (64MiB) and is lowered to it; pass \
+                     --max-file-size to go beyond",
+                    b.0
+                );
+                MAX_FILE_SIZE_CEILING
+            }
+            Some(b) => b.0,
+            None => DEFAULT_MAX_FILE_SIZE,
+        },
     };
     let mut include = config.include.clone();
     include.extend(args.include.iter().cloned());

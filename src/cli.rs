@@ -75,7 +75,8 @@ pub struct ScanArgs {
     #[arg(long, value_name = "FILE")]
     pub compare_config: Option<PathBuf>,
 
-    /// Also scan hidden files and paths ignored by .gitignore/.ignore.
+    /// Also scan untracked files that .gitignore/.ignore list (tracked and hidden files are
+    /// always scanned).
     #[arg(long)]
     pub no_ignore: bool,
 

@@ -19,6 +19,7 @@ pub mod docs;
 pub mod engine;
 pub mod render;
 pub mod report;
+pub mod safepath;
 pub mod scan;
 pub mod sourcemap;
 pub mod suppress;

@@ -749,16 +749,17 @@ fn cli_config_dir_resolves_chart_paths_of_an_outside_config() {
     )
     .unwrap();
     std::fs::write(repo.join("pod.yaml"), CLEAN).unwrap();
-    // The base branch's config, read into a file outside the repository.
+    // The base branch's config, read into a file outside the repository (the checkout, where
+    // the scan runs).
     let config = dir.path().join("base-config.yaml");
     std::fs::write(&config, "charts:\n  charts/web:\n    namespace: web\n").unwrap();
     let run = |extra: &[&str]| {
         assert_cmd::Command::cargo_bin("clustersec")
             .unwrap()
-            .current_dir(dir.path())
+            .current_dir(&repo)
             .args([
                 "scan",
-                "repo",
+                ".",
                 "--helm",
                 "never",
                 "--kustomize",
@@ -773,10 +774,21 @@ fn cli_config_dir_resolves_chart_paths_of_an_outside_config() {
     let out = run(&[]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("no Chart.yaml"));
-    let out = run(&["--config-dir", "repo"]);
+    let out = run(&["--config-dir", "."]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
-    let out = run(&["--config-dir", "repo/pod.yaml"]);
+    let out = run(&["--config-dir", "pod.yaml"]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
+    // The paths it names stay inside the scan, as those of any repository config.
+    std::fs::write(dir.path().join("secret.yaml"), "marker-7f3a: 1\n").unwrap();
+    std::fs::write(
+        &config,
+        "charts:\n  charts/web:\n    values: [[../../../secret.yaml]]\n",
+    )
+    .unwrap();
+    let out = run(&["--config-dir", "."]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let all = format!("{out:?}");
+    assert!(!all.contains("marker-7f3a"), "{all}");
 }
 
 #[test]

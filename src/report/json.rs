@@ -5,6 +5,7 @@
 //! Bump [`VERSION`] on any change that removes or renames a key or changes a value's meaning;
 //! adding a key is not a breaking change.
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use serde::Serialize;
@@ -54,6 +55,16 @@ struct Summary {
     suppressed: usize,
     by_severity: BySeverity,
     by_rule: Vec<RuleCount>,
+    /// Files left out by `--exclude` or the config's `exclude` (when there are some).
+    #[serde(skip_serializing_if = "is_zero")]
+    excluded: usize,
+    /// `notScanned` by the kind of reason (when some files were not scanned).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    not_scanned_by_reason: BTreeMap<&'static str, usize>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 #[derive(Serialize)]
@@ -197,6 +208,8 @@ pub fn write(out: &mut dyn Write, report: &Report, _opts: &Options) -> io::Resul
                 info: count(Severity::Info),
             },
             by_rule,
+            excluded: s.excluded,
+            not_scanned_by_reason: s.not_scanned_by_reason.clone(),
         },
         findings: report.findings.iter().map(finding).collect(),
         suppressed: report.suppressed.iter().map(finding).collect(),

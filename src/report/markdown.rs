@@ -140,6 +140,11 @@ pub fn render(report: &Report, opts: &Options, variant: Variant) -> String {
         ));
     }
 
+    // Nothing is skipped silently: files not read, counted by reason (fixed phrases only).
+    if let Some(why) = summary.not_scanned_phrase() {
+        head.push_str(&format!("Not scanned: {why}.\n"));
+    }
+
     if let Some(changes) = report.policy_changes.as_deref() {
         head.push_str(&policy_section(changes));
     }

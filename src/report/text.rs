@@ -353,7 +353,7 @@ fn summary(out: &mut dyn Write, st: &Styles, report: &Report) -> io::Result<()> 
             Some((f.path.as_str(), why))
         })
         .collect();
-    if !skipped.is_empty() {
+    if !skipped.is_empty() || s.excluded > 0 {
         let mut parts = Vec::new();
         for (n, what) in [
             (s.not_kubernetes, "not Kubernetes"),
@@ -365,17 +365,25 @@ fn summary(out: &mut dyn Write, st: &Styles, report: &Report) -> io::Result<()> 
                     "Helm templates"
                 },
             ),
-            (s.not_scanned, "not scanned"),
         ] {
             if n > 0 {
                 parts.push(format!("{n} {what}"));
             }
         }
+        // Not scanned, counted by reason, and the excluded files (counted, not listed).
+        if let Some(why) = s.not_scanned_phrase() {
+            if s.not_scanned > 0 {
+                parts.push(format!("not scanned: {why}"));
+            } else {
+                parts.push(why);
+            }
+        }
         writeln!(
             out,
-            "{h}Skipped {}{h:#} ({}):",
-            plural(skipped.len(), "file", "files"),
-            parts.join(", ")
+            "{h}Skipped {}{h:#} ({}){}",
+            plural(skipped.len() + s.excluded, "file", "files"),
+            parts.join(", "),
+            if skipped.is_empty() { "." } else { ":" }
         )?;
         list(out, st, skipped.into_iter())?;
     }
