@@ -374,6 +374,18 @@ def config_candidates(workspace: str) -> Tuple[List[str], str, bool]:
     return [os.path.join(root, name) for name in CONFIG_NAMES], root, False
 
 
+def checkout_top(workspace: str, candidates: List[str]) -> Tuple[Optional[str], str]:
+    """The top directory of the git checkout that holds the config candidates (the workspace,
+    or a repository checked out into a directory of it); else None and git's message."""
+    probe = os.path.normpath(os.path.join(workspace, os.path.dirname(candidates[0]) if candidates else "."))
+    while not os.path.isdir(probe) and probe.startswith(workspace + os.sep):
+        probe = os.path.dirname(probe)
+    code, out, err = git(probe if os.path.isdir(probe) else workspace, ["rev-parse", "--show-toplevel"])
+    if code != 0:
+        return None, err or str(code)
+    return out.decode("utf-8", "replace").strip(), ""
+
+
 def tree_entry(top: str, rev: str, rel: str) -> Tuple[Optional[List[str]], Optional[str]]:
     """The tree entry of `rel` at `rev`: [mode, type, object id], or None when it is not there;
     second, a problem when git cannot list it."""
@@ -391,10 +403,9 @@ def tree_entry(top: str, rev: str, rel: str) -> Tuple[Optional[List[str]], Optio
 def pull_request_changes(workspace: str, rev: str, candidates: List[str]) -> List[str]:
     """The config candidates that the checked-out commit (the pull request) holds differently
     from the base commit, compared by git object id (nothing is read from the workspace)."""
-    code, out, _ = git(workspace, ["rev-parse", "--show-toplevel"])
-    if code != 0:
+    top, _ = checkout_top(workspace, candidates)
+    if top is None:
         return []
-    top = out.decode("utf-8", "replace").strip()
     changed = []
     for candidate in candidates:
         path = os.path.relpath(os.path.normpath(os.path.join(workspace, candidate)), top).replace(os.sep, "/")
@@ -412,10 +423,9 @@ def read_base_config(workspace: str, rev: str, refspec: str,
     """The first candidate that exists on the base commit: (its text, its path), or (None, None)
     when none does; third, a problem that stops the reading (no git checkout, base commit
     unavailable, a candidate that is not a regular file or is too large)."""
-    code, out, err = git(workspace, ["rev-parse", "--show-toplevel"])
-    if code != 0:
-        return None, None, f"the workspace is not a git checkout ({err or code})"
-    top = out.decode("utf-8", "replace").strip()
+    top, err = checkout_top(workspace, candidates)
+    if top is None:
+        return None, None, f"the config's directory is not in a git checkout ({err})"
     code, _, _ = git(top, ["cat-file", "-e", f"{rev}^{{commit}}"])
     if code != 0:
         log(f"the base commit {rev} is not in the checkout: fetching it (git fetch --depth=1)")

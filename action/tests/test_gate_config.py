@@ -170,6 +170,22 @@ def test_symlinked_config_on_base_is_not_followed(gh):
     assert "is not a regular file" in result.stdout
 
 
+def test_repository_checked_out_into_a_directory_of_the_workspace(gh, tmp_path):
+    # actions/checkout with `path: app`: the workspace itself is not a repository.
+    app = tmp_path / "app"
+    os.rename(gh.workspace, app)
+    gh.workspace.mkdir()
+    os.rename(app, gh.workspace / "app")
+    (gh.workspace / "app" / "bad" / ".clustersec.yaml").write_text(TURN_OFF, encoding="utf-8")
+    git(gh.workspace / "app", "add", "-A")
+    git(gh.workspace / "app", "commit", "-q", "-m", "pr")
+    result = gh.run(CLUSTERSEC_PATH="app/bad")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert PRIVILEGED in rule_ids(gh)
+    assert "no clustersec config on the pull request's base commit" in result.stdout
+    assert "changes the clustersec config (bad/\\.clustersec\\.yaml)" in gh.comments()[0]["body"]
+
+
 @fake_only("reads the environment the fake scanner logs")
 def test_tokens_never_reach_the_scanner(gh):
     gh.run(CLUSTERSEC_FETCH_TOKEN="fetch-token-not-real")
