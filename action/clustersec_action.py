@@ -497,10 +497,18 @@ def gate_config_args(out_dir: str) -> Tuple[List[str], Optional[str]]:
             return [], f"config-source base: {problem}"
         warning(f"policy changes not compared with the base branch: {problem}")
         return [], None
-    os.makedirs(out_dir, exist_ok=True)
-    path = os.path.join(out_dir, "base-config.yaml")
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write(text or "")
+    try:
+        # A new file of our own (never one that is already there, a symlink included).
+        os.makedirs(out_dir, exist_ok=True)
+        fd, path = tempfile.mkstemp(prefix="base-config-", suffix=".yaml", dir=out_dir)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text or "")
+    except OSError as exc:
+        problem = f"cannot write the base commit's config to {out_dir}: {exc}"
+        if source == "base":
+            return [], f"config-source base: {problem}"
+        warning(f"policy changes not compared with the base branch: {problem}")
+        return [], None
     if source == "head":
         log(f"comparing the pull request's config with the base commit's ({where or 'none: defaults'})")
         return ["--compare-config", path], None
