@@ -543,11 +543,12 @@ mod bounded_tests {
         }
         // bash's /dev/tcp connects; in the new namespace loopback is down.
         let mut cmd = Command::new("bash");
-        cmd.args(["-c", &format!("exec 3<>/dev/tcp/127.0.0.1/{port} && echo connected")]);
+        cmd.args([
+            "-c",
+            &format!("exec 3<>/dev/tcp/127.0.0.1/{port} && echo connected"),
+        ]);
         let out = run(cmd, Duration::from_secs(30)).unwrap();
         assert_eq!(out.success, Some(false), "{out:?}");
-        assert!(
-            matches!(listener.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
-        );
+        assert!(matches!(listener.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock));
     }
 }

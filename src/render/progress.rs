@@ -34,6 +34,16 @@ impl Progress {
         Progress { bar }
     }
 
+    /// A line about the run as a whole (how renderers are isolated).
+    pub fn note(&self, text: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(format!("clustersec: {text}")),
+            None => {
+                let _ = writeln!(std::io::stderr().lock(), "clustersec: {text}");
+            }
+        }
+    }
+
     pub fn start(&self, job: &Job) {
         if let Some(bar) = &self.bar {
             bar.set_message(
