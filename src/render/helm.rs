@@ -105,11 +105,18 @@ pub fn render(
     let mut render = Render::new(Tool::Helm, job);
     let roots = settings.scan_roots();
     let mut values = Vec::with_capacity(job.values.len());
+    let chart = std::fs::canonicalize(&job.dir.path).unwrap_or_else(|_| job.dir.path.clone());
     for f in &job.values {
         match inside_roots(f, &roots) {
             Ok(real) => values.push(real),
             Err(e) => {
-                render.output = Err(format!("values file {e}"));
+                // Named relative to the chart, as the config file names it.
+                let rel = super::relative_path(&chart, &super::lexical_normalize(f));
+                let rel = rel.to_string_lossy().replace('\\', "/");
+                render.output = Err(format!(
+                    "values file {} {e}",
+                    crate::report::text::clean(&rel)
+                ));
                 return render;
             }
         }
@@ -159,7 +166,9 @@ fn render_view(
             .replace('\\', "/");
         let shown = join_display(&job.dir.display, &rel);
         render.notes.push(Problem {
-            path: shown.clone(),
+            // At Chart.yaml: a report shows the line a finding points at, and must not show
+            // what the symlink leads to.
+            path: super::safe_finding_path(&job.dir.path, &job.dir.display, "Chart.yaml"),
             span: Span::point(Pos::START),
             message: format!(
                 "{} is {why}: left out of the copy of chart {} that helm renders, so templates \
@@ -177,7 +186,7 @@ fn render_view(
             .to_string_lossy()
             .replace('\\', "/");
         render.notes.push(Problem {
-            path: join_display(&job.dir.display, &rel),
+            path: super::safe_finding_path(&job.dir.path, &job.dir.display, &rel),
             span: Span::point(Pos::START),
             message: format!(
                 "chart {} rendered without values schema validation: a values schema refers to \
@@ -460,7 +469,7 @@ fn error_location(error: &str, chart: &Path) -> Option<(String, Pos)> {
 /// What went wrong with a helm render, as findings: at the dependency entries of Chart.yaml for
 /// missing dependencies, at the template position helm names, else at Chart.yaml.
 pub fn problems(render: &Render) -> Vec<Problem> {
-    let chart_yaml = join_display(&render.display, "Chart.yaml");
+    let chart_yaml = super::safe_finding_path(&render.dir, &render.display, "Chart.yaml");
     let with = if render.label == DEFAULT_LABEL {
         String::new()
     } else {
@@ -501,7 +510,15 @@ pub fn problems(render: &Render) -> Vec<Problem> {
                 return out;
             }
             let (path, pos) = match error_location(e, &render.dir) {
-                Some((rel, pos)) => (join_display(&render.display, &rel), pos),
+                Some((rel, pos)) => {
+                    let path = super::safe_finding_path(&render.dir, &render.display, &rel);
+                    let pos = if path == render.display {
+                        Pos::START
+                    } else {
+                        pos
+                    };
+                    (path, pos)
+                }
                 None => (chart_yaml, Pos::START),
             };
             out.push(Problem {

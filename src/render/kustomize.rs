@@ -448,7 +448,10 @@ pub fn warnings(stderr: &str) -> Vec<String> {
 /// Where a warning about a deprecated field points: the field's key in the first kustomization
 /// of the build (the top one, then those it lists) that has it, else the top kustomization.
 fn warning_location(render: &Render, warning: &str, file: &str) -> (String, Span) {
-    let fallback = (join_display(&render.display, file), Span::point(Pos::START));
+    let fallback = (
+        super::safe_finding_path(&render.dir, &render.display, file),
+        Span::point(Pos::START),
+    );
     let Some(field) = warning
         .split('\'')
         .nth(1)
@@ -475,7 +478,7 @@ fn warning_location(render: &Render, warning: &str, file: &str) -> (String, Span
             .and_then(|d| d.root.as_ref())
             .and_then(|r| r.get_entry(field))
         {
-            return (join_display(&shown, &k.file), e.key.span);
+            return (super::safe_finding_path(&dir, &shown, &k.file), e.key.span);
         }
         for r in k.resources.iter().rev() {
             if let Ok(c) = std::fs::canonicalize(r) {
@@ -517,7 +520,7 @@ pub fn problems(render: &Render) -> Vec<Problem> {
         }
     };
     vec![Problem {
-        path: join_display(&render.display, file),
+        path: super::safe_finding_path(&render.dir, &render.display, file),
         span: Span::point(Pos::START),
         message: format!(
             "kustomization {} not built, its objects were scanned as plain files only: {e}",

@@ -412,19 +412,40 @@ pub fn render_all(discovery: &mut Discovery, settings: &Settings, tools: &Tools)
 /// any version-control directory there; otherwise why not. The one check for files the repository
 /// names that a renderer reads (values files).
 pub fn inside_roots(path: &Path, roots: &[PathBuf]) -> Result<PathBuf, String> {
-    let shown = display(&lexical_normalize(path));
-    let shown = crate::report::text::clean(&shown);
-    let real = std::fs::canonicalize(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
+    let real = std::fs::canonicalize(path).map_err(|e| format!("cannot be read: {e}"))?;
     let inside = roots
         .iter()
         .any(|r| real.strip_prefix(r).is_ok_and(|rel| !view::in_vcs_dir(rel)));
     if inside {
         Ok(real)
     } else {
-        Err(format!(
-            "{shown} resolves outside the scan root (or into a version-control directory), and \
+        Err(
+            "resolves outside the scan root (or into a version-control directory), and \
              renderers read only files inside it"
-        ))
+                .to_string(),
+        )
+    }
+}
+
+/// Where a finding about `rel` in directory `dir` may point: `dir/rel` (its display path) when
+/// that is a regular file or a symlink that stays inside `dir`, else `dir` itself. Reports show
+/// the line a finding points at, and must never show a file the symlink leads to outside.
+pub fn safe_finding_path(dir: &Path, display_dir: &str, rel: &str) -> String {
+    let p = dir.join(rel);
+    let ok = match std::fs::symlink_metadata(&p) {
+        Ok(m) if m.file_type().is_symlink() => {
+            match (std::fs::canonicalize(&p), std::fs::canonicalize(dir)) {
+                (Ok(t), Ok(d)) => t.strip_prefix(&d).is_ok_and(|r| !view::in_vcs_dir(r)),
+                _ => false,
+            }
+        }
+        Ok(m) => m.is_file(),
+        Err(_) => true,
+    };
+    if ok {
+        join_display(display_dir, rel)
+    } else {
+        display_dir.to_string()
     }
 }
 

@@ -166,6 +166,18 @@ impl Walk<'_> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let file_shown = join_display(shown, &file_name);
+        if !std::fs::canonicalize(&file).is_ok_and(|f| self.inside(&f)) {
+            // Pointed at the directory: a report must not show the file the symlink leads to.
+            self.refuse(
+                shown,
+                Span::point(Pos::START),
+                format!(
+                    "{} is a symlink that resolves outside the scan root",
+                    crate::report::text::clean(&file_shown)
+                ),
+            );
+            return Vec::new();
+        }
         let Some(text) = self.read(&file, &file_shown) else {
             return Vec::new();
         };
