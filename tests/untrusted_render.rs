@@ -135,8 +135,17 @@ impl Repo {
 
     /// Scans the repository from its root (as CI does) with every format; everything written.
     fn scan(&self, extra: &[&str]) -> Scan {
+        self.scan_with(extra, false)
+    }
+
+    /// The same, optionally without the network namespace, so that the checks made before a
+    /// render are tested on their own (as on platforms without namespaces).
+    fn scan_with(&self, extra: &[&str], no_netns: bool) -> Scan {
         let out_dir = tempfile::tempdir().unwrap();
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_clustersec"));
+        if no_netns {
+            cmd.env("CLUSTERSEC_NO_NETNS", "1");
+        }
         cmd.current_dir(&self.root)
             .env("NO_COLOR", "1")
             .args(["scan", ".", "--format", "text"]);
@@ -426,10 +435,23 @@ fn remote_kustomize_references_are_refused_before_the_build() {
             &format!("{POD_HEAD}    - name: c\n      image: nginx\n"),
         );
     }
-    let scan = repo.scan(&["--helm", "never", "--render-timeout", "20s"]);
-    l.assert_untouched("kustomize resources");
+    for no_netns in [false, true] {
+        let scan = repo.scan_with(&["--helm", "never", "--render-timeout", "20s"], no_netns);
+        l.assert_untouched("kustomize resources");
+        check_remote_refusals(&repo, &scan, cases.len());
+        if no_netns {
+            assert!(
+                scan.all.contains("renderers run with the network"),
+                "{}",
+                scan.all
+            );
+        }
+    }
+}
+
+fn check_remote_refusals(repo: &Repo, scan: &Scan, cases: usize) {
     let render = scan.render_findings();
-    for (i, _) in cases.iter().enumerate() {
+    for i in 0..cases {
         let f = render
             .iter()
             .find(|f| f["path"] == format!("k{i}/kustomization.yaml"))
@@ -551,8 +573,14 @@ fn a_remote_schema_ref_or_dependency_repository_is_never_contacted() {
         "deps/templates/pod.yaml",
         &format!("{POD_HEAD}    - name: c\n      image: nginx\n"),
     );
-    let scan = repo.scan(&["--kustomize", "never"]);
-    l.assert_untouched("helm");
+    for no_netns in [false, true] {
+        let scan = repo.scan_with(&["--kustomize", "never"], no_netns);
+        l.assert_untouched("helm");
+        check_schema_and_dependency(&repo, &scan);
+    }
+}
+
+fn check_schema_and_dependency(repo: &Repo, scan: &Scan) {
     let render = scan.render_findings();
     assert!(
         render
