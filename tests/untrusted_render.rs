@@ -835,3 +835,51 @@ fn guarantees_hold_for_the_bundled_fixtures_too() {
     }
     let _ = Path::new(".");
 }
+
+/// The kustomize builder runs with kustomize's default load restrictor (root only), and no flag
+/// that would turn on plugins, helm or exec functions.
+#[cfg(unix)]
+#[test]
+fn kustomize_runs_with_its_default_restrictions() {
+    use std::os::unix::fs::PermissionsExt;
+    let bin_dir = tempfile::tempdir().unwrap();
+    let log = bin_dir.path().join("args");
+    let kubectl = bin_dir.path().join("kubectl");
+    std::fs::write(
+        &kubectl,
+        format!(
+            "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done > '{}'\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&kubectl, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let repo = Repo::new();
+    repo.write("k/kustomization.yaml", "resources: []\n");
+    let path = format!("{}:/usr/bin:/bin", bin_dir.path().display());
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_clustersec"))
+        .current_dir(&repo.root)
+        .env("PATH", path)
+        .args(["scan", ".", "--helm", "never", "--format", "json"])
+        .output()
+        .unwrap()
+        .status;
+    assert!(status.code().is_some(), "{status:?}");
+    if process::find_program("kustomize").is_some() {
+        // A real kustomize elsewhere on PATH would be preferred; nothing to check here.
+        return;
+    }
+    let args = std::fs::read_to_string(&log).unwrap();
+    let args: Vec<&str> = args.lines().collect();
+    assert_eq!(args.len(), 2, "{args:?}");
+    assert_eq!(args[0], "kustomize");
+    for forbidden in [
+        "load-restrictor",
+        "LoadRestrictionsNone",
+        "enable-helm",
+        "enable-alpha-plugins",
+        "enable-exec",
+    ] {
+        assert!(!args.iter().any(|a| a.contains(forbidden)), "{args:?}");
+    }
+}

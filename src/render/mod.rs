@@ -735,6 +735,12 @@ impl Sandbox {
             // Kustomize fetches remote bases with git, and ssh:// or git:// do not go through
             // the proxy below: git may use local transports only.
             .env("GIT_ALLOW_PROTOCOL", "file")
+            // No system git config (credential helpers, `insteadOf` rewrites); the global one
+            // is under the temporary HOME.
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            // Kustomize's exec/Go plugins would be looked up here (they also need flags that
+            // clustersec never passes).
+            .env("KUSTOMIZE_PLUGIN_HOME", r.join("plugins"))
             .env_remove("NO_PROXY")
             .env_remove("no_proxy");
         for proxy in [
