@@ -468,7 +468,7 @@ fn check_remote_refusals(repo: &Repo, scan: &Scan, cases: usize) {
         "{}",
         scan.all
     );
-    repo.assert_nothing_leaked(&scan);
+    repo.assert_nothing_leaked(scan);
 }
 
 #[test]
@@ -598,7 +598,7 @@ fn check_schema_and_dependency(repo: &Repo, scan: &Scan) {
         "{}",
         scan.all
     );
-    repo.assert_nothing_leaked(&scan);
+    repo.assert_nothing_leaked(scan);
 }
 
 /// Kustomize's deprecation warnings are findings at the deprecated field.
