@@ -518,7 +518,14 @@ impl Portable {
     pub fn new(roots: &[PathBuf], sandbox: &Sandbox) -> Portable {
         let mut p = Portable::default();
         for r in roots {
-            p.add(r, &display(r));
+            // Under the working directory: its display path, as findings name files; anywhere
+            // else: relative to the root itself.
+            let shown = display(r);
+            if Path::new(&shown).is_absolute() {
+                p.add(r, ".");
+            } else {
+                p.add(r, &shown);
+            }
         }
         if let Ok(cwd) = std::env::current_dir() {
             if let Ok(c) = std::fs::canonicalize(&cwd) {
@@ -825,6 +832,52 @@ mod tests {
             join_display("charts/web", "Chart.yaml"),
             "charts/web/Chart.yaml"
         );
+    }
+
+    #[test]
+    fn messages_name_no_absolute_or_temporary_path() {
+        let sandbox = Sandbox::new().unwrap();
+        let tmp = sandbox.root.path().to_path_buf();
+        let p = Portable::new(&[PathBuf::from("/work/ci/repo")], &sandbox)
+            .with(&tmp.join("chart-0/web"), "deploy/web");
+        let msg = format!(
+            "open /work/ci/repo/values/prod.yaml: bad; in {}/templates/x.yaml; in {}/k0/kustomization.yaml; at /work/ci/repo",
+            tmp.join("chart-0/web").display(),
+            tmp.display()
+        );
+        let out = p.apply(&msg);
+        assert!(!out.contains("/work/ci"), "{out}");
+        assert!(!out.contains(&tmp.to_string_lossy().into_owned()), "{out}");
+        assert!(out.contains("deploy/web/templates/x.yaml"), "{out}");
+        assert!(
+            out.contains("<temporary directory>/k0/kustomization.yaml"),
+            "{out}"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn values_files_and_finding_paths_stay_inside() {
+        let d = tempfile::tempdir().unwrap();
+        let base = std::fs::canonicalize(d.path()).unwrap();
+        let root = base.join("repo");
+        std::fs::create_dir_all(root.join(".git")).unwrap();
+        std::fs::create_dir_all(root.join("c")).unwrap();
+        std::fs::write(root.join(".git/config"), "t").unwrap();
+        std::fs::write(root.join("c/values.yaml"), "a: 1").unwrap();
+        std::fs::write(base.join("out.yaml"), "a: 1").unwrap();
+        std::os::unix::fs::symlink(base.join("out.yaml"), root.join("c/Chart.yaml")).unwrap();
+        std::os::unix::fs::symlink(root.join("c/values.yaml"), root.join("c/in.yaml")).unwrap();
+        let roots = vec![root.clone()];
+        assert!(inside_roots(&root.join("c/values.yaml"), &roots).is_ok());
+        assert!(inside_roots(&root.join("c/in.yaml"), &roots).is_ok());
+        assert!(inside_roots(&root.join("c/../../out.yaml"), &roots).is_err());
+        assert!(inside_roots(&root.join("c/Chart.yaml"), &roots).is_err());
+        assert!(inside_roots(&root.join(".git/config"), &roots).is_err());
+        let c = root.join("c");
+        assert_eq!(safe_finding_path(&c, "c", "Chart.yaml"), "c");
+        assert_eq!(safe_finding_path(&c, "c", "in.yaml"), "c/in.yaml");
+        assert_eq!(safe_finding_path(&c, "c", "values.yaml"), "c/values.yaml");
     }
 
     #[test]
