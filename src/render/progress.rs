@@ -60,6 +60,10 @@ impl Progress {
                 let how = match &r.output {
                     Ok(_) if r.warnings.is_empty() => "ok".to_string(),
                     Ok(_) => format!("ok with {} warning(s)", r.warnings.len()),
+                    Err(e) if e == super::kustomize::REFUSED => {
+                        "not run: it references something outside the scan root or remote"
+                            .to_string()
+                    }
                     Err(_) => "failed".to_string(),
                 };
                 let label = match r.tool {
