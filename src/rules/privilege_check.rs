@@ -93,12 +93,22 @@ impl PrivilegeCheck {
                 .own("privileged")
                 .filter(|e| e.value.as_bool() == Some(true));
             let (why, at, note) = if let Some(p) = privileged {
-                ("it is privileged", p.span(), "privileged: true")
+                (
+                    "it is privileged, and a privileged container can always escalate (the API \
+                     server rejects this combination)"
+                        .to_string(),
+                    p.span(),
+                    "privileged: true",
+                )
             } else if let Some(cap) = c.adds_sys_admin() {
                 (
-                    "it adds CAP_SYS_ADMIN",
+                    format!(
+                        "it adds {}: the Kubernetes API documents allowPrivilegeEscalation as \
+                         always true for a container with CAP_SYS_ADMIN",
+                        cap.describe()
+                    ),
                     cap.span,
-                    "the capability that adds CAP_SYS_ADMIN",
+                    "the capability that grants CAP_SYS_ADMIN",
                 )
             } else {
                 continue;
@@ -107,8 +117,7 @@ impl PrivilegeCheck {
                 .finding(
                     ape.span(),
                     format!(
-                        "{} sets allowPrivilegeEscalation to false, but {why}: such a container \
-                         can always escalate, whatever the field says",
+                        "{} sets allowPrivilegeEscalation to false, but {why}",
                         c.describe()
                     ),
                 )
