@@ -19,7 +19,9 @@ declare_rule! {
     /// - `runAsUser`, `runAsGroup`, `fsGroup` and `supplementalGroups` outside 0..2147483647;
     /// - a `procMount` other than `Default` or `Unmasked`, and `Unmasked` in a pod that does not
     ///   set `hostUsers: false`;
-    /// - an `imagePullPolicy` other than `Always`, `IfNotPresent` or `Never`.
+    /// - an `imagePullPolicy` other than `Always`, `IfNotPresent` or `Never`;
+    /// - `ephemeralContainers` in a manifest (they cannot be set when a Pod is created, nor in a
+    ///   pod template).
     ///
     /// ## Why is this bad?
     /// A rejected object never runs, so the verdicts of the other rules about it are moot, and
@@ -100,6 +102,7 @@ impl InvalidObject {
         let Some(pod) = cx.pod else { return };
         let mut out = Vec::new();
         self.containers(pod, cx, &mut out);
+        self.ephemeral(pod, cx, &mut out);
         self.pod_ids(pod, &mut out);
         for c in &pod.containers {
             self.container(pod, c, &mut out);
@@ -284,6 +287,36 @@ impl InvalidObject {
                 }
             }
         }
+    }
+
+    /// Ephemeral containers written into a manifest: the API server only adds them to a running
+    /// pod (through the `ephemeralcontainers` subresource).
+    fn ephemeral(&self, pod: &PodSpec<'_>, cx: &Cx<'_>, out: &mut Vec<Finding>) {
+        let kind = cx.object.kind();
+        if pod_spec_path(kind).is_none() {
+            return;
+        }
+        let Some(e) = pod.node.get_entry("ephemeralContainers") else {
+            return;
+        };
+        if !e.value.as_seq().is_some_and(|s| !s.is_empty()) {
+            return;
+        }
+        let why = if kind == "Pod" {
+            "cannot be set when a Pod is created"
+        } else {
+            "are not allowed in a pod template"
+        };
+        out.push(
+            self.finding(
+                e.key.span,
+                format!(
+                    "ephemeral containers {why}: the API server rejects the {kind} (they are \
+                     added to a running pod with `kubectl debug`)"
+                ),
+            )
+            .field(pod.field_path("ephemeralContainers")),
+        );
     }
 
     /// Pod-level IDs out of range.
