@@ -20,6 +20,8 @@ declare_rule! {
     /// - a `procMount` other than `Default` or `Unmasked`, and `Unmasked` in a pod that does not
     ///   set `hostUsers: false`;
     /// - an `imagePullPolicy` other than `Always`, `IfNotPresent` or `Never`;
+    /// - a workload kind written in the wrong case (`kind: deployment`): kinds are
+    ///   case-sensitive;
     /// - `ephemeralContainers` in a manifest (they cannot be set when a Pod is created, nor in a
     ///   pod template).
     ///
@@ -80,6 +82,19 @@ const PROC_MOUNTS: &[&str] = &["Default", "Unmasked"];
 /// The `imagePullPolicy` values the API server accepts.
 const PULL_POLICIES: &[&str] = &["Always", "IfNotPresent", "Never"];
 
+/// The kinds with a pod spec (see [`pod_spec_path`]).
+const WORKLOAD_KINDS: &[&str] = &[
+    "Pod",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "ReplicationController",
+    "Job",
+    "CronJob",
+    "PodTemplate",
+];
+
 /// Whether an integer is a valid user or group ID for the API server.
 pub fn valid_id(id: i64) -> bool {
     (0..=MAX_ID).contains(&id)
@@ -98,6 +113,7 @@ fn is_dns_label(s: &str) -> bool {
 
 impl InvalidObject {
     fn run(&self, cx: &mut Cx<'_>) {
+        self.kind_case(cx);
         self.pod_spec_shape(cx);
         let Some(pod) = cx.pod else { return };
         let mut out = Vec::new();
@@ -110,6 +126,31 @@ impl InvalidObject {
         for f in out {
             cx.report(f);
         }
+    }
+
+    /// A workload kind written in the wrong case (`kind: deployment`): kinds are case-sensitive,
+    /// so kubectl finds no such kind and rejects the object, and no rule looks at its pod spec.
+    fn kind_case(&self, cx: &mut Cx<'_>) {
+        let kind = cx.object.kind();
+        if pod_spec_path(kind).is_some() {
+            return;
+        }
+        let Some(right) = WORKLOAD_KINDS
+            .iter()
+            .find(|k| k.eq_ignore_ascii_case(kind.trim()))
+        else {
+            return;
+        };
+        let f = self
+            .finding(
+                cx.object.kind_span(),
+                format!(
+                    "kind {kind:?} is not a Kubernetes kind: kinds are case-sensitive, so kubectl \
+                     and the API server reject the object; write {right}"
+                ),
+            )
+            .field(cx.object.path("kind"));
+        cx.report(f);
     }
 
     /// A workload kind without its pod spec, and `containers` written at a level of the path
