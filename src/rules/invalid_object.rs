@@ -340,7 +340,7 @@ impl InvalidObject {
         let Some(e) = pod.node.get_entry("ephemeralContainers") else {
             return;
         };
-        if !e.value.as_seq().is_some_and(|s| !s.is_empty()) {
+        if e.value.as_seq().is_none_or(<[Node]>::is_empty) {
             return;
         }
         let why = if kind == "Pod" {
