@@ -60,9 +60,21 @@ impl<'a> Object<'a> {
     }
 }
 
-/// True when a node looks like a Kubernetes object: a mapping with `apiVersion` and `kind`.
+/// True when a node looks like a Kubernetes object: a mapping with `apiVersion` and `kind`, or
+/// with only a `kind` that is a workload or list kind. kubectl's decoder requires only `kind`
+/// (the list's or the kind's preferred version stands in for a missing `apiVersion`), so a
+/// `kind: Deployment` or `kind: List` without `apiVersion` is still applied and still checked.
 pub fn is_object(node: &Node) -> bool {
-    node.is_map() && node.get("apiVersion").is_some() && node.get("kind").is_some()
+    if !node.is_map() {
+        return false;
+    }
+    let Some(kind) = node.get("kind") else {
+        return false;
+    };
+    node.get("apiVersion").is_some()
+        || kind
+            .as_str()
+            .is_some_and(|k| is_list_kind(k) || super::pod::pod_spec_path(k).is_some())
 }
 
 fn string_field(node: Option<&Node>) -> String {
