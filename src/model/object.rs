@@ -107,8 +107,9 @@ fn object_ref(node: &Node, document: usize, item: Option<usize>) -> ObjectRef {
     }
 }
 
-/// How deep `items` inside `items` are followed (kubectl flattens every level).
-const MAX_LIST_DEPTH: usize = 16;
+/// How deep `items` inside `items` are followed. kubectl flattens every level; the tree's own
+/// depth bound ([`super::yaml::MAX_DEPTH`]) is reached first, so this only guards the recursion.
+const MAX_LIST_DEPTH: usize = super::yaml::MAX_DEPTH;
 
 /// The `items` of a node when kubectl reads it as a list: any object whose `items` field is a
 /// sequence (`runtime.Unstructured.IsList`), whatever its kind.
@@ -196,5 +197,119 @@ fn push_object<'a>(
     for o in own {
         let top = o.id.item;
         push_object(o.node, o.id, o.path_prefix, top, depth + 1, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::yaml::parse_stream;
+
+    /// (kind, name, document, item, path prefix) of every object of a stream.
+    fn objects(text: &str) -> Vec<(String, String, usize, Option<usize>, String)> {
+        let stream = parse_stream(text);
+        stream
+            .documents
+            .iter()
+            .flat_map(objects_of)
+            .map(|o| {
+                (
+                    o.id.kind.clone(),
+                    o.id.name.clone(),
+                    o.id.document,
+                    o.id.item,
+                    o.path_prefix.clone(),
+                )
+            })
+            .collect()
+    }
+
+    fn obj(
+        kind: &str,
+        name: &str,
+        doc: usize,
+        item: Option<usize>,
+        prefix: &str,
+    ) -> (String, String, usize, Option<usize>, String) {
+        (
+            kind.to_string(),
+            name.to_string(),
+            doc,
+            item,
+            prefix.to_string(),
+        )
+    }
+
+    #[test]
+    fn items_on_any_kind_nested_and_inherited() {
+        let text = "apiVersion: v1
+kind: ConfigMap
+metadata: {name: cm}
+items:
+  - {apiVersion: v1, kind: Pod, metadata: {name: a}}
+  - not an object
+  - apiVersion: v1
+    kind: List
+    items:
+      - {apiVersion: v1, kind: Pod, metadata: {name: b}}
+---
+apiVersion: apps/v1
+kind: DeploymentList
+items:
+  - metadata: {name: c}
+  - {kind: Pod, metadata: {name: d}}
+---
+apiVersion: v1
+kind: PodList
+items: []
+---
+kind: List
+items: null
+";
+        assert_eq!(
+            objects(text),
+            vec![
+                obj("ConfigMap", "cm", 0, None, ""),
+                obj("Pod", "a", 0, Some(0), "items[0]."),
+                obj("Pod", "b", 0, Some(2), "items[2].items[0]."),
+                obj("Deployment", "c", 1, Some(0), "items[0]."),
+                obj("Pod", "d", 1, Some(1), "items[1]."),
+                obj("PodList", "", 2, None, ""),
+                obj("List", "", 3, None, ""),
+            ]
+        );
+        // The inherited apiVersion comes from the list.
+        let stream = parse_stream(text);
+        let inherited = objects_of(&stream.documents[1]);
+        assert_eq!(inherited[0].id.api_version, "apps/v1");
+        assert_eq!(inherited[1].id.api_version, "");
+    }
+
+    #[test]
+    fn kind_without_api_version() {
+        assert_eq!(
+            objects("kind: Pod\nmetadata: {name: p}\n"),
+            vec![obj("Pod", "p", 0, None, "")]
+        );
+        assert!(objects("kind: Workflow\nname: ci\n").is_empty());
+        assert!(objects("name: ci\non: push\n").is_empty());
+    }
+
+    #[test]
+    fn deep_nesting_is_followed() {
+        let mut text = String::from("apiVersion: v1\nkind: List\nitems:\n");
+        let mut indent = String::from("  ");
+        for _ in 0..40 {
+            text.push_str(&format!("{indent}- kind: List\n{indent}  items:\n"));
+            indent.push_str("    ");
+        }
+        text.push_str(&format!(
+            "{indent}- {{kind: Pod, metadata: {{name: deep}}}}\n"
+        ));
+        let found = objects(&text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, "Pod");
+        assert_eq!(found[0].1, "deep");
+        assert_eq!(found[0].3, Some(0));
     }
 }
