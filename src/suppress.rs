@@ -83,12 +83,44 @@ impl Scalars {
             return None;
         }
         let mut prev: Option<char> = None;
-        for (col, (at, ch)) in (1u32..).zip(line.char_indices()) {
+        // The last character before the current run of blanks: a quote after `:`, `-`, `[`,
+        // `{`, `,` or at the start of the line opens a quoted scalar. Tracked on the line alone,
+        // it covers quoted strings where the parsed spans are missing (documents that do not
+        // parse, templates).
+        let mut last_solid: Option<char> = None;
+        let mut quote: Option<char> = None;
+        let mut chars = line.char_indices().peekable();
+        let mut col = 0u32;
+        while let Some((at, ch)) = chars.next() {
+            col += 1;
+            if let Some(q) = quote {
+                match ch {
+                    '\\' if q == '"' => {
+                        chars.next();
+                        col += 1;
+                    }
+                    '\'' if q == '\'' && chars.peek().is_some_and(|(_, c)| *c == '\'') => {
+                        chars.next();
+                        col += 1;
+                    }
+                    c if c == q => quote = None,
+                    _ => {}
+                }
+                prev = Some(ch);
+                last_solid = Some(ch);
+                continue;
+            }
             let starts = match ch {
                 '#' => prev.is_none_or(|p| p == ' ' || p == '\t'),
                 '{' if template => {
                     let rest = line.get(at..).unwrap_or("");
                     rest.starts_with("{{/*") || rest.starts_with("{{- /*")
+                }
+                '"' | '\'' => {
+                    if last_solid.is_none_or(|c| matches!(c, ':' | '-' | '[' | '{' | ',')) {
+                        quote = Some(ch);
+                    }
+                    false
                 }
                 _ => false,
             };
@@ -96,6 +128,9 @@ impl Scalars {
                 return Some(at);
             }
             prev = Some(ch);
+            if ch != ' ' && ch != '\t' {
+                last_solid = Some(ch);
+            }
         }
         None
     }
@@ -379,6 +414,15 @@ mod tests {
         let text = "{\"a\": \"# clustersec:ignore RULE_A\", \"b\": 1}\n";
         assert!(!found(text, "x.json", 1, "RULE_A", false));
         assert!(!found(text, "x.yaml", 1, "RULE_A", false));
+        // Quoted strings in a document that does not parse: found on the line itself.
+        let text = "a: [\n- x: \"y # clustersec:ignore RULE_A z\"\n";
+        assert!(!found(text, "x.yaml", 2, "RULE_A", false));
+        let text = "a: [\n- x: 'it''s # clustersec:ignore RULE_A z'\n";
+        assert!(!found(text, "x.yaml", 2, "RULE_A", false));
+        let text = "a: [\n- x: \"y\" # clustersec:ignore RULE_A z\n";
+        assert!(found(text, "x.yaml", 2, "RULE_A", false));
+        let text = "a: [\n- x: it's # clustersec:ignore RULE_A z\n";
+        assert!(found(text, "x.yaml", 2, "RULE_A", false));
         // A comment after a block scalar, less indented than its content, is a comment.
         let text = "a: |\n    text\n  # clustersec:ignore RULE_A after\nb: 1\n";
         assert!(found(text, "x.yaml", 4, "RULE_A", false));

@@ -246,14 +246,14 @@ impl InvalidObject {
                         .unwrap_or_else(|| cx.object.kind_span()),
                     format!(
                         "the pod spec at {} has no `containers`: the API server rejects a pod \
-                         without containers, and there is nothing here for the other rules to check",
+                         without containers",
                         pod.path
                     ),
                 )
                 .field(field),
             ),
-            Some(e) if e.value.is_null() || e.value.as_seq().is_some_and(<[Node]>::is_empty) => {
-                out.push(
+            Some(e) if e.value.is_null() || e.value.as_seq().is_some_and(<[Node]>::is_empty) => out
+                .push(
                     self.finding(
                         e.span(),
                         format!(
@@ -262,8 +262,7 @@ impl InvalidObject {
                         ),
                     )
                     .field(field),
-                )
-            }
+                ),
             // Other shapes are CLUSTERSEC_WRONG_TYPE's.
             Some(_) => {}
         }
