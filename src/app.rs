@@ -371,11 +371,28 @@ fn render_settings(args: &ScanArgs, config: &Config) -> Result<crate::render::Se
         .kube_version
         .clone()
         .or_else(|| config.kube_version.clone());
-    if let Some(t) = &args.render_timeout {
-        s.timeout = crate::render::process::parse_duration(t)
-            .map_err(|e| Failure(format!("--render-timeout: {e}")))?;
+    let duration =
+        |flag: &str, v: &Option<String>| -> Result<Option<std::time::Duration>, Failure> {
+            v.as_deref()
+                .map(crate::render::process::parse_duration)
+                .transpose()
+                .map_err(|e| Failure(format!("{flag}: {e}")))
+        };
+    let max_timeout = duration("--max-render-timeout", &args.max_render_timeout)?
+        .unwrap_or(crate::render::DEFAULT_MAX_TIMEOUT);
+    if let Some(t) = duration("--render-timeout", &args.render_timeout)? {
+        s.timeout = t;
     } else if let Some(t) = config.render_timeout {
-        s.timeout = t.0;
+        // The repository's own setting: capped by the flag.
+        s.timeout = t.0.min(max_timeout);
+    }
+    if let Some(b) = duration("--render-budget", &args.render_budget)? {
+        s.budget = b;
+    }
+    if let Some(m) = &args.max_render_output {
+        s.max_output = ByteSize::parse(m)
+            .map_err(|e| Failure(format!("--max-render-output: {e}")))?
+            .0;
     }
     s.roots = args
         .paths

@@ -129,6 +129,21 @@ pub struct ScanArgs {
     /// Time limit of one render: seconds, or with a unit (90s, 2m) [default: 60s].
     #[arg(long, value_name = "DURATION", help_heading = "Rendering")]
     pub render_timeout: Option<String>,
+
+    /// The most a config file's `render-timeout` can ask for; the repository cannot raise it
+    /// [default: 5m].
+    #[arg(long, value_name = "DURATION", help_heading = "Rendering")]
+    pub max_render_timeout: Option<String>,
+
+    /// Time for all renders of the run together; renders past it are not run, and reported
+    /// [default: 10m].
+    #[arg(long, value_name = "DURATION", help_heading = "Rendering")]
+    pub render_budget: Option<String>,
+
+    /// Largest output of one render that is scanned (larger is reported, not scanned)
+    /// [default: 64MiB].
+    #[arg(long, value_name = "SIZE", help_heading = "Rendering")]
+    pub max_render_output: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

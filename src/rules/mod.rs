@@ -196,6 +196,7 @@ pub mod filesystem_accessibility;
 pub mod flex_volume_check;
 pub mod groups_check;
 pub mod image_pull;
+pub mod invalid_object;
 pub mod misplaced_field;
 pub mod not_scanned;
 pub mod privilege_check;
@@ -224,6 +225,7 @@ pub fn registry() -> Vec<Box<dyn Rule>> {
         Box::new(yaml_syntax::YamlSyntax::default()),
         Box::new(duplicate_key::DuplicateKey::default()),
         Box::new(wrong_type::WrongType::default()),
+        Box::new(invalid_object::InvalidObject::default()),
         Box::new(not_scanned::NotScanned::default()),
         Box::new(render::Render::default()),
     ]
