@@ -64,6 +64,17 @@ pub struct ScanArgs {
     #[arg(short, long)]
     pub config: Option<PathBuf>,
 
+    /// Resolve the --config file's relative paths (charts) against this directory instead of the
+    /// file's own: for a config kept outside the repository (the GitHub Action's `config-source:
+    /// base` reads the base branch's config into a temporary file).
+    #[arg(long, value_name = "DIR", requires = "config")]
+    pub config_dir: Option<PathBuf>,
+
+    /// Compare the config in use with this one (the base branch's; an empty file is the
+    /// defaults) and list what it loosens or changes: in markdown, markdown-summary and JSON.
+    #[arg(long, value_name = "FILE")]
+    pub compare_config: Option<PathBuf>,
+
     /// Also scan untracked files that .gitignore/.ignore list (tracked and hidden files are
     /// always scanned).
     #[arg(long)]

@@ -71,6 +71,9 @@ pub struct Report {
     pub render_counts: crate::render::Counts,
     /// Files left out by `--exclude` or the config's `exclude` (counted, not listed).
     pub excluded: usize,
+    /// What the scanned repository's config changes compared with a base config
+    /// (`--compare-config`; see [`Report::with_policy_changes`]); `None` when not compared.
+    pub policy_changes: Option<Vec<crate::config_diff::PolicyChange>>,
 }
 
 /// Counts for the summary line of every format.
@@ -166,6 +169,7 @@ impl Report {
             suppressed: Vec::new(),
             render_counts: crate::render::Counts::default(),
             excluded: 0,
+            policy_changes: None,
         }
     }
 
@@ -178,6 +182,12 @@ impl Report {
     /// Records how many charts and kustomizations were rendered, and how many failed.
     pub fn with_render_counts(mut self, counts: crate::render::Counts) -> Report {
         self.render_counts = counts;
+        self
+    }
+
+    /// Records the policy changes of the scanned repository's config (`--compare-config`).
+    pub fn with_policy_changes(mut self, changes: Vec<crate::config_diff::PolicyChange>) -> Report {
+        self.policy_changes = Some(changes);
         self
     }
 
