@@ -131,9 +131,13 @@ fn find_config(args: &ScanArgs) -> Result<Config, Failure> {
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
             .and_then(|d| std::fs::canonicalize(d).ok())
+            .filter(|_| args.config_dir.is_none())
         {
             // Its own paths are the CI author's too.
             roots.push(dir);
+        }
+        if let Some(dir) = &args.config_dir {
+            return load_config_in(path, dir, &roots);
         }
         return Config::load_within(path, &roots).map_err(Failure::from);
     }
@@ -147,6 +151,43 @@ fn find_config(args: &ScanArgs) -> Result<Config, Failure> {
         }
     }
     Ok(Config::default())
+}
+
+/// `--config FILE --config-dir DIR`: the file read as if it sat in DIR (its chart paths are
+/// relative to DIR and must resolve inside `roots`), through the same parser and with the same
+/// size bound as any config file.
+fn load_config_in(path: &Path, dir: &Path, roots: &[PathBuf]) -> Result<Config, Failure> {
+    use std::io::Read;
+    let err = |pos, message| {
+        Failure::from(crate::config::ConfigError {
+            path: path.to_path_buf(),
+            pos,
+            message,
+        })
+    };
+    if !dir.is_dir() {
+        return Err(Failure(format!(
+            "--config-dir {}: not a directory",
+            dir.display()
+        )));
+    }
+    let limit = crate::config::MAX_CONFIG_SIZE;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(limit + 1).read_to_end(&mut bytes))
+        .map_err(|e| err(None, format!("cannot read the config file: {e}")))?;
+    if bytes.len() as u64 > limit {
+        return Err(err(
+            None,
+            format!("the config file is larger than {limit} bytes (1MiB); not read"),
+        ));
+    }
+    let text = String::from_utf8(bytes)
+        .map_err(|_| err(None, "the config file is not valid UTF-8".to_string()))?;
+    let mut config =
+        Config::parse_checked(&text, Some(dir), Some(roots)).map_err(|(pos, m)| err(pos, m))?;
+    config.dir = Some(dir.to_path_buf());
+    Ok(config)
 }
 
 fn use_color(choice: ColorChoice) -> bool {
@@ -176,6 +217,12 @@ pub fn scan(
             .map_err(|e| Failure(format!("--kube-version: {e}")))?,
         None => crate::kube_version::KubeVersion::newest_known(),
     };
+    // The config to compare with (`--compare-config`), read before the scan so a bad one fails fast.
+    let compare_with = args
+        .compare_config
+        .as_deref()
+        .map(crate::config_diff::load_base)
+        .transpose()?;
     let engine = Engine::new(&config.rule_settings())
         .map_err(|(id, e)| Failure(format!("rule {id}: params.{}: {}", e.path, e.message)))?
         .with_kube_version(kube_version)
@@ -221,9 +268,12 @@ pub fn scan(
     let tools = crate::render::Tools::detect(&render_settings).map_err(Failure)?;
     let mut discovery = discover::discover(&args.paths, &opts).map_err(Failure)?;
     let run = crate::render::render_all(&mut discovery, &render_settings, &tools);
-    let report = crate::scan::scan_rendered(&engine, discovery, max_file_size, &run)
+    let mut report = crate::scan::scan_rendered(&engine, discovery, max_file_size, &run)
         .with_render_counts(run.counts)
         .with_kube_version(kube_version);
+    if let Some(base) = &compare_with {
+        report = report.with_policy_changes(crate::config_diff::compare(base, &config));
+    }
 
     let ci = CiLinks::from_env(|name| std::env::var(name).ok());
     for out in &outs {
@@ -336,11 +386,28 @@ fn render_settings(args: &ScanArgs, config: &Config) -> Result<crate::render::Se
         .clone()
         .or_else(|| config.kube_version.clone())
         .or_else(|| Some(crate::kube_version::KubeVersion::newest_known().to_string()));
-    if let Some(t) = &args.render_timeout {
-        s.timeout = crate::render::process::parse_duration(t)
-            .map_err(|e| Failure(format!("--render-timeout: {e}")))?;
+    let duration =
+        |flag: &str, v: &Option<String>| -> Result<Option<std::time::Duration>, Failure> {
+            v.as_deref()
+                .map(crate::render::process::parse_duration)
+                .transpose()
+                .map_err(|e| Failure(format!("{flag}: {e}")))
+        };
+    let max_timeout = duration("--max-render-timeout", &args.max_render_timeout)?
+        .unwrap_or(crate::render::DEFAULT_MAX_TIMEOUT);
+    if let Some(t) = duration("--render-timeout", &args.render_timeout)? {
+        s.timeout = t;
     } else if let Some(t) = config.render_timeout {
-        s.timeout = t.0;
+        // The repository's own setting: capped by the flag.
+        s.timeout = t.0.min(max_timeout);
+    }
+    if let Some(b) = duration("--render-budget", &args.render_budget)? {
+        s.budget = b;
+    }
+    if let Some(m) = &args.max_render_output {
+        s.max_output = ByteSize::parse(m)
+            .map_err(|e| Failure(format!("--max-render-output: {e}")))?
+            .0;
     }
     s.roots = args
         .paths

@@ -14,6 +14,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod config_diff;
 pub mod discover;
 pub mod docs;
 pub mod engine;

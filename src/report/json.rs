@@ -32,6 +32,9 @@ struct Output<'a> {
     suppressed: Vec<Finding<'a>>,
     files: Vec<File<'a>>,
     rules: Vec<Rule>,
+    /// What the scanned config changes compared with `--compare-config` (only with that flag).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy_changes: Option<&'a [crate::config_diff::PolicyChange]>,
 }
 
 #[derive(Serialize)]
@@ -248,6 +251,7 @@ pub fn write(out: &mut dyn Write, report: &Report, _opts: &Options) -> io::Resul
                 help_uri: r.help_uri(),
             })
             .collect(),
+        policy_changes: report.policy_changes.as_deref(),
     };
     serde_json::to_writer_pretty(&mut *out, &output).map_err(io::Error::other)?;
     writeln!(out)

@@ -73,6 +73,9 @@ pub struct Report {
     pub excluded: usize,
     /// The Kubernetes version the scan targeted (see [`Report::with_kube_version`]).
     pub kube_version: Option<crate::kube_version::KubeVersion>,
+    /// What the scanned repository's config changes compared with a base config
+    /// (`--compare-config`; see [`Report::with_policy_changes`]); `None` when not compared.
+    pub policy_changes: Option<Vec<crate::config_diff::PolicyChange>>,
 }
 
 /// Counts for the summary line of every format.
@@ -169,6 +172,7 @@ impl Report {
             render_counts: crate::render::Counts::default(),
             excluded: 0,
             kube_version: None,
+            policy_changes: None,
         }
     }
 
@@ -187,6 +191,12 @@ impl Report {
     /// Records how many charts and kustomizations were rendered, and how many failed.
     pub fn with_render_counts(mut self, counts: crate::render::Counts) -> Report {
         self.render_counts = counts;
+        self
+    }
+
+    /// Records the policy changes of the scanned repository's config (`--compare-config`).
+    pub fn with_policy_changes(mut self, changes: Vec<crate::config_diff::PolicyChange>) -> Report {
+        self.policy_changes = Some(changes);
         self
     }
 

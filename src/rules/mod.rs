@@ -210,6 +210,7 @@ pub mod groups_check;
 pub mod image_digest;
 pub mod image_pull;
 pub mod image_tag;
+pub mod invalid_object;
 pub mod misplaced_field;
 pub mod not_scanned;
 pub mod privilege_check;
@@ -245,6 +246,7 @@ pub fn registry() -> Vec<Box<dyn Rule>> {
         Box::new(yaml_syntax::YamlSyntax::default()),
         Box::new(duplicate_key::DuplicateKey::default()),
         Box::new(wrong_type::WrongType::default()),
+        Box::new(invalid_object::InvalidObject::default()),
         Box::new(not_scanned::NotScanned::default()),
         Box::new(render::Render::default()),
         Box::new(removed_api::RemovedApi::default()),

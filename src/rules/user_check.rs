@@ -125,6 +125,14 @@ pub(crate) fn check_id_range(
                 pod.path
             )),
             Setting::Container(e) | Setting::Pod(e) => match e.value.as_api_int() {
+                Some(id) if id > super::invalid_object::MAX_ID => Some(format!(
+                    "{} runs with {field} {id} ({}), above {}, the largest ID the API server \
+                     accepts; it must be {}",
+                    c.describe(),
+                    origin(pod, &setting),
+                    super::invalid_object::MAX_ID,
+                    params.describe()
+                )),
                 Some(id) if id >= params.min && params.max.is_none_or(|max| id <= max) => None,
                 Some(id) => Some(format!(
                     "{} runs with {field} {id} ({}); it must be {}",
