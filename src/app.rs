@@ -208,6 +208,15 @@ pub fn scan(
 ) -> Result<i32, Failure> {
     let outs = pair_outputs(formats, outputs)?;
     let config = find_config(args)?;
+    let kube_version = match args
+        .kube_version
+        .as_deref()
+        .or(config.kube_version.as_deref())
+    {
+        Some(v) => crate::kube_version::KubeVersion::parse(v)
+            .map_err(|e| Failure(format!("--kube-version: {e}")))?,
+        None => crate::kube_version::KubeVersion::newest_known(),
+    };
     // The config to compare with (`--compare-config`), read before the scan so a bad one fails fast.
     let compare_with = args
         .compare_config
@@ -215,7 +224,9 @@ pub fn scan(
         .map(crate::config_diff::load_base)
         .transpose()?;
     let engine = Engine::new(&config.rule_settings())
-        .map_err(|(id, e)| Failure(format!("rule {id}: params.{}: {}", e.path, e.message)))?;
+        .map_err(|(id, e)| Failure(format!("rule {id}: params.{}: {}", e.path, e.message)))?
+        .with_kube_version(kube_version)
+        .with_openshift(config.openshift.unwrap_or(false));
     let max_file_size = match &args.max_file_size {
         Some(s) => {
             ByteSize::parse(s)
@@ -258,7 +269,8 @@ pub fn scan(
     let mut discovery = discover::discover(&args.paths, &opts).map_err(Failure)?;
     let run = crate::render::render_all(&mut discovery, &render_settings, &tools);
     let mut report = crate::scan::scan_rendered(&engine, discovery, max_file_size, &run)
-        .with_render_counts(run.counts);
+        .with_render_counts(run.counts)
+        .with_kube_version(kube_version);
     if let Some(base) = &compare_with {
         report = report.with_policy_changes(crate::config_diff::compare(base, &config));
     }
@@ -367,10 +379,13 @@ fn render_settings(args: &ScanArgs, config: &Config) -> Result<crate::render::Se
         s.release_name = r;
     }
     s.namespace = args.namespace.clone().or_else(|| config.namespace.clone());
+    // One target for the API version rules and the renders: without --kube-version or the
+    // config's, helm renders for the default target too.
     s.kube_version = args
         .kube_version
         .clone()
-        .or_else(|| config.kube_version.clone());
+        .or_else(|| config.kube_version.clone())
+        .or_else(|| Some(crate::kube_version::KubeVersion::newest_known().to_string()));
     let duration =
         |flag: &str, v: &Option<String>| -> Result<Option<std::time::Duration>, Failure> {
             v.as_deref()

@@ -122,7 +122,8 @@ pub struct ScanArgs {
     #[arg(long, value_name = "NAMESPACE", help_heading = "Rendering")]
     pub namespace: Option<String>,
 
-    /// Kubernetes version helm renders for (`.Capabilities.KubeVersion`), e.g. 1.30.0.
+    /// The Kubernetes version you deploy to, e.g. 1.30: the target of the API version rules and
+    /// what helm renders for (`.Capabilities.KubeVersion`) [default: the newest the rules know].
     #[arg(long, value_name = "VERSION", help_heading = "Rendering")]
     pub kube_version: Option<String>,
 

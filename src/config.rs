@@ -52,9 +52,13 @@ pub struct Config {
     /// Namespace of every helm render.
     #[serde(default)]
     pub namespace: Option<String>,
-    /// Kubernetes version helm renders for (`.Capabilities.KubeVersion`), e.g. `"1.30.0"`.
-    #[serde(default)]
+    /// Kubernetes version helm renders for (`.Capabilities.KubeVersion`), e.g. `"1.30.0"`, and
+    /// the target of the API version rules. Checked to be a version when read.
+    #[serde(default, deserialize_with = "kube_version")]
     pub kube_version: Option<String>,
+    /// OpenShift: runAsUser and runAsGroup must be unset (the restricted SCC assigns them).
+    #[serde(default)]
+    pub openshift: Option<bool>,
     /// Time limit of one render, in seconds or with a unit (`90s`, `2m`).
     #[serde(default)]
     pub render_timeout: Option<Timeout>,
@@ -64,6 +68,27 @@ pub struct Config {
     /// The config file's directory (chart paths are relative to it); not read from the file.
     #[serde(skip)]
     pub dir: Option<PathBuf>,
+}
+
+/// `kube-version`: kept as written (helm takes it as is), refused when it is not a version.
+fn kube_version<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let s = match serde_json::Value::deserialize(d)? {
+        serde_json::Value::String(s) => s,
+        // `1.30` unquoted is the number 1.3: refuse it rather than guess.
+        serde_json::Value::Number(n) => {
+            return Err(serde::de::Error::custom(format!(
+                "write the version in quotes (kube-version: \"1.30\"): unquoted, YAML reads it \
+                 as the number {n}"
+            )))
+        }
+        _ => {
+            return Err(serde::de::Error::custom(
+                "expected a Kubernetes version in quotes, such as \"1.30\"",
+            ))
+        }
+    };
+    crate::kube_version::KubeVersion::parse(&s).map_err(serde::de::Error::custom)?;
+    Ok(Some(s))
 }
 
 /// Render settings of one chart.

@@ -60,6 +60,10 @@ impl FileReport {
 pub struct Engine {
     rules: Vec<Box<dyn Rule>>,
     enabled: HashMap<&'static str, Severity>,
+    /// The Kubernetes version the manifests target (see [`Engine::with_kube_version`]).
+    kube_version: crate::kube_version::KubeVersion,
+    /// The config's `openshift` switch (see [`Engine::with_openshift`]).
+    openshift: bool,
 }
 
 /// Per-rule settings from the config file.
@@ -75,6 +79,8 @@ impl Default for Engine {
         Engine::new(&BTreeMap::new()).unwrap_or_else(|_| Engine {
             rules: Vec::new(),
             enabled: HashMap::new(),
+            kube_version: crate::kube_version::KubeVersion::default(),
+            openshift: false,
         })
     }
 }
@@ -98,7 +104,30 @@ impl Engine {
                 enabled.insert(meta.id, sev);
             }
         }
-        Ok(Engine { rules, enabled })
+        Ok(Engine {
+            rules,
+            enabled,
+            kube_version: crate::kube_version::KubeVersion::default(),
+            openshift: false,
+        })
+    }
+
+    /// Sets the Kubernetes version the manifests are deployed to (default: the newest the API
+    /// table knows).
+    pub fn with_kube_version(mut self, version: crate::kube_version::KubeVersion) -> Engine {
+        self.kube_version = version;
+        self
+    }
+
+    /// The target Kubernetes version.
+    pub fn kube_version(&self) -> crate::kube_version::KubeVersion {
+        self.kube_version
+    }
+
+    /// Turns on the `openshift` switch: runAsUser and runAsGroup must be left to the SCC.
+    pub fn with_openshift(mut self, openshift: bool) -> Engine {
+        self.openshift = openshift;
+        self
     }
 
     /// Every rule, enabled or not.
@@ -211,12 +240,16 @@ impl Engine {
             }
             self.push(&mut out, path, f);
         }
+        let wildcard_roles = rules::data::rbac::wildcard_roles(&stream.documents);
         for doc in &stream.documents {
             for obj in objects_of(doc) {
                 report.objects += 1;
                 let mut shape = Vec::new();
                 let pod = PodSpec::of(&obj, &mut shape);
                 let mut cx = Cx::new(&obj, pod.as_ref(), &shape);
+                cx.kube_version = self.kube_version;
+                cx.openshift = self.openshift;
+                cx.wildcard_roles = &wildcard_roles;
                 for rule in &self.rules {
                     if self.enabled.contains_key(rule.meta().id) {
                         rule.check(&mut cx);

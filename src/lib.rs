@@ -4,6 +4,7 @@
 pub mod rules;
 
 pub mod finding;
+pub mod kube_version;
 pub mod model;
 
 /// Where the project lives (SARIF `informationUri`, rule help links).

@@ -38,7 +38,7 @@ spec:
     runAsGroup: 10001
   containers:
     - name: c
-      image: nginx
+      image: nginx:1.27
       imagePullPolicy: Always
       securityContext:
         allowPrivilegeEscalation: false

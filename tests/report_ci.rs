@@ -61,7 +61,7 @@ spec:
     runAsGroup: 20000
   containers:
     - name: app
-      image: nginx
+      image: nginx:1.27
       imagePullPolicy: Always
       securityContext:
         allowPrivilegeEscalation: false
@@ -82,7 +82,7 @@ spec:
     runAsGroup: 20000
   containers:
     - name: agent
-      image: agent
+      image: agent:1.0
       imagePullPolicy: Always
       securityContext:
         allowPrivilegeEscalation: false

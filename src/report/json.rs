@@ -23,6 +23,9 @@ pub const VERSION: u32 = 1;
 struct Output<'a> {
     version: u32,
     tool: Tool,
+    /// The Kubernetes version the API version rules judged against (`--kube-version`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kube_version: Option<String>,
     summary: Summary,
     findings: Vec<Finding<'a>>,
     /// Findings silenced by `clustersec:ignore` comments, with their `suppression` reason.
@@ -189,6 +192,7 @@ pub fn write(out: &mut dyn Write, report: &Report, _opts: &Options) -> io::Resul
             name: "clustersec",
             version: crate::VERSION,
         },
+        kube_version: report.kube_version.map(|v| v.to_string()),
         summary: Summary {
             files: s.files,
             scanned: s.scanned,

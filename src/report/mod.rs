@@ -71,6 +71,8 @@ pub struct Report {
     pub render_counts: crate::render::Counts,
     /// Files left out by `--exclude` or the config's `exclude` (counted, not listed).
     pub excluded: usize,
+    /// The Kubernetes version the scan targeted (see [`Report::with_kube_version`]).
+    pub kube_version: Option<crate::kube_version::KubeVersion>,
     /// What the scanned repository's config changes compared with a base config
     /// (`--compare-config`; see [`Report::with_policy_changes`]); `None` when not compared.
     pub policy_changes: Option<Vec<crate::config_diff::PolicyChange>>,
@@ -169,8 +171,15 @@ impl Report {
             suppressed: Vec::new(),
             render_counts: crate::render::Counts::default(),
             excluded: 0,
+            kube_version: None,
             policy_changes: None,
         }
+    }
+
+    /// Records the Kubernetes version the API version rules judged against; reports name it.
+    pub fn with_kube_version(mut self, version: crate::kube_version::KubeVersion) -> Report {
+        self.kube_version = Some(version);
+        self
     }
 
     /// Records how many files `--exclude` or the config's `exclude` left out.

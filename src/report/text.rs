@@ -311,6 +311,12 @@ fn summary(out: &mut dyn Write, st: &Styles, report: &Report) -> io::Result<()> 
         plural(s.documents, "document", "documents"),
         plural(s.objects, "object", "objects"),
     )?;
+    if let Some(v) = report.kube_version {
+        writeln!(
+            out,
+            "Target Kubernetes version: {v} (API versions are judged for it)."
+        )?;
+    }
     for (done, failed, what, verb) in [
         (
             s.charts_rendered,
