@@ -254,6 +254,11 @@ impl Engine {
                 ),
             )
             .related(*first, format!("first `{key}`, ignored by Kubernetes")),
+            Diagnostic::Decode { span, message } => Finding::new(
+                yaml_syntax::YamlSyntax::ID,
+                *span,
+                format!("YAML error: {message}; Kubernetes rejects this document"),
+            ),
             Diagnostic::NonScalarKey { span } => Finding::new(
                 wrong_type::WrongType::ID,
                 *span,
