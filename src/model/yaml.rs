@@ -1141,26 +1141,30 @@ impl Builder<'_> {
     }
 
     fn check_duplicates(&mut self, entries: &[Entry]) {
-        if entries.len() < 2 {
-            return;
+        check_duplicates(entries, &mut self.diagnostics);
+    }
+}
+
+/// Reports every later occurrence of a key of a mapping against the first one.
+pub(crate) fn check_duplicates(entries: &[Entry], diagnostics: &mut Vec<Diagnostic>) {
+    if entries.len() < 2 {
+        return;
+    }
+    let mut seen: HashMap<&str, Span> = HashMap::with_capacity(entries.len());
+    for e in entries {
+        // Every `<<` of a mapping applies (see [`Node::get_entry`]): not a duplicate.
+        if e.is_merge() {
+            continue;
         }
-        let mut seen: HashMap<&str, Span> = HashMap::with_capacity(entries.len());
-        for e in entries {
-            // Every `<<` of a mapping applies (see [`Node::get_entry`]): not a duplicate.
-            if e.is_merge() {
-                continue;
-            }
-            let Some(k) = e.key.text() else { continue };
-            // Every later occurrence is reported against the first one.
-            match seen.get(k) {
-                Some(first) => self.diagnostics.push(Diagnostic::DuplicateKey {
-                    key: k.to_string(),
-                    first: *first,
-                    second: e.key.span,
-                }),
-                None => {
-                    seen.insert(k, e.key.span);
-                }
+        let Some(k) = e.key.text() else { continue };
+        match seen.get(k) {
+            Some(first) => diagnostics.push(Diagnostic::DuplicateKey {
+                key: k.to_string(),
+                first: *first,
+                second: e.key.span,
+            }),
+            None => {
+                seen.insert(k, e.key.span);
             }
         }
     }
@@ -1314,7 +1318,7 @@ fn parse_with_shifts(text: &str, shifts: &Shifts) -> (Stream, Vec<RawError>) {
         let rest = text.get(offset_bytes..).unwrap_or("");
         match parse_part(rest, line_offset, shifts, budget, &mut stream) {
             None => break,
-            Some(err) => {
+            Some((err, open_doc)) => {
                 let err_line = u32::try_from(err.marker().line()).unwrap_or(u32::MAX);
                 let pos_ = pos(*err.marker(), line_offset, shifts);
                 raw_errors.push(RawError {
@@ -1337,8 +1341,25 @@ fn parse_with_shifts(text: &str, shifts: &Shifts) -> (Stream, Vec<RawError>) {
                 if !stream.diagnostics.contains(&diagnostic) {
                     stream.diagnostics.push(diagnostic);
                 }
+                // The broken document keeps its place in the stream (so the documents after it
+                // keep their indexes when it is fixed), unless parsing resumes at or before its
+                // first line, which parses it again.
+                let (doc_start, doc_line) =
+                    open_doc.unwrap_or((pos_, err_line.saturating_add(line_offset)));
                 // Resume at the next document marker after the error's line.
-                match next_doc_start(rest, err_line) {
+                let resume = next_doc_start(rest, err_line);
+                let reparsed = resume.is_some_and(|(_, lines)| {
+                    line_offset.saturating_add(lines).saturating_add(1) <= doc_line
+                });
+                if !reparsed {
+                    let index = stream.documents.len();
+                    stream.documents.push(Document {
+                        index,
+                        start: doc_start,
+                        root: None,
+                    });
+                }
+                match resume {
                     Some((bytes, lines)) => {
                         offset_bytes += bytes;
                         line_offset += lines;
@@ -1371,14 +1392,15 @@ fn next_doc_start(text: &str, after_line: u32) -> Option<(usize, u32)> {
     None
 }
 
-/// Parses one run of documents; returns the error that stopped it, if any.
+/// Parses one run of documents; returns the error that stopped it, if any, with the start of
+/// the document it broke (file position, and 1-based line in the parsed text) when one was open.
 fn parse_part(
     text: &str,
     line_offset: u32,
     shifts: &Shifts,
     budget: usize,
     stream: &mut Stream,
-) -> Option<ScanError> {
+) -> Option<(ScanError, Option<(Pos, u32)>)> {
     let mut parser = Parser::new_from_str(text);
     let mut b = Builder {
         src: text,
@@ -1394,12 +1416,13 @@ fn parse_part(
         diagnostics: Vec::new(),
     };
     let mut doc_start = Pos::START;
+    let mut open_doc: Option<(Pos, u32)> = None;
     while let Some(next) = parser.next_event() {
         let (ev, sp) = match next {
             Ok(x) => x,
             Err(e) => {
                 stream.diagnostics.append(&mut b.diagnostics);
-                return Some(e);
+                return Some((e, open_doc));
             }
         };
         match ev {
@@ -1409,8 +1432,13 @@ fn parse_part(
                 b.root = None;
                 b.stack.clear();
                 doc_start = span(sp, line_offset, shifts).start;
+                let raw_line = u32::try_from(sp.start.line())
+                    .unwrap_or(u32::MAX)
+                    .saturating_add(line_offset);
+                open_doc = Some((doc_start, raw_line));
             }
             Event::DocumentEnd => {
+                open_doc = None;
                 let root = b.root.take();
                 let index = stream.documents.len();
                 stream.documents.push(Document {
@@ -1592,7 +1620,28 @@ mod tests {
             })
             .collect();
         assert_eq!(syntax, vec![Pos::new(3, 5), Pos::new(4, 5)]);
-        assert_eq!(s.documents.len(), 1);
+        // Both broken documents keep their place in the stream.
+        assert_eq!(s.documents.len(), 3);
+        assert!(s.documents[1].root.is_none() && s.documents[2].root.is_none());
+        assert_eq!(s.documents[1].start, Pos::new(3, 1));
+        assert_eq!(s.documents[2].start, Pos::new(4, 1));
+    }
+
+    #[test]
+    fn a_broken_document_keeps_its_index() {
+        let s = parse_stream("a: 1\n---\nb: [1\nc: 2\n---\nd: 4\n");
+        assert_eq!(s.documents.len(), 3);
+        assert!(s.documents[1].root.is_none());
+        // At its `---`, like any other document.
+        assert_eq!(s.documents[1].start, Pos::new(2, 1));
+        let last = &s.documents[2];
+        assert_eq!(last.index, 2);
+        assert!(last.root.as_ref().unwrap().get("d").is_some());
+        // An error in the last document, and one in the first.
+        assert_eq!(parse_stream("a: 1\n---\nb: [1\n").documents.len(), 2);
+        let s = parse_stream("b: [1\n---\nd: 4\n");
+        assert_eq!(s.documents.len(), 2);
+        assert_eq!(s.documents[1].index, 1);
     }
 
     #[test]
