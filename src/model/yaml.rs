@@ -458,10 +458,11 @@ fn pos(m: saphyr_parser::Marker, line_offset: u32, shifts: &Shifts) -> Pos {
 /// go-yaml v2 (YAML 1.1, and so Kubernetes) also breaks lines at NEL (U+0085), LINE SEPARATOR
 /// (U+2028) and PARAGRAPH SEPARATOR (U+2029): a comment ends there and what follows is read as
 /// content. YAML 1.2 (saphyr) reads them as ordinary characters, which would hide that content
-/// inside a comment. go-yaml also skips a byte order mark (U+FEFF) at the start of any line.
+/// inside a comment. go-yaml also skips a byte order mark (U+FEFF) at the start of any line
+/// (YAML 1.2 allows one only between documents), counting it as one column.
 ///
 /// So the text is rewritten before parsing: each of those breaks becomes `\n`, and a BOM at
-/// the start of a line is dropped. Positions are reported on the file's own lines (the ones
+/// the start of a line becomes a space. Positions are reported on the file's own lines (the ones
 /// editors, `git diff` and code scanning number: only `\n`, `\r\n` and `\r` break lines), so a
 /// value that follows a U+2028 is reported on the physical line that holds it, at its column
 /// there (counted in code points, the separator included). Returns `None` when the text has
@@ -507,11 +508,10 @@ fn normalize_breaks(text: &str) -> Option<(String, Vec<(u32, u32)>)> {
                 at_line_start = true;
             }
             '\u{FEFF}' if at_line_start => {
-                // Dropped: the parsed line starts one column further right in the file.
+                // go-yaml skips it but counts its column, so what follows is indented by one:
+                // a space reads the same (and keeps every column).
+                out.push(' ');
                 col = col.saturating_add(1);
-                if let Some(last) = lines.last_mut() {
-                    last.1 = last.1.saturating_add(1);
-                }
                 at_line_start = false;
             }
             _ => {
@@ -907,15 +907,43 @@ impl Builder<'_> {
     fn quoted_end(&mut self, sp: PSpan) -> Option<Pos> {
         let b = self.byte_of_char(sp.start.index());
         let mut chars = self.src.get(b..)?.chars().peekable();
-        let quote = chars.next()?;
-        if quote != '"' && quote != '\'' {
-            return None;
-        }
         // Counted in the parsed text, then mapped to the file like every other position.
         let mut line = u32::try_from(sp.start.line())
             .ok()?
             .saturating_add(self.line_offset);
-        let mut col = u32::try_from(sp.start.col()).ok()?.saturating_add(2);
+        // The column of the next character.
+        let mut col = u32::try_from(sp.start.col()).ok()?.saturating_add(1);
+        // The span starts at the node's properties (`!!str`, `&anchor`) when it has some: skip
+        // them, and the blanks, line breaks and comments after them.
+        while matches!(chars.peek(), Some('!' | '&')) {
+            while chars
+                .next_if(|c| !matches!(c, ' ' | '\t' | '\n' | '\r'))
+                .is_some()
+            {
+                col += 1;
+            }
+            loop {
+                match chars.peek() {
+                    Some(' ' | '\t') => col += 1,
+                    Some('\n') => {
+                        line += 1;
+                        col = 1;
+                    }
+                    Some('\r') => {}
+                    Some('#') => {
+                        while chars.next_if(|c| !matches!(c, '\n' | '\r')).is_some() {}
+                        continue;
+                    }
+                    _ => break,
+                }
+                chars.next();
+            }
+        }
+        let quote = chars.next()?;
+        if quote != '"' && quote != '\'' {
+            return None;
+        }
+        col += 1;
         while let Some(ch) = chars.next() {
             let ch = if quote == '"' && ch == '\\' {
                 col += 1;
@@ -1013,15 +1041,15 @@ impl Builder<'_> {
         match ev {
             Event::Scalar(text, style, anchor, tag) => {
                 let resolved = resolve(&text, style, tag.as_deref());
-                if let Some(message) = resolved.error {
-                    self.diagnostics
-                        .push(Diagnostic::Decode { span: s, message });
-                }
                 let mut s = s;
                 if matches!(style, ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted) {
                     if let Some(end) = self.quoted_end(sp) {
                         s.end = end.min(s.end);
                     }
+                }
+                if let Some(message) = resolved.error {
+                    self.diagnostics
+                        .push(Diagnostic::Decode { span: s, message });
                 }
                 let node = Node {
                     span: s,
@@ -1710,10 +1738,14 @@ mod go_yaml_v2_tests {
 
     #[test]
     fn a_bom_at_the_start_of_a_line_is_skipped() {
-        let r = root("a: 1\n\u{FEFF}b: true\n");
-        let b = r.get_entry("b").unwrap();
-        assert_eq!(b.key.span.start, Pos::new(2, 2));
+        // Skipped, but it takes a column: `b` is indented by 3 here.
+        let r = root("a:\n\u{FEFF}  b: true\n");
+        let b = r.get("a").unwrap().get_entry("b").unwrap();
+        assert_eq!(b.key.span.start, Pos::new(2, 4));
         assert_eq!(b.value.as_bool(), Some(true));
+        // So a key after it is not a sibling of the one before (go-yaml: an error too).
+        let s = parse_stream("a: 1\n\u{FEFF}b: true\n");
+        assert!(matches!(s.diagnostics[0], Diagnostic::Syntax { .. }));
     }
 
     #[test]
