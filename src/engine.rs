@@ -317,3 +317,19 @@ fn has_key(text: &str, key: &str) -> bool {
         starts && after.trim_start_matches([' ', '\t']).starts_with(':')
     })
 }
+
+#[cfg(test)]
+mod reader_tests {
+    use super::*;
+
+    #[test]
+    fn manifests_are_recognised_whatever_their_layout() {
+        assert!(looks_like_kubernetes("apiVersion: v1\nkind: Pod\n"));
+        assert!(looks_like_kubernetes(
+            r#"{"apiVersion":"v1","kind":"Pod","spec":{"#
+        ));
+        assert!(looks_like_kubernetes("- apiVersion: v1\n  kind : Pod"));
+        assert!(!looks_like_kubernetes("name: apiVersionkind\nkinds: 1\n"));
+        assert!(!looks_like_kubernetes("on: push\njobs: {}\n"));
+    }
+}

@@ -306,3 +306,13 @@ mod no_panic {
         }
     }
 }
+
+#[test]
+fn broken_minified_json_is_still_a_manifest() {
+    // One line, truncated: `apiVersion` and `kind` are not at line starts, yet the file is
+    // meant as a manifest, so its error is reported rather than the file skipped.
+    let text = &MINIFIED[..MINIFIED.len() - 3];
+    let (report, f) = Engine::default().scan_bytes("broken.json", text.as_bytes());
+    assert_eq!(report.status, FileStatus::Scanned);
+    assert_eq!(at(&f, "CLUSTERSEC_YAML_SYNTAX").len(), 1, "{f:?}");
+}

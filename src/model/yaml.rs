@@ -552,6 +552,13 @@ pub fn resolve_plain(text: &str) -> Scalar {
     if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.')) {
         return Scalar::Str;
     }
+    if first == b'.' {
+        // go-yaml tries `strconv.ParseFloat` on the text as written (no `_` removal).
+        return match text.parse::<f64>() {
+            Ok(f) if is_float_syntax(text) => Scalar::Float(f),
+            _ => Scalar::Str,
+        };
+    }
     let plain: String = text.chars().filter(|&c| c != '_').collect();
     if let Some(i) = parse_go_int(&plain) {
         return Scalar::Int(i);
@@ -1516,6 +1523,9 @@ mod tests {
         assert_eq!(resolve_plain("1.2.3"), Scalar::Str);
         assert_eq!(resolve_plain("099"), Scalar::Float(99.0));
         assert_eq!(resolve_plain("99999999999999999999"), Scalar::Float(1e20));
+        assert_eq!(resolve_plain(".5"), Scalar::Float(0.5));
+        assert_eq!(resolve_plain("._5"), Scalar::Str);
+        assert_eq!(resolve_plain("0o17"), Scalar::Int(15));
     }
 
     #[test]
