@@ -186,7 +186,8 @@ fn scan_one(
     let source = if findings.is_empty() {
         None
     } else {
-        Some(String::from_utf8_lossy(&bytes).into_owned())
+        // Decoded like the scan (UTF-16 with a BOM...), so snippets show the scanned text.
+        Some(crate::model::decode::source_text(&bytes))
     };
     (report, findings, source)
 }
