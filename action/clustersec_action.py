@@ -19,6 +19,15 @@ untrusted value is ever interpolated into a shell:
   CLUSTERSEC_BIN          binary to run (default: `clustersec` on PATH)
   CLUSTERSEC_PATH         paths to scan, shell-like words (default ".")
   CLUSTERSEC_CONFIG       config file (optional)
+  CLUSTERSEC_CONFIG_SOURCE base|head (default base): on pull requests, where the gate's config
+                          comes from. `base`: the config file as it is on the pull request's base
+                          commit (read with git into a file outside the workspace, passed with
+                          --config; none there = the defaults), so a pull request cannot lower
+                          the gate it is judged by. `head`: the checked-out (pull request's)
+                          config, compared with the base's (--compare-config) so the PR comment
+                          lists what it changes. Other events use the checked-out config.
+  CLUSTERSEC_FETCH_TOKEN  token for `git fetch` of the base commit when the checkout lacks it
+                          (never passed to clustersec)
   CLUSTERSEC_FAIL_ON      info|low|medium|high|critical, or "none" to never fail on findings
   CLUSTERSEC_SARIF_FILE   where to write SARIF (default $RUNNER_TEMP/clustersec/clustersec.sarif)
   CLUSTERSEC_MARKDOWN_FILE where to write markdown (default next to the SARIF file); the job
@@ -34,8 +43,10 @@ untrusted value is ever interpolated into a shell:
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -253,13 +264,16 @@ def summary_file_for(markdown_file: str) -> str:
     return os.path.splitext(markdown_file)[0] + ".summary.md"
 
 
-def build_scan_command(sarif_file: str, markdown_file: str) -> List[str]:
+def build_scan_command(sarif_file: str, markdown_file: str,
+                       gate_args: Optional[List[str]] = None) -> List[str]:
     binary = env("CLUSTERSEC_BIN", "clustersec")
     cmd = [binary, "scan"]
     cmd += shlex.split(env("CLUSTERSEC_PATH", "."))
+    gate_args = gate_args or []
     config = env("CLUSTERSEC_CONFIG")
-    if config:
+    if config and "--config" not in gate_args:
         cmd += ["--config", config]
+    cmd += gate_args
     fail_on = fail_on_setting()
     if fail_on and fail_on != "none":
         cmd += ["--fail-on", fail_on]
@@ -270,6 +284,249 @@ def build_scan_command(sarif_file: str, markdown_file: str) -> List[str]:
         cmd += ["--format", "github"]
     cmd += shlex.split(env("CLUSTERSEC_EXTRA_ARGS"))
     return cmd
+
+
+# --------------------------------------------------------------------------------------------
+# the gate's config: from the pull request's base commit
+
+
+CONFIG_NAMES = (".clustersec.yaml", ".clustersec.yml")
+# Set by gate_config_args: a note for the report (the pull request changes the config).
+GATE_NOTE: List[str] = []
+# A config file is small; the base branch is trusted, but nothing is read without a bound.
+CONFIG_MAX_BYTES = 1024 * 1024
+SHA_RE = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
+REF_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._/-]{0,254}$")
+GIT_TIMEOUT = 120
+
+
+def git_env(token: str = "") -> Dict[str, str]:
+    """A sanitized environment for git: no system or global config (a runner's or an earlier
+    step's), no prompts, nothing from the caller's GIT_* variables. With a token, an HTTP
+    authorization header for the GitHub server, passed through the environment (never argv)."""
+    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
+    out = {k: os.environ[k] for k in keep if k in os.environ}
+    out.update({
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_OPTIONAL_LOCKS": "0",
+        "GIT_NO_REPLACE_OBJECTS": "1",
+    })
+    if token:
+        server = env("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
+        basic = base64.b64encode(f"x-access-token:{token}".encode("utf-8")).decode("ascii")
+        out.update({
+            "GIT_CONFIG_COUNT": "1",
+            "GIT_CONFIG_KEY_0": f"http.{server}/.extraheader",
+            "GIT_CONFIG_VALUE_0": f"AUTHORIZATION: basic {basic}",
+        })
+    return out
+
+
+def git(cwd: str, args: List[str], token: str = "") -> Tuple[int, bytes, str]:
+    """Runs git hardened against the repository's own config: no fsmonitor command, no hooks,
+    no credential helpers. Returns (exit code, stdout bytes, stderr text)."""
+    cmd = ["git", "-c", "core.fsmonitor=", "-c", f"core.hooksPath={os.devnull}",
+           "-c", "credential.helper=", "-c", "protocol.ext.allow=never",
+           "-c", f"safe.directory={cwd}"] + args
+    try:
+        proc = subprocess.run(cmd, cwd=cwd, env=git_env(token), capture_output=True,
+                              check=False, timeout=GIT_TIMEOUT, stdin=subprocess.DEVNULL)
+        return proc.returncode, proc.stdout, proc.stderr.decode("utf-8", "replace").strip()
+    except (OSError, subprocess.SubprocessError) as exc:
+        return 127, b"", str(exc)
+
+
+def read_event_quietly() -> Optional[Dict[str, Any]]:
+    path = env("GITHUB_EVENT_PATH")
+    if not path:
+        return None
+    try:
+        with open(path, encoding="utf-8") as fh:
+            event = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    return event if isinstance(event, dict) else None
+
+
+def base_revision(pr: Dict[str, Any]) -> Tuple[Optional[str], Optional[str]]:
+    """The base commit: `pull_request.base.sha` from the event, else GITHUB_BASE_REF's branch.
+    Returns (revision, refspec to fetch it). Both values are checked before git sees them."""
+    sha = (pr.get("base") or {}).get("sha") if isinstance(pr.get("base"), dict) else None
+    if isinstance(sha, str) and SHA_RE.match(sha):
+        return sha, sha
+    ref = env("GITHUB_BASE_REF").strip()
+    if ref and REF_RE.match(ref) and ".." not in ref and not ref.endswith((".lock", "/")):
+        return f"refs/remotes/origin/{ref}", f"+refs/heads/{ref}:refs/remotes/origin/{ref}"
+    return None, None
+
+
+def config_candidates(workspace: str) -> Tuple[List[str], str, bool]:
+    """The config paths the scan would use, relative to the workspace, in order; the directory
+    its relative paths resolve against; and whether they come from the `config` input."""
+    config = env("CLUSTERSEC_CONFIG")
+    if config:
+        return [config], os.path.dirname(config) or ".", True
+    paths = shlex.split(env("CLUSTERSEC_PATH", "."))
+    first = paths[0] if paths else "."
+    root = first if os.path.isdir(os.path.join(workspace, first)) else "."
+    return [os.path.join(root, name) for name in CONFIG_NAMES], root, False
+
+
+def checkout_top(workspace: str, candidates: List[str]) -> Tuple[Optional[str], str]:
+    """The top directory of the git checkout that holds the config candidates (the workspace,
+    or a repository checked out into a directory of it); else None and git's message."""
+    probe = os.path.normpath(os.path.join(workspace, os.path.dirname(candidates[0]) if candidates else "."))
+    while not os.path.isdir(probe) and probe.startswith(workspace + os.sep):
+        probe = os.path.dirname(probe)
+    code, out, err = git(probe if os.path.isdir(probe) else workspace, ["rev-parse", "--show-toplevel"])
+    if code != 0:
+        return None, err or str(code)
+    return out.decode("utf-8", "replace").strip(), ""
+
+
+def tree_entry(top: str, rev: str, rel: str) -> Tuple[Optional[List[str]], Optional[str]]:
+    """The tree entry of `rel` at `rev`: [mode, type, object id], or None when it is not there;
+    second, a problem when git cannot list it."""
+    code, out, err = git(top, ["ls-tree", "-z", "--full-tree", rev, "--", rel])
+    if code != 0:
+        return None, f"cannot list {rel} on {rev}: {err}"
+    entry = out.split(b"\0")[0].decode("utf-8", "replace")
+    if not entry:
+        return None, None
+    meta, _, _ = entry.partition("\t")
+    parts = meta.split()
+    return (parts if len(parts) == 3 else None), (None if len(parts) == 3 else f"odd ls-tree output for {rel}")
+
+
+def pull_request_changes(workspace: str, rev: str, candidates: List[str]) -> List[str]:
+    """The config candidates that the checked-out commit (the pull request) holds differently
+    from the base commit, compared by git object id (nothing is read from the workspace)."""
+    top, _ = checkout_top(workspace, candidates)
+    if top is None:
+        return []
+    changed = []
+    for candidate in candidates:
+        path = os.path.relpath(os.path.normpath(os.path.join(workspace, candidate)), top).replace(os.sep, "/")
+        if path.startswith("../"):
+            continue
+        base, _ = tree_entry(top, rev, path)
+        head, _ = tree_entry(top, "HEAD", path)
+        if base != head:
+            changed.append(path)
+    return changed
+
+
+def read_base_config(workspace: str, rev: str, refspec: str,
+                     candidates: List[str]) -> Tuple[Optional[str], Optional[str], Optional[str]]:
+    """The first candidate that exists on the base commit: (its text, its path), or (None, None)
+    when none does; third, a problem that stops the reading (no git checkout, base commit
+    unavailable, a candidate that is not a regular file or is too large)."""
+    top, err = checkout_top(workspace, candidates)
+    if top is None:
+        return None, None, f"the config's directory is not in a git checkout ({err})"
+    code, _, _ = git(top, ["cat-file", "-e", f"{rev}^{{commit}}"])
+    if code != 0:
+        log(f"the base commit {rev} is not in the checkout: fetching it (git fetch --depth=1)")
+        fetch = ["fetch", "--no-tags", "--no-recurse-submodules", "--depth=1", "origin", refspec]
+        code, _, err = git(top, fetch)
+        token = env("CLUSTERSEC_FETCH_TOKEN")
+        if code != 0 and token:
+            code, _, err = git(top, fetch, token)
+        if code != 0:
+            return None, None, (f"cannot fetch the base commit {rev} ({err[-300:]}); check out with "
+                                "`fetch-depth: 0`, or give the action a token that can read the "
+                                "repository")
+    for candidate in candidates:
+        full = os.path.normpath(os.path.join(workspace, candidate))
+        rel = os.path.relpath(full, top).replace(os.sep, "/")
+        if rel == ".." or rel.startswith("../") or os.path.isabs(rel):
+            return None, None, f"the config {candidate} is outside the git checkout {top}"
+        parts, problem = tree_entry(top, rev, rel)
+        if problem:
+            return None, None, f"{problem} (the base commit)"
+        if parts is None:
+            continue
+        if parts[1] != "blob" or parts[0] == "120000":
+            return None, None, f"{rel} on the base commit {rev} is not a regular file"
+        code, out, err = git(top, ["cat-file", "-s", parts[2]])
+        size = int(out.strip() or 0) if code == 0 and out.strip().isdigit() else -1
+        if size < 0 or size > CONFIG_MAX_BYTES:
+            return None, None, f"{rel} on the base commit {rev} is unreadable or over {CONFIG_MAX_BYTES} bytes"
+        code, out, err = git(top, ["cat-file", "blob", parts[2]])
+        if code != 0:
+            return None, None, f"cannot read {rel} on the base commit {rev}: {err}"
+        try:
+            return out.decode("utf-8"), rel, None
+        except UnicodeDecodeError:
+            return None, None, f"{rel} on the base commit {rev} is not UTF-8"
+    return None, None, None
+
+
+def gate_config_args(out_dir: str) -> Tuple[List[str], Optional[str]]:
+    """Scan arguments for the gate's config (see CLUSTERSEC_CONFIG_SOURCE), or a problem that
+    stops the scan (exit 2: with `base`, a gate whose config cannot be read fails closed).
+    With `base`, when the pull request changes the config, GATE_NOTE holds a line for the
+    report saying that the change is not applied to this check."""
+    GATE_NOTE.clear()
+    source = env("CLUSTERSEC_CONFIG_SOURCE", "base").strip().lower()
+    if source not in ("base", "head"):
+        return [], f"invalid config-source {source!r}: expected base or head"
+    event_name = env("GITHUB_EVENT_NAME")
+    event = read_event_quietly()
+    pr = event.get("pull_request") if event else None
+    if event_name not in ("pull_request", "pull_request_target") or not isinstance(pr, dict):
+        log(f"not a pull request ({event_name or 'unknown event'}): the checked-out config is the gate's")
+        return [], None
+    workspace = os.path.abspath(env("GITHUB_WORKSPACE") or os.getcwd())
+    candidates, config_dir, explicit = config_candidates(workspace)
+    if explicit and os.path.isabs(candidates[0]) and not os.path.normpath(candidates[0]).startswith(
+            workspace + os.sep):
+        log(f"config {candidates[0]} is outside the repository: used as it is")
+        return [], None
+    rev, refspec = base_revision(pr)
+    problem = None
+    text = where = None
+    if rev is None or refspec is None:
+        problem = "cannot tell the pull request's base commit (no pull_request.base.sha or GITHUB_BASE_REF)"
+    else:
+        text, where, problem = read_base_config(workspace, rev, refspec, candidates)
+    if problem:
+        if source == "base":
+            return [], f"config-source base: {problem}"
+        warning(f"policy changes not compared with the base branch: {problem}")
+        return [], None
+    try:
+        # A new file of our own (never one that is already there, a symlink included).
+        os.makedirs(out_dir, exist_ok=True)
+        fd, path = tempfile.mkstemp(prefix="base-config-", suffix=".yaml", dir=out_dir)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text or "")
+    except OSError as exc:
+        problem = f"cannot write the base commit's config to {out_dir}: {exc}"
+        if source == "base":
+            return [], f"config-source base: {problem}"
+        warning(f"policy changes not compared with the base branch: {problem}")
+        return [], None
+    if source == "head":
+        log(f"comparing the pull request's config with the base commit's ({where or 'none: defaults'})")
+        return ["--compare-config", path], None
+    if where is None:
+        notice("config-source base: no clustersec config on the pull request's base commit; the "
+               "gate uses clustersec's defaults (a config added by this pull request applies "
+               "once it is merged)")
+    else:
+        notice(f"config-source base: the gate's config is {where} as on the base commit {rev}; "
+               "changes this pull request makes to it apply once it is merged")
+    changed = pull_request_changes(workspace, rev, candidates)
+    if changed:
+        files = ", ".join(md_escape(c) for c in changed)
+        GATE_NOTE.append(
+            f"\n> :information_source: This pull request changes the clustersec config ({files}). "
+            "The check above uses the base branch's config (`config-source: base`); the change "
+            "applies once it is merged, so review it like code.\n")
+    return ["--config", path, "--config-dir", os.path.join(workspace, config_dir)], None
 
 
 def validate_fail_on() -> Optional[str]:
@@ -303,19 +560,26 @@ def cmd_scan() -> Dict[str, str]:
                     os.remove(path)
         except OSError as exc:
             error(f"cannot prepare output files: {exc}")
-        cmd = build_scan_command(sarif_file, markdown_file)
-        cwd = env("GITHUB_WORKSPACE") or None
-        log("running: " + " ".join(shlex.quote(c) for c in cmd))
-        try:
-            # stdout carries the `--format github` workflow commands straight to the runner.
-            proc = subprocess.run(cmd, cwd=cwd, check=False)
-            exit_code = proc.returncode
-            if exit_code not in (EXIT_CLEAN, EXIT_FINDINGS):
-                error(f"clustersec exited with code {exit_code} (tool error)")
+        gate_args, gate_problem = gate_config_args(out_dir)
+        if gate_problem:
+            error(gate_problem)
+        else:
+            cmd = build_scan_command(sarif_file, markdown_file, gate_args)
+            cwd = env("GITHUB_WORKSPACE") or None
+            log("running: " + " ".join(shlex.quote(c) for c in cmd))
+            # Tokens are for the API and git fetch only: never in the scanner's environment.
+            scan_env = {k: v for k, v in os.environ.items()
+                        if k not in ("GITHUB_TOKEN", "CLUSTERSEC_FETCH_TOKEN")}
+            try:
+                # stdout carries the `--format github` workflow commands straight to the runner.
+                proc = subprocess.run(cmd, cwd=cwd, env=scan_env, check=False)
+                exit_code = proc.returncode
+                if exit_code not in (EXIT_CLEAN, EXIT_FINDINGS):
+                    error(f"clustersec exited with code {exit_code} (tool error)")
+                    exit_code = EXIT_ERROR
+            except OSError as exc:
+                error(f"cannot run {cmd[0]!r}: {exc}")
                 exit_code = EXIT_ERROR
-        except OSError as exc:
-            error(f"cannot run {cmd[0]!r}: {exc}")
-            exit_code = EXIT_ERROR
 
     findings: List[Tuple[str, str, str]] = []
     if os.path.isfile(sarif_file):
@@ -332,6 +596,9 @@ def cmd_scan() -> Dict[str, str]:
     outputs["findings"] = str(len(findings))
     outputs["exit-code"] = str(exit_code)
 
+    if GATE_NOTE and exit_code != EXIT_ERROR:
+        for path in (markdown_file, summary_file_for(markdown_file)):
+            append_note(path, GATE_NOTE[0])
     markdown = read_text(markdown_file)
     if markdown is None and exit_code != EXIT_ERROR:
         warning(f"clustersec did not write the markdown report {markdown_file}")
@@ -349,6 +616,17 @@ def cmd_scan() -> Dict[str, str]:
     write_outputs(outputs)
     log(f"{len(findings)} finding(s), scan exit code {exit_code}")
     return outputs
+
+
+def append_note(path: str, note: str) -> None:
+    """Adds a note at the end of a report clustersec wrote (nothing when it wrote none)."""
+    if not os.path.isfile(path):
+        return
+    try:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(note)
+    except OSError as exc:
+        warning(f"cannot add a note to {path}: {exc}")
 
 
 def read_text(path: str) -> Optional[str]:

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::cli::{
     ColorChoice, Command, CompletionsArgs, ExplainArgs, RulesArgs, RulesFormat, ScanArgs,
 };
-use crate::config::{ByteSize, Config, CONFIG_NAMES};
+use crate::config::{ByteSize, Config, CONFIG_NAMES, MAX_FILE_SIZE_CEILING};
 use crate::discover;
 use crate::engine::{Engine, DEFAULT_MAX_FILE_SIZE};
 use crate::finding::Severity;
@@ -78,21 +78,116 @@ pub fn pair_outputs(
     Ok(result)
 }
 
-fn find_config(args: &ScanArgs) -> Result<Config, Failure> {
-    if let Some(path) = &args.config {
-        return Config::load(path).map_err(Failure::from);
+/// The directories of the scan, canonical: the directories named on the command line, the
+/// directories of the files named there, and `lookup` (where the config file is looked for).
+/// What the repository's config names must resolve inside them.
+fn scan_roots(args: &ScanArgs, lookup: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = vec![lookup.to_path_buf()];
+    for p in &args.paths {
+        if p.as_os_str() == "-" {
+            continue;
+        }
+        if p.is_dir() {
+            dirs.push(p.clone());
+        } else if let Some(parent) = std::fs::canonicalize(p)
+            .ok()
+            .and_then(|c| c.parent().map(Path::to_path_buf))
+        {
+            dirs.push(parent);
+        }
     }
+    crate::safepath::canonical_roots(dirs.iter().map(PathBuf::as_path))
+}
+
+/// Whether a path lies in one of `roots` as named, its last component not followed: a file of
+/// the scanned repository (even when it is a symlink to something else).
+fn named_inside(path: &Path, roots: &[PathBuf]) -> bool {
+    let parent = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    match (std::fs::canonicalize(parent), path.file_name()) {
+        (Ok(dir), Some(name)) => roots.iter().any(|r| dir.join(name).starts_with(r)),
+        _ => false,
+    }
+}
+
+fn find_config(args: &ScanArgs) -> Result<Config, Failure> {
     let root: PathBuf = match args.paths.first() {
         Some(p) if p.is_dir() => p.clone(),
         _ => PathBuf::from("."),
     };
+    let mut roots = scan_roots(args, &root);
+    if let Some(path) = &args.config {
+        // Chosen by whoever runs clustersec, so it may be anywhere. But a file of the scanned
+        // repository (under a scan root or the working directory, the checkout in CI) is the
+        // repository's: it must not lead out of them through a symlink.
+        if let Ok(cwd) = std::env::current_dir().and_then(std::fs::canonicalize) {
+            roots.push(cwd);
+        }
+        if named_inside(path, &roots) {
+            Config::check_location(path, &roots)?;
+        } else if let Some(dir) = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .and_then(|d| std::fs::canonicalize(d).ok())
+            .filter(|_| args.config_dir.is_none())
+        {
+            // Its own paths are the CI author's too.
+            roots.push(dir);
+        }
+        if let Some(dir) = &args.config_dir {
+            return load_config_in(path, dir, &roots);
+        }
+        return Config::load_within(path, &roots).map_err(Failure::from);
+    }
     for name in CONFIG_NAMES {
         let candidate = root.join(name);
-        if candidate.is_file() {
-            return Config::load(&candidate).map_err(Failure::from);
+        // A symlink counts even when it is broken or leads to a directory: it is refused below
+        // rather than passed over for the next name.
+        if std::fs::symlink_metadata(&candidate).is_ok() {
+            Config::check_location(&candidate, &roots)?;
+            return Config::load_within(&candidate, &roots).map_err(Failure::from);
         }
     }
     Ok(Config::default())
+}
+
+/// `--config FILE --config-dir DIR`: the file read as if it sat in DIR (its chart paths are
+/// relative to DIR and must resolve inside `roots`), through the same parser and with the same
+/// size bound as any config file.
+fn load_config_in(path: &Path, dir: &Path, roots: &[PathBuf]) -> Result<Config, Failure> {
+    use std::io::Read;
+    let err = |pos, message| {
+        Failure::from(crate::config::ConfigError {
+            path: path.to_path_buf(),
+            pos,
+            message,
+        })
+    };
+    if !dir.is_dir() {
+        return Err(Failure(format!(
+            "--config-dir {}: not a directory",
+            dir.display()
+        )));
+    }
+    let limit = crate::config::MAX_CONFIG_SIZE;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(limit + 1).read_to_end(&mut bytes))
+        .map_err(|e| err(None, format!("cannot read the config file: {e}")))?;
+    if bytes.len() as u64 > limit {
+        return Err(err(
+            None,
+            format!("the config file is larger than {limit} bytes (1MiB); not read"),
+        ));
+    }
+    let text = String::from_utf8(bytes)
+        .map_err(|_| err(None, "the config file is not valid UTF-8".to_string()))?;
+    let mut config =
+        Config::parse_checked(&text, Some(dir), Some(roots)).map_err(|(pos, m)| err(pos, m))?;
+    config.dir = Some(dir.to_path_buf());
+    Ok(config)
 }
 
 fn use_color(choice: ColorChoice) -> bool {
@@ -113,15 +208,46 @@ pub fn scan(
 ) -> Result<i32, Failure> {
     let outs = pair_outputs(formats, outputs)?;
     let config = find_config(args)?;
+    let kube_version = match args
+        .kube_version
+        .as_deref()
+        .or(config.kube_version.as_deref())
+    {
+        Some(v) => crate::kube_version::KubeVersion::parse(v)
+            .map_err(|e| Failure(format!("--kube-version: {e}")))?,
+        None => crate::kube_version::KubeVersion::newest_known(),
+    };
+    // The config to compare with (`--compare-config`), read before the scan so a bad one fails fast.
+    let compare_with = args
+        .compare_config
+        .as_deref()
+        .map(crate::config_diff::load_base)
+        .transpose()?;
     let engine = Engine::new(&config.rule_settings())
-        .map_err(|(id, e)| Failure(format!("rule {id}: params.{}: {}", e.path, e.message)))?;
+        .map_err(|(id, e)| Failure(format!("rule {id}: params.{}: {}", e.path, e.message)))?
+        .with_kube_version(kube_version)
+        .with_openshift(config.openshift.unwrap_or(false));
     let max_file_size = match &args.max_file_size {
         Some(s) => {
             ByteSize::parse(s)
                 .map_err(|e| Failure(format!("--max-file-size: {e}")))?
                 .0
         }
-        None => config.max_file_size.map_or(DEFAULT_MAX_FILE_SIZE, |b| b.0),
+        None => match config.max_file_size {
+            Some(b) if b.0 > MAX_FILE_SIZE_CEILING => {
+                // The repository's config cannot lift the limit past the ceiling.
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "notice: max-file-size {} bytes in the config file is above the ceiling of \
+                     {MAX_FILE_SIZE_CEILING} bytes (64MiB) and is lowered to it; pass \
+                     --max-file-size to go beyond",
+                    b.0
+                );
+                MAX_FILE_SIZE_CEILING
+            }
+            Some(b) => b.0,
+            None => DEFAULT_MAX_FILE_SIZE,
+        },
     };
     let mut include = config.include.clone();
     include.extend(args.include.iter().cloned());
@@ -142,8 +268,12 @@ pub fn scan(
     let tools = crate::render::Tools::detect(&render_settings).map_err(Failure)?;
     let mut discovery = discover::discover(&args.paths, &opts).map_err(Failure)?;
     let run = crate::render::render_all(&mut discovery, &render_settings, &tools);
-    let report = crate::scan::scan_rendered(&engine, discovery, max_file_size, &run)
-        .with_render_counts(run.counts);
+    let mut report = crate::scan::scan_rendered(&engine, discovery, max_file_size, &run)
+        .with_render_counts(run.counts)
+        .with_kube_version(kube_version);
+    if let Some(base) = &compare_with {
+        report = report.with_policy_changes(crate::config_diff::compare(base, &config));
+    }
 
     let ci = CiLinks::from_env(|name| std::env::var(name).ok());
     for out in &outs {
@@ -249,15 +379,35 @@ fn render_settings(args: &ScanArgs, config: &Config) -> Result<crate::render::Se
         s.release_name = r;
     }
     s.namespace = args.namespace.clone().or_else(|| config.namespace.clone());
+    // One target for the API version rules and the renders: without --kube-version or the
+    // config's, helm renders for the default target too.
     s.kube_version = args
         .kube_version
         .clone()
-        .or_else(|| config.kube_version.clone());
-    if let Some(t) = &args.render_timeout {
-        s.timeout = crate::render::process::parse_duration(t)
-            .map_err(|e| Failure(format!("--render-timeout: {e}")))?;
+        .or_else(|| config.kube_version.clone())
+        .or_else(|| Some(crate::kube_version::KubeVersion::newest_known().to_string()));
+    let duration =
+        |flag: &str, v: &Option<String>| -> Result<Option<std::time::Duration>, Failure> {
+            v.as_deref()
+                .map(crate::render::process::parse_duration)
+                .transpose()
+                .map_err(|e| Failure(format!("{flag}: {e}")))
+        };
+    let max_timeout = duration("--max-render-timeout", &args.max_render_timeout)?
+        .unwrap_or(crate::render::DEFAULT_MAX_TIMEOUT);
+    if let Some(t) = duration("--render-timeout", &args.render_timeout)? {
+        s.timeout = t;
     } else if let Some(t) = config.render_timeout {
-        s.timeout = t.0;
+        // The repository's own setting: capped by the flag.
+        s.timeout = t.0.min(max_timeout);
+    }
+    if let Some(b) = duration("--render-budget", &args.render_budget)? {
+        s.budget = b;
+    }
+    if let Some(m) = &args.max_render_output {
+        s.max_output = ByteSize::parse(m)
+            .map_err(|e| Failure(format!("--max-render-output: {e}")))?
+            .0;
     }
     s.roots = args
         .paths

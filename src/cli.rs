@@ -65,7 +65,19 @@ pub struct ScanArgs {
     #[arg(short, long)]
     pub config: Option<PathBuf>,
 
-    /// Also scan hidden files and paths ignored by .gitignore/.ignore.
+    /// Resolve the --config file's relative paths (charts) against this directory instead of the
+    /// file's own: for a config kept outside the repository (the GitHub Action's `config-source:
+    /// base` reads the base branch's config into a temporary file).
+    #[arg(long, value_name = "DIR", requires = "config")]
+    pub config_dir: Option<PathBuf>,
+
+    /// Compare the config in use with this one (the base branch's; an empty file is the
+    /// defaults) and list what it loosens or changes: in markdown, markdown-summary and JSON.
+    #[arg(long, value_name = "FILE")]
+    pub compare_config: Option<PathBuf>,
+
+    /// Also scan untracked files that .gitignore/.ignore list (tracked and hidden files are
+    /// always scanned).
     #[arg(long)]
     pub no_ignore: bool,
 
@@ -111,13 +123,29 @@ pub struct ScanArgs {
     #[arg(long, value_name = "NAMESPACE", help_heading = "Rendering")]
     pub namespace: Option<String>,
 
-    /// Kubernetes version helm renders for (`.Capabilities.KubeVersion`), e.g. 1.30.0.
+    /// The Kubernetes version you deploy to, e.g. 1.30: the target of the API version rules and
+    /// what helm renders for (`.Capabilities.KubeVersion`) [default: the newest the rules know].
     #[arg(long, value_name = "VERSION", help_heading = "Rendering")]
     pub kube_version: Option<String>,
 
     /// Time limit of one render: seconds, or with a unit (90s, 2m) [default: 60s].
     #[arg(long, value_name = "DURATION", help_heading = "Rendering")]
     pub render_timeout: Option<String>,
+
+    /// The most a config file's `render-timeout` can ask for; the repository cannot raise it
+    /// [default: 5m].
+    #[arg(long, value_name = "DURATION", help_heading = "Rendering")]
+    pub max_render_timeout: Option<String>,
+
+    /// Time for all renders of the run together; renders past it are not run, and reported
+    /// [default: 10m].
+    #[arg(long, value_name = "DURATION", help_heading = "Rendering")]
+    pub render_budget: Option<String>,
+
+    /// Largest output of one render that is scanned (larger is reported, not scanned)
+    /// [default: 64MiB].
+    #[arg(long, value_name = "SIZE", help_heading = "Rendering")]
+    pub max_render_output: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -14,6 +14,13 @@ use crate::render::Mode;
 /// File names looked for at the scan root, in order.
 pub const CONFIG_NAMES: &[&str] = &[".clustersec.yaml", ".clustersec.yml"];
 
+/// The largest config file read (1 MiB).
+pub const MAX_CONFIG_SIZE: u64 = 1024 * 1024;
+
+/// The largest `max-file-size` a config file can set (64 MiB): a larger value is lowered to
+/// this, with a notice. Only `--max-file-size` on the command line goes beyond it.
+pub const MAX_FILE_SIZE_CEILING: u64 = 64 * 1024 * 1024;
+
 /// The config file's schema. Every key is optional.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -45,9 +52,13 @@ pub struct Config {
     /// Namespace of every helm render.
     #[serde(default)]
     pub namespace: Option<String>,
-    /// Kubernetes version helm renders for (`.Capabilities.KubeVersion`), e.g. `"1.30.0"`.
-    #[serde(default)]
+    /// Kubernetes version helm renders for (`.Capabilities.KubeVersion`), e.g. `"1.30.0"`, and
+    /// the target of the API version rules. Checked to be a version when read.
+    #[serde(default, deserialize_with = "kube_version")]
     pub kube_version: Option<String>,
+    /// OpenShift: runAsUser and runAsGroup must be unset (the restricted SCC assigns them).
+    #[serde(default)]
+    pub openshift: Option<bool>,
     /// Time limit of one render, in seconds or with a unit (`90s`, `2m`).
     #[serde(default)]
     pub render_timeout: Option<Timeout>,
@@ -57,6 +68,27 @@ pub struct Config {
     /// The config file's directory (chart paths are relative to it); not read from the file.
     #[serde(skip)]
     pub dir: Option<PathBuf>,
+}
+
+/// `kube-version`: kept as written (helm takes it as is), refused when it is not a version.
+fn kube_version<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let s = match serde_json::Value::deserialize(d)? {
+        serde_json::Value::String(s) => s,
+        // `1.30` unquoted is the number 1.3: refuse it rather than guess.
+        serde_json::Value::Number(n) => {
+            return Err(serde::de::Error::custom(format!(
+                "write the version in quotes (kube-version: \"1.30\"): unquoted, YAML reads it \
+                 as the number {n}"
+            )))
+        }
+        _ => {
+            return Err(serde::de::Error::custom(
+                "expected a Kubernetes version in quotes, such as \"1.30\"",
+            ))
+        }
+    };
+    crate::kube_version::KubeVersion::parse(&s).map_err(serde::de::Error::custom)?;
+    Ok(Some(s))
 }
 
 /// Render settings of one chart.
@@ -203,21 +235,7 @@ impl std::fmt::Display for ConfigError {
 impl Config {
     /// Reads and validates a config file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let err = |pos: Option<Pos>, message: String| ConfigError {
-            path: path.to_path_buf(),
-            pos,
-            message,
-        };
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| err(None, format!("cannot read the config file: {e}")))?;
-        let dir = path
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let mut config =
-            Config::parse_in(&text, Some(dir)).map_err(|(pos, message)| err(pos, message))?;
-        config.dir = Some(dir.to_path_buf());
-        Ok(config)
+        Config::load_checked(path, None)
     }
 
     /// Parses config text; errors carry the position of the offending key or value.
@@ -225,9 +243,82 @@ impl Config {
         Config::parse_in(text, None)
     }
 
+    /// Reads and validates a config file whose paths (chart directories, values files) must
+    /// resolve inside one of `roots` (canonical directories, symlinks followed). The file itself
+    /// is read as it is: the caller decides whether it may be read (see
+    /// [`Config::check_location`]).
+    pub fn load_within(path: &Path, roots: &[PathBuf]) -> Result<Config, ConfigError> {
+        Config::load_checked(path, Some(roots))
+    }
+
+    /// Reads (at most [`MAX_CONFIG_SIZE`] bytes) and validates a config file; with `roots`,
+    /// its paths must resolve inside them.
+    fn load_checked(path: &Path, roots: Option<&[PathBuf]>) -> Result<Config, ConfigError> {
+        use std::io::Read;
+        let err = |pos: Option<Pos>, message: String| ConfigError {
+            path: path.to_path_buf(),
+            pos,
+            message,
+        };
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_CONFIG_SIZE + 1).read_to_end(&mut bytes))
+            .map_err(|e| err(None, format!("cannot read the config file: {e}")))?;
+        if bytes.len() as u64 > MAX_CONFIG_SIZE {
+            return Err(err(
+                None,
+                format!("the config file is larger than {MAX_CONFIG_SIZE} bytes (1MiB); not read"),
+            ));
+        }
+        let text = String::from_utf8(bytes)
+            .map_err(|_| err(None, "the config file is not valid UTF-8".to_string()))?;
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let mut config = Config::parse_checked(&text, Some(dir), roots)
+            .map_err(|(pos, message)| err(pos, message))?;
+        config.dir = Some(dir.to_path_buf());
+        Ok(config)
+    }
+
+    /// Checks that a config file found in (or named inside) the scanned repository resolves,
+    /// through every symlink, to a file inside one of `roots` (canonical), before it is read:
+    /// a repository could otherwise have clustersec print another file into the job log. The
+    /// error names the path only, never anything of the target.
+    pub fn check_location(path: &Path, roots: &[PathBuf]) -> Result<(), ConfigError> {
+        let err = |message: &str| ConfigError {
+            path: path.to_path_buf(),
+            pos: None,
+            message: message.to_string(),
+        };
+        match crate::safepath::confine(path, roots) {
+            Ok(target) if target.is_file() => Ok(()),
+            Ok(_) => Err(err("not a regular file; not read")),
+            Err(crate::safepath::Rejected::Missing) => {
+                Err(err("cannot be resolved (a broken symlink?); not read"))
+            }
+            Err(_) => Err(err(
+                "resolves (through a symlink) to a file outside the scanned directory; not read. \
+                 A config file in the repository must be a file of the repository; to use a \
+                 file elsewhere, pass it with --config from outside the scanned directory",
+            )),
+        }
+    }
+
     /// Parses config text; with `dir` (the config file's directory), also checks that the
     /// `charts` entries name chart directories and existing values files.
     pub fn parse_in(text: &str, dir: Option<&Path>) -> Result<Config, (Option<Pos>, String)> {
+        Config::parse_checked(text, dir, None)
+    }
+
+    /// [`Config::parse_in`], and with `roots`, chart directories and values files must resolve
+    /// inside one of them.
+    pub fn parse_checked(
+        text: &str,
+        dir: Option<&Path>,
+        roots: Option<&[PathBuf]>,
+    ) -> Result<Config, (Option<Pos>, String)> {
         let stream = parse_stream(text);
         if let Some(d) = stream.diagnostics.first() {
             match d {
@@ -312,7 +403,7 @@ impl Config {
             }
         }
         for (key, chart) in &mut config.charts {
-            check_chart(&root, key, chart, dir)?;
+            check_chart(&root, key, chart, dir, roots)?;
         }
         Ok(config)
     }
@@ -342,6 +433,7 @@ fn check_chart(
     key: &str,
     chart: &mut ChartConfig,
     dir: Option<&Path>,
+    roots: Option<&[PathBuf]>,
 ) -> Result<(), (Option<Pos>, String)> {
     let at = |segs: &[&str], message: &str| {
         let mut path = vec!["charts", key];
@@ -354,11 +446,22 @@ fn check_chart(
     };
     if let Some(base) = dir {
         let chart_dir = base.join(key);
+        let key_pos = root
+            .get("charts")
+            .and_then(|c| c.get_entry(key))
+            .map_or(root.span.start, |e| e.key.span.start);
+        if let Some(roots) = roots {
+            if outside(&chart_dir, roots) {
+                return Err((
+                    Some(key_pos),
+                    format!(
+                        "charts.{key}: the chart directory is outside the scanned directory \
+                         (paths in the config must stay inside it, symlinks followed)"
+                    ),
+                ));
+            }
+        }
         if !chart_dir.join("Chart.yaml").is_file() {
-            let key_pos = root
-                .get("charts")
-                .and_then(|c| c.get_entry(key))
-                .map_or(root.span.start, |e| e.key.span.start);
             return Err((
                 Some(key_pos),
                 format!(
@@ -411,6 +514,15 @@ fn check_chart(
             };
             if let Some(base) = dir {
                 let chart_dir = base.join(key);
+                if roots.is_some_and(|r| outside(&chart_dir.join(file), r)) {
+                    return Err(at(
+                        &["values", &seg, &idx],
+                        &format!(
+                            "values file `{file}` is outside the scanned directory (paths in the \
+                             config must stay inside it, symlinks followed); not read"
+                        ),
+                    ));
+                }
                 if !chart_dir.join(file).is_file() {
                     return Err(at(
                         &["values", &seg, &idx],
@@ -426,6 +538,30 @@ fn check_chart(
         chart.sets.push((name, files));
     }
     Ok(())
+}
+
+/// Whether a path named by a config file leaves the scan once resolved through symlinks. A path
+/// that does not exist is judged by its nearest existing ancestor (after `..` are applied), so
+/// that the answer for a path outside does not tell whether it exists.
+fn outside(path: &Path, roots: &[PathBuf]) -> bool {
+    match crate::safepath::confine(path, roots) {
+        Ok(_) => false,
+        Err(crate::safepath::Rejected::Missing) => {
+            let absolute = std::env::current_dir()
+                .map(|d| d.join(path))
+                .unwrap_or_else(|_| path.to_path_buf());
+            let lexical = crate::render::lexical_normalize(&absolute);
+            let mut ancestor = lexical.parent();
+            while let Some(a) = ancestor {
+                if let Ok(c) = std::fs::canonicalize(a) {
+                    return !roots.iter().any(|r| c.starts_with(r));
+                }
+                ancestor = a.parent();
+            }
+            true
+        }
+        Err(_) => true,
+    }
 }
 
 /// The position of the node at a path; for an "unknown field `x`" error, the key `x` inside it.

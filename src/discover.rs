@@ -1,9 +1,14 @@
 //! Discovery: from the paths on the command line to the files to scan.
 //!
-//! Directories are walked with the `ignore` crate (`.gitignore`, `.ignore` and hidden paths are
-//! skipped unless `--no-ignore`); files named on the command line are scanned whatever their
-//! extension. Symlinks are never followed out of the scan root, and files under a Helm chart's
-//! `templates/` are counted as templates, not parsed as YAML.
+//! Directories are walked with the `ignore` crate. Nothing a repository commits can hide from
+//! the scan: hidden directories are walked (only version-control directories such as `.git`
+//! are not), and in a git work tree every tracked file is scanned even when a `.gitignore` or
+//! `.ignore` lists it (`git ls-files`, run so that nothing of the repository's own git
+//! config can run a program); ignore files only leave out untracked files there. Outside a git
+//! work tree (a downloaded archive), ignore files are not honoured at all. Files named on the
+//! command line are scanned whatever their extension. Symlinks are never followed out of the
+//! scan root, and files under a Helm chart's `templates/` are counted as templates, not parsed
+//! as YAML.
 
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
@@ -17,7 +22,8 @@ pub const EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
 
 #[derive(Debug, Default, Clone)]
 pub struct Options {
-    /// Walk hidden and ignored paths too.
+    /// Also walk the untracked files that `.gitignore`/`.ignore` list (hidden directories and
+    /// tracked files are always walked).
     pub no_ignore: bool,
     pub include: Vec<String>,
     pub exclude: Vec<String>,
@@ -48,6 +54,11 @@ pub struct Discovery {
     pub charts: Vec<Dir>,
     /// Kustomize directories (with a kustomization.yaml, .yml or Kustomization), sorted.
     pub kustomizations: Vec<Dir>,
+    /// The scan roots, canonical: the directories named on the command line and the directories
+    /// of the files named there. Paths taken from scanned content are read only inside them.
+    pub roots: Vec<PathBuf>,
+    /// Files left out by `--exclude` (or the config's `exclude`), counted.
+    pub excluded: usize,
 }
 
 /// A directory found while walking.
@@ -134,6 +145,172 @@ fn in_chart_templates(path: &Path, root: &Path, cache: &mut HashMap<PathBuf, boo
     false
 }
 
+/// Directories of version-control systems: never walked.
+pub const VCS_DIRS: &[&str] = &[".git", ".hg", ".svn", ".bzr", "_darcs", ".jj", ".pijul"];
+
+fn in_vcs_dir(rel: &Path) -> bool {
+    rel.components().any(|c| match c {
+        Component::Normal(n) => n.to_str().is_some_and(|n| VCS_DIRS.contains(&n)),
+        _ => false,
+    })
+}
+
+/// The files git tracks under `dir`, relative to it; `None` when `dir` is not in a git work
+/// tree or git is not available. git runs with an empty environment (no `GIT_DIR` from the
+/// caller), no system or global config, and `core.fsmonitor` off: the repository's own
+/// `.git/config` could otherwise name a program for git to run.
+pub fn git_tracked(dir: &Path) -> Option<Vec<PathBuf>> {
+    let mut cmd = std::process::Command::new("git");
+    cmd.env_clear();
+    if let Some(path) = std::env::var_os("PATH") {
+        cmd.env("PATH", path);
+    }
+    cmd.env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env("GIT_OPTIONAL_LOCKS", "0")
+        .env("LC_ALL", "C")
+        .args([
+            "-c",
+            "core.fsmonitor=false",
+            "-c",
+            "core.untrackedCache=false",
+            "-c",
+            "core.hooksPath=/dev/null",
+            "--no-pager",
+            "ls-files",
+            "-z",
+            "--cached",
+        ])
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    // Paths come relative to `dir`, limited to the files under it.
+    let output = cmd.output().ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    let mut files = Vec::new();
+    for raw in output.stdout.split(|b| *b == 0).filter(|r| !r.is_empty()) {
+        let Some(rel) = bytes_to_path(raw) else {
+            continue;
+        };
+        // Only plain relative paths below `dir`.
+        if rel.components().all(|c| matches!(c, Component::Normal(_))) {
+            files.push(rel);
+        }
+    }
+    Some(files)
+}
+
+#[cfg(unix)]
+fn bytes_to_path(b: &[u8]) -> Option<PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    Some(PathBuf::from(std::ffi::OsStr::from_bytes(b)))
+}
+
+#[cfg(not(unix))]
+fn bytes_to_path(b: &[u8]) -> Option<PathBuf> {
+    std::str::from_utf8(b).ok().map(PathBuf::from)
+}
+
+/// What the walk of one root shares with the handling of each file.
+struct Walk<'a> {
+    root: &'a Path,
+    canonical_root: PathBuf,
+    include: &'a Option<GlobSet>,
+    exclude: &'a Option<GlobSet>,
+    cwd: Option<&'a Path>,
+}
+
+impl Walk<'_> {
+    fn excluded(&self, path: &Path) -> bool {
+        let rel = path.strip_prefix(self.root).unwrap_or(path);
+        let display = display_path(path, self.cwd);
+        self.exclude
+            .as_ref()
+            .is_some_and(|set| set.is_match(rel) || set.is_match(&display))
+    }
+
+    /// Records a chart or kustomization marker file (not a symlink, not excluded).
+    fn marker(&self, out: &mut Discovery, path: &Path) {
+        if self.excluded(path) {
+            return;
+        }
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let dir = path.parent().unwrap_or(self.root);
+        let found = Dir {
+            path: dir.to_path_buf(),
+            display: display_path(dir, self.cwd),
+        };
+        if name == "Chart.yaml" {
+            out.charts.push(found);
+        } else if KUSTOMIZATION_NAMES.contains(&name) {
+            out.kustomizations.push(found);
+        }
+    }
+
+    /// Takes one file (or symlink) met while walking: a candidate, a skipped file, or nothing
+    /// (not a manifest by its name).
+    fn file(
+        &self,
+        out: &mut Discovery,
+        path: &Path,
+        is_symlink: bool,
+        chart_cache: &mut HashMap<PathBuf, bool>,
+        excluded: &mut std::collections::BTreeSet<String>,
+    ) {
+        let rel = path.strip_prefix(self.root).unwrap_or(path);
+        let display = display_path(path, self.cwd);
+        let included = match self.include {
+            Some(set) => set.is_match(rel) || set.is_match(&display),
+            None => has_extension(path),
+        };
+        if !included {
+            return;
+        }
+        if self.excluded(path) {
+            excluded.insert(display);
+            return;
+        }
+        if is_symlink {
+            match std::fs::canonicalize(path) {
+                Ok(target) if target.starts_with(&self.canonical_root) && target.is_file() => {}
+                Ok(target) if target.is_dir() => return,
+                Ok(_) => {
+                    out.skipped.push(FileReport::new(
+                        &display,
+                        FileStatus::NotScanned(
+                            "symlink to a file outside the scan root (not followed)".into(),
+                        ),
+                        0,
+                    ));
+                    return;
+                }
+                Err(e) => {
+                    out.skipped.push(FileReport::new(
+                        &display,
+                        FileStatus::NotScanned(format!("broken symlink: {e}")),
+                        0,
+                    ));
+                    return;
+                }
+            }
+        }
+        let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        if in_chart_templates(path, self.root, chart_cache) {
+            out.skipped
+                .push(FileReport::new(&display, FileStatus::Template, size));
+            return;
+        }
+        out.candidates.push(Candidate {
+            input: Input::Path(path.to_path_buf()),
+            display,
+            size,
+        });
+    }
+}
+
 /// Finds the files to scan under `paths`.
 pub fn discover(paths: &[PathBuf], opts: &Options) -> Result<Discovery, String> {
     let include = globset(&opts.include, "include")?;
@@ -141,6 +318,8 @@ pub fn discover(paths: &[PathBuf], opts: &Options) -> Result<Discovery, String> 
     let cwd = std::env::current_dir().ok();
     let mut out = Discovery::default();
     let mut chart_cache = HashMap::new();
+    // By display path: a file under two of `paths` counts once.
+    let mut excluded = std::collections::BTreeSet::new();
     for root in paths {
         if root.as_os_str() == "-" {
             out.candidates.push(Candidate {
@@ -153,6 +332,12 @@ pub fn discover(paths: &[PathBuf], opts: &Options) -> Result<Discovery, String> 
         let meta = std::fs::metadata(root)
             .map_err(|e| format!("cannot read `{}`: {e}", root.display()))?;
         if meta.is_file() {
+            if let Some(dir) = std::fs::canonicalize(root)
+                .ok()
+                .and_then(|p| p.parent().map(Path::to_path_buf))
+            {
+                out.roots.push(dir);
+            }
             out.candidates.push(Candidate {
                 input: Input::Path(root.clone()),
                 display: display_path(root, cwd.as_deref()),
@@ -161,17 +346,42 @@ pub fn discover(paths: &[PathBuf], opts: &Options) -> Result<Discovery, String> 
             continue;
         }
         let canonical_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.clone());
+        out.roots.push(canonical_root.clone());
+        // In a git work tree, ignore files leave out untracked files only (tracked ones are
+        // added back below); elsewhere nothing says what is part of the repository, and a
+        // committed ignore file could hide a manifest: they are not honoured.
+        let tracked = if opts.no_ignore {
+            None
+        } else {
+            git_tracked(root)
+        };
+        let honour_ignores = tracked.is_some();
         let walker = ignore::WalkBuilder::new(root)
-            .hidden(!opts.no_ignore)
-            .git_ignore(!opts.no_ignore)
-            .git_global(!opts.no_ignore)
-            .git_exclude(!opts.no_ignore)
-            .ignore(!opts.no_ignore)
-            .parents(!opts.no_ignore)
-            .require_git(false)
+            .hidden(false)
+            .git_ignore(honour_ignores)
+            .git_global(honour_ignores)
+            .git_exclude(honour_ignores)
+            .ignore(honour_ignores)
+            .parents(honour_ignores)
+            .require_git(true)
             .follow_links(false)
+            .filter_entry(|e| {
+                !(e.depth() > 0
+                    && e.file_type().is_some_and(|t| t.is_dir())
+                    && e.file_name()
+                        .to_str()
+                        .is_some_and(|n| VCS_DIRS.contains(&n)))
+            })
             .sort_by_file_path(|a, b| a.cmp(b))
             .build();
+        let walk = Walk {
+            root,
+            canonical_root: canonical_root.clone(),
+            include: &include,
+            exclude: &exclude,
+            cwd: cwd.as_deref(),
+        };
+        let mut seen: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
         for entry in walker {
             let entry = match entry {
                 Ok(e) => e,
@@ -193,83 +403,49 @@ pub fn discover(paths: &[PathBuf], opts: &Options) -> Result<Discovery, String> 
             };
             let path = entry.path();
             let is_symlink = entry.path_is_symlink();
-            let file_type = entry.file_type();
-            // A chart or kustomization whose marker file is excluded is not rendered either.
-            let marker_excluded = || {
-                let rel = path.strip_prefix(root).unwrap_or(path);
-                let display = display_path(path, cwd.as_deref());
-                exclude
-                    .as_ref()
-                    .is_some_and(|set| set.is_match(rel) || set.is_match(&display))
-            };
-            if !is_symlink && file_type.is_some_and(|t| t.is_file()) && !marker_excluded() {
-                let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-                let dir = path.parent().unwrap_or(root);
-                let found = Dir {
-                    path: dir.to_path_buf(),
-                    display: display_path(dir, cwd.as_deref()),
-                };
-                if name == "Chart.yaml" {
-                    out.charts.push(found);
-                } else if KUSTOMIZATION_NAMES.contains(&name) {
-                    out.kustomizations.push(found);
-                }
+            let is_file = entry.file_type().is_some_and(|t| t.is_file());
+            if !is_symlink && is_file {
+                walk.marker(&mut out, path);
             }
-            if !is_symlink && !file_type.is_some_and(|t| t.is_file()) {
+            if !is_symlink && !is_file {
                 continue;
             }
-            let rel = path.strip_prefix(root).unwrap_or(path);
-            let display = display_path(path, cwd.as_deref());
-            let included = match &include {
-                Some(set) => set.is_match(rel) || set.is_match(&display),
-                None => has_extension(path),
-            };
-            if !included {
+            if tracked.is_some() {
+                seen.insert(path.to_path_buf());
+            }
+            walk.file(&mut out, path, is_symlink, &mut chart_cache, &mut excluded);
+        }
+        // Tracked files that an ignore file kept from the walk.
+        for rel in tracked.iter().flatten() {
+            if in_vcs_dir(rel) {
                 continue;
             }
-            if exclude
-                .as_ref()
-                .is_some_and(|set| set.is_match(rel) || set.is_match(&display))
+            let path = root.join(rel);
+            if seen.contains(&path) {
+                continue;
+            }
+            let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                continue;
+            };
+            let is_symlink = meta.file_type().is_symlink();
+            if !is_symlink && !meta.is_file() {
+                continue;
+            }
+            // Its directory must not lead out of the root through a symlink.
+            if !std::fs::canonicalize(path.parent().unwrap_or(root))
+                .is_ok_and(|d| d.starts_with(&canonical_root))
             {
                 continue;
             }
-            if is_symlink {
-                match std::fs::canonicalize(path) {
-                    Ok(target) if target.starts_with(&canonical_root) && target.is_file() => {}
-                    Ok(target) if target.is_dir() => continue,
-                    Ok(_) => {
-                        out.skipped.push(FileReport::new(
-                            &display,
-                            FileStatus::NotScanned(
-                                "symlink to a file outside the scan root (not followed)".into(),
-                            ),
-                            0,
-                        ));
-                        continue;
-                    }
-                    Err(e) => {
-                        out.skipped.push(FileReport::new(
-                            &display,
-                            FileStatus::NotScanned(format!("broken symlink: {e}")),
-                            0,
-                        ));
-                        continue;
-                    }
-                }
+            if !is_symlink {
+                walk.marker(&mut out, &path);
             }
-            let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-            if in_chart_templates(path, root, &mut chart_cache) {
-                out.skipped
-                    .push(FileReport::new(&display, FileStatus::Template, size));
-                continue;
-            }
-            out.candidates.push(Candidate {
-                input: Input::Path(path.to_path_buf()),
-                display,
-                size,
-            });
+            walk.file(&mut out, &path, is_symlink, &mut chart_cache, &mut excluded);
         }
     }
+    out.roots.sort();
+    out.roots.dedup();
+    out.excluded = excluded.len();
     // The same file named twice (e.g. `. ./k8s`) is scanned once.
     let mut seen = std::collections::HashSet::new();
     out.candidates.retain(|c| seen.insert(c.display.clone()));

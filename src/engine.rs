@@ -5,10 +5,11 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 
 use crate::finding::{Finding, Severity};
+use crate::model::json::parse_input;
 use crate::model::object::{is_object, objects_of, Object};
 use crate::model::pod::PodSpec;
-use crate::model::yaml::{parse_stream, Diagnostic, Document};
-use crate::model::{LineIndex, Pos, Span};
+use crate::model::yaml::{Diagnostic, Document};
+use crate::model::{Pos, Span};
 use crate::rules::{self, duplicate_key, not_scanned, wrong_type, yaml_syntax, Cx, Rule, RuleMeta};
 
 /// Default size limit of one file (16 MiB).
@@ -60,6 +61,10 @@ impl FileReport {
 pub struct Engine {
     rules: Vec<Box<dyn Rule>>,
     enabled: HashMap<&'static str, Severity>,
+    /// The Kubernetes version the manifests target (see [`Engine::with_kube_version`]).
+    kube_version: crate::kube_version::KubeVersion,
+    /// The config's `openshift` switch (see [`Engine::with_openshift`]).
+    openshift: bool,
 }
 
 /// Per-rule settings from the config file.
@@ -75,6 +80,8 @@ impl Default for Engine {
         Engine::new(&BTreeMap::new()).unwrap_or_else(|_| Engine {
             rules: Vec::new(),
             enabled: HashMap::new(),
+            kube_version: crate::kube_version::KubeVersion::default(),
+            openshift: false,
         })
     }
 }
@@ -98,7 +105,30 @@ impl Engine {
                 enabled.insert(meta.id, sev);
             }
         }
-        Ok(Engine { rules, enabled })
+        Ok(Engine {
+            rules,
+            enabled,
+            kube_version: crate::kube_version::KubeVersion::default(),
+            openshift: false,
+        })
+    }
+
+    /// Sets the Kubernetes version the manifests are deployed to (default: the newest the API
+    /// table knows).
+    pub fn with_kube_version(mut self, version: crate::kube_version::KubeVersion) -> Engine {
+        self.kube_version = version;
+        self
+    }
+
+    /// The target Kubernetes version.
+    pub fn kube_version(&self) -> crate::kube_version::KubeVersion {
+        self.kube_version
+    }
+
+    /// Turns on the `openshift` switch: runAsUser and runAsGroup must be left to the SCC.
+    pub fn with_openshift(mut self, openshift: bool) -> Engine {
+        self.openshift = openshift;
+        self
     }
 
     /// Every rule, enabled or not.
@@ -144,43 +174,46 @@ impl Engine {
         }
     }
 
-    /// Scans one file's bytes.
+    /// Scans one file's bytes: decoded as Kubernetes decodes them (UTF-8, or UTF-16/UTF-32 with
+    /// a byte order mark; see [`crate::model::decode`]), then scanned as text. A decoding problem
+    /// is a `CLUSTERSEC_YAML_SYNTAX` finding at its position, and the rest is still scanned.
     pub fn scan_bytes(&self, path: &str, bytes: &[u8]) -> (FileReport, Vec<Finding>) {
         let size = bytes.len() as u64;
-        let head = &bytes[..bytes.len().min(8192)];
-        if head.contains(&0) {
+        let decoded = crate::model::decode::decode(bytes);
+        // Checked on the decoded text: UTF-16 text is full of NUL bytes.
+        let head = decoded.text.as_bytes();
+        if head
+            .get(..head.len().min(8192))
+            .unwrap_or_default()
+            .contains(&0)
+        {
             return self.not_scanned(path, size, "binary content (NUL bytes)");
         }
-        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-        match std::str::from_utf8(bytes) {
-            Ok(text) => self.scan_text(path, text),
-            Err(e) => {
-                let valid = &bytes[..e.valid_up_to()];
-                // The prefix is valid UTF-8 by construction.
-                let prefix = std::str::from_utf8(valid).unwrap_or("");
-                let (line, col) = LineIndex::new(prefix).pos_of_offset(prefix, prefix.len());
-                let bad = bytes.get(e.valid_up_to()).copied().unwrap_or(0);
-                let msg = format!("not valid UTF-8: byte 0x{bad:02X}; Kubernetes requires UTF-8");
-                let mut report = FileReport::new(path, FileStatus::Scanned, size);
-                report.parse_error = Some(msg.clone());
-                let mut out = Vec::new();
-                self.push(
-                    &mut out,
-                    path,
-                    Finding::new(
-                        yaml_syntax::YamlSyntax::ID,
-                        Span::point(Pos::new(line, col)),
-                        msg,
-                    ),
-                );
-                (report, out)
-            }
+        let (mut report, mut out) = self.scan_text(path, &decoded.text);
+        report.bytes = size;
+        if let Some(first) = decoded.errors.first() {
+            report.status = FileStatus::Scanned;
+            report
+                .parse_error
+                .get_or_insert_with(|| first.message.clone());
         }
+        for e in &decoded.errors {
+            self.push(
+                &mut out,
+                path,
+                Finding::new(
+                    yaml_syntax::YamlSyntax::ID,
+                    Span::point(e.pos),
+                    e.message.clone(),
+                ),
+            );
+        }
+        (report, out)
     }
 
     /// Scans one file's text.
     pub fn scan_text(&self, path: &str, text: &str) -> (FileReport, Vec<Finding>) {
-        let stream = parse_stream(text);
+        let stream = parse_input(text);
         let mut report = FileReport::new(path, FileStatus::Scanned, text.len() as u64);
         report.documents = stream.documents.len();
         let has_objects = stream
@@ -211,12 +244,16 @@ impl Engine {
             }
             self.push(&mut out, path, f);
         }
+        let wildcard_roles = rules::data::rbac::wildcard_roles(&stream.documents);
         for doc in &stream.documents {
             for obj in objects_of(doc) {
                 report.objects += 1;
                 let mut shape = Vec::new();
                 let pod = PodSpec::of(&obj, &mut shape);
                 let mut cx = Cx::new(&obj, pod.as_ref(), &shape);
+                cx.kube_version = self.kube_version;
+                cx.openshift = self.openshift;
+                cx.wildcard_roles = &wildcard_roles;
                 for rule in &self.rules {
                     if self.enabled.contains_key(rule.meta().id) {
                         rule.check(&mut cx);
@@ -254,6 +291,11 @@ impl Engine {
                 ),
             )
             .related(*first, format!("first `{key}`, ignored by Kubernetes")),
+            Diagnostic::Decode { span, message } => Finding::new(
+                yaml_syntax::YamlSyntax::ID,
+                *span,
+                format!("YAML error: {message}; Kubernetes rejects this document"),
+            ),
             Diagnostic::NonScalarKey { span } => Finding::new(
                 wrong_type::WrongType::ID,
                 *span,
@@ -289,17 +331,38 @@ fn object_at(docs: &[Document], pos: Pos) -> Option<Object<'_>> {
         .find(|o| o.node.span.start <= pos && pos <= o.node.span.end)
 }
 
-/// Whether text that failed to parse was meant to be a Kubernetes manifest.
+/// Whether text that failed to parse was meant to be a Kubernetes manifest: it has both an
+/// `apiVersion` and a `kind` key, wherever they sit (one per line in YAML, anywhere on the one
+/// line of a minified JSON file).
 fn looks_like_kubernetes(text: &str) -> bool {
-    let mut api = false;
-    let mut kind = false;
-    for line in text.lines() {
-        let l = line.trim_start().trim_start_matches(['{', '"', '-', ' ']);
-        api |= l.starts_with("apiVersion");
-        kind |= l.starts_with("kind");
-        if api && kind {
-            return true;
-        }
+    has_key(text, "apiVersion") && has_key(text, "kind")
+}
+
+/// Whether `key` appears as a mapping key: preceded by the start of the text, white space, `{`,
+/// `,`, `-` or a quote, and followed (after an optional closing quote and blanks) by `:`.
+fn has_key(text: &str, key: &str) -> bool {
+    text.match_indices(key).any(|(at, _)| {
+        let before = text.get(..at).and_then(|s| s.chars().next_back());
+        let starts = before
+            .is_none_or(|c| c.is_whitespace() || matches!(c, '{' | ',' | '-' | '"' | '\'' | '?'));
+        let after = text.get(at + key.len()..).unwrap_or("");
+        let after = after.strip_prefix(['"', '\'']).unwrap_or(after);
+        starts && after.trim_start_matches([' ', '\t']).starts_with(':')
+    })
+}
+
+#[cfg(test)]
+mod reader_tests {
+    use super::*;
+
+    #[test]
+    fn manifests_are_recognised_whatever_their_layout() {
+        assert!(looks_like_kubernetes("apiVersion: v1\nkind: Pod\n"));
+        assert!(looks_like_kubernetes(
+            r#"{"apiVersion":"v1","kind":"Pod","spec":{"#
+        ));
+        assert!(looks_like_kubernetes("- apiVersion: v1\n  kind : Pod"));
+        assert!(!looks_like_kubernetes("name: apiVersionkind\nkinds: 1\n"));
+        assert!(!looks_like_kubernetes("on: push\njobs: {}\n"));
     }
-    false
 }

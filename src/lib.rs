@@ -4,6 +4,7 @@
 pub mod rules;
 
 pub mod finding;
+pub mod kube_version;
 pub mod model;
 
 /// Where the project lives (SARIF `informationUri`, rule help links).
@@ -13,11 +14,13 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod config_diff;
 pub mod discover;
 pub mod docs;
 pub mod engine;
 pub mod render;
 pub mod report;
+pub mod safepath;
 pub mod scan;
 pub mod sourcemap;
 pub mod suppress;

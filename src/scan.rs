@@ -24,7 +24,10 @@ pub fn scan_rendered(
     max_file_size: u64,
     run: &render::Run,
 ) -> Report {
-    let templates = Templates::default();
+    // Files named by scanned content (templates, origins, findings' paths) are read only from
+    // inside the scan roots.
+    let templates = Templates::new(discovery.roots.clone());
+    let excluded = discovery.excluded;
     let results: Vec<(FileReport, Vec<Finding>, Option<String>)> = discovery
         .candidates
         .par_iter()
@@ -98,13 +101,16 @@ pub fn scan_rendered(
     // Mapped findings point at templates: their text is needed for snippets and suppressions.
     for f in &findings {
         if !sources.contains_key(&f.path) {
-            if let Ok(text) = std::fs::read_to_string(&f.path) {
+            if let Some(text) =
+                crate::safepath::read_confined(std::path::Path::new(&f.path), templates.roots())
+            {
                 sources.insert(f.path.clone(), text);
             }
         }
     }
     let (findings, suppressed) = crate::suppress::apply(findings, &sources);
     Report::new(findings, files, engine.enabled_rules(), sources)
+        .with_excluded(excluded)
         .with_suppressed(suppressed)
         .with_rule_severities(
             engine
@@ -162,7 +168,7 @@ fn scan_one(
         // Rendered helm output kept in the tree: move findings to their templates.
         if let Ok(text) = std::str::from_utf8(&bytes) {
             if text.contains("# Source: ") {
-                sourcemap::map_helm(
+                let notes = sourcemap::map_helm(
                     text,
                     &mut findings,
                     &MapContext {
@@ -173,13 +179,15 @@ fn scan_one(
                         rendered_is_file: true,
                     },
                 );
+                findings.extend(sourcemap::notes_to_findings(engine, notes));
             }
         }
     }
     let source = if findings.is_empty() {
         None
     } else {
-        Some(String::from_utf8_lossy(&bytes).into_owned())
+        // Decoded like the scan (UTF-16 with a BOM...), so snippets show the scanned text.
+        Some(crate::model::decode::source_text(&bytes))
     };
     (report, findings, source)
 }

@@ -591,6 +591,8 @@ fn item_name<'o>(
 /// Reads chart templates and Chart.yaml names once per run, shared across threads.
 #[derive(Default)]
 pub struct Templates {
+    /// The scan roots (canonical): no file outside them is read. Empty: nothing is read.
+    roots: Vec<PathBuf>,
     outlines: Mutex<HashMap<PathBuf, Option<Arc<Outline>>>>,
     chart_names: Mutex<HashMap<PathBuf, Option<String>>>,
     /// The files under each chart's `templates/`, sorted, walked once per chart.
@@ -598,12 +600,26 @@ pub struct Templates {
 }
 
 impl Templates {
+    /// Templates read only from inside `roots` (canonical directories, see
+    /// [`crate::safepath::canonical_roots`]).
+    pub fn new(roots: Vec<PathBuf>) -> Templates {
+        Templates {
+            roots,
+            ..Templates::default()
+        }
+    }
+
+    /// The scan roots files are read from.
+    pub fn roots(&self) -> &[PathBuf] {
+        &self.roots
+    }
+
     fn outline(&self, path: &Path) -> Option<Arc<Outline>> {
         if let Ok(mut cache) = self.outlines.lock() {
             return cache
                 .entry(path.to_path_buf())
                 .or_insert_with(|| {
-                    std::fs::read_to_string(path).ok().map(|t| {
+                    crate::safepath::read_confined(path, &self.roots).map(|t| {
                         let mut o = Outline::parse(&t);
                         o.path = Some(path.to_path_buf());
                         Arc::new(o)
@@ -620,7 +636,7 @@ impl Templates {
         cache
             .entry(dir.to_path_buf())
             .or_insert_with(|| {
-                let text = std::fs::read_to_string(dir.join("Chart.yaml")).ok()?;
+                let text = crate::safepath::read_confined(&dir.join("Chart.yaml"), &self.roots)?;
                 let stream = crate::model::yaml::parse_stream(&text);
                 let root = stream.documents.first()?.root.as_ref()?;
                 root.get("name")?.text().map(str::to_string)
@@ -684,14 +700,26 @@ pub fn helm_sources(text: &str) -> Vec<(u32, String)> {
 
 /// Where a rendered source path (`CHART/templates/x.yaml`, `CHART/charts/SUB/templates/x.yaml`)
 /// lives in the tree: the chart dir is the rendered chart's own (`render_dir`), or a scanned
-/// chart with that name.
+/// chart with that name. `Err(None)`: not in the scanned tree; `Err(Some(_))`: the path is
+/// rejected (it is odd, absolute, or leads out of its chart, also through a symlink), and no
+/// file it names is read.
 fn resolve_template(
     source: &str,
     render_dir: Option<&Path>,
     charts: &[Dir],
     templates: &Templates,
-) -> Option<(PathBuf, PathBuf)> {
-    let (chart, rest) = source.split_once('/')?;
+) -> Result<(PathBuf, PathBuf), Option<crate::safepath::Rejected>> {
+    use crate::safepath::{check_relative, check_text, confine, Rejected};
+    check_text(source).map_err(Some)?;
+    if source.starts_with('/') {
+        return Err(Some(Rejected::Absolute));
+    }
+    let (chart, rest) = source.split_once('/').ok_or(None)?;
+    // Helm writes `CHART/templates/...`: nothing in the rest climbs or starts over.
+    check_relative(rest).map_err(Some)?;
+    if chart == ".." || chart == "." {
+        return Err(Some(Rejected::Outside));
+    }
     let candidates: Vec<PathBuf> = match render_dir {
         Some(d) => vec![d.to_path_buf()],
         None => charts
@@ -702,13 +730,28 @@ fn resolve_template(
     };
     for dir in candidates {
         let file = dir.join(rest);
-        if file.is_file() {
-            // The chart that owns the template (a subchart for `charts/SUB/templates/...`).
-            let owner = owning_chart(&file).unwrap_or(dir);
-            return Some((file, owner));
+        if !file.is_file() {
+            continue;
         }
+        // Through symlinks, the template must stay in the scan. A rendered file kept in the
+        // tree is anyone's text: its templates must also be files of the chart itself, or a
+        // symlink in `templates/` could borrow the reviewed suppressions of any other file.
+        // Output we rendered came from the files helm names (a subchart may be a symlink to a
+        // shared directory of the repository).
+        let inside_scan = confine(&file, templates.roots());
+        let inside_chart = match render_dir {
+            Some(_) => true,
+            None => std::fs::canonicalize(&dir)
+                .is_ok_and(|root| confine(&file, std::slice::from_ref(&root)).is_ok()),
+        };
+        if inside_scan.is_err() || !inside_chart {
+            return Err(Some(Rejected::Outside));
+        }
+        // The chart that owns the template (a subchart for `charts/SUB/templates/...`).
+        let owner = owning_chart(&file).unwrap_or(dir);
+        return Ok((file, owner));
     }
-    None
+    Err(None)
 }
 
 fn owning_chart(template: &Path) -> Option<PathBuf> {
@@ -734,11 +777,22 @@ pub struct MapContext<'a> {
     pub rendered_is_file: bool,
 }
 
-/// Moves findings of rendered helm output to their templates where possible.
-pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) {
+/// A path in scanned content that was not used (see [`crate::safepath`]): the finding it came
+/// with stays where it was, and this note becomes a `CLUSTERSEC_RENDER` finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathNote {
+    pub path: String,
+    pub span: Span,
+    pub message: String,
+}
+
+/// Moves findings of rendered helm output to their templates where possible. Returns a note for
+/// each `# Source:` path that was rejected (no file it names was read or quoted).
+pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) -> Vec<PathNote> {
+    let mut notes: Vec<PathNote> = Vec::new();
     let sources = helm_sources(text);
     if sources.is_empty() {
-        return;
+        return notes;
     }
     let cwd = std::env::current_dir().ok();
     for f in findings.iter_mut() {
@@ -750,13 +804,44 @@ pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) {
         // Which of the template's documents this is (a template may hold several).
         let ordinal = sources[..at].iter().filter(|(_, s)| s == source).count();
         let rendered_at = format!("{}:{}:{}", f.path, f.span.start.line, f.span.start.col);
-        let Some((template, chart_dir)) =
-            resolve_template(source, cx.render_dir, cx.charts, cx.templates)
-        else {
-            f.mapping = Some(format!(
-                "rendered output; template {source} is not in the scanned tree"
-            ));
-            continue;
+        let (template, chart_dir) = match resolve_template(
+            source,
+            cx.render_dir,
+            cx.charts,
+            cx.templates,
+        ) {
+            Ok(found) => found,
+            Err(None) => {
+                f.mapping = Some(format!(
+                    "rendered output; template {source} is not in the scanned tree"
+                ));
+                continue;
+            }
+            Err(Some(why)) => {
+                let quoted = crate::safepath::quote(source);
+                f.mapping = Some(format!(
+                    "rendered output; the `# Source:` path {quoted} was rejected"
+                ));
+                let source_line = sources[at].0;
+                if !notes.iter().any(|n| n.span.start.line == source_line) {
+                    let width = text
+                        .lines()
+                        .nth(source_line.saturating_sub(1) as usize)
+                        .map_or(1, |l| l.chars().count());
+                    notes.push(PathNote {
+                            path: f.path.clone(),
+                            span: Span::new(
+                                Pos::new(source_line, 1),
+                                Pos::new(source_line, to_u32(width + 1)),
+                            ),
+                            message: format!(
+                                "the `# Source:` path {quoted} was not used to map findings to a template ({}): they stay in the rendered output, and no file it names is read",
+                                why.describe("its chart")
+                            ),
+                        });
+                }
+                continue;
+            }
         };
         let Some(whole) = cx.templates.outline(&template) else {
             continue;
@@ -827,6 +912,7 @@ pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) {
             f.related.retain(|r| r.path.is_some());
         }
     }
+    notes
 }
 
 /// What to look up in a template or source file for a finding: the keys of its field path
@@ -854,6 +940,8 @@ fn container_index(f: &Finding) -> usize {
 }
 
 /// Scans one render and maps its findings back to templates (helm) or source files (kustomize).
+/// A path of the output that was rejected adds a `CLUSTERSEC_RENDER` finding (see
+/// [`notes_to_findings`]).
 pub fn scan_render(
     engine: &Engine,
     render: &Render,
@@ -862,7 +950,7 @@ pub fn scan_render(
 ) -> (FileReport, Vec<Finding>) {
     let text = render.output.as_deref().unwrap_or("");
     let (report, mut findings) = engine.scan_text(&render.display, text);
-    match render.tool {
+    let notes = match render.tool {
         Tool::Helm => map_helm(
             text,
             &mut findings,
@@ -875,13 +963,38 @@ pub fn scan_render(
             },
         ),
         Tool::Kustomize => map_kustomize(text, &mut findings, &render.dir, templates),
-    }
+    };
+    findings.extend(notes_to_findings(engine, notes));
     (report, findings)
 }
 
+/// `CLUSTERSEC_RENDER` findings for rejected paths (none when the rule is disabled).
+pub fn notes_to_findings(engine: &Engine, notes: Vec<PathNote>) -> Vec<Finding> {
+    let id = crate::rules::render::Render::ID;
+    let Some(severity) = engine.severity(id) else {
+        return Vec::new();
+    };
+    notes
+        .into_iter()
+        .map(|n| {
+            let mut f = Finding::new(id, n.span, n.message);
+            f.severity = severity;
+            f.path = n.path;
+            f
+        })
+        .collect()
+}
+
 /// Moves findings of `kustomize build` output to the files named by the objects'
-/// `config.kubernetes.io/origin` annotations.
-pub fn map_kustomize(text: &str, findings: &mut [Finding], dir: &Path, templates: &Templates) {
+/// `config.kubernetes.io/origin` annotations. An origin path that is odd, absolute, remote
+/// (`repo:`) or resolves outside the scan roots is not read; it returns a note instead.
+pub fn map_kustomize(
+    text: &str,
+    findings: &mut [Finding],
+    dir: &Path,
+    templates: &Templates,
+) -> Vec<PathNote> {
+    let mut notes: Vec<PathNote> = Vec::new();
     let stream = crate::model::yaml::parse_stream(text);
     let cwd = std::env::current_dir().ok();
     for f in findings.iter_mut() {
@@ -912,12 +1025,50 @@ pub fn map_kustomize(text: &str, findings: &mut [Finding], dir: &Path, templates
         else {
             continue;
         };
-        let file = [dir.join(path), PathBuf::from(path)]
-            .into_iter()
-            .find(|p| p.is_file());
-        let Some(file) = file else {
-            f.mapping = Some(format!("kustomize output; source {path} not found"));
+        if origin.lines().any(|l| l.trim().starts_with("repo:")) {
+            f.mapping = Some(format!(
+                "kustomize output; source {path} is in a remote repository"
+            ));
             continue;
+        }
+        let checked = crate::safepath::check_text(path).and_then(|()| {
+            if Path::new(path).is_absolute() {
+                Err(crate::safepath::Rejected::Absolute)
+            } else {
+                Ok(())
+            }
+        });
+        let file = checked.and_then(|()| {
+            let file = crate::render::lexical_normalize(&dir.join(path));
+            crate::safepath::confine(&file, templates.roots()).map(|_| file)
+        });
+        let file = match file {
+            Ok(file) if file.is_file() => file,
+            Ok(_) | Err(crate::safepath::Rejected::Missing) => {
+                f.mapping = Some(format!("kustomize output; source {path} not found"));
+                continue;
+            }
+            Err(why) => {
+                let quoted = crate::safepath::quote(path);
+                f.mapping = Some(format!(
+                    "kustomize output; the origin path {quoted} was rejected"
+                ));
+                let message = format!(
+                    "the kustomize origin path {quoted} was not used to map findings to a source file ({}): they stay in the kustomize output, and no file it names is read",
+                    why.describe("the scan")
+                );
+                if !notes
+                    .iter()
+                    .any(|n| n.path == f.path && n.message == message)
+                {
+                    notes.push(PathNote {
+                        path: f.path.clone(),
+                        span: f.span,
+                        message,
+                    });
+                }
+                continue;
+            }
         };
         let Some(outline) = templates.outline(&file) else {
             continue;
@@ -942,6 +1093,7 @@ pub fn map_kustomize(text: &str, findings: &mut [Finding], dir: &Path, templates
             }
         }
     }
+    notes
 }
 
 #[cfg(test)]
@@ -1135,6 +1287,38 @@ metadata:
         assert!(Outline::parse("---\nkind: Pod\n")
             .document(0, "Pod")
             .is_none());
+    }
+
+    #[test]
+    fn source_paths_that_leave_the_chart_are_rejected() {
+        use crate::safepath::Rejected;
+        let tmp = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(tmp.path()).unwrap();
+        let chart = root.join("chart");
+        std::fs::create_dir_all(chart.join("templates")).unwrap();
+        std::fs::write(chart.join("templates/a.yaml"), "kind: Pod\n").unwrap();
+        std::fs::write(root.join("other.yaml"), "kind: Pod\n").unwrap();
+        let templates = Templates::new(vec![root.clone()]);
+        let resolve = |s: &str| resolve_template(s, Some(&chart), &[], &templates);
+        assert_eq!(
+            resolve("web/templates/a.yaml").map(|(f, _)| f),
+            Ok(chart.join("templates/a.yaml"))
+        );
+        assert_eq!(
+            resolve("web/templates/../../other.yaml"),
+            Err(Some(Rejected::Outside))
+        );
+        assert_eq!(resolve("../other.yaml"), Err(Some(Rejected::Outside)));
+        assert_eq!(resolve("/etc/passwd"), Err(Some(Rejected::Absolute)));
+        assert_eq!(resolve("web//etc/passwd"), Err(Some(Rejected::Absolute)));
+        assert_eq!(resolve("web/templates/a\0.yaml"), Err(Some(Rejected::Odd)));
+        assert_eq!(resolve("web/templates/missing.yaml"), Err(None));
+        // Nothing is read without scan roots.
+        let none = Templates::new(Vec::new());
+        assert_eq!(
+            resolve_template("web/templates/a.yaml", Some(&chart), &[], &none),
+            Err(Some(Rejected::Outside))
+        );
     }
 
     #[test]

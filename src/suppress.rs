@@ -3,10 +3,18 @@
 //! findings are matched against the file they finally point at (the template, after mapping);
 //! in a template the comment may also be a template comment (`{{/* clustersec:ignore ... */}}`),
 //! which helm leaves out of the rendered output.
+//!
+//! Only real comments count. A `#` starts a YAML comment only at the start of a line or after
+//! whitespace, and never inside a scalar: a marker in a block scalar (`|`, `>`), a quoted string
+//! (on one line or several), a plain scalar (`image: app#clustersec:ignore`) or a JSON string is
+//! data, not a comment, so it suppresses nothing. Scalars are known from the parsed file (every
+//! key and value keeps its span); block scalars are also found line by line, which covers
+//! templates and documents that do not parse. A `.json` file has no comments at all.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use crate::finding::Finding;
+use crate::model::yaml::{parse_stream, Kind, Node, Pos, Span};
 use crate::model::LineIndex;
 
 /// The marker that starts a suppression comment.
@@ -17,6 +25,222 @@ pub const MARKER: &str = "clustersec:ignore";
 pub struct Suppression {
     pub rules: Vec<String>,
     pub reason: String,
+}
+
+/// Where a file's text is data rather than comment: the spans of its scalars (as parsed) and
+/// the lines of its block scalars (as found line by line).
+#[derive(Debug, Default)]
+pub struct Scalars {
+    /// No comment anywhere (a JSON file).
+    none: bool,
+    /// Scalar spans, sorted by start; disjoint (scalars do not nest).
+    spans: Vec<Span>,
+    /// 1-based lines inside block scalars.
+    block_lines: HashSet<u32>,
+}
+
+impl Scalars {
+    /// The scalars of `text`, read from `path` (a `.json` path has no comments).
+    pub fn of(path: &str, text: &str) -> Scalars {
+        if path.to_ascii_lowercase().ends_with(".json") {
+            return Scalars {
+                none: true,
+                ..Scalars::default()
+            };
+        }
+        let stream = parse_stream(text);
+        let mut spans = Vec::new();
+        for doc in &stream.documents {
+            if let Some(root) = &doc.root {
+                collect_scalars(root, &mut spans);
+            }
+        }
+        spans.sort();
+        spans.dedup();
+        Scalars {
+            none: false,
+            spans,
+            block_lines: block_scalar_lines(text),
+        }
+    }
+
+    /// Whether a position is inside a scalar.
+    fn in_scalar(&self, p: Pos) -> bool {
+        if self.block_lines.contains(&p.line) {
+            return true;
+        }
+        let i = self.spans.partition_point(|s| s.start <= p);
+        i.checked_sub(1)
+            .and_then(|i| self.spans.get(i))
+            .is_some_and(|s| p < s.end)
+    }
+
+    /// The byte offset in `line` (1-based `lineno`) where a real comment starts: a `#` at the
+    /// start of the line or after whitespace, outside every scalar; or, when `template`, a
+    /// `{{/*` or `{{- /*` outside every scalar.
+    fn comment_start(&self, lineno: u32, line: &str, template: bool) -> Option<usize> {
+        if self.none {
+            return None;
+        }
+        let mut prev: Option<char> = None;
+        // The last character before the current run of blanks: a quote after `:`, `-`, `[`,
+        // `{`, `,` or at the start of the line opens a quoted scalar. Tracked on the line alone,
+        // it covers quoted strings where the parsed spans are missing (documents that do not
+        // parse, templates).
+        let mut last_solid: Option<char> = None;
+        let mut quote: Option<char> = None;
+        let mut chars = line.char_indices().peekable();
+        let mut col = 0u32;
+        while let Some((at, ch)) = chars.next() {
+            col += 1;
+            if let Some(q) = quote {
+                match ch {
+                    '\\' if q == '"' => {
+                        chars.next();
+                        col += 1;
+                    }
+                    '\'' if q == '\'' && chars.peek().is_some_and(|(_, c)| *c == '\'') => {
+                        chars.next();
+                        col += 1;
+                    }
+                    c if c == q => quote = None,
+                    _ => {}
+                }
+                prev = Some(ch);
+                last_solid = Some(ch);
+                continue;
+            }
+            let starts = match ch {
+                '#' => prev.is_none_or(|p| p == ' ' || p == '\t'),
+                '{' if template => {
+                    let rest = line.get(at..).unwrap_or("");
+                    rest.starts_with("{{/*") || rest.starts_with("{{- /*")
+                }
+                '"' | '\'' => {
+                    if last_solid.is_none_or(|c| matches!(c, ':' | '-' | '[' | '{' | ',')) {
+                        quote = Some(ch);
+                    }
+                    false
+                }
+                _ => false,
+            };
+            if starts && !self.in_scalar(Pos::new(lineno, col)) {
+                return Some(at);
+            }
+            prev = Some(ch);
+            if ch != ' ' && ch != '\t' {
+                last_solid = Some(ch);
+            }
+        }
+        None
+    }
+
+    /// The suppression written in a real comment on a line, if there is one.
+    fn parse_line(&self, lineno: u32, line: &str, template: bool) -> Option<Suppression> {
+        let start = self.comment_start(lineno, line, template)?;
+        parse(line.get(start..)?)
+    }
+
+    /// Whether a line holds nothing but a real comment.
+    fn is_comment_line(&self, lineno: u32, line: &str, template: bool) -> bool {
+        let indent = line.len() - line.trim_start().len();
+        self.comment_start(lineno, line, template) == Some(indent) && !line.trim().is_empty()
+    }
+}
+
+/// Pushes the spans of every scalar (keys included) under `node`.
+fn collect_scalars(node: &Node, out: &mut Vec<Span>) {
+    match &node.kind {
+        Kind::Scalar { .. } => out.push(node.span),
+        Kind::Seq(items) => items.iter().for_each(|n| collect_scalars(n, out)),
+        Kind::Map(entries) => {
+            for e in entries {
+                collect_scalars(&e.key, out);
+                collect_scalars(&e.value, out);
+            }
+        }
+    }
+}
+
+/// The indentation of a line in spaces, `None` for a blank line.
+fn indent_of(line: &str) -> Option<usize> {
+    let t = line.trim_start_matches(' ');
+    if t.trim().is_empty() {
+        None
+    } else {
+        Some(line.len() - t.len())
+    }
+}
+
+/// The column (0-based) of the node that owns a block scalar header ending `line`, if the line
+/// ends with one: `key: |`, `- >-`, `key: |2+ # comment`.
+fn block_header_owner(line: &str) -> Option<usize> {
+    // Drop a trailing comment (a `#` after whitespace).
+    let mut body = line;
+    let mut prev = ' ';
+    for (i, c) in line.char_indices() {
+        if c == '#' && (prev == ' ' || prev == '\t') {
+            body = line.get(..i).unwrap_or(line);
+            break;
+        }
+        prev = c;
+    }
+    let body = body.trim_end();
+    let token_start = body.rfind([' ', '\t']).map_or(0, |i| i + 1);
+    let token = body.get(token_start..)?;
+    let mut chars = token.chars();
+    if !matches!(chars.next(), Some('|' | '>')) {
+        return None;
+    }
+    if !chars.all(|c| c.is_ascii_digit() || c == '+' || c == '-') {
+        return None;
+    }
+    let before = body.get(..token_start)?.trim_end();
+    let indent = line.len() - line.trim_start().len();
+    if before.ends_with(':') {
+        // `key: |` (possibly after `- ` markers): the key's column.
+        let mut col = indent;
+        let mut rest = line.get(indent..)?;
+        while let Some(r) = rest.strip_prefix("- ") {
+            let r2 = r.trim_start_matches(' ');
+            col += rest.len() - r2.len();
+            rest = r2;
+        }
+        Some(col)
+    } else if before.ends_with('-') {
+        // `- |`: the dash's column.
+        Some(before.len().saturating_sub(1))
+    } else if before.is_empty() {
+        // A header alone on its line: its own column.
+        Some(indent)
+    } else {
+        None
+    }
+}
+
+/// The 1-based lines that are the content of block scalars, found without parsing.
+fn block_scalar_lines(text: &str) -> HashSet<u32> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = HashSet::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let owner = lines.get(i).and_then(|l| block_header_owner(l));
+        i += 1;
+        let Some(owner) = owner else { continue };
+        let mut content: Option<usize> = None;
+        while let Some(line) = lines.get(i) {
+            match indent_of(line) {
+                None => {}
+                Some(n) if n > owner && content.is_none_or(|c| n >= c) => {
+                    content.get_or_insert(n);
+                }
+                Some(_) => break,
+            }
+            out.insert(u32::try_from(i + 1).unwrap_or(u32::MAX));
+            i += 1;
+        }
+    }
+    out
 }
 
 /// Reads a suppression comment on a line, if there is one.
@@ -50,21 +274,23 @@ pub fn parse(line: &str) -> Option<Suppression> {
     })
 }
 
-fn is_comment_line(line: &str) -> bool {
-    let t = line.trim_start();
-    t.starts_with('#') || t.starts_with("{{/*") || t.starts_with("{{- /*")
-}
-
-/// The suppression that covers `rule` (id or short name) at a 1-based line of `text`.
+/// The suppression that covers `rule` (id or short name) at a 1-based line of `text`: in a real
+/// comment on that line, or in the comment lines right above it. `template` also accepts
+/// template comments (`{{/* ... */}}`), for findings mapped into Helm templates.
 pub fn find(
     text: &str,
     index: &LineIndex,
+    scalars: &Scalars,
     line: u32,
     rule: &str,
     name: &str,
+    template: bool,
 ) -> Option<Suppression> {
     let covers = |s: &Suppression| s.rules.iter().any(|r| r == rule || r == name);
-    if let Some(s) = index.line(text, line).and_then(parse) {
+    if let Some(s) = index
+        .line(text, line)
+        .and_then(|t| scalars.parse_line(line, t, template))
+    {
         if covers(&s) {
             return Some(s);
         }
@@ -72,10 +298,10 @@ pub fn find(
     let mut l = line.checked_sub(1)?;
     while l >= 1 {
         let t = index.line(text, l)?;
-        if !is_comment_line(t) {
+        if !scalars.is_comment_line(l, t, template) {
             break;
         }
-        if let Some(s) = parse(t) {
+        if let Some(s) = scalars.parse_line(l, t, template) {
             if covers(&s) {
                 return Some(s);
             }
@@ -90,7 +316,7 @@ pub fn apply(
     findings: Vec<Finding>,
     sources: &BTreeMap<String, String>,
 ) -> (Vec<Finding>, Vec<Finding>) {
-    let mut indexes: BTreeMap<&str, LineIndex> = BTreeMap::new();
+    let mut files: BTreeMap<&str, (LineIndex, Scalars)> = BTreeMap::new();
     let names: BTreeMap<&str, &str> = crate::rules::registry()
         .iter()
         .map(|r| (r.meta().id, r.meta().name))
@@ -106,11 +332,22 @@ pub fn apply(
             kept.push(f);
             continue;
         }
-        let index = indexes
+        let (index, scalars) = files
             .entry(path.as_str())
-            .or_insert_with(|| LineIndex::new(text));
+            .or_insert_with(|| (LineIndex::new(text), Scalars::of(path, text)));
         let name = names.get(f.rule).copied().unwrap_or("");
-        match find(text, index, f.span.start.line, f.rule, name) {
+        // A finding mapped from rendered output points into a template, where template
+        // comments are comments too.
+        let template = f.mapping.is_some();
+        match find(
+            text,
+            index,
+            scalars,
+            f.span.start.line,
+            f.rule,
+            name,
+            template,
+        ) {
             Some(s) => {
                 f.suppression = Some(s.reason);
                 suppressed.push(f);
@@ -138,13 +375,66 @@ mod tests {
         assert!(parse("image: clustersec:ignore").is_none());
     }
 
+    fn found(text: &str, path: &str, line: u32, rule: &str, template: bool) -> bool {
+        let idx = LineIndex::new(text);
+        let scalars = Scalars::of(path, text);
+        find(text, &idx, &scalars, line, rule, "", template).is_some()
+    }
+
     #[test]
     fn line_above_and_same_line() {
         let text = "a: 1\n# clustersec:ignore RULE_A why\n# other comment\nb: 2\nc: 3 # clustersec:ignore RULE_B\n";
-        let idx = LineIndex::new(text);
-        assert!(find(text, &idx, 4, "RULE_A", "").is_some());
-        assert!(find(text, &idx, 4, "RULE_B", "").is_none());
-        assert!(find(text, &idx, 5, "RULE_B", "").is_some());
-        assert!(find(text, &idx, 1, "RULE_A", "").is_none());
+        assert!(found(text, "x.yaml", 4, "RULE_A", false));
+        assert!(!found(text, "x.yaml", 4, "RULE_B", false));
+        assert!(found(text, "x.yaml", 5, "RULE_B", false));
+        assert!(!found(text, "x.yaml", 1, "RULE_A", false));
+    }
+
+    #[test]
+    fn markers_inside_scalars_are_data() {
+        // Literal block scalar: the marker lines are content, and so is the line right above.
+        let text = "a: |\n  # clustersec:ignore RULE_A inside\nb: 1\n";
+        assert!(!found(text, "x.yaml", 3, "RULE_A", false));
+        // Folded, with the key on a sequence item.
+        let text =
+            "- k: >-\n    x # clustersec:ignore RULE_A\n    # clustersec:ignore RULE_A\n  b: 1\n";
+        assert!(!found(text, "x.yaml", 4, "RULE_A", false));
+        assert!(!found(text, "x.yaml", 2, "RULE_A", false));
+        // Quoted, on one line and across lines.
+        let text = "a: \"x # clustersec:ignore RULE_A\"\n";
+        assert!(!found(text, "x.yaml", 1, "RULE_A", false));
+        let text = "a: \"x\n  # clustersec:ignore RULE_A\n  \"\nb: 1\n";
+        assert!(!found(text, "x.yaml", 4, "RULE_A", false));
+        let text = "a: 'x\n  # clustersec:ignore RULE_A\n  '\nb: 1\n";
+        assert!(!found(text, "x.yaml", 4, "RULE_A", false));
+        // A plain scalar: `#` not after whitespace is part of it.
+        let text = "a: x#clustersec:ignore RULE_A\n";
+        assert!(!found(text, "x.yaml", 1, "RULE_A", false));
+        // JSON has no comments.
+        let text = "{\"a\": \"# clustersec:ignore RULE_A\", \"b\": 1}\n";
+        assert!(!found(text, "x.json", 1, "RULE_A", false));
+        assert!(!found(text, "x.yaml", 1, "RULE_A", false));
+        // Quoted strings in a document that does not parse: found on the line itself.
+        let text = "a: [\n- x: \"y # clustersec:ignore RULE_A z\"\n";
+        assert!(!found(text, "x.yaml", 2, "RULE_A", false));
+        let text = "a: [\n- x: 'it''s # clustersec:ignore RULE_A z'\n";
+        assert!(!found(text, "x.yaml", 2, "RULE_A", false));
+        let text = "a: [\n- x: \"y\" # clustersec:ignore RULE_A z\n";
+        assert!(found(text, "x.yaml", 2, "RULE_A", false));
+        let text = "a: [\n- x: it's # clustersec:ignore RULE_A z\n";
+        assert!(found(text, "x.yaml", 2, "RULE_A", false));
+        // A comment after a block scalar, less indented than its content, is a comment.
+        let text = "a: |\n    text\n  # clustersec:ignore RULE_A after\nb: 1\n";
+        assert!(found(text, "x.yaml", 4, "RULE_A", false));
+    }
+
+    #[test]
+    fn template_comments_only_in_templates() {
+        let text = "spec:\n  {{- /* clustersec:ignore RULE_A agent */}}\n  privileged: true\n";
+        assert!(found(text, "t.yaml", 3, "RULE_A", true));
+        assert!(!found(text, "t.yaml", 3, "RULE_A", false));
+        // Inside a block scalar it is not taken for a comment (the conservative reading).
+        let text = "a: |\n  {{/* clustersec:ignore RULE_A x */}}\nb: 1\n";
+        assert!(!found(text, "t.yaml", 3, "RULE_A", true));
     }
 }

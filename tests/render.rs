@@ -3,6 +3,7 @@
 //! Tests that need a real `helm` (scripts/install-helm.sh) or `kubectl`/`kustomize` skip with a
 //! message when it is not on PATH, except when `CI` is set: then they fail.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -54,7 +55,16 @@ fn scan(path: &str, settings: &Settings) -> (Report, render::Run) {
     let tools = Tools::detect(settings).expect("tools");
     let mut discovery: Discovery =
         discover::discover(&[PathBuf::from(path)], &Options::default()).expect("discover");
-    let run = render::render_all(&mut discovery, settings, &tools);
+    // What the command line does: the scanned directory is the scan root.
+    let mut settings = settings.clone();
+    if settings.roots.is_empty() {
+        settings.roots = std::fs::canonicalize(path)
+            .ok()
+            .filter(|p| p.is_dir())
+            .into_iter()
+            .collect();
+    }
+    let run = render::render_all(&mut discovery, &settings, &tools);
     let report = clustersec::scan::scan_rendered(&engine, discovery, DEFAULT_MAX_FILE_SIZE, &run);
     (report, run)
 }
@@ -689,11 +699,15 @@ fn helm_positionals_can_never_be_flags() {
     let args = std::fs::read_to_string(&log).unwrap();
     let args: Vec<&str> = args.lines().collect();
     let dash = args.iter().position(|a| *a == "--").expect("no `--`");
-    assert_eq!(
-        &args[dash + 1..],
-        ["--post-renderer=evil", "fixtures/helm/deprecated"],
+    // The chart is rendered from its copy in a temporary directory (see render::view).
+    assert_eq!(args.len(), dash + 3, "{args:?}");
+    assert_eq!(args[dash + 1], "--post-renderer=evil", "{args:?}");
+    let chart = Path::new(args[dash + 2]);
+    assert!(
+        chart.is_absolute() && chart.ends_with("deprecated"),
         "{args:?}"
     );
+    assert!(!chart.starts_with(root()), "{args:?}");
     assert_eq!(args[0], "template", "{args:?}");
     assert!(args[..dash].contains(&"--namespace"), "{args:?}");
 }
@@ -775,12 +789,13 @@ fn progress_lines_cannot_inject_workflow_commands() {
     }
 }
 
-/// Helm follows symlinks inside a chart; a chart with a symlink to a file outside the scan root
-/// is not rendered (a pull request could otherwise read any file on the runner into the report
-/// through `.Files.Get`), and says why. Symlinks within the root still render.
+/// Helm renders a copy of the chart's own files (render::view): a symlink whose target is inside
+/// the chart becomes a copy of the target; a symlink to anything else (outside the scan root, or
+/// inside it but outside the chart, such as the repository's `.git/config`) is left out of the
+/// copy with a finding at the symlink, and the chart still renders without it.
 #[cfg(unix)]
 #[test]
-fn charts_with_symlinks_out_of_the_scan_root_are_not_rendered() {
+fn chart_symlinks_out_of_the_chart_are_left_out_of_the_render() {
     if !have_helm() {
         return;
     }
@@ -790,10 +805,12 @@ fn charts_with_symlinks_out_of_the_scan_root_are_not_rendered() {
     let root = d.path().join("repo");
     for (name, target) in [
         ("leaky", outside.path().join("secret.txt")),
-        ("fine", root.join("shared.txt")),
+        ("sibling", root.join("shared.txt")),
+        ("fine", root.join("fine/files/shared.txt")),
     ] {
         let chart = root.join(name);
         std::fs::create_dir_all(chart.join("templates")).unwrap();
+        std::fs::create_dir_all(chart.join("files")).unwrap();
         std::fs::write(
             chart.join("Chart.yaml"),
             format!("apiVersion: v2\nname: {name}\nversion: 1.0.0\n"),
@@ -803,12 +820,13 @@ fn charts_with_symlinks_out_of_the_scan_root_are_not_rendered() {
         std::fs::write(
             chart.join("templates/pod.yaml"),
             "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    \
-             - name: {{ .Files.Get \"data\" | trim | lower | replace \"=\" \"-\" | quote }}\n      \
+             - name: {{ .Files.Get \"data\" | default \"nothing\" | trim | lower | replace \"=\" \"-\" | quote }}\n      \
              image: nginx\n",
         )
         .unwrap();
     }
-    std::fs::write(root.join("shared.txt"), "shared\n").unwrap();
+    std::fs::write(root.join("shared.txt"), "sibling-secret\n").unwrap();
+    std::fs::write(root.join("fine/files/shared.txt"), "shared\n").unwrap();
     let out = bin()
         .arg("scan")
         .arg(&root)
@@ -820,20 +838,40 @@ fn charts_with_symlinks_out_of_the_scan_root_are_not_rendered() {
         .clone();
     let text = String::from_utf8_lossy(&out);
     assert!(!text.contains("hunter2"), "{text}");
+    assert!(!text.contains("sibling-secret"), "{text}");
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
     let findings = json["findings"].as_array().unwrap();
     let render: Vec<&serde_json::Value> =
         findings.iter().filter(|f| f["ruleId"] == RENDER).collect();
-    assert_eq!(render.len(), 1, "{json}");
-    let msg = render[0]["message"].as_str().unwrap();
-    assert!(msg.contains("outside the scan root"), "{msg}");
-    assert!(
-        render[0]["path"].as_str().unwrap().ends_with("leaky/data"),
-        "{json}"
-    );
-    // The chart whose symlink stays inside the root is rendered and scanned.
-    assert!(
-        findings.iter().any(|f| f["container"] == "shared"),
+    let paths: Vec<&str> = render.iter().filter_map(|f| f["path"].as_str()).collect();
+    assert_eq!(paths.len(), 2, "{json}");
+    // At the chart's Chart.yaml, naming the symlink (a report shows the line a finding points
+    // at: never from the file a symlink leads to).
+    assert!(paths[0].ends_with("leaky/Chart.yaml"), "{paths:?}");
+    assert!(paths[1].ends_with("sibling/Chart.yaml"), "{paths:?}");
+    for (f, chart) in render.iter().zip(["leaky", "sibling"]) {
+        let msg = f["message"].as_str().unwrap();
+        assert!(
+            msg.contains(&format!(
+                "{chart}/data is a symlink that leads outside the chart"
+            )),
+            "{msg}"
+        );
+    }
+    // Every chart rendered; the one whose symlink stays inside it reads the target, the others
+    // see no file.
+    let containers: BTreeSet<(&str, &str)> = findings
+        .iter()
+        .filter_map(|f| Some((f["path"].as_str()?, f["container"].as_str()?)))
+        .map(|(p, c)| (p.rsplit('/').nth(2).unwrap_or(p), c))
+        .collect();
+    assert_eq!(
+        containers,
+        BTreeSet::from([
+            ("fine", "shared"),
+            ("leaky", "nothing"),
+            ("sibling", "nothing")
+        ]),
         "{json}"
     );
     assert_eq!(json["summary"]["findings"], findings.len());

@@ -252,6 +252,32 @@ fn json_snapshot_and_schema() {
 }
 
 #[test]
+fn json_policy_changes_fit_the_schema() {
+    use clustersec::config::Config;
+    let changes = clustersec::config_diff::compare(
+        &Config::default(),
+        &Config::parse("fail-on: never\nexclude: [a/**]\nhelm: never\n").unwrap(),
+    );
+    let json = render(
+        Format::Json,
+        &fixture().with_policy_changes(changes),
+        &opts(false),
+    );
+    check_json(&json);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["policyChanges"][0]["kind"], "exclude-added");
+    assert_eq!(v["policyChanges"][0]["base"], serde_json::Value::Null);
+    // Compared, nothing changed: an empty array.
+    let json = render(
+        Format::Json,
+        &fixture().with_policy_changes(Vec::new()),
+        &opts(false),
+    );
+    check_json(&json);
+    assert!(json.contains("\"policyChanges\": []"), "{json}");
+}
+
+#[test]
 fn sarif_snapshot_and_schema() {
     let report = fixture();
     let sarif = render(Format::Sarif, &report, &opts(false));

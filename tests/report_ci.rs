@@ -61,12 +61,55 @@ spec:
     runAsGroup: 20000
   containers:
     - name: app
-      image: nginx
+      image: nginx:1.27
       imagePullPolicy: Always
       securityContext:
         allowPrivilegeEscalation: false
         readOnlyRootFilesystem: true
 ";
+
+/// Clean but for two findings that `clustersec:ignore` comments silence: one on the line above,
+/// one on the same line (with a reason that tries to mention someone and inject HTML).
+const SUPPRESSED: &str = "\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: agent
+spec:
+  securityContext:
+    # clustersec:ignore CUSTOM_SECURITY_USER_CHECK the agent reads host logs as root
+    runAsUser: 0
+    runAsGroup: 20000
+  containers:
+    - name: agent
+      image: agent:1.0
+      imagePullPolicy: Always
+      securityContext:
+        allowPrivilegeEscalation: false
+        readOnlyRootFilesystem: false # clustersec:ignore read-only-root-filesystem ok @admin <b>x</b>
+";
+
+/// The base branch's config and the pull request's, for the policy-changes section.
+const BASE_CONFIG: &str = "fail-on: medium\nexclude: [vendor/**]\n";
+const HEAD_CONFIG: &str = "\
+fail-on: critical
+exclude: [vendor/**, deploy/**]
+helm: never
+rules:
+  CUSTOM_SECURITY_PRIVILEGED_CHECK:
+    enabled: false
+  CUSTOM_SECURITY_USER_CHECK:
+    severity: low
+    params: {min: 0}
+";
+
+fn policy_changes() -> Vec<clustersec::config_diff::PolicyChange> {
+    use clustersec::config::Config;
+    clustersec::config_diff::compare(
+        &Config::parse(BASE_CONFIG).unwrap(),
+        &Config::parse(HEAD_CONFIG).unwrap(),
+    )
+}
 
 const BLOB: &str = "https://github.com/octo/repo/blob/0123456789abcdef0123456789abcdef01234567";
 const RUN: &str = "https://github.com/octo/repo/actions/runs/42";
@@ -84,7 +127,8 @@ fn build(files: &[(&str, &str)]) -> Report {
         reports.push(r);
         findings.append(&mut f);
     }
-    Report::new(findings, reports, engine.enabled_rules(), sources)
+    let (findings, suppressed) = clustersec::suppress::apply(findings, &sources);
+    Report::new(findings, reports, engine.enabled_rules(), sources).with_suppressed(suppressed)
 }
 
 fn fixture() -> Report {
@@ -92,6 +136,7 @@ fn fixture() -> Report {
         ("deploy/web.yaml", DEPLOYMENT),
         ("pods/debug.yaml", POD),
         ("pods/fine.yaml", CLEAN),
+        ("pods/agent.yaml", SUPPRESSED),
     ])
 }
 
@@ -124,7 +169,8 @@ fn fixture_has_findings_of_several_severities() {
 
 #[test]
 fn markdown_snapshot() {
-    let text = render(Format::Markdown, &fixture(), &github_opts());
+    let report = fixture().with_policy_changes(policy_changes());
+    let text = render(Format::Markdown, &report, &github_opts());
     check_markdown_safe(&text, &[BLOB, clustersec::REPOSITORY]);
     insta::assert_snapshot!("markdown", text);
 }
@@ -138,7 +184,8 @@ fn markdown_without_ci_links_uses_plain_locations() {
 
 #[test]
 fn markdown_summary_snapshot() {
-    let text = render(Format::MarkdownSummary, &fixture(), &github_opts());
+    let report = fixture().with_policy_changes(policy_changes());
+    let text = render(Format::MarkdownSummary, &report, &github_opts());
     assert!(text.contains("```mermaid\npie showData\n"));
     assert!(text.contains("### Files with the most findings"));
     check_markdown_safe(&text, &[BLOB, clustersec::REPOSITORY]);
@@ -222,6 +269,15 @@ fn check_markdown_safe(text: &str, allowed: &[&str]) {
             Event::End(pulldown_cmark::TagEnd::CodeBlock) => in_code_block = false,
             Event::Html(h) | Event::InlineHtml(h) => {
                 for line in h.lines().filter(|l| !l.trim().is_empty()) {
+                    // The suppressed findings' section: our text, with a count.
+                    let suppressed_summary = line
+                        .trim()
+                        .strip_prefix("<details><summary>:mute: ")
+                        .and_then(|l| l.strip_suffix("</summary>"))
+                        .is_some_and(|inner| {
+                            inner.contains(" suppressed finding")
+                                && !inner.contains(['<', '>', '&'])
+                        });
                     if line.trim().starts_with("<details>") {
                         open_details += 1;
                     } else if line.trim() == "</details>" {
@@ -232,7 +288,7 @@ fn check_markdown_safe(text: &str, allowed: &[&str]) {
                         );
                     }
                     assert!(
-                        html_ok.contains(&line.trim()),
+                        html_ok.contains(&line.trim()) || suppressed_summary,
                         "unexpected HTML {line:?} in:\n{text}"
                     );
                 }
@@ -315,7 +371,36 @@ fn hostile_report() -> Report {
         1 << 30,
     ));
     let rules = Engine::default().enabled_rules();
+    // Suppressed findings whose paths and reasons are hostile, and policy changes whose values
+    // (globs and parameters from the pull request's config) are.
+    let suppressed: Vec<Finding> = HOSTILE_NAMES
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let mut f = Finding::new(
+                "CUSTOM_SECURITY_USER_CHECK",
+                Span::new(Pos::new(5, 3), Pos::new(5, 9)),
+                format!("container {name} runs as root"),
+            )
+            .container(*name);
+            f.path = format!("quiet/{i} {name}.yaml");
+            f.suppression = Some(name.to_string());
+            f
+        })
+        .collect();
+    let changes = HOSTILE_NAMES
+        .iter()
+        .map(|name| clustersec::config_diff::PolicyChange {
+            kind: clustersec::config_diff::ChangeKind::ExcludeAdded,
+            key: format!("rules.{name}.params"),
+            base: Some(name.to_string()),
+            head: Some(name.to_string()),
+            weakens: true,
+        })
+        .collect();
     Report::new(findings, files, rules, BTreeMap::new())
+        .with_suppressed(suppressed)
+        .with_policy_changes(changes)
 }
 
 #[test]
@@ -461,6 +546,249 @@ fn markdown_summary_is_within_a_mebibyte_and_keeps_more() {
     assert!(summary.len() <= markdown::SUMMARY_LIMIT - markdown::SUMMARY_RESERVE);
     let comment = render(Format::Markdown, &report, &github_opts());
     assert!(summary.matches("\n- :").count() > comment.matches("\n- :").count());
+}
+
+#[test]
+fn markdown_lists_suppressed_findings_and_policy_changes() {
+    let report = fixture().with_policy_changes(policy_changes());
+    assert_eq!(report.suppressed.len(), 2, "{:?}", report.suppressed);
+    for format in [Format::Markdown, Format::MarkdownSummary] {
+        let text = render(format, &report, &github_opts());
+        check_markdown_safe(&text, &[BLOB, clustersec::REPOSITORY]);
+        // Collapsed, with the count in its summary line.
+        assert!(
+            text.contains("\n<details><summary>:mute: 2 suppressed findings by "),
+            "{text}"
+        );
+        // The finding's line and the comment's line, linked; the reason, escaped.
+        assert!(
+            text.contains(&format!(
+                "`CUSTOM_SECURITY_USER_CHECK` at [`pods/agent.yaml:8`]({BLOB}/pods/agent.yaml#L8) \
+                 in `Pod/agent`"
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "suppressed by the comment at [`pods/agent.yaml:7`]({BLOB}/pods/agent.yaml#L7): \
+                 the agent reads host logs as root\n"
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "suppressed by the comment at [`pods/agent.yaml:16`]({BLOB}/pods/agent.yaml#L16): \
+                 ok \\@\u{200D}admin \\<b\\>x\\<\\/b\\>\n"
+            )),
+            "{text}"
+        );
+        // Not counted as findings.
+        let body = &text[..text.find("<details><summary>:mute:").expect("section")];
+        assert!(!body.contains("pods/agent.yaml"), "{body}");
+        // The policy changes, before the findings, weakening ones flagged.
+        let policy = text
+            .find("### :warning: Policy changes in this pull request")
+            .expect("policy section");
+        assert!(policy < text.find("### `deploy/web.yaml`").expect("findings"));
+        for line in [
+            "- :warning: **rule turned off**: `rules.CUSTOM_SECURITY_PRIVILEGED_CHECK.enabled` `true` → `false`\n",
+            "- :warning: **severity lowered**: `rules.CUSTOM_SECURITY_USER_CHECK.severity` `medium` → `low`\n",
+            "- :warning: **rule parameter changed**: `rules.CUSTOM_SECURITY_USER_CHECK.params.min` *(not set)* → `0`\n",
+            "- :warning: **paths excluded**: `exclude` *(not set)* → `deploy/**`\n",
+            "- :warning: **fail-on loosened**: `fail-on` `medium` → `critical`\n",
+            "- :warning: **rendering turned off**: `helm` `auto` → `never`\n",
+        ] {
+            assert!(text.contains(line), "{line} in:\n{text}");
+        }
+    }
+    // Without a comparison, or with no change, no section.
+    let text = render(Format::Markdown, &fixture(), &github_opts());
+    assert!(!text.contains("Policy changes"), "{text}");
+    let text = render(
+        Format::Markdown,
+        &fixture().with_policy_changes(Vec::new()),
+        &github_opts(),
+    );
+    assert!(!text.contains("Policy changes"), "{text}");
+}
+
+#[test]
+fn suppressed_findings_share_the_comment_budget_by_severity() {
+    let mut report = many_findings(3000);
+    for f in &mut report.findings {
+        f.severity = Severity::Low;
+    }
+    let mut suppressed = many_findings(3000).findings;
+    for (i, f) in suppressed.iter_mut().enumerate() {
+        f.path = format!("quiet/{:04}.yaml", i / 7);
+        f.suppression = Some(format!("reason {i}"));
+    }
+    let critical_quiet = suppressed
+        .iter()
+        .filter(|f| f.severity == Severity::Critical)
+        .count();
+    let report = Report::new(report.findings, report.files, report.rules, report.sources)
+        .with_suppressed(suppressed);
+    for format in [Format::Markdown, Format::MarkdownSummary] {
+        let text = render(format, &report, &github_opts());
+        assert!(
+            format.eq(&Format::MarkdownSummary)
+                || text.encode_utf16().count()
+                    <= markdown::COMMENT_LIMIT - markdown::COMMENT_RESERVE
+        );
+        assert!(text.len() <= markdown::SUMMARY_LIMIT - markdown::SUMMARY_RESERVE);
+        assert!(
+            text.contains("<details><summary>:mute: 3000 suppressed findings by "),
+            "the count is always there"
+        );
+        check_markdown_safe(&text, &[BLOB, RUN, clustersec::REPOSITORY]);
+        if format == Format::Markdown {
+            // Suppressed critical findings come before low findings, and the rest is counted.
+            let quiet_shown = text.matches("suppressed by the comment at").count();
+            let low_shown = text.matches("- :large_blue_circle: **low**").count();
+            assert!(quiet_shown > 0, "{quiet_shown}");
+            assert!(quiet_shown >= critical_quiet || low_shown == 0);
+            assert!(
+                text.contains(&format!(
+                    "{} of 3000 suppressed findings not shown here",
+                    3000 - quiet_shown
+                )),
+                "{}",
+                &text[text.len().saturating_sub(3000)..]
+            );
+        }
+    }
+}
+
+#[test]
+fn cli_compares_the_config_with_a_base_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    std::fs::write(repo.join("web.yaml"), DEPLOYMENT).unwrap();
+    std::fs::write(repo.join(".clustersec.yaml"), HEAD_CONFIG).unwrap();
+    std::fs::write(dir.path().join("base.yaml"), BASE_CONFIG).unwrap();
+    std::fs::write(dir.path().join("empty.yaml"), "").unwrap();
+    let run = |base: &str| {
+        assert_cmd::Command::cargo_bin("clustersec")
+            .unwrap()
+            .current_dir(dir.path())
+            .args(["scan", "repo", "--compare-config", base])
+            .args(["--format", "markdown", "--output", "c.md"])
+            .args(["--format", "json"])
+            .output()
+            .unwrap()
+    };
+    let out = run("base.yaml");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let changes = json["policyChanges"].as_array().expect("policyChanges");
+    let kinds: Vec<&str> = changes.iter().filter_map(|c| c["kind"].as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "rule-disabled",
+            "severity-lowered",
+            "params-changed",
+            "exclude-added",
+            "fail-on-loosened",
+            "rendering-turned-off"
+        ]
+    );
+    assert_eq!(
+        changes[0]["key"],
+        "rules.CUSTOM_SECURITY_PRIVILEGED_CHECK.enabled"
+    );
+    assert_eq!(changes[0]["base"], "true");
+    assert_eq!(changes[0]["head"], "false");
+    assert_eq!(changes[0]["weakens"], true);
+    let comment = std::fs::read_to_string(dir.path().join("c.md")).unwrap();
+    assert!(
+        comment.contains("Policy changes in this pull request"),
+        "{comment}"
+    );
+
+    // An empty base config is the defaults.
+    let out = run("empty.yaml");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let first = &json["policyChanges"][0];
+    assert_eq!(first["kind"], "rule-disabled");
+    assert!(json["policyChanges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["kind"] == "fail-on-loosened" && c["base"] == "info"));
+
+    // A base config that cannot be read or parsed stops the run.
+    let out = run("missing.yaml");
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    std::fs::write(dir.path().join("bad.yaml"), "rules:\n  NOPE: {}\n").unwrap();
+    let out = run("bad.yaml");
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.yaml:2:3"));
+
+    // Without the flag, no policyChanges key.
+    let out = assert_cmd::Command::cargo_bin("clustersec")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["scan", "repo", "--format", "json"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(json.get("policyChanges").is_none());
+}
+
+#[test]
+fn cli_config_dir_resolves_chart_paths_of_an_outside_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(repo.join("charts/web")).unwrap();
+    std::fs::write(
+        repo.join("charts/web/Chart.yaml"),
+        "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    std::fs::write(repo.join("pod.yaml"), CLEAN).unwrap();
+    // The base branch's config, read into a file outside the repository (the checkout, where
+    // the scan runs).
+    let config = dir.path().join("base-config.yaml");
+    std::fs::write(&config, "charts:\n  charts/web:\n    namespace: web\n").unwrap();
+    let run = |extra: &[&str]| {
+        assert_cmd::Command::cargo_bin("clustersec")
+            .unwrap()
+            .current_dir(&repo)
+            .args([
+                "scan",
+                ".",
+                "--helm",
+                "never",
+                "--kustomize",
+                "never",
+                "--config",
+            ])
+            .arg(&config)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = run(&[]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no Chart.yaml"));
+    let out = run(&["--config-dir", "."]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let out = run(&["--config-dir", "pod.yaml"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    // The paths it names stay inside the scan, as those of any repository config.
+    std::fs::write(dir.path().join("secret.yaml"), "marker-7f3a: 1\n").unwrap();
+    std::fs::write(
+        &config,
+        "charts:\n  charts/web:\n    values: [[../../../secret.yaml]]\n",
+    )
+    .unwrap();
+    let out = run(&["--config-dir", "."]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let all = format!("{out:?}");
+    assert!(!all.contains("marker-7f3a"), "{all}");
 }
 
 #[test]

@@ -8,6 +8,10 @@
 //! - Files whose name starts with `pass` must produce no finding of the directory's rule; every
 //!   other file must carry at least one marker for it.
 //!
+//! - A first line `# settings: kube-version=1.25, enable=RULE, openshift=true` scans the file
+//!   with those settings (the target Kubernetes version, a rule that is off by default turned on,
+//!   the config's `openshift` switch); without it the defaults apply.
+//!
 //! Only findings of the directory's own rule are compared: a fixture for one rule triggers others
 //! too, and they have fixtures of their own. Each non-pass file's findings of that rule are also
 //! snapshotted (location, message, container, field) with insta.
@@ -16,8 +20,11 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use clustersec::engine::Engine;
+use std::collections::BTreeMap;
+
+use clustersec::engine::{Engine, RuleSettings};
 use clustersec::finding::Finding;
+use clustersec::kube_version::KubeVersion;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -42,6 +49,47 @@ fn default_col(line: &str) -> u32 {
         }
         return col;
     }
+}
+
+/// The engine for a fixture: the defaults, or the `# settings:` of its first line.
+fn fixture_engine(text: &str, file: &str, errors: &mut Vec<String>) -> Option<Engine> {
+    let first = text.lines().next().unwrap_or("");
+    let Some(list) = first.trim().strip_prefix("# settings:") else {
+        return Some(Engine::default());
+    };
+    let mut rules = BTreeMap::new();
+    let mut kube = None;
+    let mut openshift = false;
+    for item in list.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        match item.split_once('=') {
+            Some(("kube-version", v)) => match KubeVersion::parse(v) {
+                Ok(v) => kube = Some(v),
+                Err(e) => errors.push(format!("{file}:1: {e}")),
+            },
+            Some(("enable", id)) => {
+                rules.insert(
+                    id.to_string(),
+                    RuleSettings {
+                        enabled: Some(true),
+                        ..RuleSettings::default()
+                    },
+                );
+            }
+            Some(("openshift", "true")) => openshift = true,
+            _ => errors.push(format!("{file}:1: unknown setting `{item}`")),
+        }
+    }
+    let mut engine = match Engine::new(&rules) {
+        Ok(e) => e,
+        Err((id, e)) => {
+            errors.push(format!("{file}:1: {id}: {}", e.message));
+            return None;
+        }
+    };
+    if let Some(v) = kube {
+        engine = engine.with_kube_version(v);
+    }
+    Some(engine.with_openshift(openshift))
 }
 
 /// The markers of a YAML fixture: rule id -> locations.
@@ -236,6 +284,10 @@ fn rule_fixtures() {
                 .collect();
             expected.sort_unstable();
 
+            let Some(engine) = fixture_engine(&String::from_utf8_lossy(&bytes), &rel, &mut errors)
+            else {
+                continue;
+            };
             let (_report, findings) = engine.scan_bytes(&rel, &bytes);
             for f in &findings {
                 if f.span.start.line == 0 || f.span.start.col == 0 {

@@ -19,17 +19,37 @@ SCRIPT = HERE.parent / "clustersec_action.py"
 REAL_BIN = os.environ.get("CLUSTERSEC_BIN", "")
 
 
-def pr_event(number=7, head="octo/repo", base="octo/repo"):
+def pr_event(number=7, head="octo/repo", base="octo/repo", base_sha=None):
+    """A pull_request payload; without base_sha, FakeGitHub.write_event fills in the base commit
+    of its workspace repository."""
+    base_ref = {"repo": {"full_name": base}}
+    if base_sha is not None:
+        base_ref["sha"] = base_sha
     return {
         "action": "synchronize",
         "number": number,
         "pull_request": {
             "number": number,
             "head": {"sha": "f" * 40, "repo": {"full_name": head}},
-            "base": {"sha": "e" * 40, "repo": {"full_name": base}},
+            "base": base_ref,
         },
         "repository": {"full_name": base},
     }
+
+
+GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid",
+           "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull}
+
+
+def git(cwd, *args):
+    """Runs git in a test repository; returns stdout."""
+    env = dict(os.environ)
+    env.update(GIT_ENV)
+    proc = subprocess.run(["git", "-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false",
+                           *args], cwd=str(cwd), env=env, capture_output=True, text=True,
+                          check=True)
+    return proc.stdout.strip()
 
 
 class FakeGitHub:
@@ -39,6 +59,11 @@ class FakeGitHub:
         self.root = root
         self.workspace = root / "workspace"
         shutil.copytree(HERE / "data", self.workspace)
+        # The checkout: a git repository whose first commit is the pull request's base.
+        git(self.workspace, "init", "-q")
+        git(self.workspace, "add", "-A")
+        git(self.workspace, "commit", "-q", "-m", "base")
+        self.base_sha = git(self.workspace, "rev-parse", "HEAD")
         self.temp = root / "runner_temp"
         self.temp.mkdir()
         self.bin_dir = root / "bin"
@@ -82,7 +107,24 @@ class FakeGitHub:
         }
 
     def write_event(self, event):
+        base = (event.get("pull_request") or {}).get("base")
+        if isinstance(base, dict) and "sha" not in base:
+            base["sha"] = self.base_sha
         self.event_path.write_text(json.dumps(event), encoding="utf-8")
+
+    def commit(self, files, message="change"):
+        """Commits files ({path: text, or None to delete}) on top of the checkout: the pull
+        request's head."""
+        for path, text in files.items():
+            target = self.workspace / path
+            if text is None:
+                target.unlink()
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text, encoding="utf-8")
+        git(self.workspace, "add", "-A")
+        git(self.workspace, "commit", "-q", "-m", message)
+        return git(self.workspace, "rev-parse", "HEAD")
 
     def set_api_failure(self, method, status, message, headers=None):
         state = self.api_state_json()

@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
 """A stand-in for the `clustersec` binary implementing its CLI contract, for the action tests.
 
-  clustersec scan [PATH...] [--config FILE] [--fail-on SEV] (--format F [--output FILE])...
+  clustersec scan [PATH...] [--config FILE [--config-dir DIR]] [--compare-config FILE]
+                  [--fail-on SEV] (--format F [--output FILE])...
 
 It "finds" `privileged: true` (high) and `hostNetwork: true` (medium) lines in .yaml/.yml/.json
 files, writes the requested formats and exits 0 (nothing at/above fail-on), 1 (findings) or 2
-(usage error). Test knobs, all optional:
+(usage error). The config (--config, else .clustersec.yaml/.yml at the scan root) can turn the
+privileged rule off with the real rule id (`CUSTOM_SECURITY_PRIVILEGED_CHECK` and
+`enabled: false` in it); with --compare-config and a different config text, the markdown gets a
+"Policy changes in this pull request" section. Test knobs, all optional:
   FAKE_CLUSTERSEC_LOG            append one JSON line with argv per invocation
   FAKE_CLUSTERSEC_EXIT           force this exit code (after writing outputs unless it is 2)
   FAKE_CLUSTERSEC_MARKDOWN_PAD   add this many characters of extra finding lines to the markdown
@@ -34,15 +38,20 @@ def parse(argv):
     if not argv or argv[0] != "scan":
         usage("expected the `scan` subcommand")
     paths, config, fail_on, formats = [], None, "high", []
+    config_dir = compare = None
     i = 1
     while i < len(argv):
         arg = argv[i]
-        if arg in ("--config", "--fail-on", "--format", "--output"):
+        if arg in ("--config", "--config-dir", "--compare-config", "--fail-on", "--format", "--output"):
             if i + 1 >= len(argv):
                 usage(f"{arg} needs a value")
             value = argv[i + 1]
             if arg == "--config":
                 config = value
+            elif arg == "--config-dir":
+                config_dir = value
+            elif arg == "--compare-config":
+                compare = value
             elif arg == "--fail-on":
                 if value not in SEVERITIES:
                     usage(f"invalid --fail-on {value}")
@@ -64,10 +73,33 @@ def parse(argv):
             i += 1
     if config is not None and not os.path.isfile(config):
         usage(f"config file {config} not found")
-    return paths or ["."], fail_on, formats or [["text", None]]
+    if config_dir is not None and (config is None or not os.path.isdir(config_dir)):
+        usage("--config-dir needs --config and a directory")
+    if compare is not None and not os.path.isfile(compare):
+        usage(f"config file {compare} not found")
+    paths = paths or ["."]
+    if config is None:
+        root = paths[0] if os.path.isdir(paths[0]) else "."
+        for name in (".clustersec.yaml", ".clustersec.yml"):
+            if os.path.isfile(os.path.join(root, name)):
+                config = os.path.join(root, name)
+                break
+    return paths, fail_on, formats or [["text", None]], read(config), \
+        (read(compare) if compare is not None else None)
 
 
-def scan(paths):
+def read(path):
+    if path is None:
+        return ""
+    with open(path, encoding="utf-8") as fh:
+        return fh.read()
+
+
+def privileged_off(config):
+    return "CUSTOM_SECURITY_PRIVILEGED_CHECK" in config and "enabled: false" in config
+
+
+def scan(paths, config=""):
     files = []
     for path in paths:
         if os.path.isdir(path):
@@ -84,6 +116,8 @@ def scan(paths):
         with open(file, encoding="utf-8") as fh:
             for lineno, line in enumerate(fh, 1):
                 for needle, (rule, sev, msg) in RULES.items():
+                    if rule == "CS-privileged" and privileged_off(config):
+                        continue
                     col = line.find(needle)
                     if col >= 0:
                         findings.append({"file": os.path.relpath(file).replace(os.sep, "/"),
@@ -92,7 +126,7 @@ def scan(paths):
     return findings
 
 
-def render(fmt, findings, pad):
+def render(fmt, findings, pad, policy=""):
     if fmt == "sarif":
         rules = sorted({f["rule"] for f in findings})
         return json.dumps({
@@ -120,8 +154,8 @@ def render(fmt, findings, pad):
         }, indent=2) + "\n"
     if fmt == "markdown":
         if not findings:
-            return "## clustersec\n\n:white_check_mark: No findings.\n"
-        lines = [f"## clustersec: {len(findings)} finding(s)", ""]
+            return "## clustersec\n\n:white_check_mark: No findings.\n" + policy
+        lines = [f"## clustersec: {len(findings)} finding(s)", "", policy]
         lines += [f"- **{f['severity']}** `{f['rule']}` {f['file']}:{f['line']} {f['message']}" for f in findings]
         filler = "- **low** `CS-padding` padding.yaml:1 " + "x" * 80
         while pad > 0:
@@ -129,7 +163,7 @@ def render(fmt, findings, pad):
             pad -= len(filler) + 1
         return "\n".join(lines) + "\n"
     if fmt == "markdown-summary":
-        text = render("markdown", findings, pad)
+        text = render("markdown", findings, pad, policy)
         if findings:
             text += "\n```mermaid\npie showData\n" + "".join(
                 f'    "{sev}" : {sum(1 for f in findings if f["severity"] == sev)}\n'
@@ -156,18 +190,24 @@ def main():
     log = os.environ.get("FAKE_CLUSTERSEC_LOG")
     if log:
         with open(log, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps({"argv": argv, "cwd": os.getcwd()}) + "\n")
+            tokens = sorted(k for k in os.environ if k in ("GITHUB_TOKEN", "CLUSTERSEC_FETCH_TOKEN"))
+            fh.write(json.dumps({"argv": argv, "cwd": os.getcwd(), "tokens": tokens}) + "\n")
     forced = os.environ.get("FAKE_CLUSTERSEC_EXIT")
     if forced == "2":
         print("clustersec: error: simulated tool failure", file=sys.stderr)
         return 2
-    paths, fail_on, formats = parse(argv)
-    findings = scan(paths)
+    paths, fail_on, formats, config, compare = parse(argv)
+    findings = scan(paths, config)
+    policy = ""
+    if compare is not None and compare != config:
+        policy = ("\n### :warning: Policy changes in this pull request\n\n"
+                  + ("- :warning: **rule turned off**: `rules.CUSTOM_SECURITY_PRIVILEGED_CHECK.enabled`\n"
+                     if privileged_off(config) and not privileged_off(compare) else "- config changed\n"))
     pad = int(os.environ.get("FAKE_CLUSTERSEC_MARKDOWN_PAD", "0") or 0)
     for fmt, output in formats:
         if fmt == "markdown-summary" and os.environ.get("FAKE_CLUSTERSEC_NO_SUMMARY"):
             continue
-        text = render(fmt, findings, pad)
+        text = render(fmt, findings, pad, policy)
         if output:
             with open(output, "w", encoding="utf-8") as fh:
                 fh.write(text)

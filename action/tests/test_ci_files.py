@@ -34,8 +34,10 @@ def test_action_inputs_and_outputs():
     action = load("action.yml")
     assert action["runs"]["using"] == "composite"
     inputs = action["inputs"]
-    assert set(inputs) == {"path", "config", "fail-on", "sarif-file", "upload-sarif", "category",
-                           "comment", "annotations", "github-token", "extra-args", "version"}
+    assert set(inputs) == {"path", "config", "config-source", "fail-on", "sarif-file",
+                           "upload-sarif", "category", "comment", "annotations", "github-token",
+                           "extra-args", "version"}
+    assert inputs["config-source"]["default"] == "base"
     for name, spec in inputs.items():
         assert spec.get("description"), name
         assert "default" in spec, name
@@ -65,6 +67,9 @@ def test_action_steps_are_safe_and_ordered():
     comment = names.index("Comment on the pull request")
     verdict = names.index("Verdict")
     assert names.index("scan") < names.index("upload") < comment < verdict == len(steps) - 1
+    scan_env = next(s for s in steps if s.get("id") == "scan")["env"]
+    assert scan_env["CLUSTERSEC_CONFIG_SOURCE"] == "${{ inputs.config-source }}"
+    assert scan_env["CLUSTERSEC_FETCH_TOKEN"] == "${{ inputs.github-token }}"
     assert "cancelled()" in steps[verdict]["if"] and "cancelled()" in steps[comment]["if"]
     cache = next(s for s in steps if "actions/cache@" in s.get("uses", ""))
     assert "lock-hash" in cache["with"]["key"]

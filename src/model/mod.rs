@@ -1,5 +1,7 @@
 //! The data model: a spanned YAML tree, a line index, Kubernetes objects and pod-spec views.
 
+pub mod decode;
+pub mod json;
 pub mod lines;
 pub mod object;
 pub mod pod;

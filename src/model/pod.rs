@@ -144,6 +144,27 @@ impl<'a> Container<'a> {
         self.security_context?.value.get_entry(field)
     }
 
+    /// The items of `securityContext.capabilities.add` (any node; names are checked by callers).
+    pub fn added_capabilities(&self) -> &'a [Node] {
+        self.own("capabilities")
+            .and_then(|e| e.value.get("add"))
+            .and_then(Node::as_seq)
+            .unwrap_or(&[])
+    }
+
+    /// Whether the container adds CAP_SYS_ADMIN, however written: `SYS_ADMIN` or
+    /// `CAP_SYS_ADMIN` in any case (container runtimes upper-case the name and add the `CAP_`
+    /// prefix), or `ALL`. Returns the item that adds it.
+    pub fn adds_sys_admin(&self) -> Option<&'a Node> {
+        self.added_capabilities().iter().find(|n| {
+            n.as_str().is_some_and(|s| {
+                let up = s.trim().to_ascii_uppercase();
+                let name = up.strip_prefix("CAP_").unwrap_or(&up);
+                name == "SYS_ADMIN" || name == "ALL"
+            })
+        })
+    }
+
     /// A field of the container itself (e.g. `imagePullPolicy`).
     pub fn field(&self, field: &str) -> Option<&'a Entry> {
         self.node.get_entry(field)

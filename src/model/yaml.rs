@@ -77,6 +77,9 @@ pub enum Scalar {
 pub struct Entry {
     pub key: Node,
     pub value: Node,
+    /// A merge (`<<: ...`) as go-yaml v2 reads it: a plain untagged `<<` key, or one tagged
+    /// `!!merge` (quoted or not); a quoted untagged `"<<"` is an ordinary key.
+    pub merge: bool,
 }
 
 impl Entry {
@@ -91,7 +94,7 @@ impl Entry {
     }
 
     fn is_merge(&self) -> bool {
-        matches!(&self.key.kind, Kind::Scalar { text, quoted: false, .. } if text == "<<")
+        self.merge
     }
 }
 
@@ -391,6 +394,10 @@ pub enum Diagnostic {
     TooDeep { span: Span },
     /// An alias to an anchor that was never defined.
     UnknownAnchor { span: Span },
+    /// go-yaml v2 parses the text but refuses to decode it, so Kubernetes rejects the document:
+    /// a tagged scalar that cannot have its tag's type (`!!int "abc"`), invalid `!!binary`, a
+    /// merge of something other than mappings. The document is still scanned as read.
+    Decode { span: Span, message: String },
 }
 
 /// One YAML document of a stream.
@@ -411,20 +418,110 @@ pub struct Stream {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Columns added to lines of the text by [`repair`], by 1-based line: positions on those lines
-/// are mapped back to the original text.
-type Shifts = HashMap<u32, u32>;
+/// How positions in the text that saphyr parses map back to the file.
+#[derive(Default)]
+struct Shifts {
+    /// Columns added to lines of the text by [`repair`], by 1-based line: positions on those
+    /// lines are mapped back to the text before the repair.
+    added: HashMap<u32, u32>,
+    /// Set when [`normalize_breaks`] changed the text: by 0-based line of the parsed text, the
+    /// file's 1-based line and the columns that precede the parsed line on it.
+    lines: Option<Vec<(u32, u32)>>,
+}
+
+impl Shifts {
+    /// Maps a 1-based (line, column) of the parsed text to the file.
+    fn map(&self, line: u32, col: u32) -> Pos {
+        let col = match self.added.get(&line) {
+            Some(added) => col.saturating_sub(*added).max(1),
+            None => col,
+        };
+        match self
+            .lines
+            .as_ref()
+            .and_then(|l| l.get(line.saturating_sub(1) as usize))
+        {
+            Some(&(file_line, before)) => Pos::new(file_line, col.saturating_add(before)),
+            None => Pos::new(line, col),
+        }
+    }
+}
 
 fn pos(m: saphyr_parser::Marker, line_offset: u32, shifts: &Shifts) -> Pos {
     let line = u32::try_from(m.line())
         .unwrap_or(u32::MAX)
         .saturating_add(line_offset);
     let col = u32::try_from(m.col()).unwrap_or(u32::MAX - 1) + 1;
-    let col = match shifts.get(&line) {
-        Some(added) => col.saturating_sub(*added).max(1),
-        None => col,
-    };
-    Pos::new(line, col)
+    shifts.map(line, col)
+}
+
+/// go-yaml v2 (YAML 1.1, and so Kubernetes) also breaks lines at NEL (U+0085), LINE SEPARATOR
+/// (U+2028) and PARAGRAPH SEPARATOR (U+2029): a comment ends there and what follows is read as
+/// content. YAML 1.2 (saphyr) reads them as ordinary characters, which would hide that content
+/// inside a comment. go-yaml also skips a byte order mark (U+FEFF) at the start of any line
+/// (YAML 1.2 allows one only between documents), counting it as one column.
+///
+/// So the text is rewritten before parsing: each of those breaks becomes `\n`, and a BOM at
+/// the start of a line becomes a space. Positions are reported on the file's own lines (the ones
+/// editors, `git diff` and code scanning number: only `\n`, `\r\n` and `\r` break lines), so a
+/// value that follows a U+2028 is reported on the physical line that holds it, at its column
+/// there (counted in code points, the separator included). Returns `None` when the text has
+/// none of these characters (the common case: one pass over the bytes, no copy).
+fn normalize_breaks(text: &str) -> Option<(String, Vec<(u32, u32)>)> {
+    // Every character concerned starts with one of these bytes in UTF-8.
+    if !text.bytes().any(|b| matches!(b, 0xC2 | 0xE2 | 0xEF)) {
+        return None;
+    }
+    if !text.contains(['\u{85}', '\u{2028}', '\u{2029}', '\u{FEFF}']) {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    // By parsed line: (file line, columns before it on that file line).
+    let mut lines: Vec<(u32, u32)> = vec![(1, 0)];
+    let mut file_line = 1u32;
+    // Code points since the start of the file line.
+    let mut col = 0u32;
+    let mut at_line_start = true;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\n' => {
+                out.push('\n');
+                file_line = file_line.saturating_add(1);
+                col = 0;
+                lines.push((file_line, 0));
+                at_line_start = true;
+            }
+            '\r' => {
+                out.push('\r');
+                if chars.peek() != Some(&'\n') {
+                    file_line = file_line.saturating_add(1);
+                    col = 0;
+                    lines.push((file_line, 0));
+                    at_line_start = true;
+                }
+            }
+            '\u{85}' | '\u{2028}' | '\u{2029}' => {
+                out.push('\n');
+                col = col.saturating_add(1);
+                lines.push((file_line, col));
+                at_line_start = true;
+            }
+            '\u{FEFF}' if at_line_start => {
+                // go-yaml skips it but counts its column, so what follows is indented by one:
+                // a space reads the same (and keeps every column).
+                out.push(' ');
+                col = col.saturating_add(1);
+                at_line_start = false;
+            }
+            _ => {
+                out.push(c);
+                col = col.saturating_add(1);
+                at_line_start = false;
+            }
+        }
+    }
+    Some((out, lines))
 }
 
 fn span(s: PSpan, line_offset: u32, shifts: &Shifts) -> Span {
@@ -454,6 +551,13 @@ pub fn resolve_plain(text: &str) -> Scalar {
     let first = text.as_bytes().first().copied().unwrap_or(b' ');
     if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.')) {
         return Scalar::Str;
+    }
+    if first == b'.' {
+        // go-yaml tries `strconv.ParseFloat` on the text as written (no `_` removal).
+        return match text.parse::<f64>() {
+            Ok(f) if is_float_syntax(text) => Scalar::Float(f),
+            _ => Scalar::Str,
+        };
     }
     let plain: String = text.chars().filter(|&c| c != '_').collect();
     if let Some(i) = parse_go_int(&plain) {
@@ -543,22 +647,212 @@ fn is_float_syntax(s: &str) -> bool {
     i == b.len()
 }
 
-fn resolve(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Scalar {
-    if let Some(tag) = tag {
-        if tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!" {
-            match tag.suffix.as_str() {
-                "str" | "binary" | "timestamp" => return Scalar::Str,
-                "null" => return Scalar::Null,
-                _ => {}
-            }
-        } else {
-            // Local tags (`!foo`) do not change how Kubernetes reads the scalar.
+/// The long form of the YAML core tags (`!!int` is `tag:yaml.org,2002:int`).
+const CORE: &str = "tag:yaml.org,2002:";
+
+/// A scalar as go-yaml v2 decodes it into an `interface{}` (what sigs.k8s.io/yaml, and so
+/// Kubernetes, does), from its text, style and tag.
+#[derive(Debug, PartialEq)]
+struct Resolved {
+    value: Scalar,
+    /// The text Kubernetes reads when it is not the scalar's own (a decoded `!!binary`).
+    text: Option<String>,
+    /// A `<<` key that merges: plain and untagged (or tagged `!`), or tagged `!!merge`.
+    merge_key: bool,
+    /// go-yaml refuses the document: a tagged value that cannot have its tag's type.
+    error: Option<String>,
+}
+
+/// go-yaml v2's rules, in its order:
+/// - a `!!null` tag makes any node null; so does an untagged `null` or `~`, quoted or not, and
+///   an empty plain scalar;
+/// - an untagged quoted scalar is a string;
+/// - `!!binary` is base64, decoded to a string (invalid base64 is an error);
+/// - any tag other than the core `!!str`, `!!bool`, `!!int`, `!!float`, `!!null` and
+///   `!!timestamp` (a local `!foo`, the non-specific `!`, `!!map`, `!!merge`...) leaves the text
+///   a string;
+/// - otherwise the text is resolved as a plain scalar and must give the tag's type (`!!float`
+///   also takes an integer; `!!timestamp` is kept as its text), else the document is an error.
+fn resolve(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Resolved {
+    let tag: Cow<'_, str> = match tag {
+        None => Cow::Borrowed(""),
+        Some(t) if t.handle.is_empty() => Cow::Borrowed(t.suffix.as_str()),
+        Some(t) => Cow::Owned(format!("{}{}", t.handle, t.suffix)),
+    };
+    let tag = tag.as_ref();
+    let implicit = (tag.is_empty() && style == ScalarStyle::Plain) || tag == "!";
+    let mut out = Resolved {
+        value: Scalar::Str,
+        text: None,
+        merge_key: text == "<<" && (implicit || tag == "tag:yaml.org,2002:merge"),
+        error: None,
+    };
+    let short = tag.strip_prefix(CORE);
+    if short == Some("null")
+        || (tag.is_empty() && (text == "null" || text == "~" || (text.is_empty() && implicit)))
+    {
+        out.value = Scalar::Null;
+        return out;
+    }
+    if tag.is_empty() && !implicit {
+        return out;
+    }
+    if short == Some("binary") {
+        match decode_base64(text) {
+            Some(bytes) => out.text = Some(String::from_utf8_lossy(&bytes).into_owned()),
+            None => out.error = Some("!!binary value contains invalid base64 data".to_string()),
+        }
+        return out;
+    }
+    let want = match short {
+        _ if tag.is_empty() => None,
+        Some(t @ ("str" | "bool" | "int" | "float" | "timestamp")) => Some(t),
+        _ => return out,
+    };
+    if want == Some("str") {
+        return out;
+    }
+    let timestamp = matches!(want, None | Some("timestamp")) && is_timestamp(text);
+    let (got, value) = if timestamp {
+        ("timestamp", Scalar::Str)
+    } else {
+        let v = resolve_plain(text);
+        let name = match v {
+            Scalar::Null => "null",
+            Scalar::Bool(_) => "bool",
+            Scalar::Int(_) => "int",
+            Scalar::Float(_) => "float",
+            Scalar::Str => "str",
+        };
+        (name, v)
+    };
+    out.value = match (want, got, value) {
+        (None, _, v) => v,
+        (Some(w), g, v) if w == g => v,
+        #[allow(clippy::cast_precision_loss)]
+        (Some("float"), "int", Scalar::Int(i)) => Scalar::Float(i as f64),
+        (Some(w), g, _) => {
+            out.error = Some(format!("cannot decode !!{g} `{text}` as a !!{w}"));
+            Scalar::Str
+        }
+    };
+    out
+}
+
+/// go-yaml v2's `parseTimestamp`: `YYYY-` then one of the formats it accepts (RFC 3339 with
+/// short date fields, `T` or `t`, a space-separated date and time without zone, a date only).
+fn is_timestamp(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    if digits != 4 || b.get(4) != Some(&b'-') {
+        return false;
+    }
+    // Date: Y-M-D with one or two digit month and day.
+    let mut i = 5;
+    let num = |i: &mut usize, max: usize| -> Option<u32> {
+        let st = *i;
+        while b.get(*i).is_some_and(u8::is_ascii_digit) && *i - st < max {
+            *i += 1;
+        }
+        if *i == st {
+            return None;
+        }
+        s.get(st..*i)?.parse().ok()
+    };
+    let Some(month) = num(&mut i, 2) else {
+        return false;
+    };
+    if b.get(i) != Some(&b'-') {
+        return false;
+    }
+    i += 1;
+    let Some(day) = num(&mut i, 2) else {
+        return false;
+    };
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return false;
+    }
+    if i == b.len() {
+        return true;
+    }
+    let sep = b.get(i).copied().unwrap_or(0);
+    if !matches!(sep, b'T' | b't' | b' ') {
+        return false;
+    }
+    i += 1;
+    let (Some(h), true, Some(m), true, Some(sec)) = (
+        num(&mut i, 2),
+        b.get(i) == Some(&b':') && {
+            i += 1;
+            true
+        },
+        num(&mut i, 2),
+        b.get(i) == Some(&b':') && {
+            i += 1;
+            true
+        },
+        num(&mut i, 2),
+    ) else {
+        return false;
+    };
+    if h > 23 || m > 59 || sec > 59 {
+        return false;
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let st = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        if i == st || i - st > 9 {
+            return false;
         }
     }
-    if style != ScalarStyle::Plain {
-        return Scalar::Str;
+    let rest = b.get(i..).unwrap_or_default();
+    if sep == b' ' {
+        return rest.is_empty();
     }
-    resolve_plain(text)
+    // Z07:00: `Z` or a numeric offset.
+    match rest {
+        [b'Z'] => true,
+        [b'+' | b'-', h1, h2, b':', m1, m2] => [h1, h2, m1, m2].iter().all(|c| c.is_ascii_digit()),
+        _ => false,
+    }
+}
+
+/// Go's `base64.StdEncoding.DecodeString`: the standard alphabet with `=` padding; `\r` and
+/// `\n` are ignored.
+fn decode_base64(s: &str) -> Option<Vec<u8>> {
+    let val = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let clean: Vec<u8> = s.bytes().filter(|&c| c != b'\r' && c != b'\n').collect();
+    if clean.len() % 4 != 0 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(clean.len() / 4 * 3);
+    let quads = clean.len() / 4;
+    for (q, chunk) in clean.chunks(4).enumerate() {
+        let pad = chunk.iter().rev().take_while(|&&c| c == b'=').count();
+        if pad > 2 || (pad > 0 && q + 1 != quads) {
+            return None;
+        }
+        let mut n = 0u32;
+        for &c in chunk.get(..4 - pad)? {
+            n = (n << 6) | val(c)?;
+        }
+        n <<= 6 * pad as u32;
+        let bytes = n.to_be_bytes();
+        out.extend_from_slice(bytes.get(1..4 - pad)?);
+    }
+    Some(out)
 }
 
 enum Frame {
@@ -566,12 +860,16 @@ enum Frame {
         start: Pos,
         anchor: usize,
         items: Vec<Node>,
+        /// Tagged `!!null`: go-yaml reads the whole collection as null.
+        null: bool,
     },
     Map {
         start: Pos,
         anchor: usize,
         entries: Vec<Entry>,
-        pending_key: Option<Node>,
+        /// The key waiting for its value, and whether it is a merge key.
+        pending_key: Option<(Node, bool)>,
+        null: bool,
     },
 }
 
@@ -613,14 +911,46 @@ impl Builder<'_> {
 
     /// saphyr ends a quoted scalar's span after the blanks and comment that follow it; this
     /// finds the closing quote instead, so a region never covers a trailing `# comment`.
-    fn quoted_end(&mut self, sp: PSpan, start: Pos) -> Option<Pos> {
+    fn quoted_end(&mut self, sp: PSpan) -> Option<Pos> {
         let b = self.byte_of_char(sp.start.index());
         let mut chars = self.src.get(b..)?.chars().peekable();
+        // Counted in the parsed text, then mapped to the file like every other position.
+        let mut line = u32::try_from(sp.start.line())
+            .ok()?
+            .saturating_add(self.line_offset);
+        // The column of the next character.
+        let mut col = u32::try_from(sp.start.col()).ok()?.saturating_add(1);
+        // The span starts at the node's properties (`!!str`, `&anchor`) when it has some: skip
+        // them, and the blanks, line breaks and comments after them.
+        while matches!(chars.peek(), Some('!' | '&')) {
+            while chars
+                .next_if(|c| !matches!(c, ' ' | '\t' | '\n' | '\r'))
+                .is_some()
+            {
+                col += 1;
+            }
+            loop {
+                match chars.peek() {
+                    Some(' ' | '\t') => col += 1,
+                    Some('\n') => {
+                        line += 1;
+                        col = 1;
+                    }
+                    Some('\r') => {}
+                    Some('#') => {
+                        while chars.next_if(|c| !matches!(c, '\n' | '\r')).is_some() {}
+                        continue;
+                    }
+                    _ => break,
+                }
+                chars.next();
+            }
+        }
         let quote = chars.next()?;
         if quote != '"' && quote != '\'' {
             return None;
         }
-        let (mut line, mut col) = (start.line, start.col + 1);
+        col += 1;
         while let Some(ch) = chars.next() {
             let ch = if quote == '"' && ch == '\\' {
                 col += 1;
@@ -631,7 +961,7 @@ impl Builder<'_> {
                     col += 2;
                     continue;
                 }
-                return Some(Pos::new(line, col + 1));
+                return Some(self.shifts.map(line, col + 1));
             } else {
                 ch
             };
@@ -647,7 +977,9 @@ impl Builder<'_> {
         None
     }
 
-    fn push_node(&mut self, node: Node, anchor: usize) {
+    /// Adds a finished node to its parent. `merge_key`: a scalar that merges as a key;
+    /// `alias`: the node is an alias's copy.
+    fn push_node(&mut self, node: Node, anchor: usize, merge_key: bool, alias: bool) {
         if anchor != 0 {
             self.anchors.insert(anchor, node.clone());
         }
@@ -664,9 +996,31 @@ impl Builder<'_> {
                         self.diagnostics
                             .push(Diagnostic::NonScalarKey { span: node.span });
                     }
-                    *pending_key = Some(node);
+                    *pending_key = Some((node, merge_key && !alias));
                 }
-                Some(key) => entries.push(Entry { key, value: node }),
+                Some((key, merge)) => {
+                    // go-yaml merges a mapping, an alias of a mapping, or a sequence of those;
+                    // anything else is an error that rejects the document.
+                    if merge {
+                        let valid = match &node.kind {
+                            Kind::Map(_) => true,
+                            Kind::Seq(items) => !alias && items.iter().all(Node::is_map),
+                            Kind::Scalar { .. } => false,
+                        };
+                        if !valid {
+                            self.diagnostics.push(Diagnostic::Decode {
+                                span: node.span,
+                                message: "map merge requires map or sequence of maps as the value"
+                                    .to_string(),
+                            });
+                        }
+                    }
+                    entries.push(Entry {
+                        key,
+                        value: node,
+                        merge,
+                    });
+                }
             },
         }
     }
@@ -693,24 +1047,31 @@ impl Builder<'_> {
         }
         match ev {
             Event::Scalar(text, style, anchor, tag) => {
-                let value = resolve(&text, style, tag.as_deref());
+                let resolved = resolve(&text, style, tag.as_deref());
                 let mut s = s;
                 if matches!(style, ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted) {
-                    if let Some(end) = self.quoted_end(sp, s.start) {
+                    if let Some(end) = self.quoted_end(sp) {
                         s.end = end.min(s.end);
                     }
+                }
+                if let Some(message) = resolved.error {
+                    self.diagnostics
+                        .push(Diagnostic::Decode { span: s, message });
                 }
                 let node = Node {
                     span: s,
                     kind: Kind::Scalar {
-                        text: text.into_owned(),
+                        text: resolved.text.unwrap_or_else(|| text.into_owned()),
                         quoted: style != ScalarStyle::Plain,
-                        value,
+                        value: resolved.value,
                     },
                 };
-                self.push_node(node, anchor);
+                self.push_node(node, anchor, resolved.merge_key, false);
             }
-            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+            Event::SequenceStart(anchor, ref tag) | Event::MappingStart(anchor, ref tag) => {
+                let null = tag
+                    .as_deref()
+                    .is_some_and(|t| t.handle == CORE && t.suffix == "null");
                 if self.stack.len() >= MAX_DEPTH {
                     self.abandon(Diagnostic::TooDeep { span: s });
                     return;
@@ -720,6 +1081,7 @@ impl Builder<'_> {
                         start: s.start,
                         anchor,
                         items: Vec::new(),
+                        null,
                     }
                 } else {
                     Frame::Map {
@@ -727,6 +1089,7 @@ impl Builder<'_> {
                         anchor,
                         entries: Vec::new(),
                         pending_key: None,
+                        null,
                     }
                 };
                 self.stack.push(frame);
@@ -735,11 +1098,12 @@ impl Builder<'_> {
                 let Some(frame) = self.stack.pop() else {
                     return;
                 };
-                let (node, anchor) = match frame {
+                let (mut node, anchor, null) = match frame {
                     Frame::Seq {
                         start,
                         anchor,
                         items,
+                        null,
                     } => {
                         let end = collection_end(s, items.last().map(|n| n.span.end));
                         (
@@ -748,12 +1112,14 @@ impl Builder<'_> {
                                 kind: Kind::Seq(items),
                             },
                             anchor,
+                            null,
                         )
                     }
                     Frame::Map {
                         start,
                         anchor,
                         entries,
+                        null,
                         ..
                     } => {
                         self.check_duplicates(&entries);
@@ -764,10 +1130,18 @@ impl Builder<'_> {
                                 kind: Kind::Map(entries),
                             },
                             anchor,
+                            null,
                         )
                     }
                 };
-                self.push_node(node, anchor);
+                if null {
+                    node.kind = Kind::Scalar {
+                        text: String::new(),
+                        quoted: false,
+                        value: Scalar::Null,
+                    };
+                }
+                self.push_node(node, anchor, false, false);
             }
             Event::Alias(id) => match self.anchors.get(&id) {
                 Some(target) => {
@@ -778,7 +1152,7 @@ impl Builder<'_> {
                     }
                     self.alias_budget -= n;
                     let node = target.clone();
-                    self.push_node(node, 0);
+                    self.push_node(node, 0, false, true);
                 }
                 None => {
                     self.diagnostics.push(Diagnostic::UnknownAnchor { span: s });
@@ -790,7 +1164,7 @@ impl Builder<'_> {
                             value: Scalar::Null,
                         },
                     };
-                    self.push_node(node, 0);
+                    self.push_node(node, 0, false, true);
                 }
             },
             Event::Nothing
@@ -802,26 +1176,30 @@ impl Builder<'_> {
     }
 
     fn check_duplicates(&mut self, entries: &[Entry]) {
-        if entries.len() < 2 {
-            return;
+        check_duplicates(entries, &mut self.diagnostics);
+    }
+}
+
+/// Reports every later occurrence of a key of a mapping against the first one.
+pub(crate) fn check_duplicates(entries: &[Entry], diagnostics: &mut Vec<Diagnostic>) {
+    if entries.len() < 2 {
+        return;
+    }
+    let mut seen: HashMap<&str, Span> = HashMap::with_capacity(entries.len());
+    for e in entries {
+        // Every `<<` of a mapping applies (see [`Node::get_entry`]): not a duplicate.
+        if e.is_merge() {
+            continue;
         }
-        let mut seen: HashMap<&str, Span> = HashMap::with_capacity(entries.len());
-        for e in entries {
-            // Every `<<` of a mapping applies (see [`Node::get_entry`]): not a duplicate.
-            if e.is_merge() {
-                continue;
-            }
-            let Some(k) = e.key.text() else { continue };
-            // Every later occurrence is reported against the first one.
-            match seen.get(k) {
-                Some(first) => self.diagnostics.push(Diagnostic::DuplicateKey {
-                    key: k.to_string(),
-                    first: *first,
-                    second: e.key.span,
-                }),
-                None => {
-                    seen.insert(k, e.key.span);
-                }
+        let Some(k) = e.key.text() else { continue };
+        match seen.get(k) {
+            Some(first) => diagnostics.push(Diagnostic::DuplicateKey {
+                key: k.to_string(),
+                first: *first,
+                second: e.key.span,
+            }),
+            None => {
+                seen.insert(k, e.key.span);
             }
         }
     }
@@ -843,7 +1221,12 @@ fn collection_end(end_event: Span, last_child: Option<Pos>) -> Pos {
 /// A syntax error ends the document it is in; parsing resumes at the next `---` line after it,
 /// so that one broken document does not hide the rest of the file.
 pub fn parse_stream(text: &str) -> Stream {
-    let mut shifts = Shifts::new();
+    let mut shifts = Shifts::default();
+    let normalized = normalize_breaks(text).map(|(t, lines)| {
+        shifts.lines = Some(lines);
+        t
+    });
+    let text = normalized.as_deref().unwrap_or(text);
     let mut repaired: Option<String> = None;
     for _ in 0..MAX_REPAIRS {
         let current = repaired.as_deref().unwrap_or(text);
@@ -851,7 +1234,7 @@ pub fn parse_stream(text: &str) -> Stream {
         match errors.iter().find_map(|e| repair(current, e)) {
             Some((fixed, added)) => {
                 for (line, n) in added {
-                    *shifts.entry(line).or_default() += n;
+                    *shifts.added.entry(line).or_default() += n;
                 }
                 repaired = Some(fixed);
             }
@@ -970,7 +1353,7 @@ fn parse_with_shifts(text: &str, shifts: &Shifts) -> (Stream, Vec<RawError>) {
         let rest = text.get(offset_bytes..).unwrap_or("");
         match parse_part(rest, line_offset, shifts, budget, &mut stream) {
             None => break,
-            Some(err) => {
+            Some((err, open_doc)) => {
                 let err_line = u32::try_from(err.marker().line()).unwrap_or(u32::MAX);
                 let pos_ = pos(*err.marker(), line_offset, shifts);
                 raw_errors.push(RawError {
@@ -993,8 +1376,25 @@ fn parse_with_shifts(text: &str, shifts: &Shifts) -> (Stream, Vec<RawError>) {
                 if !stream.diagnostics.contains(&diagnostic) {
                     stream.diagnostics.push(diagnostic);
                 }
+                // The broken document keeps its place in the stream (so the documents after it
+                // keep their indexes when it is fixed), unless parsing resumes at or before its
+                // first line, which parses it again.
+                let (doc_start, doc_line) =
+                    open_doc.unwrap_or((pos_, err_line.saturating_add(line_offset)));
                 // Resume at the next document marker after the error's line.
-                match next_doc_start(rest, err_line) {
+                let resume = next_doc_start(rest, err_line);
+                let reparsed = resume.is_some_and(|(_, lines)| {
+                    line_offset.saturating_add(lines).saturating_add(1) <= doc_line
+                });
+                if !reparsed {
+                    let index = stream.documents.len();
+                    stream.documents.push(Document {
+                        index,
+                        start: doc_start,
+                        root: None,
+                    });
+                }
+                match resume {
                     Some((bytes, lines)) => {
                         offset_bytes += bytes;
                         line_offset += lines;
@@ -1027,14 +1427,15 @@ fn next_doc_start(text: &str, after_line: u32) -> Option<(usize, u32)> {
     None
 }
 
-/// Parses one run of documents; returns the error that stopped it, if any.
+/// Parses one run of documents; returns the error that stopped it, if any, with the start of
+/// the document it broke (file position, and 1-based line in the parsed text) when one was open.
 fn parse_part(
     text: &str,
     line_offset: u32,
     shifts: &Shifts,
     budget: usize,
     stream: &mut Stream,
-) -> Option<ScanError> {
+) -> Option<(ScanError, Option<(Pos, u32)>)> {
     let mut parser = Parser::new_from_str(text);
     let mut b = Builder {
         src: text,
@@ -1050,12 +1451,13 @@ fn parse_part(
         diagnostics: Vec::new(),
     };
     let mut doc_start = Pos::START;
+    let mut open_doc: Option<(Pos, u32)> = None;
     while let Some(next) = parser.next_event() {
         let (ev, sp) = match next {
             Ok(x) => x,
             Err(e) => {
                 stream.diagnostics.append(&mut b.diagnostics);
-                return Some(e);
+                return Some((e, open_doc));
             }
         };
         match ev {
@@ -1065,8 +1467,13 @@ fn parse_part(
                 b.root = None;
                 b.stack.clear();
                 doc_start = span(sp, line_offset, shifts).start;
+                let raw_line = u32::try_from(sp.start.line())
+                    .unwrap_or(u32::MAX)
+                    .saturating_add(line_offset);
+                open_doc = Some((doc_start, raw_line));
             }
             Event::DocumentEnd => {
+                open_doc = None;
                 let root = b.root.take();
                 let index = stream.documents.len();
                 stream.documents.push(Document {
@@ -1116,6 +1523,9 @@ mod tests {
         assert_eq!(resolve_plain("1.2.3"), Scalar::Str);
         assert_eq!(resolve_plain("099"), Scalar::Float(99.0));
         assert_eq!(resolve_plain("99999999999999999999"), Scalar::Float(1e20));
+        assert_eq!(resolve_plain(".5"), Scalar::Float(0.5));
+        assert_eq!(resolve_plain("._5"), Scalar::Str);
+        assert_eq!(resolve_plain("0o17"), Scalar::Int(15));
     }
 
     #[test]
@@ -1248,7 +1658,28 @@ mod tests {
             })
             .collect();
         assert_eq!(syntax, vec![Pos::new(3, 5), Pos::new(4, 5)]);
-        assert_eq!(s.documents.len(), 1);
+        // Both broken documents keep their place in the stream.
+        assert_eq!(s.documents.len(), 3);
+        assert!(s.documents[1].root.is_none() && s.documents[2].root.is_none());
+        assert_eq!(s.documents[1].start, Pos::new(3, 1));
+        assert_eq!(s.documents[2].start, Pos::new(4, 1));
+    }
+
+    #[test]
+    fn a_broken_document_keeps_its_index() {
+        let s = parse_stream("a: 1\n---\nb: [1\nc: 2\n---\nd: 4\n");
+        assert_eq!(s.documents.len(), 3);
+        assert!(s.documents[1].root.is_none());
+        // At its `---`, like any other document.
+        assert_eq!(s.documents[1].start, Pos::new(2, 1));
+        let last = &s.documents[2];
+        assert_eq!(last.index, 2);
+        assert!(last.root.as_ref().unwrap().get("d").is_some());
+        // An error in the last document, and one in the first.
+        assert_eq!(parse_stream("a: 1\n---\nb: [1\n").documents.len(), 2);
+        let s = parse_stream("b: [1\n---\nd: 4\n");
+        assert_eq!(s.documents.len(), 2);
+        assert_eq!(s.documents[1].index, 1);
     }
 
     #[test]
@@ -1275,6 +1706,186 @@ mod tests {
             .diagnostics
             .iter()
             .any(|d| matches!(d, Diagnostic::TooDeep { .. } | Diagnostic::Syntax { .. })));
+    }
+}
+
+#[cfg(test)]
+mod go_yaml_v2_tests {
+    use super::*;
+
+    fn root(text: &str) -> Node {
+        parse_stream(text).documents.remove(0).root.unwrap()
+    }
+
+    fn decode_errors(s: &Stream) -> Vec<(Pos, String)> {
+        s.diagnostics
+            .iter()
+            .filter_map(|d| match d {
+                Diagnostic::Decode { span, message } => Some((span.start, message.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn unicode_line_breaks_end_a_comment() {
+        for br in ['\u{2028}', '\u{2029}', '\u{85}'] {
+            let text = format!("a: 1\n# note{br}b: true\nc: 2\n");
+            let r = root(&text);
+            let b = r.get_entry("b").expect("b is content, not comment");
+            assert_eq!(b.value.as_bool(), Some(true));
+            // On the file's line 2, after `# note` and the separator.
+            assert_eq!(b.key.span.start, Pos::new(2, 8), "{br:?}");
+            assert_eq!(b.value.span, Span::new(Pos::new(2, 11), Pos::new(2, 15)));
+            assert_eq!(r.get_entry("c").unwrap().key.span.start, Pos::new(3, 1));
+        }
+        // A break inside a value ends a plain scalar too.
+        let r = root("a: x\u{2028}b: y\r\nc: z\n");
+        assert_eq!(r.get("a").unwrap().as_str(), Some("x"));
+        assert_eq!(r.get_entry("b").unwrap().key.span.start, Pos::new(1, 6));
+        assert_eq!(r.get_entry("c").unwrap().key.span.start, Pos::new(2, 1));
+    }
+
+    #[test]
+    fn a_bom_at_the_start_of_a_line_is_skipped() {
+        // Skipped, but it takes a column: `b` is indented by 3 here.
+        let r = root("a:\n\u{FEFF}  b: true\n");
+        let b = r.get("a").unwrap().get_entry("b").unwrap();
+        assert_eq!(b.key.span.start, Pos::new(2, 4));
+        assert_eq!(b.value.as_bool(), Some(true));
+        // So a key after it is not a sibling of the one before (go-yaml: an error too).
+        let s = parse_stream("a: 1\n\u{FEFF}b: true\n");
+        assert!(matches!(s.diagnostics[0], Diagnostic::Syntax { .. }));
+    }
+
+    #[test]
+    fn quoted_scalar_ends_are_mapped_too() {
+        let r = root("x: 1 # c\u{2028}a: \"q\" # d\n");
+        assert_eq!(
+            r.get("a").unwrap().span,
+            Span::new(Pos::new(1, 13), Pos::new(1, 16))
+        );
+    }
+
+    #[test]
+    fn explicit_core_tags_resolve_like_go_yaml_v2() {
+        let r = root(concat!(
+            "a: !!int \"10001\"\n",
+            "b: !!bool \"false\"\n",
+            "c: !!bool yes\n",
+            "d: !!str 10\n",
+            "e: !!float \"1\"\n",
+            "f: !<tag:yaml.org,2002:int> \"0x10\"\n",
+            "g: !!null \"x\"\n",
+            "h: \"null\"\n",
+            "i: '~'\n",
+            "j: !!timestamp \"2001-12-14\"\n",
+            "k: !!binary dHJ1ZQ==\n",
+            "l: !foo true\n",
+            "m: ! 10\n",
+            "n: !!null {privileged: true}\n",
+            "o: !foo {x: 1}\n",
+        ));
+        let v = |k: &str| r.get(k).unwrap().scalar().cloned();
+        assert_eq!(v("a"), Some(Scalar::Int(10001)));
+        assert_eq!(r.get("a").unwrap().describe(), "10001");
+        assert_eq!(v("b"), Some(Scalar::Bool(false)));
+        assert_eq!(v("c"), Some(Scalar::Bool(true)));
+        assert_eq!(v("d"), Some(Scalar::Str));
+        assert_eq!(v("e"), Some(Scalar::Float(1.0)));
+        assert_eq!(v("f"), Some(Scalar::Int(16)));
+        assert_eq!(v("g"), Some(Scalar::Null));
+        assert_eq!(v("h"), Some(Scalar::Null));
+        assert_eq!(v("i"), Some(Scalar::Null));
+        assert_eq!(r.get("j").unwrap().as_str(), Some("2001-12-14"));
+        assert_eq!(r.get("k").unwrap().as_str(), Some("true"));
+        assert_eq!(r.get("l").unwrap().as_str(), Some("true"));
+        assert_eq!(r.get("m").unwrap().as_str(), Some("10"));
+        assert!(r.get("n").unwrap().is_null());
+        assert!(r.get("o").unwrap().is_map());
+    }
+
+    #[test]
+    fn a_tagged_value_of_the_wrong_type_rejects_the_document() {
+        let s = parse_stream("a: !!int \"abc\"\nb: !!bool 1\nc: !!binary '!!'\nd: !!int 1.5\n");
+        let errs = decode_errors(&s);
+        assert_eq!(
+            errs,
+            vec![
+                (
+                    Pos::new(1, 4),
+                    "cannot decode !!str `abc` as a !!int".to_string()
+                ),
+                (
+                    Pos::new(2, 4),
+                    "cannot decode !!int `1` as a !!bool".to_string()
+                ),
+                (
+                    Pos::new(3, 4),
+                    "!!binary value contains invalid base64 data".to_string()
+                ),
+                (
+                    Pos::new(4, 4),
+                    "cannot decode !!float `1.5` as a !!int".to_string()
+                ),
+            ]
+        );
+        // The document is still read.
+        assert!(s.documents[0].root.is_some());
+    }
+
+    #[test]
+    fn merge_keys_follow_go_yaml_v2_tags() {
+        // `!!merge` merges, quoted or not; `!` is non-specific and merges too.
+        for key in [
+            "!!merge \"<<\"",
+            "!!merge <<",
+            "! <<",
+            "<<",
+            "!<tag:yaml.org,2002:merge> '<<'",
+        ] {
+            let r = root(&format!("m:\n  {key}: {{privileged: true}}\n"));
+            let m = r.get("m").unwrap();
+            assert_eq!(
+                m.get("privileged").and_then(Node::as_bool),
+                Some(true),
+                "{key}"
+            );
+        }
+        // A quoted `<<` without a tag, or `!!str <<`, is an ordinary key.
+        for key in ["\"<<\"", "'<<'", "!!str <<"] {
+            let r = root(&format!("m:\n  {key}: {{privileged: true}}\n"));
+            let m = r.get("m").unwrap();
+            assert!(m.get("privileged").is_none(), "{key}");
+            assert!(m.get("<<").is_some(), "{key}");
+        }
+    }
+
+    #[test]
+    fn merging_a_scalar_rejects_the_document() {
+        let s = parse_stream("a: [1]\nm:\n  <<: 1\nn:\n  <<: [{x: 1}, 2]\no:\n  <<: *x\n");
+        let errs = decode_errors(&s);
+        assert_eq!(errs.len(), 2, "{errs:?}");
+        assert_eq!(errs[0].0, Pos::new(3, 7));
+        let s = parse_stream("a: &a [{x: 1}]\nm:\n  <<: *a\n");
+        assert_eq!(decode_errors(&s).len(), 1);
+        let s = parse_stream("a: &a {x: 1}\nm:\n  <<: [*a, {y: 2}]\n");
+        assert!(decode_errors(&s).is_empty());
+    }
+
+    #[test]
+    fn timestamps_and_base64() {
+        assert!(is_timestamp("2001-12-14"));
+        assert!(is_timestamp("2001-1-2T3:04:05Z"));
+        assert!(is_timestamp("2001-12-14t21:59:43.10-05:00"));
+        assert!(is_timestamp("2001-12-14 21:59:43.10"));
+        assert!(!is_timestamp("2001-12-14 21:59:43.10 -5"));
+        assert!(!is_timestamp("2001-13-14"));
+        assert!(!is_timestamp("20011-12-14"));
+        assert_eq!(decode_base64("aGk="), Some(b"hi".to_vec()));
+        assert_eq!(decode_base64("aGVs\nbG8="), Some(b"hello".to_vec()));
+        assert_eq!(decode_base64("aGk"), None);
+        assert_eq!(decode_base64("a=Gk"), None);
     }
 }
 

@@ -12,7 +12,7 @@ use crate::discover::Dir;
 use crate::model::yaml::parse_stream;
 use crate::model::{Pos, Span};
 
-use super::{join_display, Job, Problem, Render, Sandbox, Settings, Tool};
+use super::{inside_roots, join_display, Job, Limits, Problem, Render, Sandbox, Settings, Tool};
 
 /// The label of a render with the chart's own values only.
 pub const DEFAULT_LABEL: &str = "default values";
@@ -92,8 +92,110 @@ pub fn files_label(files: &[PathBuf]) -> String {
         .join(" + ")
 }
 
-/// Renders one job with `helm template`.
-pub fn render(job: &Job, helm: &Path, sandbox: &Sandbox, settings: &Settings) -> Render {
+/// Renders one job with `helm template`, from a copy of the chart's own files (see
+/// [`super::view`]) and values files inside the scan root only.
+pub fn render(
+    job: &Job,
+    helm: &Path,
+    sandbox: &Sandbox,
+    settings: &Settings,
+    limits: &Limits,
+    index: usize,
+) -> Render {
+    let mut render = Render::new(Tool::Helm, job);
+    let roots = settings.scan_roots();
+    let mut values = Vec::with_capacity(job.values.len());
+    let chart = std::fs::canonicalize(&job.dir.path).unwrap_or_else(|_| job.dir.path.clone());
+    for f in &job.values {
+        match inside_roots(f, &roots) {
+            Ok(real) => values.push(real),
+            Err(e) => {
+                // Named relative to the chart, as the config file names it.
+                let rel = super::relative_path(&chart, &super::lexical_normalize(f));
+                let rel = rel.to_string_lossy().replace('\\', "/");
+                render.output = Err(format!(
+                    "values file {} {e}",
+                    crate::report::text::clean(&rel)
+                ));
+                return render;
+            }
+        }
+    }
+    let parent = match sandbox.dir(&format!("chart-{index}")) {
+        Ok(p) => p,
+        Err(e) => {
+            render.output = Err(format!("cannot create a temporary directory: {e}"));
+            return render;
+        }
+    };
+    let result = render_view(
+        job,
+        helm,
+        sandbox,
+        settings,
+        limits,
+        &values,
+        &parent,
+        &mut render,
+    );
+    let _ = std::fs::remove_dir_all(&parent);
+    if let Err(e) = result {
+        render.output = Err(e);
+    }
+    render
+}
+
+#[allow(clippy::too_many_arguments)]
+fn render_view(
+    job: &Job,
+    helm: &Path,
+    sandbox: &Sandbox,
+    settings: &Settings,
+    limits: &Limits,
+    values: &[PathBuf],
+    parent: &Path,
+    render: &mut Render,
+) -> Result<(), String> {
+    let view = super::view::build(&job.dir.path, parent)?;
+    let real = std::fs::canonicalize(&job.dir.path).unwrap_or_else(|_| job.dir.path.clone());
+    for (path, why) in &view.left_out {
+        let rel = path
+            .strip_prefix(&job.dir.path)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .replace('\\', "/");
+        let shown = join_display(&job.dir.display, &rel);
+        render.notes.push(Problem {
+            // At Chart.yaml: a report shows the line a finding points at, and must not show
+            // what the symlink leads to.
+            path: super::safe_finding_path(&job.dir.path, &job.dir.display, "Chart.yaml"),
+            span: Span::point(Pos::START),
+            message: format!(
+                "{} is {why}: left out of the copy of chart {} that helm renders, so templates \
+                 cannot read it (clustersec renders a chart from its own files only)",
+                crate::report::text::clean(&shown),
+                job.dir.display
+            ),
+        });
+    }
+    let skip_schema = schema_needs_fetching(&view.dir);
+    if let Some(schema) = &skip_schema {
+        let rel = schema
+            .strip_prefix(&view.dir)
+            .unwrap_or(schema)
+            .to_string_lossy()
+            .replace('\\', "/");
+        render.notes.push(Problem {
+            path: super::safe_finding_path(&job.dir.path, &job.dir.display, &rel),
+            span: Span::point(Pos::START),
+            message: format!(
+                "chart {} rendered without values schema validation: a values schema refers to \
+                 another document (a `$ref`, `$schema` or subchart archive clustersec cannot \
+                 check), which helm would load, and clustersec loads nothing from outside the chart",
+                job.dir.display
+            ),
+        });
+    }
     let mut cmd = Command::new(helm);
     cmd.arg("template");
     if let Some(ns) = &job.namespace {
@@ -102,32 +204,108 @@ pub fn render(job: &Job, helm: &Path, sandbox: &Sandbox, settings: &Settings) ->
     if let Some(v) = &settings.kube_version {
         cmd.arg("--kube-version").arg(v);
     }
-    for f in &job.values {
+    if skip_schema.is_some() {
+        cmd.arg("--skip-schema-validation");
+    }
+    for f in values {
         cmd.arg("--values").arg(f);
     }
     // After `--`, a release name or chart path that starts with `-` (from a config file, or a
     // directory name) is never read as a flag such as `--post-renderer` or `--repo`.
-    cmd.arg("--").arg(&job.release_name).arg(&job.dir.path);
+    cmd.arg("--").arg(&job.release_name).arg(&view.dir);
+    // The chart's directory as the sandbox sees it; the working directory is the copy's parent,
+    // so that nothing relative reaches the scanned tree.
+    cmd.current_dir(parent);
     sandbox.apply(&mut cmd);
-    let mut render = Render::new(Tool::Helm, job);
-    match super::process::run(cmd, settings.timeout) {
-        Err(e) => render.output = Err(format!("cannot run {}: {e}", helm.display())),
-        Ok(out) => {
-            render.duration = out.duration;
-            render.output = match out.success {
-                None => Err(format!(
-                    "helm template did not finish within {} (--render-timeout); stopped",
-                    super::process::human(settings.timeout)
-                )),
-                Some(true) => {
-                    render.warnings = warnings(&out.stderr);
-                    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    let portable = limits
+        .portable
+        .with(&view.dir, &job.dir.display)
+        .with(&real, &job.dir.display);
+    let out = super::process::run_bounded(cmd, limits.timeout, settings.max_output)
+        .map_err(|e| format!("cannot run {}: {e}", helm.display()))?;
+    render.duration = out.duration;
+    render.output = if out.overflow {
+        Err(limits.too_large(settings.max_output))
+    } else {
+        match out.success {
+            None => Err(limits.stopped("helm template")),
+            Some(true) => {
+                render.warnings = warnings(&out.stderr)
+                    .iter()
+                    .map(|w| portable.apply(w))
+                    .collect();
+                Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+            }
+            Some(false) => Err(portable.apply(&error_message(&out.stderr))),
+        }
+    };
+    Ok(())
+}
+
+/// The first `values.schema.json` in the view that would make helm load another document: a
+/// `$ref`, `$dynamicRef` or `$recursiveRef` that is not a fragment of the same document, a
+/// `$schema` that is not one of json-schema.org's drafts (which validators carry built in), or
+/// a schema that does not parse; or, when renderers are not in a network namespace, a subchart
+/// archive (whose schemas are not inspected). Helm then renders with `--skip-schema-validation`.
+pub fn schema_needs_fetching(view: &Path) -> Option<PathBuf> {
+    let no_netns = matches!(
+        super::process::isolation(),
+        super::process::Isolation::None(_)
+    );
+    let mut stack = vec![view.to_path_buf()];
+    let mut found = Vec::new();
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            let Ok(ft) = e.file_type() else { continue };
+            if ft.is_dir() {
+                stack.push(p);
+            } else if p.file_name().is_some_and(|n| n == "values.schema.json") {
+                let external = std::fs::read(&p)
+                    .ok()
+                    .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+                    .is_none_or(|v| refers_outside(&v, 0));
+                if external {
+                    found.push(p);
                 }
-                Some(false) => Err(error_message(&out.stderr)),
-            };
+            } else if no_netns
+                && p.extension().is_some_and(|x| x == "tgz")
+                && d.file_name().is_some_and(|n| n == "charts")
+            {
+                found.push(p);
+            }
         }
     }
-    render
+    found.sort();
+    found.into_iter().next()
+}
+
+fn refers_outside(v: &serde_json::Value, depth: usize) -> bool {
+    use serde_json::Value;
+    if depth > 256 {
+        return true;
+    }
+    match v {
+        Value::Object(m) => m.iter().any(|(k, v)| {
+            let bad = match (k.as_str(), v) {
+                ("$ref" | "$dynamicRef" | "$recursiveRef", Value::String(r)) => !r.starts_with('#'),
+                ("$schema", Value::String(s)) => {
+                    let s = s.trim_end_matches('#');
+                    !(s.starts_with("http://json-schema.org/")
+                        || s.starts_with("https://json-schema.org/"))
+                        || s.contains("..")
+                        || s.contains('@')
+                }
+                _ => false,
+            };
+            bad || refers_outside(v, depth + 1)
+        }),
+        Value::Array(a) => a.iter().any(|x| refers_outside(x, depth + 1)),
+        _ => false,
+    }
 }
 
 /// The lines of helm's stderr worth reporting after a successful render: Helm 4's `level=WARN`
@@ -291,7 +469,7 @@ fn error_location(error: &str, chart: &Path) -> Option<(String, Pos)> {
 /// What went wrong with a helm render, as findings: at the dependency entries of Chart.yaml for
 /// missing dependencies, at the template position helm names, else at Chart.yaml.
 pub fn problems(render: &Render) -> Vec<Problem> {
-    let chart_yaml = join_display(&render.display, "Chart.yaml");
+    let chart_yaml = super::safe_finding_path(&render.dir, &render.display, "Chart.yaml");
     let with = if render.label == DEFAULT_LABEL {
         String::new()
     } else {
@@ -332,7 +510,15 @@ pub fn problems(render: &Render) -> Vec<Problem> {
                 return out;
             }
             let (path, pos) = match error_location(e, &render.dir) {
-                Some((rel, pos)) => (join_display(&render.display, &rel), pos),
+                Some((rel, pos)) => {
+                    let path = super::safe_finding_path(&render.dir, &render.display, &rel);
+                    let pos = if path == render.display {
+                        Pos::START
+                    } else {
+                        pos
+                    };
+                    (path, pos)
+                }
                 None => (chart_yaml, Pos::START),
             };
             out.push(Problem {

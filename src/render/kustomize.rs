@@ -38,7 +38,8 @@ use crate::model::yaml::parse_stream;
 use crate::model::{Pos, Span};
 
 use super::{
-    join_display, lexical_normalize, relative_path, Job, Problem, Render, Sandbox, Settings, Tool,
+    join_display, lexical_normalize, relative_path, Job, Limits, Problem, Render, Sandbox,
+    Settings, Tool,
 };
 
 /// The label of a kustomize render.
@@ -247,9 +248,16 @@ pub fn render(
     builder: &Builder,
     sandbox: &Sandbox,
     settings: &Settings,
+    limits: &Limits,
     index: usize,
 ) -> Render {
     let mut render = Render::new(Tool::Kustomize, job);
+    let refused = super::refs::check(&job.dir.path, &job.dir.display, &settings.scan_roots());
+    if !refused.is_empty() {
+        render.notes = refused;
+        render.output = Err(REFUSED.to_string());
+        return render;
+    }
     let target = match std::fs::canonicalize(&job.dir.path) {
         Ok(t) => t,
         Err(e) => {
@@ -279,21 +287,36 @@ pub fn render(
     }
     let mut cmd = builder.command(&wrapper);
     sandbox.apply(&mut cmd);
-    match super::process::run(cmd, settings.timeout) {
+    // Never `--load-restrictor LoadRestrictionsNone`: kustomize's default (root only) stays.
+    cmd.current_dir(&wrapper);
+    let portable = limits
+        .portable
+        .with(&wrapper, "<temporary kustomization>")
+        .with(&target, &job.dir.display);
+    match super::process::run_bounded(cmd, limits.timeout, settings.max_output) {
         Err(e) => render.output = Err(format!("cannot run the kustomize builder: {e}")),
         Ok(out) => {
             render.duration = out.duration;
-            render.output = match out.success {
-                None => Err(format!(
-                    "kustomize build did not finish within {} (--render-timeout); stopped",
-                    super::process::human(settings.timeout)
-                )),
-                Some(true) => Ok(rewrite_origins(
-                    &String::from_utf8_lossy(&out.stdout),
-                    &wrapper,
-                    &target,
-                )),
-                Some(false) => Err(error_message(&out.stderr, &wrapper, &target)),
+            render.output = if out.overflow {
+                Err(limits.too_large(settings.max_output))
+            } else {
+                match out.success {
+                    None => Err(limits.stopped("kustomize build")),
+                    Some(true) => {
+                        render.warnings = warnings(&out.stderr)
+                            .iter()
+                            .map(|w| portable.apply(w))
+                            .collect();
+                        Ok(rewrite_origins(
+                            &String::from_utf8_lossy(&out.stdout),
+                            &wrapper,
+                            &target,
+                        ))
+                    }
+                    Some(false) => {
+                        Err(portable.apply(&error_message(&out.stderr, &wrapper, &target)))
+                    }
+                }
             };
         }
     }
@@ -401,18 +424,103 @@ fn error_message(stderr: &str, wrapper: &Path, target: &Path) -> String {
     }
 }
 
-/// What went wrong with a kustomize build, at the kustomization file.
-pub fn problems(render: &Render) -> Vec<Problem> {
-    let Err(e) = &render.output else {
-        return Vec::new();
+/// The error of a build refused before it ran (the refusals are the render's notes).
+pub const REFUSED: &str = "refused before the build";
+
+/// Kustomize's warnings on a successful build (`# Warning: 'bases' is deprecated...`).
+pub fn warnings(stderr: &str) -> Vec<String> {
+    let mut out: Vec<String> = stderr
+        .lines()
+        .map(str::trim)
+        .filter_map(|l| {
+            let l = l.strip_prefix('#').map_or(l, str::trim_start);
+            l.strip_prefix("Warning: ")
+                .or_else(|| l.strip_prefix("WARNING: "))
+                .or_else(|| l.strip_prefix("warning: "))
+        })
+        .map(|w| w.trim().to_string())
+        .filter(|w| !w.is_empty())
+        .collect();
+    out.dedup();
+    out
+}
+
+/// Where a warning about a deprecated field points: the field's key in the first kustomization
+/// of the build (the top one, then those it lists) that has it, else the top kustomization.
+fn warning_location(render: &Render, warning: &str, file: &str) -> (String, Span) {
+    let fallback = (
+        super::safe_finding_path(&render.dir, &render.display, file),
+        Span::point(Pos::START),
+    );
+    let Some(field) = warning
+        .split('\'')
+        .nth(1)
+        .filter(|f| !f.is_empty() && f.chars().all(|c| c.is_ascii_alphanumeric()))
+    else {
+        return fallback;
     };
+    let mut stack = vec![(render.dir.clone(), render.display.clone())];
+    let mut seen = BTreeSet::new();
+    while let Some((dir, shown)) = stack.pop() {
+        if seen.len() > 1000 || !seen.insert(dir.clone()) {
+            continue;
+        }
+        let Some(k) = Kustomization::read(&dir) else {
+            continue;
+        };
+        let Ok(text) = std::fs::read_to_string(dir.join(&k.file)) else {
+            continue;
+        };
+        let stream = parse_stream(&text);
+        if let Some(e) = stream
+            .documents
+            .first()
+            .and_then(|d| d.root.as_ref())
+            .and_then(|r| r.get_entry(field))
+        {
+            return (super::safe_finding_path(&dir, &shown, &k.file), e.key.span);
+        }
+        for r in k.resources.iter().rev() {
+            if let Ok(c) = std::fs::canonicalize(r) {
+                if c.is_dir() {
+                    stack.push((c, super::display(r)));
+                }
+            }
+        }
+    }
+    fallback
+}
+
+/// What went wrong with a kustomize build, at the kustomization file, and its warnings.
+pub fn problems(render: &Render) -> Vec<Problem> {
     let file = KUSTOMIZATION_NAMES
         .iter()
         .find(|n| render.dir.join(n).is_file())
         .copied()
         .unwrap_or("kustomization.yaml");
+    let e = match &render.output {
+        Err(e) if e == REFUSED => return Vec::new(),
+        Err(e) => e,
+        Ok(_) => {
+            return render
+                .warnings
+                .iter()
+                .map(|w| {
+                    let (path, span) = warning_location(render, w, file);
+                    Problem {
+                        path,
+                        span,
+                        message: format!(
+                            "kustomize warned while building kustomization {}: {w}",
+                            render.display
+                        ),
+                    }
+                })
+                .collect();
+        }
+    };
     vec![Problem {
-        path: join_display(&render.display, file),
+        path: super::safe_finding_path(&render.dir, &render.display, file),
         span: Span::point(Pos::START),
         message: format!(
             "kustomization {} not built, its objects were scanned as plain files only: {e}",

@@ -9,7 +9,7 @@
 use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -23,6 +23,15 @@ pub mod helm;
 pub mod kustomize;
 pub mod process;
 pub mod progress;
+pub mod refs;
+pub mod view;
+
+/// Default of `--render-budget`: all renders of a run together.
+pub const DEFAULT_BUDGET: Duration = Duration::from_secs(600);
+/// Default of `--max-render-timeout`: the most a config file's `render-timeout` can ask for.
+pub const DEFAULT_MAX_TIMEOUT: Duration = Duration::from_secs(300);
+/// Default of `--max-render-output`: output of one render past this is not scanned.
+pub const DEFAULT_MAX_OUTPUT: u64 = 64 << 20;
 
 /// When to render: `auto` renders when the tool is on PATH, `always` fails clearly without it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
@@ -58,6 +67,24 @@ pub struct Settings {
     /// The scanned directories, canonical. Helm follows symlinks in a chart, so a chart with a
     /// symlink that leads out of these is not rendered. Empty: the working directory.
     pub roots: Vec<PathBuf>,
+    /// All renders of the run together (`--render-budget`): renders past it are not run.
+    pub budget: Duration,
+    /// Bytes of output of one render (`--max-render-output`); more is not scanned.
+    pub max_output: u64,
+}
+
+impl Settings {
+    /// The canonical scan roots: `roots`, or the working directory.
+    pub fn scan_roots(&self) -> Vec<PathBuf> {
+        if self.roots.is_empty() {
+            std::env::current_dir()
+                .and_then(std::fs::canonicalize)
+                .into_iter()
+                .collect()
+        } else {
+            self.roots.clone()
+        }
+    }
 }
 
 /// The config file's settings for one chart.
@@ -91,6 +118,8 @@ impl Default for Settings {
             timeout: Duration::from_secs(60),
             charts: Vec::new(),
             roots: Vec::new(),
+            budget: DEFAULT_BUDGET,
+            max_output: DEFAULT_MAX_OUTPUT,
         }
     }
 }
@@ -110,6 +139,9 @@ pub struct Render {
     /// What the tool printed on stderr that is worth reporting (deprecation warnings...).
     pub warnings: Vec<String>,
     pub duration: Duration,
+    /// Findings made while preparing the render (a symlink left out of a chart's copy, schema
+    /// validation turned off, a kustomization reference refused...), reported as they are.
+    pub notes: Vec<Problem>,
 }
 
 impl Render {
@@ -142,6 +174,7 @@ impl Render {
             output: Err(String::new()),
             warnings: Vec::new(),
             duration: Duration::default(),
+            notes: Vec::new(),
         }
     }
 }
@@ -244,43 +277,8 @@ pub fn render_all(discovery: &mut Discovery, settings: &Settings, tools: &Tools)
     if settings.helm != Mode::Never {
         let helm_jobs = helm::jobs(&discovery.charts, settings);
         if tools.helm.is_some() {
-            // Helm follows symlinks: a chart that links out of the scan root is not rendered.
-            let roots: Vec<PathBuf> = if settings.roots.is_empty() {
-                std::env::current_dir()
-                    .and_then(std::fs::canonicalize)
-                    .into_iter()
-                    .collect()
-            } else {
-                settings.roots.clone()
-            };
-            let mut refused: Vec<(String, Option<String>)> = Vec::new();
-            for j in helm_jobs {
-                let verdict = match refused.iter().find(|(d, _)| *d == j.dir.display) {
-                    Some((_, v)) => v.clone(),
-                    None => {
-                        let v = symlink_out_of(&j.dir.path, &roots)
-                            .map(|p| display(&lexical_normalize(&p)));
-                        refused.push((j.dir.display.clone(), v.clone()));
-                        if let Some(link) = &v {
-                            run.counts.charts_failed += 1;
-                            run.problems.push(Problem {
-                                path: link.clone(),
-                                span: Span::point(crate::model::Pos::START),
-                                message: format!(
-                                    "chart {} not rendered: {link} is a symlink that leads outside the scan \
-                                     root, and helm follows symlinks (a template could read the file into \
-                                     the report); point it inside the scanned tree",
-                                    j.dir.display
-                                ),
-                            });
-                        }
-                        v
-                    }
-                };
-                if verdict.is_none() {
-                    jobs.push(j);
-                }
-            }
+            // Each chart renders from a copy of its own files (see `view`).
+            jobs.extend(helm_jobs);
         } else {
             // `auto` without helm: say so for each chart, never a silent skip.
             let mut seen = BTreeSet::new();
@@ -324,15 +322,35 @@ pub fn render_all(discovery: &mut Discovery, settings: &Settings, tools: &Tools)
         }
     };
     let progress = progress::Progress::new(jobs.len());
+    progress.note(&process::isolation().describe());
+    let portable = Portable::new(&settings.scan_roots(), &sandbox);
+    let deadline = Instant::now() + settings.budget;
     let renders: Vec<Render> = jobs
         .par_iter()
         .enumerate()
         .map(|(i, job)| {
             progress.start(job);
-            let r = match (job.tool, &tools.helm, &tools.kustomize) {
-                (Tool::Helm, Some(h), _) => helm::render(job, h, &sandbox, settings),
-                (Tool::Kustomize, _, Some(k)) => kustomize::render(job, k, &sandbox, settings, i),
-                _ => unreachable!("jobs are made only for tools that were found"),
+            let left = deadline.saturating_duration_since(Instant::now());
+            let limits = Limits {
+                timeout: settings.timeout.min(left),
+                by_budget: left < settings.timeout,
+                budget: settings.budget,
+                portable: &portable,
+            };
+            let r = if left.is_zero() {
+                let mut r = Render::new(job.tool, job);
+                r.output = Err(limits.exhausted());
+                r
+            } else {
+                match (job.tool, &tools.helm, &tools.kustomize) {
+                    (Tool::Helm, Some(h), _) => {
+                        helm::render(job, h, &sandbox, settings, &limits, i)
+                    }
+                    (Tool::Kustomize, _, Some(k)) => {
+                        kustomize::render(job, k, &sandbox, settings, &limits, i)
+                    }
+                    _ => unreachable!("jobs are made only for tools that were found"),
+                }
             };
             progress.finish(&r);
             r
@@ -380,6 +398,7 @@ pub fn render_all(discovery: &mut Discovery, settings: &Settings, tools: &Tools)
         }
     }
     for r in &renders {
+        run.problems.extend(r.notes.iter().cloned());
         run.problems.extend(match r.tool {
             Tool::Helm => helm::problems(r),
             Tool::Kustomize => kustomize::problems(r),
@@ -389,44 +408,176 @@ pub fn render_all(discovery: &mut Discovery, settings: &Settings, tools: &Tools)
     run
 }
 
-/// The first symlink under `dir` (followed into linked directories that stay inside, as helm
-/// does) whose target is outside every one of `roots` (canonical), or that cannot be resolved.
-pub fn symlink_out_of(dir: &Path, roots: &[PathBuf]) -> Option<PathBuf> {
-    let inside = |p: &Path| roots.iter().any(|r| p.starts_with(r));
-    let mut seen = BTreeSet::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        if let Ok(c) = std::fs::canonicalize(&d) {
-            if !seen.insert(c) {
-                continue;
+/// `path` after following symlinks, when that is inside one of `roots` (canonical) and outside
+/// any version-control directory there; otherwise why not. The one check for files the repository
+/// names that a renderer reads (values files).
+pub fn inside_roots(path: &Path, roots: &[PathBuf]) -> Result<PathBuf, String> {
+    let real = std::fs::canonicalize(path).map_err(|e| format!("cannot be read: {e}"))?;
+    let inside = roots
+        .iter()
+        .any(|r| real.strip_prefix(r).is_ok_and(|rel| !view::in_vcs_dir(rel)));
+    if inside {
+        Ok(real)
+    } else {
+        Err(
+            "resolves outside the scan root (or into a version-control directory), and \
+             renderers read only files inside it"
+                .to_string(),
+        )
+    }
+}
+
+/// Where a finding about `rel` in directory `dir` may point: `dir/rel` (its display path) when
+/// that is a regular file or a symlink that stays inside `dir`, else `dir` itself. Reports show
+/// the line a finding points at, and must never show a file the symlink leads to outside.
+pub fn safe_finding_path(dir: &Path, display_dir: &str, rel: &str) -> String {
+    let p = dir.join(rel);
+    let ok = match std::fs::symlink_metadata(&p) {
+        Ok(m) if m.file_type().is_symlink() => {
+            match (std::fs::canonicalize(&p), std::fs::canonicalize(dir)) {
+                (Ok(t), Ok(d)) => t.strip_prefix(&d).is_ok_and(|r| !view::in_vcs_dir(r)),
+                _ => false,
             }
         }
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        entries.sort();
-        for path in entries {
-            let Ok(meta) = std::fs::symlink_metadata(&path) else {
-                continue;
-            };
-            if meta.file_type().is_symlink() {
-                match std::fs::canonicalize(&path) {
-                    Ok(target) if inside(&target) => {
-                        if target.is_dir() {
-                            stack.push(path);
-                        }
-                    }
-                    // A broken link: helm reports it.
-                    Err(_) => {}
-                    Ok(_) => return Some(path),
-                }
-            } else if meta.is_dir() {
-                stack.push(path);
-            }
+        Ok(m) => m.is_file(),
+        Err(_) => true,
+    };
+    if ok {
+        join_display(display_dir, rel)
+    } else {
+        display_dir.to_string()
+    }
+}
+
+/// The time a render may take, and how to word its messages.
+pub struct Limits<'a> {
+    /// The render's time limit: `--render-timeout`, or what is left of the budget.
+    pub timeout: Duration,
+    /// Whether `timeout` is what is left of the budget.
+    pub by_budget: bool,
+    pub budget: Duration,
+    pub portable: &'a Portable,
+}
+
+impl Limits<'_> {
+    /// Why a render that did not finish in time was stopped.
+    pub fn stopped(&self, what: &str) -> String {
+        if self.by_budget {
+            format!(
+                "{what} stopped: render budget exhausted (--render-budget {}, shared by all renders \
+                 of the run)",
+                process::human(self.budget)
+            )
+        } else {
+            format!(
+                "{what} did not finish within {} (--render-timeout); stopped",
+                process::human(self.timeout)
+            )
         }
     }
-    None
+
+    /// Why a render was not run at all.
+    pub fn exhausted(&self) -> String {
+        format!(
+            "render budget exhausted (--render-budget {}, shared by all renders of the run): not run",
+            process::human(self.budget)
+        )
+    }
+
+    /// Why output was not scanned.
+    pub fn too_large(&self, max: u64) -> String {
+        format!(
+            "the rendered output exceeds {} (--max-render-output); not scanned",
+            human_size(max)
+        )
+    }
+}
+
+/// `64 MiB`, `512 KiB`, `100 bytes`.
+pub fn human_size(n: u64) -> String {
+    if n >= 1 << 20 && n % (1 << 20) == 0 {
+        format!("{} MiB", n >> 20)
+    } else if n >= 1 << 10 && n % (1 << 10) == 0 {
+        format!("{} KiB", n >> 10)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+/// Rewrites absolute paths in a renderer's messages: under a scan root or the working directory
+/// they become relative display paths, temporary directories are named as such, a chart's copy is
+/// named by the chart's display path. Messages then read the same on every machine, and never
+/// show where clustersec keeps its temporary files.
+#[derive(Clone, Debug, Default)]
+pub struct Portable {
+    /// (absolute path, replacement), longest first.
+    pairs: Vec<(String, String)>,
+}
+
+impl Portable {
+    pub fn new(roots: &[PathBuf], sandbox: &Sandbox) -> Portable {
+        let mut p = Portable::default();
+        for r in roots {
+            // Under the working directory: its display path, as findings name files; anywhere
+            // else: relative to the root itself.
+            let shown = display(r);
+            if Path::new(&shown).is_absolute() {
+                p.add(r, ".");
+            } else {
+                p.add(r, &shown);
+            }
+        }
+        if let Ok(cwd) = std::env::current_dir() {
+            if let Ok(c) = std::fs::canonicalize(&cwd) {
+                p.add(&c, ".");
+            }
+            p.add(&cwd, ".");
+        }
+        let tmp = sandbox.root.path();
+        p.add(tmp, "<temporary directory>");
+        if let Ok(c) = std::fs::canonicalize(tmp) {
+            p.add(&c, "<temporary directory>");
+        }
+        p
+    }
+
+    /// Also replaces `from` (and its canonical form) with `to`.
+    pub fn with(&self, from: &Path, to: &str) -> Portable {
+        let mut p = self.clone();
+        p.add(from, to);
+        if let Ok(c) = std::fs::canonicalize(from) {
+            p.add(&c, to);
+        }
+        p
+    }
+
+    fn add(&mut self, from: &Path, to: &str) {
+        let from = from.to_string_lossy().trim_end_matches('/').to_string();
+        if from.is_empty() || self.pairs.iter().any(|(f, _)| *f == from) {
+            return;
+        }
+        self.pairs.push((from, to.to_string()));
+        self.pairs
+            .sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
+    }
+
+    pub fn apply(&self, msg: &str) -> String {
+        let mut out = msg.to_string();
+        for (from, to) in &self.pairs {
+            if !out.contains(from.as_str()) {
+                continue;
+            }
+            let prefix = if to == "." || to.is_empty() {
+                String::new()
+            } else {
+                format!("{to}/")
+            };
+            out = out
+                .replace(&format!("{from}/"), &prefix)
+                .replace(from.as_str(), to);
+        }
+        out
+    }
 }
 
 /// Takes kustomization patch files out of the candidates, as skipped with the reason.
@@ -591,6 +742,12 @@ impl Sandbox {
             // Kustomize fetches remote bases with git, and ssh:// or git:// do not go through
             // the proxy below: git may use local transports only.
             .env("GIT_ALLOW_PROTOCOL", "file")
+            // No system git config (credential helpers, `insteadOf` rewrites); the global one
+            // is under the temporary HOME.
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            // Kustomize's exec/Go plugins would be looked up here (they also need flags that
+            // clustersec never passes).
+            .env("KUSTOMIZE_PLUGIN_HOME", r.join("plugins"))
             .env_remove("NO_PROXY")
             .env_remove("no_proxy");
         for proxy in [
@@ -675,6 +832,52 @@ mod tests {
             join_display("charts/web", "Chart.yaml"),
             "charts/web/Chart.yaml"
         );
+    }
+
+    #[test]
+    fn messages_name_no_absolute_or_temporary_path() {
+        let sandbox = Sandbox::new().unwrap();
+        let tmp = sandbox.root.path().to_path_buf();
+        let p = Portable::new(&[PathBuf::from("/work/ci/repo")], &sandbox)
+            .with(&tmp.join("chart-0/web"), "deploy/web");
+        let msg = format!(
+            "open /work/ci/repo/values/prod.yaml: bad; in {}/templates/x.yaml; in {}/k0/kustomization.yaml; at /work/ci/repo",
+            tmp.join("chart-0/web").display(),
+            tmp.display()
+        );
+        let out = p.apply(&msg);
+        assert!(!out.contains("/work/ci"), "{out}");
+        assert!(!out.contains(&tmp.to_string_lossy().into_owned()), "{out}");
+        assert!(out.contains("deploy/web/templates/x.yaml"), "{out}");
+        assert!(
+            out.contains("<temporary directory>/k0/kustomization.yaml"),
+            "{out}"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn values_files_and_finding_paths_stay_inside() {
+        let d = tempfile::tempdir().unwrap();
+        let base = std::fs::canonicalize(d.path()).unwrap();
+        let root = base.join("repo");
+        std::fs::create_dir_all(root.join(".git")).unwrap();
+        std::fs::create_dir_all(root.join("c")).unwrap();
+        std::fs::write(root.join(".git/config"), "t").unwrap();
+        std::fs::write(root.join("c/values.yaml"), "a: 1").unwrap();
+        std::fs::write(base.join("out.yaml"), "a: 1").unwrap();
+        std::os::unix::fs::symlink(base.join("out.yaml"), root.join("c/Chart.yaml")).unwrap();
+        std::os::unix::fs::symlink(root.join("c/values.yaml"), root.join("c/in.yaml")).unwrap();
+        let roots = vec![root.clone()];
+        assert!(inside_roots(&root.join("c/values.yaml"), &roots).is_ok());
+        assert!(inside_roots(&root.join("c/in.yaml"), &roots).is_ok());
+        assert!(inside_roots(&root.join("c/../../out.yaml"), &roots).is_err());
+        assert!(inside_roots(&root.join("c/Chart.yaml"), &roots).is_err());
+        assert!(inside_roots(&root.join(".git/config"), &roots).is_err());
+        let c = root.join("c");
+        assert_eq!(safe_finding_path(&c, "c", "Chart.yaml"), "c");
+        assert_eq!(safe_finding_path(&c, "c", "in.yaml"), "c/in.yaml");
+        assert_eq!(safe_finding_path(&c, "c", "values.yaml"), "c/values.yaml");
     }
 
     #[test]

@@ -34,6 +34,16 @@ impl Progress {
         Progress { bar }
     }
 
+    /// A line about the run as a whole (how renderers are isolated).
+    pub fn note(&self, text: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(format!("clustersec: {text}")),
+            None => {
+                let _ = writeln!(std::io::stderr().lock(), "clustersec: {text}");
+            }
+        }
+    }
+
     pub fn start(&self, job: &Job) {
         if let Some(bar) = &self.bar {
             bar.set_message(
@@ -50,6 +60,10 @@ impl Progress {
                 let how = match &r.output {
                     Ok(_) if r.warnings.is_empty() => "ok".to_string(),
                     Ok(_) => format!("ok with {} warning(s)", r.warnings.len()),
+                    Err(e) if e == super::kustomize::REFUSED => {
+                        "not run: it references something outside the scan root or remote"
+                            .to_string()
+                    }
                     Err(_) => "failed".to_string(),
                 };
                 let label = match r.tool {

@@ -5,6 +5,7 @@
 //! Bump [`VERSION`] on any change that removes or renames a key or changes a value's meaning;
 //! adding a key is not a breaking change.
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use serde::Serialize;
@@ -22,12 +23,18 @@ pub const VERSION: u32 = 1;
 struct Output<'a> {
     version: u32,
     tool: Tool,
+    /// The Kubernetes version the API version rules judged against (`--kube-version`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kube_version: Option<String>,
     summary: Summary,
     findings: Vec<Finding<'a>>,
     /// Findings silenced by `clustersec:ignore` comments, with their `suppression` reason.
     suppressed: Vec<Finding<'a>>,
     files: Vec<File<'a>>,
     rules: Vec<Rule>,
+    /// What the scanned config changes compared with `--compare-config` (only with that flag).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy_changes: Option<&'a [crate::config_diff::PolicyChange]>,
 }
 
 #[derive(Serialize)]
@@ -51,6 +58,16 @@ struct Summary {
     suppressed: usize,
     by_severity: BySeverity,
     by_rule: Vec<RuleCount>,
+    /// Files left out by `--exclude` or the config's `exclude` (when there are some).
+    #[serde(skip_serializing_if = "is_zero")]
+    excluded: usize,
+    /// `notScanned` by the kind of reason (when some files were not scanned).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    not_scanned_by_reason: BTreeMap<&'static str, usize>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 #[derive(Serialize)]
@@ -175,6 +192,7 @@ pub fn write(out: &mut dyn Write, report: &Report, _opts: &Options) -> io::Resul
             name: "clustersec",
             version: crate::VERSION,
         },
+        kube_version: report.kube_version.map(|v| v.to_string()),
         summary: Summary {
             files: s.files,
             scanned: s.scanned,
@@ -194,6 +212,8 @@ pub fn write(out: &mut dyn Write, report: &Report, _opts: &Options) -> io::Resul
                 info: count(Severity::Info),
             },
             by_rule,
+            excluded: s.excluded,
+            not_scanned_by_reason: s.not_scanned_by_reason.clone(),
         },
         findings: report.findings.iter().map(finding).collect(),
         suppressed: report.suppressed.iter().map(finding).collect(),
@@ -231,6 +251,7 @@ pub fn write(out: &mut dyn Write, report: &Report, _opts: &Options) -> io::Resul
                 help_uri: r.help_uri(),
             })
             .collect(),
+        policy_changes: report.policy_changes.as_deref(),
     };
     serde_json::to_writer_pretty(&mut *out, &output).map_err(io::Error::other)?;
     writeln!(out)

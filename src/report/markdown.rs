@@ -19,7 +19,9 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use super::{Options, Report};
+use crate::config_diff::PolicyChange;
 use crate::finding::{Finding, Severity};
+use crate::model::LineIndex;
 use crate::rules::RuleMeta;
 
 /// GitHub's limit for an issue or pull-request comment, in UTF-16 code units.
@@ -34,6 +36,10 @@ pub const SUMMARY_RESERVE: usize = 4096;
 const TOP_FILES: usize = 10;
 /// Rules shown by name in the summary's chart; the rest are one slice.
 const TOP_RULES: usize = 12;
+/// Policy changes listed in the markdown (the rest are counted; JSON has them all).
+const POLICY_ITEMS: usize = 50;
+/// Characters of a config key or value shown in a policy change.
+const POLICY_VALUE_CHARS: usize = 120;
 
 /// Which markdown: the comment, or the job summary with charts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -134,6 +140,15 @@ pub fn render(report: &Report, opts: &Options, variant: Variant) -> String {
         ));
     }
 
+    // Nothing is skipped silently: files not read, counted by reason (fixed phrases only).
+    if let Some(why) = summary.not_scanned_phrase() {
+        head.push_str(&format!("Not scanned: {why}.\n"));
+    }
+
+    if let Some(changes) = report.policy_changes.as_deref() {
+        head.push_str(&policy_section(changes));
+    }
+
     if variant == Variant::Summary && !report.findings.is_empty() {
         head.push_str(&charts(report));
     }
@@ -152,15 +167,45 @@ pub fn render(report: &Report, opts: &Options, variant: Variant) -> String {
         .map(|f| finding_block(report, opts, f))
         .collect();
     let heading = |path: &str| format!("\n### {}\n\n", code_span(path));
+    // Suppressed findings: one block each, in a collapsed section whose summary line (with the
+    // count) is always there when there are any.
+    let mut indexes: BTreeMap<&str, LineIndex> = BTreeMap::new();
+    let quiet_blocks: Vec<String> = report
+        .suppressed
+        .iter()
+        .map(|f| suppressed_block(report, opts, f, &mut indexes))
+        .collect();
+    let quiet_total = report.suppressed.len();
+    let (quiet_open, quiet_close) = suppressed_frame(quiet_total);
 
-    // Choose the findings to show: most severe first, as long as they fit.
+    // Choose what to show: most severe first, findings before suppressed findings of the same
+    // severity, as long as they fit.
     let total = report.findings.len();
-    let fixed = variant.size(&head) + variant.size(&legend) + variant.size(&footer);
-    let note_room = variant.size(&omitted_note(&[], total, opts, variant)) + 64;
+    let fixed = variant.size(&head)
+        + variant.size(&legend)
+        + variant.size(&footer)
+        + variant.size(&quiet_open)
+        + variant.size(&quiet_close);
+    let note_room = variant.size(&omitted_note(&[], total, opts, variant))
+        + variant.size(&quiet_note(quiet_total, quiet_total))
+        + 64;
     let budget = variant.budget();
-    let mut order: Vec<usize> = (0..total).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(report.findings[i].severity));
+    // (is suppressed, index)
+    let mut order: Vec<(bool, usize)> = (0..total)
+        .map(|i| (false, i))
+        .chain((0..quiet_total).map(|i| (true, i)))
+        .collect();
+    let severity = |&(quiet, i): &(bool, usize)| {
+        let list = if quiet {
+            &report.suppressed
+        } else {
+            &report.findings
+        };
+        list.get(i).map(|f| f.severity)
+    };
+    order.sort_by_key(|k| (std::cmp::Reverse(severity(k)), k.0));
     let mut shown = vec![false; total];
+    let mut quiet_shown = vec![false; quiet_total];
     let mut headed: BTreeMap<&str, ()> = BTreeMap::new();
     let mut used = fixed;
     let all_fit = {
@@ -172,6 +217,7 @@ pub fn render(report: &Report, opts: &Options, variant: Variant) -> String {
             }
             size += variant.size(&blocks[i]);
         }
+        size += quiet_blocks.iter().map(|b| variant.size(b)).sum::<usize>();
         size <= budget
     };
     let room = if all_fit {
@@ -179,7 +225,16 @@ pub fn render(report: &Report, opts: &Options, variant: Variant) -> String {
     } else {
         budget.saturating_sub(note_room)
     };
-    for &i in &order {
+    for &(quiet, i) in &order {
+        if quiet {
+            let cost = variant.size(&quiet_blocks[i]);
+            if used + cost > room {
+                break;
+            }
+            used += cost;
+            quiet_shown[i] = true;
+            continue;
+        }
         let f = &report.findings[i];
         let mut cost = variant.size(&blocks[i]);
         if !headed.contains_key(f.path.as_str()) {
@@ -218,9 +273,175 @@ pub fn render(report: &Report, opts: &Options, variant: Variant) -> String {
     if !left_out.is_empty() {
         text.push_str(&omitted_note(&left_out, total, opts, variant));
     }
+    if quiet_total > 0 {
+        text.push_str(&quiet_open);
+        for (block, _) in quiet_blocks.iter().zip(&quiet_shown).filter(|(_, s)| **s) {
+            text.push_str(block);
+        }
+        let quiet_left = quiet_shown.iter().filter(|s| !**s).count();
+        if quiet_left > 0 {
+            text.push_str(&quiet_note(quiet_left, quiet_total));
+        }
+        text.push_str(&quiet_close);
+    }
     text.push_str(&legend);
     text.push_str(&footer);
     text
+}
+
+/// The collapsed section of suppressed findings: its opening (with the count in the summary
+/// line) and its end. Empty when nothing is suppressed.
+fn suppressed_frame(n: usize) -> (String, String) {
+    if n == 0 {
+        return (String::new(), String::new());
+    }
+    (
+        format!(
+            "\n<details><summary>:mute: {} by clustersec:ignore comments \
+             (not counted; check each reason)</summary>\n\n",
+            plural(n, "suppressed finding", "suppressed findings")
+        ),
+        "\n</details>\n".to_string(),
+    )
+}
+
+/// Said inside the suppressed section when some of its findings did not fit.
+fn quiet_note(left: usize, total: usize) -> String {
+    format!(
+        "\n:warning: {left} of {} not shown here to stay within the size limit; the JSON and \
+         SARIF results list them all.\n",
+        plural(total, "suppressed finding", "suppressed findings")
+    )
+}
+
+/// One suppressed finding: where it is, and the comment that silences it with its reason.
+fn suppressed_block<'r>(
+    report: &'r Report,
+    opts: &Options,
+    f: &'r Finding,
+    indexes: &mut BTreeMap<&'r str, LineIndex>,
+) -> String {
+    let line = f.span.start.line.max(1);
+    let mut block = format!(
+        "- {} **{}** {} at {}",
+        icon(f.severity),
+        f.severity,
+        code_span(f.rule),
+        linked_place(opts, &f.path, line)
+    );
+    if let Some(object) = &f.object {
+        block.push_str(&format!(" in {}", code_span(&object.display())));
+    }
+    if let Some(container) = &f.container {
+        block.push_str(&format!(", container {}", code_span(container)));
+    }
+    block.push_str("\\\n  suppressed by the comment at ");
+    match suppression_line(report, f, indexes) {
+        Some(l) => block.push_str(&linked_place(opts, &f.path, l)),
+        None => block.push_str("*(not found)*"),
+    }
+    let reason = f.suppression.as_deref().map(str::trim).unwrap_or("");
+    if reason.is_empty() {
+        block.push_str(", *no reason given*\n");
+    } else {
+        block.push_str(": ");
+        block.push_str(&escape_text(reason));
+        block.push('\n');
+    }
+    block
+}
+
+/// `path:line` as a code span, linked to the line when the caller knows where files are.
+fn linked_place(opts: &Options, path: &str, line: u32) -> String {
+    let place = code_span(&format!("{path}:{line}"));
+    match line_url(opts, path, line) {
+        Some(url) => format!("[{place}]({url})"),
+        None => place,
+    }
+}
+
+/// The line of the `clustersec:ignore` comment that covers a suppressed finding: its own line,
+/// else the comment lines right above it (the places [`crate::suppress`] looks at).
+fn suppression_line<'r>(
+    report: &'r Report,
+    f: &Finding,
+    indexes: &mut BTreeMap<&'r str, LineIndex>,
+) -> Option<u32> {
+    let (path, text) = report.sources.get_key_value(&f.path)?;
+    let index = indexes
+        .entry(path.as_str())
+        .or_insert_with(|| LineIndex::new(text));
+    let name = rule_meta(report, f.rule).map_or("", |m| m.name);
+    let covers = |l: &str| {
+        crate::suppress::parse(l).is_some_and(|s| s.rules.iter().any(|r| r == f.rule || r == name))
+    };
+    let mut line = f.span.start.line;
+    if index.line(text, line).is_some_and(covers) {
+        return Some(line);
+    }
+    loop {
+        line = line.checked_sub(1).filter(|l| *l >= 1)?;
+        let t = index.line(text, line)?;
+        let trimmed = t.trim_start();
+        if !(trimmed.starts_with('#')
+            || trimmed.starts_with("{{/*")
+            || trimmed.starts_with("{{- /*"))
+        {
+            return None;
+        }
+        if covers(t) {
+            return Some(line);
+        }
+    }
+}
+
+/// The "Policy changes in this pull request" section: what the scanned config changes compared
+/// with the base config. Everything but the kind of change comes from the pull request's config
+/// (rule ids, globs, parameter values) and is shown in code spans, cut to a bounded length.
+fn policy_section(changes: &[PolicyChange]) -> String {
+    if changes.is_empty() {
+        return String::new();
+    }
+    let weakening = changes.iter().filter(|c| c.weakens).count();
+    let mut text = String::from("\n### :warning: Policy changes in this pull request\n\n");
+    text.push_str(&format!(
+        "This pull request changes the configuration it is checked with, compared with the base \
+         branch ({}, {} of them can lower the gate). Review them before trusting this report.\n\n",
+        plural(changes.len(), "change", "changes"),
+        weakening
+    ));
+    let value = |v: &Option<String>| match v {
+        Some(v) => code_span(&truncate(v, POLICY_VALUE_CHARS)),
+        None => "*(not set)*".to_string(),
+    };
+    for c in changes.iter().take(POLICY_ITEMS) {
+        let mark = if c.weakens { ":warning: " } else { "" };
+        text.push_str(&format!(
+            "- {mark}**{}**: {} {} → {}\n",
+            c.kind.describe(),
+            code_span(&truncate(&c.key, POLICY_VALUE_CHARS)),
+            value(&c.base),
+            value(&c.head),
+        ));
+    }
+    if changes.len() > POLICY_ITEMS {
+        text.push_str(&format!(
+            "- … and {} more (see the JSON report's `policyChanges`)\n",
+            plural(changes.len() - POLICY_ITEMS, "change", "changes")
+        ));
+    }
+    text
+}
+
+/// At most `n` characters of `s`, with an ellipsis when cut.
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(n).collect();
+        t.push('…');
+        t
+    }
 }
 
 fn rule_meta(report: &Report, id: &str) -> Option<&'static RuleMeta> {
@@ -235,11 +456,7 @@ fn rule_meta(report: &Report, id: &str) -> Option<&'static RuleMeta> {
 /// One finding as a list item.
 fn finding_block(report: &Report, opts: &Options, f: &Finding) -> String {
     let line = f.span.start.line.max(1);
-    let place = code_span(&format!("{}:{line}", f.path));
-    let location = match line_url(opts, &f.path, line) {
-        Some(url) => format!("[{place}]({url})"),
-        None => place,
-    };
+    let location = linked_place(opts, &f.path, line);
     let mut first = format!(
         "- {} **{}** {} at {location}",
         icon(f.severity),

@@ -69,6 +69,13 @@ pub struct Report {
     pub suppressed: Vec<Finding>,
     /// Charts rendered and kustomizations built (see [`Report::with_render_counts`]).
     pub render_counts: crate::render::Counts,
+    /// Files left out by `--exclude` or the config's `exclude` (counted, not listed).
+    pub excluded: usize,
+    /// The Kubernetes version the scan targeted (see [`Report::with_kube_version`]).
+    pub kube_version: Option<crate::kube_version::KubeVersion>,
+    /// What the scanned repository's config changes compared with a base config
+    /// (`--compare-config`; see [`Report::with_policy_changes`]); `None` when not compared.
+    pub policy_changes: Option<Vec<crate::config_diff::PolicyChange>>,
 }
 
 /// Counts for the summary line of every format.
@@ -100,6 +107,49 @@ pub struct Summary {
     pub by_severity: BTreeMap<Severity, usize>,
     #[serde(rename = "byRule")]
     pub by_rule: BTreeMap<&'static str, usize>,
+    /// Files left out by `--exclude` or the config's `exclude`.
+    pub excluded: usize,
+    /// The files not scanned, by the kind of reason (see [`reason_category`]).
+    #[serde(rename = "notScannedByReason")]
+    pub not_scanned_by_reason: BTreeMap<&'static str, usize>,
+}
+
+/// The kind of reason a file was not scanned, for the counts of the summary.
+pub fn reason_category(reason: &str) -> &'static str {
+    if reason.contains("size limit") {
+        "too large"
+    } else if reason.starts_with("binary") {
+        "binary"
+    } else if reason.starts_with("cannot read") {
+        "unreadable"
+    } else if reason.starts_with("symlink to a file outside") {
+        "symlink out of the scan root"
+    } else if reason.starts_with("broken symlink") {
+        "broken symlink"
+    } else if reason.starts_with("a patch listed in") {
+        "kustomize patch"
+    } else {
+        "other"
+    }
+}
+
+impl Summary {
+    /// Why files were not scanned, counted: `1 too large, 2 excluded by --exclude or the
+    /// config`; `None` when every file met was read.
+    pub fn not_scanned_phrase(&self) -> Option<String> {
+        let mut parts: Vec<String> = self
+            .not_scanned_by_reason
+            .iter()
+            .map(|(why, n)| format!("{n} {why}"))
+            .collect();
+        if self.excluded > 0 {
+            parts.push(format!(
+                "{} excluded by --exclude or the config",
+                self.excluded
+            ));
+        }
+        (!parts.is_empty()).then(|| parts.join(", "))
+    }
 }
 
 impl Report {
@@ -120,12 +170,33 @@ impl Report {
             rule_severities: BTreeMap::new(),
             suppressed: Vec::new(),
             render_counts: crate::render::Counts::default(),
+            excluded: 0,
+            kube_version: None,
+            policy_changes: None,
         }
+    }
+
+    /// Records the Kubernetes version the API version rules judged against; reports name it.
+    pub fn with_kube_version(mut self, version: crate::kube_version::KubeVersion) -> Report {
+        self.kube_version = Some(version);
+        self
+    }
+
+    /// Records how many files `--exclude` or the config's `exclude` left out.
+    pub fn with_excluded(mut self, excluded: usize) -> Report {
+        self.excluded = excluded;
+        self
     }
 
     /// Records how many charts and kustomizations were rendered, and how many failed.
     pub fn with_render_counts(mut self, counts: crate::render::Counts) -> Report {
         self.render_counts = counts;
+        self
+    }
+
+    /// Records the policy changes of the scanned repository's config (`--compare-config`).
+    pub fn with_policy_changes(mut self, changes: Vec<crate::config_diff::PolicyChange>) -> Report {
+        self.policy_changes = Some(changes);
         self
     }
 
@@ -163,14 +234,20 @@ impl Report {
             charts_failed: self.render_counts.charts_failed,
             kustomizations_built: self.render_counts.kustomizations_built,
             kustomizations_failed: self.render_counts.kustomizations_failed,
+            excluded: self.excluded,
             ..Summary::default()
         };
         for f in &self.files {
-            match f.status {
+            match &f.status {
                 FileStatus::Scanned => s.scanned += 1,
                 FileStatus::NotKubernetes => s.not_kubernetes += 1,
                 FileStatus::Template => s.templates += 1,
-                FileStatus::NotScanned(_) => s.not_scanned += 1,
+                FileStatus::NotScanned(reason) => {
+                    s.not_scanned += 1;
+                    *s.not_scanned_by_reason
+                        .entry(reason_category(reason))
+                        .or_default() += 1;
+                }
             }
             if f.parse_error.is_some() {
                 s.parse_errors += 1;

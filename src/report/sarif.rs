@@ -42,6 +42,15 @@ struct Run<'a> {
     original_uri_base_ids: BTreeMap<&'static str, BaseUri>,
     results: Vec<SarifResult<'a>>,
     column_kind: &'static str,
+    /// `kubeVersion`: the Kubernetes version the API version rules judged against.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    properties: Option<RunProperties>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RunProperties {
+    kube_version: String,
 }
 
 #[derive(Serialize)]
@@ -296,6 +305,9 @@ pub fn write(out: &mut dyn Write, report: &Report, opts: &Options) -> io::Result
             original_uri_base_ids: base_ids,
             results,
             column_kind: "unicodeCodePoints",
+            properties: report.kube_version.map(|v| RunProperties {
+                kube_version: v.to_string(),
+            }),
         }],
     };
     serde_json::to_writer_pretty(&mut *out, &log).map_err(io::Error::other)?;

@@ -311,6 +311,12 @@ fn summary(out: &mut dyn Write, st: &Styles, report: &Report) -> io::Result<()> 
         plural(s.documents, "document", "documents"),
         plural(s.objects, "object", "objects"),
     )?;
+    if let Some(v) = report.kube_version {
+        writeln!(
+            out,
+            "Target Kubernetes version: {v} (API versions are judged for it)."
+        )?;
+    }
     for (done, failed, what, verb) in [
         (
             s.charts_rendered,
@@ -353,7 +359,7 @@ fn summary(out: &mut dyn Write, st: &Styles, report: &Report) -> io::Result<()> 
             Some((f.path.as_str(), why))
         })
         .collect();
-    if !skipped.is_empty() {
+    if !skipped.is_empty() || s.excluded > 0 {
         let mut parts = Vec::new();
         for (n, what) in [
             (s.not_kubernetes, "not Kubernetes"),
@@ -365,17 +371,25 @@ fn summary(out: &mut dyn Write, st: &Styles, report: &Report) -> io::Result<()> 
                     "Helm templates"
                 },
             ),
-            (s.not_scanned, "not scanned"),
         ] {
             if n > 0 {
                 parts.push(format!("{n} {what}"));
             }
         }
+        // Not scanned, counted by reason, and the excluded files (counted, not listed).
+        if let Some(why) = s.not_scanned_phrase() {
+            if s.not_scanned > 0 {
+                parts.push(format!("not scanned: {why}"));
+            } else {
+                parts.push(why);
+            }
+        }
         writeln!(
             out,
-            "{h}Skipped {}{h:#} ({}):",
-            plural(skipped.len(), "file", "files"),
-            parts.join(", ")
+            "{h}Skipped {}{h:#} ({}){}",
+            plural(skipped.len() + s.excluded, "file", "files"),
+            parts.join(", "),
+            if skipped.is_empty() { "." } else { ":" }
         )?;
         list(out, st, skipped.into_iter())?;
     }

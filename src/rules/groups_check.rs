@@ -12,6 +12,11 @@ declare_rule! {
     /// and can read and write every file owned by the root group. A low GID can collide with a
     /// group on the node.
     ///
+    /// A pod with `hostUsers: false` runs in a user namespace: its GIDs are mapped to an
+    /// unprivileged range of the node, so a low (or missing) `runAsGroup` passes. With
+    /// `openshift: true` in the config, `runAsGroup` must be unset: OpenShift's restricted SCC
+    /// assigns it.
+    ///
     /// ## Example
     /// ```yaml
     /// spec:

@@ -87,6 +87,12 @@ pub struct Cx<'a> {
     pub pod: Option<&'a PodSpec<'a>>,
     /// Problems with the shape of the pod spec met while building `pod`.
     pub shape_errors: &'a [ShapeError],
+    /// The Kubernetes version the manifests are deployed to (`--kube-version`).
+    pub kube_version: crate::kube_version::KubeVersion,
+    /// The config's `openshift` switch: runAsUser/runAsGroup are assigned by the SCC.
+    pub openshift: bool,
+    /// Roles and ClusterRoles of the same file that grant `*` verbs on `*` resources.
+    pub wildcard_roles: &'a [data::rbac::WildcardRole],
     pub(crate) findings: Vec<Finding>,
 }
 
@@ -100,6 +106,9 @@ impl<'a> Cx<'a> {
             object,
             pod,
             shape_errors,
+            kube_version: crate::kube_version::KubeVersion::default(),
+            openshift: false,
+            wildcard_roles: &[],
             findings: Vec::new(),
         }
     }
@@ -190,18 +199,31 @@ macro_rules! declare_rule {
     };
 }
 
+pub mod automount_token;
+pub mod data;
+pub mod deprecated_api;
 pub mod deprecated_check;
 pub mod duplicate_key;
 pub mod filesystem_accessibility;
 pub mod flex_volume_check;
 pub mod groups_check;
+pub mod image_digest;
 pub mod image_pull;
+pub mod image_tag;
+pub mod invalid_object;
 pub mod misplaced_field;
 pub mod not_scanned;
 pub mod privilege_check;
 pub mod privileged_check;
 pub mod proc_mount_check;
+pub mod rbac_broad_binding;
+pub mod rbac_sensitive;
+pub mod rbac_wildcard;
+pub mod removed_api;
 pub mod render;
+pub mod resources;
+pub mod runtime_socket;
+pub mod secret_env;
 pub(crate) mod support;
 pub mod user_check;
 pub mod wrong_type;
@@ -224,8 +246,20 @@ pub fn registry() -> Vec<Box<dyn Rule>> {
         Box::new(yaml_syntax::YamlSyntax::default()),
         Box::new(duplicate_key::DuplicateKey::default()),
         Box::new(wrong_type::WrongType::default()),
+        Box::new(invalid_object::InvalidObject::default()),
         Box::new(not_scanned::NotScanned::default()),
         Box::new(render::Render::default()),
+        Box::new(removed_api::RemovedApi::default()),
+        Box::new(deprecated_api::DeprecatedApi::default()),
+        Box::new(image_tag::ImageTag::default()),
+        Box::new(image_digest::ImageDigest::default()),
+        Box::new(runtime_socket::RuntimeSocket::default()),
+        Box::new(automount_token::AutomountToken::default()),
+        Box::new(resources::Resources::default()),
+        Box::new(secret_env::SecretEnv::default()),
+        Box::new(rbac_broad_binding::RbacBroadBinding::default()),
+        Box::new(rbac_wildcard::RbacWildcard::default()),
+        Box::new(rbac_sensitive::RbacSensitive::default()),
     ]
 }
 

@@ -2,6 +2,7 @@ use serde::{Deserialize, Serialize};
 
 use super::support::{check_container_bool, BoolCheck};
 use super::Cx;
+use crate::model::pod::Setting;
 
 declare_rule! {
     /// ## What it does
@@ -31,6 +32,12 @@ declare_rule! {
     /// ```
     /// With `params: {requireFalse: false}` the rule only checks what the original Datree rule
     /// checked: that the field is set and is a boolean.
+    ///
+    /// `allowPrivilegeEscalation: false` does not count on a container that is privileged or
+    /// adds `CAP_SYS_ADMIN` (written `SYS_ADMIN`, `CAP_SYS_ADMIN` or `ALL`): such a container
+    /// can always escalate, whatever the field says, and the API server rejects the combination
+    /// with `privileged: true` or `CAP_SYS_ADMIN` (see `CLUSTERSEC_INVALID_OBJECT`). Drop the
+    /// privilege or the capability.
     pub struct PrivilegeCheck(PrivilegeParams) {
         id: "CUSTOM_SECURITY_PRIVILEGE_CHECK",
         name: "allow-privilege-escalation",
@@ -69,5 +76,55 @@ impl PrivilegeCheck {
                     "Kubernetes then allows processes to gain more privileges than their parent",
             },
         );
+        self.contradicted(cx);
+    }
+
+    /// `allowPrivilegeEscalation: false` on a container that can always escalate.
+    fn contradicted(&self, cx: &mut Cx<'_>) {
+        let Some(pod) = cx.pod else { return };
+        for c in &pod.containers {
+            let Setting::Container(ape) = pod.container_only(c, "allowPrivilegeEscalation") else {
+                continue;
+            };
+            if ape.value.as_bool() != Some(false) {
+                continue;
+            }
+            let privileged = c
+                .own("privileged")
+                .filter(|e| e.value.as_bool() == Some(true));
+            let (why, at, note) = if let Some(p) = privileged {
+                (
+                    "it is privileged, and a privileged container can always escalate (the API \
+                     server rejects this combination)"
+                        .to_string(),
+                    p.span(),
+                    "privileged: true",
+                )
+            } else if let Some(cap) = c.adds_sys_admin() {
+                (
+                    format!(
+                        "it adds {}: the Kubernetes API documents allowPrivilegeEscalation as \
+                         always true for a container with CAP_SYS_ADMIN",
+                        cap.describe()
+                    ),
+                    cap.span,
+                    "the capability that grants CAP_SYS_ADMIN",
+                )
+            } else {
+                continue;
+            };
+            let f = self
+                .finding(
+                    ape.span(),
+                    format!(
+                        "{} sets allowPrivilegeEscalation to false, but {why}",
+                        c.describe()
+                    ),
+                )
+                .container(c.name.clone())
+                .field(c.field_path("securityContext.allowPrivilegeEscalation"))
+                .related(at, note);
+            cx.report(f);
+        }
     }
 }

@@ -16,6 +16,12 @@ declare_rule! {
     /// the container lands with that user's rights. A quoted value such as `"1000"` is rejected
     /// by the API server.
     ///
+    /// A pod with `hostUsers: false` runs in a user namespace: its UIDs are mapped to an
+    /// unprivileged range of the node, so a low (or missing) `runAsUser` is not a host UID and
+    /// passes; a value that is not an integer is still reported. With `openshift: true` in the
+    /// config, `runAsUser` must be unset instead: OpenShift's restricted SCC assigns it from the
+    /// namespace's range.
+    ///
     /// ## Example
     /// ```yaml
     /// spec:
@@ -82,15 +88,51 @@ pub(crate) fn check_id_range(
     missing_consequence: &str,
 ) {
     let Some(pod) = cx.pod else { return };
+    // In a user namespace (`hostUsers: false`) the container's IDs are mapped to an unprivileged
+    // range of the host: a low or missing ID is not a host ID.
+    let user_namespace = pod
+        .node
+        .get("hostUsers")
+        .and_then(crate::model::Node::as_bool)
+        == Some(false);
     for c in &pod.containers {
         let setting = pod.effective(c, field);
+        if cx.openshift {
+            // OpenShift's restricted SCC assigns the ID from the namespace's range.
+            if let Setting::Container(e) | Setting::Pod(e) = &setting {
+                let message = format!(
+                    "{} sets {field} to {} ({}); on OpenShift leave it unset: the restricted \
+                     SCC assigns it from the namespace's range and rejects other values",
+                    c.describe(),
+                    e.value.describe(),
+                    origin(pod, &setting)
+                );
+                let f = at_setting(rule, pod, c, &setting, field, message);
+                cx.report(f);
+            }
+            continue;
+        }
         let message = match &setting {
+            Setting::Missing(_) if user_namespace => None,
+            Setting::Container(e) | Setting::Pod(e)
+                if user_namespace && e.value.as_api_int().is_some() =>
+            {
+                None
+            }
             Setting::Missing(_) => Some(format!(
                 "{} sets no {field}, and neither does {}.securityContext: {missing_consequence}",
                 c.describe(),
                 pod.path
             )),
             Setting::Container(e) | Setting::Pod(e) => match e.value.as_api_int() {
+                Some(id) if id > super::invalid_object::MAX_ID => Some(format!(
+                    "{} runs with {field} {id} ({}), above {}, the largest ID the API server \
+                     accepts; it must be {}",
+                    c.describe(),
+                    origin(pod, &setting),
+                    super::invalid_object::MAX_ID,
+                    params.describe()
+                )),
                 Some(id) if id >= params.min && params.max.is_none_or(|max| id <= max) => None,
                 Some(id) => Some(format!(
                     "{} runs with {field} {id} ({}); it must be {}",

@@ -1,0 +1,172 @@
+//! Paths that come from scanned content (a `# Source:` comment, a kustomize origin annotation,
+//! a finding's path) or from the repository's config file, checked before anything is read.
+//!
+//! The repository being scanned is untrusted: a path it names must not make clustersec read,
+//! quote or match suppressions in a file outside the scan. Every such path goes through
+//! [`confine`] (canonicalize, then require a scan root as prefix), and every read of a file
+//! named by scanned content goes through [`read_confined`].
+
+use std::io::Read;
+use std::path::{Component, Path, PathBuf};
+
+/// The longest path taken from scanned content.
+const MAX_PATH_LEN: usize = 4096;
+
+/// The largest file read for snippets, suppressions or template outlines (64 MiB).
+pub const MAX_READ: u64 = 64 * 1024 * 1024;
+
+/// Why a path was not used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rejected {
+    /// Empty, too long, or with NUL, control or other odd characters.
+    Odd,
+    /// Absolute where a relative path is expected.
+    Absolute,
+    /// Leaves its base (`..`, or a symlink that resolves outside).
+    Outside,
+    /// Does not exist (or cannot be resolved).
+    Missing,
+}
+
+impl Rejected {
+    /// A short phrase for messages.
+    pub fn describe(&self, base: &str) -> String {
+        match self {
+            Rejected::Odd => "it is empty, too long or has control characters".to_string(),
+            Rejected::Absolute => "it is an absolute path".to_string(),
+            Rejected::Outside => format!("it leads outside {base}"),
+            Rejected::Missing => "no such file".to_string(),
+        }
+    }
+}
+
+/// Checks the characters of a path taken from scanned content: not empty, at most 4096 bytes,
+/// no NUL or other control characters, no backslash (a Windows separator that would not be
+/// split here).
+pub fn check_text(p: &str) -> Result<(), Rejected> {
+    if p.trim().is_empty()
+        || p.len() > MAX_PATH_LEN
+        || p.chars().any(|c| c.is_control() || c == '\\')
+    {
+        return Err(Rejected::Odd);
+    }
+    Ok(())
+}
+
+/// Checks a relative path from scanned content that must stay below its base lexically: no
+/// root, prefix, or `..` component.
+pub fn check_relative(p: &str) -> Result<(), Rejected> {
+    check_text(p)?;
+    let path = Path::new(p);
+    for c in path.components() {
+        match c {
+            Component::Normal(_) | Component::CurDir => {}
+            Component::RootDir | Component::Prefix(_) => return Err(Rejected::Absolute),
+            Component::ParentDir => return Err(Rejected::Outside),
+        }
+    }
+    Ok(())
+}
+
+/// Canonicalizes `canonical_roots` entries that may not be canonical yet (a helper for callers).
+pub fn canonical_roots<'a>(roots: impl IntoIterator<Item = &'a Path>) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = roots
+        .into_iter()
+        .filter_map(|r| std::fs::canonicalize(r).ok())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Resolves `path` (following every symlink) and returns its canonical form when it lies inside
+/// one of `roots` (canonical directories). No roots: nothing is inside.
+pub fn confine(path: &Path, roots: &[PathBuf]) -> Result<PathBuf, Rejected> {
+    let canonical = std::fs::canonicalize(path).map_err(|_| Rejected::Missing)?;
+    if roots.iter().any(|r| canonical.starts_with(r)) {
+        Ok(canonical)
+    } else {
+        Err(Rejected::Outside)
+    }
+}
+
+/// Reads a file named by scanned content, only when it resolves to a regular file inside one of
+/// `roots` (canonical), as UTF-8 text of at most [`MAX_READ`] bytes. The one place where such a
+/// path becomes a file read.
+pub fn read_confined(path: &Path, roots: &[PathBuf]) -> Option<String> {
+    let canonical = confine(path, roots).ok()?;
+    let file = std::fs::File::open(&canonical).ok()?;
+    if !file.metadata().ok()?.is_file() {
+        return None;
+    }
+    let mut buf = Vec::new();
+    file.take(MAX_READ + 1).read_to_end(&mut buf).ok()?;
+    if buf.len() as u64 > MAX_READ {
+        return None;
+    }
+    String::from_utf8(buf).ok()
+}
+
+/// A path quoted in a message: control characters escaped, at most 200 characters.
+pub fn quote(p: &str) -> String {
+    let mut s: String = p.chars().take(200).flat_map(char::escape_debug).collect();
+    if p.chars().count() > 200 {
+        s.push_str("...");
+    }
+    format!("`{}`", s.replace('`', "'"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_are_checked() {
+        assert_eq!(check_relative("templates/a.yaml"), Ok(()));
+        assert_eq!(check_relative("./templates/a.yaml"), Ok(()));
+        assert_eq!(check_relative("templates/../../x"), Err(Rejected::Outside));
+        assert_eq!(check_relative("/etc/passwd"), Err(Rejected::Absolute));
+        assert_eq!(check_relative("a\0b"), Err(Rejected::Odd));
+        assert_eq!(check_relative("a\nb"), Err(Rejected::Odd));
+        assert_eq!(check_relative("a\\..\\b"), Err(Rejected::Odd));
+        assert_eq!(check_relative(""), Err(Rejected::Odd));
+        assert_eq!(check_relative(&"a/".repeat(3000)), Err(Rejected::Odd));
+    }
+
+    #[test]
+    fn confinement_follows_symlinks() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("root");
+        let outside = tmp.path().join("outside");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::write(outside.join("secret.txt"), "secret").unwrap();
+        std::fs::write(root.join("ok.yaml"), "ok").unwrap();
+        let roots = canonical_roots([root.as_path()]);
+        assert_eq!(
+            read_confined(&root.join("ok.yaml"), &roots).as_deref(),
+            Some("ok")
+        );
+        assert_eq!(
+            read_confined(&root.join("../outside/secret.txt"), &roots),
+            None
+        );
+        assert_eq!(read_confined(&outside.join("secret.txt"), &roots), None);
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(outside.join("secret.txt"), root.join("link.yaml")).unwrap();
+            assert_eq!(read_confined(&root.join("link.yaml"), &roots), None);
+            assert_eq!(
+                confine(&root.join("link.yaml"), &roots),
+                Err(Rejected::Outside)
+            );
+        }
+        assert_eq!(read_confined(&root.join("ok.yaml"), &[]), None);
+        assert_eq!(read_confined(&root, &roots), None);
+    }
+
+    #[test]
+    fn quoting_escapes() {
+        assert_eq!(quote("a\nb`c"), "`a\\nb'c`");
+    }
+}
