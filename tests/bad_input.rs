@@ -63,7 +63,7 @@ fn invalid_utf8_is_a_syntax_finding_at_the_bad_byte() {
     );
 
     // The same, generated: a lone continuation byte after a multi-byte character.
-    let mut bytes = "apiVersion: v1\nkind: Pod\n# é\u{2603} "
+    let mut bytes = "apiVersion: v1\nkind: ConfigMap\n# é\u{2603} "
         .as_bytes()
         .to_vec();
     bytes.extend([0x80, b'\n']);
