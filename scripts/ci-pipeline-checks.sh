@@ -148,6 +148,9 @@ check schema-action check-jsonschema --builtin-schema vendor.github-actions acti
 check schema-workflows check-jsonschema --builtin-schema vendor.github-workflows "${workflows[@]}"
 check schema-gitlab check-jsonschema --builtin-schema vendor.gitlab-ci "${gitlab_files[@]}"
 check hadolint hadolint "${dockerfiles[@]}"
+# The release workflow's first job: the version in Cargo.toml has its CHANGELOG.md section.
+cargo_version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
+check release-tag python3 scripts/release.py check-tag "v$cargo_version"
 check shellcheck shellcheck "${scripts[@]}"
 check sarif-multitool sarif_check
 check action-tests env -u CLUSTERSEC_BIN python3 -m pytest -q -p no:cacheprovider action/tests

@@ -11,7 +11,8 @@ use crate::report::Format;
 #[derive(Debug, Parser)]
 #[command(
     name = "clustersec",
-    version,
+    // The Cargo.toml version and, when known, the commit it was built from (build.rs).
+    version = env!("CLUSTERSEC_LONG_VERSION"),
     about = "Line- and column-accurate security scanner for Kubernetes manifests",
     long_about = None,
     propagate_version = true

@@ -36,7 +36,7 @@ def test_action_inputs_and_outputs():
     inputs = action["inputs"]
     assert set(inputs) == {"path", "config", "config-source", "fail-on", "sarif-file",
                            "upload-sarif", "category", "comment", "annotations", "github-token",
-                           "extra-args"}
+                           "extra-args", "version"}
     assert inputs["config-source"]["default"] == "base"
     for name, spec in inputs.items():
         assert spec.get("description"), name
