@@ -34,10 +34,7 @@ pub fn parse(line: &str) -> Option<Suppression> {
         let looks_like_rule = word
             .chars()
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
-            || (reason.is_empty()
-                && crate::rules::registry()
-                    .iter()
-                    .any(|r| r.meta().name == word));
+            || (reason.is_empty() && crate::rules::metas().iter().any(|m| m.name == word));
         if reason.is_empty() && looks_like_rule {
             rules.push(word.to_string());
         } else {
@@ -90,10 +87,12 @@ pub fn apply(
     findings: Vec<Finding>,
     sources: &BTreeMap<String, String>,
 ) -> (Vec<Finding>, Vec<Finding>) {
-    let mut indexes: BTreeMap<&str, LineIndex> = BTreeMap::new();
-    let names: BTreeMap<&str, &str> = crate::rules::registry()
+    // Per file, once: its line index when it holds a marker at all, else `None` (so each file's
+    // text is searched once, not once per finding).
+    let mut indexes: BTreeMap<&str, Option<LineIndex>> = BTreeMap::new();
+    let names: BTreeMap<&str, &str> = crate::rules::metas()
         .iter()
-        .map(|r| (r.meta().id, r.meta().name))
+        .map(|m| (m.id, m.name))
         .collect();
     let mut kept = Vec::new();
     let mut suppressed = Vec::new();
@@ -102,13 +101,13 @@ pub fn apply(
             kept.push(f);
             continue;
         };
-        if !text.contains(MARKER) {
-            kept.push(f);
-            continue;
-        }
         let index = indexes
             .entry(path.as_str())
-            .or_insert_with(|| LineIndex::new(text));
+            .or_insert_with(|| text.contains(MARKER).then(|| LineIndex::new(text)));
+        let Some(index) = index.as_ref() else {
+            kept.push(f);
+            continue;
+        };
         let name = names.get(f.rule).copied().unwrap_or("");
         match find(text, index, f.span.start.line, f.rule, name) {
             Some(s) => {

@@ -231,8 +231,12 @@ pub fn registry() -> Vec<Box<dyn Rule>> {
 
 /// The metadata of a rule by id.
 pub fn meta(id: &str) -> Option<&'static RuleMeta> {
-    registry()
-        .into_iter()
-        .map(|r| r.meta())
-        .find(|m| m.id == id)
+    metas().iter().copied().find(|m| m.id == id)
+}
+
+/// The metadata of every rule, in registry order, built once per process (reports look rules up
+/// once per finding; building the registry each time would cost more than the lookup).
+pub fn metas() -> &'static [&'static RuleMeta] {
+    static METAS: std::sync::OnceLock<Vec<&'static RuleMeta>> = std::sync::OnceLock::new();
+    METAS.get_or_init(|| registry().iter().map(|r| r.meta()).collect())
 }
