@@ -23,6 +23,7 @@ pub mod helm;
 pub mod kustomize;
 pub mod process;
 pub mod progress;
+pub mod unrendered;
 
 /// When to render: `auto` renders when the tool is on PATH, `always` fails clearly without it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]

@@ -203,6 +203,7 @@ pub mod privileged_check;
 pub mod proc_mount_check;
 pub mod render;
 pub(crate) mod support;
+pub mod unrendered_branch;
 pub mod user_check;
 pub mod wrong_type;
 pub mod yaml_syntax;
@@ -226,6 +227,7 @@ pub fn registry() -> Vec<Box<dyn Rule>> {
         Box::new(wrong_type::WrongType::default()),
         Box::new(not_scanned::NotScanned::default()),
         Box::new(render::Render::default()),
+        Box::new(unrendered_branch::UnrenderedBranch::default()),
     ]
 }
 
