@@ -158,3 +158,45 @@ fn diagnostics_of_many_documents_are_attached_to_their_own_objects() {
     }
     assert_eq!(by_object.len(), PODS);
 }
+
+#[test]
+fn a_diagnostic_inside_a_list_item_is_attached_to_that_item() {
+    let text = "\
+apiVersion: v1
+kind: List
+items:
+  - apiVersion: v1
+    kind: Pod
+    metadata: {name: first}
+  - apiVersion: v1
+    kind: Pod
+    metadata:
+      name: second
+      name: second
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: third
+  name: third
+";
+    let (_report, findings) = Engine::default().scan_text("list.yaml", text);
+    let owners: Vec<(u32, Option<String>, Option<usize>)> = findings
+        .iter()
+        .filter(|f| f.rule == "CLUSTERSEC_DUPLICATE_KEY")
+        .map(|f| {
+            (
+                f.span.start.line,
+                f.object.as_ref().map(|o| o.name.clone()),
+                f.object.as_ref().and_then(|o| o.item),
+            )
+        })
+        .collect();
+    assert_eq!(
+        owners,
+        vec![
+            (11, Some("second".to_string()), Some(1)),
+            (17, Some("third".to_string()), None)
+        ]
+    );
+}
