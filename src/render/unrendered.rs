@@ -429,7 +429,9 @@ fn strip_comment(after: &str) -> &str {
     }
     let cut = v
         .char_indices()
-        .find(|(i, c)| *c == '#' && (*i == 0 || v[..*i].ends_with([' ', '\t'])))
+        .find(|(i, c)| {
+            *c == '#' && (*i == 0 || v.get(..*i).is_some_and(|p| p.ends_with([' ', '\t'])))
+        })
         .map_or(v.len(), |(i, _)| i);
     v.get(..cut).unwrap_or(v).trim_end()
 }
@@ -571,6 +573,32 @@ spec:
                 (8, Some("charts/db/templates/b.yaml"))
             ]
         );
+    }
+
+    #[test]
+    fn odd_input_does_not_panic() {
+        for text in [
+            "",
+            "-",
+            "- -",
+            "- - privileged: true",
+            "\"privileged: true",
+            "'a': \"",
+            "privileged: \"",
+            "{{ if",
+            "{{/* never closed\nprivileged: true",
+            "*/}}\n{{ end }}{{ end }}\nhostPID: true",
+            "add:\n- SYS_ADMIN\n  - ALL\n-\tcap_bpf",
+            "é: ü\n  é:\n    - ß # ä\nprivileged: yes #",
+            "capabilities:\n  add: [\"\", ,ALL,]\n",
+            "# Source: \n---\n# Source: x\nhostPath:",
+        ] {
+            let _ = literals(text, true);
+            let _ = literals(text, false);
+            let _ = block_states(text);
+        }
+        let lits = literals("capabilities:\n  add: [\"\", ,ALL,]\n", true);
+        assert_eq!(lits.len(), 1);
     }
 
     #[test]
