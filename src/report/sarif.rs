@@ -292,8 +292,7 @@ pub fn write(out: &mut dyn Write, report: &Report, opts: &Options) -> io::Result
             column_kind: "unicodeCodePoints",
         }],
     };
-    serde_json::to_writer_pretty(&mut *out, &log).map_err(io::Error::other)?;
-    writeln!(out)
+    super::write_json_pretty(out, &log)
 }
 
 fn rule<'a>(report: &Report, r: &'a RuleMeta) -> Rule<'a> {
