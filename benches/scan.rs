@@ -1,6 +1,8 @@
-//! Benchmarks: parsing, checking one file at a time, and the whole parallel scan.
+//! Benchmarks: parsing, checking one file at a time, and the whole parallel scan; then one file
+//! with 100,000 findings, scanned and written in every format.
 //!
-//! Input: the real-world manifests in `../shared/corpus` when present, else a generated set.
+//! Input: the real-world manifests in `../shared/corpus` when present, else a generated set; for
+//! the findings, 20,000 pods without securityContext (as `scripts/gen-many-findings.py` writes).
 //! Run: `cargo bench --bench scan` (figures in BENCHMARKS.md).
 
 use std::hint::black_box;
@@ -87,5 +89,55 @@ fn benches(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(scan, benches);
+/// 20,000 pods, 5 findings each, in one file (the input of scripts/gen-many-findings.py).
+fn many_findings_file() -> PathBuf {
+    let path = std::env::temp_dir().join("clustersec-bench-many-findings.yaml");
+    if !path.is_file() {
+        let mut s = String::new();
+        for i in 0..20_000 {
+            s.push_str(&format!(
+                "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: pod-{i}\n  namespace: bench\nspec:\n  containers:\n    - name: app-{i}\n      image: registry.example/app:{i}\n"
+            ));
+        }
+        std::fs::write(&path, s).unwrap();
+    }
+    path
+}
+
+fn many_findings(c: &mut Criterion) {
+    use clustersec::report::{self, Format};
+    let path = many_findings_file();
+    let engine = Engine::default();
+    let scan = || {
+        let found = discover::discover(std::slice::from_ref(&path), &Options::default()).unwrap();
+        clustersec::scan::scan(&engine, found, DEFAULT_MAX_FILE_SIZE)
+    };
+    let mut g = c.benchmark_group("100,000 findings in one file");
+    g.sample_size(10);
+    g.bench_function("scan", |b| b.iter(|| black_box(scan())));
+    let report = scan();
+    let opts = report::Options {
+        srcroot: Some(String::new()),
+        ..report::Options::default()
+    };
+    for format in [
+        Format::Text,
+        Format::Json,
+        Format::Sarif,
+        Format::Markdown,
+        Format::Github,
+        Format::Gitlab,
+    ] {
+        g.bench_function(format!("write {format:?}"), |b| {
+            b.iter(|| {
+                let mut out = Vec::new();
+                report::write(format, &mut out, &report, &opts).unwrap();
+                black_box(out.len())
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(scan, benches, many_findings);
 criterion_main!(scan);

@@ -276,16 +276,34 @@ pub fn scan(
     }
 
     let ci = CiLinks::from_env(|name| std::env::var(name).ok());
+    let report_options = |out: &Output| Options {
+        color: out.file.is_none() && out.format == Format::Text && use_color(args.color),
+        blob_url: ci.blob_url.clone(),
+        run_url: ci.run_url.clone(),
+        ..Options::default()
+    };
+    // Reports that go to files are rendered and written in parallel (each format is independent
+    // work over the same report); the first failure in command-line order is the one reported.
+    // A path named twice gets the last report for it, as when they were written one by one.
+    let saved: Vec<Result<(), Failure>> = {
+        use rayon::prelude::*;
+        outs.par_iter()
+            .enumerate()
+            .map(|(i, out)| match &out.file {
+                Some(path)
+                    if outs.iter().rposition(|o| o.file.as_ref() == Some(path)) == Some(i) =>
+                {
+                    write_file(path, out.format, &report, &report_options(out))
+                }
+                _ => Ok(()),
+            })
+            .collect()
+    };
+    saved.into_iter().collect::<Result<Vec<()>, Failure>>()?;
     for out in &outs {
-        let color = out.file.is_none() && out.format == Format::Text && use_color(args.color);
-        let ropts = Options {
-            color,
-            blob_url: ci.blob_url.clone(),
-            run_url: ci.run_url.clone(),
-            ..Options::default()
-        };
+        let ropts = report_options(out);
         match &out.file {
-            Some(path) => write_file(path, out.format, &report, &ropts)?,
+            Some(_) => {}
             None => {
                 let stdout = std::io::stdout();
                 let mut lock = stdout.lock();

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::finding::{Finding, Severity};
 use crate::model::json::parse_input;
-use crate::model::object::{is_object, objects_of, Object};
+use crate::model::object::{is_object, objects_of, ObjectRef};
 use crate::model::pod::PodSpec;
 use crate::model::yaml::{Diagnostic, Document};
 use crate::model::{Pos, Span};
@@ -245,9 +245,12 @@ impl Engine {
             self.push(&mut out, path, f);
         }
         let wildcard_roles = rules::data::rbac::wildcard_roles(&stream.documents);
+        // Where each object is, in stream order, to attach diagnostics to objects below.
+        let mut placed: Vec<(Span, ObjectRef)> = Vec::new();
         for doc in &stream.documents {
             for obj in objects_of(doc) {
                 report.objects += 1;
+                placed.push((obj.node.span, obj.id.clone()));
                 let mut shape = Vec::new();
                 let pod = PodSpec::of(&obj, &mut shape);
                 let mut cx = Cx::new(&obj, pod.as_ref(), &shape);
@@ -266,9 +269,10 @@ impl Engine {
             }
         }
         // Attach objects to diagnostics by position.
+        let locate = ObjectLocator::new(&placed);
         for f in &mut out {
             if f.object.is_none() {
-                f.object = object_at(&stream.documents, f.span.start).map(|o| o.id);
+                f.object = locate.at(f.span.start).cloned();
             }
         }
         (report, out)
@@ -323,12 +327,39 @@ impl Engine {
     }
 }
 
-/// The object of a stream that contains a position, if any.
-fn object_at(docs: &[Document], pos: Pos) -> Option<Object<'_>> {
-    docs.iter()
-        .rev()
-        .flat_map(|d| objects_of(d).into_iter().rev())
-        .find(|o| o.node.span.start <= pos && pos <= o.node.span.end)
+/// Finds the object of a stream that contains a position: the last one, in stream order, whose
+/// span holds it. Objects of a stream follow each other without overlapping, so a binary search
+/// finds it (one lookup per finding stays logarithmic however many documents a file has); spans
+/// that do not follow each other fall back to a scan from the end.
+struct ObjectLocator<'a> {
+    objects: &'a [(Span, ObjectRef)],
+    ordered: bool,
+}
+
+impl<'a> ObjectLocator<'a> {
+    fn new(objects: &'a [(Span, ObjectRef)]) -> ObjectLocator<'a> {
+        let ordered = objects
+            .windows(2)
+            .all(|w| matches!(w, [(a, _), (b, _)] if a.start <= a.end && a.end <= b.start));
+        ObjectLocator { objects, ordered }
+    }
+
+    fn at(&self, pos: Pos) -> Option<&'a ObjectRef> {
+        let holds = |s: &Span| s.start <= pos && pos <= s.end;
+        if self.ordered {
+            // Every object before the last one starting at or before `pos` ends at or before
+            // that one's start, so only that one can be the last that holds `pos`.
+            let n = self.objects.partition_point(|(s, _)| s.start <= pos);
+            let (span, id) = self.objects.get(n.checked_sub(1)?)?;
+            holds(span).then_some(id)
+        } else {
+            self.objects
+                .iter()
+                .rev()
+                .find(|(s, _)| holds(s))
+                .map(|(_, id)| id)
+        }
+    }
 }
 
 /// Whether text that failed to parse was meant to be a Kubernetes manifest: it has both an

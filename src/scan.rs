@@ -97,6 +97,7 @@ pub fn scan_rendered(
     }
     files.extend(render_files);
     findings.extend(render::findings(engine, run));
+    findings.extend(render::unrendered::findings(engine, run));
     let findings = render::merge_renders(findings);
     // Mapped findings point at templates: their text is needed for snippets and suppressions.
     for f in &findings {

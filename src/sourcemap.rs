@@ -698,6 +698,19 @@ pub fn helm_sources(text: &str) -> Vec<(u32, String)> {
     out
 }
 
+/// For each `# Source:` comment, how many comments of the same source come before it.
+fn source_ordinals(sources: &[(u32, String)]) -> Vec<usize> {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    sources
+        .iter()
+        .map(|(_, s)| {
+            let n = seen.entry(s.as_str()).or_default();
+            *n += 1;
+            *n - 1
+        })
+        .collect()
+}
+
 /// Where a rendered source path (`CHART/templates/x.yaml`, `CHART/charts/SUB/templates/x.yaml`)
 /// lives in the tree: the chart dir is the rendered chart's own (`render_dir`), or a scanned
 /// chart with that name. `Err(None)`: not in the scanned tree; `Err(Some(_))`: the path is
@@ -795,14 +808,18 @@ pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) -> Ve
         return notes;
     }
     let cwd = std::env::current_dir().ok();
+    // Which of its template's documents each source comment starts (a template may hold
+    // several), counted once, so that a finding costs a binary search, not a pass over the
+    // documents before it.
+    let ordinals = source_ordinals(&sources);
     for f in findings.iter_mut() {
         let line = f.span.start.line;
-        let Some(at) = sources.iter().rposition(|(l, _)| *l < line) else {
+        // `sources` is in line order: the last one before the finding's line.
+        let Some(at) = sources.partition_point(|(l, _)| *l < line).checked_sub(1) else {
             continue;
         };
         let source = &sources[at].1;
-        // Which of the template's documents this is (a template may hold several).
-        let ordinal = sources[..at].iter().filter(|(_, s)| s == source).count();
+        let ordinal = ordinals.get(at).copied().unwrap_or(0);
         let rendered_at = format!("{}:{}:{}", f.path, f.span.start.line, f.span.start.col);
         let (template, chart_dir) = match resolve_template(
             source,

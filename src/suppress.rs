@@ -258,10 +258,7 @@ pub fn parse(line: &str) -> Option<Suppression> {
         let looks_like_rule = word
             .chars()
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
-            || (reason.is_empty()
-                && crate::rules::registry()
-                    .iter()
-                    .any(|r| r.meta().name == word));
+            || (reason.is_empty() && crate::rules::metas().iter().any(|m| m.name == word));
         if reason.is_empty() && looks_like_rule {
             rules.push(word.to_string());
         } else {
@@ -316,10 +313,12 @@ pub fn apply(
     findings: Vec<Finding>,
     sources: &BTreeMap<String, String>,
 ) -> (Vec<Finding>, Vec<Finding>) {
-    let mut files: BTreeMap<&str, (LineIndex, Scalars)> = BTreeMap::new();
-    let names: BTreeMap<&str, &str> = crate::rules::registry()
+    // Per file, once: its line index and scalar spans when it holds a marker at all, else
+    // `None` (so each file's text is searched and parsed once, not once per finding).
+    let mut files: BTreeMap<&str, Option<(LineIndex, Scalars)>> = BTreeMap::new();
+    let names: BTreeMap<&str, &str> = crate::rules::metas()
         .iter()
-        .map(|r| (r.meta().id, r.meta().name))
+        .map(|m| (m.id, m.name))
         .collect();
     let mut kept = Vec::new();
     let mut suppressed = Vec::new();
@@ -328,13 +327,14 @@ pub fn apply(
             kept.push(f);
             continue;
         };
-        if !text.contains(MARKER) {
+        let entry = files.entry(path.as_str()).or_insert_with(|| {
+            text.contains(MARKER)
+                .then(|| (LineIndex::new(text), Scalars::of(path, text)))
+        });
+        let Some((index, scalars)) = entry.as_ref() else {
             kept.push(f);
             continue;
-        }
-        let (index, scalars) = files
-            .entry(path.as_str())
-            .or_insert_with(|| (LineIndex::new(text), Scalars::of(path, text)));
+        };
         let name = names.get(f.rule).copied().unwrap_or("");
         // A finding mapped from rendered output points into a template, where template
         // comments are comments too.

@@ -24,6 +24,7 @@ pub mod kustomize;
 pub mod process;
 pub mod progress;
 pub mod refs;
+pub mod unrendered;
 pub mod view;
 
 /// Default of `--render-budget`: all renders of a run together.

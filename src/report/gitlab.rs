@@ -75,6 +75,5 @@ pub fn write(out: &mut dyn Write, report: &Report, _opts: &Options) -> io::Resul
             },
         })
         .collect();
-    serde_json::to_writer_pretty(&mut *out, &issues).map_err(io::Error::other)?;
-    writeln!(out)
+    super::write_json_pretty(out, &issues)
 }

@@ -253,8 +253,7 @@ pub fn write(out: &mut dyn Write, report: &Report, _opts: &Options) -> io::Resul
             .collect(),
         policy_changes: report.policy_changes.as_deref(),
     };
-    serde_json::to_writer_pretty(&mut *out, &output).map_err(io::Error::other)?;
-    writeln!(out)
+    super::write_json_pretty(out, &output)
 }
 
 fn finding(f: &crate::finding::Finding) -> Finding<'_> {

@@ -160,12 +160,24 @@ pub fn render(report: &Report, opts: &Options, variant: Variant) -> String {
         crate::VERSION
     );
 
-    // Every finding's block, and each file's heading, rendered once.
-    let blocks: Vec<String> = report
-        .findings
-        .iter()
-        .map(|f| finding_block(report, opts, f))
-        .collect();
+    // A finding's block is rendered when it is first needed, then kept: only the findings that
+    // are measured or shown cost anything, however many the report holds.
+    let mut blocks: Vec<Option<String>> = vec![None; report.findings.len()];
+    let mut block = |i: usize| -> String {
+        match blocks.get_mut(i) {
+            Some(Some(b)) => b.clone(),
+            Some(slot) => {
+                let b = report
+                    .findings
+                    .get(i)
+                    .map(|f| finding_block(report, opts, f))
+                    .unwrap_or_default();
+                *slot = Some(b.clone());
+                b
+            }
+            None => String::new(),
+        }
+    };
     let heading = |path: &str| format!("\n### {}\n\n", code_span(path));
     // Suppressed findings: one block each, in a collapsed section whose summary line (with the
     // count) is always there when there are any.
@@ -215,7 +227,10 @@ pub fn render(report: &Report, opts: &Options, variant: Variant) -> String {
             if seen.insert(f.path.as_str(), ()).is_none() {
                 size += variant.size(&heading(&f.path));
             }
-            size += variant.size(&blocks[i]);
+            size += variant.size(&block(i));
+            if size > budget {
+                break;
+            }
         }
         size += quiet_blocks.iter().map(|b| variant.size(b)).sum::<usize>();
         size <= budget
@@ -236,7 +251,7 @@ pub fn render(report: &Report, opts: &Options, variant: Variant) -> String {
             continue;
         }
         let f = &report.findings[i];
-        let mut cost = variant.size(&blocks[i]);
+        let mut cost = variant.size(&block(i));
         if !headed.contains_key(f.path.as_str()) {
             cost += variant.size(&heading(&f.path));
         }
@@ -258,7 +273,7 @@ pub fn render(report: &Report, opts: &Options, variant: Variant) -> String {
             body.push_str(&heading(&f.path));
             current = Some(f.path.as_str());
         }
-        body.push_str(&blocks[i]);
+        body.push_str(&block(i));
     }
     let left_out: Vec<&Finding> = report
         .findings

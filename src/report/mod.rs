@@ -272,6 +272,15 @@ impl Report {
     }
 }
 
+/// Writes a value as pretty JSON and a line end through a buffer: serde_json makes many small
+/// writes (a bracket, an indent), each a dynamic call on `out` without one.
+pub(crate) fn write_json_pretty<T: Serialize>(out: &mut dyn Write, value: &T) -> io::Result<()> {
+    let mut buf = io::BufWriter::with_capacity(64 * 1024, out);
+    serde_json::to_writer_pretty(&mut buf, value).map_err(io::Error::other)?;
+    writeln!(buf)?;
+    buf.flush()
+}
+
 /// Writes a report in a format.
 pub fn write(
     format: Format,

@@ -233,17 +233,11 @@ pub fn write(out: &mut dyn Write, report: &Report, opts: &Options) -> io::Result
     // them as such.
     // One fingerprint sequence over both lists, so a suppressed finding and an identical
     // unsuppressed one never share a fingerprint.
-    let all: Vec<Finding> = report
-        .findings
+    let all: Vec<&Finding> = report.findings.iter().chain(&report.suppressed).collect();
+    let results = all
         .iter()
-        .chain(&report.suppressed)
-        .cloned()
-        .collect();
-    let results = report
-        .findings
-        .iter()
-        .chain(&report.suppressed)
-        .zip(fingerprints(&all))
+        .copied()
+        .zip(fingerprints(all.iter().copied()))
         .map(|(f, fingerprint)| {
             let source = indexes.get(f.path.as_str()).map(|(t, i)| (*t, i));
             result(f, rule_index.get(f.rule).copied(), source, fingerprint)
@@ -310,8 +304,7 @@ pub fn write(out: &mut dyn Write, report: &Report, opts: &Options) -> io::Result
             }),
         }],
     };
-    serde_json::to_writer_pretty(&mut *out, &log).map_err(io::Error::other)?;
-    writeln!(out)
+    super::write_json_pretty(out, &log)
 }
 
 fn rule<'a>(report: &Report, r: &'a RuleMeta) -> Rule<'a> {
@@ -545,15 +538,24 @@ fn encode(path: &str, absolute: bool) -> String {
 /// The fingerprint of each finding, in order: a hash of [`fingerprint_key`] and an occurrence
 /// counter that tells true duplicates apart. Stable when lines move; shared by the SARIF
 /// `partialFingerprints` and the GitLab Code Quality `fingerprint`.
-pub(crate) fn fingerprints(findings: &[Finding]) -> Vec<String> {
-    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+pub(crate) fn fingerprints<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Vec<String> {
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     findings
-        .iter()
+        .into_iter()
         .map(|f| {
-            let key = fingerprint_key(f);
-            let n = seen.entry(key.clone()).or_default();
-            *n += 1;
-            format!("{:016x}", fnv1a64(format!("{key}|{n}").as_bytes()))
+            let mut key = fingerprint_key(f);
+            let n = match seen.get_mut(&key) {
+                Some(n) => {
+                    *n += 1;
+                    *n
+                }
+                None => {
+                    seen.insert(key.clone(), 1);
+                    1
+                }
+            };
+            key.push_str(&format!("|{n}"));
+            format!("{:016x}", fnv1a64(key.as_bytes()))
         })
         .collect()
 }

@@ -225,6 +225,7 @@ pub mod resources;
 pub mod runtime_socket;
 pub mod secret_env;
 pub(crate) mod support;
+pub mod unrendered_branch;
 pub mod user_check;
 pub mod wrong_type;
 pub mod yaml_syntax;
@@ -249,6 +250,7 @@ pub fn registry() -> Vec<Box<dyn Rule>> {
         Box::new(invalid_object::InvalidObject::default()),
         Box::new(not_scanned::NotScanned::default()),
         Box::new(render::Render::default()),
+        Box::new(unrendered_branch::UnrenderedBranch::default()),
         Box::new(removed_api::RemovedApi::default()),
         Box::new(deprecated_api::DeprecatedApi::default()),
         Box::new(image_tag::ImageTag::default()),
@@ -265,8 +267,12 @@ pub fn registry() -> Vec<Box<dyn Rule>> {
 
 /// The metadata of a rule by id.
 pub fn meta(id: &str) -> Option<&'static RuleMeta> {
-    registry()
-        .into_iter()
-        .map(|r| r.meta())
-        .find(|m| m.id == id)
+    metas().iter().copied().find(|m| m.id == id)
+}
+
+/// The metadata of every rule, in registry order, built once per process (reports look rules up
+/// once per finding; building the registry each time would cost more than the lookup).
+pub fn metas() -> &'static [&'static RuleMeta] {
+    static METAS: std::sync::OnceLock<Vec<&'static RuleMeta>> = std::sync::OnceLock::new();
+    METAS.get_or_init(|| registry().iter().map(|r| r.meta()).collect())
 }
