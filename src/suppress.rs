@@ -336,9 +336,10 @@ pub fn apply(
             continue;
         };
         let name = names.get(f.rule).copied().unwrap_or("");
-        // A finding mapped from rendered output points into a template, where template
-        // comments are comments too.
-        let template = f.mapping.is_some();
+        // A finding mapped from rendered output, or one found in a template that no render
+        // took, points into a template, where template comments are comments too.
+        let template =
+            f.mapping.is_some() || f.rule == crate::rules::unrendered_branch::UnrenderedBranch::ID;
         match find(
             text,
             index,
