@@ -112,7 +112,92 @@ fn named_inside(path: &Path, roots: &[PathBuf]) -> bool {
     }
 }
 
-fn find_config(args: &ScanArgs) -> Result<Config, Failure> {
+/// The repository a directory belongs to: the nearest directory at or above it (canonical)
+/// that holds a `.git` entry (a directory, or the file of a worktree or submodule). `None`
+/// outside a git work tree.
+pub fn repo_root(dir: &Path) -> Option<PathBuf> {
+    let dir = std::fs::canonicalize(dir).ok()?;
+    dir.ancestors()
+        .find(|d| std::fs::symlink_metadata(d.join(".git")).is_ok())
+        .map(Path::to_path_buf)
+}
+
+/// A path for messages and reports: relative to the working directory when it lies below it
+/// (or below one of its parents, with `..`), else as given.
+fn display_path(path: &Path) -> String {
+    let cwd = std::env::current_dir().and_then(std::fs::canonicalize);
+    // The directory is resolved, not the file itself (a symlink shows as its own name).
+    let parent = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let abs = std::fs::canonicalize(parent).map(|d| match path.file_name() {
+        Some(name) => d.join(name),
+        None => d,
+    });
+    let (Ok(cwd), Ok(abs)) = (cwd, abs) else {
+        return path.display().to_string();
+    };
+    for (up, base) in cwd.ancestors().enumerate() {
+        if let Ok(rest) = abs.strip_prefix(base) {
+            let mut p = PathBuf::new();
+            for _ in 0..up {
+                p.push("..");
+            }
+            p.push(rest);
+            return p.display().to_string();
+        }
+    }
+    path.display().to_string()
+}
+
+/// The config file of a run and the path reports show for it (`None`: no config file).
+fn find_config(args: &ScanArgs) -> Result<(Config, Option<String>), Failure> {
+    let shown = args.config.as_deref().map(|p| p.display().to_string());
+    let found = find_config_file(args)?;
+    let shown = shown.or_else(|| found.1.as_deref().map(display_path));
+    Ok((found.0, shown))
+}
+
+/// Looks for the config at the scan root, then in its parents up to the repository root (the
+/// git top level; a scan outside a git work tree looks at the scan root only). A file found in
+/// a parent is checked like one at the scan root, with the repository as the directory it must
+/// resolve inside.
+fn find_config_file(args: &ScanArgs) -> Result<(Config, Option<PathBuf>), Failure> {
+    if args.config.is_some() {
+        return find_config_at(args).map(|c| (c, None));
+    }
+    let root: PathBuf = match args.paths.first() {
+        Some(p) if p.is_dir() => p.clone(),
+        _ => PathBuf::from("."),
+    };
+    for name in CONFIG_NAMES {
+        if std::fs::symlink_metadata(root.join(name)).is_ok() {
+            return find_config_at(args).map(|c| (c, Some(root.join(name))));
+        }
+    }
+    let (Ok(start), Some(repo)) = (std::fs::canonicalize(&root), repo_root(&root)) else {
+        return Ok((Config::default(), None));
+    };
+    for dir in start.ancestors().skip(1) {
+        if !dir.starts_with(&repo) {
+            break;
+        }
+        for name in CONFIG_NAMES {
+            let candidate = dir.join(name);
+            if std::fs::symlink_metadata(&candidate).is_ok() {
+                let mut roots = scan_roots(args, &root);
+                roots.push(repo.clone());
+                Config::check_location(&candidate, &roots)?;
+                let config = Config::load_within(&candidate, &roots)?;
+                return Ok((config, Some(candidate)));
+            }
+        }
+    }
+    Ok((Config::default(), None))
+}
+
+fn find_config_at(args: &ScanArgs) -> Result<Config, Failure> {
     let root: PathBuf = match args.paths.first() {
         Some(p) if p.is_dir() => p.clone(),
         _ => PathBuf::from("."),
@@ -166,7 +251,7 @@ pub fn scan(
     outputs: &[(usize, PathBuf)],
 ) -> Result<i32, Failure> {
     let outs = pair_outputs(formats, outputs)?;
-    let config = find_config(args)?;
+    let (config, config_shown) = find_config(args)?;
     let engine = Engine::new(&config.rule_settings())
         .map_err(|(id, e)| Failure(format!("rule {id}: params.{}: {}", e.path, e.message)))?;
     let max_file_size = match &args.max_file_size {
@@ -211,7 +296,24 @@ pub fn scan(
     let mut discovery = discover::discover(&args.paths, &opts).map_err(Failure)?;
     let run = crate::render::render_all(&mut discovery, &render_settings, &tools);
     let report = crate::scan::scan_rendered(&engine, discovery, max_file_size, &run)
-        .with_render_counts(run.counts);
+        .with_render_counts(run.counts)
+        .with_config(config_shown);
+    let verdict = verdict(args, &config, &report);
+    if verdict.empty {
+        let _ = writeln!(
+            std::io::stderr(),
+            "error: no Kubernetes object found in {}: check the path (or pass --allow-empty)",
+            report::text::clean(
+                &args
+                    .paths
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        );
+    }
+    let report = report.with_verdict(verdict);
 
     let ci = CiLinks::from_env(|name| std::env::var(name).ok());
     for out in &outs {
@@ -233,16 +335,36 @@ pub fn scan(
             }
         }
     }
+    Ok(report.verdict.as_ref().map_or(EXIT_CLEAN, |v| v.exit_code))
+}
+
+/// The verdict of a run: findings at or above the threshold, parts not checked (unless
+/// `--no-fail-on-incomplete` or `fail-on-incomplete: false`), no object at all (unless
+/// `--allow-empty`) each make it exit 1.
+pub fn verdict(args: &ScanArgs, config: &Config, report: &report::Report) -> report::Verdict {
     let threshold = args
         .fail_on
         .or(config.fail_on)
         .map_or(Some(Severity::Info), |f| f.threshold());
-    let failing = threshold.map_or(0, |t| report.count_at_least(t));
-    Ok(if failing > 0 {
-        EXIT_FINDINGS
+    let counted = threshold.map_or(0, |t| report.count_at_least(t));
+    let fail_on_incomplete = if args.no_fail_on_incomplete {
+        false
+    } else if args.fail_on_incomplete {
+        true
     } else {
-        EXIT_CLEAN
-    })
+        config.fail_on_incomplete.unwrap_or(true)
+    };
+    let not_checked = report.not_checked();
+    let empty = !args.allow_empty && report.summary().objects == 0;
+    let fails = counted > 0 || empty || (fail_on_incomplete && !not_checked.is_empty());
+    report::Verdict {
+        threshold,
+        counted,
+        not_checked,
+        fail_on_incomplete,
+        empty,
+        exit_code: if fails { EXIT_FINDINGS } else { EXIT_CLEAN },
+    }
 }
 
 /// Links into the CI's web pages, from the GitHub Actions environment.

@@ -56,9 +56,23 @@ pub struct ScanArgs {
     #[arg(short, long, action = clap::ArgAction::Append)]
     pub output: Vec<PathBuf>,
 
-    /// Lowest severity that makes the exit code 1 [default: info, every finding counts].
+    /// Lowest severity that makes the exit code 1 [default: info, every finding counts];
+    /// `none` (or `never`) never fails on findings.
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOn>,
+
+    /// Exit 1 when part of the scan was not checked (a chart not rendered, a kustomization not
+    /// built, a file not scanned or not parsed), whatever --fail-on says [default: on].
+    #[arg(long, overrides_with = "no_fail_on_incomplete")]
+    pub fail_on_incomplete: bool,
+
+    /// Do not fail because part of the scan was not checked (it is still reported).
+    #[arg(long, overrides_with = "fail_on_incomplete")]
+    pub no_fail_on_incomplete: bool,
+
+    /// Pass a scan that finds no Kubernetes object at all (by default it exits 1).
+    #[arg(long)]
+    pub allow_empty: bool,
 
     /// Config file [default: .clustersec.yaml at the scan root, if present].
     #[arg(short, long)]

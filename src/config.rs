@@ -40,6 +40,10 @@ pub struct Config {
     /// Lowest severity that makes the run fail (exit 1).
     #[serde(default)]
     pub fail_on: Option<FailOn>,
+    /// Whether a scan with parts not checked (charts not rendered, files not scanned) fails,
+    /// whatever `fail-on` says (default true; `--no-fail-on-incomplete` wins).
+    #[serde(default)]
+    pub fail_on_incomplete: Option<bool>,
     /// Render Helm charts: `auto` (when helm is on PATH), `always`, `never`.
     #[serde(default)]
     pub helm: Option<Mode>,
@@ -123,7 +127,9 @@ pub enum FailOn {
     Medium,
     High,
     Critical,
-    /// Never fail because of findings (exit 0 unless the tool itself fails).
+    /// Never fail because of findings (exit 0 unless the tool itself fails); also `none`.
+    #[serde(alias = "none")]
+    #[value(alias = "none")]
     Never,
 }
 

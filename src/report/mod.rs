@@ -71,6 +71,64 @@ pub struct Report {
     pub render_counts: crate::render::Counts,
     /// Files left out by `--exclude` or the config's `exclude` (counted, not listed).
     pub excluded: usize,
+    /// The run's outcome, set by the caller once the threshold is known (see [`Verdict`]).
+    pub verdict: Option<Verdict>,
+    /// The config file the run used, as found (`None`: no config file).
+    pub config_path: Option<String>,
+    /// Whether the caller looked for a config file at all (reports then say `config: none`).
+    pub config_known: bool,
+}
+
+/// The outcome of a run: what the exit code is and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// The `--fail-on` threshold; `None` is `never`.
+    pub threshold: Option<Severity>,
+    /// Findings at or above the threshold.
+    pub counted: usize,
+    /// What was not checked (see [`Report::not_checked`]).
+    pub not_checked: Vec<String>,
+    /// Whether `not_checked` fails the run (`--fail-on-incomplete`).
+    pub fail_on_incomplete: bool,
+    /// No Kubernetes object was found, and `--allow-empty` was not given.
+    pub empty: bool,
+    pub exit_code: i32,
+}
+
+impl Verdict {
+    /// One line: the exit code, the threshold and how many findings count toward it, what was
+    /// not checked. Ends without a period.
+    pub fn line(&self) -> String {
+        let threshold = match self.threshold {
+            Some(t) => format!("--fail-on {t}"),
+            None => "--fail-on none".to_string(),
+        };
+        let mut parts = vec![format!(
+            "{} {} toward {threshold}",
+            self.counted,
+            if self.counted == 1 {
+                "finding counts"
+            } else {
+                "findings count"
+            }
+        )];
+        if self.empty {
+            parts.push("no Kubernetes object found (--allow-empty passes this)".to_string());
+        }
+        if !self.not_checked.is_empty() {
+            parts.push(format!(
+                "not checked: {}{}",
+                self.not_checked.join(", "),
+                if self.fail_on_incomplete {
+                    " (fails: --fail-on-incomplete)"
+                } else {
+                    " (does not fail: --no-fail-on-incomplete)"
+                }
+            ));
+        }
+        let word = if self.exit_code == 0 { "pass" } else { "FAIL" };
+        format!("{word} (exit {}): {}", self.exit_code, parts.join("; "))
+    }
 }
 
 /// Counts for the summary line of every format.
@@ -166,7 +224,66 @@ impl Report {
             suppressed: Vec::new(),
             render_counts: crate::render::Counts::default(),
             excluded: 0,
+            verdict: None,
+            config_path: None,
+            config_known: false,
         }
+    }
+
+    /// Records the run's outcome (printed at the end of the text summary).
+    pub fn with_verdict(mut self, verdict: Verdict) -> Report {
+        self.verdict = Some(verdict);
+        self
+    }
+
+    /// Records the config file used (`None`: none was found).
+    pub fn with_config(mut self, path: Option<String>) -> Report {
+        self.config_path = path;
+        self.config_known = true;
+        self
+    }
+
+    /// What the run did not check, counted by kind: charts not rendered, kustomizations not
+    /// built, files not scanned (too large, binary, unreadable) and files with a YAML error
+    /// (the broken document and what it hides). Kustomize patches and symlinks that lead
+    /// nowhere or out of the scan are left out on purpose and are not counted. Empty when
+    /// everything met was checked.
+    pub fn not_checked(&self) -> Vec<String> {
+        let s = self.summary();
+        let mut out = Vec::new();
+        let mut push = |n: usize, one: &str, many: &str| {
+            if n > 0 {
+                out.push(format!("{n} {}", if n == 1 { one } else { many }));
+            }
+        };
+        push(
+            s.charts_failed,
+            "Helm chart not rendered",
+            "Helm charts not rendered",
+        );
+        push(
+            s.kustomizations_failed,
+            "kustomization not built",
+            "kustomizations not built",
+        );
+        let not_scanned: usize = s
+            .not_scanned_by_reason
+            .iter()
+            .filter(|(why, _)| {
+                !matches!(
+                    **why,
+                    "kustomize patch" | "symlink out of the scan root" | "broken symlink"
+                )
+            })
+            .map(|(_, n)| n)
+            .sum();
+        push(not_scanned, "file not scanned", "files not scanned");
+        push(
+            s.parse_errors,
+            "file with a YAML error",
+            "files with a YAML error",
+        );
+        out
     }
 
     /// Records how many files `--exclude` or the config's `exclude` left out.

@@ -42,6 +42,9 @@ struct Run<'a> {
     original_uri_base_ids: BTreeMap<&'static str, BaseUri>,
     results: Vec<SarifResult<'a>>,
     column_kind: &'static str,
+    /// The config file (`config`, `null` for none) and the verdict line, when the CLI set them.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    properties: BTreeMap<&'static str, serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -206,6 +209,24 @@ struct LogicalLocation {
     kind: &'static str,
 }
 
+/// `config` and `verdict` of the run, when known.
+fn run_properties(report: &Report) -> BTreeMap<&'static str, serde_json::Value> {
+    let mut p = BTreeMap::new();
+    if report.config_known {
+        p.insert(
+            "config",
+            report
+                .config_path
+                .clone()
+                .map_or(serde_json::Value::Null, serde_json::Value::String),
+        );
+    }
+    if let Some(v) = &report.verdict {
+        p.insert("verdict", serde_json::Value::String(v.line()));
+    }
+    p
+}
+
 pub fn write(out: &mut dyn Write, report: &Report, opts: &Options) -> io::Result<()> {
     let rule_index: BTreeMap<&str, usize> = report
         .rules
@@ -296,6 +317,7 @@ pub fn write(out: &mut dyn Write, report: &Report, opts: &Options) -> io::Result
             original_uri_base_ids: base_ids,
             results,
             column_kind: "unicodeCodePoints",
+            properties: run_properties(report),
         }],
     };
     serde_json::to_writer_pretty(&mut *out, &log).map_err(io::Error::other)?;

@@ -431,6 +431,21 @@ fn summary(out: &mut dyn Write, st: &Styles, report: &Report) -> io::Result<()> 
             plural(s.suppressed, "finding", "findings")
         )?;
     }
+    if report.config_known {
+        writeln!(
+            out,
+            "config: {}",
+            clean(report.config_path.as_deref().unwrap_or("none"))
+        )?;
+    }
+    if let Some(v) = &report.verdict {
+        let c = if v.exit_code == 0 {
+            st.ok
+        } else {
+            st.severity(Severity::High)
+        };
+        writeln!(out, "{c}{}{c:#}", clean(&v.line()))?;
+    }
     Ok(())
 }
 

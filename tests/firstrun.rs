@@ -1,0 +1,313 @@
+//! Issue 13, "the first ten minutes": a scan that checked nothing never passes, the config is
+//! found where users put it and named in the reports, the verdict ends the summary.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn bin() -> Command {
+    let mut c = Command::cargo_bin("clustersec").unwrap();
+    c.env("NO_COLOR", "1");
+    c
+}
+
+const PRIVILEGED: &str = "apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+    - name: c
+      image: nginx
+      imagePullPolicy: Always
+      securityContext:
+        privileged: yes
+        allowPrivilegeEscalation: false
+        readOnlyRootFilesystem: true
+        runAsUser: 10001
+        runAsGroup: 10001
+";
+
+const CLEAN: &str = "apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  securityContext:
+    runAsUser: 10001
+    runAsGroup: 10001
+  containers:
+    - name: c
+      image: nginx
+      imagePullPolicy: Always
+      securityContext:
+        allowPrivilegeEscalation: false
+        readOnlyRootFilesystem: true
+";
+
+fn write(dir: &Path, name: &str, text: &str) {
+    let p = dir.join(name);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+fn git_init(dir: &Path) -> bool {
+    std::process::Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(dir)
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// The last line of stdout.
+fn last_line(out: &[u8]) -> String {
+    String::from_utf8_lossy(out)
+        .lines()
+        .last()
+        .unwrap_or("")
+        .to_string()
+}
+
+#[test]
+fn a_file_not_scanned_fails_whatever_the_threshold() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "ok.yaml", CLEAN);
+    write(d.path(), "big.yaml", &CLEAN.repeat(20));
+    let out = bin()
+        .args(["scan", "--fail-on", "critical", "--max-file-size", "1KiB"])
+        .arg(d.path())
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    assert_eq!(
+        last_line(&out),
+        "FAIL (exit 1): 0 findings count toward --fail-on critical; not checked: 1 file not \
+         scanned (fails: --fail-on-incomplete)"
+    );
+    // The switch, on the command line and in the config.
+    bin()
+        .args(["scan", "--fail-on", "critical", "--max-file-size", "1KiB"])
+        .arg("--no-fail-on-incomplete")
+        .arg(d.path())
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "not checked: 1 file not scanned (does not fail: --no-fail-on-incomplete)",
+        ));
+    write(d.path(), ".clustersec.yaml", "fail-on-incomplete: false\n");
+    bin()
+        .args(["scan", "--fail-on", "critical", "--max-file-size", "1KiB"])
+        .arg(d.path())
+        .assert()
+        .code(0);
+    // The flag wins over the config.
+    bin()
+        .args(["scan", "--fail-on", "critical", "--max-file-size", "1KiB"])
+        .arg("--fail-on-incomplete")
+        .arg(d.path())
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn a_yaml_error_fails_whatever_the_threshold() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "ok.yaml", CLEAN);
+    write(
+        d.path(),
+        "broken.yaml",
+        "apiVersion: v1\nkind: Pod\n  bad: [\n",
+    );
+    bin()
+        .args(["scan", "--fail-on", "critical"])
+        .arg(d.path())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "not checked: 1 file with a YAML error",
+        ));
+}
+
+#[test]
+fn a_chart_not_rendered_fails_at_the_action_default_threshold() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "ok.yaml", CLEAN);
+    write(
+        d.path(),
+        "chart/Chart.yaml",
+        "apiVersion: v2\nname: c\nversion: 0.1.0\n",
+    );
+    write(d.path(), "chart/templates/pod.yaml", PRIVILEGED);
+    // helm is not on PATH: in `auto` the chart is not rendered, a medium finding only.
+    let empty = tempfile::tempdir().unwrap();
+    bin()
+        .env("PATH", empty.path())
+        .args(["scan", "--fail-on", "high", "--kustomize", "never"])
+        .arg(d.path())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "0 findings count toward --fail-on high; not checked: 1 Helm chart not rendered",
+        ));
+    // `--helm never` is the user's choice: the templates are counted, not a failure.
+    bin()
+        .env("PATH", empty.path())
+        .args(["scan", "--fail-on", "high", "--helm", "never"])
+        .arg(d.path())
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn a_scan_without_objects_fails_unless_allowed() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "values.yaml", "replicas: 2\n");
+    bin()
+        .args(["scan", "--fail-on", "none"])
+        .arg(d.path())
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no Kubernetes object found in"))
+        .stdout(predicate::str::contains(
+            "no Kubernetes object found (--allow-empty passes this)",
+        ));
+    bin()
+        .args(["scan", "--allow-empty"])
+        .arg(d.path())
+        .assert()
+        .code(0)
+        .stdout(predicate::str::ends_with(
+            "pass (exit 0): 0 findings count toward --fail-on info\n",
+        ));
+}
+
+#[test]
+fn none_and_never_are_thresholds_everywhere() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "bad.yaml", PRIVILEGED);
+    for v in ["none", "never"] {
+        bin()
+            .args(["scan", "--fail-on", v])
+            .arg(d.path())
+            .assert()
+            .code(0);
+        write(d.path(), ".clustersec.yaml", &format!("fail-on: {v}\n"));
+        bin().arg("scan").arg(d.path()).assert().code(0);
+    }
+}
+
+#[test]
+fn config_in_the_repository_root_applies_to_a_subdirectory_scan() {
+    let d = tempfile::tempdir().unwrap();
+    if !git_init(d.path()) {
+        eprintln!("skipped: git is not available");
+        return;
+    }
+    write(d.path(), "k8s/apps/bad.yaml", PRIVILEGED);
+    write(d.path(), ".clustersec.yaml", "fail-on: none\n");
+    // From the repository root, scanning k8s.
+    bin()
+        .current_dir(d.path())
+        .args(["scan", "k8s"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("config: .clustersec.yaml\n"));
+    // From the subdirectory.
+    let out = bin()
+        .current_dir(d.path().join("k8s"))
+        .args(["scan", "--format", "json"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["config"], "../.clustersec.yaml");
+    assert_eq!(v["verdict"]["exitCode"], 0);
+    assert_eq!(v["verdict"]["failOn"], "none");
+    // The nearest one wins.
+    write(d.path(), "k8s/.clustersec.yaml", "fail-on: info\n");
+    bin()
+        .current_dir(d.path())
+        .args(["scan", "k8s"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("config: k8s/.clustersec.yaml\n"));
+}
+
+#[test]
+fn config_is_not_looked_for_above_the_repository() {
+    let outer = tempfile::tempdir().unwrap();
+    write(outer.path(), ".clustersec.yaml", "fail-on: none\n");
+    write(outer.path(), "repo/k8s/bad.yaml", PRIVILEGED);
+    let repo = outer.path().join("repo");
+    if !git_init(&repo) {
+        eprintln!("skipped: git is not available");
+        return;
+    }
+    bin()
+        .current_dir(&repo)
+        .args(["scan", "k8s"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("config: none\n"));
+    // Outside a git work tree, only the scan root is looked at.
+    let plain = tempfile::tempdir().unwrap();
+    write(plain.path(), ".clustersec.yaml", "fail-on: none\n");
+    write(plain.path(), "k8s/bad.yaml", PRIVILEGED);
+    bin()
+        .current_dir(plain.path())
+        .args(["scan", "k8s"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("config: none\n"));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_parent_config_must_be_a_file_of_the_repository() {
+    let outside = tempfile::tempdir().unwrap();
+    write(outside.path(), "secret.yaml", "fail-on: none\n");
+    let d = tempfile::tempdir().unwrap();
+    if !git_init(d.path()) {
+        eprintln!("skipped: git is not available");
+        return;
+    }
+    write(d.path(), "k8s/bad.yaml", PRIVILEGED);
+    std::os::unix::fs::symlink(
+        outside.path().join("secret.yaml"),
+        d.path().join(".clustersec.yaml"),
+    )
+    .unwrap();
+    bin()
+        .current_dir(d.path())
+        .args(["scan", "k8s"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("outside the scanned directory"))
+        .stderr(predicate::str::contains("fail-on").not());
+}
+
+#[test]
+fn sarif_names_the_config_and_the_verdict() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "bad.yaml", PRIVILEGED);
+    let out = bin()
+        .current_dir(d.path())
+        .args(["scan", "--format", "sarif", "--fail-on", "critical"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let props = &v["runs"][0]["properties"];
+    assert_eq!(props["config"], serde_json::Value::Null);
+    assert_eq!(
+        props["verdict"],
+        "FAIL (exit 1): 1 finding counts toward --fail-on critical"
+    );
+}
