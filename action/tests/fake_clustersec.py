@@ -44,7 +44,7 @@ def parse(argv):
             if arg == "--config":
                 config = value
             elif arg == "--fail-on":
-                if value not in SEVERITIES:
+                if value not in SEVERITIES + ["none", "never"]:
                     usage(f"invalid --fail-on {value}")
                 fail_on = value
             elif arg == "--format":
@@ -175,6 +175,8 @@ def main():
             sys.stdout.write(text)
     if forced:
         return int(forced)
+    if fail_on in ("none", "never"):
+        return 0
     threshold = SEVERITIES.index(fail_on)
     return 1 if any(SEVERITIES.index(f["severity"]) >= threshold for f in findings) else 0
 
