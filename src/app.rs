@@ -316,12 +316,29 @@ pub fn scan(
     let report = report.with_verdict(verdict);
 
     let ci = CiLinks::from_env(|name| std::env::var(name).ok());
+    // Text keeps the paths as the user named them (relative to the working directory); every
+    // other format is written after it, with paths relative to the repository root.
+    let mut outs = outs;
+    outs.sort_by_key(|o| o.format != Format::Text);
+    let mut report = report;
+    let mut srcroot = None;
     for out in &outs {
+        if out.format != Format::Text && srcroot.is_none() {
+            let root = report_root(args)?;
+            if let Ok(cwd) = std::env::current_dir().and_then(std::fs::canonicalize) {
+                report.rebase_paths(|p| repo_relative(&root, &cwd, p));
+            }
+            srcroot = root
+                .to_str()
+                .map(crate::report::sarif::dir_uri)
+                .or(Some(String::new()));
+        }
         let color = out.file.is_none() && out.format == Format::Text && use_color(args.color);
         let ropts = Options {
             color,
             blob_url: ci.blob_url.clone(),
             run_url: ci.run_url.clone(),
+            srcroot: srcroot.clone(),
             ..Options::default()
         };
         match &out.file {
@@ -336,6 +353,63 @@ pub fn scan(
         }
     }
     Ok(report.verdict.as_ref().map_or(EXIT_CLEAN, |v| v.exit_code))
+}
+
+/// The directory report paths are relative to: `--root`, else the repository (git top level)
+/// of the first scanned directory (or of the working directory), else the working directory.
+fn report_root(args: &ScanArgs) -> Result<PathBuf, Failure> {
+    if let Some(r) = &args.root {
+        return std::fs::canonicalize(r)
+            .map_err(|e| Failure(format!("--root {}: {e}", r.display())));
+    }
+    let start = match args.paths.first() {
+        Some(p) if p.is_dir() => p.clone(),
+        Some(p) if p.as_os_str() != "-" => p
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+        _ => PathBuf::from("."),
+    };
+    Ok(repo_root(&start)
+        .or_else(|| std::env::current_dir().and_then(std::fs::canonicalize).ok())
+        .unwrap_or_else(|| PathBuf::from(".")))
+}
+
+/// A report path (relative to the working directory `cwd`, or absolute) made relative to
+/// `root`, with `/` separators. A path outside `root`, or that is not a file path (`stdin`),
+/// is kept as it is.
+pub fn repo_relative(root: &Path, cwd: &Path, path: &str) -> String {
+    if path == "stdin" {
+        return path.to_string();
+    }
+    let mut abs = PathBuf::new();
+    for c in cwd.join(path).components() {
+        match c {
+            std::path::Component::ParentDir => {
+                abs.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => abs.push(other),
+        }
+    }
+    let rel = abs.strip_prefix(root).map(Path::to_path_buf).or_else(|_| {
+        // An absolute path through a symlink (a temporary directory): its directory resolved.
+        let dir = abs.parent().and_then(|d| std::fs::canonicalize(d).ok());
+        match (dir, abs.file_name()) {
+            (Some(d), Some(n)) => d.join(n).strip_prefix(root).map(Path::to_path_buf),
+            _ => abs.strip_prefix(root).map(Path::to_path_buf),
+        }
+    });
+    match rel {
+        Ok(r) if !r.as_os_str().is_empty() => {
+            let parts: Vec<String> = r
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            parts.join("/")
+        }
+        _ => path.to_string(),
+    }
 }
 
 /// The verdict of a run: findings at or above the threshold, parts not checked (unless

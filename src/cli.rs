@@ -74,6 +74,11 @@ pub struct ScanArgs {
     #[arg(long)]
     pub allow_empty: bool,
 
+    /// Directory that paths in SARIF, JSON, markdown, GitHub and GitLab reports are relative
+    /// to [default: the git top level of the scan root, else the working directory].
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+
     /// Config file [default: .clustersec.yaml at the scan root, if present].
     #[arg(short, long)]
     pub config: Option<PathBuf>,

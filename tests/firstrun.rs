@@ -311,3 +311,128 @@ fn sarif_names_the_config_and_the_verdict() {
         "FAIL (exit 1): 1 finding counts toward --fail-on critical"
     );
 }
+
+#[test]
+fn report_paths_are_relative_to_the_repository_root_from_a_subdirectory() {
+    let d = tempfile::tempdir().unwrap();
+    if !git_init(d.path()) {
+        eprintln!("skipped: git is not available");
+        return;
+    }
+    write(d.path(), "k8s/apps/worker.yaml", PRIVILEGED);
+    let k8s = d.path().join("k8s");
+    let run = |args: &[&str]| {
+        let out = bin()
+            .current_dir(&k8s)
+            .arg("scan")
+            .args(args)
+            .assert()
+            .code(1)
+            .get_output()
+            .stdout
+            .clone();
+        String::from_utf8(out).unwrap()
+    };
+    let sarif: serde_json::Value = serde_json::from_str(&run(&["--format", "sarif"])).unwrap();
+    let run0 = &sarif["runs"][0];
+    assert_eq!(
+        run0["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "k8s/apps/worker.yaml"
+    );
+    let srcroot = run0["originalUriBaseIds"]["%SRCROOT%"]["uri"]
+        .as_str()
+        .unwrap();
+    let canonical = std::fs::canonicalize(d.path()).unwrap();
+    assert!(
+        srcroot.trim_end_matches('/').ends_with(
+            canonical
+                .to_str()
+                .unwrap()
+                .trim_start_matches('/')
+                .trim_end_matches('/')
+        ),
+        "{srcroot}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&run(&["--format", "json"])).unwrap();
+    assert_eq!(json["findings"][0]["path"], "k8s/apps/worker.yaml");
+    assert_eq!(json["files"][0]["path"], "k8s/apps/worker.yaml");
+    assert!(run(&["--format", "markdown"]).contains("k8s/apps/worker.yaml"));
+    assert!(run(&["--format", "github"]).contains("file=k8s/apps/worker.yaml,"));
+    // Text keeps the path as the user sees it from where they are.
+    assert!(run(&[]).starts_with("apps/worker.yaml:11:9 "));
+    // --root overrides.
+    let json: serde_json::Value =
+        serde_json::from_str(&run(&["--root", ".", "--format", "json"])).unwrap();
+    assert_eq!(json["findings"][0]["path"], "apps/worker.yaml");
+    // Several formats in one run: each gets its own paths.
+    let text = run(&["--format", "json", "-o", "out.json", "--format", "text"]);
+    assert!(text.starts_with("apps/worker.yaml:11:9 "), "{text}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(k8s.join("out.json")).unwrap()).unwrap();
+    assert_eq!(json["findings"][0]["path"], "k8s/apps/worker.yaml");
+}
+
+#[test]
+fn exclude_of_a_directory_excludes_its_files() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "ok.yaml", CLEAN);
+    write(d.path(), "vendor/bad.yaml", PRIVILEGED);
+    write(d.path(), "deploy/test/bad.yaml", PRIVILEGED);
+    for args in [
+        &["--exclude", "vendor", "--exclude", "deploy/test"][..],
+        &["--exclude", "vendor/", "--exclude", "deploy/test/"][..],
+    ] {
+        bin()
+            .current_dir(d.path())
+            .arg("scan")
+            .args(args)
+            .assert()
+            .code(0)
+            .stdout(predicate::str::contains("2 excluded by --exclude"));
+    }
+}
+
+#[test]
+fn config_mistakes_get_a_hint_in_yaml_words() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "ok.yaml", CLEAN);
+    for (config, says) in [
+        (
+            "fail_on: high\n",
+            ".clustersec.yaml:1:1: fail_on: unknown key `fail_on`; did you mean `fail-on`?",
+        ),
+        (
+            "rules:\n  CUSTOM_SECURITY_PRIVILEGED_CHEK: {enabled: false}\n",
+            "did you mean `CUSTOM_SECURITY_PRIVILEGED_CHECK`?",
+        ),
+        (
+            "rules:\n  run-as-user:\n    params: {min: 2000, max: 1000}\n",
+            "min 2000 is greater than max 1000",
+        ),
+        (
+            "rules:\n  run-as-user:\n    params: {max: lots}\n",
+            "expected an integer, got the string \"lots\"",
+        ),
+        ("kube-version: 1.30\n", "kube-version: \"1.30\""),
+    ] {
+        write(d.path(), ".clustersec.yaml", config);
+        bin()
+            .current_dir(d.path())
+            .arg("scan")
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(says));
+    }
+    // Short names are rule keys.
+    write(d.path(), "bad.yaml", PRIVILEGED);
+    write(
+        d.path(),
+        ".clustersec.yaml",
+        "rules:\n  privileged: {enabled: false}\n",
+    );
+    bin()
+        .current_dir(d.path())
+        .arg("scan")
+        .assert()
+        .stdout(predicate::str::contains("CUSTOM_SECURITY_PRIVILEGED_CHECK").not());
+}

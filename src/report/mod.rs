@@ -230,6 +230,33 @@ impl Report {
         }
     }
 
+    /// Rewrites every path the report holds (findings, their related locations, suppressed
+    /// findings, files, sources) with `f`, and sorts again.
+    pub fn rebase_paths(&mut self, f: impl Fn(&str) -> String) {
+        let finding = |x: &mut Finding| {
+            x.path = f(&x.path);
+            for r in &mut x.related {
+                if let Some(p) = &mut r.path {
+                    *p = f(p);
+                }
+            }
+        };
+        self.findings.iter_mut().for_each(finding);
+        self.suppressed.iter_mut().for_each(finding);
+        self.findings
+            .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        self.suppressed
+            .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        for file in &mut self.files {
+            file.path = f(&file.path);
+        }
+        self.files.sort_by(|a, b| a.path.cmp(&b.path));
+        self.sources = std::mem::take(&mut self.sources)
+            .into_iter()
+            .map(|(k, v)| (f(&k), v))
+            .collect();
+    }
+
     /// Records the run's outcome (printed at the end of the text summary).
     pub fn with_verdict(mut self, verdict: Verdict) -> Report {
         self.verdict = Some(verdict);

@@ -507,7 +507,7 @@ fn artifact(path: &str) -> ArtifactLocation {
 }
 
 /// The `file:` URI of a directory, ending in `/`.
-fn dir_uri(dir: &str) -> String {
+pub fn dir_uri(dir: &str) -> String {
     let dir = dir.replace('\\', "/");
     let dir = dir.trim_start_matches('/').trim_end_matches('/');
     if dir.is_empty() {
