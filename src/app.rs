@@ -339,6 +339,7 @@ pub fn scan(
             blob_url: ci.blob_url.clone(),
             run_url: ci.run_url.clone(),
             srcroot: srcroot.clone(),
+            grouped: out.format == Format::Text && !args.verbose,
             ..Options::default()
         };
         match &out.file {

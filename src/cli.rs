@@ -70,6 +70,11 @@ pub struct ScanArgs {
     #[arg(long, overrides_with = "fail_on_incomplete")]
     pub no_fail_on_incomplete: bool,
 
+    /// Text output in full: each finding with its source line, underline and notes (by
+    /// default findings are grouped by object and container, one line each).
+    #[arg(short, long)]
+    pub verbose: bool,
+
     /// Pass a scan that finds no Kubernetes object at all (by default it exits 1).
     #[arg(long)]
     pub allow_empty: bool,

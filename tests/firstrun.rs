@@ -436,3 +436,30 @@ fn config_mistakes_get_a_hint_in_yaml_words() {
         .assert()
         .stdout(predicate::str::contains("CUSTOM_SECURITY_PRIVILEGED_CHECK").not());
 }
+
+/// The default text output: one header per file, object and container, one line per finding;
+/// `--verbose` keeps every snippet and note.
+#[test]
+fn grouped_text_output() {
+    let out = bin()
+        .args(["scan", "examples/"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    insta::assert_snapshot!("grouped_text", text);
+    let verbose = bin()
+        .args(["scan", "examples/", "--verbose"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let verbose = String::from_utf8(verbose).unwrap();
+    assert!(verbose.lines().count() > 2 * text.lines().count());
+    assert!(verbose.contains(
+        "examples/manifests/web-deployment.yaml:40:13 critical CUSTOM_SECURITY_PRIVILEGED_CHECK"
+    ));
+}

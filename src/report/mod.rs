@@ -50,6 +50,9 @@ pub struct Options {
     pub blob_url: Option<String>,
     /// The CI run's page, where the full results are (markdown's truncation note).
     pub run_url: Option<String>,
+    /// Text: one header per file, object and container, then one line per finding, without
+    /// snippets or notes (the CLI's default; `--verbose` turns it off).
+    pub grouped: bool,
 }
 
 /// Everything a run found, sorted once so that every format is deterministic.
