@@ -463,3 +463,31 @@ fn grouped_text_output() {
         "examples/manifests/web-deployment.yaml:40:13 critical CUSTOM_SECURITY_PRIVILEGED_CHECK"
     ));
 }
+
+#[test]
+fn rendered_templates_are_counted_as_rendered() {
+    let helm = std::process::Command::new("helm")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !helm {
+        eprintln!("skipped: helm is not available");
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        "chart/Chart.yaml",
+        "apiVersion: v2\nname: c\nversion: 0.1.0\n",
+    );
+    write(d.path(), "chart/templates/pod.yaml", CLEAN);
+    bin()
+        .current_dir(d.path())
+        .args(["scan", "--kustomize", "never"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "1 rendered of 1 Helm chart (1 template rendered).",
+        ))
+        .stdout(predicate::str::contains("Helm template").not());
+}

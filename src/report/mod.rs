@@ -165,6 +165,9 @@ pub struct Summary {
     pub by_rule: BTreeMap<&'static str, usize>,
     /// Files left out by `--exclude` or the config's `exclude`.
     pub excluded: usize,
+    /// Of `templates`, those of a chart that was rendered (their output was scanned).
+    #[serde(rename = "templatesRendered")]
+    pub templates_rendered: usize,
     /// The files not scanned, by the kind of reason (see [`reason_category`]).
     #[serde(rename = "notScannedByReason")]
     pub not_scanned_by_reason: BTreeMap<&'static str, usize>,
@@ -383,6 +386,20 @@ impl Report {
             s.documents += f.documents;
             s.objects += f.objects;
         }
+        // A rendered chart has a file entry of its own (its directory; a file's path is never
+        // the prefix of another's); its templates were checked through the render.
+        let rendered: Vec<String> = self
+            .files
+            .iter()
+            .filter(|f| f.status == FileStatus::Scanned)
+            .map(|f| format!("{}/", f.path))
+            .collect();
+        s.templates_rendered = self
+            .files
+            .iter()
+            .filter(|f| f.status == FileStatus::Template)
+            .filter(|f| rendered.iter().any(|dir| f.path.starts_with(dir.as_str())))
+            .count();
         s.suppressed = self.suppressed.len();
         for f in &self.findings {
             *s.by_severity.entry(f.severity).or_default() += 1;

@@ -391,10 +391,20 @@ fn summary(out: &mut dyn Write, st: &Styles, report: &Report) -> io::Result<()> 
         ),
     ] {
         if done + failed > 0 {
-            let note = if failed > 0 {
-                format!(" ({failed} failed)")
-            } else {
+            let mut notes = Vec::new();
+            if failed > 0 {
+                notes.push(format!("{failed} failed"));
+            }
+            if verb == "rendered" && s.templates_rendered > 0 {
+                notes.push(format!(
+                    "{} rendered",
+                    plural(s.templates_rendered, "template", "templates")
+                ));
+            }
+            let note = if notes.is_empty() {
                 String::new()
+            } else {
+                format!(" ({})", notes.join(", "))
             };
             writeln!(
                 out,
@@ -412,6 +422,7 @@ fn summary(out: &mut dyn Write, st: &Styles, report: &Report) -> io::Result<()> 
             let why = match &f.status {
                 FileStatus::Scanned => return None,
                 FileStatus::NotKubernetes => "no Kubernetes object".to_string(),
+                FileStatus::Template if rendered_template(report, &f.path) => return None,
                 FileStatus::Template => "Helm chart template".to_string(),
                 FileStatus::NotScanned(reason) => format!("not scanned: {reason}"),
             };
@@ -423,8 +434,8 @@ fn summary(out: &mut dyn Write, st: &Styles, report: &Report) -> io::Result<()> 
         for (n, what) in [
             (s.not_kubernetes, "not Kubernetes"),
             (
-                s.templates,
-                if s.templates == 1 {
+                s.templates - s.templates_rendered.min(s.templates),
+                if s.templates - s.templates_rendered.min(s.templates) == 1 {
                     "Helm template"
                 } else {
                     "Helm templates"
@@ -512,6 +523,16 @@ fn summary(out: &mut dyn Write, st: &Styles, report: &Report) -> io::Result<()> 
         writeln!(out, "{c}{}{c:#}", clean(&v.line()))?;
     }
     Ok(())
+}
+
+/// Whether a template belongs to a chart that was rendered (see `Summary::templates_rendered`).
+fn rendered_template(report: &Report, path: &str) -> bool {
+    report.files.iter().any(|f| {
+        f.status == FileStatus::Scanned
+            && path
+                .strip_prefix(f.path.as_str())
+                .is_some_and(|rest| rest.starts_with('/'))
+    })
 }
 
 /// `  path: text` lines, at most [`MAX_LISTED_FILES`] of them.
