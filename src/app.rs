@@ -628,6 +628,18 @@ pub fn explain(args: &ExplainArgs) -> Result<i32, Failure> {
     }
 }
 
+/// Writes the config file (and CI files) of `clustersec init`.
+pub fn init(args: &crate::cli::InitArgs) -> Result<i32, Failure> {
+    let written = crate::init::write_files(&args.dir, args.github, args.gitlab, args.force)
+        .map_err(Failure)?;
+    let mut text = String::new();
+    for p in written {
+        text.push_str(&format!("wrote {}\n", p.display()));
+    }
+    print_stdout(&text)?;
+    Ok(EXIT_CLEAN)
+}
+
 /// Prints the completion script for a shell.
 pub fn completions(args: &CompletionsArgs) -> Result<i32, Failure> {
     let mut out = Vec::new();
@@ -649,6 +661,7 @@ pub fn run(command: &Command, formats: &[(usize, Format)], outputs: &[(usize, Pa
         Command::Rules(a) => rules(a),
         Command::Explain(a) => explain(a),
         Command::Completions(a) => completions(a),
+        Command::Init(a) => init(a),
     };
     match result {
         Ok(code) => code,

@@ -33,6 +33,9 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Print a shell completion script (see the README's "Shell completions").
     Completions(CompletionsArgs),
+    /// Write a commented .clustersec.yaml (every key at its default) and, with --github or
+    /// --gitlab, the CI file.
+    Init(InitArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -184,4 +187,23 @@ pub struct CompletionsArgs {
     /// The shell to complete for.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The directory to write into (the repository root).
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+
+    /// Also write .github/workflows/clustersec.yml (the action, pinned to this version).
+    #[arg(long)]
+    pub github: bool,
+
+    /// Also write .gitlab-ci.yml (the GitLab CI include, pinned to this version).
+    #[arg(long)]
+    pub gitlab: bool,
+
+    /// Overwrite files that exist.
+    #[arg(long)]
+    pub force: bool,
 }

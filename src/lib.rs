@@ -16,6 +16,7 @@ pub mod config;
 pub mod discover;
 pub mod docs;
 pub mod engine;
+pub mod init;
 pub mod render;
 pub mod report;
 pub mod safepath;

@@ -491,3 +491,57 @@ fn rendered_templates_are_counted_as_rendered() {
         ))
         .stdout(predicate::str::contains("Helm template").not());
 }
+
+#[test]
+fn init_writes_a_config_that_changes_nothing_and_the_ci_files() {
+    let d = tempfile::tempdir().unwrap();
+    let git = git_init(d.path());
+    write(d.path(), "k8s/bad.yaml", PRIVILEGED);
+    let json = |d: &Path| -> serde_json::Value {
+        let out = bin()
+            .current_dir(d)
+            .args(["scan", "k8s", "--format", "json"])
+            .assert()
+            .code(1)
+            .get_output()
+            .stdout
+            .clone();
+        serde_json::from_slice(&out).unwrap()
+    };
+    let before = json(d.path());
+    bin()
+        .current_dir(d.path())
+        .args(["init", "--github", "--gitlab"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("wrote ./.clustersec.yaml"));
+    let after = json(d.path());
+    assert_eq!(before["findings"], after["findings"]);
+    if git {
+        // Found in the repository root, above the scan root.
+        assert_eq!(after["config"], ".clustersec.yaml");
+    }
+    let workflow =
+        std::fs::read_to_string(d.path().join(".github/workflows/clustersec.yml")).unwrap();
+    assert!(workflow.contains(&format!(
+        "uses: clustersec/clustersec@v{}",
+        env!("CARGO_PKG_VERSION")
+    )));
+    let gitlab = std::fs::read_to_string(d.path().join(".gitlab-ci.yml")).unwrap();
+    assert!(gitlab.contains(&format!(
+        "clustersec/v{}/ci/gitlab",
+        env!("CARGO_PKG_VERSION")
+    )));
+    // Never overwrites without --force.
+    bin()
+        .current_dir(d.path())
+        .arg("init")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("exists; not overwritten"));
+    bin()
+        .current_dir(d.path())
+        .args(["init", "--force"])
+        .assert()
+        .code(0);
+}
