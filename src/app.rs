@@ -619,7 +619,18 @@ pub fn explain(args: &ExplainArgs) -> Result<i32, Failure> {
     });
     match rule {
         Some(r) => {
-            print_stdout(&crate::docs::rule_page(r.as_ref()))?;
+            let page = crate::docs::rule_page(r.as_ref());
+            // Rendered for a terminal; raw markdown when piped or redirected.
+            let page = if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+                let width = std::env::var("COLUMNS")
+                    .ok()
+                    .and_then(|c| c.trim().parse::<usize>().ok())
+                    .unwrap_or(80);
+                crate::termdoc::render(&page, width, use_color(ColorChoice::Auto))
+            } else {
+                page
+            };
+            print_stdout(&page)?;
             Ok(EXIT_CLEAN)
         }
         None => Err(Failure(format!(

@@ -179,6 +179,7 @@ pub struct RulesArgs {
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
     /// Rule id (e.g. CUSTOM_SECURITY_PRIVILEGED_CHECK) or short name (e.g. privileged).
+    #[arg(value_parser = rule_names(), ignore_case = true, hide_possible_values = true)]
     pub rule: String,
 }
 
@@ -206,4 +207,14 @@ pub struct InitArgs {
     /// Overwrite files that exist.
     #[arg(long)]
     pub force: bool,
+}
+
+/// Rule ids and short names, for `explain`'s argument (and so for shell completions).
+fn rule_names() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(
+        crate::rules::registry()
+            .iter()
+            .flat_map(|r| [r.meta().id, r.meta().name])
+            .collect::<Vec<&'static str>>(),
+    )
 }

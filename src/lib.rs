@@ -23,3 +23,4 @@ pub mod safepath;
 pub mod scan;
 pub mod sourcemap;
 pub mod suppress;
+pub mod termdoc;

@@ -545,3 +545,37 @@ fn init_writes_a_config_that_changes_nothing_and_the_ci_files() {
         .assert()
         .code(0);
 }
+
+#[test]
+fn explain_prints_raw_markdown_when_piped() {
+    bin()
+        .args(["explain", "privileged"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::starts_with(
+            "# CUSTOM_SECURITY_PRIVILEGED_CHECK (privileged)\n",
+        ))
+        .stdout(predicate::str::contains("```yaml"));
+}
+
+#[test]
+fn completions_know_rule_ids_and_short_names() {
+    // (clap_complete's fish, elvish and powershell scripts do not complete positional values.)
+    for shell in ["bash", "zsh"] {
+        let out = bin()
+            .args(["completions", shell])
+            .assert()
+            .code(0)
+            .get_output()
+            .stdout
+            .clone();
+        let script = String::from_utf8(out).unwrap();
+        for word in [
+            "CUSTOM_SECURITY_PRIVILEGED_CHECK",
+            "run-as-user",
+            "CLUSTERSEC_RENDER",
+        ] {
+            assert!(script.contains(word), "{shell}: {word}");
+        }
+    }
+}
