@@ -579,3 +579,23 @@ fn completions_know_rule_ids_and_short_names() {
         }
     }
 }
+
+#[test]
+fn markdown_says_what_was_not_checked() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "ok.yaml", CLEAN);
+    write(d.path(), "big.yaml", &CLEAN.repeat(20));
+    let out = bin()
+        .args(["scan", "--max-file-size", "1KiB", "--format", "markdown"])
+        .arg(d.path())
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let md = String::from_utf8(out).unwrap();
+    assert!(
+        md.contains(":warning: **Not checked**: 1 file not scanned."),
+        "{md}"
+    );
+}
