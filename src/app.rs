@@ -294,6 +294,17 @@ pub fn scan(
     let render_settings = render_settings(args, &config)?;
     let tools = crate::render::Tools::detect(&render_settings).map_err(Failure)?;
     let mut discovery = discover::discover(&args.paths, &opts).map_err(Failure)?;
+    if !opts.exclude.is_empty() && discovery.excluded == 0 {
+        // Say why an exclude did nothing rather than leave the user guessing.
+        let globs: Vec<String> = opts.exclude.iter().map(|g| format!("`{g}`")).collect();
+        let _ = writeln!(
+            std::io::stderr(),
+            "notice: --exclude (or the config's exclude) {} matched no file to scan: globs match \
+             paths relative to the scan root (e.g. `vendor/**`, or `vendor` for the directory), \
+             and only files that would be scanned count",
+            report::text::clean(&globs.join(", "))
+        );
+    }
     let run = crate::render::render_all(&mut discovery, &render_settings, &tools);
     let report = crate::scan::scan_rendered(&engine, discovery, max_file_size, &run)
         .with_render_counts(run.counts)

@@ -599,3 +599,24 @@ fn markdown_says_what_was_not_checked() {
         "{md}"
     );
 }
+
+#[test]
+fn an_exclude_that_matches_nothing_says_why() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "ok.yaml", CLEAN);
+    bin()
+        .current_dir(d.path())
+        .args(["scan", "--exclude", "vendr"])
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains(
+            "notice: --exclude (or the config's exclude) `vendr` matched no file to scan",
+        ));
+    write(d.path(), "vendor/x.yaml", CLEAN);
+    bin()
+        .current_dir(d.path())
+        .args(["scan", "--exclude", "vendor"])
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("notice").not());
+}
