@@ -620,3 +620,41 @@ fn an_exclude_that_matches_nothing_says_why() {
         .code(0)
         .stderr(predicate::str::contains("notice").not());
 }
+
+#[test]
+fn a_value_kustomize_rewrote_says_so() {
+    let have = |tool: &str, arg: &str| {
+        std::process::Command::new(tool)
+            .arg(arg)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !have("kustomize", "version") && !have("kubectl", "version") {
+        eprintln!("skipped: neither kustomize nor kubectl is available");
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "pod.yaml", PRIVILEGED);
+    write(d.path(), "kustomization.yaml", "resources:\n  - pod.yaml\n");
+    let out = bin()
+        .current_dir(d.path())
+        .args(["scan", "--format", "json"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["ruleId"] == "CUSTOM_SECURITY_PRIVILEGED_CHECK")
+        .expect("the privileged finding");
+    assert_eq!(f["path"], "pod.yaml");
+    let msg = f["message"].as_str().unwrap();
+    assert!(
+        msg.contains("kustomize changed the value: the source has yes, the output \"yes\""),
+        "{msg}"
+    );
+}
