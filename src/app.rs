@@ -345,6 +345,8 @@ pub fn scan(
                 .or(Some(String::new()));
         }
         let color = out.file.is_none() && out.format == Format::Text && use_color(args.color);
+        // `..Options::default()` stays for fields other branches add.
+        #[allow(clippy::needless_update)]
         let ropts = Options {
             color,
             blob_url: ci.blob_url.clone(),
