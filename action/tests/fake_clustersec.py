@@ -57,6 +57,8 @@ def parse(argv):
                     usage("--output must follow a --format")
                 formats[-1][1] = value
             i += 2
+        elif arg in ("--allow-empty", "--no-fail-on-incomplete", "--verbose"):
+            i += 1
         elif arg.startswith("-"):
             usage(f"unknown option {arg}")
         else:
