@@ -139,6 +139,10 @@ fn display_path(path: &Path) -> String {
         return path.display().to_string();
     };
     for (up, base) in cwd.ancestors().enumerate() {
+        if up > 0 && path.is_absolute() {
+            // Named absolute and not below the working directory: shown as named.
+            break;
+        }
         if let Ok(rest) = abs.strip_prefix(base) {
             let mut p = PathBuf::new();
             for _ in 0..up {

@@ -102,19 +102,18 @@ impl Verdict {
     /// One line: the exit code, the threshold and how many findings count toward it, what was
     /// not checked. Ends without a period.
     pub fn line(&self) -> String {
-        let threshold = match self.threshold {
-            Some(t) => format!("--fail-on {t}"),
-            None => "--fail-on none".to_string(),
-        };
-        let mut parts = vec![format!(
-            "{} {} toward {threshold}",
-            self.counted,
-            if self.counted == 1 {
-                "finding counts"
-            } else {
-                "findings count"
-            }
-        )];
+        let mut parts = vec![match self.threshold {
+            Some(t) => format!(
+                "{} {} toward --fail-on {t}",
+                self.counted,
+                if self.counted == 1 {
+                    "finding counts"
+                } else {
+                    "findings count"
+                }
+            ),
+            None => "findings do not fail the run (--fail-on none)".to_string(),
+        }];
         if self.empty {
             parts.push("no Kubernetes object found (--allow-empty passes this)".to_string());
         }
