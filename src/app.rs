@@ -124,7 +124,7 @@ pub fn repo_root(dir: &Path) -> Option<PathBuf> {
 
 /// A path for messages and reports: relative to the working directory when it lies below it
 /// (or below one of its parents, with `..`), else as given.
-fn display_path(path: &Path) -> String {
+fn display_path(path: &Path, named_absolute: bool) -> String {
     let cwd = std::env::current_dir().and_then(std::fs::canonicalize);
     // The directory is resolved, not the file itself (a symlink shows as its own name).
     let parent = path
@@ -139,7 +139,7 @@ fn display_path(path: &Path) -> String {
         return path.display().to_string();
     };
     for (up, base) in cwd.ancestors().enumerate() {
-        if up > 0 && path.is_absolute() {
+        if up > 0 && named_absolute {
             // Named absolute and not below the working directory: shown as named.
             break;
         }
@@ -159,7 +159,10 @@ fn display_path(path: &Path) -> String {
 fn find_config(args: &ScanArgs) -> Result<(Config, Option<String>), Failure> {
     let shown = args.config.as_deref().map(|p| p.display().to_string());
     let found = find_config_file(args)?;
-    let shown = shown.or_else(|| found.1.as_deref().map(display_path));
+    // Shown absolute only when the scan root was named absolute and lies outside the working
+    // directory.
+    let absolute = args.paths.first().is_some_and(|p| p.is_absolute());
+    let shown = shown.or_else(|| found.1.as_deref().map(|p| display_path(p, absolute)));
     Ok((found.0, shown))
 }
 
