@@ -658,3 +658,33 @@ fn a_value_kustomize_rewrote_says_so() {
         "{msg}"
     );
 }
+
+#[test]
+fn cli_json_with_config_and_verdict_matches_the_schema() {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/json-format.schema.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "bad.yaml", PRIVILEGED);
+    write(d.path(), "big.yaml", &CLEAN.repeat(20));
+    for args in [&["--fail-on", "high"][..], &["--fail-on", "none"][..]] {
+        let out = bin()
+            .current_dir(d.path())
+            .args(["scan", "--format", "json", "--max-file-size", "1KiB"])
+            .args(args)
+            .assert()
+            .code(1)
+            .get_output()
+            .stdout
+            .clone();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let errors: Vec<String> = validator.iter_errors(&v).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(v["verdict"]["notChecked"][0], "1 file not scanned");
+    }
+}
