@@ -274,8 +274,11 @@ def build_scan_command(sarif_file: str, markdown_file: str,
     if config and "--config" not in gate_args:
         cmd += ["--config", config]
     cmd += gate_args
+    # Only what the user set: an empty input leaves the threshold to the config file's
+    # `fail-on` (else clustersec's default). `none` reaches clustersec too, which then still
+    # fails a scan that checked nothing (see --fail-on-incomplete, --allow-empty).
     fail_on = fail_on_setting()
-    if fail_on and fail_on != "none":
+    if fail_on:
         cmd += ["--fail-on", fail_on]
     cmd += ["--format", "sarif", "--output", sarif_file]
     cmd += ["--format", "markdown", "--output", markdown_file]
@@ -591,8 +594,6 @@ def cmd_scan() -> Dict[str, str]:
         error(f"clustersec did not write the SARIF file {sarif_file}")
         exit_code = EXIT_ERROR
 
-    if exit_code == EXIT_FINDINGS and fail_on_setting() == "none":
-        log("findings present but fail-on is 'none': not failing")
     outputs["findings"] = str(len(findings))
     outputs["exit-code"] = str(exit_code)
 
@@ -917,10 +918,11 @@ def cmd_finish(exit_code: Optional[str] = None) -> int:
         error(f"the scan step reported no exit code ({raw!r}); treating it as a tool error")
         return EXIT_ERROR
     fail_on = fail_on_setting()
-    if code == EXIT_FINDINGS and fail_on == "none":
-        return EXIT_CLEAN
     if code == EXIT_FINDINGS:
-        error(f"clustersec found problems at or above severity '{fail_on or 'the configured threshold'}'")
+        # With fail-on none, clustersec exits 1 only when part of the scan was not checked or
+        # it found no Kubernetes object: that is never a pass.
+        error(f"clustersec failed the scan: findings at or above '{fail_on or 'the configured threshold'}', "
+              "or part of the scan not checked (see the summary's last line)")
     elif code != EXIT_CLEAN:
         error("clustersec could not complete the scan (exit code 2)")
         code = EXIT_ERROR

@@ -112,7 +112,99 @@ fn named_inside(path: &Path, roots: &[PathBuf]) -> bool {
     }
 }
 
-fn find_config(args: &ScanArgs) -> Result<Config, Failure> {
+/// The repository a directory belongs to: the nearest directory at or above it (canonical)
+/// that holds a `.git` entry (a directory, or the file of a worktree or submodule). `None`
+/// outside a git work tree.
+pub fn repo_root(dir: &Path) -> Option<PathBuf> {
+    let dir = std::fs::canonicalize(dir).ok()?;
+    dir.ancestors()
+        .find(|d| std::fs::symlink_metadata(d.join(".git")).is_ok())
+        .map(Path::to_path_buf)
+}
+
+/// A path for messages and reports: relative to the working directory when it lies below it
+/// (or below one of its parents, with `..`), else as given.
+fn display_path(path: &Path, named_absolute: bool) -> String {
+    let cwd = std::env::current_dir().and_then(std::fs::canonicalize);
+    // The directory is resolved, not the file itself (a symlink shows as its own name).
+    let parent = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let abs = std::fs::canonicalize(parent).map(|d| match path.file_name() {
+        Some(name) => d.join(name),
+        None => d,
+    });
+    let (Ok(cwd), Ok(abs)) = (cwd, abs) else {
+        return path.display().to_string();
+    };
+    for (up, base) in cwd.ancestors().enumerate() {
+        if up > 0 && named_absolute {
+            // Named absolute and not below the working directory: shown as named.
+            break;
+        }
+        if let Ok(rest) = abs.strip_prefix(base) {
+            let mut p = PathBuf::new();
+            for _ in 0..up {
+                p.push("..");
+            }
+            p.push(rest);
+            return p.display().to_string();
+        }
+    }
+    path.display().to_string()
+}
+
+/// The config file of a run and the path reports show for it (`None`: no config file).
+fn find_config(args: &ScanArgs) -> Result<(Config, Option<String>), Failure> {
+    let shown = args.config.as_deref().map(|p| p.display().to_string());
+    let found = find_config_file(args)?;
+    // Shown absolute only when the scan root was named absolute and lies outside the working
+    // directory.
+    let absolute = args.paths.first().is_some_and(|p| p.is_absolute());
+    let shown = shown.or_else(|| found.1.as_deref().map(|p| display_path(p, absolute)));
+    Ok((found.0, shown))
+}
+
+/// Looks for the config at the scan root, then in its parents up to the repository root (the
+/// git top level; a scan outside a git work tree looks at the scan root only). A file found in
+/// a parent is checked like one at the scan root, with the repository as the directory it must
+/// resolve inside.
+fn find_config_file(args: &ScanArgs) -> Result<(Config, Option<PathBuf>), Failure> {
+    if args.config.is_some() {
+        return find_config_at(args).map(|c| (c, None));
+    }
+    let root: PathBuf = match args.paths.first() {
+        Some(p) if p.is_dir() => p.clone(),
+        _ => PathBuf::from("."),
+    };
+    for name in CONFIG_NAMES {
+        if std::fs::symlink_metadata(root.join(name)).is_ok() {
+            return find_config_at(args).map(|c| (c, Some(root.join(name))));
+        }
+    }
+    let (Ok(start), Some(repo)) = (std::fs::canonicalize(&root), repo_root(&root)) else {
+        return Ok((Config::default(), None));
+    };
+    for dir in start.ancestors().skip(1) {
+        if !dir.starts_with(&repo) {
+            break;
+        }
+        for name in CONFIG_NAMES {
+            let candidate = dir.join(name);
+            if std::fs::symlink_metadata(&candidate).is_ok() {
+                let mut roots = scan_roots(args, &root);
+                roots.push(repo.clone());
+                Config::check_location(&candidate, &roots)?;
+                let config = Config::load_within(&candidate, &roots)?;
+                return Ok((config, Some(candidate)));
+            }
+        }
+    }
+    Ok((Config::default(), None))
+}
+
+fn find_config_at(args: &ScanArgs) -> Result<Config, Failure> {
     let root: PathBuf = match args.paths.first() {
         Some(p) if p.is_dir() => p.clone(),
         _ => PathBuf::from("."),
@@ -207,7 +299,7 @@ pub fn scan(
     outputs: &[(usize, PathBuf)],
 ) -> Result<i32, Failure> {
     let outs = pair_outputs(formats, outputs)?;
-    let config = find_config(args)?;
+    let (config, config_shown) = find_config(args)?;
     let kube_version = match args
         .kube_version
         .as_deref()
@@ -267,62 +359,190 @@ pub fn scan(
     let render_settings = render_settings(args, &config)?;
     let tools = crate::render::Tools::detect(&render_settings).map_err(Failure)?;
     let mut discovery = discover::discover(&args.paths, &opts).map_err(Failure)?;
+    if !opts.exclude.is_empty() && discovery.excluded == 0 {
+        // Say why an exclude did nothing rather than leave the user guessing.
+        let globs: Vec<String> = opts.exclude.iter().map(|g| format!("`{g}`")).collect();
+        let _ = writeln!(
+            std::io::stderr(),
+            "notice: --exclude (or the config's exclude) {} matched no file to scan: globs match \
+             paths relative to the scan root (e.g. `vendor/**`, or `vendor` for the directory), \
+             and only files that would be scanned count",
+            report::text::clean(&globs.join(", "))
+        );
+    }
     let run = crate::render::render_all(&mut discovery, &render_settings, &tools);
     let mut report = crate::scan::scan_rendered(&engine, discovery, max_file_size, &run)
         .with_render_counts(run.counts)
-        .with_kube_version(kube_version);
+        .with_kube_version(kube_version)
+        .with_config(config_shown);
     if let Some(base) = &compare_with {
         report = report.with_policy_changes(crate::config_diff::compare(base, &config));
     }
+    let verdict = verdict(args, &config, &report);
+    if verdict.empty {
+        let _ = writeln!(
+            std::io::stderr(),
+            "error: no Kubernetes object found in {}: check the path (or pass --allow-empty)",
+            report::text::clean(
+                &args
+                    .paths
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        );
+    }
+    let mut report = report.with_verdict(verdict);
 
     let ci = CiLinks::from_env(|name| std::env::var(name).ok());
-    let report_options = |out: &Output| Options {
-        color: out.file.is_none() && out.format == Format::Text && use_color(args.color),
-        blob_url: ci.blob_url.clone(),
-        run_url: ci.run_url.clone(),
-        ..Options::default()
+    let report_options = |out: &Output, srcroot: &Option<String>| {
+        // `..Options::default()` stays for fields other branches add.
+        #[allow(clippy::needless_update)]
+        Options {
+            color: out.file.is_none() && out.format == Format::Text && use_color(args.color),
+            blob_url: ci.blob_url.clone(),
+            run_url: ci.run_url.clone(),
+            srcroot: srcroot.clone(),
+            grouped: out.format == Format::Text && !args.verbose,
+            ..Options::default()
+        }
     };
-    // Reports that go to files are rendered and written in parallel (each format is independent
-    // work over the same report); the first failure in command-line order is the one reported.
-    // A path named twice gets the last report for it, as when they were written one by one.
-    let saved: Vec<Result<(), Failure>> = {
-        use rayon::prelude::*;
-        outs.par_iter()
-            .enumerate()
-            .map(|(i, out)| match &out.file {
-                Some(path)
-                    if outs.iter().rposition(|o| o.file.as_ref() == Some(path)) == Some(i) =>
-                {
-                    write_file(path, out.format, &report, &report_options(out))
-                }
-                _ => Ok(()),
-            })
-            .collect()
+    // Text keeps the paths as the user named them (relative to the working directory) and is
+    // written first; every other format is written after it, with paths relative to the
+    // repository root.
+    let write_group = |report: &report::Report, text: bool, srcroot: &Option<String>| {
+        // Reports that go to files are rendered and written in parallel (each format is
+        // independent work over the same report); the first failure in command-line order is
+        // the one reported. A path named twice gets the last report for it.
+        let saved: Vec<Result<(), Failure>> = {
+            use rayon::prelude::*;
+            outs.par_iter()
+                .enumerate()
+                .map(|(i, out)| match &out.file {
+                    Some(path)
+                        if (out.format == Format::Text) == text
+                            && outs.iter().rposition(|o| o.file.as_ref() == Some(path))
+                                == Some(i) =>
+                    {
+                        write_file(path, out.format, report, &report_options(out, srcroot))
+                    }
+                    _ => Ok(()),
+                })
+                .collect()
+        };
+        saved.into_iter().collect::<Result<Vec<()>, Failure>>()?;
+        for out in outs
+            .iter()
+            .filter(|o| o.file.is_none() && (o.format == Format::Text) == text)
+        {
+            let stdout = std::io::stdout();
+            let mut lock = stdout.lock();
+            report::write(out.format, &mut lock, report, &report_options(out, srcroot))
+                .and_then(|()| lock.flush())
+                .map_err(|e| Failure(format!("cannot write to stdout: {e}")))?;
+        }
+        Ok::<(), Failure>(())
     };
-    saved.into_iter().collect::<Result<Vec<()>, Failure>>()?;
-    for out in &outs {
-        let ropts = report_options(out);
-        match &out.file {
-            Some(_) => {}
-            None => {
-                let stdout = std::io::stdout();
-                let mut lock = stdout.lock();
-                report::write(out.format, &mut lock, &report, &ropts)
-                    .and_then(|()| lock.flush())
-                    .map_err(|e| Failure(format!("cannot write to stdout: {e}")))?;
+    write_group(&report, true, &None)?;
+    if outs.iter().any(|o| o.format != Format::Text) {
+        let root = report_root(args)?;
+        if let Ok(cwd) = std::env::current_dir().and_then(std::fs::canonicalize) {
+            report.rebase_paths(|p| repo_relative(&root, &cwd, p));
+        }
+        let srcroot = root
+            .to_str()
+            .map(crate::report::sarif::dir_uri)
+            .or(Some(String::new()));
+        write_group(&report, false, &srcroot)?;
+    }
+    Ok(report.verdict.as_ref().map_or(EXIT_CLEAN, |v| v.exit_code))
+}
+
+/// The directory report paths are relative to: `--root`, else the repository (git top level)
+/// of the first scanned directory (or of the working directory), else the working directory.
+fn report_root(args: &ScanArgs) -> Result<PathBuf, Failure> {
+    if let Some(r) = &args.root {
+        return std::fs::canonicalize(r)
+            .map_err(|e| Failure(format!("--root {}: {e}", r.display())));
+    }
+    let start = match args.paths.first() {
+        Some(p) if p.is_dir() => p.clone(),
+        Some(p) if p.as_os_str() != "-" => p
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+        _ => PathBuf::from("."),
+    };
+    Ok(repo_root(&start)
+        .or_else(|| std::env::current_dir().and_then(std::fs::canonicalize).ok())
+        .unwrap_or_else(|| PathBuf::from(".")))
+}
+
+/// A report path (relative to the working directory `cwd`, or absolute) made relative to
+/// `root`, with `/` separators. A path outside `root`, or that is not a file path (`stdin`),
+/// is kept as it is.
+pub fn repo_relative(root: &Path, cwd: &Path, path: &str) -> String {
+    if path == "stdin" {
+        return path.to_string();
+    }
+    let mut abs = PathBuf::new();
+    for c in cwd.join(path).components() {
+        match c {
+            std::path::Component::ParentDir => {
+                abs.pop();
             }
+            std::path::Component::CurDir => {}
+            other => abs.push(other),
         }
     }
+    let rel = abs.strip_prefix(root).map(Path::to_path_buf).or_else(|_| {
+        // An absolute path through a symlink (a temporary directory): its directory resolved.
+        let dir = abs.parent().and_then(|d| std::fs::canonicalize(d).ok());
+        match (dir, abs.file_name()) {
+            (Some(d), Some(n)) => d.join(n).strip_prefix(root).map(Path::to_path_buf),
+            _ => abs.strip_prefix(root).map(Path::to_path_buf),
+        }
+    });
+    match rel {
+        Ok(r) if !r.as_os_str().is_empty() => {
+            let parts: Vec<String> = r
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            parts.join("/")
+        }
+        _ => path.to_string(),
+    }
+}
+
+/// The verdict of a run: findings at or above the threshold, parts not checked (unless
+/// `--no-fail-on-incomplete` or `fail-on-incomplete: false`), no object at all (unless
+/// `--allow-empty`) each make it exit 1.
+pub fn verdict(args: &ScanArgs, config: &Config, report: &report::Report) -> report::Verdict {
     let threshold = args
         .fail_on
         .or(config.fail_on)
         .map_or(Some(Severity::Info), |f| f.threshold());
-    let failing = threshold.map_or(0, |t| report.count_at_least(t));
-    Ok(if failing > 0 {
-        EXIT_FINDINGS
+    let counted = threshold.map_or(0, |t| report.count_at_least(t));
+    let fail_on_incomplete = if args.no_fail_on_incomplete {
+        false
+    } else if args.fail_on_incomplete {
+        true
     } else {
-        EXIT_CLEAN
-    })
+        config.fail_on_incomplete.unwrap_or(true)
+    };
+    let not_checked = report.not_checked();
+    let empty = !args.allow_empty && report.summary().objects == 0;
+    let fails = counted > 0 || empty || (fail_on_incomplete && !not_checked.is_empty());
+    report::Verdict {
+        threshold,
+        counted,
+        not_checked,
+        fail_on_incomplete,
+        empty,
+        exit_code: if fails { EXIT_FINDINGS } else { EXIT_CLEAN },
+    }
 }
 
 /// Links into the CI's web pages, from the GitHub Actions environment.
@@ -505,13 +725,36 @@ pub fn explain(args: &ExplainArgs) -> Result<i32, Failure> {
     });
     match rule {
         Some(r) => {
-            print_stdout(&crate::docs::rule_page(r.as_ref()))?;
+            let page = crate::docs::rule_page(r.as_ref());
+            // Rendered for a terminal; raw markdown when piped or redirected.
+            let page = if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+                let width = std::env::var("COLUMNS")
+                    .ok()
+                    .and_then(|c| c.trim().parse::<usize>().ok())
+                    .unwrap_or(80);
+                crate::termdoc::render(&page, width, use_color(ColorChoice::Auto))
+            } else {
+                page
+            };
+            print_stdout(&page)?;
             Ok(EXIT_CLEAN)
         }
         None => Err(Failure(format!(
             "unknown rule `{wanted}`; `clustersec rules` lists them"
         ))),
     }
+}
+
+/// Writes the config file (and CI files) of `clustersec init`.
+pub fn init(args: &crate::cli::InitArgs) -> Result<i32, Failure> {
+    let written = crate::init::write_files(&args.dir, args.github, args.gitlab, args.force)
+        .map_err(Failure)?;
+    let mut text = String::new();
+    for p in written {
+        text.push_str(&format!("wrote {}\n", p.display()));
+    }
+    print_stdout(&text)?;
+    Ok(EXIT_CLEAN)
 }
 
 /// Prints the completion script for a shell.
@@ -535,6 +778,7 @@ pub fn run(command: &Command, formats: &[(usize, Format)], outputs: &[(usize, Pa
         Command::Rules(a) => rules(a),
         Command::Explain(a) => explain(a),
         Command::Completions(a) => completions(a),
+        Command::Init(a) => init(a),
     };
     match result {
         Ok(code) => code,

@@ -34,6 +34,9 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Print a shell completion script (see the README's "Shell completions").
     Completions(CompletionsArgs),
+    /// Write a commented .clustersec.yaml (every key at its default) and, with --github or
+    /// --gitlab, the CI file.
+    Init(InitArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -57,9 +60,33 @@ pub struct ScanArgs {
     #[arg(short, long, action = clap::ArgAction::Append)]
     pub output: Vec<PathBuf>,
 
-    /// Lowest severity that makes the exit code 1 [default: info, every finding counts].
+    /// Lowest severity that makes the exit code 1 [default: info, every finding counts];
+    /// `none` (or `never`) never fails on findings.
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOn>,
+
+    /// Exit 1 when part of the scan was not checked (a chart not rendered, a kustomization not
+    /// built, a file not scanned or not parsed), whatever --fail-on says [default: on].
+    #[arg(long, overrides_with = "no_fail_on_incomplete")]
+    pub fail_on_incomplete: bool,
+
+    /// Do not fail because part of the scan was not checked (it is still reported).
+    #[arg(long, overrides_with = "fail_on_incomplete")]
+    pub no_fail_on_incomplete: bool,
+
+    /// Text output in full: each finding with its source line, underline and notes (by
+    /// default findings are grouped by object and container, one line each).
+    #[arg(short, long)]
+    pub verbose: bool,
+
+    /// Pass a scan that finds no Kubernetes object at all (by default it exits 1).
+    #[arg(long)]
+    pub allow_empty: bool,
+
+    /// Directory that paths in SARIF, JSON, markdown, GitHub and GitLab reports are relative
+    /// to [default: the git top level of the scan root, else the working directory].
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
 
     /// Config file [default: .clustersec.yaml at the scan root, if present].
     #[arg(short, long)]
@@ -165,6 +192,7 @@ pub struct RulesArgs {
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
     /// Rule id (e.g. CUSTOM_SECURITY_PRIVILEGED_CHECK) or short name (e.g. privileged).
+    #[arg(value_parser = rule_names(), ignore_case = true, hide_possible_values = true)]
     pub rule: String,
 }
 
@@ -173,4 +201,33 @@ pub struct CompletionsArgs {
     /// The shell to complete for.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The directory to write into (the repository root).
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+
+    /// Also write .github/workflows/clustersec.yml (the action, pinned to this version).
+    #[arg(long)]
+    pub github: bool,
+
+    /// Also write .gitlab-ci.yml (the GitLab CI include, pinned to this version).
+    #[arg(long)]
+    pub gitlab: bool,
+
+    /// Overwrite files that exist.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Rule ids and short names, for `explain`'s argument (and so for shell completions).
+fn rule_names() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(
+        crate::rules::registry()
+            .iter()
+            .flat_map(|r| [r.meta().id, r.meta().name])
+            .collect::<Vec<&'static str>>(),
+    )
 }

@@ -40,6 +40,10 @@ pub struct Config {
     /// Lowest severity that makes the run fail (exit 1).
     #[serde(default)]
     pub fail_on: Option<FailOn>,
+    /// Whether a scan with parts not checked (charts not rendered, files not scanned) fails,
+    /// whatever `fail-on` says (default true; `--no-fail-on-incomplete` wins).
+    #[serde(default)]
+    pub fail_on_incomplete: Option<bool>,
     /// Render Helm charts: `auto` (when helm is on PATH), `always`, `never`.
     #[serde(default)]
     pub helm: Option<Mode>,
@@ -148,7 +152,9 @@ pub enum FailOn {
     Medium,
     High,
     Critical,
-    /// Never fail because of findings (exit 0 unless the tool itself fails).
+    /// Never fail because of findings (exit 0 unless the tool itself fails); also `none`.
+    #[serde(alias = "none")]
+    #[value(alias = "none")]
     Never,
 }
 
@@ -359,8 +365,19 @@ impl Config {
                 })
                 .filter(|s| !s.is_empty())
                 .collect();
-            let message = e.inner().to_string();
-            let pos = locate(&root, &segments, &message);
+            let raw = e.inner().to_string();
+            let pos = locate(&root, &segments, &raw);
+            let message = match root.get("kube-version").map(|n| &n.kind) {
+                Some(Kind::Scalar {
+                    text,
+                    quoted: false,
+                    ..
+                }) if segments == ["kube-version"] => format!(
+                    "unquoted, YAML reads `{text}` as a number (1.30 is 1.3): quote the version, \
+                     kube-version: \"{text}\""
+                ),
+                _ => yaml_words(&raw),
+            };
             let path = segments.join(".");
             let message = if path.is_empty() {
                 message
@@ -369,25 +386,59 @@ impl Config {
             };
             (Some(pos), message)
         })?;
-        // Unknown rule ids and bad params, located at their keys.
-        let known: Vec<&'static str> = crate::rules::registry()
+        // Unknown rule ids and bad params, located at their keys. A rule is named by its id
+        // or its short name (as `explain` and ignore comments accept), in any case.
+        let known: Vec<(&'static str, &'static str)> = crate::rules::registry()
             .iter()
-            .map(|r| r.meta().id)
+            .map(|r| (r.meta().id, r.meta().name))
             .collect();
         let rules_node = root.get("rules");
-        for (id, rc) in &config.rules {
+        let mut by_id: BTreeMap<String, RuleConfig> = BTreeMap::new();
+        for (key, rc) in std::mem::take(&mut config.rules) {
+            let id = &key;
             let key_pos = rules_node
                 .and_then(|r| r.get_entry(id))
                 .map_or(root.span.start, |e| e.key.span.start);
-            if !known.contains(&id.as_str()) {
+            let Some((canonical, _)) = known.iter().find(|(i, n)| {
+                i.eq_ignore_ascii_case(id.trim()) || n.eq_ignore_ascii_case(id.trim())
+            }) else {
+                let hint = did_you_mean(id, known.iter().flat_map(|(i, n)| [*i, *n]))
+                    .map(|m| format!("; did you mean `{m}`?"))
+                    .unwrap_or_default();
                 return Err((
                     Some(key_pos),
-                    format!("unknown rule `{id}` (see `clustersec rules`)"),
+                    format!("unknown rule `{id}`{hint} (`clustersec rules` lists them)"),
+                ));
+            };
+            if by_id.contains_key(*canonical) {
+                return Err((
+                    Some(key_pos),
+                    format!("rule `{canonical}` is configured twice (`{id}` names it too)"),
                 ));
             }
             if let Some(params) = &rc.params {
+                if let Some((min, max)) = params
+                    .get("min")
+                    .and_then(serde_json::Value::as_i64)
+                    .zip(params.get("max").and_then(serde_json::Value::as_i64))
+                    .filter(|(min, max)| min > max)
+                {
+                    let segs: Vec<String> = ["rules", id, "params", "min"]
+                        .iter()
+                        .map(|s| s.to_string())
+                        .collect();
+                    return Err((
+                        Some(locate(&root, &segs, "")),
+                        format!(
+                            "{}: min {min} is greater than max {max}: no value could pass",
+                            segs.join(".")
+                        ),
+                    ));
+                }
+            }
+            if let Some(params) = &rc.params {
                 let mut rules = crate::rules::registry();
-                if let Some(rule) = rules.iter_mut().find(|r| r.meta().id == id) {
+                if let Some(rule) = rules.iter_mut().find(|r| r.meta().id == *canonical) {
                     if let Err(pe) = rule.configure(params) {
                         let mut segs = vec!["rules".to_string(), id.clone(), "params".to_string()];
                         segs.extend(
@@ -397,11 +448,16 @@ impl Config {
                                 .map(String::from),
                         );
                         let pos = locate(&root, &segs, &pe.message);
-                        return Err((Some(pos), format!("{}: {}", segs.join("."), pe.message)));
+                        return Err((
+                            Some(pos),
+                            format!("{}: {}", segs.join("."), yaml_words(&pe.message)),
+                        ));
                     }
                 }
             }
+            by_id.insert(canonical.to_string(), rc);
         }
+        config.rules = by_id;
         for (key, chart) in &mut config.charts {
             check_chart(&root, key, chart, dir, roots)?;
         }
@@ -565,6 +621,134 @@ fn outside(path: &Path, roots: &[PathBuf]) -> bool {
 }
 
 /// The position of the node at a path; for an "unknown field `x`" error, the key `x` inside it.
+/// The candidate closest to `word` (case-insensitive edit distance, `-`/`_` alike), when it is
+/// close enough to be a typo: at most a third of the word's length, and at least 1.
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let norm = |s: &str| -> Vec<char> {
+        s.chars()
+            .take(200)
+            .map(|c| {
+                if c == '_' {
+                    '-'
+                } else {
+                    c.to_ascii_lowercase()
+                }
+            })
+            .collect()
+    };
+    let w = norm(word);
+    let limit = (w.len() / 3).max(1);
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(&w, &norm(c)), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Edit distance where swapping two neighbours counts as one edit (optimal string alignment).
+fn edit_distance(a: &[char], b: &[char]) -> usize {
+    let mut before: Vec<usize> = Vec::new();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev.get(j).copied().unwrap_or(0) + usize::from(ca != cb);
+            let del = prev.get(j + 1).copied().unwrap_or(0) + 1;
+            let ins = cur.get(j).copied().unwrap_or(0) + 1;
+            let mut best = sub.min(del).min(ins);
+            let swapped = i > 0 && j > 0 && a.get(i - 1) == Some(cb) && b.get(j - 1) == Some(ca);
+            if swapped {
+                if let Some(t) = before.get(j - 1) {
+                    best = best.min(t + 1);
+                }
+            }
+            cur.push(best);
+        }
+        before = std::mem::replace(&mut prev, cur);
+    }
+    prev.last().copied().unwrap_or(0)
+}
+
+/// serde's words for a config error in YAML's: `expected an integer` (not `i64`), `a list`,
+/// `a mapping`, `unknown key` with a "did you mean" for a misspelled one.
+pub fn yaml_words(message: &str) -> String {
+    let ticked = |s: &str| -> Vec<String> {
+        s.split('`')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_string)
+            .collect()
+    };
+    for (prefix, what) in [("unknown field `", "key"), ("unknown variant `", "value")] {
+        if message.starts_with(prefix) {
+            let names = ticked(message);
+            let Some((word, choices)) = names.split_first() else {
+                break;
+            };
+            let hint = did_you_mean(word, choices.iter().map(String::as_str))
+                .map(|m| format!("; did you mean `{m}`?"))
+                .unwrap_or_default();
+            let list = if choices.is_empty() {
+                String::new()
+            } else {
+                format!(" (expected one of: {})", choices.join(", "))
+            };
+            return format!("unknown {what} `{word}`{hint}{list}");
+        }
+    }
+    let types = |s: &str| -> String {
+        let s = s.trim();
+        for (from, to) in [
+            ("i64", "an integer"),
+            ("u64", "a non-negative integer"),
+            ("i32", "an integer"),
+            ("u32", "a non-negative integer"),
+            ("u16", "a non-negative integer"),
+            ("u8", "a non-negative integer"),
+            ("usize", "a non-negative integer"),
+            ("f64", "a number"),
+            ("a sequence", "a list"),
+            ("sequence", "a list"),
+            ("a map", "a mapping"),
+            ("map", "a mapping"),
+            ("unit value", "null"),
+        ] {
+            if s == from {
+                return to.to_string();
+            }
+        }
+        if let Some(rest) = s.strip_prefix("floating point ") {
+            return format!("the number {}", rest.trim_matches('`'));
+        }
+        if let Some(rest) = s.strip_prefix("integer ") {
+            return format!("the integer {}", rest.trim_matches('`'));
+        }
+        if let Some(rest) = s.strip_prefix("boolean ") {
+            return format!("the boolean {}", rest.trim_matches('`'));
+        }
+        if let Some(rest) = s.strip_prefix("string ") {
+            return format!("the string {rest}");
+        }
+        s.to_string()
+    };
+    if message.starts_with("data did not match any variant of untagged enum") {
+        return "has the wrong type (see the README's Configuration section)".to_string();
+    }
+    if let Some(rest) = message.strip_prefix("invalid type: ") {
+        if let Some((got, expected)) = rest.split_once(", expected ") {
+            return format!("expected {}, got {}", types(expected), types(got));
+        }
+    }
+    if let Some((head, expected)) = message.rsplit_once(", expected ") {
+        return format!("{head}, expected {}", types(expected));
+    }
+    message.to_string()
+}
+
 fn locate(root: &Node, segments: &[String], message: &str) -> Pos {
     let mut node = root;
     let mut pos = root.span.start;
@@ -608,6 +792,57 @@ mod tests {
     use super::*;
 
     #[test]
+    fn did_you_mean_finds_typos_only() {
+        let c = ["info", "low", "medium", "high", "critical"];
+        assert_eq!(did_you_mean("hgih", c), Some("high"));
+        assert_eq!(did_you_mean("criticl", c), Some("critical"));
+        assert_eq!(did_you_mean("severe", c), None);
+        assert_eq!(
+            did_you_mean("fail_on", ["fail-on", "exclude"]),
+            Some("fail-on")
+        );
+        assert_eq!(did_you_mean("", c), None);
+    }
+
+    #[test]
+    fn config_errors_speak_yaml() {
+        let err = |text: &str| Config::parse(text).err().map(|e| e.1).unwrap_or_default();
+        assert_eq!(
+            err("max-file-size: 1\nrules:\n  run-as-user:\n    params: {min: x}\n"),
+            "rules.run-as-user.params.min: expected an integer, got the string \"x\""
+        );
+        assert_eq!(
+            err("exclude: {a: 1}\n"),
+            "exclude: expected a list, got a mapping"
+        );
+        assert_eq!(
+            err("fail-on: hihg\n"),
+            "fail-on: unknown value `hihg`; did you mean `high`? (expected one of: info, low, \
+             medium, high, critical, never, none)"
+        );
+        assert!(err("kube-version: 1.30\n").contains("kube-version: \"1.30\""));
+        assert!(err("kube-version: \"1.30\"\n").is_empty());
+        assert_eq!(
+            err("rules:\n  run-as-group:\n    params: {min: 2000, max: 1000}\n"),
+            "rules.run-as-group.params.min: min 2000 is greater than max 1000: no value could pass"
+        );
+        assert!(
+            err("rules:\n  CUSTOM_SECURITY_USER_CHEK: {enabled: false}\n")
+                .contains("did you mean `CUSTOM_SECURITY_USER_CHECK`?")
+        );
+    }
+
+    #[test]
+    fn rule_short_names_are_keys() {
+        let c = Config::parse("rules:\n  privileged: {enabled: false}\n").unwrap();
+        assert!(c.rules.contains_key("CUSTOM_SECURITY_PRIVILEGED_CHECK"));
+        assert!(Config::parse(
+            "rules:\n  privileged: {enabled: false}\n  CUSTOM_SECURITY_PRIVILEGED_CHECK: {}\n"
+        )
+        .is_err());
+    }
+
+    #[test]
     fn good_config() {
         let c = Config::parse(
             "rules:\n  CUSTOM_SECURITY_USER_CHECK:\n    severity: high\n    params: {min: 1000, max: 65535}\n  CUSTOM_SECURITY_IMAGE_PULL:\n    enabled: false\nexclude: [\"vendor/**\"]\nmax-file-size: 1MiB\nfail-on: high\n",
@@ -622,7 +857,11 @@ mod tests {
     fn errors_are_located() {
         let e = Config::parse("rules: {}\nexlude: [a]\n").unwrap_err();
         assert_eq!(e.0, Some(Pos::new(2, 1)));
-        assert!(e.1.contains("unknown field `exlude`"), "{}", e.1);
+        assert!(
+            e.1.contains("unknown key `exlude`; did you mean `exclude`?"),
+            "{}",
+            e.1
+        );
 
         let e = Config::parse("rules:\n  CUSTOM_SECURITY_USER_CHECK:\n    severity: huge\n")
             .unwrap_err();

@@ -87,6 +87,19 @@ fn globset(globs: &[String], what: &str) -> Result<Option<GlobSet>, String> {
                 b.add(glob);
             }
         }
+        // An exclude that names a directory (`vendor`, `deploy/test/`) excludes what is in it.
+        let dir = g.trim_end_matches('/');
+        if what == "exclude" && !dir.is_empty() && !dir.ends_with("**") {
+            let mut extras = vec![format!("{dir}/**")];
+            if !dir.contains('/') {
+                extras.push(format!("**/{dir}/**"));
+            }
+            for extra in extras {
+                if let Ok(glob) = Glob::new(&extra) {
+                    b.add(glob);
+                }
+            }
+        }
     }
     b.build()
         .map(Some)

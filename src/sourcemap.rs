@@ -1096,7 +1096,32 @@ pub fn map_kustomize(
         match hit.filter(|h| h.matched > 0) {
             Some(hit) => {
                 let rendered_at = format!("{}:{}", f.span.start.line, f.span.start.col);
-                f.message = format!("{} (kustomize output line {rendered_at})", f.message);
+                // A value kustomize rewrote (`privileged: yes` written back as `"yes"`): the
+                // user reads their source, so say what the API server gets instead.
+                let changed = keys
+                    .last()
+                    .filter(|_| hit.matched == hit.wanted)
+                    .and_then(|key| {
+                        let line = |text: Option<&str>| text.and_then(|l| line_value(l, key));
+                        let out = line(text.lines().nth(index(f.span.start.line)));
+                        let src = line(
+                            outline
+                                .lines
+                                .get(index(hit.span.start.line))
+                                .map(String::as_str),
+                        );
+                        out.zip(src).filter(|(o, s)| o != s)
+                    })
+                    .map(|(out, src)| {
+                        format!(
+                            "; kustomize changed the value: the source has {src}, the output {out}"
+                        )
+                    })
+                    .unwrap_or_default();
+                f.message = format!(
+                    "{} (kustomize output line {rendered_at}{changed})",
+                    f.message
+                );
                 f.mapping = Some(if hit.matched == hit.wanted {
                     "kustomize source line of the key".to_string()
                 } else {
@@ -1113,8 +1138,47 @@ pub fn map_kustomize(
     notes
 }
 
+/// The 0-based index of a 1-based line number.
+fn index(line: u32) -> usize {
+    (line as usize).saturating_sub(1)
+}
+
+/// The value written on a `key: value` line (a list item's `- key: value` too), without a
+/// trailing comment; `None` when the line is not that key with a value on the line. At most 60
+/// characters are kept.
+fn line_value(line: &str, key: &str) -> Option<String> {
+    let t = line.trim_start();
+    let t = t.strip_prefix("- ").unwrap_or(t).trim_start();
+    let rest = t.strip_prefix(key)?.strip_prefix(':')?;
+    if !(rest.is_empty() || rest.starts_with([' ', '\t'])) {
+        return None;
+    }
+    let value = match rest.find(" #") {
+        Some(i) => rest.get(..i).unwrap_or(rest),
+        None => rest,
+    }
+    .trim();
+    (!value.is_empty()).then(|| value.chars().take(60).collect())
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn line_values() {
+        use super::line_value;
+        assert_eq!(
+            line_value("  privileged: yes # x", "privileged").as_deref(),
+            Some("yes")
+        );
+        assert_eq!(
+            line_value("- privileged: \"yes\"", "privileged").as_deref(),
+            Some("\"yes\"")
+        );
+        assert_eq!(line_value("  privilegedX: yes", "privileged"), None);
+        assert_eq!(line_value("  privileged:", "privileged"), None);
+        assert_eq!(line_value("", "privileged"), None);
+    }
+
     use super::*;
 
     const DEPLOY: &str = r#"apiVersion: apps/v1

@@ -234,7 +234,13 @@ fn gitignore_leaves_out_untracked_files_only() {
     }
     write(d.path(), ".gitignore", "ignored/\n");
     write(d.path(), "ignored/bad.yaml", PRIVILEGED);
-    bin().arg("scan").arg(d.path()).assert().code(0);
+    // Nothing left to scan: passes only with --allow-empty.
+    bin().arg("scan").arg(d.path()).assert().code(1);
+    bin()
+        .args(["scan", "--allow-empty"])
+        .arg(d.path())
+        .assert()
+        .code(0);
     bin()
         .args(["scan", "--no-ignore"])
         .arg(d.path())
@@ -281,7 +287,14 @@ fn chart_templates_are_not_parsed() {
     );
     // Not rendered either (tests/render.rs covers rendering; this template does not render).
     bin()
-        .args(["scan", "--helm", "never", "--format", "json"])
+        .args([
+            "scan",
+            "--helm",
+            "never",
+            "--allow-empty",
+            "--format",
+            "json",
+        ])
         .arg(d.path())
         .assert()
         .code(0)

@@ -95,7 +95,7 @@ fn prerendered_output_maps_to_template_lines() {
         .find(|f| f["ruleId"] == "CUSTOM_SECURITY_USER_CHECK" && f["container"] == "web")
         .unwrap();
     let msg = inherited["message"].as_str().unwrap();
-    assert!(msg.contains("securityContext at line 18)"), "{msg}");
+    assert!(msg.contains("securityContext at line 18:"), "{msg}");
     // A subchart's template, with a literal container item lacking the field.
     assert!(
         has(

@@ -263,6 +263,7 @@ fn helm_never_scans_nothing_from_charts_but_counts_the_templates() {
             "fixtures/helm",
             "--helm",
             "never",
+            "--allow-empty",
             "--format",
             "json",
         ])
@@ -691,6 +692,7 @@ fn helm_positionals_can_never_be_flags() {
     bin()
         .env("PATH", path)
         .args(["scan", "fixtures/helm/deprecated", "--kustomize", "never"])
+        .arg("--allow-empty")
         .arg("--config")
         .arg(&config)
         .args(["--format", "json"])

@@ -113,6 +113,16 @@ def test_exit_code_follows_fail_on(gh):
 
 
 @fake_only()
+def test_fail_on_is_passed_only_when_set(gh):
+    # empty: the config file's fail-on (or clustersec's default) applies
+    gh.run(CLUSTERSEC_FAIL_ON="")
+    assert "--fail-on" not in gh.scanner_calls()[-1]["argv"]
+    gh.run(CLUSTERSEC_FAIL_ON="none")
+    argv = gh.scanner_calls()[-1]["argv"]
+    assert ["--fail-on", "none"] == argv[argv.index("--fail-on"):argv.index("--fail-on") + 2]
+
+
+@fake_only()
 def test_fail_on_threshold_with_fake_severities(gh):
     # the fake reports `privileged` as high: critical does not fail, high does
     assert gh.run(CLUSTERSEC_FAIL_ON="critical").returncode == 0
@@ -295,7 +305,8 @@ def test_md_escape_neutralises_markup():
 def test_finish_subcommand(gh):
     assert gh.run("finish", CLUSTERSEC_EXIT_CODE="0").returncode == 0
     assert gh.run("finish", CLUSTERSEC_EXIT_CODE="1").returncode == 1
-    assert gh.run("finish", CLUSTERSEC_EXIT_CODE="1", CLUSTERSEC_FAIL_ON="none").returncode == 0
+    # clustersec got --fail-on none: exit 1 means a scan that checked nothing, never a pass
+    assert gh.run("finish", CLUSTERSEC_EXIT_CODE="1", CLUSTERSEC_FAIL_ON="none").returncode == 1
     assert gh.run("finish", CLUSTERSEC_EXIT_CODE="2").returncode == 2
     missing = gh.run("finish", CLUSTERSEC_EXIT_CODE=None)
     assert missing.returncode == 2 and "no exit code" in missing.stdout

@@ -35,6 +35,27 @@ struct Output<'a> {
     /// What the scanned config changes compared with `--compare-config` (only with that flag).
     #[serde(skip_serializing_if = "Option::is_none")]
     policy_changes: Option<&'a [crate::config_diff::PolicyChange]>,
+    /// The config file used (`null`: none); present when the run looked for one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    config: Option<Option<&'a str>>,
+    /// The run's outcome; present when the run computed it (the CLI always does).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verdict: Option<Verdict<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Verdict<'a> {
+    exit_code: i32,
+    /// The `--fail-on` threshold, or `none`.
+    fail_on: String,
+    /// Findings at or above it.
+    counted: usize,
+    /// What was not checked, counted by kind (empty when everything was).
+    not_checked: &'a [String],
+    fail_on_incomplete: bool,
+    /// No Kubernetes object was found (and `--allow-empty` was not given).
+    empty: bool,
 }
 
 #[derive(Serialize)]
@@ -187,6 +208,17 @@ pub fn write(out: &mut dyn Write, report: &Report, _opts: &Options) -> io::Resul
         .collect();
     by_rule.sort_by(|a, b| b.count.cmp(&a.count).then(a.rule_id.cmp(b.rule_id)));
     let output = Output {
+        config: report.config_known.then_some(report.config_path.as_deref()),
+        verdict: report.verdict.as_ref().map(|v| Verdict {
+            exit_code: v.exit_code,
+            fail_on: v
+                .threshold
+                .map_or_else(|| "none".to_string(), |t| t.to_string()),
+            counted: v.counted,
+            not_checked: &v.not_checked,
+            fail_on_incomplete: v.fail_on_incomplete,
+            empty: v.empty,
+        }),
         version: VERSION,
         tool: Tool {
             name: "clustersec",

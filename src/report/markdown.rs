@@ -144,6 +144,18 @@ pub fn render(report: &Report, opts: &Options, variant: Variant) -> String {
     if let Some(why) = summary.not_scanned_phrase() {
         head.push_str(&format!("Not scanned: {why}.\n"));
     }
+    // A scan that checked nothing is never all clear (the verdict holds fixed phrases only).
+    if let Some(v) = report.verdict.as_ref() {
+        if v.empty {
+            head.push_str("\n:warning: **No Kubernetes object was found**: check the path.\n");
+        }
+        if !v.not_checked.is_empty() {
+            head.push_str(&format!(
+                "\n:warning: **Not checked**: {}.\n",
+                v.not_checked.join(", ")
+            ));
+        }
+    }
 
     if let Some(changes) = report.policy_changes.as_deref() {
         head.push_str(&policy_section(changes));

@@ -50,6 +50,9 @@ pub struct Options {
     pub blob_url: Option<String>,
     /// The CI run's page, where the full results are (markdown's truncation note).
     pub run_url: Option<String>,
+    /// Text: one header per file, object and container, then one line per finding, without
+    /// snippets or notes (the CLI's default; `--verbose` turns it off).
+    pub grouped: bool,
 }
 
 /// Everything a run found, sorted once so that every format is deterministic.
@@ -76,6 +79,63 @@ pub struct Report {
     /// What the scanned repository's config changes compared with a base config
     /// (`--compare-config`; see [`Report::with_policy_changes`]); `None` when not compared.
     pub policy_changes: Option<Vec<crate::config_diff::PolicyChange>>,
+    /// The run's outcome, set by the caller once the threshold is known (see [`Verdict`]).
+    pub verdict: Option<Verdict>,
+    /// The config file the run used, as found (`None`: no config file).
+    pub config_path: Option<String>,
+    /// Whether the caller looked for a config file at all (reports then say `config: none`).
+    pub config_known: bool,
+}
+
+/// The outcome of a run: what the exit code is and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// The `--fail-on` threshold; `None` is `never`.
+    pub threshold: Option<Severity>,
+    /// Findings at or above the threshold.
+    pub counted: usize,
+    /// What was not checked (see [`Report::not_checked`]).
+    pub not_checked: Vec<String>,
+    /// Whether `not_checked` fails the run (`--fail-on-incomplete`).
+    pub fail_on_incomplete: bool,
+    /// No Kubernetes object was found, and `--allow-empty` was not given.
+    pub empty: bool,
+    pub exit_code: i32,
+}
+
+impl Verdict {
+    /// One line: the exit code, the threshold and how many findings count toward it, what was
+    /// not checked. Ends without a period.
+    pub fn line(&self) -> String {
+        let mut parts = vec![match self.threshold {
+            Some(t) => format!(
+                "{} {} toward --fail-on {t}",
+                self.counted,
+                if self.counted == 1 {
+                    "finding counts"
+                } else {
+                    "findings count"
+                }
+            ),
+            None => "findings do not fail the run (--fail-on none)".to_string(),
+        }];
+        if self.empty {
+            parts.push("no Kubernetes object found (--allow-empty passes this)".to_string());
+        }
+        if !self.not_checked.is_empty() {
+            parts.push(format!(
+                "not checked: {}{}",
+                self.not_checked.join(", "),
+                if self.fail_on_incomplete {
+                    " (fails: --fail-on-incomplete)"
+                } else {
+                    " (does not fail: --no-fail-on-incomplete)"
+                }
+            ));
+        }
+        let word = if self.exit_code == 0 { "pass" } else { "FAIL" };
+        format!("{word} (exit {}): {}", self.exit_code, parts.join("; "))
+    }
 }
 
 /// Counts for the summary line of every format.
@@ -109,6 +169,9 @@ pub struct Summary {
     pub by_rule: BTreeMap<&'static str, usize>,
     /// Files left out by `--exclude` or the config's `exclude`.
     pub excluded: usize,
+    /// Of `templates`, those of a chart that was rendered (their output was scanned).
+    #[serde(rename = "templatesRendered")]
+    pub templates_rendered: usize,
     /// The files not scanned, by the kind of reason (see [`reason_category`]).
     #[serde(rename = "notScannedByReason")]
     pub not_scanned_by_reason: BTreeMap<&'static str, usize>,
@@ -173,6 +236,9 @@ impl Report {
             excluded: 0,
             kube_version: None,
             policy_changes: None,
+            verdict: None,
+            config_path: None,
+            config_known: false,
         }
     }
 
@@ -180,6 +246,89 @@ impl Report {
     pub fn with_kube_version(mut self, version: crate::kube_version::KubeVersion) -> Report {
         self.kube_version = Some(version);
         self
+    }
+
+    /// Rewrites every path the report holds (findings, their related locations, suppressed
+    /// findings, files, sources) with `f`, and sorts again.
+    pub fn rebase_paths(&mut self, f: impl Fn(&str) -> String) {
+        let finding = |x: &mut Finding| {
+            x.path = f(&x.path);
+            for r in &mut x.related {
+                if let Some(p) = &mut r.path {
+                    *p = f(p);
+                }
+            }
+        };
+        self.findings.iter_mut().for_each(finding);
+        self.suppressed.iter_mut().for_each(finding);
+        self.findings
+            .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        self.suppressed
+            .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        for file in &mut self.files {
+            file.path = f(&file.path);
+        }
+        self.files.sort_by(|a, b| a.path.cmp(&b.path));
+        self.sources = std::mem::take(&mut self.sources)
+            .into_iter()
+            .map(|(k, v)| (f(&k), v))
+            .collect();
+    }
+
+    /// Records the run's outcome (printed at the end of the text summary).
+    pub fn with_verdict(mut self, verdict: Verdict) -> Report {
+        self.verdict = Some(verdict);
+        self
+    }
+
+    /// Records the config file used (`None`: none was found).
+    pub fn with_config(mut self, path: Option<String>) -> Report {
+        self.config_path = path;
+        self.config_known = true;
+        self
+    }
+
+    /// What the run did not check, counted by kind: charts not rendered, kustomizations not
+    /// built, files not scanned (too large, binary, unreadable) and files with a YAML error
+    /// (the broken document and what it hides). Kustomize patches and symlinks that lead
+    /// nowhere or out of the scan are left out on purpose and are not counted. Empty when
+    /// everything met was checked.
+    pub fn not_checked(&self) -> Vec<String> {
+        let s = self.summary();
+        let mut out = Vec::new();
+        let mut push = |n: usize, one: &str, many: &str| {
+            if n > 0 {
+                out.push(format!("{n} {}", if n == 1 { one } else { many }));
+            }
+        };
+        push(
+            s.charts_failed,
+            "Helm chart not rendered",
+            "Helm charts not rendered",
+        );
+        push(
+            s.kustomizations_failed,
+            "kustomization not built",
+            "kustomizations not built",
+        );
+        let not_scanned: usize = s
+            .not_scanned_by_reason
+            .iter()
+            .filter(|(why, _)| {
+                !matches!(
+                    **why,
+                    "kustomize patch" | "symlink out of the scan root" | "broken symlink"
+                )
+            })
+            .map(|(_, n)| n)
+            .sum();
+        push(not_scanned, "file not scanned", "files not scanned");
+        push(
+            s.parse_errors,
+            "file with a YAML error",
+            "files with a YAML error",
+        );
+        out
     }
 
     /// Records how many files `--exclude` or the config's `exclude` left out.
@@ -255,6 +404,20 @@ impl Report {
             s.documents += f.documents;
             s.objects += f.objects;
         }
+        // A rendered chart has a file entry of its own (its directory; a file's path is never
+        // the prefix of another's); its templates were checked through the render.
+        let rendered: Vec<String> = self
+            .files
+            .iter()
+            .filter(|f| f.status == FileStatus::Scanned)
+            .map(|f| format!("{}/", f.path))
+            .collect();
+        s.templates_rendered = self
+            .files
+            .iter()
+            .filter(|f| f.status == FileStatus::Template)
+            .filter(|f| rendered.iter().any(|dir| f.path.starts_with(dir.as_str())))
+            .count();
         s.suppressed = self.suppressed.len();
         for f in &self.findings {
             *s.by_severity.entry(f.severity).or_default() += 1;

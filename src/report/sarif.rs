@@ -42,15 +42,10 @@ struct Run<'a> {
     original_uri_base_ids: BTreeMap<&'static str, BaseUri>,
     results: Vec<SarifResult<'a>>,
     column_kind: &'static str,
-    /// `kubeVersion`: the Kubernetes version the API version rules judged against.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    properties: Option<RunProperties>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct RunProperties {
-    kube_version: String,
+    /// The config file (`config`, `null` for none), the verdict line and the target Kubernetes
+    /// version (`kubeVersion`), when the CLI set them.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    properties: BTreeMap<&'static str, serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -215,6 +210,27 @@ struct LogicalLocation {
     kind: &'static str,
 }
 
+/// `config` and `verdict` of the run, when known.
+fn run_properties(report: &Report) -> BTreeMap<&'static str, serde_json::Value> {
+    let mut p = BTreeMap::new();
+    if report.config_known {
+        p.insert(
+            "config",
+            report
+                .config_path
+                .clone()
+                .map_or(serde_json::Value::Null, serde_json::Value::String),
+        );
+    }
+    if let Some(v) = &report.verdict {
+        p.insert("verdict", serde_json::Value::String(v.line()));
+    }
+    if let Some(v) = report.kube_version {
+        p.insert("kubeVersion", serde_json::Value::String(v.to_string()));
+    }
+    p
+}
+
 pub fn write(out: &mut dyn Write, report: &Report, opts: &Options) -> io::Result<()> {
     let rule_index: BTreeMap<&str, usize> = report
         .rules
@@ -299,9 +315,7 @@ pub fn write(out: &mut dyn Write, report: &Report, opts: &Options) -> io::Result
             original_uri_base_ids: base_ids,
             results,
             column_kind: "unicodeCodePoints",
-            properties: report.kube_version.map(|v| RunProperties {
-                kube_version: v.to_string(),
-            }),
+            properties: run_properties(report),
         }],
     };
     super::write_json_pretty(out, &log)
@@ -490,7 +504,7 @@ fn artifact(path: &str) -> ArtifactLocation {
 }
 
 /// The `file:` URI of a directory, ending in `/`.
-fn dir_uri(dir: &str) -> String {
+pub fn dir_uri(dir: &str) -> String {
     let dir = dir.replace('\\', "/");
     let dir = dir.trim_start_matches('/').trim_end_matches('/');
     if dir.is_empty() {

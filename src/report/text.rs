@@ -71,6 +71,10 @@ impl Styles {
 
 pub fn write(out: &mut dyn Write, report: &Report, opts: &Options) -> io::Result<()> {
     let st = Styles::new(opts.color);
+    if opts.grouped {
+        grouped(out, &st, report)?;
+        return summary(out, &st, report);
+    }
     let mut indexes: BTreeMap<&str, LineIndex> = BTreeMap::new();
     for f in &report.findings {
         let source = report.sources.get(&f.path).map(String::as_str);
@@ -164,6 +168,67 @@ fn finding(
         )?;
     }
     writeln!(out)
+}
+
+/// The findings grouped by file, object and container (in the order of their first finding):
+/// a header with the first finding's `path:line:col`, the object and the container, then one
+/// line per finding.
+fn grouped(out: &mut dyn Write, st: &Styles, report: &Report) -> io::Result<()> {
+    type Key<'a> = (&'a str, Option<String>, Option<&'a str>);
+    let mut order: Vec<Key> = Vec::new();
+    let mut groups: BTreeMap<Key, Vec<&Finding>> = BTreeMap::new();
+    for f in &report.findings {
+        let key = (
+            f.path.as_str(),
+            f.object.as_ref().map(|o| o.display()),
+            f.container.as_deref(),
+        );
+        let entry = groups.entry(key.clone()).or_default();
+        if entry.is_empty() {
+            order.push(key);
+        }
+        entry.push(f);
+    }
+    let h = st.header;
+    for key in order {
+        let Some(findings) = groups.get(&key) else {
+            continue;
+        };
+        let Some(first) = findings.first() else {
+            continue;
+        };
+        let mut header = format!(
+            "{}:{}:{}",
+            clean(key.0),
+            first.span.start.line,
+            first.span.start.col
+        );
+        if let Some(object) = &key.1 {
+            header.push_str(&format!("  {}", clean(object)));
+        }
+        if let Some(container) = key.2 {
+            header.push_str(&format!("  container \"{}\"", clean(container)));
+        }
+        writeln!(out, "{h}{header}{h:#}")?;
+        let width = findings
+            .iter()
+            .map(|f| format!("{}:{}", f.span.start.line, f.span.start.col).len())
+            .max()
+            .unwrap_or(0);
+        for f in findings {
+            let sev = st.severity(f.severity);
+            let at = format!("{}:{}", f.span.start.line, f.span.start.col);
+            writeln!(
+                out,
+                "  {at:<width$}  {sev}{:<8}{sev:#} {} {}",
+                f.severity.to_string(),
+                f.rule,
+                clean(&f.message),
+            )?;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
 }
 
 /// A source line ready to print, with where to put the underline.
@@ -332,10 +397,20 @@ fn summary(out: &mut dyn Write, st: &Styles, report: &Report) -> io::Result<()> 
         ),
     ] {
         if done + failed > 0 {
-            let note = if failed > 0 {
-                format!(" ({failed} failed)")
-            } else {
+            let mut notes = Vec::new();
+            if failed > 0 {
+                notes.push(format!("{failed} failed"));
+            }
+            if verb == "rendered" && s.templates_rendered > 0 {
+                notes.push(format!(
+                    "{} rendered",
+                    plural(s.templates_rendered, "template", "templates")
+                ));
+            }
+            let note = if notes.is_empty() {
                 String::new()
+            } else {
+                format!(" ({})", notes.join(", "))
             };
             writeln!(
                 out,
@@ -353,6 +428,7 @@ fn summary(out: &mut dyn Write, st: &Styles, report: &Report) -> io::Result<()> 
             let why = match &f.status {
                 FileStatus::Scanned => return None,
                 FileStatus::NotKubernetes => "no Kubernetes object".to_string(),
+                FileStatus::Template if rendered_template(report, &f.path) => return None,
                 FileStatus::Template => "Helm chart template".to_string(),
                 FileStatus::NotScanned(reason) => format!("not scanned: {reason}"),
             };
@@ -364,8 +440,8 @@ fn summary(out: &mut dyn Write, st: &Styles, report: &Report) -> io::Result<()> 
         for (n, what) in [
             (s.not_kubernetes, "not Kubernetes"),
             (
-                s.templates,
-                if s.templates == 1 {
+                s.templates - s.templates_rendered.min(s.templates),
+                if s.templates - s.templates_rendered.min(s.templates) == 1 {
                     "Helm template"
                 } else {
                     "Helm templates"
@@ -437,7 +513,32 @@ fn summary(out: &mut dyn Write, st: &Styles, report: &Report) -> io::Result<()> 
             plural(s.suppressed, "finding", "findings")
         )?;
     }
+    if report.config_known {
+        writeln!(
+            out,
+            "config: {}",
+            clean(report.config_path.as_deref().unwrap_or("none"))
+        )?;
+    }
+    if let Some(v) = &report.verdict {
+        let c = if v.exit_code == 0 {
+            st.ok
+        } else {
+            st.severity(Severity::High)
+        };
+        writeln!(out, "{c}{}{c:#}", clean(&v.line()))?;
+    }
     Ok(())
+}
+
+/// Whether a template belongs to a chart that was rendered (see `Summary::templates_rendered`).
+fn rendered_template(report: &Report, path: &str) -> bool {
+    report.files.iter().any(|f| {
+        f.status == FileStatus::Scanned
+            && path
+                .strip_prefix(f.path.as_str())
+                .is_some_and(|rest| rest.starts_with('/'))
+    })
 }
 
 /// `  path: text` lines, at most [`MAX_LISTED_FILES`] of them.

@@ -78,7 +78,10 @@ impl FlexVolumeCheck {
             let f = self
                 .finding(
                     span,
-                    format!("volume \"{name}\" is a flexVolume with {what}; {allowed}"),
+                    format!(
+                        "volume \"{name}\" is a flexVolume with {what}; {allowed}; use another \
+                         volume type, or allow the driver in params.allowedDrivers"
+                    ),
                 )
                 .field(pod.field_path(&format!("volumes[{i}].flexVolume")));
             cx.report(f);
@@ -104,7 +107,8 @@ impl FlexVolumeCheck {
                 .finding(
                     allowed.key.span,
                     "PodSecurityPolicy lists allowedFlexVolumes but its `volumes` does not allow \
-                     `flexVolume` (or `*`), so no flexVolume is permitted and the list has no effect",
+                     `flexVolume` (or `*`), so no flexVolume is permitted and the list has no \
+                     effect; add flexVolume to volumes, or remove allowedFlexVolumes",
                 )
                 .field(cx.object.path("spec.allowedFlexVolumes"));
             cx.report(f);

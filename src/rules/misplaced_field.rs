@@ -127,22 +127,22 @@ impl MisplacedField {
             let message = if container.is_none() && CONTAINER_ONLY_FIELDS.contains(&key) {
                 format!(
                     "`{key}` has no effect in the pod's securityContext: Kubernetes only reads it \
-                     in each container's securityContext"
+                     in each container's securityContext; move it there"
                 )
             } else if container.is_some() && POD_FIELDS.contains(&key) {
                 format!(
                     "`{key}` has no effect in a container's securityContext: Kubernetes only reads \
-                     it in the pod's securityContext"
+                     it in the pod's securityContext; move it there"
                 )
             } else if PSP_FIELDS.contains(&key) {
                 format!(
                     "`{key}` is a PodSecurityPolicy field; in {level} securityContext Kubernetes \
-                     ignores it"
+                     ignores it; remove it"
                 )
             } else if let Some(s) = suggestion(key) {
                 format!(
-                    "unknown field `{key}` in {level} securityContext (did you mean `{s}`?); \
-                     Kubernetes ignores it"
+                    "unknown field `{key}` in {level} securityContext: Kubernetes ignores it; \
+                     rename it to `{s}`"
                 )
             } else {
                 // Not a near miss of a known field: possibly a field newer than this list.

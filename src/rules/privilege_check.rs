@@ -92,13 +92,14 @@ impl PrivilegeCheck {
             let privileged = c
                 .own("privileged")
                 .filter(|e| e.value.as_bool() == Some(true));
-            let (why, at, note) = if let Some(p) = privileged {
+            let (why, at, note, fix) = if let Some(p) = privileged {
                 (
                     "it is privileged, and a privileged container can always escalate (the API \
                      server rejects this combination)"
                         .to_string(),
                     p.span(),
                     "privileged: true",
+                    "set privileged to false",
                 )
             } else if let Some(cap) = c.adds_sys_admin() {
                 (
@@ -109,6 +110,7 @@ impl PrivilegeCheck {
                     ),
                     cap.span,
                     "the capability that grants CAP_SYS_ADMIN",
+                    "drop the capability",
                 )
             } else {
                 continue;
@@ -117,8 +119,9 @@ impl PrivilegeCheck {
                 .finding(
                     ape.span(),
                     format!(
-                        "{} sets allowPrivilegeEscalation to false, but {why}",
-                        c.describe()
+                        "{} sets allowPrivilegeEscalation to false, but {why}; {}",
+                        c.describe(),
+                        fix
                     ),
                 )
                 .container(c.name.clone())

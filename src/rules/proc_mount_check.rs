@@ -49,7 +49,8 @@ impl ProcMountCheck {
                             .finding(
                                 t.span,
                                 "PodSecurityPolicy allows procMount Unmasked, which exposes the \
-                                 host's /proc to containers",
+                                 host's /proc to containers; remove it from \
+                                 allowedProcMountTypes",
                             )
                             .field(cx.object.path(&format!("spec.allowedProcMountTypes[{i}]")));
                         cx.report(f);
@@ -69,7 +70,8 @@ impl ProcMountCheck {
                 .finding(
                     e.span(),
                     format!(
-                        "{} sets procMount to {}; only Default keeps /proc masked",
+                        "{} sets procMount to {}: only Default keeps /proc masked; set it to \
+                         Default or remove it",
                         c.describe(),
                         e.value.describe()
                     ),

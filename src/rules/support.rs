@@ -83,6 +83,15 @@ pub struct BoolCheck<'s> {
     pub consequence: &'s str,
 }
 
+/// The one-line fix of a boolean field: `set it to false`, or `set it to true or false` when
+/// either value passes.
+fn fix(required: Option<bool>) -> String {
+    match required {
+        Some(r) => format!("set it to {r}"),
+        None => "set it to true or false".to_string(),
+    }
+}
+
 /// Checks a container-only boolean field of every container.
 pub fn check_container_bool(cx: &mut crate::rules::Cx<'_>, check: &BoolCheck<'_>) {
     let Some(pod) = cx.pod else { return };
@@ -91,32 +100,31 @@ pub fn check_container_bool(cx: &mut crate::rules::Cx<'_>, check: &BoolCheck<'_>
         let setting = pod.container_only(c, field);
         let message = match &setting {
             Setting::Missing(_) if check.require_set => Some(format!(
-                "{} does not set {field}: {}{}",
+                "{} does not set {field}: {}{}; {}",
                 c.describe(),
                 check.consequence,
-                pod_level_note(pod, field)
+                pod_level_note(pod, field),
+                fix(check.required)
             )),
             Setting::Missing(_) => None,
             Setting::Container(e) | Setting::Pod(e) => match e.value.as_bool() {
                 Some(b) if check.required.is_none_or(|r| r == b) => None,
                 Some(b) => Some(format!(
-                    "{} sets {field} to {}: {}",
+                    "{} sets {field} to {}: {}; {}",
                     c.describe(),
                     if e.value.text() == Some(if b { "true" } else { "false" }) {
                         b.to_string()
                     } else {
                         e.value.describe()
                     },
-                    check.consequence
+                    check.consequence,
+                    fix(check.required)
                 )),
                 None => Some(format!(
-                    "{} sets {field} to {}, which is not a boolean{}",
+                    "{} sets {field} to {}, which is not a boolean; {}",
                     c.describe(),
                     e.value.describe(),
-                    match check.required {
-                        Some(r) => format!("; set it to {r}"),
-                        None => String::new(),
-                    }
+                    fix(check.required)
                 )),
             },
         };

@@ -71,11 +71,33 @@ impl Default for RangeParams {
 }
 
 impl RangeParams {
+    /// The value to write: `10000 or more`, `a value from 1000 to 65535`.
+    pub fn fix(&self) -> String {
+        match self.max {
+            Some(max) => format!("a value from {} to {max}", self.min),
+            None => format!("{} or more", self.min),
+        }
+    }
+
     pub fn describe(&self) -> String {
         match self.max {
             Some(max) => format!("between {} and {}", self.min, max),
             None => format!("at least {}", self.min),
         }
+    }
+}
+
+/// `sets runAsUser to 0`, or `runs with runAsUser 0, inherited from spec.securityContext at
+/// line 12` for a value set at pod level.
+fn sets(
+    pod: &crate::model::PodSpec<'_>,
+    setting: &Setting<'_>,
+    field: &str,
+    value: &str,
+) -> String {
+    match setting {
+        Setting::Pod(_) => format!("runs with {field} {value}, {}", origin(pod, setting)),
+        _ => format!("sets {field} to {value}"),
     }
 }
 
@@ -120,32 +142,33 @@ pub(crate) fn check_id_range(
                 None
             }
             Setting::Missing(_) => Some(format!(
-                "{} sets no {field}, and neither does {}.securityContext: {missing_consequence}",
+                "{} does not set {field}, and neither does {}.securityContext: \
+                 {missing_consequence}; set it to {}",
                 c.describe(),
-                pod.path
+                pod.path,
+                params.fix()
             )),
             Setting::Container(e) | Setting::Pod(e) => match e.value.as_api_int() {
                 Some(id) if id > super::invalid_object::MAX_ID => Some(format!(
-                    "{} runs with {field} {id} ({}), above {}, the largest ID the API server \
-                     accepts; it must be {}",
+                    "{} {}, above {}, the largest ID the API server accepts; set it to {}",
                     c.describe(),
-                    origin(pod, &setting),
+                    sets(pod, &setting, field, &id.to_string()),
                     super::invalid_object::MAX_ID,
-                    params.describe()
+                    params.fix()
                 )),
                 Some(id) if id >= params.min && params.max.is_none_or(|max| id <= max) => None,
                 Some(id) => Some(format!(
-                    "{} runs with {field} {id} ({}); it must be {}",
+                    "{} {}: it must be {}; set it to {}",
                     c.describe(),
-                    origin(pod, &setting),
-                    params.describe()
+                    sets(pod, &setting, field, &id.to_string()),
+                    params.describe(),
+                    params.fix()
                 )),
                 None => Some(format!(
-                    "{} has {field} {} ({}); it must be an integer {}",
+                    "{} {}, which is not an integer; set it to {}",
                     c.describe(),
-                    e.value.describe(),
-                    origin(pod, &setting),
-                    params.describe()
+                    sets(pod, &setting, field, &e.value.describe()),
+                    params.fix()
                 )),
             },
         };
