@@ -367,17 +367,8 @@ impl Config {
                 .collect();
             let raw = e.inner().to_string();
             let pos = locate(&root, &segments, &raw);
-            let message = match root.get("kube-version").map(|n| &n.kind) {
-                Some(Kind::Scalar {
-                    text,
-                    quoted: false,
-                    ..
-                }) if segments == ["kube-version"] => format!(
-                    "unquoted, YAML reads `{text}` as a number (1.30 is 1.3): quote the version, \
-                     kube-version: \"{text}\""
-                ),
-                _ => yaml_words(&raw),
-            };
+            // (An unquoted `kube-version: 1.30` is refused by its deserializer, with the fix.)
+            let message = yaml_words(&raw);
             let path = segments.join(".");
             let message = if path.is_empty() {
                 message

@@ -63,7 +63,7 @@ fn findings_exit_one_and_fail_on_filters() {
     let d = tempfile::tempdir().unwrap();
     write(d.path(), "bad.yaml", PRIVILEGED);
     bin()
-        .arg("scan")
+        .args(["scan", "--verbose"])
         .arg(d.path())
         .assert()
         .code(1)
@@ -104,7 +104,14 @@ fn several_outputs_in_one_run() {
     bin()
         .current_dir(d.path())
         .args([
-            "scan", "m", "--format", "text", "--format", "sarif", "--output",
+            "scan",
+            "m",
+            "--verbose",
+            "--format",
+            "text",
+            "--format",
+            "sarif",
+            "--output",
         ])
         .arg(&sarif)
         .args(["--format", "json", "-o"])
@@ -253,7 +260,7 @@ fn gitignore_leaves_out_untracked_files_only() {
 #[test]
 fn stdin_is_scanned() {
     bin()
-        .args(["scan", "-"])
+        .args(["scan", "--verbose", "-"])
         .write_stdin(PRIVILEGED)
         .assert()
         .code(1)

@@ -19,7 +19,7 @@ metadata:
 spec:
   containers:
     - name: c
-      image: nginx
+      image: nginx:1.27
       imagePullPolicy: Always
       securityContext:
         privileged: yes
@@ -39,7 +39,7 @@ spec:
     runAsGroup: 10001
   containers:
     - name: c
-      image: nginx
+      image: nginx:1.27
       imagePullPolicy: Always
       securityContext:
         allowPrivilegeEscalation: false
