@@ -65,6 +65,8 @@ pub struct Engine {
     kube_version: crate::kube_version::KubeVersion,
     /// The config's `openshift` switch (see [`Engine::with_openshift`]).
     openshift: bool,
+    /// The Pod Security Standards version the PSS rules apply (see [`Engine::with_pss_version`]).
+    pss_version: rules::data::pss::PssVersion,
 }
 
 /// Per-rule settings from the config file.
@@ -82,6 +84,7 @@ impl Default for Engine {
             enabled: HashMap::new(),
             kube_version: crate::kube_version::KubeVersion::default(),
             openshift: false,
+            pss_version: rules::data::pss::PssVersion::Latest,
         })
     }
 }
@@ -90,6 +93,16 @@ impl Engine {
     /// Builds an engine from per-rule settings; a bad params value names the rule and path.
     pub fn new(
         settings: &BTreeMap<String, RuleSettings>,
+    ) -> Result<Engine, (String, rules::ParamError)> {
+        Engine::with_profile(settings, None)
+    }
+
+    /// Like [`Engine::new`], with a Pod Security Standards profile (`--profile`): the rules on
+    /// by default are exactly that level's controls and the scan-integrity rules; the settings
+    /// still turn single rules on or off on top of it.
+    pub fn with_profile(
+        settings: &BTreeMap<String, RuleSettings>,
+        profile: Option<rules::data::pss::Level>,
     ) -> Result<Engine, (String, rules::ParamError)> {
         let mut rules = rules::registry();
         let mut enabled = HashMap::new();
@@ -100,7 +113,11 @@ impl Engine {
                 rule.configure(params)
                     .map_err(|e| (meta.id.to_string(), e))?;
             }
-            if s.and_then(|s| s.enabled).unwrap_or(meta.enabled) {
+            let default_on = match profile {
+                Some(level) => rules::data::pss::in_profile(meta.id, level),
+                None => meta.enabled,
+            };
+            if s.and_then(|s| s.enabled).unwrap_or(default_on) {
                 let sev = s.and_then(|s| s.severity).unwrap_or(meta.severity);
                 enabled.insert(meta.id, sev);
             }
@@ -110,7 +127,19 @@ impl Engine {
             enabled,
             kube_version: crate::kube_version::KubeVersion::default(),
             openshift: false,
+            pss_version: rules::data::pss::PssVersion::Latest,
         })
+    }
+
+    /// Sets the Pod Security Standards version the PSS rules apply (default `latest`).
+    pub fn with_pss_version(mut self, version: rules::data::pss::PssVersion) -> Engine {
+        self.pss_version = version;
+        self
+    }
+
+    /// The Pod Security Standards version the PSS rules apply.
+    pub fn pss_version(&self) -> rules::data::pss::PssVersion {
+        self.pss_version
     }
 
     /// Sets the Kubernetes version the manifests are deployed to (default: the newest the API
@@ -253,13 +282,16 @@ impl Engine {
                 let mut cx = Cx::new(&obj, pod.as_ref(), &shape);
                 cx.kube_version = self.kube_version;
                 cx.openshift = self.openshift;
+                cx.pss_version = self.pss_version.resolve();
                 cx.wildcard_roles = &wildcard_roles;
                 for rule in &self.rules {
                     if self.enabled.contains_key(rule.meta().id) {
                         rule.check(&mut cx);
                     }
                 }
-                for mut f in cx.into_findings() {
+                let mut found = cx.into_findings();
+                rules::data::pss::drop_duplicates(&mut found);
+                for mut f in found {
                     f.object = Some(obj.id.clone());
                     self.push(&mut out, path, f);
                 }
