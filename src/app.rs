@@ -525,7 +525,12 @@ pub fn explain(args: &ExplainArgs) -> Result<i32, Failure> {
     });
     match rule {
         Some(r) => {
-            print_stdout(&crate::docs::rule_page(r.as_ref()))?;
+            let mut page = crate::docs::rule_page(r.as_ref());
+            if let Some(history) = rules::data::pss::history_markdown(r.meta().id) {
+                page.push('\n');
+                page.push_str(&history);
+            }
+            print_stdout(&page)?;
             Ok(EXIT_CLEAN)
         }
         None => Err(Failure(format!(

@@ -378,6 +378,35 @@ pub fn control(rule: &str) -> Option<&'static Control> {
     CONTROLS.iter().find(|c| c.rule == rule)
 }
 
+/// The history of a PSS control, for `clustersec explain`: its level, PSA check, and what
+/// changed at which policy version.
+pub fn history_markdown(rule: &str) -> Option<String> {
+    let c = control(rule)?;
+    let mut out = format!(
+        "## Pod Security Standards history\n\nLevel: {}. Pod Security Admission check: `{}` \
+         (k8s.io/pod-security-admission/policy). Newest policy version known: v1.{NEWEST}.\n\n",
+        c.level.as_str(),
+        c.check
+    );
+    if c.since > 0 {
+        out.push_str(&format!(
+            "- before v1.{}: the control does not exist; nothing is checked\n",
+            c.since
+        ));
+    }
+    for (v, what) in c.history {
+        out.push_str(&format!("- v1.{v}: {what}\n"));
+    }
+    if BASELINE_ONLY.contains(&rule) {
+        out.push_str(
+            "\nAt the restricted level Pod Security Admission replaces this control by its \
+             restricted counterpart, at every version.\n",
+        );
+    }
+    out.push_str(&format!("\nStandard: {}\n", c.link));
+    Some(out)
+}
+
 /// Whether a rule runs under `--profile level`: the level's controls (restricted includes
 /// baseline, minus [`BASELINE_ONLY`]) and the integrity rules.
 pub fn in_profile(rule: &str, level: Level) -> bool {
