@@ -308,7 +308,8 @@ pub fn scan(
     let run = crate::render::render_all(&mut discovery, &render_settings, &tools);
     let mut report = crate::scan::scan_rendered(&engine, discovery, max_file_size, &run)
         .with_render_counts(run.counts)
-        .with_kube_version(kube_version);
+        .with_kube_version(kube_version)
+        .with_pss(pss_version.resolve(), profile.map(|l| l.as_str()));
     if let Some(base) = &compare_with {
         report = report.with_policy_changes(crate::config_diff::compare(base, &config));
     }

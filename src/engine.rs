@@ -42,6 +42,10 @@ pub struct FileReport {
     /// Set when the file could not be parsed in full (syntax error, invalid UTF-8...).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parse_error: Option<String>,
+    /// Workload objects by the strictest Pod Security Standards level they are admitted at
+    /// (`[privileged, baseline, restricted]`), at the engine's PSS version.
+    #[serde(skip)]
+    pub pss_levels: [usize; 3],
 }
 
 impl FileReport {
@@ -53,6 +57,7 @@ impl FileReport {
             objects: 0,
             bytes,
             parse_error: None,
+            pss_levels: [0; 3],
         }
     }
 }
@@ -129,6 +134,32 @@ impl Engine {
             openshift: false,
             pss_version: rules::data::pss::PssVersion::Latest,
         })
+    }
+
+    /// The strictest Pod Security Standards level a workload is admitted at, at the engine's PSS
+    /// version: every PSS rule runs, whatever the enabled set.
+    fn pss_level(
+        &self,
+        obj: &Object<'_>,
+        pod: &PodSpec<'_>,
+        shape: &[crate::model::pod::ShapeError],
+    ) -> rules::data::pss::Level {
+        use rules::data::pss::{in_profile, Level};
+        let mut cx = Cx::new(obj, Some(pod), shape);
+        cx.pss_version = self.pss_version.resolve();
+        for rule in &self.rules {
+            if rule.meta().id.starts_with("PSS_") {
+                rule.check(&mut cx);
+            }
+        }
+        let found = cx.into_findings();
+        if found.iter().all(|f| !in_profile(f.rule, Level::Restricted)) {
+            Level::Restricted
+        } else if found.iter().all(|f| !in_profile(f.rule, Level::Baseline)) {
+            Level::Baseline
+        } else {
+            Level::Privileged
+        }
     }
 
     /// Sets the Pod Security Standards version the PSS rules apply (default `latest`).
@@ -287,6 +318,12 @@ impl Engine {
                 for rule in &self.rules {
                     if self.enabled.contains_key(rule.meta().id) {
                         rule.check(&mut cx);
+                    }
+                }
+                if let Some(pod) = pod.as_ref() {
+                    let level = self.pss_level(&obj, pod, &shape);
+                    if let Some(n) = report.pss_levels.get_mut(level as usize) {
+                        *n += 1;
                     }
                 }
                 let mut found = cx.into_findings();

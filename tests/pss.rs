@@ -103,7 +103,7 @@ fn profile_findings_are_pss_or_integrity_only() {
     );
     assert!(!findings.is_empty());
     for f in &findings {
-        assert!(f.rule.starts_with("PSS_"), "{}", describe(&[f.clone()]));
+        assert!(f.rule.starts_with("PSS_"), "{}", describe(std::slice::from_ref(f)));
         assert!(
             f.message.contains("(Pod Security Standards "),
             "{}",
@@ -167,4 +167,138 @@ fn the_control_set_changes_with_the_version() {
     assert!(at_22
         .iter()
         .any(|f| f.rule == "PSS_CAPABILITIES_RESTRICTED"));
+}
+
+fn cli(args: &[&str]) -> std::process::Output {
+    assert_cmd::Command::cargo_bin("clustersec")
+        .expect("binary")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .output()
+        .expect("run")
+}
+
+#[test]
+fn json_and_sarif_carry_the_level_and_version() {
+    let out = cli(&[
+        "scan",
+        "fixtures/pss",
+        "--pss-version",
+        "v1.30",
+        "--format",
+        "json",
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let pss = &json["podSecurity"];
+    assert_eq!(pss["version"], "v1.30");
+    // restricted-pass: 3 restricted; baseline-pass: 3 baseline; baseline-fail: 6 privileged.
+    assert_eq!(
+        (&pss["restricted"], &pss["baseline"], &pss["privileged"]),
+        (&3.into(), &3.into(), &6.into()),
+        "{pss}"
+    );
+    let levels: BTreeSet<&str> = json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["ruleId"].as_str().is_some_and(|r| r.starts_with("PSS_")))
+        .filter_map(|f| f["pssLevel"].as_str())
+        .collect();
+    assert_eq!(levels, BTreeSet::from(["baseline"]));
+
+    let out = cli(&[
+        "scan",
+        "fixtures/pss/baseline-pass.yaml",
+        "--profile",
+        "restricted",
+        "--format",
+        "sarif",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).expect("sarif");
+    let run = &sarif["runs"][0];
+    assert_eq!(run["properties"]["podSecurity"]["profile"], "restricted");
+    assert_eq!(
+        run["properties"]["podSecurity"]["version"],
+        format!("v1.{NEWEST}")
+    );
+    for r in run["results"].as_array().expect("results") {
+        assert_eq!(r["properties"]["pssLevel"], "restricted", "{r}");
+        assert_eq!(r["properties"]["pssVersion"], format!("v1.{NEWEST}"));
+    }
+}
+
+#[test]
+fn the_text_summary_counts_workloads_by_level() {
+    let out = cli(&["scan", "fixtures/pss/restricted-pass.yaml"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!(
+            "Pod Security Standards v1.{NEWEST}: 3 of 3 workloads admitted at restricted, 0 at \
+             baseline, 0 only at privileged."
+        )),
+        "{text}"
+    );
+}
+
+#[test]
+fn bad_levels_and_versions_exit_2() {
+    for args in [
+        &["--profile", "strict"][..],
+        &["--profile", "privileged"][..],
+        &["--pss-version", "1.30"][..],
+        &["--pss-version", "v1.030"][..],
+    ] {
+        let mut all = vec!["scan", "fixtures/pss"];
+        all.extend_from_slice(args);
+        let out = cli(&all);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("Pod Security Standards"));
+    }
+    // A version newer than the data knows is judged as the newest, with a notice.
+    let out = cli(&[
+        "scan",
+        "fixtures/pss/restricted-pass.yaml",
+        "--profile",
+        "restricted",
+        "--pss-version",
+        "v1.99",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("newer than the newest"));
+}
+
+#[test]
+fn the_config_sets_profile_and_version_and_refuses_bad_ones() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_, text) = fixture("baseline-pass.yaml");
+    std::fs::write(dir.path().join("app.yaml"), text).expect("write");
+    let run = |config: &str| {
+        std::fs::write(dir.path().join(".clustersec.yaml"), config).expect("write");
+        assert_cmd::Command::cargo_bin("clustersec")
+            .expect("binary")
+            .current_dir(dir.path())
+            .args(["scan", ".", "--format", "json"])
+            .output()
+            .expect("run")
+    };
+    let out = run("profile: restricted\npss-version: v1.24\n");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json["podSecurity"]["profile"], "restricted");
+    assert_eq!(json["podSecurity"]["version"], "v1.24");
+    assert!(json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .all(|f| f["ruleId"].as_str().is_some_and(|r| r.starts_with("PSS_"))));
+    for bad in [
+        "profile: strict\n",
+        "pss-version: 1.3\n",
+        "pss-version: v2.0\n",
+    ] {
+        let out = run(bad);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(".clustersec.yaml:1:"), "{bad}: {err}");
+    }
 }

@@ -76,6 +76,45 @@ pub struct Report {
     /// What the scanned repository's config changes compared with a base config
     /// (`--compare-config`; see [`Report::with_policy_changes`]); `None` when not compared.
     pub policy_changes: Option<Vec<crate::config_diff::PolicyChange>>,
+    /// The Pod Security Standards verdicts of the run (see [`Report::with_pss`]).
+    pub pss: Option<PssSummary>,
+}
+
+/// Workloads by the strictest Pod Security Standards level they are admitted at.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct PssSummary {
+    /// The policy version judged at (`v1.N`, `latest` resolved).
+    pub version: String,
+    /// `--profile`, when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<&'static str>,
+    pub privileged: usize,
+    pub baseline: usize,
+    pub restricted: usize,
+}
+
+impl PssSummary {
+    /// `Pod Security Standards v1.37: 3 workloads admitted at restricted, 1 at baseline, 2 only
+    /// at privileged.`
+    pub fn line(&self) -> String {
+        let total = self.privileged + self.baseline + self.restricted;
+        format!(
+            "Pod Security Standards {}: {} admitted at restricted, {} at baseline, {} only at \
+             privileged{}.",
+            self.version,
+            if total == 1 {
+                format!("{} of 1 workload", self.restricted)
+            } else {
+                format!("{} of {total} workloads", self.restricted)
+            },
+            self.baseline,
+            self.privileged,
+            match self.profile {
+                Some(p) => format!(" (judged with --profile {p})"),
+                None => String::new(),
+            }
+        )
+    }
 }
 
 /// Counts for the summary line of every format.
@@ -173,12 +212,30 @@ impl Report {
             excluded: 0,
             kube_version: None,
             policy_changes: None,
+            pss: None,
         }
     }
 
     /// Records the Kubernetes version the API version rules judged against; reports name it.
     pub fn with_kube_version(mut self, version: crate::kube_version::KubeVersion) -> Report {
         self.kube_version = Some(version);
+        self
+    }
+
+    /// Records the Pod Security Standards version and profile of the run, and counts the
+    /// workloads of the scanned files by the level they are admitted at.
+    pub fn with_pss(mut self, version: u32, profile: Option<&'static str>) -> Report {
+        let mut s = PssSummary {
+            version: format!("v1.{version}"),
+            profile,
+            ..PssSummary::default()
+        };
+        for f in &self.files {
+            s.privileged += f.pss_levels[0];
+            s.baseline += f.pss_levels[1];
+            s.restricted += f.pss_levels[2];
+        }
+        self.pss = Some(s);
         self
     }
 

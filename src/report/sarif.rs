@@ -50,7 +50,11 @@ struct Run<'a> {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct RunProperties {
-    kube_version: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kube_version: Option<String>,
+    /// The Pod Security Standards verdicts of the run (version, profile, workloads by level).
+    #[serde(rename = "podSecurity", skip_serializing_if = "Option::is_none")]
+    pod_security: Option<crate::report::PssSummary>,
 }
 
 #[derive(Serialize)]
@@ -160,6 +164,12 @@ struct ResultProperties<'a> {
     /// The renders (Helm value sets, kustomize builds) the finding came from.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     renders: Vec<&'a str>,
+    /// The Pod Security Standards level a PSS finding violates.
+    #[serde(rename = "pssLevel", skip_serializing_if = "Option::is_none")]
+    pss_level: Option<&'static str>,
+    /// The Pod Security Standards version it was judged at.
+    #[serde(rename = "pssVersion", skip_serializing_if = "Option::is_none")]
+    pss_version: Option<String>,
 }
 
 /// A `clustersec:ignore` comment in the source.
@@ -246,7 +256,12 @@ pub fn write(out: &mut dyn Write, report: &Report, opts: &Options) -> io::Result
         .zip(fingerprints(&all))
         .map(|(f, fingerprint)| {
             let source = indexes.get(f.path.as_str()).map(|(t, i)| (*t, i));
-            result(f, rule_index.get(f.rule).copied(), source, fingerprint)
+            let mut r = result(f, rule_index.get(f.rule).copied(), source, fingerprint);
+            if let Some(c) = crate::rules::data::pss::control(f.rule) {
+                r.properties.pss_level = Some(c.level.as_str());
+                r.properties.pss_version = report.pss.as_ref().map(|p| p.version.clone());
+            }
+            r
         })
         .collect();
 
@@ -305,8 +320,11 @@ pub fn write(out: &mut dyn Write, report: &Report, opts: &Options) -> io::Result
             original_uri_base_ids: base_ids,
             results,
             column_kind: "unicodeCodePoints",
-            properties: report.kube_version.map(|v| RunProperties {
-                kube_version: v.to_string(),
+            properties: (report.kube_version.is_some() || report.pss.is_some()).then(|| {
+                RunProperties {
+                    kube_version: report.kube_version.map(|v| v.to_string()),
+                    pod_security: report.pss.clone(),
+                }
             }),
         }],
     };
@@ -407,6 +425,8 @@ fn result<'a>(
             severity: f.severity.as_str(),
             mapping: f.mapping.as_deref(),
             renders: f.renders.iter().map(String::as_str).collect(),
+            pss_level: None,
+            pss_version: None,
         },
     }
 }
