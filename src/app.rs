@@ -305,6 +305,7 @@ pub fn scan(
     let render_settings = render_settings(args, &config)?;
     let tools = crate::render::Tools::detect(&render_settings).map_err(Failure)?;
     let mut discovery = discover::discover(&args.paths, &opts).map_err(Failure)?;
+    let engine = engine.with_namespaces(crate::scan::namespace_policies(&discovery, max_file_size));
     let run = crate::render::render_all(&mut discovery, &render_settings, &tools);
     let mut report = crate::scan::scan_rendered(&engine, discovery, max_file_size, &run)
         .with_render_counts(run.counts)

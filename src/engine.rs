@@ -72,6 +72,10 @@ pub struct Engine {
     openshift: bool,
     /// The Pod Security Standards version the PSS rules apply (see [`Engine::with_pss_version`]).
     pss_version: rules::data::pss::PssVersion,
+    /// `--profile`, when given: namespace labels then do not change the level.
+    profile: Option<rules::data::pss::Level>,
+    /// PSA labels of the Namespaces of the scan, by name (see [`Engine::with_namespaces`]).
+    namespaces: BTreeMap<String, rules::data::pss::NamespacePolicy>,
 }
 
 /// Per-rule settings from the config file.
@@ -90,6 +94,8 @@ impl Default for Engine {
             kube_version: crate::kube_version::KubeVersion::default(),
             openshift: false,
             pss_version: rules::data::pss::PssVersion::Latest,
+            profile: None,
+            namespaces: BTreeMap::new(),
         })
     }
 }
@@ -133,7 +139,87 @@ impl Engine {
             kube_version: crate::kube_version::KubeVersion::default(),
             openshift: false,
             pss_version: rules::data::pss::PssVersion::Latest,
+            profile,
+            namespaces: BTreeMap::new(),
         })
+    }
+
+    /// Sets the Pod Security Admission labels of the scanned Namespaces: without `--profile`,
+    /// the workloads of such a namespace are judged at its `enforce` level and version, and its
+    /// `audit`/`warn` levels are reported as suppressed findings (shown, never failing).
+    pub fn with_namespaces(
+        mut self,
+        namespaces: BTreeMap<String, rules::data::pss::NamespacePolicy>,
+    ) -> Engine {
+        self.namespaces = namespaces;
+        self
+    }
+
+    /// The namespace policy that applies to an object, if any.
+    fn namespace_policy(
+        &self,
+        obj: &Object<'_>,
+    ) -> Option<(&str, &rules::data::pss::NamespacePolicy)> {
+        if self.profile.is_some() || self.namespaces.is_empty() {
+            return None;
+        }
+        let ns = obj.id.namespace.as_deref()?;
+        self.namespaces
+            .get_key_value(ns)
+            .map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// The PSS findings of a workload in a labelled namespace: its `enforce` level at its
+    /// version (with the rules' severities), and its `audit`/`warn` levels as suppressed
+    /// findings that say why they do not fail.
+    fn namespace_findings(
+        &self,
+        obj: &Object<'_>,
+        pod: &PodSpec<'_>,
+        shape: &[crate::model::pod::ShapeError],
+        ns: &str,
+        policy: &rules::data::pss::NamespacePolicy,
+    ) -> Vec<Finding> {
+        use rules::data::pss::{control, in_profile};
+        let run = |level: rules::data::pss::Level, version: rules::data::pss::PssVersion| {
+            let mut cx = Cx::new(obj, Some(pod), shape);
+            cx.pss_version = version.resolve();
+            for rule in &self.rules {
+                let id = rule.meta().id;
+                if control(id).is_some() && in_profile(id, level) {
+                    rule.check(&mut cx);
+                }
+            }
+            cx.into_findings()
+        };
+        let mut out: Vec<Finding> = Vec::new();
+        if let Some((level, version)) = policy.enforce {
+            for mut f in run(level, version) {
+                f.severity = self.severity(f.rule).unwrap_or_else(|| {
+                    self.rules
+                        .iter()
+                        .find(|r| r.meta().id == f.rule)
+                        .map_or(Severity::default(), |r| r.meta().severity)
+                });
+                f.message
+                    .push_str(&format!(" [namespace {ns} enforces {}]", level.as_str()));
+                out.push(f);
+            }
+        }
+        for (mode, level, version) in &policy.report_only {
+            for mut f in run(*level, *version) {
+                if out.iter().any(|o| o.rule == f.rule && o.span == f.span) {
+                    continue;
+                }
+                f.severity = Severity::Info;
+                f.suppression = Some(format!(
+                    "namespace {ns} only {mode}s at {}: reported, not enforced",
+                    level.as_str()
+                ));
+                out.push(f);
+            }
+        }
+        out
     }
 
     /// The strictest Pod Security Standards level a workload is admitted at, at the engine's PSS
@@ -315,8 +401,13 @@ impl Engine {
                 cx.openshift = self.openshift;
                 cx.pss_version = self.pss_version.resolve();
                 cx.wildcard_roles = &wildcard_roles;
+                let ns_policy = pod.as_ref().and(self.namespace_policy(&obj));
                 for rule in &self.rules {
-                    if self.enabled.contains_key(rule.meta().id) {
+                    let id = rule.meta().id;
+                    if ns_policy.is_some() && rules::data::pss::control(id).is_some() {
+                        continue; // judged at the namespace's level below
+                    }
+                    if self.enabled.contains_key(id) {
                         rule.check(&mut cx);
                     }
                 }
@@ -327,10 +418,24 @@ impl Engine {
                     }
                 }
                 let mut found = cx.into_findings();
+                let mut ns_found = Vec::new();
+                if let (Some((ns, policy)), Some(pod)) = (ns_policy, pod.as_ref()) {
+                    ns_found = self.namespace_findings(&obj, pod, &shape, ns, policy);
+                    found.extend(ns_found.iter().cloned());
+                }
                 rules::data::pss::drop_duplicates(&mut found);
                 for mut f in found {
                     f.object = Some(obj.id.clone());
-                    self.push(&mut out, path, f);
+                    if ns_found
+                        .iter()
+                        .any(|n| n.rule == f.rule && n.span == f.span)
+                    {
+                        // Severity set by the namespace policy; the rule may be off by default.
+                        f.path = path.to_string();
+                        out.push(f);
+                    } else {
+                        self.push(&mut out, path, f);
+                    }
                 }
             }
         }

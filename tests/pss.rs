@@ -103,7 +103,11 @@ fn profile_findings_are_pss_or_integrity_only() {
     );
     assert!(!findings.is_empty());
     for f in &findings {
-        assert!(f.rule.starts_with("PSS_"), "{}", describe(std::slice::from_ref(f)));
+        assert!(
+            f.rule.starts_with("PSS_"),
+            "{}",
+            describe(std::slice::from_ref(f))
+        );
         assert!(
             f.message.contains("(Pod Security Standards "),
             "{}",
@@ -182,7 +186,9 @@ fn cli(args: &[&str]) -> std::process::Output {
 fn json_and_sarif_carry_the_level_and_version() {
     let out = cli(&[
         "scan",
-        "fixtures/pss",
+        "fixtures/pss/restricted-pass.yaml",
+        "fixtures/pss/baseline-pass.yaml",
+        "fixtures/pss/baseline-fail.yaml",
         "--pss-version",
         "v1.30",
         "--format",
@@ -301,4 +307,69 @@ fn the_config_sets_profile_and_version_and_refuses_bad_ones() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(".clustersec.yaml:1:"), "{bad}: {err}");
     }
+}
+
+#[test]
+fn labelled_namespaces_set_the_level_of_their_workloads_unless_a_profile_is_given() {
+    let out = cli(&["scan", "fixtures/pss/namespaces", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let rules_in = |key: &str, ns: &str| -> BTreeSet<String> {
+        json[key]
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter(|f| f["object"]["namespace"] == ns)
+            .filter_map(|f| f["ruleId"].as_str())
+            .filter(|r| r.starts_with("PSS_"))
+            .map(str::to_string)
+            .collect()
+    };
+    let restricted: BTreeSet<String> = [
+        "PSS_CAPABILITIES_RESTRICTED",
+        "PSS_RUN_AS_NON_ROOT",
+        "PSS_SECCOMP_RESTRICTED",
+    ]
+    .map(String::from)
+    .into();
+    // `locked` enforces restricted v1.24: failing findings, at that version.
+    assert_eq!(rules_in("findings", "locked"), restricted);
+    assert!(json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["object"]["namespace"] == "locked" && f["ruleId"] == "PSS_RUN_AS_NON_ROOT")
+        .all(|f| f["message"].as_str().is_some_and(|m| m.contains("v1.24"))));
+    // `watched` enforces baseline (passes) and warns at restricted: shown, suppressed.
+    assert!(rules_in("findings", "watched").is_empty());
+    assert_eq!(rules_in("suppressed", "watched"), restricted);
+    // The typo namespace: label findings at their lines.
+    let labels: Vec<u64> = json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["ruleId"] == "PSS_NAMESPACE_LABELS")
+        .filter_map(|f| f["region"]["startLine"].as_u64())
+        .collect();
+    assert_eq!(labels, [22, 23]);
+
+    // --profile wins over the labels.
+    let out = cli(&[
+        "scan",
+        "fixtures/pss/namespaces",
+        "--profile",
+        "baseline",
+        "--format",
+        "json",
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .all(|f| f["ruleId"] == "PSS_NAMESPACE_LABELS"));
+    assert!(json["suppressed"]
+        .as_array()
+        .expect("suppressed")
+        .is_empty());
 }

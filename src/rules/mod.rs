@@ -227,6 +227,7 @@ pub mod pss_host_path_volumes;
 pub mod pss_host_ports;
 pub mod pss_host_probes;
 pub mod pss_host_process;
+pub mod pss_namespace_labels;
 pub mod pss_privilege_escalation;
 pub mod pss_privileged;
 pub mod pss_proc_mount;
@@ -301,6 +302,7 @@ pub fn registry() -> Vec<Box<dyn Rule>> {
         Box::new(pss_seccomp_restricted::PssSeccompRestricted::default()),
         Box::new(pss_capabilities_restricted::PssCapabilitiesRestricted::default()),
         Box::new(pss_proc_mount_restricted::PssProcMountRestricted::default()),
+        Box::new(pss_namespace_labels::PssNamespaceLabels::default()),
     ]
 }
 

@@ -410,7 +410,7 @@ pub fn history_markdown(rule: &str) -> Option<String> {
 /// Whether a rule runs under `--profile level`: the level's controls (restricted includes
 /// baseline, minus [`BASELINE_ONLY`]) and the integrity rules.
 pub fn in_profile(rule: &str, level: Level) -> bool {
-    if INTEGRITY.contains(&rule) {
+    if INTEGRITY.contains(&rule) || rule == "PSS_NAMESPACE_LABELS" {
         return true;
     }
     match control(rule) {
@@ -663,6 +663,91 @@ pub fn api_list(e: Option<&Entry>) -> Result<&[Node], String> {
             )
         }),
     }
+}
+
+/// The label prefix of Pod Security Admission's namespace labels.
+pub const LABEL_PREFIX: &str = "pod-security.kubernetes.io/";
+
+/// The three label modes: `enforce` rejects, `audit` and `warn` only report.
+pub const MODES: &[&str] = &["enforce", "audit", "warn"];
+
+/// What a scanned `Namespace` asks of its pods (valid labels only).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NamespacePolicy {
+    /// `enforce` (with `enforce-version`, default `latest`).
+    pub enforce: Option<(Level, PssVersion)>,
+    /// `audit` and `warn`: reported, never failing.
+    pub report_only: Vec<(&'static str, Level, PssVersion)>,
+}
+
+/// A label problem of a Namespace: where, and what.
+pub struct LabelProblem {
+    pub span: Span,
+    pub message: String,
+}
+
+/// Reads the PSA labels of a `Namespace` object: its name, its policy, and the problems of
+/// its labels (an unknown level or a malformed version leaves that mode out).
+pub fn namespace_policy(obj: &Object<'_>) -> Option<(String, NamespacePolicy, Vec<LabelProblem>)> {
+    if obj.kind() != "Namespace" {
+        return None;
+    }
+    let meta = obj.node.get("metadata")?;
+    let name = meta.get("name").and_then(Node::as_str)?.to_string();
+    let labels = meta.get("labels")?;
+    let mut policy = NamespacePolicy::default();
+    let mut problems = Vec::new();
+    for mode in MODES {
+        let level_e = labels.get_entry(&format!("{LABEL_PREFIX}{mode}"));
+        let version_e = labels.get_entry(&format!("{LABEL_PREFIX}{mode}-version"));
+        let version = match version_e {
+            None => Some(PssVersion::Latest),
+            Some(e) => match e.value.as_str().map(PssVersion::parse) {
+                Some(Ok(v)) => Some(v),
+                Some(Err(m)) => {
+                    problems.push(LabelProblem {
+                        span: e.span(),
+                        message: m,
+                    });
+                    None
+                }
+                None => {
+                    problems.push(LabelProblem {
+                        span: e.span(),
+                        message: format!(
+                            "label {} must be a string, found {}: the API server rejects the object",
+                            e.key_str(),
+                            e.value.describe()
+                        ),
+                    });
+                    None
+                }
+            },
+        };
+        let Some(e) = level_e else { continue };
+        let level = match e.value.as_str().map(Level::parse) {
+            Some(Some(l)) => l,
+            _ => {
+                problems.push(LabelProblem {
+                    span: e.span(),
+                    message: format!(
+                        "invalid Pod Security Standards level {} in label {}: expected \
+                         privileged, baseline or restricted",
+                        e.value.describe(),
+                        e.key_str()
+                    ),
+                });
+                continue;
+            }
+        };
+        let Some(version) = version else { continue };
+        if *mode == "enforce" {
+            policy.enforce = Some((level, version));
+        } else {
+            policy.report_only.push((mode, level, version));
+        }
+    }
+    Some((name, policy, problems))
 }
 
 /// Drops a PSS finding when a finding of another (original) rule reports the same field at the
