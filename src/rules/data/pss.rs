@@ -73,7 +73,7 @@ impl PssVersion {
         let bad = || {
             format!(
                 "invalid Pod Security Standards version {s:?}: expected `latest` or `v1.N` \
-                 (for example v1.30), as in the pod-security.kubernetes.io/enforce-version label"
+                 (for example v1.30), the form of the pod-security.kubernetes.io/*-version labels"
             )
         };
         let minor = s.strip_prefix("v1.").ok_or_else(bad)?;
