@@ -373,3 +373,23 @@ fn labelled_namespaces_set_the_level_of_their_workloads_unless_a_profile_is_give
         .expect("suppressed")
         .is_empty());
 }
+
+#[test]
+fn explain_prints_a_controls_history() {
+    let out = cli(&["explain", "PSS_SYSCTLS"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "## Pod Security Standards history",
+        "check: `sysctls`",
+        "- v1.27: net.ipv4.ip_local_reserved_ports is safe",
+        "- v1.32: net.ipv4.tcp_rmem and net.ipv4.tcp_wmem are safe",
+    ] {
+        assert!(text.contains(needle), "{needle}\n{text}");
+    }
+    let text = String::from_utf8_lossy(&cli(&["explain", "PSS_HOST_PROBES"]).stdout).to_string();
+    assert!(
+        text.contains("before v1.34: the control does not exist"),
+        "{text}"
+    );
+}
