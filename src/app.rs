@@ -292,6 +292,42 @@ fn use_color(choice: ColorChoice) -> bool {
     }
 }
 
+/// The Pod Security Standards profile and version of a scan: the flags, else the config.
+fn pss_settings(
+    args: &ScanArgs,
+    config: &Config,
+) -> Result<
+    (
+        Option<crate::rules::data::pss::Level>,
+        crate::rules::data::pss::PssVersion,
+    ),
+    Failure,
+> {
+    use crate::rules::data::pss;
+    let profile = match args.profile.as_deref().or(config.profile.as_deref()) {
+        Some(p) => Some(pss::parse_profile(p).map_err(|e| Failure(format!("--profile: {e}")))?),
+        None => None,
+    };
+    let version = match args
+        .pss_version
+        .as_deref()
+        .or(config.pss_version.as_deref())
+    {
+        Some(v) => pss::PssVersion::parse(v).map_err(|e| Failure(format!("--pss-version: {e}")))?,
+        None => pss::PssVersion::Latest,
+    };
+    if version.is_future() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "notice: Pod Security Standards {version} is newer than the newest version clustersec \
+             knows (v1.{}); judging at v1.{} as Pod Security Admission does",
+            pss::NEWEST,
+            pss::NEWEST
+        );
+    }
+    Ok((profile, version))
+}
+
 /// Runs `clustersec scan` with the positions of --format/--output from the command line.
 pub fn scan(
     args: &ScanArgs,
@@ -315,8 +351,10 @@ pub fn scan(
         .as_deref()
         .map(crate::config_diff::load_base)
         .transpose()?;
-    let engine = Engine::new(&config.rule_settings())
+    let (profile, pss_version) = pss_settings(args, &config)?;
+    let engine = Engine::with_profile(&config.rule_settings(), profile)
         .map_err(|(id, e)| Failure(format!("rule {id}: params.{}: {}", e.path, e.message)))?
+        .with_pss_version(pss_version)
         .with_kube_version(kube_version)
         .with_openshift(config.openshift.unwrap_or(false));
     let max_file_size = match &args.max_file_size {
@@ -370,11 +408,13 @@ pub fn scan(
             report::text::clean(&globs.join(", "))
         );
     }
+    let engine = engine.with_namespaces(crate::scan::namespace_policies(&discovery, max_file_size));
     let run = crate::render::render_all(&mut discovery, &render_settings, &tools);
     let mut report = crate::scan::scan_rendered(&engine, discovery, max_file_size, &run)
         .with_render_counts(run.counts)
         .with_kube_version(kube_version)
-        .with_config(config_shown);
+        .with_config(config_shown)
+        .with_pss(pss_version.resolve(), profile.map(|l| l.as_str()));
     if let Some(base) = &compare_with {
         report = report.with_policy_changes(crate::config_diff::compare(base, &config));
     }
@@ -725,7 +765,11 @@ pub fn explain(args: &ExplainArgs) -> Result<i32, Failure> {
     });
     match rule {
         Some(r) => {
-            let page = crate::docs::rule_page(r.as_ref());
+            let mut page = crate::docs::rule_page(r.as_ref());
+            if let Some(history) = rules::data::pss::history_markdown(r.meta().id) {
+                page.push('\n');
+                page.push_str(&history);
+            }
             // Rendered for a terminal; raw markdown when piped or redirected.
             let page = if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
                 let width = std::env::var("COLUMNS")

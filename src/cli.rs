@@ -155,6 +155,16 @@ pub struct ScanArgs {
     #[arg(long, value_name = "VERSION", help_heading = "Rendering")]
     pub kube_version: Option<String>,
 
+    /// Pod Security Standards level to judge by, exactly as Pod Security Admission does:
+    /// `baseline` or `restricted`. Runs that level's controls and the scan-integrity rules only.
+    #[arg(long, value_name = "LEVEL")]
+    pub profile: Option<String>,
+
+    /// Pod Security Standards version: `latest` or `v1.N`, as in the
+    /// `pod-security.kubernetes.io/enforce-version` label [default: latest].
+    #[arg(long, value_name = "VERSION")]
+    pub pss_version: Option<String>,
+
     /// Time limit of one render: seconds, or with a unit (90s, 2m) [default: 60s].
     #[arg(long, value_name = "DURATION", help_heading = "Rendering")]
     pub render_timeout: Option<String>,

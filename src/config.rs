@@ -63,6 +63,12 @@ pub struct Config {
     /// OpenShift: runAsUser and runAsGroup must be unset (the restricted SCC assigns them).
     #[serde(default)]
     pub openshift: Option<bool>,
+    /// Pod Security Standards profile: `baseline` or `restricted` (see `--profile`).
+    #[serde(default, deserialize_with = "pss_profile")]
+    pub profile: Option<String>,
+    /// Pod Security Standards version: `latest` or `v1.N` (see `--pss-version`).
+    #[serde(default, deserialize_with = "pss_version")]
+    pub pss_version: Option<String>,
     /// Time limit of one render, in seconds or with a unit (`90s`, `2m`).
     #[serde(default)]
     pub render_timeout: Option<Timeout>,
@@ -92,6 +98,27 @@ fn kube_version<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>
         }
     };
     crate::kube_version::KubeVersion::parse(&s).map_err(serde::de::Error::custom)?;
+    Ok(Some(s))
+}
+
+/// `profile`: `baseline` or `restricted`.
+fn pss_profile<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let s = String::deserialize(d)?;
+    crate::rules::data::pss::parse_profile(&s).map_err(serde::de::Error::custom)?;
+    Ok(Some(s))
+}
+
+/// `pss-version`: `latest` or `v1.N`.
+fn pss_version<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let s = match serde_json::Value::deserialize(d)? {
+        serde_json::Value::String(s) => s,
+        other => {
+            return Err(serde::de::Error::custom(format!(
+                "expected `latest` or a version such as \"v1.30\" in quotes, found {other}"
+            )))
+        }
+    };
+    crate::rules::data::pss::PssVersion::parse(&s).map_err(serde::de::Error::custom)?;
     Ok(Some(s))
 }
 

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::finding::{Finding, Severity};
 use crate::model::json::parse_input;
-use crate::model::object::{is_object, objects_of, ObjectRef};
+use crate::model::object::{is_object, objects_of, Object, ObjectRef};
 use crate::model::pod::PodSpec;
 use crate::model::yaml::{Diagnostic, Document};
 use crate::model::{Pos, Span};
@@ -42,6 +42,10 @@ pub struct FileReport {
     /// Set when the file could not be parsed in full (syntax error, invalid UTF-8...).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parse_error: Option<String>,
+    /// Workload objects by the strictest Pod Security Standards level they are admitted at
+    /// (`[privileged, baseline, restricted]`), at the engine's PSS version.
+    #[serde(skip)]
+    pub pss_levels: [usize; 3],
 }
 
 impl FileReport {
@@ -53,6 +57,7 @@ impl FileReport {
             objects: 0,
             bytes,
             parse_error: None,
+            pss_levels: [0; 3],
         }
     }
 }
@@ -65,6 +70,12 @@ pub struct Engine {
     kube_version: crate::kube_version::KubeVersion,
     /// The config's `openshift` switch (see [`Engine::with_openshift`]).
     openshift: bool,
+    /// The Pod Security Standards version the PSS rules apply (see [`Engine::with_pss_version`]).
+    pss_version: rules::data::pss::PssVersion,
+    /// `--profile`, when given: namespace labels then do not change the level.
+    profile: Option<rules::data::pss::Level>,
+    /// PSA labels of the Namespaces of the scan, by name (see [`Engine::with_namespaces`]).
+    namespaces: BTreeMap<String, rules::data::pss::NamespacePolicy>,
 }
 
 /// Per-rule settings from the config file.
@@ -82,6 +93,9 @@ impl Default for Engine {
             enabled: HashMap::new(),
             kube_version: crate::kube_version::KubeVersion::default(),
             openshift: false,
+            pss_version: rules::data::pss::PssVersion::Latest,
+            profile: None,
+            namespaces: BTreeMap::new(),
         })
     }
 }
@@ -90,6 +104,16 @@ impl Engine {
     /// Builds an engine from per-rule settings; a bad params value names the rule and path.
     pub fn new(
         settings: &BTreeMap<String, RuleSettings>,
+    ) -> Result<Engine, (String, rules::ParamError)> {
+        Engine::with_profile(settings, None)
+    }
+
+    /// Like [`Engine::new`], with a Pod Security Standards profile (`--profile`): the rules on
+    /// by default are exactly that level's controls and the scan-integrity rules; the settings
+    /// still turn single rules on or off on top of it.
+    pub fn with_profile(
+        settings: &BTreeMap<String, RuleSettings>,
+        profile: Option<rules::data::pss::Level>,
     ) -> Result<Engine, (String, rules::ParamError)> {
         let mut rules = rules::registry();
         let mut enabled = HashMap::new();
@@ -100,7 +124,11 @@ impl Engine {
                 rule.configure(params)
                     .map_err(|e| (meta.id.to_string(), e))?;
             }
-            if s.and_then(|s| s.enabled).unwrap_or(meta.enabled) {
+            let default_on = match profile {
+                Some(level) => rules::data::pss::in_profile(meta.id, level),
+                None => meta.enabled,
+            };
+            if s.and_then(|s| s.enabled).unwrap_or(default_on) {
                 let sev = s.and_then(|s| s.severity).unwrap_or(meta.severity);
                 enabled.insert(meta.id, sev);
             }
@@ -110,7 +138,125 @@ impl Engine {
             enabled,
             kube_version: crate::kube_version::KubeVersion::default(),
             openshift: false,
+            pss_version: rules::data::pss::PssVersion::Latest,
+            profile,
+            namespaces: BTreeMap::new(),
         })
+    }
+
+    /// Sets the Pod Security Admission labels of the scanned Namespaces: without `--profile`,
+    /// the workloads of such a namespace are judged at its `enforce` level and version, and its
+    /// `audit`/`warn` levels are reported as suppressed findings (shown, never failing).
+    pub fn with_namespaces(
+        mut self,
+        namespaces: BTreeMap<String, rules::data::pss::NamespacePolicy>,
+    ) -> Engine {
+        self.namespaces = namespaces;
+        self
+    }
+
+    /// The namespace policy that applies to an object, if any.
+    fn namespace_policy(
+        &self,
+        obj: &Object<'_>,
+    ) -> Option<(&str, &rules::data::pss::NamespacePolicy)> {
+        if self.profile.is_some() || self.namespaces.is_empty() {
+            return None;
+        }
+        let ns = obj.id.namespace.as_deref()?;
+        self.namespaces
+            .get_key_value(ns)
+            .map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// The PSS findings of a workload in a labelled namespace: its `enforce` level at its
+    /// version (with the rules' severities), and its `audit`/`warn` levels as suppressed
+    /// findings that say why they do not fail.
+    fn namespace_findings(
+        &self,
+        obj: &Object<'_>,
+        pod: &PodSpec<'_>,
+        shape: &[crate::model::pod::ShapeError],
+        ns: &str,
+        policy: &rules::data::pss::NamespacePolicy,
+    ) -> Vec<Finding> {
+        use rules::data::pss::{control, in_profile};
+        let run = |level: rules::data::pss::Level, version: rules::data::pss::PssVersion| {
+            let mut cx = Cx::new(obj, Some(pod), shape);
+            cx.pss_version = version.resolve();
+            for rule in &self.rules {
+                let id = rule.meta().id;
+                if control(id).is_some() && in_profile(id, level) {
+                    rule.check(&mut cx);
+                }
+            }
+            cx.into_findings()
+        };
+        let mut out: Vec<Finding> = Vec::new();
+        if let Some((level, version)) = policy.enforce {
+            for mut f in run(level, version) {
+                f.severity = self.severity(f.rule).unwrap_or_else(|| {
+                    self.rules
+                        .iter()
+                        .find(|r| r.meta().id == f.rule)
+                        .map_or(Severity::default(), |r| r.meta().severity)
+                });
+                f.message
+                    .push_str(&format!(" [namespace {ns} enforces {}]", level.as_str()));
+                out.push(f);
+            }
+        }
+        for (mode, level, version) in &policy.report_only {
+            for mut f in run(*level, *version) {
+                if out.iter().any(|o| o.rule == f.rule && o.span == f.span) {
+                    continue;
+                }
+                f.severity = Severity::Info;
+                f.suppression = Some(format!(
+                    "namespace {ns} only {mode}s at {}: reported, not enforced",
+                    level.as_str()
+                ));
+                out.push(f);
+            }
+        }
+        out
+    }
+
+    /// The strictest Pod Security Standards level a workload is admitted at, at the engine's PSS
+    /// version: every PSS rule runs, whatever the enabled set.
+    fn pss_level(
+        &self,
+        obj: &Object<'_>,
+        pod: &PodSpec<'_>,
+        shape: &[crate::model::pod::ShapeError],
+    ) -> rules::data::pss::Level {
+        use rules::data::pss::{in_profile, Level};
+        let mut cx = Cx::new(obj, Some(pod), shape);
+        cx.pss_version = self.pss_version.resolve();
+        for rule in &self.rules {
+            if rule.meta().id.starts_with("PSS_") {
+                rule.check(&mut cx);
+            }
+        }
+        let found = cx.into_findings();
+        if found.iter().all(|f| !in_profile(f.rule, Level::Restricted)) {
+            Level::Restricted
+        } else if found.iter().all(|f| !in_profile(f.rule, Level::Baseline)) {
+            Level::Baseline
+        } else {
+            Level::Privileged
+        }
+    }
+
+    /// Sets the Pod Security Standards version the PSS rules apply (default `latest`).
+    pub fn with_pss_version(mut self, version: rules::data::pss::PssVersion) -> Engine {
+        self.pss_version = version;
+        self
+    }
+
+    /// The Pod Security Standards version the PSS rules apply.
+    pub fn pss_version(&self) -> rules::data::pss::PssVersion {
+        self.pss_version
     }
 
     /// Sets the Kubernetes version the manifests are deployed to (default: the newest the API
@@ -256,15 +402,43 @@ impl Engine {
                 let mut cx = Cx::new(&obj, pod.as_ref(), &shape);
                 cx.kube_version = self.kube_version;
                 cx.openshift = self.openshift;
+                cx.pss_version = self.pss_version.resolve();
                 cx.wildcard_roles = &wildcard_roles;
+                let ns_policy = pod.as_ref().and(self.namespace_policy(&obj));
                 for rule in &self.rules {
-                    if self.enabled.contains_key(rule.meta().id) {
+                    let id = rule.meta().id;
+                    if ns_policy.is_some() && rules::data::pss::control(id).is_some() {
+                        continue; // judged at the namespace's level below
+                    }
+                    if self.enabled.contains_key(id) {
                         rule.check(&mut cx);
                     }
                 }
-                for mut f in cx.into_findings() {
+                if let Some(pod) = pod.as_ref() {
+                    let level = self.pss_level(&obj, pod, &shape);
+                    if let Some(n) = report.pss_levels.get_mut(level as usize) {
+                        *n += 1;
+                    }
+                }
+                let mut found = cx.into_findings();
+                let mut ns_found = Vec::new();
+                if let (Some((ns, policy)), Some(pod)) = (ns_policy, pod.as_ref()) {
+                    ns_found = self.namespace_findings(&obj, pod, &shape, ns, policy);
+                    found.extend(ns_found.iter().cloned());
+                }
+                rules::data::pss::drop_duplicates(&mut found);
+                for mut f in found {
                     f.object = Some(obj.id.clone());
-                    self.push(&mut out, path, f);
+                    if ns_found
+                        .iter()
+                        .any(|n| n.rule == f.rule && n.span == f.span)
+                    {
+                        // Severity set by the namespace policy; the rule may be off by default.
+                        f.path = path.to_string();
+                        out.push(f);
+                    } else {
+                        self.push(&mut out, path, f);
+                    }
                 }
             }
         }

@@ -109,7 +109,11 @@ pub fn scan_rendered(
             }
         }
     }
-    let (findings, suppressed) = crate::suppress::apply(findings, &sources);
+    let (findings, mut suppressed) = crate::suppress::apply(findings, &sources);
+    // Findings of a namespace's audit/warn labels come suppressed already: shown, not failing.
+    let (preset, findings): (Vec<Finding>, Vec<Finding>) =
+        findings.into_iter().partition(|f| f.suppression.is_some());
+    suppressed.extend(preset);
     Report::new(findings, files, engine.enabled_rules(), sources)
         .with_excluded(excluded)
         .with_suppressed(suppressed)
@@ -119,6 +123,53 @@ pub fn scan_rendered(
                 .iter()
                 .filter_map(|m| Some((m.id, engine.severity(m.id)?))),
         )
+}
+
+/// The Pod Security Admission labels of the `Namespace` objects among the candidates (files
+/// within the size limit whose text names the labels; rendered output is not looked at), by
+/// namespace name. A namespace met twice keeps its first labels, in path order.
+pub fn namespace_policies(
+    discovery: &Discovery,
+    max_file_size: u64,
+) -> BTreeMap<String, crate::rules::data::pss::NamespacePolicy> {
+    use crate::rules::data::pss;
+    let found: Vec<Vec<(String, pss::NamespacePolicy)>> = discovery
+        .candidates
+        .par_iter()
+        .map(|c| {
+            let Input::Path(p) = &c.input else {
+                return Vec::new();
+            };
+            if c.size > max_file_size {
+                return Vec::new();
+            }
+            let Ok(bytes) = std::fs::read(p) else {
+                return Vec::new();
+            };
+            if bytes.len() as u64 > max_file_size {
+                return Vec::new();
+            }
+            let text = crate::model::decode::source_text(&bytes);
+            if !text.contains(pss::LABEL_PREFIX) {
+                return Vec::new();
+            }
+            let stream = crate::model::json::parse_input(&text);
+            let mut out = Vec::new();
+            for doc in &stream.documents {
+                for obj in crate::model::object::objects_of(doc) {
+                    if let Some((name, policy, _)) = pss::namespace_policy(&obj) {
+                        out.push((name, policy));
+                    }
+                }
+            }
+            out
+        })
+        .collect();
+    let mut map = BTreeMap::new();
+    for (name, policy) in found.into_iter().flatten() {
+        map.entry(name).or_insert(policy);
+    }
+    map
 }
 
 fn scan_one(

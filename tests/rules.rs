@@ -10,7 +10,8 @@
 //!
 //! - A first line `# settings: kube-version=1.25, enable=RULE, openshift=true` scans the file
 //!   with those settings (the target Kubernetes version, a rule that is off by default turned on,
-//!   the config's `openshift` switch); without it the defaults apply.
+//!   the config's `openshift` switch); without it the defaults apply. `pss-version=v1.N` and
+//!   `profile=baseline|restricted` set the Pod Security Standards version and profile.
 //!
 //! Only findings of the directory's own rule are compared: a fixture for one rule triggers others
 //! too, and they have fixtures of their own. Each non-pass file's findings of that rule are also
@@ -25,6 +26,7 @@ use std::collections::BTreeMap;
 use clustersec::engine::{Engine, RuleSettings};
 use clustersec::finding::Finding;
 use clustersec::kube_version::KubeVersion;
+use clustersec::rules::data::pss::{self, PssVersion};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -60,6 +62,8 @@ fn fixture_engine(text: &str, file: &str, errors: &mut Vec<String>) -> Option<En
     let mut rules = BTreeMap::new();
     let mut kube = None;
     let mut openshift = false;
+    let mut profile = None;
+    let mut pss_version = PssVersion::Latest;
     for item in list.split(',').map(str::trim).filter(|i| !i.is_empty()) {
         match item.split_once('=') {
             Some(("kube-version", v)) => match KubeVersion::parse(v) {
@@ -76,10 +80,18 @@ fn fixture_engine(text: &str, file: &str, errors: &mut Vec<String>) -> Option<En
                 );
             }
             Some(("openshift", "true")) => openshift = true,
+            Some(("profile", p)) => match pss::parse_profile(p) {
+                Ok(l) => profile = Some(l),
+                Err(e) => errors.push(format!("{file}:1: {e}")),
+            },
+            Some(("pss-version", v)) => match PssVersion::parse(v) {
+                Ok(v) => pss_version = v,
+                Err(e) => errors.push(format!("{file}:1: {e}")),
+            },
             _ => errors.push(format!("{file}:1: unknown setting `{item}`")),
         }
     }
-    let mut engine = match Engine::new(&rules) {
+    let mut engine = match Engine::with_profile(&rules, profile) {
         Ok(e) => e,
         Err((id, e)) => {
             errors.push(format!("{file}:1: {id}: {}", e.message));
@@ -89,7 +101,11 @@ fn fixture_engine(text: &str, file: &str, errors: &mut Vec<String>) -> Option<En
     if let Some(v) = kube {
         engine = engine.with_kube_version(v);
     }
-    Some(engine.with_openshift(openshift))
+    Some(
+        engine
+            .with_openshift(openshift)
+            .with_pss_version(pss_version),
+    )
 }
 
 /// The markers of a YAML fixture: rule id -> locations.

@@ -35,6 +35,9 @@ struct Output<'a> {
     /// What the scanned config changes compared with `--compare-config` (only with that flag).
     #[serde(skip_serializing_if = "Option::is_none")]
     policy_changes: Option<&'a [crate::config_diff::PolicyChange]>,
+    /// Pod Security Standards: the version judged at and the workloads by admitted level.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pod_security: Option<&'a crate::report::PssSummary>,
     /// The config file used (`null`: none); present when the run looked for one.
     #[serde(skip_serializing_if = "Option::is_none")]
     config: Option<Option<&'a str>>,
@@ -125,6 +128,9 @@ struct Finding<'a> {
     renders: Vec<&'a str>,
     /// The reason given in the `clustersec:ignore` comment (suppressed findings only).
     suppression: Option<&'a str>,
+    /// The Pod Security Standards level a PSS finding violates.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pss_level: Option<&'static str>,
 }
 
 /// 1-based lines and columns (Unicode code points); `endColumn` is exclusive.
@@ -284,6 +290,7 @@ pub fn write(out: &mut dyn Write, report: &Report, _opts: &Options) -> io::Resul
             })
             .collect(),
         policy_changes: report.policy_changes.as_deref(),
+        pod_security: report.pss.as_ref(),
     };
     super::write_json_pretty(out, &output)
 }
@@ -317,5 +324,6 @@ fn finding(f: &crate::finding::Finding) -> Finding<'_> {
         mapping: f.mapping.as_deref(),
         renders: f.renders.iter().map(String::as_str).collect(),
         suppression: f.suppression.as_deref(),
+        pss_level: crate::rules::data::pss::control(f.rule).map(|c| c.level.as_str()),
     }
 }

@@ -140,6 +140,11 @@ pub fn render(report: &Report, opts: &Options, variant: Variant) -> String {
         ));
     }
 
+    if let Some(pss) = &report.pss {
+        head.push_str(&pss.line());
+        head.push('\n');
+    }
+
     // Nothing is skipped silently: files not read, counted by reason (fixed phrases only).
     if let Some(why) = summary.not_scanned_phrase() {
         head.push_str(&format!("Not scanned: {why}.\n"));

@@ -85,6 +85,8 @@ pub struct Report {
     pub config_path: Option<String>,
     /// Whether the caller looked for a config file at all (reports then say `config: none`).
     pub config_known: bool,
+    /// The Pod Security Standards verdicts of the run (see [`Report::with_pss`]).
+    pub pss: Option<PssSummary>,
 }
 
 /// The outcome of a run: what the exit code is and why.
@@ -135,6 +137,43 @@ impl Verdict {
         }
         let word = if self.exit_code == 0 { "pass" } else { "FAIL" };
         format!("{word} (exit {}): {}", self.exit_code, parts.join("; "))
+    }
+}
+
+/// Workloads by the strictest Pod Security Standards level they are admitted at.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct PssSummary {
+    /// The policy version judged at (`v1.N`, `latest` resolved).
+    pub version: String,
+    /// `--profile`, when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<&'static str>,
+    pub privileged: usize,
+    pub baseline: usize,
+    pub restricted: usize,
+}
+
+impl PssSummary {
+    /// `Pod Security Standards v1.37: 3 workloads admitted at restricted, 1 at baseline, 2 only
+    /// at privileged.`
+    pub fn line(&self) -> String {
+        let total = self.privileged + self.baseline + self.restricted;
+        format!(
+            "Pod Security Standards {}: {} admitted at restricted, {} at baseline, {} only at \
+             privileged{}.",
+            self.version,
+            if total == 1 {
+                format!("{} of 1 workload", self.restricted)
+            } else {
+                format!("{} of {total} workloads", self.restricted)
+            },
+            self.baseline,
+            self.privileged,
+            match self.profile {
+                Some(p) => format!(" (judged with --profile {p})"),
+                None => String::new(),
+            }
+        )
     }
 }
 
@@ -239,6 +278,7 @@ impl Report {
             verdict: None,
             config_path: None,
             config_known: false,
+            pss: None,
         }
     }
 
@@ -329,6 +369,23 @@ impl Report {
             "files with a YAML error",
         );
         out
+    }
+
+    /// Records the Pod Security Standards version and profile of the run, and counts the
+    /// workloads of the scanned files by the level they are admitted at.
+    pub fn with_pss(mut self, version: u32, profile: Option<&'static str>) -> Report {
+        let mut s = PssSummary {
+            version: format!("v1.{version}"),
+            profile,
+            ..PssSummary::default()
+        };
+        for f in &self.files {
+            s.privileged += f.pss_levels[0];
+            s.baseline += f.pss_levels[1];
+            s.restricted += f.pss_levels[2];
+        }
+        self.pss = Some(s);
+        self
     }
 
     /// Records how many files `--exclude` or the config's `exclude` left out.

@@ -42,8 +42,9 @@ struct Run<'a> {
     original_uri_base_ids: BTreeMap<&'static str, BaseUri>,
     results: Vec<SarifResult<'a>>,
     column_kind: &'static str,
-    /// The config file (`config`, `null` for none), the verdict line and the target Kubernetes
-    /// version (`kubeVersion`), when the CLI set them.
+    /// The config file (`config`, `null` for none), the verdict line, the target Kubernetes
+    /// version (`kubeVersion`) and the Pod Security Standards verdicts (`podSecurity`), when the
+    /// CLI set them.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     properties: BTreeMap<&'static str, serde_json::Value>,
 }
@@ -155,6 +156,12 @@ struct ResultProperties<'a> {
     /// The renders (Helm value sets, kustomize builds) the finding came from.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     renders: Vec<&'a str>,
+    /// The Pod Security Standards level a PSS finding violates.
+    #[serde(rename = "pssLevel", skip_serializing_if = "Option::is_none")]
+    pss_level: Option<&'static str>,
+    /// The Pod Security Standards version it was judged at.
+    #[serde(rename = "pssVersion", skip_serializing_if = "Option::is_none")]
+    pss_version: Option<String>,
 }
 
 /// A `clustersec:ignore` comment in the source.
@@ -228,6 +235,11 @@ fn run_properties(report: &Report) -> BTreeMap<&'static str, serde_json::Value> 
     if let Some(v) = report.kube_version {
         p.insert("kubeVersion", serde_json::Value::String(v.to_string()));
     }
+    if let Some(pss) = &report.pss {
+        if let Ok(v) = serde_json::to_value(pss) {
+            p.insert("podSecurity", v);
+        }
+    }
     p
 }
 
@@ -256,7 +268,12 @@ pub fn write(out: &mut dyn Write, report: &Report, opts: &Options) -> io::Result
         .zip(fingerprints(all.iter().copied()))
         .map(|(f, fingerprint)| {
             let source = indexes.get(f.path.as_str()).map(|(t, i)| (*t, i));
-            result(f, rule_index.get(f.rule).copied(), source, fingerprint)
+            let mut r = result(f, rule_index.get(f.rule).copied(), source, fingerprint);
+            if let Some(c) = crate::rules::data::pss::control(f.rule) {
+                r.properties.pss_level = Some(c.level.as_str());
+                r.properties.pss_version = report.pss.as_ref().map(|p| p.version.clone());
+            }
+            r
         })
         .collect();
 
@@ -414,6 +431,8 @@ fn result<'a>(
             severity: f.severity.as_str(),
             mapping: f.mapping.as_deref(),
             renders: f.renders.iter().map(String::as_str).collect(),
+            pss_level: None,
+            pss_version: None,
         },
     }
 }

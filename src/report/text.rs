@@ -382,6 +382,9 @@ fn summary(out: &mut dyn Write, st: &Styles, report: &Report) -> io::Result<()> 
             "Target Kubernetes version: {v} (API versions are judged for it)."
         )?;
     }
+    if let Some(pss) = &report.pss {
+        writeln!(out, "{}", pss.line())?;
+    }
     for (done, failed, what, verb) in [
         (
             s.charts_rendered,

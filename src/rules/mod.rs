@@ -93,6 +93,8 @@ pub struct Cx<'a> {
     pub openshift: bool,
     /// Roles and ClusterRoles of the same file that grant `*` verbs on `*` resources.
     pub wildcard_roles: &'a [data::rbac::WildcardRole],
+    /// The Pod Security Standards policy version the PSS rules apply (minor of `v1.N`).
+    pub pss_version: u32,
     pub(crate) findings: Vec<Finding>,
 }
 
@@ -109,6 +111,7 @@ impl<'a> Cx<'a> {
             kube_version: crate::kube_version::KubeVersion::default(),
             openshift: false,
             wildcard_roles: &[],
+            pss_version: data::pss::NEWEST,
             findings: Vec::new(),
         }
     }
@@ -216,6 +219,26 @@ pub mod not_scanned;
 pub mod privilege_check;
 pub mod privileged_check;
 pub mod proc_mount_check;
+pub mod pss_apparmor;
+pub mod pss_capabilities_baseline;
+pub mod pss_capabilities_restricted;
+pub mod pss_host_namespaces;
+pub mod pss_host_path_volumes;
+pub mod pss_host_ports;
+pub mod pss_host_probes;
+pub mod pss_host_process;
+pub mod pss_namespace_labels;
+pub mod pss_privilege_escalation;
+pub mod pss_privileged;
+pub mod pss_proc_mount;
+pub mod pss_proc_mount_restricted;
+pub mod pss_run_as_non_root;
+pub mod pss_run_as_user;
+pub mod pss_seccomp_baseline;
+pub mod pss_seccomp_restricted;
+pub mod pss_selinux;
+pub mod pss_sysctls;
+pub mod pss_volume_types;
 pub mod rbac_broad_binding;
 pub mod rbac_sensitive;
 pub mod rbac_wildcard;
@@ -262,6 +285,26 @@ pub fn registry() -> Vec<Box<dyn Rule>> {
         Box::new(rbac_broad_binding::RbacBroadBinding::default()),
         Box::new(rbac_wildcard::RbacWildcard::default()),
         Box::new(rbac_sensitive::RbacSensitive::default()),
+        Box::new(pss_host_process::PssHostProcess::default()),
+        Box::new(pss_host_namespaces::PssHostNamespaces::default()),
+        Box::new(pss_privileged::PssPrivileged::default()),
+        Box::new(pss_capabilities_baseline::PssCapabilitiesBaseline::default()),
+        Box::new(pss_host_path_volumes::PssHostPathVolumes::default()),
+        Box::new(pss_host_ports::PssHostPorts::default()),
+        Box::new(pss_apparmor::PssApparmor::default()),
+        Box::new(pss_selinux::PssSelinux::default()),
+        Box::new(pss_proc_mount::PssProcMount::default()),
+        Box::new(pss_seccomp_baseline::PssSeccompBaseline::default()),
+        Box::new(pss_sysctls::PssSysctls::default()),
+        Box::new(pss_host_probes::PssHostProbes::default()),
+        Box::new(pss_volume_types::PssVolumeTypes::default()),
+        Box::new(pss_privilege_escalation::PssPrivilegeEscalation::default()),
+        Box::new(pss_run_as_non_root::PssRunAsNonRoot::default()),
+        Box::new(pss_run_as_user::PssRunAsUser::default()),
+        Box::new(pss_seccomp_restricted::PssSeccompRestricted::default()),
+        Box::new(pss_capabilities_restricted::PssCapabilitiesRestricted::default()),
+        Box::new(pss_proc_mount_restricted::PssProcMountRestricted::default()),
+        Box::new(pss_namespace_labels::PssNamespaceLabels::default()),
     ]
 }
 

@@ -2,4 +2,5 @@
 
 pub mod api_versions;
 pub mod images;
+pub mod pss;
 pub mod rbac;
