@@ -26,3 +26,4 @@ pub mod scan;
 pub mod sourcemap;
 pub mod suppress;
 pub mod termdoc;
+pub mod valuetrace;

@@ -788,6 +788,9 @@ pub struct MapContext<'a> {
     pub render_label: Option<&'a str>,
     /// Whether the rendered text exists as a file at the findings' path.
     pub rendered_is_file: bool,
+    /// The values files of the render after the chart's own `values.yaml`, in order (empty for
+    /// output rendered elsewhere).
+    pub values: &'a [PathBuf],
 }
 
 /// A path in scanned content that was not used (see [`crate::safepath`]): the finding it came
@@ -928,8 +931,126 @@ pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) -> Ve
             // Output rendered in memory has no file to point into.
             f.related.retain(|r| r.path.is_some());
         }
+        let container_line = hit.matched < hit.wanted
+            && keys
+                .get(hit.matched.wrapping_sub(1))
+                .is_some_and(|k| CONTAINER_LISTS.contains(&k.as_str()));
+        if !container_line {
+            let file = hit.file.clone().unwrap_or_else(|| template.clone());
+            trace_values(f, &hit, &file, &keys, &chart_dir, cx, cwd.as_deref());
+        }
     }
     notes
+}
+
+/// Moves a finding mapped to a template line that renders a value from `.Values` to the line
+/// of the values file that supplies it (see [`crate::valuetrace`]); the template line becomes
+/// a related location. Nothing changes when no values file has a key of the path.
+fn trace_values(
+    f: &mut Finding,
+    hit: &TemplateHit,
+    file: &Path,
+    keys: &[String],
+    chart_dir: &Path,
+    cx: &MapContext<'_>,
+    cwd: Option<&Path>,
+) {
+    use crate::valuetrace::{find, values_ref};
+    let Some(outline) = cx.templates.outline(file) else {
+        return;
+    };
+    let line = index(hit.span.start.line);
+    let col = (hit.span.start.col as usize).saturating_sub(1);
+    let Some(mut path) = values_ref(&outline.lines, line, col) else {
+        return;
+    };
+    path.extend(keys.iter().skip(hit.matched).cloned());
+    let sources = values_sources(chart_dir, cx);
+    let Some(found) = find(&sources, &path, cx.templates.roots()) else {
+        return;
+    };
+    let template_path = std::mem::replace(&mut f.path, display_path(&found.file, cwd));
+    let template_span = std::mem::replace(&mut f.span, found.span);
+    // A message that names the template line as the finding's own names the values line now.
+    let own_line = format!(" at line {}", template_span.start.line);
+    if f.message.contains(&own_line) {
+        f.message = f
+            .message
+            .replace(&own_line, &format!(" at line {}", f.span.start.line));
+    }
+    let values_name = found
+        .file
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    f.mapping = Some(if found.matched == found.wanted {
+        format!("values line of `{}` in {values_name}", found.path)
+    } else {
+        format!(
+            "values line of `{}`, the nearest key of `{}` that {values_name} has",
+            found.found, found.path
+        )
+    });
+    f.related.insert(
+        0,
+        Related {
+            path: Some(template_path),
+            span: template_span,
+            message: format!("template line that renders `.Values.{}`", path.join(".")),
+        },
+    );
+}
+
+/// The values files that set a chart's values, in increasing precedence: its own
+/// `values.yaml`; for a subchart (`PARENT/charts/NAME`), the parent's `values.yaml` under
+/// `NAME.`; then the render's values files (under `NAME.` for a subchart of the rendered chart).
+fn values_sources(chart_dir: &Path, cx: &MapContext<'_>) -> Vec<crate::valuetrace::Source> {
+    use crate::valuetrace::Source;
+    let mut out = vec![Source {
+        file: chart_dir.join("values.yaml"),
+        prefix: Vec::new(),
+    }];
+    let same = |a: &Path, b: &Path| match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    };
+    let mut top = chart_dir.to_path_buf();
+    let mut prefix: Vec<String> = Vec::new();
+    if let Some(parent) = subchart_parent(chart_dir) {
+        let name = cx.templates.chart_name(chart_dir).unwrap_or_else(|| {
+            chart_dir
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+        });
+        prefix = vec![name];
+        out.push(Source {
+            file: parent.join("values.yaml"),
+            prefix: prefix.clone(),
+        });
+        top = parent;
+    }
+    let rendered_here = cx.render_dir.is_some_and(|d| same(d, &top));
+    if rendered_here {
+        for v in cx.values {
+            out.push(Source {
+                file: v.clone(),
+                prefix: prefix.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// `PARENT` for a chart at `PARENT/charts/NAME` whose parent has a Chart.yaml.
+fn subchart_parent(chart_dir: &Path) -> Option<PathBuf> {
+    let charts = chart_dir.parent()?;
+    if charts.file_name()? != "charts" {
+        return None;
+    }
+    let parent = charts.parent()?;
+    parent
+        .join("Chart.yaml")
+        .is_file()
+        .then(|| parent.to_path_buf())
 }
 
 /// What to look up in a template or source file for a finding: the keys of its field path
@@ -977,12 +1098,62 @@ pub fn scan_render(
                 render_dir: Some(&render.dir),
                 render_label: Some(&render.label),
                 rendered_is_file: false,
+                values: &render.values,
             },
         ),
         Tool::Kustomize => map_kustomize(text, &mut findings, &render.dir, templates),
     };
     findings.extend(notes_to_findings(engine, notes));
+    if render.tool == Tool::Helm {
+        anchor_in_files(text, &mut findings, render, templates);
+    }
     (report, findings)
+}
+
+/// Output rendered in memory is not a file: a finding still in it (its template is not in the
+/// scanned tree, a packaged `charts/NAME-1.0.0.tgz`, or no key of its path is literal) moves to
+/// the chart's `Chart.yaml`, at the dependency's entry when it came from a dependency, else at
+/// its first line. The rendered location stays in the message and the mapping.
+fn anchor_in_files(text: &str, findings: &mut [Finding], render: &Render, templates: &Templates) {
+    let sources = helm_sources(text);
+    let chart_yaml = render.dir.join("Chart.yaml");
+    let chart_text = crate::safepath::read_confined(&chart_yaml, templates.roots());
+    for f in findings.iter_mut().filter(|f| f.path == render.display) {
+        let line = f.span.start.line;
+        let source = sources
+            .partition_point(|(l, _)| *l < line)
+            .checked_sub(1)
+            .and_then(|at| sources.get(at))
+            .map(|(_, s)| s.as_str());
+        // `CHART/charts/DEP/templates/...`: the dependency's entry.
+        let dependency = source.and_then(|s| {
+            let mut parts = s.split('/');
+            parts.next()?;
+            (parts.next()? == "charts").then_some(())?;
+            parts.next()
+        });
+        let entry = dependency
+            .and_then(|d| crate::render::helm::dependency_entry(chart_text.as_deref()?, d));
+        let rendered_at = format!("{}:{}:{}", f.path, f.span.start.line, f.span.start.col);
+        if !f.message.contains(&rendered_at) {
+            f.message = format!(
+                "{} (rendered with {} at {rendered_at})",
+                f.message, render.label
+            );
+        }
+        f.path = crate::render::join_display(&render.display, "Chart.yaml");
+        f.span = entry.unwrap_or_else(|| Span::new(Pos::new(1, 1), Pos::new(1, 1)));
+        let how = if entry.is_some() {
+            "Chart.yaml entry of the dependency"
+        } else {
+            "Chart.yaml of the rendered chart"
+        };
+        f.mapping = Some(match f.mapping.take() {
+            Some(m) => format!("{how}; {m}"),
+            None => how.to_string(),
+        });
+        f.related.retain(|r| r.path.is_some());
+    }
 }
 
 /// `CLUSTERSEC_RENDER` findings for rejected paths (none when the rule is disabled).

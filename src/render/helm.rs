@@ -432,7 +432,7 @@ fn missing_dependencies(error: &str) -> Vec<String> {
 }
 
 /// The `- name: DEP` entry of a dependency in Chart.yaml.
-fn dependency_entry(chart_yaml: &str, name: &str) -> Option<Span> {
+pub fn dependency_entry(chart_yaml: &str, name: &str) -> Option<Span> {
     let stream = parse_stream(chart_yaml);
     let root = stream.documents.first()?.root.as_ref()?;
     root.get("dependencies")?.as_seq()?.iter().find_map(|dep| {

@@ -143,6 +143,9 @@ pub struct Render {
     /// Findings made while preparing the render (a symlink left out of a chart's copy, schema
     /// validation turned off, a kustomization reference refused...), reported as they are.
     pub notes: Vec<Problem>,
+    /// The values files of the render (helm), in order, as the job names them: findings are
+    /// traced to the one that sets a value (see [`crate::valuetrace`]).
+    pub values: Vec<PathBuf>,
 }
 
 impl Render {
@@ -176,6 +179,7 @@ impl Render {
             warnings: Vec::new(),
             duration: Duration::default(),
             notes: Vec::new(),
+            values: job.values.clone(),
         }
     }
 }

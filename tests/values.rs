@@ -1,0 +1,270 @@
+//! Findings in Helm output point at the values line that supplies the value (issue 14): a
+//! chart made by `helm create`, with a packaged dependency (`charts/dep-0.1.0.tgz`) and a
+//! render matrix (`values.yaml`, then `values-prod.yaml`). Values files and Chart.yaml mark each
+//! offending line with `# expect: RULE[, RULE...]`; the findings in those files must be exactly
+//! the marked ones, at the marked lines.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+const APP: &str = "fixtures/helm-create/app";
+
+fn helm_available() -> bool {
+    std::process::Command::new("helm")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn scan_in(dir: &Path, args: &[&str]) -> Value {
+    let out = Command::cargo_bin("clustersec")
+        .unwrap()
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .args(["scan", "--format", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.code() == Some(0) || out.status.code() == Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn scan(args: &[&str]) -> Value {
+    scan_in(Path::new(env!("CARGO_MANIFEST_DIR")), args)
+}
+
+/// (path, line, rule) of every `# expect:` marker in `files`.
+fn markers(files: &[&str]) -> BTreeSet<(String, u64, String)> {
+    let mut out = BTreeSet::new();
+    for f in files {
+        let text = std::fs::read_to_string(f).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            let Some(at) = line.find("# expect:") else {
+                continue;
+            };
+            for rule in line[at + "# expect:".len()..].split([',', ' ']) {
+                if !rule.is_empty() {
+                    out.insert((f.to_string(), i as u64 + 1, rule.to_string()));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// (path, line, rule) of the findings in `files`.
+fn found(v: &Value, files: &[&str]) -> BTreeSet<(String, u64, String)> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| files.contains(&f["path"].as_str().unwrap()))
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["region"]["startLine"].as_u64().unwrap(),
+                f["ruleId"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn finding<'v>(v: &'v Value, rule: &str, path: &str, line: u64) -> &'v Value {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["ruleId"] == rule && f["path"] == path && f["region"]["startLine"] == line)
+        .unwrap_or_else(|| panic!("no {rule} at {path}:{line} in {v:#}"))
+}
+
+#[test]
+fn helm_create_chart_maps_to_values_lines_in_a_matrix() {
+    if !helm_available() {
+        eprintln!("helm is not installed: skipped");
+        return;
+    }
+    let v = scan(&[
+        "-c",
+        "fixtures/helm-create/matrix.clustersec.yaml",
+        "fixtures/helm-create",
+    ]);
+    let files = [
+        "fixtures/helm-create/app/values.yaml",
+        "fixtures/helm-create/app/values-prod.yaml",
+        "fixtures/helm-create/app/Chart.yaml",
+    ];
+    assert_eq!(found(&v, &files), markers(&files), "{v:#}");
+    // `imagePullPolicy: {{ .Values.image.pullPolicy }}`: the `pullPolicy:` line, from the key to
+    // the end of the line, with the template line as a related location.
+    let pull = finding(
+        &v,
+        "CUSTOM_SECURITY_IMAGE_PULL",
+        "fixtures/helm-create/app/values.yaml",
+        12,
+    );
+    assert_eq!(pull["region"]["startColumn"], 3);
+    assert_eq!(
+        pull["mapping"],
+        "values line of `image.pullPolicy` in values.yaml"
+    );
+    assert_eq!(
+        pull["related"][0]["path"],
+        "fixtures/helm-create/app/templates/deployment.yaml"
+    );
+    assert_eq!(pull["related"][0]["region"]["startLine"], 42);
+    // Renders that trace to different values files stay apart, each with its render; renders
+    // that trace to the same line merge.
+    let prod = finding(
+        &v,
+        "CUSTOM_SECURITY_USER_CHECK",
+        "fixtures/helm-create/app/values-prod.yaml",
+        5,
+    );
+    assert_eq!(
+        prod["renders"],
+        serde_json::json!(["fixtures/helm-create/app (values-prod.yaml)"])
+    );
+    let default = finding(
+        &v,
+        "CUSTOM_SECURITY_USER_CHECK",
+        "fixtures/helm-create/app/values.yaml",
+        44,
+    );
+    assert_eq!(
+        default["renders"],
+        serde_json::json!(["fixtures/helm-create/app (default values)"])
+    );
+    let both = finding(
+        &v,
+        "CUSTOM_SECURITY_PRIVILEGE_CHECK",
+        "fixtures/helm-create/app/values.yaml",
+        44,
+    );
+    assert_eq!(both["renders"].as_array().unwrap().len(), 2, "{both}");
+    // The packaged dependency: its entry in Chart.yaml, the rendered location in the message.
+    let dep = finding(
+        &v,
+        "CUSTOM_SECURITY_USER_CHECK",
+        "fixtures/helm-create/app/Chart.yaml",
+        27,
+    );
+    assert!(
+        dep["mapping"]
+            .as_str()
+            .unwrap()
+            .starts_with("Chart.yaml entry of the dependency"),
+        "{dep}"
+    );
+    assert!(
+        dep["message"].as_str().unwrap().contains("(rendered with "),
+        "{dep}"
+    );
+}
+
+#[test]
+fn prerendered_helm_create_output_maps_to_the_charts_values_yaml() {
+    let v = scan(&[
+        "--helm",
+        "never",
+        "fixtures/helm-rendered/helm-create-app.yaml",
+        APP,
+    ]);
+    let values = ["fixtures/helm-create/app/values.yaml"];
+    assert_eq!(found(&v, &values), markers(&values), "{v:#}");
+}
+
+/// Every finding's path is a regular file of the scanned tree, whatever the chart and render.
+#[test]
+fn every_finding_points_at_a_file() {
+    let mut runs: Vec<Vec<&str>> = vec![
+        vec!["--helm", "never", "fixtures/helm-rendered", "fixtures/helm"],
+        vec![
+            "--helm",
+            "never",
+            "fixtures/helm-rendered/helm-create-app.yaml",
+            APP,
+        ],
+    ];
+    if helm_available() {
+        runs.push(vec!["--helm", "always", "fixtures/helm"]);
+        runs.push(vec![
+            "--helm",
+            "always",
+            "--helm-values",
+            "fixtures/helm/webapp/values-prod.yaml",
+            "fixtures/helm/webapp",
+        ]);
+        runs.push(vec![
+            "-c",
+            "fixtures/helm-create/matrix.clustersec.yaml",
+            "fixtures/helm-create",
+        ]);
+    }
+    for args in runs {
+        let v = scan(&args);
+        for key in ["findings", "suppressed"] {
+            for f in v[key].as_array().into_iter().flatten() {
+                let p = f["path"].as_str().unwrap();
+                assert!(Path::new(p).is_file(), "{args:?}: {f}");
+                for r in f["related"].as_array().into_iter().flatten() {
+                    if let Some(rp) = r["path"].as_str() {
+                        assert!(Path::new(rp).is_file(), "{args:?}: {f}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn suppression_comments_work_on_values_lines() {
+    if !helm_available() {
+        eprintln!("helm is not installed: skipped");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let app = tmp.path().join("app");
+    copy_dir(Path::new(APP), &app);
+    let values = std::fs::read_to_string(app.join("values.yaml")).unwrap();
+    let values = values.replace(
+        "  # This sets the pull policy for images.\n",
+        "  # clustersec:ignore CUSTOM_SECURITY_IMAGE_PULL the registry is a local mirror\n",
+    );
+    std::fs::write(app.join("values.yaml"), values).unwrap();
+    let v = scan_in(tmp.path(), &["--helm", "always", "app"]);
+    let suppressed: Vec<&Value> = v["suppressed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["ruleId"] == "CUSTOM_SECURITY_IMAGE_PULL")
+        .collect();
+    assert_eq!(suppressed.len(), 1, "{v:#}");
+    assert_eq!(suppressed[0]["path"], "app/values.yaml");
+    assert_eq!(suppressed[0]["region"]["startLine"], 12);
+    assert!(!v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["ruleId"] == "CUSTOM_SECURITY_IMAGE_PULL" && f["path"] == "app/values.yaml"));
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
