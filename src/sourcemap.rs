@@ -135,7 +135,9 @@ impl Outline {
             }
             if trimmed.starts_with("{{") {
                 for name in directive_names(raw, &["include", "template"]) {
-                    let indent = raw.len() - trimmed.len();
+                    // Where the output lands: `| nindent N` / `| indent N` says it, whatever
+                    // the column the action is written at.
+                    let indent = pipe_indent(trimmed).unwrap_or(raw.len() - trimmed.len());
                     outline.includes.push(Include {
                         line: i,
                         indent,
@@ -284,6 +286,17 @@ impl Outline {
         }
         Some(o)
     }
+}
+
+/// The `N` of a `| nindent N` or `| indent N` in a template action.
+fn pipe_indent(action: &str) -> Option<usize> {
+    let at = action.rfind("indent ")?;
+    action
+        .get(at + "indent ".len()..)?
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
 }
 
 fn split_key(s: &str) -> Option<(&str, &str)> {
@@ -931,6 +944,20 @@ pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) -> Ve
             // Output rendered in memory has no file to point into.
             f.related.retain(|r| r.path.is_some());
         }
+        if let Some(c) = f.container.clone() {
+            if values_list_item(
+                f,
+                &c,
+                outline,
+                &keys,
+                &template,
+                &chart_dir,
+                cx,
+                cwd.as_deref(),
+            ) {
+                continue;
+            }
+        }
         let container_line = hit.matched < hit.wanted
             && keys
                 .get(hit.matched.wrapping_sub(1))
@@ -966,7 +993,8 @@ fn trace_values(
     };
     path.extend(keys.iter().skip(hit.matched).cloned());
     let sources = values_sources(chart_dir, cx);
-    let Some(found) = find(&sources, &path, cx.templates.roots()) else {
+    let container = f.container.clone();
+    let Some(found) = find(&sources, &path, container.as_deref(), cx.templates.roots()) else {
         return;
     };
     let template_path = std::mem::replace(&mut f.path, display_path(&found.file, cwd));
@@ -995,9 +1023,94 @@ fn trace_values(
         Related {
             path: Some(template_path),
             span: template_span,
-            message: format!("template line that renders `.Values.{}`", path.join(".")),
+            message: format!(
+                "template line that renders `.Values.{}`",
+                crate::valuetrace::dotted(&path, container.as_deref())
+            ),
         },
     );
+}
+
+/// A container that no template item names literally, listed in a values list that the
+/// template's container list renders (`{{- toYaml .Values.sidecars | nindent 8 }}`, `with
+/// .Values.extraContainers`): the finding moves to that list's item in the values file (its
+/// deepest key of the path, else its `name:` line), with the container list's template line
+/// as a related location. Returns whether it moved.
+#[allow(clippy::too_many_arguments)]
+fn values_list_item(
+    f: &mut Finding,
+    container: &str,
+    outline: &Outline,
+    keys: &[String],
+    template: &Path,
+    chart_dir: &Path,
+    cx: &MapContext<'_>,
+    cwd: Option<&Path>,
+) -> bool {
+    use crate::valuetrace::{dotted, find, list_refs, ITEM};
+    let Some(ld) = keys
+        .iter()
+        .position(|k| CONTAINER_LISTS.contains(&k.as_str()))
+    else {
+        return false;
+    };
+    let list = keys.get(..=ld).unwrap_or(&[]);
+    let literal = outline.keys.iter().any(|k| {
+        k.key == "name"
+            && k.path.len() == ld + 2
+            && k.path.get(..=ld) == Some(list)
+            && k.value.trim_matches(['"', '\'']) == container
+    });
+    if literal {
+        return false;
+    }
+    let sources = values_sources(chart_dir, cx);
+    for list_key in outline.keys.iter().filter(|k| k.path[..] == *list) {
+        for r in list_refs(&outline.lines, list_key.line, list_key.indent) {
+            let mut path = r.clone();
+            path.push(ITEM.to_string());
+            path.extend(keys.iter().skip(ld + 1).cloned());
+            let Some(found) = find(&sources, &path, Some(container), cx.templates.roots()) else {
+                continue;
+            };
+            // The item itself must be there (not only the list).
+            let prefix = found.wanted - path.len();
+            if found.matched <= prefix + r.len() {
+                continue;
+            }
+            let template_path = display_path(template, cwd);
+            f.path = display_path(&found.file, cwd);
+            f.span = found.span;
+            let values_name = found
+                .file
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            f.mapping = Some(if found.matched == found.wanted {
+                format!("values line of `{}` in {values_name}", found.path)
+            } else {
+                format!(
+                    "values line of `{}`, the nearest key of `{}` that {values_name} has",
+                    found.found, found.path
+                )
+            });
+            // The template's item lines are another container's: only the list stays.
+            f.related
+                .retain(|r| r.path.as_deref() != Some(template_path.as_str()));
+            f.related.insert(
+                0,
+                Related {
+                    path: Some(template_path),
+                    span: key_span(list_key),
+                    message: format!(
+                        "template line of the container list that renders `.Values.{}`",
+                        dotted(&r, Some(container))
+                    ),
+                },
+            );
+            return true;
+        }
+    }
+    false
 }
 
 /// The values files that set a chart's values, in increasing precedence: its own

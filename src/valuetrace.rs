@@ -48,6 +48,44 @@ pub fn values_ref(lines: &[String], line: usize, col: usize) -> Option<Vec<Strin
     None
 }
 
+/// The values lists a container list key renders directly (not through `range`, whose items
+/// are template items): `{{- toYaml .Values.sidecars | nindent 8 }}`, `{{- with
+/// .Values.extraContainers }}` in the key's block, i.e. the lines below it up to the next
+/// literal key at its indentation or less.
+pub fn list_refs(lines: &[String], line: usize, col: usize) -> Vec<Vec<String>> {
+    let mut out: Vec<Vec<String>> = Vec::new();
+    for (i, l) in lines.iter().enumerate().skip(line + 1) {
+        let trimmed = l.trim_start();
+        if trimmed.is_empty() {
+            continue;
+        }
+        let indent = l.chars().count() - trimmed.chars().count();
+        if !trimmed.starts_with("{{") {
+            if indent <= col && !trimmed.starts_with('-') {
+                break;
+            }
+            continue;
+        }
+        if indent <= col {
+            continue;
+        }
+        let mut rest = trimmed;
+        while let Some(at) = rest.find("{{") {
+            let Some(r) = rest.get(at + 2..) else { break };
+            let end = r.find("}}").unwrap_or(r.len());
+            let action = r.get(..end).unwrap_or("").trim_matches(['-', ' ', '\t']);
+            rest = r.get(end..).unwrap_or("");
+            // Items of a `range` are template items, mapped through the template.
+            if let Some(p) = action_ref(action, lines, i).filter(|p| !p.iter().any(|k| k == ITEM)) {
+                if !out.contains(&p) {
+                    out.push(p);
+                }
+            }
+        }
+    }
+    out
+}
+
 /// The first values reference in the template actions of `text` (found on 0-based line `at`).
 fn expression_ref(text: &str, lines: &[String], at: usize) -> Option<Vec<String>> {
     let mut rest = text;
@@ -188,6 +226,18 @@ fn with_context(lines: &[String], at: usize) -> Option<Vec<String>> {
                         }
                         return explicit_ref(arg);
                     }
+                    if word == "range" {
+                        // `range .Values.list` (or `range $i, $c := .Values.list`): `.` is an
+                        // item of the list, the one whose `name` is the finding's container.
+                        let arg = a.get(5..).unwrap_or("").trim();
+                        let arg = arg.rsplit_once(":=").map_or(arg, |(_, r)| r).trim();
+                        if arg.contains('|') {
+                            return None;
+                        }
+                        let mut list = explicit_ref(arg)?;
+                        list.push(ITEM.to_string());
+                        return Some(list);
+                    }
                     if word != "if" {
                         return None;
                     }
@@ -198,6 +248,10 @@ fn with_context(lines: &[String], at: usize) -> Option<Vec<String>> {
     }
     None
 }
+
+/// A path segment that stands for the item of a list whose `name` is the finding's container
+/// (`.` inside `range .Values.containers`).
+pub const ITEM: &str = "[]";
 
 /// One values file that a render used, with the key prefix under which it sets this chart's
 /// values (`[metrics]` in a parent's values for its `metrics` subchart).
@@ -226,14 +280,19 @@ pub struct ValuesHit {
 /// the whole path; else the deepest key any of them has (the earliest of equal depth, the
 /// chart's own values first). `None` when none has a key of the path. Files are read only
 /// inside `roots`.
-pub fn find(sources: &[Source], path: &[String], roots: &[PathBuf]) -> Option<ValuesHit> {
+pub fn find(
+    sources: &[Source],
+    path: &[String],
+    container: Option<&str>,
+    roots: &[PathBuf],
+) -> Option<ValuesHit> {
     let mut best: Option<ValuesHit> = None;
     for s in sources {
         let Some(text) = crate::safepath::read_confined(&s.file, roots) else {
             continue;
         };
         let full: Vec<String> = s.prefix.iter().chain(path).cloned().collect();
-        let Some(hit) = deepest(&text, &full, &s.file) else {
+        let Some(hit) = deepest(&text, &full, container, &s.file) else {
             continue;
         };
         // The prefix (a subchart's name in its parent's values) must be there in full.
@@ -255,12 +314,28 @@ pub fn find(sources: &[Source], path: &[String], roots: &[PathBuf]) -> Option<Va
 }
 
 /// The deepest key of `path` in a values file's text (the prefix must be there in full).
-fn deepest(text: &str, path: &[String], file: &Path) -> Option<ValuesHit> {
+fn deepest(text: &str, path: &[String], container: Option<&str>, file: &Path) -> Option<ValuesHit> {
     let stream = crate::model::yaml::parse_stream(text);
     let mut node = stream.documents.first()?.root.as_ref()?;
     let mut last: Option<&crate::model::yaml::Entry> = None;
     let mut matched = 0;
     for k in path {
+        if k == ITEM {
+            // The list item named like the container; its `name:` line stands for it.
+            let Some(name) = container else { break };
+            let Some((item, entry)) = node.as_seq().and_then(|items| {
+                items.iter().find_map(|it| {
+                    let e = it.get_entry("name")?;
+                    (e.value.text() == Some(name)).then_some((it, e))
+                })
+            }) else {
+                break;
+            };
+            matched += 1;
+            last = Some(entry);
+            node = item;
+            continue;
+        }
         let Some(e) = node.get_entry(k) else { break };
         matched += 1;
         last = Some(e);
@@ -279,9 +354,25 @@ fn deepest(text: &str, path: &[String], file: &Path) -> Option<ValuesHit> {
         span: Span::new(start, Pos::new(start.line, end_col)),
         matched,
         wanted: path.len(),
-        path: path.join("."),
-        found: path.get(..matched).unwrap_or(&[]).join("."),
+        path: dotted(path, container),
+        found: dotted(path.get(..matched).unwrap_or(&[]), container),
     })
+}
+
+/// `containers[name=web].securityContext` for a path with [`ITEM`] segments.
+pub fn dotted(path: &[String], container: Option<&str>) -> String {
+    let mut out = String::new();
+    for k in path {
+        if k == ITEM {
+            out.push_str(&format!("[name={}]", container.unwrap_or("?")));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(k);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -325,15 +416,47 @@ spec:
     }
 
     #[test]
-    fn range_items_are_not_traced() {
+    fn range_items_are_list_items_by_name() {
         let t = "\
 {{- range .Values.containers }}
 - name: {{ .name }}
   securityContext:
     {{- toYaml .securityContext | nindent 4 }}
 {{- end }}
+{{- range $i, $c := .Values.sidecars }}
+- image: {{ .image }}
+{{- end }}
+{{- range .Values.a | default list }}
+- image: {{ .image }}
+{{- end }}
 ";
-        assert_eq!(r(t, 2, 2), None);
+        assert_eq!(r(t, 2, 2).as_deref(), Some("containers.[].securityContext"));
+        assert_eq!(r(t, 6, 2).as_deref(), Some("sidecars.[].image"));
+        assert_eq!(r(t, 9, 2), None);
+    }
+
+    #[test]
+    fn container_lists_from_values() {
+        let t = "\
+      containers:
+        {{- range .Values.containers }}
+        - name: {{ .name }}
+          {{- toYaml .securityContext | nindent 10 }}
+        {{- end }}
+        {{- with .Values.sidecars }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+        {{- include \"x.render\" (dict \"value\" .Values.extraContainers \"context\" $) | nindent 8 }}
+      {{- with .Values.volumes }}
+      volumes:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+";
+        let refs: Vec<String> = list_refs(&lines(t), 0, 6)
+            .iter()
+            .map(|p| p.join("."))
+            .collect();
+        assert_eq!(refs, ["sidecars", "extraContainers"]);
     }
 
     #[test]
@@ -360,19 +483,19 @@ spec:
         ];
         let roots = vec![root.clone()];
         let p = |s: &str| s.split('.').map(str::to_string).collect::<Vec<_>>();
-        let h = find(&sources, &p("image.pullPolicy"), &roots).unwrap();
+        let h = find(&sources, &p("image.pullPolicy"), None, &roots).unwrap();
         assert_eq!(
             (h.file.clone(), h.span.start.line, h.span.start.col),
             (b.clone(), 2, 3)
         );
         assert_eq!(h.span.end.col, 29);
-        let h = find(&sources, &p("securityContext.runAsUser"), &roots).unwrap();
+        let h = find(&sources, &p("securityContext.runAsUser"), None, &roots).unwrap();
         assert_eq!(
             (h.file.clone(), h.span.start.line, h.matched),
             (a.clone(), 1, 1)
         );
-        assert!(find(&sources, &p("resources.limits"), &roots).is_none());
+        assert!(find(&sources, &p("resources.limits"), None, &roots).is_none());
         // Nothing outside the roots is read.
-        assert!(find(&sources, &p("image.pullPolicy"), &[]).is_none());
+        assert!(find(&sources, &p("image.pullPolicy"), None, &[]).is_none());
     }
 }

@@ -65,19 +65,21 @@ fn prerendered_output_maps_to_template_lines() {
         "fixtures/helm/webapp",
     ]);
     let l = locations(&v);
-    // A literal key in the template: the imagePullPolicy line of the range item.
+    // `imagePullPolicy: {{ .pullPolicy | default "Always" }}` in `range .Values.containers`:
+    // the `pullPolicy:` line of the values item named like the container.
+    const VALUES: &str = "fixtures/helm/webapp/values.yaml";
     assert!(
-        has(&l, "CUSTOM_SECURITY_IMAGE_PULL", DEPLOY, 25, 11, "web"),
+        has(&l, "CUSTOM_SECURITY_IMAGE_PULL", VALUES, 15, 5, "web"),
         "{l:#?}"
     );
-    // A value from `toYaml .securityContext`: the `securityContext:` line of the range item.
+    // A value from `toYaml .securityContext` in the range: the item's `privileged:` line.
     assert!(
         has(
             &l,
             "CUSTOM_SECURITY_PRIVILEGED_CHECK",
-            DEPLOY,
-            31,
-            11,
+            VALUES,
+            25,
+            7,
             "log-shipper"
         ),
         "{l:#?}"

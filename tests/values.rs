@@ -149,6 +149,27 @@ fn helm_create_chart_maps_to_values_lines_in_a_matrix() {
         44,
     );
     assert_eq!(both["renders"].as_array().unwrap().len(), 2, "{both}");
+    // A sidecar from `toYaml .Values.sidecars` (values-prod.yaml), next to a container whose
+    // name is an expression: its own values item, never the other container's template lines.
+    let sidecar = finding(
+        &v,
+        "CUSTOM_SECURITY_PRIVILEGED_CHECK",
+        "fixtures/helm-create/app/values-prod.yaml",
+        12,
+    );
+    assert_eq!(sidecar["container"], "proxy");
+    assert_eq!(
+        sidecar["related"][0]["region"]["startLine"], 35,
+        "the template's `containers:` line: {sidecar}"
+    );
+    for f in v["findings"].as_array().unwrap() {
+        if f["container"] == "proxy" {
+            assert!(
+                f["path"].as_str().unwrap().ends_with("values-prod.yaml"),
+                "{f}"
+            );
+        }
+    }
     // The packaged dependency: its entry in Chart.yaml, the rendered location in the message.
     let dep = finding(
         &v,
