@@ -289,3 +289,36 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+#[test]
+fn helm_test_hooks_are_scanned_unless_switched_off() {
+    if !helm_available() {
+        eprintln!("helm is not installed: skipped");
+        return;
+    }
+    let hook = "fixtures/helm-create/app/templates/tests/test-connection.yaml";
+    let in_hook = |v: &Value| {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["path"] == hook)
+            .count()
+    };
+    assert!(in_hook(&scan(&["--helm", "always", APP])) > 0);
+    assert_eq!(
+        in_hook(&scan(&["--helm", "always", "--helm-skip-tests", APP])),
+        0
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("config.yaml");
+    std::fs::write(&config, "helm-tests: false\n").unwrap();
+    let v = scan(&["--helm", "always", "-c", config.to_str().unwrap(), APP]);
+    assert_eq!(in_hook(&v), 0);
+    // The chart's own findings are still there.
+    assert!(v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["path"] == "fixtures/helm-create/app/values.yaml"));
+}

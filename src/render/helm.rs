@@ -207,6 +207,9 @@ fn render_view(
     if skip_schema.is_some() {
         cmd.arg("--skip-schema-validation");
     }
+    if settings.skip_tests {
+        cmd.arg("--skip-tests");
+    }
     for f in values {
         cmd.arg("--values").arg(f);
     }

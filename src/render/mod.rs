@@ -72,6 +72,8 @@ pub struct Settings {
     pub budget: Duration,
     /// Bytes of output of one render (`--max-render-output`); more is not scanned.
     pub max_output: u64,
+    /// Leave helm test hooks out (`helm template --skip-tests`).
+    pub skip_tests: bool,
 }
 
 impl Settings {
@@ -121,6 +123,7 @@ impl Default for Settings {
             roots: Vec::new(),
             budget: DEFAULT_BUDGET,
             max_output: DEFAULT_MAX_OUTPUT,
+            skip_tests: false,
         }
     }
 }
