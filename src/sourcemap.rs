@@ -777,7 +777,58 @@ fn resolve_template(
         let owner = owning_chart(&file).unwrap_or(dir);
         return Ok((file, owner));
     }
+    let charts_of_source: Vec<PathBuf> = match render_dir {
+        Some(d) => vec![d.to_path_buf()],
+        None => charts
+            .iter()
+            .filter(|c| templates.chart_name(&c.path).as_deref() == Some(chart))
+            .map(|c| c.path.clone())
+            .collect(),
+    };
+    for dir in charts_of_source {
+        if let Some(found) = file_dependency_template(&dir, rest, templates) {
+            return Ok(found);
+        }
+    }
     Err(None)
+}
+
+/// `charts/NAME/templates/x.yaml` of a chart we rendered, when NAME is a `file://` dependency
+/// whose source directory is in the scanned tree (packaged into `charts/` by `helm dependency
+/// build`): the source's template. The path comes from the chart's Chart.yaml, which is
+/// scanned content: it must be clean text, lead to a chart of the dependency's name, and the
+/// template must be under that chart's `templates/` and resolve inside the scan.
+fn file_dependency_template(
+    render_dir: &Path,
+    rest: &str,
+    templates: &Templates,
+) -> Option<(PathBuf, PathBuf)> {
+    let mut parts = rest.splitn(3, '/');
+    if parts.next()? != "charts" {
+        return None;
+    }
+    let name = parts.next()?;
+    let inner = parts.next()?;
+    let chart_yaml =
+        crate::safepath::read_confined(&render_dir.join("Chart.yaml"), templates.roots())?;
+    let (source, real_name) = crate::render::helm::file_dependency(&chart_yaml, name)?;
+    crate::safepath::check_text(&source).ok()?;
+    if !inner.starts_with("templates/") {
+        return None;
+    }
+    if Path::new(&source).is_absolute() {
+        return None;
+    }
+    let dir = crate::render::lexical_normalize(&render_dir.join(&source));
+    if templates.chart_name(&dir).as_deref() != Some(real_name.as_str()) {
+        return None;
+    }
+    let file = dir.join(inner);
+    if !file.is_file() || crate::safepath::confine(&file, templates.roots()).is_err() {
+        return None;
+    }
+    let owner = owning_chart(&file).unwrap_or(dir);
+    Some((file, owner))
 }
 
 fn owning_chart(template: &Path) -> Option<PathBuf> {
@@ -896,6 +947,11 @@ pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) -> Ve
             ));
             continue;
         };
+        let rendered_line = text
+            .lines()
+            .nth(index(f.span.start.line))
+            .unwrap_or("")
+            .to_string();
         let old_path = std::mem::replace(&mut f.path, template_display(&hit));
         let old_span = std::mem::replace(&mut f.span, hit.span);
         let how = if hit.matched == hit.wanted {
@@ -945,6 +1001,7 @@ pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) -> Ve
             f.related.retain(|r| r.path.is_some());
         }
         if let Some(c) = f.container.clone() {
+            let top = top_chart(source, cx);
             if values_list_item(
                 f,
                 &c,
@@ -952,6 +1009,7 @@ pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) -> Ve
                 &keys,
                 &template,
                 &chart_dir,
+                top.as_deref(),
                 cx,
                 cwd.as_deref(),
             ) {
@@ -964,7 +1022,18 @@ pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) -> Ve
                 .is_some_and(|k| CONTAINER_LISTS.contains(&k.as_str()));
         if !container_line {
             let file = hit.file.clone().unwrap_or_else(|| template.clone());
-            trace_values(f, &hit, &file, &keys, &chart_dir, cx, cwd.as_deref());
+            let top = top_chart(source, cx);
+            trace_values(
+                f,
+                &hit,
+                &file,
+                &keys,
+                &chart_dir,
+                top.as_deref(),
+                cx,
+                cwd.as_deref(),
+                &rendered_line,
+            );
         }
     }
     notes
@@ -972,15 +1041,19 @@ pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) -> Ve
 
 /// Moves a finding mapped to a template line that renders a value from `.Values` to the line
 /// of the values file that supplies it (see [`crate::valuetrace`]); the template line becomes
-/// a related location. Nothing changes when no values file has a key of the path.
+/// a related location. Nothing changes when no values file has a key of the path, or when the
+/// values file's value is not the one rendered (output rendered with other values).
+#[allow(clippy::too_many_arguments)]
 fn trace_values(
     f: &mut Finding,
     hit: &TemplateHit,
     file: &Path,
     keys: &[String],
     chart_dir: &Path,
+    top: Option<&Path>,
     cx: &MapContext<'_>,
     cwd: Option<&Path>,
+    rendered_line: &str,
 ) {
     use crate::valuetrace::{find, values_ref};
     let Some(outline) = cx.templates.outline(file) else {
@@ -992,11 +1065,21 @@ fn trace_values(
         return;
     };
     path.extend(keys.iter().skip(hit.matched).cloned());
-    let sources = values_sources(chart_dir, cx);
+    let sources = values_sources(chart_dir, top, cx);
     let container = f.container.clone();
     let Some(found) = find(&sources, &path, container.as_deref(), cx.templates.roots()) else {
         return;
     };
+    // The rendered value must be the values file's (a file kept in the tree may have been
+    // rendered with other values than the chart's own).
+    if let (Some(value), Some(key)) = (&found.scalar, keys.last()) {
+        if let Some(rendered) = line_value(rendered_line, key) {
+            let unquote = |s: &str| s.trim().trim_matches(['"', '\'']).to_string();
+            if unquote(&rendered) != unquote(value) {
+                return;
+            }
+        }
+    }
     let template_path = std::mem::replace(&mut f.path, display_path(&found.file, cwd));
     let template_span = std::mem::replace(&mut f.span, found.span);
     // A message that names the template line as the finding's own names the values line now.
@@ -1044,6 +1127,7 @@ fn values_list_item(
     keys: &[String],
     template: &Path,
     chart_dir: &Path,
+    top: Option<&Path>,
     cx: &MapContext<'_>,
     cwd: Option<&Path>,
 ) -> bool {
@@ -1064,7 +1148,7 @@ fn values_list_item(
     if literal {
         return false;
     }
-    let sources = values_sources(chart_dir, cx);
+    let sources = values_sources(chart_dir, top, cx);
     for list_key in outline.keys.iter().filter(|k| k.path[..] == *list) {
         for r in list_refs(&outline.lines, list_key.line, list_key.indent) {
             let mut path = r.clone();
@@ -1116,7 +1200,11 @@ fn values_list_item(
 /// The values files that set a chart's values, in increasing precedence: its own
 /// `values.yaml`; for a subchart (`PARENT/charts/NAME`), the parent's `values.yaml` under
 /// `NAME.`; then the render's values files (under `NAME.` for a subchart of the rendered chart).
-fn values_sources(chart_dir: &Path, cx: &MapContext<'_>) -> Vec<crate::valuetrace::Source> {
+fn values_sources(
+    chart_dir: &Path,
+    top: Option<&Path>,
+    cx: &MapContext<'_>,
+) -> Vec<crate::valuetrace::Source> {
     use crate::valuetrace::Source;
     let mut out = vec![Source {
         file: chart_dir.join("values.yaml"),
@@ -1126,9 +1214,11 @@ fn values_sources(chart_dir: &Path, cx: &MapContext<'_>) -> Vec<crate::valuetrac
         (Ok(x), Ok(y)) => x == y,
         _ => a == b,
     };
+    // A dependency whose source is elsewhere in the tree (`file://`): the rendered chart's.
+    let dependency_of_render = top.filter(|d| !same(d, chart_dir)).map(Path::to_path_buf);
     let mut top = chart_dir.to_path_buf();
     let mut prefix: Vec<String> = Vec::new();
-    if let Some(parent) = subchart_parent(chart_dir) {
+    if let Some(parent) = subchart_parent(chart_dir).or(dependency_of_render) {
         let name = cx.templates.chart_name(chart_dir).unwrap_or_else(|| {
             chart_dir
                 .file_name()
@@ -1151,6 +1241,19 @@ fn values_sources(chart_dir: &Path, cx: &MapContext<'_>) -> Vec<crate::valuetrac
         }
     }
     out
+}
+
+/// The chart a rendered source path (`CHART/...`) belongs to: the chart we rendered, or the
+/// scanned chart named CHART.
+fn top_chart(source: &str, cx: &MapContext<'_>) -> Option<PathBuf> {
+    if let Some(d) = cx.render_dir {
+        return Some(d.to_path_buf());
+    }
+    let name = source.split('/').next()?;
+    cx.charts
+        .iter()
+        .find(|c| cx.templates.chart_name(&c.path).as_deref() == Some(name))
+        .map(|c| c.path.clone())
 }
 
 /// `PARENT` for a chart at `PARENT/charts/NAME` whose parent has a Chart.yaml.

@@ -273,6 +273,8 @@ pub struct ValuesHit {
     pub path: String,
     /// The deepest key found, dotted.
     pub found: String,
+    /// The value's text, when the whole path is there and its value is a scalar.
+    pub scalar: Option<String>,
 }
 
 /// The values file that supplies `path`, from `sources` in increasing precedence (the chart's
@@ -354,6 +356,9 @@ fn deepest(text: &str, path: &[String], container: Option<&str>, file: &Path) ->
         span: Span::new(start, Pos::new(start.line, end_col)),
         matched,
         wanted: path.len(),
+        scalar: (matched == path.len())
+            .then(|| e.value.text().map(str::to_string))
+            .flatten(),
         path: dotted(path, container),
         found: dotted(path.get(..matched).unwrap_or(&[]), container),
     })

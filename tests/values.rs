@@ -100,8 +100,33 @@ fn helm_create_chart_maps_to_values_lines_in_a_matrix() {
         "fixtures/helm-create/app/values.yaml",
         "fixtures/helm-create/app/values-prod.yaml",
         "fixtures/helm-create/app/Chart.yaml",
+        "fixtures/helm-create/lib/values.yaml",
     ];
     assert_eq!(found(&v, &files), markers(&files), "{v:#}");
+    // The file:// dependency `lib`, rendered inside app: its source's values, or the parent's
+    // values under `lib.` where they set the path.
+    let lib = finding(
+        &v,
+        "CUSTOM_SECURITY_USER_CHECK",
+        "fixtures/helm-create/lib/values.yaml",
+        44,
+    );
+    assert!(
+        lib["renders"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!(
+                "fixtures/helm-create/app (default values)"
+            )),
+        "{lib}"
+    );
+    let parent = finding(
+        &v,
+        "CUSTOM_SECURITY_IMAGE_PULL",
+        "fixtures/helm-create/app/values.yaml",
+        166,
+    );
+    assert_eq!(parent["container"], "lib", "{parent}");
     // `imagePullPolicy: {{ .Values.image.pullPolicy }}`: the `pullPolicy:` line, from the key to
     // the end of the line, with the template line as a related location.
     let pull = finding(
@@ -196,7 +221,7 @@ fn prerendered_helm_create_output_maps_to_the_charts_values_yaml() {
         "--helm",
         "never",
         "fixtures/helm-rendered/helm-create-app.yaml",
-        APP,
+        "fixtures/helm-create",
     ]);
     let values = ["fixtures/helm-create/app/values.yaml"];
     assert_eq!(found(&v, &values), markers(&values), "{v:#}");
