@@ -19,6 +19,7 @@ pub mod discover;
 pub mod docs;
 pub mod engine;
 pub mod init;
+pub mod kpatch;
 pub mod render;
 pub mod report;
 pub mod safepath;

@@ -1478,8 +1478,47 @@ pub fn map_kustomize(
             continue;
         };
         let (keys, container) = lookup(f);
+        let container_owned = container.map(|(n, i)| (n.to_string(), i));
+        let container = container_owned.as_ref().map(|(n, i)| (n.as_str(), *i));
         let hit = locate(&outline, &keys, container, &|_| None, 0);
         let display = display_path(&crate::render::lexical_normalize(&file), cwd.as_deref());
+        // Lines of the build output we ran (with origin annotations) as `kubectl kustomize`
+        // prints them (without).
+        let plain = |line: u32| plain_kustomize_line(text, line);
+        // Related locations and lines named in the message were in the build output, which is
+        // not a file: map them into the source when the source has their key, else drop them.
+        let old_line = f.span.start.line;
+        let rendered_outline = Outline::parse(text);
+        let mut renamed: Vec<(u32, Option<u32>)> = Vec::new();
+        let mut related = Vec::new();
+        for r in std::mem::take(&mut f.related) {
+            if r.path.is_some() {
+                related.push(r);
+                continue;
+            }
+            let moved = rendered_key_path(&rendered_outline, r.span.start.line).and_then(|p| {
+                locate(&outline, &p, container, &|_| None, 0).filter(|h| h.matched == h.wanted)
+            });
+            renamed.push((r.span.start.line, moved.as_ref().map(|h| h.span.start.line)));
+            if let Some(h) = moved {
+                related.push(Related {
+                    path: Some(display.clone()),
+                    span: h.span,
+                    message: r.message,
+                });
+            }
+        }
+        f.related = related;
+        let patch = f.object.as_ref().and_then(|o| {
+            crate::kpatch::find(
+                dir,
+                &o.kind,
+                &o.name,
+                f.field.as_deref()?,
+                f.container.as_deref(),
+                templates.roots(),
+            )
+        });
         match hit.filter(|h| h.matched > 0) {
             Some(hit) => {
                 let rendered_at = format!("{}:{}", f.span.start.line, f.span.start.col);
@@ -1487,7 +1526,7 @@ pub fn map_kustomize(
                 // user reads their source, so say what the API server gets instead.
                 let changed = keys
                     .last()
-                    .filter(|_| hit.matched == hit.wanted)
+                    .filter(|_| hit.matched == hit.wanted && patch.is_none())
                     .and_then(|key| {
                         let line = |text: Option<&str>| text.and_then(|l| line_value(l, key));
                         let out = line(text.lines().nth(index(f.span.start.line)));
@@ -1514,15 +1553,113 @@ pub fn map_kustomize(
                 } else {
                     "kustomize source line of the nearest key the source has".to_string()
                 });
-                f.path = display;
+                f.path = display.clone();
                 f.span = hit.span;
             }
             None => {
                 f.mapping = Some(format!("kustomize output; from {display}"));
             }
         }
+        // The message names lines of the build output: the source's instead, or none.
+        renamed.push((
+            old_line,
+            Some(f.span.start.line).filter(|_| f.path == display),
+        ));
+        for (from, to) in renamed {
+            let at = format!(" at line {from}");
+            if f.message.contains(&at) {
+                // Named with its file when the finding moves on to a patch.
+                let by = to
+                    .map(|l| match &patch {
+                        Some(_) => format!(" at {display}:{l}"),
+                        None => format!(" at line {l}"),
+                    })
+                    .unwrap_or_default();
+                f.message = f.message.replace(&at, &by);
+            }
+        }
+        f.message = f.message.replace(
+            &format!("(kustomize output line {old_line}:"),
+            &format!("(kustomize output line {}:", plain(old_line)),
+        );
+        if let Some(p) = patch {
+            let patch_display =
+                display_path(&crate::render::lexical_normalize(&p.file), cwd.as_deref());
+            if f.path == display {
+                f.related.insert(
+                    0,
+                    Related {
+                        path: Some(display.clone()),
+                        span: f.span,
+                        message: "the resource the patch applies to".to_string(),
+                    },
+                );
+            }
+            f.path = patch_display;
+            f.span = p.span;
+            f.mapping = Some(format!("kustomize {} patch line that sets the key", p.kind));
+        }
     }
     notes
+}
+
+/// The keys from its document's root to the key on a 1-based line of a YAML text, by
+/// indentation.
+fn rendered_key_path(outline: &Outline, line: u32) -> Option<Vec<String>> {
+    let i = index(line);
+    outline
+        .keys
+        .iter()
+        .find(|k| k.line == i)
+        .map(|k| k.path.clone())
+}
+
+/// The line of a `kustomize build` output with origin annotations that `kubectl kustomize`
+/// prints without them: the lines of `config.kubernetes.io/origin: |` blocks before it (and an
+/// `annotations:` key that holds nothing else) are not counted.
+pub fn plain_kustomize_line(text: &str, line: u32) -> u32 {
+    let lines: Vec<&str> = text.lines().collect();
+    let upto = index(line).min(lines.len());
+    let mut extra = 0u32;
+    let mut i = 0;
+    while i < upto {
+        let Some(l) = lines.get(i) else { break };
+        let t = l.trim_start();
+        let indent = l.len() - t.len();
+        if t.starts_with("config.kubernetes.io/origin:") {
+            // The key and its block.
+            let mut j = i + 1;
+            while lines
+                .get(j)
+                .is_some_and(|n| n.len() - n.trim_start().len() > indent && !n.trim().is_empty())
+            {
+                j += 1;
+            }
+            // An `annotations:` right above whose only entry this is.
+            let above_is_annotations =
+                i.checked_sub(1)
+                    .and_then(|k| lines.get(k))
+                    .is_some_and(|a| {
+                        a.trim() == "annotations:" && a.len() - a.trim_start().len() < indent
+                    });
+            let next_is_sibling = lines
+                .get(j)
+                .is_some_and(|n| n.len() - n.trim_start().len() == indent);
+            let first_sibling_before = i
+                .checked_sub(1)
+                .and_then(|k| lines.get(k))
+                .is_some_and(|a| a.len() - a.trim_start().len() == indent);
+            if above_is_annotations && !next_is_sibling && !first_sibling_before {
+                extra += 1;
+            }
+            let block = u32::try_from(j.min(upto) - i).unwrap_or(0);
+            extra += block;
+            i = j;
+            continue;
+        }
+        i += 1;
+    }
+    line.saturating_sub(extra)
 }
 
 /// The 0-based index of a 1-based line number.

@@ -347,3 +347,107 @@ fn helm_test_hooks_are_scanned_unless_switched_off() {
         .iter()
         .any(|f| f["path"] == "fixtures/helm-create/app/values.yaml"));
 }
+
+fn kustomize_available() -> bool {
+    clustersec::render::kustomize::Builder::find().is_some()
+}
+
+/// A base built by two overlays, one patching it by strategic merge, one by JSON 6902.
+#[test]
+fn kustomize_patches_and_a_shared_base() {
+    if !kustomize_available() {
+        eprintln!("kustomize/kubectl is not installed: skipped");
+        return;
+    }
+    let v = scan(&["--helm", "never", "fixtures/kustomize-shared"]);
+    let files = [
+        "fixtures/kustomize-shared/base/deployment.yaml",
+        "fixtures/kustomize-shared/overlays/dev/pull-policy.yaml",
+        "fixtures/kustomize-shared/overlays/prod/run-as.yaml",
+    ];
+    assert_eq!(found(&v, &files), markers(&files), "{v:#}");
+    // The base's own problem: once, with both overlays.
+    let base = finding(
+        &v,
+        "CUSTOM_SECURITY_FILESYSTEM_ACCESSIBILITY",
+        "fixtures/kustomize-shared/base/deployment.yaml",
+        23,
+    );
+    assert_eq!(
+        base["renders"],
+        serde_json::json!([
+            "fixtures/kustomize-shared/overlays/dev (kustomize)",
+            "fixtures/kustomize-shared/overlays/prod (kustomize)"
+        ])
+    );
+    // A patched value: the patch's line, the base as a related location.
+    let smp = finding(
+        &v,
+        "CUSTOM_SECURITY_IMAGE_PULL",
+        "fixtures/kustomize-shared/overlays/dev/pull-policy.yaml",
+        11,
+    );
+    assert_eq!(
+        smp["mapping"],
+        "kustomize strategic merge patch line that sets the key"
+    );
+    assert_eq!(
+        smp["related"][0]["path"],
+        "fixtures/kustomize-shared/base/deployment.yaml"
+    );
+    assert_eq!(smp["related"][0]["region"]["startLine"], 22);
+    let json = finding(
+        &v,
+        "CUSTOM_SECURITY_USER_CHECK",
+        "fixtures/kustomize-shared/overlays/prod/run-as.yaml",
+        4,
+    );
+    assert_eq!(
+        json["mapping"],
+        "kustomize JSON 6902 patch line that sets the key"
+    );
+    // Every related line exists in its file; "kustomize output line N" is the line of
+    // `kubectl kustomize` output (without origin annotations) that holds the key.
+    for f in v["findings"].as_array().unwrap() {
+        for r in f["related"].as_array().into_iter().flatten() {
+            let p = r["path"].as_str().unwrap_or(f["path"].as_str().unwrap());
+            let n = std::fs::read_to_string(p).unwrap().lines().count() as u64;
+            assert!(r["region"]["startLine"].as_u64().unwrap() <= n, "{f}");
+        }
+        let msg = f["message"].as_str().unwrap();
+        let Some(at) = msg.find("(kustomize output line ") else {
+            continue;
+        };
+        let line: usize = msg[at + 23..].split(':').next().unwrap().parse().unwrap();
+        let overlay = f["renders"][0]
+            .as_str()
+            .unwrap()
+            .trim_end_matches(" (kustomize)");
+        let out = std::process::Command::new("kubectl")
+            .args(["kustomize", overlay])
+            .output();
+        let Ok(out) = out else { continue };
+        let text = String::from_utf8_lossy(&out.stdout);
+        let key = f["field"]
+            .as_str()
+            .unwrap()
+            .rsplit('.')
+            .next()
+            .unwrap()
+            .split('[')
+            .next()
+            .unwrap()
+            .to_string();
+        let shown = text.lines().nth(line - 1).unwrap_or("");
+        let parent = f["field"]
+            .as_str()
+            .unwrap()
+            .rsplit('.')
+            .nth(1)
+            .unwrap_or("");
+        assert!(
+            shown.contains(&format!("{key}:")) || shown.contains(&format!("{parent}:")),
+            "line {line} of kubectl kustomize {overlay} is {shown:?}: {f}"
+        );
+    }
+}
