@@ -264,6 +264,44 @@ impl Outline {
         })
     }
 
+    /// The outline with `name:` values that are `{{ .Chart.Name }}` (with literal text around
+    /// it, e.g. `{{ .Chart.Name }}-metrics`) written out with the chart's name; `None` when
+    /// there is none (or the name is unknown).
+    fn with_chart_name(&self, chart_name: impl Fn() -> Option<String>) -> Option<Outline> {
+        const FORMS: [&str; 4] = [
+            "{{ .Chart.Name }}",
+            "{{- .Chart.Name }}",
+            "{{ $.Chart.Name }}",
+            "{{ .Chart.Name -}}",
+        ];
+        if !self
+            .keys
+            .iter()
+            .any(|k| k.key == "name" && k.value.contains(".Chart.Name"))
+        {
+            return None;
+        }
+        let name = chart_name()?;
+        let mut o = Outline {
+            keys: self.keys.clone(),
+            includes: self.includes.clone(),
+            defines: self.defines.clone(),
+            doc_markers: self.doc_markers.clone(),
+            lines: self.lines.clone(),
+            path: self.path.clone(),
+        };
+        for k in o.keys.iter_mut().filter(|k| k.key == "name") {
+            let mut v = k.value.clone();
+            for form in FORMS {
+                v = v.replace(form, &name);
+            }
+            if !v.contains("{{") {
+                k.value = v;
+            }
+        }
+        Some(o)
+    }
+
     /// The key lines of a define block, re-rooted so paths start inside the block.
     fn define_outline(&self, name: &str) -> Option<Outline> {
         let (start, end) = *self.defines.get(name)?;
@@ -408,10 +446,17 @@ pub fn locate(
                 include_with_container(outline, keys, ld, name, container, defines, depth)
             {
                 return Some(hit);
-            } else if !templated.is_empty() {
-                pick = templated.get(index).or(templated.first()).copied();
+            } else if let Some(k) = by_position(outline, keys, ld, index, &templated) {
+                // Every item of the list is always rendered, in order: the index's item.
+                pick = Some(k);
+            } else if templated.len() == 1 {
+                // The one item whose name is an expression (a container that comes from a
+                // values list instead is moved there by the caller).
+                pick = templated.first().copied();
             } else {
-                // Every literal container here is another one: fall back to the list key.
+                // Every literal container here is another one, or several items have
+                // expression names and some are conditional (which one rendered this container
+                // is not known): the list key, never another container.
                 best_len = ld + 1;
                 pick = outline.keys.iter().find(|k| k.path[..] == keys[..=ld]);
             }
@@ -563,6 +608,51 @@ fn literal_item<'o>(
         Some(k) => Some((k, k.path.len())),
         None => Some((name_line, list_depth + 1)),
     }
+}
+
+/// Whether the block of the container list holds template actions on lines of their own
+/// (`{{- if }}`, `{{- range }}`, `{{- toYaml .Values.sidecars }}`): then its items are not
+/// always all rendered, in order.
+fn list_has_directives(outline: &Outline, keys: &[String], ld: usize) -> bool {
+    let Some(list_key) = outline.keys.iter().find(|k| k.path[..] == keys[..=ld]) else {
+        return true;
+    };
+    let end = block_end(outline, list_key).min(outline.lines.len());
+    outline
+        .lines
+        .get(list_key.line + 1..end)
+        .unwrap_or(&[])
+        .iter()
+        .any(|l| l.trim_start().starts_with("{{"))
+}
+
+/// When the container list has no template actions on lines of their own, its items render
+/// one container each, in order: the candidate in the `index`-th item.
+fn by_position<'o>(
+    outline: &'o Outline,
+    keys: &[String],
+    ld: usize,
+    index: usize,
+    candidates: &[&'o KeyLine],
+) -> Option<&'o KeyLine> {
+    if list_has_directives(outline, keys, ld) {
+        return None;
+    }
+    let list_key = outline.keys.iter().find(|k| k.path[..] == keys[..=ld])?;
+    let item_of = |k: &KeyLine| k.items.iter().copied().find(|l| *l > list_key.line);
+    let mut items: Vec<usize> = outline
+        .keys
+        .iter()
+        .filter(|k| k.path.len() > ld + 1 && k.path[..=ld] == keys[..=ld] && k.line > list_key.line)
+        .filter_map(&item_of)
+        .collect();
+    items.sort_unstable();
+    items.dedup();
+    let item = *items.get(index)?;
+    candidates
+        .iter()
+        .copied()
+        .find(|k| item_of(k) == Some(item))
 }
 
 /// The line after the block of a key (the next key at the same or a lower indentation).
@@ -933,6 +1023,9 @@ pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) -> Ve
         let kind = f.object.as_ref().map_or("", |o| o.kind.as_str());
         let document = whole.document(ordinal, kind);
         let outline = document.as_ref().unwrap_or(&whole);
+        // Container names written as `{{ .Chart.Name }}` (the `helm create` pattern) are known.
+        let named = outline.with_chart_name(|| cx.templates.chart_name(&chart_dir));
+        let outline = named.as_ref().unwrap_or(outline);
         let (keys, container) = lookup(f);
         let defines = |name: &str| cx.templates.find_define(&chart_dir, name);
         let hit = locate(outline, &keys, container, &defines, 0);
@@ -1002,6 +1095,11 @@ pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) -> Ve
         }
         if let Some(c) = f.container.clone() {
             let top = top_chart(source, cx);
+            // At the list key (no item known): `range` items may be looked up in their values.
+            let at_list = keys
+                .iter()
+                .position(|k| CONTAINER_LISTS.contains(&k.as_str()))
+                .is_some_and(|ld| hit.matched <= ld + 1 && hit.file.is_none());
             if values_list_item(
                 f,
                 &c,
@@ -1012,6 +1110,7 @@ pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) -> Ve
                 top.as_deref(),
                 cx,
                 cwd.as_deref(),
+                at_list,
             ) {
                 continue;
             }
@@ -1130,6 +1229,7 @@ fn values_list_item(
     top: Option<&Path>,
     cx: &MapContext<'_>,
     cwd: Option<&Path>,
+    include_ranges: bool,
 ) -> bool {
     use crate::valuetrace::{dotted, find, list_refs, ITEM};
     let Some(ld) = keys
@@ -1150,7 +1250,12 @@ fn values_list_item(
     }
     let sources = values_sources(chart_dir, top, cx);
     for list_key in outline.keys.iter().filter(|k| k.path[..] == *list) {
-        for r in list_refs(&outline.lines, list_key.line, list_key.indent) {
+        for r in list_refs(
+            &outline.lines,
+            list_key.line,
+            list_key.indent,
+            include_ranges,
+        ) {
             let mut path = r.clone();
             path.push(ITEM.to_string());
             path.extend(keys.iter().skip(ld + 1).cloned());

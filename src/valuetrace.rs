@@ -52,7 +52,15 @@ pub fn values_ref(lines: &[String], line: usize, col: usize) -> Option<Vec<Strin
 /// are template items): `{{- toYaml .Values.sidecars | nindent 8 }}`, `{{- with
 /// .Values.extraContainers }}` in the key's block, i.e. the lines below it up to the next
 /// literal key at its indentation or less.
-pub fn list_refs(lines: &[String], line: usize, col: usize) -> Vec<Vec<String>> {
+///
+/// With `include_ranges`, the lists of `range` blocks whose items the block holds count too
+/// (their item paths cut at the item).
+pub fn list_refs(
+    lines: &[String],
+    line: usize,
+    col: usize,
+    include_ranges: bool,
+) -> Vec<Vec<String>> {
     let mut out: Vec<Vec<String>> = Vec::new();
     for (i, l) in lines.iter().enumerate().skip(line + 1) {
         let trimmed = l.trim_start();
@@ -75,8 +83,18 @@ pub fn list_refs(lines: &[String], line: usize, col: usize) -> Vec<Vec<String>> 
             let end = r.find("}}").unwrap_or(r.len());
             let action = r.get(..end).unwrap_or("").trim_matches(['-', ' ', '\t']);
             rest = r.get(end..).unwrap_or("");
-            // Items of a `range` are template items, mapped through the template.
-            if let Some(p) = action_ref(action, lines, i).filter(|p| !p.iter().any(|k| k == ITEM)) {
+            // Items of a `range` are template items, mapped through the template, unless asked.
+            let r = action_ref(action, lines, i).and_then(|mut p| {
+                match p.iter().position(|k| k == ITEM) {
+                    Some(at) if include_ranges => {
+                        p.truncate(at);
+                        Some(p)
+                    }
+                    Some(_) => None,
+                    None => Some(p),
+                }
+            });
+            if let Some(p) = r {
                 if !out.contains(&p) {
                     out.push(p);
                 }
@@ -457,7 +475,12 @@ spec:
         {{- toYaml . | nindent 8 }}
       {{- end }}
 ";
-        let refs: Vec<String> = list_refs(&lines(t), 0, 6)
+        let all: Vec<String> = list_refs(&lines(t), 0, 6, true)
+            .iter()
+            .map(|p| p.join("."))
+            .collect();
+        assert_eq!(all, ["containers", "sidecars", "extraContainers"]);
+        let refs: Vec<String> = list_refs(&lines(t), 0, 6, false)
             .iter()
             .map(|p| p.join("."))
             .collect();

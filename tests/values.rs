@@ -253,6 +253,7 @@ fn every_finding_points_at_a_file() {
             "fixtures/helm-create/matrix.clustersec.yaml",
             "fixtures/helm-create",
         ]);
+        runs.push(vec!["--helm", "always", "fixtures/helm-containers"]);
     }
     for args in runs {
         let v = scan(&args);
@@ -450,4 +451,27 @@ fn kustomize_patches_and_a_shared_base() {
             "line {line} of kubectl kustomize {overlay} is {shown:?}: {f}"
         );
     }
+}
+
+/// Containers named `{{ .Chart.Name }}`, the first one switched off by an `if`, and others from
+/// a `range` over values: each finding is on its own container's line, never another's.
+#[test]
+fn containers_named_by_expressions_or_from_values() {
+    if !helm_available() {
+        eprintln!("helm is not installed: skipped");
+        return;
+    }
+    let v = scan(&["--helm", "always", "fixtures/helm-containers"]);
+    let files = [
+        "fixtures/helm-containers/templates/deployment.yaml",
+        "fixtures/helm-containers/values.yaml",
+    ];
+    assert_eq!(found(&v, &files), markers(&files), "{v:#}");
+    let main = finding(
+        &v,
+        "CUSTOM_SECURITY_PRIVILEGE_CHECK",
+        "fixtures/helm-containers/templates/deployment.yaml",
+        31,
+    );
+    assert_eq!(main["container"], "shop");
 }
