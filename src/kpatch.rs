@@ -35,20 +35,48 @@ struct Patch {
     target_name: Option<String>,
 }
 
-/// The patch line that sets `field` (`spec.template.spec.containers[0].securityContext.x`)
-/// of the object `kind`/`name` (as built: a `namePrefix` may have been added) in the
-/// kustomization in `dir`. `container` is the container's name, to match list items by name.
-pub fn find(
-    dir: &Path,
+/// The patches of one kustomization, read and parsed once.
+pub struct Patches {
+    list: Vec<(Patch, crate::model::yaml::Stream)>,
+}
+
+/// Reads the patches of the kustomization in `dir` (only inside `roots`).
+pub fn load(dir: &Path, roots: &[PathBuf]) -> Patches {
+    Patches {
+        list: patches(dir, roots)
+            .into_iter()
+            .map(|p| {
+                let stream = parse_stream(&p.text);
+                (p, stream)
+            })
+            .collect(),
+    }
+}
+
+impl Patches {
+    /// The patch line that sets `field` (`spec.template.spec.containers[0].securityContext.x`)
+    /// of the object `kind`/`name` (as built: a `namePrefix` may have been added).
+    /// `container` is the container's name, to match list items by name.
+    pub fn find(
+        &self,
+        kind: &str,
+        name: &str,
+        field: &str,
+        container: Option<&str>,
+    ) -> Option<PatchHit> {
+        find_in(&self.list, kind, name, field, container)
+    }
+}
+
+fn find_in(
+    patches: &[(Patch, crate::model::yaml::Stream)],
     kind: &str,
     name: &str,
     field: &str,
     container: Option<&str>,
-    roots: &[PathBuf],
 ) -> Option<PatchHit> {
-    let patches = patches(dir, roots);
     // Later patches win: look from the last.
-    for p in patches.iter().rev() {
+    for (p, stream) in patches.iter().rev() {
         if let Some(k) = &p.target_kind {
             if k != kind {
                 continue;
@@ -59,7 +87,6 @@ pub fn find(
                 continue;
             }
         }
-        let stream = parse_stream(&p.text);
         let Some(root) = stream.documents.first().and_then(|d| d.root.as_ref()) else {
             continue;
         };

@@ -700,6 +700,8 @@ pub struct Templates {
     chart_names: Mutex<HashMap<PathBuf, Option<String>>>,
     /// The files under each chart's `templates/`, sorted, walked once per chart.
     template_files: Mutex<HashMap<PathBuf, Arc<Vec<PathBuf>>>>,
+    /// Values files, read and parsed once (see [`crate::valuetrace`]).
+    values: crate::valuetrace::ValuesCache,
 }
 
 impl Templates {
@@ -707,6 +709,7 @@ impl Templates {
     /// [`crate::safepath::canonical_roots`]).
     pub fn new(roots: Vec<PathBuf>) -> Templates {
         Templates {
+            values: crate::valuetrace::ValuesCache::new(roots.clone()),
             roots,
             ..Templates::default()
         }
@@ -1166,7 +1169,7 @@ fn trace_values(
     path.extend(keys.iter().skip(hit.matched).cloned());
     let sources = values_sources(chart_dir, top, cx);
     let container = f.container.clone();
-    let Some(found) = find(&sources, &path, container.as_deref(), cx.templates.roots()) else {
+    let Some(found) = find(&sources, &path, container.as_deref(), &cx.templates.values) else {
         return;
     };
     // The rendered value must be the values file's (a file kept in the tree may have been
@@ -1259,7 +1262,7 @@ fn values_list_item(
             let mut path = r.clone();
             path.push(ITEM.to_string());
             path.extend(keys.iter().skip(ld + 1).cloned());
-            let Some(found) = find(&sources, &path, Some(container), cx.templates.roots()) else {
+            let Some(found) = find(&sources, &path, Some(container), &cx.templates.values) else {
                 continue;
             };
             // The item itself must be there (not only the list).
@@ -1506,6 +1509,9 @@ pub fn map_kustomize(
     let mut notes: Vec<PathNote> = Vec::new();
     let stream = crate::model::yaml::parse_stream(text);
     let cwd = std::env::current_dir().ok();
+    let patches = crate::kpatch::load(dir, templates.roots());
+    let origin_before = origin_lines_before(text);
+    let rendered_outline = Outline::parse(text);
     for f in findings.iter_mut() {
         let Some(obj) = &f.object else { continue };
         let Some(doc) = stream.documents.get(obj.document) else {
@@ -1589,11 +1595,10 @@ pub fn map_kustomize(
         let display = display_path(&crate::render::lexical_normalize(&file), cwd.as_deref());
         // Lines of the build output we ran (with origin annotations) as `kubectl kustomize`
         // prints them (without).
-        let plain = |line: u32| plain_kustomize_line(text, line);
+        let plain = |line: u32| plain_kustomize_line(&origin_before, line);
         // Related locations and lines named in the message were in the build output, which is
         // not a file: map them into the source when the source has their key, else drop them.
         let old_line = f.span.start.line;
-        let rendered_outline = Outline::parse(text);
         let mut renamed: Vec<(u32, Option<u32>)> = Vec::new();
         let mut related = Vec::new();
         for r in std::mem::take(&mut f.related) {
@@ -1615,13 +1620,11 @@ pub fn map_kustomize(
         }
         f.related = related;
         let patch = f.object.as_ref().and_then(|o| {
-            crate::kpatch::find(
-                dir,
+            patches.find(
                 &o.kind,
                 &o.name,
                 f.field.as_deref()?,
                 f.container.as_deref(),
-                templates.roots(),
             )
         });
         match hit.filter(|h| h.matched > 0) {
@@ -1719,52 +1722,55 @@ fn rendered_key_path(outline: &Outline, line: u32) -> Option<Vec<String>> {
         .map(|k| k.path.clone())
 }
 
-/// The line of a `kustomize build` output with origin annotations that `kubectl kustomize`
-/// prints without them: the lines of `config.kubernetes.io/origin: |` blocks before it (and an
-/// `annotations:` key that holds nothing else) are not counted.
-pub fn plain_kustomize_line(text: &str, line: u32) -> u32 {
+/// For each 0-based line of a `kustomize build` output with origin annotations, how many lines
+/// before it `kubectl kustomize` (without them) does not print: the lines of
+/// `config.kubernetes.io/origin: |` blocks, and an `annotations:` key that holds nothing else.
+pub fn origin_lines_before(text: &str) -> Vec<u32> {
     let lines: Vec<&str> = text.lines().collect();
-    let upto = index(line).min(lines.len());
-    let mut extra = 0u32;
+    let ind = |l: &str| l.len() - l.trim_start().len();
+    let mut skipped = vec![false; lines.len()];
     let mut i = 0;
-    while i < upto {
-        let Some(l) = lines.get(i) else { break };
-        let t = l.trim_start();
-        let indent = l.len() - t.len();
-        if t.starts_with("config.kubernetes.io/origin:") {
-            // The key and its block.
-            let mut j = i + 1;
-            while lines
-                .get(j)
-                .is_some_and(|n| n.len() - n.trim_start().len() > indent && !n.trim().is_empty())
-            {
-                j += 1;
-            }
-            // An `annotations:` right above whose only entry this is.
-            let above_is_annotations =
-                i.checked_sub(1)
-                    .and_then(|k| lines.get(k))
-                    .is_some_and(|a| {
-                        a.trim() == "annotations:" && a.len() - a.trim_start().len() < indent
-                    });
-            let next_is_sibling = lines
-                .get(j)
-                .is_some_and(|n| n.len() - n.trim_start().len() == indent);
-            let first_sibling_before = i
-                .checked_sub(1)
-                .and_then(|k| lines.get(k))
-                .is_some_and(|a| a.len() - a.trim_start().len() == indent);
-            if above_is_annotations && !next_is_sibling && !first_sibling_before {
-                extra += 1;
-            }
-            let block = u32::try_from(j.min(upto) - i).unwrap_or(0);
-            extra += block;
-            i = j;
+    while let Some(l) = lines.get(i) {
+        if !l.trim_start().starts_with("config.kubernetes.io/origin:") {
+            i += 1;
             continue;
         }
-        i += 1;
+        let indent = ind(l);
+        let mut j = i + 1;
+        while lines
+            .get(j)
+            .is_some_and(|n| ind(n) > indent && !n.trim().is_empty())
+        {
+            j += 1;
+        }
+        let above = i.checked_sub(1).and_then(|k| lines.get(k).map(|a| (k, a)));
+        let alone = above.is_some_and(|(_, a)| a.trim() == "annotations:" && ind(a) < indent)
+            && lines.get(j).is_none_or(|n| ind(n) != indent);
+        if let (true, Some((k, _))) = (alone, above) {
+            if let Some(s) = skipped.get_mut(k) {
+                *s = true;
+            }
+        }
+        for s in skipped.iter_mut().take(j).skip(i) {
+            *s = true;
+        }
+        i = j;
     }
-    line.saturating_sub(extra)
+    let mut out = Vec::with_capacity(lines.len());
+    let mut n = 0u32;
+    for s in skipped {
+        out.push(n);
+        if s {
+            n += 1;
+        }
+    }
+    out
+}
+
+/// The line of a `kustomize build` output with origin annotations that `kubectl kustomize`
+/// prints without them (see [`origin_lines_before`]).
+pub fn plain_kustomize_line(before: &[u32], line: u32) -> u32 {
+    line.saturating_sub(before.get(index(line)).copied().unwrap_or(0))
 }
 
 /// The 0-based index of a 1-based line number.
@@ -1809,6 +1815,36 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn kustomize_lines_without_origin_annotations() {
+        let built = "\
+apiVersion: v1
+kind: Pod
+metadata:
+  annotations:
+    config.kubernetes.io/origin: |
+      path: pod.yaml
+  name: a
+spec:
+  x: 1
+---
+kind: Pod
+metadata:
+  annotations:
+    keep: me
+    config.kubernetes.io/origin: |
+      path: b.yaml
+  name: b
+";
+        let before = origin_lines_before(built);
+        // `name: a` is line 7 here and line 4 without the annotation.
+        assert_eq!(plain_kustomize_line(&before, 7), 4);
+        assert_eq!(plain_kustomize_line(&before, 9), 6);
+        // The second object keeps its `annotations:` (it has another one).
+        assert_eq!(plain_kustomize_line(&before, 17), 12);
+        assert_eq!(plain_kustomize_line(&before, 99), 99);
+    }
 
     const DEPLOY: &str = r#"apiVersion: apps/v1
 kind: Deployment

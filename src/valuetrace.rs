@@ -8,7 +8,9 @@
 //! `range` items, computed keys) is not traced, and the finding keeps its template mapping.
 //! Every values file is read through [`crate::safepath::read_confined`].
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use crate::model::{Pos, Span};
 
@@ -295,6 +297,41 @@ pub struct ValuesHit {
     pub scalar: Option<String>,
 }
 
+/// Values files read and parsed once per run (a chart's `values.yaml` serves every finding of
+/// every render), only from inside the scan roots.
+#[derive(Default)]
+pub struct ValuesCache {
+    roots: Vec<PathBuf>,
+    files: Mutex<HashMap<PathBuf, Option<Arc<Parsed>>>>,
+}
+
+struct Parsed {
+    text: String,
+    stream: crate::model::yaml::Stream,
+}
+
+impl ValuesCache {
+    /// Files are read only inside `roots` (canonical directories).
+    pub fn new(roots: Vec<PathBuf>) -> ValuesCache {
+        ValuesCache {
+            roots,
+            files: Mutex::default(),
+        }
+    }
+
+    fn get(&self, file: &Path) -> Option<Arc<Parsed>> {
+        let mut cache = self.files.lock().ok()?;
+        cache
+            .entry(file.to_path_buf())
+            .or_insert_with(|| {
+                let text = crate::safepath::read_confined(file, &self.roots)?;
+                let stream = crate::model::yaml::parse_stream(&text);
+                Some(Arc::new(Parsed { text, stream }))
+            })
+            .clone()
+    }
+}
+
 /// The values file that supplies `path`, from `sources` in increasing precedence (the chart's
 /// `values.yaml` first, the render's last `--helm-values` file last): the last one that sets
 /// the whole path; else the deepest key any of them has (the earliest of equal depth, the
@@ -304,15 +341,15 @@ pub fn find(
     sources: &[Source],
     path: &[String],
     container: Option<&str>,
-    roots: &[PathBuf],
+    cache: &ValuesCache,
 ) -> Option<ValuesHit> {
     let mut best: Option<ValuesHit> = None;
     for s in sources {
-        let Some(text) = crate::safepath::read_confined(&s.file, roots) else {
+        let Some(parsed) = cache.get(&s.file) else {
             continue;
         };
         let full: Vec<String> = s.prefix.iter().chain(path).cloned().collect();
-        let Some(hit) = deepest(&text, &full, container, &s.file) else {
+        let Some(hit) = deepest(&parsed.text, &parsed.stream, &full, container, &s.file) else {
             continue;
         };
         // The prefix (a subchart's name in its parent's values) must be there in full.
@@ -334,8 +371,13 @@ pub fn find(
 }
 
 /// The deepest key of `path` in a values file's text (the prefix must be there in full).
-fn deepest(text: &str, path: &[String], container: Option<&str>, file: &Path) -> Option<ValuesHit> {
-    let stream = crate::model::yaml::parse_stream(text);
+fn deepest(
+    text: &str,
+    stream: &crate::model::yaml::Stream,
+    path: &[String],
+    container: Option<&str>,
+    file: &Path,
+) -> Option<ValuesHit> {
     let mut node = stream.documents.first()?.root.as_ref()?;
     let mut last: Option<&crate::model::yaml::Entry> = None;
     let mut matched = 0;
@@ -509,7 +551,7 @@ spec:
                 prefix: vec![],
             },
         ];
-        let roots = vec![root.clone()];
+        let roots = ValuesCache::new(vec![root.clone()]);
         let p = |s: &str| s.split('.').map(str::to_string).collect::<Vec<_>>();
         let h = find(&sources, &p("image.pullPolicy"), None, &roots).unwrap();
         assert_eq!(
@@ -524,6 +566,12 @@ spec:
         );
         assert!(find(&sources, &p("resources.limits"), None, &roots).is_none());
         // Nothing outside the roots is read.
-        assert!(find(&sources, &p("image.pullPolicy"), None, &[]).is_none());
+        assert!(find(
+            &sources,
+            &p("image.pullPolicy"),
+            None,
+            &ValuesCache::default()
+        )
+        .is_none());
     }
 }
