@@ -1428,10 +1428,38 @@ pub fn scan_render(
         Tool::Kustomize => map_kustomize(text, &mut findings, &render.dir, templates),
     };
     findings.extend(notes_to_findings(engine, notes));
-    if render.tool == Tool::Helm {
-        anchor_in_files(text, &mut findings, render, templates);
+    match render.tool {
+        Tool::Helm => anchor_in_files(text, &mut findings, render, templates),
+        Tool::Kustomize => anchor_in_kustomization(&mut findings, render),
     }
     (report, findings)
+}
+
+/// Build output is not a file: a finding still in it (an object a generator made, a remote
+/// resource, a source not found) moves to the first line of the kustomization file, with the
+/// line of the output (as `kubectl kustomize` prints it) in the message.
+fn anchor_in_kustomization(findings: &mut [Finding], render: &Render) {
+    let Some(name) = crate::discover::KUSTOMIZATION_NAMES
+        .iter()
+        .find(|n| render.dir.join(n).is_file())
+    else {
+        return;
+    };
+    let before = origin_lines_before(render.output.as_deref().unwrap_or(""));
+    for f in findings.iter_mut().filter(|f| f.path == render.display) {
+        let line = plain_kustomize_line(&before, f.span.start.line);
+        f.message = format!(
+            "{} (kustomize output line {line}:{})",
+            f.message, f.span.start.col
+        );
+        f.path = crate::render::join_display(&render.display, name);
+        f.span = Span::new(Pos::new(1, 1), Pos::new(1, 1));
+        f.mapping = Some(match f.mapping.take() {
+            Some(m) => format!("kustomization file; {m}"),
+            None => "kustomization file".to_string(),
+        });
+        f.related.retain(|r| r.path.is_some());
+    }
 }
 
 /// Output rendered in memory is not a file: a finding still in it (its template is not in the

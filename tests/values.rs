@@ -255,6 +255,10 @@ fn every_finding_points_at_a_file() {
         ]);
         runs.push(vec!["--helm", "always", "fixtures/helm-containers"]);
     }
+    if kustomize_available() {
+        runs.push(vec!["--helm", "never", "fixtures/kustomize"]);
+        runs.push(vec!["--helm", "never", "fixtures/kustomize-shared"]);
+    }
     for args in runs {
         let v = scan(&args);
         for key in ["findings", "suppressed"] {
