@@ -657,6 +657,7 @@ fn render_settings(args: &ScanArgs, config: &Config) -> Result<crate::render::Se
         s.release_name = r;
     }
     s.namespace = args.namespace.clone().or_else(|| config.namespace.clone());
+    s.skip_tests = args.helm_skip_tests || config.helm_tests == Some(false);
     // One target for the API version rules and the renders: without --kube-version or the
     // config's, helm renders for the default target too.
     s.kube_version = args

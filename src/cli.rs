@@ -142,6 +142,11 @@ pub struct ScanArgs {
     #[arg(long, value_name = "FILE", action = clap::ArgAction::Append, help_heading = "Rendering")]
     pub helm_values: Vec<PathBuf>,
 
+    /// Leave helm test hooks (`helm.sh/hook: test` pods) out of the renders (`helm template
+    /// --skip-tests`); the config's `helm-tests: false` does the same.
+    #[arg(long, help_heading = "Rendering")]
+    pub helm_skip_tests: bool,
+
     /// Helm release name [default: release-name].
     #[arg(long, value_name = "NAME", help_heading = "Rendering")]
     pub release_name: Option<String>,

@@ -72,6 +72,10 @@ pub struct Config {
     /// Time limit of one render, in seconds or with a unit (`90s`, `2m`).
     #[serde(default)]
     pub render_timeout: Option<Timeout>,
+    /// Whether helm test hooks (`helm.sh/hook: test` pods) are rendered and scanned (default
+    /// true; `false` renders with `helm template --skip-tests`, as `--helm-skip-tests` does).
+    #[serde(default)]
+    pub helm_tests: Option<bool>,
     /// Per-chart render settings, by chart directory relative to the config file's directory.
     #[serde(default)]
     pub charts: BTreeMap<String, ChartConfig>,

@@ -206,6 +206,11 @@ pub fn compare(base: &Config, head: &Config) -> Vec<PolicyChange> {
             head.kube_version.clone(),
         ),
         ("render-timeout", timeout(base), timeout(head)),
+        (
+            "helm-tests",
+            base.helm_tests.map(|b| b.to_string()),
+            head.helm_tests.map(|b| b.to_string()),
+        ),
     ] {
         if b != h {
             out.push(PolicyChange::new(

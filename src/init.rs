@@ -45,6 +45,8 @@ pub fn config_text() -> String {
          # namespace: apps\n\
          # kube-version: \"1.30.0\"        # quote it: unquoted, 1.30 is the number 1.3\n\
          render-timeout: 60s\n\
+         # Render and scan helm test hooks (helm.sh/hook: test pods); false skips them.\n\
+         helm-tests: true\n\
          # charts:                        # render matrix, by chart directory (see the README)\n\
          #   deploy/charts/web:\n\
          #     values:\n\

@@ -229,6 +229,7 @@ fn scan_one(
                         render_dir: None,
                         render_label: None,
                         rendered_is_file: true,
+                        values: &[],
                     },
                 );
                 findings.extend(sourcemap::notes_to_findings(engine, notes));

@@ -135,7 +135,9 @@ impl Outline {
             }
             if trimmed.starts_with("{{") {
                 for name in directive_names(raw, &["include", "template"]) {
-                    let indent = raw.len() - trimmed.len();
+                    // Where the output lands: `| nindent N` / `| indent N` says it, whatever
+                    // the column the action is written at.
+                    let indent = pipe_indent(trimmed).unwrap_or(raw.len() - trimmed.len());
                     outline.includes.push(Include {
                         line: i,
                         indent,
@@ -262,6 +264,44 @@ impl Outline {
         })
     }
 
+    /// The outline with `name:` values that are `{{ .Chart.Name }}` (with literal text around
+    /// it, e.g. `{{ .Chart.Name }}-metrics`) written out with the chart's name; `None` when
+    /// there is none (or the name is unknown).
+    fn with_chart_name(&self, chart_name: impl Fn() -> Option<String>) -> Option<Outline> {
+        const FORMS: [&str; 4] = [
+            "{{ .Chart.Name }}",
+            "{{- .Chart.Name }}",
+            "{{ $.Chart.Name }}",
+            "{{ .Chart.Name -}}",
+        ];
+        if !self
+            .keys
+            .iter()
+            .any(|k| k.key == "name" && k.value.contains(".Chart.Name"))
+        {
+            return None;
+        }
+        let name = chart_name()?;
+        let mut o = Outline {
+            keys: self.keys.clone(),
+            includes: self.includes.clone(),
+            defines: self.defines.clone(),
+            doc_markers: self.doc_markers.clone(),
+            lines: self.lines.clone(),
+            path: self.path.clone(),
+        };
+        for k in o.keys.iter_mut().filter(|k| k.key == "name") {
+            let mut v = k.value.clone();
+            for form in FORMS {
+                v = v.replace(form, &name);
+            }
+            if !v.contains("{{") {
+                k.value = v;
+            }
+        }
+        Some(o)
+    }
+
     /// The key lines of a define block, re-rooted so paths start inside the block.
     fn define_outline(&self, name: &str) -> Option<Outline> {
         let (start, end) = *self.defines.get(name)?;
@@ -284,6 +324,17 @@ impl Outline {
         }
         Some(o)
     }
+}
+
+/// The `N` of a `| nindent N` or `| indent N` in a template action.
+fn pipe_indent(action: &str) -> Option<usize> {
+    let at = action.rfind("indent ")?;
+    action
+        .get(at + "indent ".len()..)?
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
 }
 
 fn split_key(s: &str) -> Option<(&str, &str)> {
@@ -395,10 +446,17 @@ pub fn locate(
                 include_with_container(outline, keys, ld, name, container, defines, depth)
             {
                 return Some(hit);
-            } else if !templated.is_empty() {
-                pick = templated.get(index).or(templated.first()).copied();
+            } else if let Some(k) = by_position(outline, keys, ld, index, &templated) {
+                // Every item of the list is always rendered, in order: the index's item.
+                pick = Some(k);
+            } else if templated.len() == 1 {
+                // The one item whose name is an expression (a container that comes from a
+                // values list instead is moved there by the caller).
+                pick = templated.first().copied();
             } else {
-                // Every literal container here is another one: fall back to the list key.
+                // Every literal container here is another one, or several items have
+                // expression names and some are conditional (which one rendered this container
+                // is not known): the list key, never another container.
                 best_len = ld + 1;
                 pick = outline.keys.iter().find(|k| k.path[..] == keys[..=ld]);
             }
@@ -552,6 +610,51 @@ fn literal_item<'o>(
     }
 }
 
+/// Whether the block of the container list holds template actions on lines of their own
+/// (`{{- if }}`, `{{- range }}`, `{{- toYaml .Values.sidecars }}`): then its items are not
+/// always all rendered, in order.
+fn list_has_directives(outline: &Outline, keys: &[String], ld: usize) -> bool {
+    let Some(list_key) = outline.keys.iter().find(|k| k.path[..] == keys[..=ld]) else {
+        return true;
+    };
+    let end = block_end(outline, list_key).min(outline.lines.len());
+    outline
+        .lines
+        .get(list_key.line + 1..end)
+        .unwrap_or(&[])
+        .iter()
+        .any(|l| l.trim_start().starts_with("{{"))
+}
+
+/// When the container list has no template actions on lines of their own, its items render
+/// one container each, in order: the candidate in the `index`-th item.
+fn by_position<'o>(
+    outline: &'o Outline,
+    keys: &[String],
+    ld: usize,
+    index: usize,
+    candidates: &[&'o KeyLine],
+) -> Option<&'o KeyLine> {
+    if list_has_directives(outline, keys, ld) {
+        return None;
+    }
+    let list_key = outline.keys.iter().find(|k| k.path[..] == keys[..=ld])?;
+    let item_of = |k: &KeyLine| k.items.iter().copied().find(|l| *l > list_key.line);
+    let mut items: Vec<usize> = outline
+        .keys
+        .iter()
+        .filter(|k| k.path.len() > ld + 1 && k.path[..=ld] == keys[..=ld] && k.line > list_key.line)
+        .filter_map(&item_of)
+        .collect();
+    items.sort_unstable();
+    items.dedup();
+    let item = *items.get(index)?;
+    candidates
+        .iter()
+        .copied()
+        .find(|k| item_of(k) == Some(item))
+}
+
 /// The line after the block of a key (the next key at the same or a lower indentation).
 fn block_end(outline: &Outline, k: &KeyLine) -> usize {
     outline
@@ -597,6 +700,8 @@ pub struct Templates {
     chart_names: Mutex<HashMap<PathBuf, Option<String>>>,
     /// The files under each chart's `templates/`, sorted, walked once per chart.
     template_files: Mutex<HashMap<PathBuf, Arc<Vec<PathBuf>>>>,
+    /// Values files, read and parsed once (see [`crate::valuetrace`]).
+    values: crate::valuetrace::ValuesCache,
 }
 
 impl Templates {
@@ -604,6 +709,7 @@ impl Templates {
     /// [`crate::safepath::canonical_roots`]).
     pub fn new(roots: Vec<PathBuf>) -> Templates {
         Templates {
+            values: crate::valuetrace::ValuesCache::new(roots.clone()),
             roots,
             ..Templates::default()
         }
@@ -764,7 +870,58 @@ fn resolve_template(
         let owner = owning_chart(&file).unwrap_or(dir);
         return Ok((file, owner));
     }
+    let charts_of_source: Vec<PathBuf> = match render_dir {
+        Some(d) => vec![d.to_path_buf()],
+        None => charts
+            .iter()
+            .filter(|c| templates.chart_name(&c.path).as_deref() == Some(chart))
+            .map(|c| c.path.clone())
+            .collect(),
+    };
+    for dir in charts_of_source {
+        if let Some(found) = file_dependency_template(&dir, rest, templates) {
+            return Ok(found);
+        }
+    }
     Err(None)
+}
+
+/// `charts/NAME/templates/x.yaml` of a chart we rendered, when NAME is a `file://` dependency
+/// whose source directory is in the scanned tree (packaged into `charts/` by `helm dependency
+/// build`): the source's template. The path comes from the chart's Chart.yaml, which is
+/// scanned content: it must be clean text, lead to a chart of the dependency's name, and the
+/// template must be under that chart's `templates/` and resolve inside the scan.
+fn file_dependency_template(
+    render_dir: &Path,
+    rest: &str,
+    templates: &Templates,
+) -> Option<(PathBuf, PathBuf)> {
+    let mut parts = rest.splitn(3, '/');
+    if parts.next()? != "charts" {
+        return None;
+    }
+    let name = parts.next()?;
+    let inner = parts.next()?;
+    let chart_yaml =
+        crate::safepath::read_confined(&render_dir.join("Chart.yaml"), templates.roots())?;
+    let (source, real_name) = crate::render::helm::file_dependency(&chart_yaml, name)?;
+    crate::safepath::check_text(&source).ok()?;
+    if !inner.starts_with("templates/") {
+        return None;
+    }
+    if Path::new(&source).is_absolute() {
+        return None;
+    }
+    let dir = crate::render::lexical_normalize(&render_dir.join(&source));
+    if templates.chart_name(&dir).as_deref() != Some(real_name.as_str()) {
+        return None;
+    }
+    let file = dir.join(inner);
+    if !file.is_file() || crate::safepath::confine(&file, templates.roots()).is_err() {
+        return None;
+    }
+    let owner = owning_chart(&file).unwrap_or(dir);
+    Some((file, owner))
 }
 
 fn owning_chart(template: &Path) -> Option<PathBuf> {
@@ -788,6 +945,9 @@ pub struct MapContext<'a> {
     pub render_label: Option<&'a str>,
     /// Whether the rendered text exists as a file at the findings' path.
     pub rendered_is_file: bool,
+    /// The values files of the render after the chart's own `values.yaml`, in order (empty for
+    /// output rendered elsewhere).
+    pub values: &'a [PathBuf],
 }
 
 /// A path in scanned content that was not used (see [`crate::safepath`]): the finding it came
@@ -866,6 +1026,9 @@ pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) -> Ve
         let kind = f.object.as_ref().map_or("", |o| o.kind.as_str());
         let document = whole.document(ordinal, kind);
         let outline = document.as_ref().unwrap_or(&whole);
+        // Container names written as `{{ .Chart.Name }}` (the `helm create` pattern) are known.
+        let named = outline.with_chart_name(|| cx.templates.chart_name(&chart_dir));
+        let outline = named.as_ref().unwrap_or(outline);
         let (keys, container) = lookup(f);
         let defines = |name: &str| cx.templates.find_define(&chart_dir, name);
         let hit = locate(outline, &keys, container, &defines, 0);
@@ -880,6 +1043,11 @@ pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) -> Ve
             ));
             continue;
         };
+        let rendered_line = text
+            .lines()
+            .nth(index(f.span.start.line))
+            .unwrap_or("")
+            .to_string();
         let old_path = std::mem::replace(&mut f.path, template_display(&hit));
         let old_span = std::mem::replace(&mut f.span, hit.span);
         let how = if hit.matched == hit.wanted {
@@ -928,8 +1096,285 @@ pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) -> Ve
             // Output rendered in memory has no file to point into.
             f.related.retain(|r| r.path.is_some());
         }
+        if let Some(c) = f.container.clone() {
+            let top = top_chart(source, cx);
+            // At the list key (no item known): `range` items may be looked up in their values.
+            let at_list = keys
+                .iter()
+                .position(|k| CONTAINER_LISTS.contains(&k.as_str()))
+                .is_some_and(|ld| hit.matched <= ld + 1 && hit.file.is_none());
+            if values_list_item(
+                f,
+                &c,
+                outline,
+                &keys,
+                &template,
+                &chart_dir,
+                top.as_deref(),
+                cx,
+                cwd.as_deref(),
+                at_list,
+            ) {
+                continue;
+            }
+        }
+        let container_line = hit.matched < hit.wanted
+            && keys
+                .get(hit.matched.wrapping_sub(1))
+                .is_some_and(|k| CONTAINER_LISTS.contains(&k.as_str()));
+        if !container_line {
+            let file = hit.file.clone().unwrap_or_else(|| template.clone());
+            let top = top_chart(source, cx);
+            trace_values(
+                f,
+                &hit,
+                &file,
+                &keys,
+                &chart_dir,
+                top.as_deref(),
+                cx,
+                cwd.as_deref(),
+                &rendered_line,
+            );
+        }
     }
     notes
+}
+
+/// Moves a finding mapped to a template line that renders a value from `.Values` to the line
+/// of the values file that supplies it (see [`crate::valuetrace`]); the template line becomes
+/// a related location. Nothing changes when no values file has a key of the path, or when the
+/// values file's value is not the one rendered (output rendered with other values).
+#[allow(clippy::too_many_arguments)]
+fn trace_values(
+    f: &mut Finding,
+    hit: &TemplateHit,
+    file: &Path,
+    keys: &[String],
+    chart_dir: &Path,
+    top: Option<&Path>,
+    cx: &MapContext<'_>,
+    cwd: Option<&Path>,
+    rendered_line: &str,
+) {
+    use crate::valuetrace::{find, values_ref};
+    let Some(outline) = cx.templates.outline(file) else {
+        return;
+    };
+    let line = index(hit.span.start.line);
+    let col = (hit.span.start.col as usize).saturating_sub(1);
+    let Some(mut path) = values_ref(&outline.lines, line, col) else {
+        return;
+    };
+    path.extend(keys.iter().skip(hit.matched).cloned());
+    let sources = values_sources(chart_dir, top, cx);
+    let container = f.container.clone();
+    let Some(found) = find(&sources, &path, container.as_deref(), &cx.templates.values) else {
+        return;
+    };
+    // The rendered value must be the values file's (a file kept in the tree may have been
+    // rendered with other values than the chart's own).
+    if let (Some(value), Some(key)) = (&found.scalar, keys.last()) {
+        if let Some(rendered) = line_value(rendered_line, key) {
+            let unquote = |s: &str| s.trim().trim_matches(['"', '\'']).to_string();
+            if unquote(&rendered) != unquote(value) {
+                return;
+            }
+        }
+    }
+    let template_path = std::mem::replace(&mut f.path, display_path(&found.file, cwd));
+    let template_span = std::mem::replace(&mut f.span, found.span);
+    // A message that names the template line as the finding's own names the values line now.
+    let own_line = format!(" at line {}", template_span.start.line);
+    if f.message.contains(&own_line) {
+        f.message = f
+            .message
+            .replace(&own_line, &format!(" at line {}", f.span.start.line));
+    }
+    let values_name = found
+        .file
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    f.mapping = Some(if found.matched == found.wanted {
+        format!("values line of `{}` in {values_name}", found.path)
+    } else {
+        format!(
+            "values line of `{}`, the nearest key of `{}` that {values_name} has",
+            found.found, found.path
+        )
+    });
+    f.related.insert(
+        0,
+        Related {
+            path: Some(template_path),
+            span: template_span,
+            message: format!(
+                "template line that renders `.Values.{}`",
+                crate::valuetrace::dotted(&path, container.as_deref())
+            ),
+        },
+    );
+}
+
+/// A container that no template item names literally, listed in a values list that the
+/// template's container list renders (`{{- toYaml .Values.sidecars | nindent 8 }}`, `with
+/// .Values.extraContainers`): the finding moves to that list's item in the values file (its
+/// deepest key of the path, else its `name:` line), with the container list's template line
+/// as a related location. Returns whether it moved.
+#[allow(clippy::too_many_arguments)]
+fn values_list_item(
+    f: &mut Finding,
+    container: &str,
+    outline: &Outline,
+    keys: &[String],
+    template: &Path,
+    chart_dir: &Path,
+    top: Option<&Path>,
+    cx: &MapContext<'_>,
+    cwd: Option<&Path>,
+    include_ranges: bool,
+) -> bool {
+    use crate::valuetrace::{dotted, find, list_refs, ITEM};
+    let Some(ld) = keys
+        .iter()
+        .position(|k| CONTAINER_LISTS.contains(&k.as_str()))
+    else {
+        return false;
+    };
+    let list = keys.get(..=ld).unwrap_or(&[]);
+    let literal = outline.keys.iter().any(|k| {
+        k.key == "name"
+            && k.path.len() == ld + 2
+            && k.path.get(..=ld) == Some(list)
+            && k.value.trim_matches(['"', '\'']) == container
+    });
+    if literal {
+        return false;
+    }
+    let sources = values_sources(chart_dir, top, cx);
+    for list_key in outline.keys.iter().filter(|k| k.path[..] == *list) {
+        for r in list_refs(
+            &outline.lines,
+            list_key.line,
+            list_key.indent,
+            include_ranges,
+        ) {
+            let mut path = r.clone();
+            path.push(ITEM.to_string());
+            path.extend(keys.iter().skip(ld + 1).cloned());
+            let Some(found) = find(&sources, &path, Some(container), &cx.templates.values) else {
+                continue;
+            };
+            // The item itself must be there (not only the list).
+            let prefix = found.wanted - path.len();
+            if found.matched <= prefix + r.len() {
+                continue;
+            }
+            let template_path = display_path(template, cwd);
+            f.path = display_path(&found.file, cwd);
+            f.span = found.span;
+            let values_name = found
+                .file
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            f.mapping = Some(if found.matched == found.wanted {
+                format!("values line of `{}` in {values_name}", found.path)
+            } else {
+                format!(
+                    "values line of `{}`, the nearest key of `{}` that {values_name} has",
+                    found.found, found.path
+                )
+            });
+            // The template's item lines are another container's: only the list stays.
+            f.related
+                .retain(|r| r.path.as_deref() != Some(template_path.as_str()));
+            f.related.insert(
+                0,
+                Related {
+                    path: Some(template_path),
+                    span: key_span(list_key),
+                    message: format!(
+                        "template line of the container list that renders `.Values.{}`",
+                        dotted(&r, Some(container))
+                    ),
+                },
+            );
+            return true;
+        }
+    }
+    false
+}
+
+/// The values files that set a chart's values, in increasing precedence: its own
+/// `values.yaml`; for a subchart (`PARENT/charts/NAME`), the parent's `values.yaml` under
+/// `NAME.`; then the render's values files (under `NAME.` for a subchart of the rendered chart).
+fn values_sources(
+    chart_dir: &Path,
+    top: Option<&Path>,
+    cx: &MapContext<'_>,
+) -> Vec<crate::valuetrace::Source> {
+    use crate::valuetrace::Source;
+    let mut out = vec![Source {
+        file: chart_dir.join("values.yaml"),
+        prefix: Vec::new(),
+    }];
+    let same = |a: &Path, b: &Path| match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    };
+    // A dependency whose source is elsewhere in the tree (`file://`): the rendered chart's.
+    let dependency_of_render = top.filter(|d| !same(d, chart_dir)).map(Path::to_path_buf);
+    let mut top = chart_dir.to_path_buf();
+    let mut prefix: Vec<String> = Vec::new();
+    if let Some(parent) = subchart_parent(chart_dir).or(dependency_of_render) {
+        let name = cx.templates.chart_name(chart_dir).unwrap_or_else(|| {
+            chart_dir
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+        });
+        prefix = vec![name];
+        out.push(Source {
+            file: parent.join("values.yaml"),
+            prefix: prefix.clone(),
+        });
+        top = parent;
+    }
+    let rendered_here = cx.render_dir.is_some_and(|d| same(d, &top));
+    if rendered_here {
+        for v in cx.values {
+            out.push(Source {
+                file: v.clone(),
+                prefix: prefix.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// The chart a rendered source path (`CHART/...`) belongs to: the chart we rendered, or the
+/// scanned chart named CHART.
+fn top_chart(source: &str, cx: &MapContext<'_>) -> Option<PathBuf> {
+    if let Some(d) = cx.render_dir {
+        return Some(d.to_path_buf());
+    }
+    let name = source.split('/').next()?;
+    cx.charts
+        .iter()
+        .find(|c| cx.templates.chart_name(&c.path).as_deref() == Some(name))
+        .map(|c| c.path.clone())
+}
+
+/// `PARENT` for a chart at `PARENT/charts/NAME` whose parent has a Chart.yaml.
+fn subchart_parent(chart_dir: &Path) -> Option<PathBuf> {
+    let charts = chart_dir.parent()?;
+    if charts.file_name()? != "charts" {
+        return None;
+    }
+    let parent = charts.parent()?;
+    parent
+        .join("Chart.yaml")
+        .is_file()
+        .then(|| parent.to_path_buf())
 }
 
 /// What to look up in a template or source file for a finding: the keys of its field path
@@ -977,12 +1422,90 @@ pub fn scan_render(
                 render_dir: Some(&render.dir),
                 render_label: Some(&render.label),
                 rendered_is_file: false,
+                values: &render.values,
             },
         ),
         Tool::Kustomize => map_kustomize(text, &mut findings, &render.dir, templates),
     };
     findings.extend(notes_to_findings(engine, notes));
+    match render.tool {
+        Tool::Helm => anchor_in_files(text, &mut findings, render, templates),
+        Tool::Kustomize => anchor_in_kustomization(&mut findings, render),
+    }
     (report, findings)
+}
+
+/// Build output is not a file: a finding still in it (an object a generator made, a remote
+/// resource, a source not found) moves to the first line of the kustomization file, with the
+/// line of the output (as `kubectl kustomize` prints it) in the message.
+fn anchor_in_kustomization(findings: &mut [Finding], render: &Render) {
+    let Some(name) = crate::discover::KUSTOMIZATION_NAMES
+        .iter()
+        .find(|n| render.dir.join(n).is_file())
+    else {
+        return;
+    };
+    let before = origin_lines_before(render.output.as_deref().unwrap_or(""));
+    for f in findings.iter_mut().filter(|f| f.path == render.display) {
+        let line = plain_kustomize_line(&before, f.span.start.line);
+        f.message = format!(
+            "{} (kustomize output line {line}:{})",
+            f.message, f.span.start.col
+        );
+        f.path = crate::render::join_display(&render.display, name);
+        f.span = Span::new(Pos::new(1, 1), Pos::new(1, 1));
+        f.mapping = Some(match f.mapping.take() {
+            Some(m) => format!("kustomization file; {m}"),
+            None => "kustomization file".to_string(),
+        });
+        f.related.retain(|r| r.path.is_some());
+    }
+}
+
+/// Output rendered in memory is not a file: a finding still in it (its template is not in the
+/// scanned tree, a packaged `charts/NAME-1.0.0.tgz`, or no key of its path is literal) moves to
+/// the chart's `Chart.yaml`, at the dependency's entry when it came from a dependency, else at
+/// its first line. The rendered location stays in the message and the mapping.
+fn anchor_in_files(text: &str, findings: &mut [Finding], render: &Render, templates: &Templates) {
+    let sources = helm_sources(text);
+    let chart_yaml = render.dir.join("Chart.yaml");
+    let chart_text = crate::safepath::read_confined(&chart_yaml, templates.roots());
+    for f in findings.iter_mut().filter(|f| f.path == render.display) {
+        let line = f.span.start.line;
+        let source = sources
+            .partition_point(|(l, _)| *l < line)
+            .checked_sub(1)
+            .and_then(|at| sources.get(at))
+            .map(|(_, s)| s.as_str());
+        // `CHART/charts/DEP/templates/...`: the dependency's entry.
+        let dependency = source.and_then(|s| {
+            let mut parts = s.split('/');
+            parts.next()?;
+            (parts.next()? == "charts").then_some(())?;
+            parts.next()
+        });
+        let entry = dependency
+            .and_then(|d| crate::render::helm::dependency_entry(chart_text.as_deref()?, d));
+        let rendered_at = format!("{}:{}:{}", f.path, f.span.start.line, f.span.start.col);
+        if !f.message.contains(&rendered_at) {
+            f.message = format!(
+                "{} (rendered with {} at {rendered_at})",
+                f.message, render.label
+            );
+        }
+        f.path = crate::render::join_display(&render.display, "Chart.yaml");
+        f.span = entry.unwrap_or_else(|| Span::new(Pos::new(1, 1), Pos::new(1, 1)));
+        let how = if entry.is_some() {
+            "Chart.yaml entry of the dependency"
+        } else {
+            "Chart.yaml of the rendered chart"
+        };
+        f.mapping = Some(match f.mapping.take() {
+            Some(m) => format!("{how}; {m}"),
+            None => how.to_string(),
+        });
+        f.related.retain(|r| r.path.is_some());
+    }
 }
 
 /// `CLUSTERSEC_RENDER` findings for rejected paths (none when the rule is disabled).
@@ -1014,6 +1537,9 @@ pub fn map_kustomize(
     let mut notes: Vec<PathNote> = Vec::new();
     let stream = crate::model::yaml::parse_stream(text);
     let cwd = std::env::current_dir().ok();
+    let patches = crate::kpatch::load(dir, templates.roots());
+    let origin_before = origin_lines_before(text);
+    let rendered_outline = Outline::parse(text);
     for f in findings.iter_mut() {
         let Some(obj) = &f.object else { continue };
         let Some(doc) = stream.documents.get(obj.document) else {
@@ -1091,8 +1617,44 @@ pub fn map_kustomize(
             continue;
         };
         let (keys, container) = lookup(f);
+        let container_owned = container.map(|(n, i)| (n.to_string(), i));
+        let container = container_owned.as_ref().map(|(n, i)| (n.as_str(), *i));
         let hit = locate(&outline, &keys, container, &|_| None, 0);
         let display = display_path(&crate::render::lexical_normalize(&file), cwd.as_deref());
+        // Lines of the build output we ran (with origin annotations) as `kubectl kustomize`
+        // prints them (without).
+        let plain = |line: u32| plain_kustomize_line(&origin_before, line);
+        // Related locations and lines named in the message were in the build output, which is
+        // not a file: map them into the source when the source has their key, else drop them.
+        let old_line = f.span.start.line;
+        let mut renamed: Vec<(u32, Option<u32>)> = Vec::new();
+        let mut related = Vec::new();
+        for r in std::mem::take(&mut f.related) {
+            if r.path.is_some() {
+                related.push(r);
+                continue;
+            }
+            let moved = rendered_key_path(&rendered_outline, r.span.start.line).and_then(|p| {
+                locate(&outline, &p, container, &|_| None, 0).filter(|h| h.matched == h.wanted)
+            });
+            renamed.push((r.span.start.line, moved.as_ref().map(|h| h.span.start.line)));
+            if let Some(h) = moved {
+                related.push(Related {
+                    path: Some(display.clone()),
+                    span: h.span,
+                    message: r.message,
+                });
+            }
+        }
+        f.related = related;
+        let patch = f.object.as_ref().and_then(|o| {
+            patches.find(
+                &o.kind,
+                &o.name,
+                f.field.as_deref()?,
+                f.container.as_deref(),
+            )
+        });
         match hit.filter(|h| h.matched > 0) {
             Some(hit) => {
                 let rendered_at = format!("{}:{}", f.span.start.line, f.span.start.col);
@@ -1100,7 +1662,7 @@ pub fn map_kustomize(
                 // user reads their source, so say what the API server gets instead.
                 let changed = keys
                     .last()
-                    .filter(|_| hit.matched == hit.wanted)
+                    .filter(|_| hit.matched == hit.wanted && patch.is_none())
                     .and_then(|key| {
                         let line = |text: Option<&str>| text.and_then(|l| line_value(l, key));
                         let out = line(text.lines().nth(index(f.span.start.line)));
@@ -1127,15 +1689,116 @@ pub fn map_kustomize(
                 } else {
                     "kustomize source line of the nearest key the source has".to_string()
                 });
-                f.path = display;
+                f.path = display.clone();
                 f.span = hit.span;
             }
             None => {
                 f.mapping = Some(format!("kustomize output; from {display}"));
             }
         }
+        // The message names lines of the build output: the source's instead, or none.
+        renamed.push((
+            old_line,
+            Some(f.span.start.line).filter(|_| f.path == display),
+        ));
+        for (from, to) in renamed {
+            let at = format!(" at line {from}");
+            if f.message.contains(&at) {
+                // Named with its file when the finding moves on to a patch.
+                let by = to
+                    .map(|l| match &patch {
+                        Some(_) => format!(" at {display}:{l}"),
+                        None => format!(" at line {l}"),
+                    })
+                    .unwrap_or_default();
+                f.message = f.message.replace(&at, &by);
+            }
+        }
+        f.message = f.message.replace(
+            &format!("(kustomize output line {old_line}:"),
+            &format!("(kustomize output line {}:", plain(old_line)),
+        );
+        if let Some(p) = patch {
+            let patch_display =
+                display_path(&crate::render::lexical_normalize(&p.file), cwd.as_deref());
+            if f.path == display {
+                f.related.insert(
+                    0,
+                    Related {
+                        path: Some(display.clone()),
+                        span: f.span,
+                        message: "the resource the patch applies to".to_string(),
+                    },
+                );
+            }
+            f.path = patch_display;
+            f.span = p.span;
+            f.mapping = Some(format!("kustomize {} patch line that sets the key", p.kind));
+        }
     }
     notes
+}
+
+/// The keys from its document's root to the key on a 1-based line of a YAML text, by
+/// indentation.
+fn rendered_key_path(outline: &Outline, line: u32) -> Option<Vec<String>> {
+    let i = index(line);
+    outline
+        .keys
+        .iter()
+        .find(|k| k.line == i)
+        .map(|k| k.path.clone())
+}
+
+/// For each 0-based line of a `kustomize build` output with origin annotations, how many lines
+/// before it `kubectl kustomize` (without them) does not print: the lines of
+/// `config.kubernetes.io/origin: |` blocks, and an `annotations:` key that holds nothing else.
+pub fn origin_lines_before(text: &str) -> Vec<u32> {
+    let lines: Vec<&str> = text.lines().collect();
+    let ind = |l: &str| l.len() - l.trim_start().len();
+    let mut skipped = vec![false; lines.len()];
+    let mut i = 0;
+    while let Some(l) = lines.get(i) {
+        if !l.trim_start().starts_with("config.kubernetes.io/origin:") {
+            i += 1;
+            continue;
+        }
+        let indent = ind(l);
+        let mut j = i + 1;
+        while lines
+            .get(j)
+            .is_some_and(|n| ind(n) > indent && !n.trim().is_empty())
+        {
+            j += 1;
+        }
+        let above = i.checked_sub(1).and_then(|k| lines.get(k).map(|a| (k, a)));
+        let alone = above.is_some_and(|(_, a)| a.trim() == "annotations:" && ind(a) < indent)
+            && lines.get(j).is_none_or(|n| ind(n) != indent);
+        if let (true, Some((k, _))) = (alone, above) {
+            if let Some(s) = skipped.get_mut(k) {
+                *s = true;
+            }
+        }
+        for s in skipped.iter_mut().take(j).skip(i) {
+            *s = true;
+        }
+        i = j;
+    }
+    let mut out = Vec::with_capacity(lines.len());
+    let mut n = 0u32;
+    for s in skipped {
+        out.push(n);
+        if s {
+            n += 1;
+        }
+    }
+    out
+}
+
+/// The line of a `kustomize build` output with origin annotations that `kubectl kustomize`
+/// prints without them (see [`origin_lines_before`]).
+pub fn plain_kustomize_line(before: &[u32], line: u32) -> u32 {
+    line.saturating_sub(before.get(index(line)).copied().unwrap_or(0))
 }
 
 /// The 0-based index of a 1-based line number.
@@ -1180,6 +1843,36 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn kustomize_lines_without_origin_annotations() {
+        let built = "\
+apiVersion: v1
+kind: Pod
+metadata:
+  annotations:
+    config.kubernetes.io/origin: |
+      path: pod.yaml
+  name: a
+spec:
+  x: 1
+---
+kind: Pod
+metadata:
+  annotations:
+    keep: me
+    config.kubernetes.io/origin: |
+      path: b.yaml
+  name: b
+";
+        let before = origin_lines_before(built);
+        // `name: a` is line 7 here and line 4 without the annotation.
+        assert_eq!(plain_kustomize_line(&before, 7), 4);
+        assert_eq!(plain_kustomize_line(&before, 9), 6);
+        // The second object keeps its `annotations:` (it has another one).
+        assert_eq!(plain_kustomize_line(&before, 17), 12);
+        assert_eq!(plain_kustomize_line(&before, 99), 99);
+    }
 
     const DEPLOY: &str = r#"apiVersion: apps/v1
 kind: Deployment

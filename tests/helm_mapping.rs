@@ -65,27 +65,36 @@ fn prerendered_output_maps_to_template_lines() {
         "fixtures/helm/webapp",
     ]);
     let l = locations(&v);
-    // A literal key in the template: the imagePullPolicy line of the range item.
+    // `imagePullPolicy: {{ .pullPolicy | default "Always" }}` in `range .Values.containers`:
+    // the `pullPolicy:` line of the values item named like the container.
+    const VALUES: &str = "fixtures/helm/webapp/values.yaml";
     assert!(
-        has(&l, "CUSTOM_SECURITY_IMAGE_PULL", DEPLOY, 25, 11, "web"),
+        has(&l, "CUSTOM_SECURITY_IMAGE_PULL", VALUES, 15, 5, "web"),
         "{l:#?}"
     );
-    // A value from `toYaml .securityContext`: the `securityContext:` line of the range item.
+    // A value from `toYaml .securityContext` in the range: the item's `privileged:` line.
     assert!(
         has(
             &l,
             "CUSTOM_SECURITY_PRIVILEGED_CHECK",
-            DEPLOY,
-            31,
-            11,
+            VALUES,
+            25,
+            7,
             "log-shipper"
         ),
         "{l:#?}"
     );
-    // A pod-level value from `toYaml` under `with`: the pod's `securityContext:` line, which
-    // the message names too (not the rendered line).
+    // A pod-level value from `toYaml .` under `with .Values.podSecurityContext`: the values
+    // line that sets it, which the message names too (not the rendered line).
     assert!(
-        has(&l, "CUSTOM_SECURITY_USER_CHECK", DEPLOY, 18, 7, "web"),
+        has(
+            &l,
+            "CUSTOM_SECURITY_USER_CHECK",
+            "fixtures/helm/webapp/values.yaml",
+            9,
+            3,
+            "web"
+        ),
         "{l:#?}"
     );
     let inherited = v["findings"]
@@ -95,7 +104,12 @@ fn prerendered_output_maps_to_template_lines() {
         .find(|f| f["ruleId"] == "CUSTOM_SECURITY_USER_CHECK" && f["container"] == "web")
         .unwrap();
     let msg = inherited["message"].as_str().unwrap();
-    assert!(msg.contains("securityContext at line 18:"), "{msg}");
+    assert!(msg.contains("securityContext at line 9:"), "{msg}");
+    assert_eq!(inherited["related"][0]["path"], DEPLOY, "{inherited}");
+    assert_eq!(
+        inherited["related"][0]["region"]["startLine"], 18,
+        "{inherited}"
+    );
     // A subchart's template, with a literal container item lacking the field.
     assert!(
         has(
@@ -108,13 +122,15 @@ fn prerendered_output_maps_to_template_lines() {
         ),
         "{l:#?}"
     );
+    // `toYaml .Values.securityContext` in a subchart whose parent's values do not set it: the
+    // subchart's own `securityContext:` values line (the key the value is missing from).
     assert!(
         has(
             &l,
             "CUSTOM_SECURITY_PRIVILEGE_CHECK",
-            DAEMONSET,
-            23,
-            11,
+            "fixtures/helm/webapp/charts/metrics/values.yaml",
+            3,
+            1,
             "node-exporter"
         ),
         "{l:#?}"
@@ -132,11 +148,15 @@ fn prerendered_output_maps_to_template_lines() {
         assert!(
             f["mapping"]
                 .as_str()
-                .is_some_and(|m| m.starts_with("template line")),
+                .is_some_and(|m| m.starts_with("template line") || m.starts_with("values line")),
             "{f}"
         );
-        assert_eq!(
-            f["related"][0]["path"], "fixtures/helm-rendered/webapp.yaml",
+        assert!(
+            f["related"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["path"] == "fixtures/helm-rendered/webapp.yaml"),
             "{f}"
         );
     }
@@ -197,9 +217,17 @@ fn self_rendered_chart_maps_into_helpers_and_subcharts() {
         ),
         "{l:#?}"
     );
-    // runAsUser 0 from values-prod.yaml through `toYaml`: the pod's `securityContext:` line.
+    // runAsUser 0 from values-prod.yaml through `toYaml`: the line of values-prod.yaml that
+    // sets it, the last values file of the render that does.
     assert!(
-        has(&l, "CUSTOM_SECURITY_USER_CHECK", DEPLOY, 18, 7, "web"),
+        has(
+            &l,
+            "CUSTOM_SECURITY_USER_CHECK",
+            "fixtures/helm/webapp/values-prod.yaml",
+            5,
+            3,
+            "web"
+        ),
         "{l:#?}"
     );
     for f in v["findings"].as_array().unwrap() {

@@ -207,6 +207,9 @@ fn render_view(
     if skip_schema.is_some() {
         cmd.arg("--skip-schema-validation");
     }
+    if settings.skip_tests {
+        cmd.arg("--skip-tests");
+    }
     for f in values {
         cmd.arg("--values").arg(f);
     }
@@ -431,13 +434,39 @@ fn missing_dependencies(error: &str) -> Vec<String> {
         .collect()
 }
 
-/// The `- name: DEP` entry of a dependency in Chart.yaml.
-fn dependency_entry(chart_yaml: &str, name: &str) -> Option<Span> {
+/// The `- name: DEP` entry of a dependency in Chart.yaml (its `alias: DEP` when it has one).
+pub fn dependency_entry(chart_yaml: &str, name: &str) -> Option<Span> {
+    let stream = parse_stream(chart_yaml);
+    let root = stream.documents.first()?.root.as_ref()?;
+    let deps = root.get("dependencies")?.as_seq()?;
+    deps.iter()
+        .find_map(|dep| {
+            let entry = dep.get_entry("name")?;
+            (entry.value.text() == Some(name)).then(|| entry.span())
+        })
+        .or_else(|| {
+            deps.iter().find_map(|dep| {
+                let entry = dep.get_entry("alias")?;
+                (entry.value.text() == Some(name)).then(|| entry.span())
+            })
+        })
+}
+
+/// The `repository: file://PATH` of the dependency named (or aliased) `name` in Chart.yaml,
+/// with the dependency's chart name.
+pub fn file_dependency(chart_yaml: &str, name: &str) -> Option<(String, String)> {
     let stream = parse_stream(chart_yaml);
     let root = stream.documents.first()?.root.as_ref()?;
     root.get("dependencies")?.as_seq()?.iter().find_map(|dep| {
-        let entry = dep.get_entry("name")?;
-        (entry.value.text() == Some(name)).then(|| entry.span())
+        let named = dep
+            .get("alias")
+            .and_then(|a| a.text())
+            .or_else(|| dep.get("name")?.text());
+        if named != Some(name) {
+            return None;
+        }
+        let path = dep.get("repository")?.text()?.strip_prefix("file://")?;
+        Some((path.to_string(), dep.get("name")?.text()?.to_string()))
     })
 }
 

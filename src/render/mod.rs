@@ -72,6 +72,8 @@ pub struct Settings {
     pub budget: Duration,
     /// Bytes of output of one render (`--max-render-output`); more is not scanned.
     pub max_output: u64,
+    /// Leave helm test hooks out (`helm template --skip-tests`).
+    pub skip_tests: bool,
 }
 
 impl Settings {
@@ -121,6 +123,7 @@ impl Default for Settings {
             roots: Vec::new(),
             budget: DEFAULT_BUDGET,
             max_output: DEFAULT_MAX_OUTPUT,
+            skip_tests: false,
         }
     }
 }
@@ -143,6 +146,9 @@ pub struct Render {
     /// Findings made while preparing the render (a symlink left out of a chart's copy, schema
     /// validation turned off, a kustomization reference refused...), reported as they are.
     pub notes: Vec<Problem>,
+    /// The values files of the render (helm), in order, as the job names them: findings are
+    /// traced to the one that sets a value (see [`crate::valuetrace`]).
+    pub values: Vec<PathBuf>,
 }
 
 impl Render {
@@ -176,6 +182,7 @@ impl Render {
             warnings: Vec::new(),
             duration: Duration::default(),
             notes: Vec::new(),
+            values: job.values.clone(),
         }
     }
 }
