@@ -488,7 +488,10 @@ pub fn scan(
     if outs.iter().any(|o| o.format != Format::Text) {
         let root = report_root(args)?;
         if let Ok(cwd) = std::env::current_dir().and_then(std::fs::canonicalize) {
-            report.rebase_paths(|p| repo_relative(&root, &cwd, p));
+            // Directories resolved once each, not once per path (a scan outside the working
+            // directory would otherwise resolve every file's directory, component by component).
+            let dirs = std::cell::RefCell::new(std::collections::HashMap::new());
+            report.rebase_paths(|p| repo_relative(&root, &cwd, p, &dirs));
         }
         let srcroot = root
             .to_str()
@@ -522,7 +525,12 @@ fn report_root(args: &ScanArgs) -> Result<PathBuf, Failure> {
 /// A report path (relative to the working directory `cwd`, or absolute) made relative to
 /// `root`, with `/` separators. A path outside `root`, or that is not a file path (`stdin`),
 /// is kept as it is.
-pub fn repo_relative(root: &Path, cwd: &Path, path: &str) -> String {
+pub fn repo_relative(
+    root: &Path,
+    cwd: &Path,
+    path: &str,
+    dirs: &std::cell::RefCell<std::collections::HashMap<PathBuf, Option<PathBuf>>>,
+) -> String {
     if path == "stdin" {
         return path.to_string();
     }
@@ -538,7 +546,14 @@ pub fn repo_relative(root: &Path, cwd: &Path, path: &str) -> String {
     }
     let rel = abs.strip_prefix(root).map(Path::to_path_buf).or_else(|_| {
         // An absolute path through a symlink (a temporary directory): its directory resolved.
-        let dir = abs.parent().and_then(|d| std::fs::canonicalize(d).ok());
+        let dir = abs.parent().and_then(|d| {
+            let known = dirs.borrow().get(d).cloned();
+            known.unwrap_or_else(|| {
+                let c = std::fs::canonicalize(d).ok();
+                dirs.borrow_mut().insert(d.to_path_buf(), c.clone());
+                c
+            })
+        });
         match (dir, abs.file_name()) {
             (Some(d), Some(n)) => d.join(n).strip_prefix(root).map(Path::to_path_buf),
             _ => abs.strip_prefix(root).map(Path::to_path_buf),
