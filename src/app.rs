@@ -318,7 +318,8 @@ pub fn scan(
     let engine = Engine::new(&config.rule_settings())
         .map_err(|(id, e)| Failure(format!("rule {id}: params.{}: {}", e.path, e.message)))?
         .with_kube_version(kube_version)
-        .with_openshift(config.openshift.unwrap_or(false));
+        .with_openshift(config.openshift.unwrap_or(false))
+        .with_parse_only(args.parse_only);
     let max_file_size = match &args.max_file_size {
         Some(s) => {
             ByteSize::parse(s)
@@ -377,6 +378,14 @@ pub fn scan(
         .with_config(config_shown);
     if let Some(base) = &compare_with {
         report = report.with_policy_changes(crate::config_diff::compare(base, &config));
+    }
+    if args.parse_only {
+        // No rule ran: the summary says so rather than naming the rules that would have.
+        report.rules.clear();
+        let _ = writeln!(
+            std::io::stderr(),
+            "note: --parse-only: files were read, parsed and modelled; no rule ran"
+        );
     }
     let verdict = verdict(args, &config, &report);
     if verdict.empty {

@@ -173,6 +173,11 @@ pub struct ScanArgs {
     /// [default: 64MiB].
     #[arg(long, value_name = "SIZE", help_heading = "Rendering")]
     pub max_render_output: Option<String>,
+
+    /// Read, parse and model exactly the files a scan would, run no rule and write only the
+    /// summary (and syntax errors): a fast syntax check, and the limit a full scan races.
+    #[arg(long, conflicts_with_all = ["format", "output"], help_heading = "Scale")]
+    pub parse_only: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -65,6 +65,8 @@ pub struct Engine {
     kube_version: crate::kube_version::KubeVersion,
     /// The config's `openshift` switch (see [`Engine::with_openshift`]).
     openshift: bool,
+    /// Parse and model only, no rule (see [`Engine::with_parse_only`]).
+    parse_only: bool,
 }
 
 /// Per-rule settings from the config file.
@@ -82,6 +84,7 @@ impl Default for Engine {
             enabled: HashMap::new(),
             kube_version: crate::kube_version::KubeVersion::default(),
             openshift: false,
+            parse_only: false,
         })
     }
 }
@@ -110,7 +113,21 @@ impl Engine {
             enabled,
             kube_version: crate::kube_version::KubeVersion::default(),
             openshift: false,
+            parse_only: false,
         })
+    }
+
+    /// `scan --parse-only`: files are read, parsed and modelled (objects and pod specs) as in a
+    /// scan, and only what the parser reports (syntax errors, duplicate keys, limits) is a
+    /// finding; no rule runs.
+    pub fn with_parse_only(mut self, parse_only: bool) -> Engine {
+        self.parse_only = parse_only;
+        self
+    }
+
+    /// Whether rules are skipped (`--parse-only`).
+    pub fn parse_only(&self) -> bool {
+        self.parse_only
     }
 
     /// Sets the Kubernetes version the manifests are deployed to (default: the newest the API
@@ -253,6 +270,10 @@ impl Engine {
                 placed.push((obj.node.span, obj.id.clone()));
                 let mut shape = Vec::new();
                 let pod = PodSpec::of(&obj, &mut shape);
+                if self.parse_only {
+                    std::hint::black_box(&pod);
+                    continue;
+                }
                 let mut cx = Cx::new(&obj, pod.as_ref(), &shape);
                 cx.kube_version = self.kube_version;
                 cx.openshift = self.openshift;
