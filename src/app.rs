@@ -405,6 +405,15 @@ pub fn scan(
     let mut report = report.with_verdict(verdict);
 
     let ci = CiLinks::from_env(|name| std::env::var(name).ok());
+    // The SARIF cap, when the run writes SARIF (other formats then say what it left out).
+    let sarif_cap = outs
+        .iter()
+        .any(|o| o.format == Format::Sarif)
+        .then(|| {
+            args.sarif_max_results
+                .unwrap_or(report::DEFAULT_SARIF_MAX_RESULTS)
+        })
+        .filter(|n| *n > 0);
     let report_options = |out: &Output, srcroot: &Option<String>| {
         // `..Options::default()` stays for fields other branches add.
         #[allow(clippy::needless_update)]
@@ -414,6 +423,7 @@ pub fn scan(
             run_url: ci.run_url.clone(),
             srcroot: srcroot.clone(),
             grouped: out.format == Format::Text && !args.verbose,
+            sarif_max_results: sarif_cap,
             ..Options::default()
         }
     };
@@ -695,14 +705,17 @@ fn write_file(
     report: &report::Report,
     opts: &Options,
 ) -> Result<(), Failure> {
-    let mut buf = Vec::new();
-    report::write(format, &mut buf, report, opts)
-        .map_err(|e| Failure(format!("cannot render {format:?}: {e}")))?;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .map_err(|e| Failure(format!("cannot create {}: {e}", dir.display())))?;
     }
-    std::fs::write(path, buf).map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))
+    // Streamed to the file: no whole report is built in memory first.
+    let file = std::fs::File::create(path)
+        .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))?;
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, file);
+    report::write(format, &mut out, report, opts)
+        .and_then(|()| out.flush())
+        .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))
 }
 
 pub fn rules(args: &RulesArgs) -> Result<i32, Failure> {

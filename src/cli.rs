@@ -178,6 +178,12 @@ pub struct ScanArgs {
     /// summary (and syntax errors): a fast syntax check, and the limit a full scan races.
     #[arg(long, conflicts_with_all = ["format", "output"], help_heading = "Scale")]
     pub parse_only: bool,
+
+    /// The most results a SARIF report holds; the most severe are kept and the rest counted in
+    /// a notification (GitHub keeps 5,000 and rejects more than 25,000); 0 for no cap
+    /// [default: 5000].
+    #[arg(long, value_name = "N", help_heading = "Scale")]
+    pub sarif_max_results: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -105,3 +105,132 @@ fn parse_only_writes_no_report() {
         .assert()
         .code(2);
 }
+
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+#[test]
+fn sarif_keeps_the_most_severe_results_past_the_cap_and_says_so() {
+    let d = tempfile::tempdir().unwrap();
+    for i in 0..3 {
+        write(d.path(), &format!("m{i}.yaml"), PRIVILEGED);
+    }
+    let sarif = d.path().join("out.sarif");
+    let all = d.path().join("out.json");
+    let md = d.path().join("out.md");
+    let out = bin()
+        .args(["scan", "--helm", "never", "--kustomize", "never"])
+        .arg(d.path().join("m0.yaml"))
+        .arg(d.path().join("m1.yaml"))
+        .arg(d.path().join("m2.yaml"))
+        .args([
+            "--sarif-max-results",
+            "4",
+            "--format",
+            "text",
+            "--format",
+            "sarif",
+            "-o",
+        ])
+        .arg(&sarif)
+        .args(["--format", "json", "-o"])
+        .arg(&all)
+        .args(["--format", "markdown", "-o"])
+        .arg(&md)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let json = json(&all);
+    let findings = json["findings"].as_array().unwrap();
+    let total = findings.len();
+    assert!(total > 4, "{total}");
+    let log = json_sarif(&sarif);
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 4);
+    // The most severe: the kept results' severities are the top four of all findings.
+    let rank = |s: &str| {
+        ["info", "low", "medium", "high", "critical"]
+            .iter()
+            .position(|x| *x == s)
+    };
+    let mut sev: Vec<_> = findings
+        .iter()
+        .map(|f| rank(f["severity"].as_str().unwrap()))
+        .collect();
+    sev.sort();
+    sev.reverse();
+    let mut kept: Vec<_> = results
+        .iter()
+        .map(|r| rank(r["properties"]["severity"].as_str().unwrap()))
+        .collect();
+    kept.sort();
+    kept.reverse();
+    assert_eq!(kept, sev[..4].to_vec());
+    // In report order (path, line), as without a cap.
+    let places: Vec<(String, u64)> = results
+        .iter()
+        .map(|r| {
+            let l = &r["locations"][0]["physicalLocation"];
+            (
+                l["artifactLocation"]["uri"].as_str().unwrap().to_string(),
+                l["region"]["startLine"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let mut sorted = places.clone();
+    sorted.sort();
+    assert_eq!(places, sorted);
+    let notes = log["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+        .as_array()
+        .unwrap();
+    let left = total - 4;
+    assert!(
+        notes.iter().any(|n| n["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("leaves {left} out"))),
+        "{notes:?}"
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!("leaves {left} out (--sarif-max-results)")),
+        "{text}"
+    );
+    let md = std::fs::read_to_string(&md).unwrap();
+    assert!(md.contains("**SARIF capped**"), "{md}");
+    assert!(md.contains("the JSON report has them all"), "{md}");
+}
+
+fn json_sarif(path: &Path) -> serde_json::Value {
+    json(path)
+}
+
+#[test]
+fn sarif_under_the_cap_is_unchanged_and_zero_means_no_cap() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "m.yaml", PRIVILEGED);
+    let run = |cap: &str| {
+        let sarif = d.path().join(format!("cap{cap}.sarif"));
+        let out = bin()
+            .args([
+                "scan",
+                "--sarif-max-results",
+                cap,
+                "--format",
+                "sarif",
+                "-o",
+            ])
+            .arg(&sarif)
+            .arg(d.path().join("m.yaml"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        assert!(!stdout(&out).contains("--sarif-max-results"));
+        json(&sarif)
+    };
+    let none = run("0");
+    let high = run("1000");
+    assert_eq!(none["runs"][0]["results"], high["runs"][0]["results"]);
+    assert!(none["runs"][0]["invocations"][0]["toolExecutionNotifications"].is_null());
+}

@@ -27,9 +27,9 @@ struct Output<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     kube_version: Option<String>,
     summary: Summary,
-    findings: Vec<Finding<'a>>,
+    findings: super::Streamed<'a, Finding<'a>>,
     /// Findings silenced by `clustersec:ignore` comments, with their `suppression` reason.
-    suppressed: Vec<Finding<'a>>,
+    suppressed: super::Streamed<'a, Finding<'a>>,
     files: Vec<File<'a>>,
     rules: Vec<Rule>,
     /// What the scanned config changes compared with `--compare-config` (only with that flag).
@@ -247,8 +247,8 @@ pub fn write(out: &mut dyn Write, report: &Report, _opts: &Options) -> io::Resul
             excluded: s.excluded,
             not_scanned_by_reason: s.not_scanned_by_reason.clone(),
         },
-        findings: report.findings.iter().map(finding).collect(),
-        suppressed: report.suppressed.iter().map(finding).collect(),
+        findings: super::Streamed::new(report.findings.iter().map(finding)),
+        suppressed: super::Streamed::new(report.suppressed.iter().map(finding)),
         files: report
             .files
             .iter()
