@@ -234,3 +234,163 @@ fn sarif_under_the_cap_is_unchanged_and_zero_means_no_cap() {
     assert_eq!(none["runs"][0]["results"], high["runs"][0]["results"]);
     assert!(none["runs"][0]["invocations"][0]["toolExecutionNotifications"].is_null());
 }
+
+fn corpus() -> Option<std::path::PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    if p.is_dir() {
+        return Some(p);
+    }
+    if std::env::var("CLUSTERSEC_REQUIRE_SHARED").is_ok_and(|v| v == "1") {
+        panic!("../shared/corpus is missing and CLUSTERSEC_REQUIRE_SHARED=1");
+    }
+    eprintln!("skipping: ../shared/corpus is absent");
+    None
+}
+
+/// Scans `dir` (whole, or one shard) into a JSON report and returns its path.
+fn scan_json(dir: &Path, out: &Path, shard: Option<&str>) -> i32 {
+    let mut c = bin();
+    c.arg("scan")
+        .arg(dir)
+        .args([
+            "--helm",
+            "never",
+            "--kustomize",
+            "never",
+            "-f",
+            "json",
+            "-o",
+        ])
+        .arg(out)
+        .args(["-f", "text", "-o"])
+        .arg(out.with_extension("txt"));
+    if let Some(s) = shard {
+        c.args(["--shard", s]);
+    }
+    c.output().unwrap().status.code().unwrap()
+}
+
+#[test]
+fn corpus_sharded_four_ways_merges_into_the_single_scan() {
+    let Some(corpus) = corpus() else { return };
+    let d = tempfile::tempdir().unwrap();
+    let whole = d.path().join("all.json");
+    let code = scan_json(&corpus, &whole, None);
+    let mut shards = Vec::new();
+    let mut sizes = Vec::new();
+    for k in 1..=4 {
+        let p = d.path().join(format!("s{k}.json"));
+        scan_json(&corpus, &p, Some(&format!("{k}/4")));
+        let files = json(&p)["files"].as_array().unwrap().clone();
+        assert!(!files.is_empty(), "shard {k} is empty");
+        sizes.push(
+            files
+                .iter()
+                .map(|f| f["bytes"].as_u64().unwrap())
+                .sum::<u64>(),
+        );
+        shards.push(p);
+    }
+    // Balanced by bytes: no shard more than twice another.
+    let (min, max) = (sizes.iter().min().unwrap(), sizes.iter().max().unwrap());
+    assert!(*max <= 2 * *min, "{sizes:?}");
+    let merged = d.path().join("merged.json");
+    let out = bin()
+        .arg("merge")
+        .args(&shards)
+        .args(["-f", "json", "-o"])
+        .arg(&merged)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(json(&merged), json(&whole));
+    // Shards are stable: the same share again.
+    let again = d.path().join("again.json");
+    scan_json(&corpus, &again, Some("2/4"));
+    assert_eq!(json(&again)["files"], json(&shards[1])["files"]);
+}
+
+#[test]
+fn shards_keep_charts_whole_and_merge_in_any_format() {
+    let d = tempfile::tempdir().unwrap();
+    let repo = d.path().join("repo");
+    write(
+        &repo,
+        "chart/Chart.yaml",
+        "apiVersion: v2\nname: c\nversion: 1.0.0\n",
+    );
+    write(&repo, "chart/templates/a.yaml", "kind: {{ .Values.k }}\n");
+    write(&repo, "chart/templates/b.yaml", "kind: {{ .Values.k }}\n");
+    for i in 0..6 {
+        write(&repo, &format!("m{i}.yaml"), PRIVILEGED);
+    }
+    let mut shards = Vec::new();
+    for k in 1..=3 {
+        let p = d.path().join(format!("s{k}.json"));
+        scan_json(&repo, &p, Some(&format!("{k}/3")));
+        let v = json(&p);
+        let paths: Vec<&str> = v["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["path"].as_str().unwrap())
+            .collect();
+        let chart = paths.iter().filter(|p| p.contains("chart/")).count();
+        assert!(chart == 0 || chart == 3, "{paths:?}");
+        shards.push(p);
+    }
+    let whole = d.path().join("all.json");
+    scan_json(&repo, &whole, None);
+    let merged = d.path().join("merged.json");
+    bin()
+        .arg("merge")
+        .args(&shards)
+        .args(["-f", "json", "-o"])
+        .arg(&merged)
+        .assert()
+        .code(1);
+    assert_eq!(json(&merged), json(&whole));
+    // The markdown comment from the merged JSON.
+    let md = bin()
+        .args(["report", "--format", "markdown"])
+        .arg(&merged)
+        .output()
+        .unwrap();
+    assert_eq!(md.status.code(), Some(1));
+    assert!(
+        stdout(&md).starts_with("## clustersec: "),
+        "{}",
+        stdout(&md)
+    );
+    // A SARIF log of one run, each result once.
+    let sarif = d.path().join("merged.sarif");
+    bin()
+        .arg("merge")
+        .args(&shards)
+        .args(["-f", "sarif", "-o"])
+        .arg(&sarif)
+        .assert()
+        .code(1);
+    let log = json(&sarif);
+    assert_eq!(log["runs"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        log["runs"][0]["results"].as_array().unwrap().len(),
+        json(&whole)["findings"].as_array().unwrap().len()
+    );
+}
+
+#[test]
+fn merge_refuses_what_is_not_a_json_report() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "x.json", "{\"runs\": []}");
+    bin()
+        .arg("merge")
+        .arg(d.path().join("x.json"))
+        .assert()
+        .code(2);
+}
