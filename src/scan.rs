@@ -140,7 +140,7 @@ fn scan_one(
         return (r, f, None);
     }
     let bytes = match &c.input {
-        Input::Path(p) => std::fs::read(p),
+        Input::Path(p) => read_regular(p, max_file_size),
         Input::Stdin => {
             let mut buf = Vec::new();
             std::io::stdin()
@@ -191,4 +191,26 @@ fn scan_one(
         Some(crate::model::decode::source_text(&bytes))
     };
     (report, findings, source)
+}
+
+/// Reads a file that discovery saw as a regular file, as it is now: opened without blocking (a
+/// file swapped for a FIFO after discovery does not hang the scan), refused unless still a
+/// regular file, and read up to one byte past `max` (a file that grew is then reported as too
+/// large, never read without bound).
+fn read_regular(path: &std::path::Path, max: u64) -> std::io::Result<Vec<u8>> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other(crate::discover::NOT_REGULAR));
+    }
+    let mut buf = Vec::with_capacity(usize::try_from(meta.len().min(max)).unwrap_or(0));
+    file.take(max.saturating_add(1)).read_to_end(&mut buf)?;
+    Ok(buf)
 }

@@ -236,6 +236,8 @@ pub fn reason_category(reason: &str) -> &'static str {
         "symlink out of the scan root"
     } else if reason.starts_with("broken symlink") {
         "broken symlink"
+    } else if reason.starts_with("not a regular file") {
+        "not a regular file"
     } else if reason.starts_with("a patch listed in") {
         "kustomize patch"
     } else {
