@@ -258,3 +258,129 @@ fn the_shared_corpus_counts_add_up() {
     walk(&corpus, &mut n);
     assert_eq!(v["summary"]["files"].as_u64().unwrap(), n);
 }
+
+mod generated {
+    use clustersec::engine::Engine;
+    use proptest::prelude::*;
+
+    /// Scalars that YAML 1.1 and Kubernetes read in surprising ways, and some that break.
+    fn scalar() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("yes".to_string()),
+            Just("No".to_string()),
+            Just("~".to_string()),
+            Just("0644".to_string()),
+            Just("0x1F".to_string()),
+            Just("1e3".to_string()),
+            Just("!!int \"10001\"".to_string()),
+            Just("!!bool \"false\"".to_string()),
+            Just("&a 1".to_string()),
+            Just("*a".to_string()),
+            Just("*missing".to_string()),
+            Just("[1, {a: b}]".to_string()),
+            Just("{privileged: true}".to_string()),
+            Just("\"\\u2028\"".to_string()),
+            Just("|\n          block".to_string()),
+            (-5i64..70000).prop_map(|n| n.to_string()),
+            "[a-zA-Z:/@._-]{0,12}",
+        ]
+    }
+
+    fn container() -> impl Strategy<Value = String> {
+        (
+            "[a-z]{1,6}",
+            prop::collection::vec(
+                (
+                    prop::sample::select(vec![
+                        "privileged",
+                        "runAsUser",
+                        "runAsGroup",
+                        "runAsNonRoot",
+                        "allowPrivilegeEscalation",
+                        "readOnlyRootFilesystem",
+                        "procMount",
+                        "capabilities",
+                        "<<",
+                    ]),
+                    scalar(),
+                ),
+                0..5,
+            ),
+            scalar(),
+        )
+            .prop_map(|(name, fields, image)| {
+                let mut s = format!("      - name: {name}\n        image: {image}\n");
+                if !fields.is_empty() {
+                    s.push_str("        securityContext:\n");
+                    for (k, v) in fields {
+                        s.push_str(&format!("          {k}: {v}\n"));
+                    }
+                }
+                s
+            })
+    }
+
+    fn manifest() -> impl Strategy<Value = String> {
+        (
+            prop::sample::select(vec![
+                ("v1", "Pod", ""),
+                ("apps/v1", "Deployment", "template"),
+                ("apps/v1", "StatefulSet", "template"),
+                ("batch/v1", "Job", "template"),
+                ("batch/v1", "CronJob", "cron"),
+                ("v1", "List", "list"),
+            ]),
+            prop::collection::vec(container(), 0..3),
+            prop::collection::vec(container(), 0..2),
+            scalar(),
+        )
+            .prop_map(|((api, kind, shape), containers, init, pod_user)| {
+                let mut spec = format!("  securityContext:\n    runAsUser: {pod_user}\n");
+                spec.push_str("  containers:\n");
+                for c in &containers {
+                    spec.push_str(c);
+                }
+                if !init.is_empty() {
+                    spec.push_str("  initContainers:\n");
+                    for c in &init {
+                        spec.push_str(c);
+                    }
+                }
+                let indent = |s: &str, n: usize| {
+                    s.lines()
+                        .map(|l| format!("{}{l}\n", " ".repeat(n)))
+                        .collect::<String>()
+                };
+                let body = match shape {
+                    "template" => format!("spec:\n  template:\n    spec:\n{}", indent(&spec, 4)),
+                    "cron" => format!(
+                        "spec:\n  jobTemplate:\n    spec:\n      template:\n        spec:\n{}",
+                        indent(&spec, 8)
+                    ),
+                    "list" => format!(
+                        "items:\n  - apiVersion: v1\n    kind: Pod\n    metadata: {{name: i}}\n    spec:\n{}",
+                        indent(&spec, 4)
+                    ),
+                    _ => format!("spec:\n{spec}"),
+                };
+                format!("apiVersion: {api}\nkind: {kind}\nmetadata:\n  name: x\n{body}")
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        /// Kubernetes-shaped documents with tricky values: no panic, and every finding points
+        /// inside the text.
+        #[test]
+        fn generated_manifests_never_panic(docs in prop::collection::vec(manifest(), 1..4)) {
+            let text = docs.join("---\n");
+            let lines = text.split('\n').count() as u32 + 1;
+            let (_, findings) = Engine::default().scan_bytes("gen.yaml", text.as_bytes());
+            for f in findings {
+                prop_assert!(f.span.start.line >= 1 && f.span.start.line <= lines, "{f:?}");
+                prop_assert!(f.span.end >= f.span.start, "{f:?}");
+            }
+        }
+    }
+}
