@@ -154,6 +154,14 @@ pub fn merge(inputs: &[(String, String)]) -> Result<Report, String> {
                 "{name}: not a clustersec JSON report (--format json)"
             ));
         }
+        let version = v.get("version").and_then(Value::as_u64);
+        if version != Some(u64::from(crate::report::json::VERSION)) {
+            return Err(format!(
+                "{name}: JSON report version {} is not the one this clustersec writes ({})",
+                version.map_or_else(|| "(none)".to_string(), |n| n.to_string()),
+                crate::report::json::VERSION
+            ));
+        }
         let at = |what: &str| format!("{name}: {what}");
         for (list, out) in [("findings", &mut findings), ("suppressed", &mut suppressed)] {
             for f in v.get(list).and_then(Value::as_array).into_iter().flatten() {
