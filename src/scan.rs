@@ -28,11 +28,23 @@ pub fn scan_rendered(
     // inside the scan roots.
     let templates = Templates::new(discovery.roots.clone());
     let excluded = discovery.excluded;
-    let results: Vec<(FileReport, Vec<Finding>, Option<String>)> = discovery
-        .candidates
+    // Largest files first, so that a file of several MB does not start last and leave the other
+    // threads idle; the results go back to discovery order after.
+    let mut order: Vec<usize> = (0..discovery.candidates.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(discovery.candidates.get(i).map_or(0, |c| c.size)));
+    let mut results: Vec<(usize, (FileReport, Vec<Finding>, Option<String>))> = order
         .par_iter()
-        .map(|c| scan_one(engine, c, max_file_size, &discovery.charts, &templates))
+        .with_max_len(1)
+        .filter_map(|&i| {
+            let c = discovery.candidates.get(i)?;
+            Some((
+                i,
+                scan_one(engine, c, max_file_size, &discovery.charts, &templates),
+            ))
+        })
         .collect();
+    results.sort_unstable_by_key(|(i, _)| *i);
+    let results = results.into_iter().map(|(_, r)| r);
     let mut files = discovery.skipped;
     let mut findings = Vec::new();
     let mut sources = BTreeMap::new();
