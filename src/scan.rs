@@ -12,6 +12,9 @@ use crate::render;
 use crate::report::Report;
 use crate::sourcemap::{self, MapContext, Templates};
 
+/// One file's report, findings and (when it has findings) text.
+type Scanned = (FileReport, Vec<Finding>, Option<String>);
+
 /// Scans every candidate in parallel; the report is sorted, so it does not depend on scheduling.
 pub fn scan(engine: &Engine, discovery: Discovery, max_file_size: u64) -> Report {
     scan_rendered(engine, discovery, max_file_size, &render::Run::default())
@@ -32,7 +35,7 @@ pub fn scan_rendered(
     // threads idle; the results go back to discovery order after.
     let mut order: Vec<usize> = (0..discovery.candidates.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(discovery.candidates.get(i).map_or(0, |c| c.size)));
-    let mut results: Vec<(usize, (FileReport, Vec<Finding>, Option<String>))> = order
+    let mut results: Vec<(usize, Scanned)> = order
         .par_iter()
         .with_max_len(1)
         .filter_map(|&i| {
