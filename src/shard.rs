@@ -80,19 +80,45 @@ pub fn select(discovery: &mut Discovery, shard: Shard) {
             outer.push(d);
         }
     }
+    // A kustomization and everything it builds (its bases, their resources, its patches) are
+    // one unit: an overlay is never split from its base.
+    let mut joined = Joined::default();
+    if !discovery.kustomizations.is_empty() {
+        let canonical: BTreeMap<std::path::PathBuf, &str> = discovery
+            .candidates
+            .iter()
+            .filter_map(|c| match &c.input {
+                crate::discover::Input::Path(p) => {
+                    Some((std::fs::canonicalize(p).ok()?, c.display.as_str()))
+                }
+                crate::discover::Input::Stdin => None,
+            })
+            .collect();
+        let plan = crate::render::kustomize::plan(&discovery.kustomizations);
+        for top in &plan.top {
+            let unit = unit_of(&top.display, &outer).to_string();
+            for f in plan.files.get(&top.display).into_iter().flatten() {
+                if let Some(display) = canonical.get(f) {
+                    joined.union(&unit, unit_of(display, &outer));
+                }
+            }
+        }
+        for (patch, listed_in) in &plan.patches {
+            if let Some(display) = canonical.get(patch) {
+                joined.union(unit_of(listed_in, &outer), unit_of(display, &outer));
+            }
+        }
+    }
+    let root = |path: &str| joined.root(unit_of(path, &outer));
     let mut bytes: BTreeMap<String, u64> = BTreeMap::new();
     for d in &outer {
-        bytes.insert(d.clone(), 0);
+        bytes.entry(root(d)).or_insert(0);
     }
     for c in &discovery.candidates {
-        *bytes
-            .entry(unit_of(&c.display, &outer).to_string())
-            .or_default() += c.size;
+        *bytes.entry(root(&c.display)).or_default() += c.size;
     }
     for s in &discovery.skipped {
-        *bytes
-            .entry(unit_of(&s.path, &outer).to_string())
-            .or_default() += s.bytes;
+        *bytes.entry(root(&s.path)).or_default() += s.bytes;
     }
     let mut units: Vec<(u64, String)> = bytes.into_iter().map(|(k, b)| (b, k)).collect();
     units.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
@@ -112,13 +138,43 @@ pub fn select(discovery: &mut Discovery, shard: Shard) {
             mine.insert(unit);
         }
     }
-    let keep = |path: &str| mine.contains(unit_of(path, &outer));
+    let keep = |path: &str| mine.contains(&root(path));
     discovery.candidates.retain(|c| keep(&c.display));
     discovery.skipped.retain(|s| keep(&s.path));
     discovery.charts.retain(|d| keep(&d.display));
     discovery.kustomizations.retain(|d| keep(&d.display));
     if shard.index != 1 {
         discovery.excluded = 0;
+    }
+}
+
+/// Units joined together (a union-find over unit names); the representative of a group is its
+/// smallest name, so the grouping does not depend on the order of the unions.
+#[derive(Default)]
+struct Joined {
+    parent: BTreeMap<String, String>,
+}
+
+impl Joined {
+    fn root(&self, unit: &str) -> String {
+        let mut at = unit.to_string();
+        // Each step goes to a strictly smaller name, so this ends.
+        while let Some(p) = self.parent.get(&at) {
+            if *p >= at {
+                break;
+            }
+            at = p.clone();
+        }
+        at
+    }
+
+    fn union(&mut self, a: &str, b: &str) {
+        let (ra, rb) = (self.root(a), self.root(b));
+        if ra == rb {
+            return;
+        }
+        let (small, big) = if ra < rb { (ra, rb) } else { (rb, ra) };
+        self.parent.insert(big, small);
     }
 }
 

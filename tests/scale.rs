@@ -394,3 +394,41 @@ fn merge_refuses_what_is_not_a_json_report() {
         .assert()
         .code(2);
 }
+
+/// With rendering on (auto: what is installed), an overlay and its base stay in one shard, and
+/// a chart stays whole: the merge equals the single scan.
+#[test]
+fn rendered_fixtures_sharded_merge_into_the_single_scan() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    for dir in ["kustomize", "helm"] {
+        let d = tempfile::tempdir().unwrap();
+        let scan = |out: &Path, shard: Option<String>| {
+            let mut c = bin();
+            c.arg("scan")
+                .arg(root.join(dir))
+                .args(["-f", "json", "-o"])
+                .arg(out);
+            if let Some(s) = shard {
+                c.args(["--shard", &s]);
+            }
+            c.output().unwrap();
+        };
+        let whole = d.path().join("all.json");
+        scan(&whole, None);
+        let mut shards = Vec::new();
+        for k in 1..=3 {
+            let p = d.path().join(format!("s{k}.json"));
+            scan(&p, Some(format!("{k}/3")));
+            shards.push(p);
+        }
+        let merged = d.path().join("merged.json");
+        bin()
+            .arg("merge")
+            .args(&shards)
+            .args(["-f", "json", "-o"])
+            .arg(&merged)
+            .output()
+            .unwrap();
+        assert_eq!(json(&merged), json(&whole), "{dir}");
+    }
+}
