@@ -356,7 +356,8 @@ pub fn scan(
         .map_err(|(id, e)| Failure(format!("rule {id}: params.{}: {}", e.path, e.message)))?
         .with_pss_version(pss_version)
         .with_kube_version(kube_version)
-        .with_openshift(config.openshift.unwrap_or(false));
+        .with_openshift(config.openshift.unwrap_or(false))
+        .with_parse_only(args.parse_only);
     let max_file_size = match &args.max_file_size {
         Some(s) => {
             ByteSize::parse(s)
@@ -409,7 +410,16 @@ pub fn scan(
         );
     }
     let engine = engine.with_namespaces(crate::scan::namespace_policies(&discovery, max_file_size));
+    // `--shard K/N`: this job's share of the files, charts and kustomizations. Mapping rendered
+    // output back to templates still sees every chart.
+    let all_charts = discovery.charts.clone();
+    if let Some(spec) = &args.shard {
+        let shard =
+            crate::shard::Shard::parse(spec).map_err(|e| Failure(format!("--shard {e}")))?;
+        crate::shard::select(&mut discovery, shard);
+    }
     let run = crate::render::render_all(&mut discovery, &render_settings, &tools);
+    discovery.charts = all_charts;
     let mut report = crate::scan::scan_rendered(&engine, discovery, max_file_size, &run)
         .with_render_counts(run.counts)
         .with_kube_version(kube_version)
@@ -418,8 +428,22 @@ pub fn scan(
     if let Some(base) = &compare_with {
         report = report.with_policy_changes(crate::config_diff::compare(base, &config));
     }
-    let verdict = verdict(args, &config, &report);
-    if verdict.empty {
+    if args.parse_only {
+        // No rule ran: the summary says so rather than naming the rules that would have.
+        report.rules.clear();
+        let _ = writeln!(
+            std::io::stderr(),
+            "note: --parse-only: files were read, parsed and modelled; no rule ran"
+        );
+    }
+    let mut verdict = verdict(args, &config, &report);
+    if args.shard.is_some() && verdict.empty {
+        // One shard may hold no object: `clustersec merge` judges the whole.
+        let fails =
+            verdict.counted > 0 || (verdict.fail_on_incomplete && !verdict.not_checked.is_empty());
+        verdict.exit_code = if fails { EXIT_FINDINGS } else { EXIT_CLEAN };
+    }
+    if verdict.empty && args.shard.is_none() {
         let _ = writeln!(
             std::io::stderr(),
             "error: no Kubernetes object found in {}: check the path (or pass --allow-empty)",
@@ -436,6 +460,15 @@ pub fn scan(
     let mut report = report.with_verdict(verdict);
 
     let ci = CiLinks::from_env(|name| std::env::var(name).ok());
+    // The SARIF cap, when the run writes SARIF (other formats then say what it left out).
+    let sarif_cap = outs
+        .iter()
+        .any(|o| o.format == Format::Sarif)
+        .then(|| {
+            args.sarif_max_results
+                .unwrap_or(report::DEFAULT_SARIF_MAX_RESULTS)
+        })
+        .filter(|n| *n > 0);
     let report_options = |out: &Output, srcroot: &Option<String>| {
         // `..Options::default()` stays for fields other branches add.
         #[allow(clippy::needless_update)]
@@ -445,6 +478,7 @@ pub fn scan(
             run_url: ci.run_url.clone(),
             srcroot: srcroot.clone(),
             grouped: out.format == Format::Text && !args.verbose,
+            sarif_max_results: sarif_cap,
             ..Options::default()
         }
     };
@@ -742,14 +776,17 @@ fn write_file(
     report: &report::Report,
     opts: &Options,
 ) -> Result<(), Failure> {
-    let mut buf = Vec::new();
-    report::write(format, &mut buf, report, opts)
-        .map_err(|e| Failure(format!("cannot render {format:?}: {e}")))?;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .map_err(|e| Failure(format!("cannot create {}: {e}", dir.display())))?;
     }
-    std::fs::write(path, buf).map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))
+    // Streamed to the file: no whole report is built in memory first.
+    let file = std::fs::File::create(path)
+        .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))?;
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, file);
+    report::write(format, &mut out, report, opts)
+        .and_then(|()| out.flush())
+        .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))
 }
 
 pub fn rules(args: &RulesArgs) -> Result<i32, Failure> {
@@ -839,6 +876,7 @@ pub fn run(command: &Command, formats: &[(usize, Format)], outputs: &[(usize, Pa
         Command::Explain(a) => explain(a),
         Command::Completions(a) => completions(a),
         Command::Init(a) => init(a),
+        Command::Merge(a) | Command::Report(a) => merge(a, formats, outputs),
     };
     match result {
         Ok(code) => code,
@@ -849,4 +887,67 @@ pub fn run(command: &Command, formats: &[(usize, Format)], outputs: &[(usize, Pa
             EXIT_ERROR
         }
     }
+}
+
+/// `clustersec merge` and `clustersec report`: the JSON reports of a scan's shards (or one JSON
+/// report) read back and written in any format, with the summary and exit code of one scan.
+pub fn merge(
+    args: &crate::cli::MergeArgs,
+    formats: &[(usize, Format)],
+    outputs: &[(usize, PathBuf)],
+) -> Result<i32, Failure> {
+    use std::io::Read;
+    let outs = pair_outputs(formats, outputs)?;
+    let mut inputs = Vec::new();
+    for path in &args.inputs {
+        let mut text = String::new();
+        // A report is ours, not the scanned repository's, but it is still read with a bound.
+        std::fs::File::open(path)
+            .and_then(|f| {
+                f.take(crate::shard::MAX_REPORT_SIZE)
+                    .read_to_string(&mut text)
+            })
+            .map_err(|e| Failure(format!("{}: {e}", path.display())))?;
+        inputs.push((path.display().to_string(), text));
+    }
+    let report = crate::shard::merge(&inputs).map_err(Failure)?;
+    let sarif_cap = outs
+        .iter()
+        .any(|o| o.format == Format::Sarif)
+        .then(|| {
+            args.sarif_max_results
+                .unwrap_or(report::DEFAULT_SARIF_MAX_RESULTS)
+        })
+        .filter(|n| *n > 0);
+    let ci = CiLinks::from_env(|name| std::env::var(name).ok());
+    let srcroot = repo_root(Path::new("."))
+        .or_else(|| std::env::current_dir().ok())
+        .and_then(|r| r.to_str().map(crate::report::sarif::dir_uri));
+    for (i, out) in outs.iter().enumerate() {
+        #[allow(clippy::needless_update)]
+        let opts = Options {
+            color: out.file.is_none() && out.format == Format::Text && use_color(args.color),
+            blob_url: ci.blob_url.clone(),
+            run_url: ci.run_url.clone(),
+            srcroot: srcroot.clone(),
+            grouped: out.format == Format::Text && !args.verbose,
+            sarif_max_results: sarif_cap,
+            ..Options::default()
+        };
+        match &out.file {
+            Some(path) => {
+                if outs.iter().rposition(|o| o.file.as_ref() == Some(path)) == Some(i) {
+                    write_file(path, out.format, &report, &opts)?;
+                }
+            }
+            None => {
+                let stdout = std::io::stdout();
+                let mut lock = stdout.lock();
+                report::write(out.format, &mut lock, &report, &opts)
+                    .and_then(|()| lock.flush())
+                    .map_err(|e| Failure(format!("cannot write to stdout: {e}")))?;
+            }
+        }
+    }
+    Ok(report.verdict.as_ref().map_or(EXIT_CLEAN, |v| v.exit_code))
 }

@@ -37,6 +37,11 @@ pub enum Command {
     /// Write a commented .clustersec.yaml (every key at its default) and, with --github or
     /// --gitlab, the CI file.
     Init(InitArgs),
+    /// Merge the JSON reports of `scan --shard K/N` jobs into one report, in any format, with
+    /// the summary and exit code of one scan.
+    Merge(MergeArgs),
+    /// Write a JSON report (e.g. a merged one) in another format.
+    Report(MergeArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -188,6 +193,50 @@ pub struct ScanArgs {
     /// [default: 64MiB].
     #[arg(long, value_name = "SIZE", help_heading = "Rendering")]
     pub max_render_output: Option<String>,
+
+    /// Read, parse and model exactly the files a scan would, run no rule and write only the
+    /// summary (and syntax errors): a fast syntax check, and the limit a full scan races.
+    #[arg(long, conflicts_with_all = ["format", "output"], help_heading = "Scale")]
+    pub parse_only: bool,
+
+    /// The most results a SARIF report holds; the most severe are kept and the rest counted in
+    /// a notification (GitHub keeps 5,000 and rejects more than 25,000); 0 for no cap
+    /// [default: 5000].
+    #[arg(long, value_name = "N", help_heading = "Scale")]
+    pub sarif_max_results: Option<usize>,
+
+    /// Scan shard K of N (1-based, e.g. 2/4): a deterministic share of the files, balanced by
+    /// bytes, a chart or kustomization whole in one shard. Merge the shards' JSON reports with
+    /// `clustersec merge`.
+    #[arg(long, value_name = "K/N", help_heading = "Scale")]
+    pub shard: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// JSON reports (`scan --format json`), one per shard.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+
+    /// Output format; repeat to write several (each followed by its --output).
+    #[arg(short, long, value_enum, action = clap::ArgAction::Append)]
+    pub format: Vec<Format>,
+
+    /// File for the --format given just before it; without it the format goes to stdout.
+    #[arg(short, long, action = clap::ArgAction::Append)]
+    pub output: Vec<PathBuf>,
+
+    /// The most results a SARIF report holds (see `scan --sarif-max-results`) [default: 5000].
+    #[arg(long, value_name = "N")]
+    pub sarif_max_results: Option<usize>,
+
+    /// Text output in full.
+    #[arg(short, long)]
+    pub verbose: bool,
+
+    /// When to use colour in text output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -69,6 +69,9 @@ pub struct Dir {
     pub display: String,
 }
 
+/// The reason a FIFO, socket or device file is not scanned.
+pub const NOT_REGULAR: &str = "not a regular file (a FIFO, socket or device): not opened";
+
 /// File names that make a directory a kustomization.
 pub const KUSTOMIZATION_NAMES: &[&str] =
     &["kustomization.yaml", "kustomization.yml", "Kustomization"];
@@ -310,6 +313,14 @@ impl Walk<'_> {
                 }
             }
         }
+        if !is_symlink && std::fs::symlink_metadata(path).is_ok_and(|m| !m.is_file()) {
+            out.skipped.push(FileReport::new(
+                &display,
+                FileStatus::NotScanned(NOT_REGULAR.into()),
+                0,
+            ));
+            return;
+        }
         let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
         if in_chart_templates(path, self.root, chart_cache) {
             out.skipped
@@ -420,7 +431,9 @@ pub fn discover(paths: &[PathBuf], opts: &Options) -> Result<Discovery, String> 
             if !is_symlink && is_file {
                 walk.marker(&mut out, path);
             }
-            if !is_symlink && !is_file {
+            // A FIFO, socket or device goes on to be reported (never opened); directories not.
+            let is_dir = entry.file_type().is_none_or(|t| t.is_dir());
+            if !is_symlink && !is_file && is_dir {
                 continue;
             }
             if tracked.is_some() {

@@ -76,6 +76,8 @@ pub struct Engine {
     profile: Option<rules::data::pss::Level>,
     /// PSA labels of the Namespaces of the scan, by name (see [`Engine::with_namespaces`]).
     namespaces: BTreeMap<String, rules::data::pss::NamespacePolicy>,
+    /// Parse and model only, no rule (see [`Engine::with_parse_only`]).
+    parse_only: bool,
 }
 
 /// Per-rule settings from the config file.
@@ -96,6 +98,7 @@ impl Default for Engine {
             pss_version: rules::data::pss::PssVersion::Latest,
             profile: None,
             namespaces: BTreeMap::new(),
+            parse_only: false,
         })
     }
 }
@@ -141,6 +144,7 @@ impl Engine {
             pss_version: rules::data::pss::PssVersion::Latest,
             profile,
             namespaces: BTreeMap::new(),
+            parse_only: false,
         })
     }
 
@@ -257,6 +261,19 @@ impl Engine {
     /// The Pod Security Standards version the PSS rules apply.
     pub fn pss_version(&self) -> rules::data::pss::PssVersion {
         self.pss_version
+    }
+
+    /// `scan --parse-only`: files are read, parsed and modelled (objects and pod specs) as in a
+    /// scan, and only what the parser reports (syntax errors, duplicate keys, limits) is a
+    /// finding; no rule runs.
+    pub fn with_parse_only(mut self, parse_only: bool) -> Engine {
+        self.parse_only = parse_only;
+        self
+    }
+
+    /// Whether rules are skipped (`--parse-only`).
+    pub fn parse_only(&self) -> bool {
+        self.parse_only
     }
 
     /// Sets the Kubernetes version the manifests are deployed to (default: the newest the API
@@ -399,6 +416,10 @@ impl Engine {
                 placed.push((obj.node.span, obj.id.clone()));
                 let mut shape = Vec::new();
                 let pod = PodSpec::of(&obj, &mut shape);
+                if self.parse_only {
+                    std::hint::black_box(&pod);
+                    continue;
+                }
                 let mut cx = Cx::new(&obj, pod.as_ref(), &shape);
                 cx.kube_version = self.kube_version;
                 cx.openshift = self.openshift;

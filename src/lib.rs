@@ -24,6 +24,7 @@ pub mod render;
 pub mod report;
 pub mod safepath;
 pub mod scan;
+pub mod shard;
 pub mod sourcemap;
 pub mod suppress;
 pub mod termdoc;

@@ -24,7 +24,10 @@ fn main() {
     };
     let mut formats: Vec<(usize, Format)> = Vec::new();
     let mut outputs: Vec<(usize, PathBuf)> = Vec::new();
-    if let Some(sub) = matches.subcommand_matches("scan") {
+    if let Some(sub) = ["scan", "merge", "report"]
+        .iter()
+        .find_map(|name| matches.subcommand_matches(name))
+    {
         if let (Some(idx), Some(vals)) =
             (sub.indices_of("format"), sub.get_many::<Format>("format"))
         {

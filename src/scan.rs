@@ -12,6 +12,9 @@ use crate::render;
 use crate::report::Report;
 use crate::sourcemap::{self, MapContext, Templates};
 
+/// One file's report, findings and (when it has findings) text.
+type Scanned = (FileReport, Vec<Finding>, Option<String>);
+
 /// Scans every candidate in parallel; the report is sorted, so it does not depend on scheduling.
 pub fn scan(engine: &Engine, discovery: Discovery, max_file_size: u64) -> Report {
     scan_rendered(engine, discovery, max_file_size, &render::Run::default())
@@ -28,11 +31,23 @@ pub fn scan_rendered(
     // inside the scan roots.
     let templates = Templates::new(discovery.roots.clone());
     let excluded = discovery.excluded;
-    let results: Vec<(FileReport, Vec<Finding>, Option<String>)> = discovery
-        .candidates
+    // Largest files first, so that a file of several MB does not start last and leave the other
+    // threads idle; the results go back to discovery order after.
+    let mut order: Vec<usize> = (0..discovery.candidates.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(discovery.candidates.get(i).map_or(0, |c| c.size)));
+    let mut results: Vec<(usize, Scanned)> = order
         .par_iter()
-        .map(|c| scan_one(engine, c, max_file_size, &discovery.charts, &templates))
+        .with_max_len(1)
+        .filter_map(|&i| {
+            let c = discovery.candidates.get(i)?;
+            Some((
+                i,
+                scan_one(engine, c, max_file_size, &discovery.charts, &templates),
+            ))
+        })
         .collect();
+    results.sort_unstable_by_key(|(i, _)| *i);
+    let results = results.into_iter().map(|(_, r)| r);
     let mut files = discovery.skipped;
     let mut findings = Vec::new();
     let mut sources = BTreeMap::new();
@@ -191,7 +206,7 @@ fn scan_one(
         return (r, f, None);
     }
     let bytes = match &c.input {
-        Input::Path(p) => std::fs::read(p),
+        Input::Path(p) => read_regular(p, max_file_size),
         Input::Stdin => {
             let mut buf = Vec::new();
             std::io::stdin()
@@ -243,4 +258,26 @@ fn scan_one(
         Some(crate::model::decode::source_text(&bytes))
     };
     (report, findings, source)
+}
+
+/// Reads a file that discovery saw as a regular file, as it is now: opened without blocking (a
+/// file swapped for a FIFO after discovery does not hang the scan), refused unless still a
+/// regular file, and read up to one byte past `max` (a file that grew is then reported as too
+/// large, never read without bound).
+fn read_regular(path: &std::path::Path, max: u64) -> std::io::Result<Vec<u8>> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other(crate::discover::NOT_REGULAR));
+    }
+    let mut buf = Vec::with_capacity(usize::try_from(meta.len().min(max)).unwrap_or(0));
+    file.take(max.saturating_add(1)).read_to_end(&mut buf)?;
+    Ok(buf)
 }

@@ -27,9 +27,9 @@ struct Output<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     kube_version: Option<String>,
     summary: Summary,
-    findings: Vec<Finding<'a>>,
+    findings: super::Streamed<'a, Finding<'a>>,
     /// Findings silenced by `clustersec:ignore` comments, with their `suppression` reason.
-    suppressed: Vec<Finding<'a>>,
+    suppressed: super::Streamed<'a, Finding<'a>>,
     files: Vec<File<'a>>,
     rules: Vec<Rule>,
     /// What the scanned config changes compared with `--compare-config` (only with that flag).
@@ -88,6 +88,16 @@ struct Summary {
     /// `notScanned` by the kind of reason (when some files were not scanned).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     not_scanned_by_reason: BTreeMap<&'static str, usize>,
+    /// Charts rendered and failed, kustomizations built and failed (each when not 0), so that
+    /// `clustersec merge` can add up the shards of a scan.
+    #[serde(skip_serializing_if = "is_zero")]
+    charts_rendered: usize,
+    #[serde(skip_serializing_if = "is_zero")]
+    charts_failed: usize,
+    #[serde(skip_serializing_if = "is_zero")]
+    kustomizations_built: usize,
+    #[serde(skip_serializing_if = "is_zero")]
+    kustomizations_failed: usize,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -252,9 +262,13 @@ pub fn write(out: &mut dyn Write, report: &Report, _opts: &Options) -> io::Resul
             by_rule,
             excluded: s.excluded,
             not_scanned_by_reason: s.not_scanned_by_reason.clone(),
+            charts_rendered: s.charts_rendered,
+            charts_failed: s.charts_failed,
+            kustomizations_built: s.kustomizations_built,
+            kustomizations_failed: s.kustomizations_failed,
         },
-        findings: report.findings.iter().map(finding).collect(),
-        suppressed: report.suppressed.iter().map(finding).collect(),
+        findings: super::Streamed::new(report.findings.iter().map(finding)),
+        suppressed: super::Streamed::new(report.suppressed.iter().map(finding)),
         files: report
             .files
             .iter()

@@ -162,6 +162,10 @@ pub fn render(report: &Report, opts: &Options, variant: Variant) -> String {
         }
     }
 
+    if let Some(note) = super::sarif_cap_note(report, opts) {
+        head.push_str(&format!("\n:warning: **SARIF capped**: {note}.\n"));
+    }
+
     if let Some(changes) = report.policy_changes.as_deref() {
         head.push_str(&policy_section(changes));
     }

@@ -53,6 +53,53 @@ pub struct Options {
     /// Text: one header per file, object and container, then one line per finding, without
     /// snippets or notes (the CLI's default; `--verbose` turns it off).
     pub grouped: bool,
+    /// The most results a SARIF log holds (`--sarif-max-results`); the most severe are kept and
+    /// the rest counted in a notification. Set on every format's options when the run writes
+    /// SARIF, so text and markdown can say what SARIF left out. `None`: no cap.
+    pub sarif_max_results: Option<usize>,
+}
+
+/// The default of `--sarif-max-results`: GitHub code scanning keeps only the 5,000 most severe
+/// results of a run (and rejects a run of more than 25,000).
+pub const DEFAULT_SARIF_MAX_RESULTS: usize = 5000;
+
+/// How many results the SARIF log leaves out under `opts.sarif_max_results` (findings and
+/// suppressed findings are results alike).
+pub fn sarif_omitted(report: &Report, opts: &Options) -> usize {
+    let total = report.findings.len() + report.suppressed.len();
+    opts.sarif_max_results
+        .map_or(0, |max| total.saturating_sub(max))
+}
+
+/// The sentence text, markdown and the job summary carry when the SARIF log was capped.
+pub fn sarif_cap_note(report: &Report, opts: &Options) -> Option<String> {
+    let left = sarif_omitted(report, opts);
+    let max = opts.sarif_max_results?;
+    (left > 0).then(|| {
+        format!(
+            "the SARIF report holds the {max} most severe of {} results and leaves {left} out \
+             (--sarif-max-results); the JSON report has them all",
+            report.findings.len() + report.suppressed.len()
+        )
+    })
+}
+
+/// A sequence serialized as it is produced: each item is made, written and dropped, so a report
+/// of many findings is never held twice in memory.
+pub(crate) struct Streamed<'a, T>(std::cell::RefCell<Option<Box<dyn Iterator<Item = T> + 'a>>>);
+
+impl<'a, T> Streamed<'a, T> {
+    pub(crate) fn new(items: impl Iterator<Item = T> + 'a) -> Streamed<'a, T> {
+        Streamed(std::cell::RefCell::new(Some(Box::new(items))))
+    }
+}
+
+impl<T: Serialize> Serialize for Streamed<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // Serialized once; a second call writes an empty sequence.
+        let items = self.0.borrow_mut().take();
+        s.collect_seq(items.into_iter().flatten())
+    }
 }
 
 /// Everything a run found, sorted once so that every format is deterministic.
@@ -228,6 +275,8 @@ pub fn reason_category(reason: &str) -> &'static str {
         "symlink out of the scan root"
     } else if reason.starts_with("broken symlink") {
         "broken symlink"
+    } else if reason.starts_with("not a regular file") {
+        "not a regular file"
     } else if reason.starts_with("a patch listed in") {
         "kustomize patch"
     } else {

@@ -40,7 +40,7 @@ struct Run<'a> {
     invocations: [Invocation<'a>; 1],
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     original_uri_base_ids: BTreeMap<&'static str, BaseUri>,
-    results: Vec<SarifResult<'a>>,
+    results: super::Streamed<'a, SarifResult<'a>>,
     column_kind: &'static str,
     /// The config file (`config`, `null` for none), the verdict line, the target Kubernetes
     /// version (`kubeVersion`) and the Pod Security Standards verdicts (`podSecurity`), when the
@@ -122,7 +122,8 @@ struct Invocation<'a> {
 struct Notification<'a> {
     level: &'static str,
     message: Text<'a>,
-    locations: [Location<'a>; 1],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    locations: Vec<Location<'a>>,
 }
 
 #[derive(Serialize)]
@@ -262,22 +263,33 @@ pub fn write(out: &mut dyn Write, report: &Report, opts: &Options) -> io::Result
     // One fingerprint sequence over both lists, so a suppressed finding and an identical
     // unsuppressed one never share a fingerprint.
     let all: Vec<&Finding> = report.findings.iter().chain(&report.suppressed).collect();
-    let results = all
-        .iter()
-        .copied()
-        .zip(fingerprints(all.iter().copied()))
-        .map(|(f, fingerprint)| {
-            let source = indexes.get(f.path.as_str()).map(|(t, i)| (*t, i));
-            let mut r = result(f, rule_index.get(f.rule).copied(), source, fingerprint);
-            if let Some(c) = crate::rules::data::pss::control(f.rule) {
-                r.properties.pss_level = Some(c.level.as_str());
-                r.properties.pss_version = report.pss.as_ref().map(|p| p.version.clone());
-            }
-            r
-        })
-        .collect();
+    // Fingerprints over every result, capped or not, so a result keeps its fingerprint.
+    let prints = fingerprints(all.iter().copied());
+    let keep = kept(&all, report.findings.len(), opts.sarif_max_results);
+    let results = super::Streamed::new(
+        all.into_iter()
+            .zip(prints)
+            .zip(keep)
+            .filter(|(_, keep)| *keep)
+            .map(|((f, fingerprint), _)| {
+                let source = indexes.get(f.path.as_str()).map(|(t, i)| (*t, i));
+                let mut r = result(f, rule_index.get(f.rule).copied(), source, fingerprint);
+                if let Some(c) = crate::rules::data::pss::control(f.rule) {
+                    r.properties.pss_level = Some(c.level.as_str());
+                    r.properties.pss_version = report.pss.as_ref().map(|p| p.version.clone());
+                }
+                r
+            }),
+    );
 
     let mut notifications = Vec::new();
+    if let Some(note) = super::sarif_cap_note(report, opts) {
+        notifications.push(Notification {
+            level: "warning",
+            message: Text::new(format!("Results capped: {note}.")),
+            locations: Vec::new(),
+        });
+    }
     for file in &report.files {
         let (level, text) = match (&file.status, &file.parse_error) {
             (FileStatus::NotScanned(reason), _) => {
@@ -289,7 +301,7 @@ pub fn write(out: &mut dyn Write, report: &Report, opts: &Options) -> io::Result
         notifications.push(Notification {
             level,
             message: Text::new(text),
-            locations: [Location {
+            locations: vec![Location {
                 id: None,
                 physical_location: PhysicalLocation {
                     artifact_location: artifact(&file.path),
@@ -336,6 +348,30 @@ pub fn write(out: &mut dyn Write, report: &Report, opts: &Options) -> io::Result
         }],
     };
     super::write_json_pretty(out, &log)
+}
+
+/// Which results a capped log keeps: the `max` most severe, findings before suppressed findings
+/// of the same severity, earlier before later (a stable choice); every result without a cap.
+/// `all` holds the findings (the first `findings` entries), then the suppressed ones.
+fn kept(all: &[&Finding], findings: usize, max: Option<usize>) -> Vec<bool> {
+    let Some(max) = max.filter(|m| *m < all.len()) else {
+        return vec![true; all.len()];
+    };
+    let mut order: Vec<usize> = (0..all.len()).collect();
+    order.sort_by_key(|&i| {
+        (
+            std::cmp::Reverse(all.get(i).map(|f| f.severity)),
+            i >= findings,
+            i,
+        )
+    });
+    let mut keep = vec![false; all.len()];
+    for i in order.into_iter().take(max) {
+        if let Some(k) = keep.get_mut(i) {
+            *k = true;
+        }
+    }
+    keep
 }
 
 fn rule<'a>(report: &Report, r: &'a RuleMeta) -> Rule<'a> {

@@ -73,6 +73,7 @@ pub fn write(out: &mut dyn Write, report: &Report, opts: &Options) -> io::Result
     let st = Styles::new(opts.color);
     if opts.grouped {
         grouped(out, &st, report)?;
+        sarif_cap(out, report, opts)?;
         return summary(out, &st, report);
     }
     let mut indexes: BTreeMap<&str, LineIndex> = BTreeMap::new();
@@ -85,7 +86,16 @@ pub fn write(out: &mut dyn Write, report: &Report, opts: &Options) -> io::Result
         });
         finding(out, &st, f, source.zip(index))?;
     }
+    sarif_cap(out, report, opts)?;
     summary(out, &st, report)
+}
+
+/// The line that says what the SARIF report left out (`--sarif-max-results`), if anything.
+fn sarif_cap(out: &mut dyn Write, report: &Report, opts: &Options) -> io::Result<()> {
+    match super::sarif_cap_note(report, opts) {
+        Some(note) => writeln!(out, "Note: {note}."),
+        None => Ok(()),
+    }
 }
 
 fn finding(
