@@ -198,6 +198,7 @@ pub fn merge(inputs: &[(String, String)]) -> Result<Report, String> {
     let mut fail_on_incomplete = true;
     let mut all_empty = true;
     let mut any_verdict = false;
+    let mut pss: Option<crate::report::PssSummary> = None;
     for (name, text) in inputs {
         let v: Value =
             serde_json::from_str(text).map_err(|e| format!("{name}: not a JSON report: {e}"))?;
@@ -265,6 +266,29 @@ pub fn merge(inputs: &[(String, String)]) -> Result<Report, String> {
         if let Some(c) = v.get("config") {
             config.get_or_insert_with(|| c.as_str().map(str::to_string));
         }
+        if let Some(p) = v.get("podSecurity").filter(|x| x.is_object()) {
+            let count = |k: &str| {
+                p.get(k)
+                    .and_then(Value::as_u64)
+                    .map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX))
+            };
+            let sum = pss.get_or_insert_with(|| crate::report::PssSummary {
+                version: p
+                    .get("version")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+                profile: match p.get("profile").and_then(Value::as_str) {
+                    Some("baseline") => Some("baseline"),
+                    Some("restricted") => Some("restricted"),
+                    _ => None,
+                },
+                ..crate::report::PssSummary::default()
+            });
+            sum.privileged = sum.privileged.saturating_add(count("privileged"));
+            sum.baseline = sum.baseline.saturating_add(count("baseline"));
+            sum.restricted = sum.restricted.saturating_add(count("restricted"));
+        }
         if let Some(verdict) = v.get("verdict").filter(|x| x.is_object()) {
             any_verdict = true;
             let fail_on = verdict
@@ -299,6 +323,7 @@ pub fn merge(inputs: &[(String, String)]) -> Result<Report, String> {
     if let Some(k) = kube_version {
         report = report.with_kube_version(k);
     }
+    report.pss = pss;
     if let Some(c) = config {
         report = report.with_config(c);
     }
