@@ -81,9 +81,17 @@ pub fn canonical_roots<'a>(roots: impl IntoIterator<Item = &'a Path>) -> Vec<Pat
 
 /// Resolves `path` (following every symlink) and returns its canonical form when it lies inside
 /// one of `roots` (canonical directories). No roots: nothing is inside.
+///
+/// A path that resolves into a version-control directory (`.git/config` holds the checkout
+/// token in CI) is outside whatever the roots say: nothing there is scanned content.
 pub fn confine(path: &Path, roots: &[PathBuf]) -> Result<PathBuf, Rejected> {
     let canonical = std::fs::canonicalize(path).map_err(|_| Rejected::Missing)?;
-    if roots.iter().any(|r| canonical.starts_with(r)) {
+    let inside = roots.iter().any(|r| {
+        canonical
+            .strip_prefix(r)
+            .is_ok_and(|rel| !crate::render::view::in_vcs_dir(rel))
+    });
+    if inside {
         Ok(canonical)
     } else {
         Err(Rejected::Outside)
@@ -147,6 +155,10 @@ mod tests {
             read_confined(&root.join("ok.yaml"), &roots).as_deref(),
             Some("ok")
         );
+        // Version-control directories are not scanned content, even inside a root.
+        std::fs::create_dir_all(root.join(".git")).unwrap();
+        std::fs::write(root.join(".git/config"), "token").unwrap();
+        assert_eq!(read_confined(&root.join(".git/config"), &roots), None);
         assert_eq!(
             read_confined(&root.join("../outside/secret.txt"), &roots),
             None

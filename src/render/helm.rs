@@ -480,7 +480,12 @@ fn error_location(error: &str, chart: &Path) -> Option<(String, Pos)> {
         let Some((_, rel)) = path.split_once('/') else {
             continue;
         };
-        if rel.is_empty() || rel.contains("..") || !chart.join(rel).is_file() {
+        // Only a plain relative path to a file of the chart, outside version-control
+        // directories: the message is helm's, but its text may come from the template.
+        if crate::safepath::check_relative(rel).is_err()
+            || super::view::in_vcs_dir(Path::new(rel))
+            || !chart.join(rel).is_file()
+        {
             continue;
         }
         let line = parts.next().and_then(|n| n.parse::<u32>().ok());
@@ -627,6 +632,8 @@ mod tests {
             None
         );
         assert_eq!(error_location("x (../etc/passwd:1)", chart), None);
+        assert_eq!(error_location("x (broken//etc/passwd:1)", chart), None);
+        assert_eq!(error_location("x (broken/.git/config:7:1)", chart), None);
     }
 
     #[test]

@@ -450,7 +450,7 @@ pub fn safe_finding_path(dir: &Path, display_dir: &str, rel: &str) -> String {
         Ok(m) => m.is_file(),
         Err(_) => true,
     };
-    if ok {
+    if ok && !view::in_vcs_dir(Path::new(rel)) {
         join_display(display_dir, rel)
     } else {
         display_dir.to_string()

@@ -107,9 +107,15 @@ fn chart_findings(dir: &Path, renders: &[&Render], cwd: Option<&Path>) -> Vec<Fi
         }
     }
     let labels: Vec<&str> = renders.iter().map(|r| r.label.as_str()).collect();
+    // Templates are read only from inside the chart (a `templates` symlink that leads out of it,
+    // or into a version-control directory, reads nothing).
+    let Ok(chart) = std::fs::canonicalize(dir) else {
+        return Vec::new();
+    };
+    let roots = [chart];
     let mut out = Vec::new();
     for (rel, path) in files {
-        let Ok(text) = std::fs::read_to_string(&path) else {
+        let Some(text) = crate::safepath::read_confined(&path, &roots) else {
             continue;
         };
         for lit in literals(&text, true) {
