@@ -794,12 +794,22 @@ fn walk_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// The `# Source:` comments of rendered helm output: (1-based line, source path).
+///
+/// Only the comment helm writes counts: `# Source:` on the line right after a `---` line (helm
+/// prints every manifest as `---`, `# Source: NAME`, content, and splits a template's output at
+/// each `---` line of its own). A `# Source:` line anywhere else is template output, and a
+/// template could use one to claim that its object comes from another template (and borrow
+/// that template's reviewed `clustersec:ignore`).
 pub fn helm_sources(text: &str) -> Vec<(u32, String)> {
     let mut out = Vec::new();
+    let mut after_separator = false;
     for (i, line) in text.lines().enumerate() {
-        if let Some(src) = line.strip_prefix("# Source: ") {
-            out.push((to_u32(i + 1), src.trim().to_string()));
+        if after_separator {
+            if let Some(src) = line.strip_prefix("# Source: ") {
+                out.push((to_u32(i + 1), src.trim().to_string()));
+            }
         }
+        after_separator = line.trim_end_matches('\r') == "---";
     }
     out
 }
@@ -2099,5 +2109,12 @@ metadata:
     fn sources_are_read() {
         let s = helm_sources("---\n# Source: c/templates/a.yaml\napiVersion: v1\n");
         assert_eq!(s, vec![(2, "c/templates/a.yaml".to_string())]);
+        // A template that prints its own `# Source:` (after helm's, or after `...`, or an
+        // indented `---` that helm does not split at) names nothing.
+        let s = helm_sources(
+            "---\n# Source: c/templates/new.yaml\n# Source: c/templates/agent.yaml\nkind: Pod\n\
+             ...\n# Source: c/templates/agent.yaml\n  ---\n# Source: c/templates/agent.yaml\n",
+        );
+        assert_eq!(s, vec![(2, "c/templates/new.yaml".to_string())]);
     }
 }

@@ -132,7 +132,7 @@ impl InvalidObject {
     /// so kubectl finds no such kind and rejects the object, and no rule looks at its pod spec.
     fn kind_case(&self, cx: &mut Cx<'_>) {
         let kind = cx.object.kind();
-        if pod_spec_path(kind).is_some() {
+        if pod_spec_path(kind).is_some() || !builtin_workload_group(&cx.object.id.api_version) {
             return;
         }
         let Some(right) = WORKLOAD_KINDS
@@ -157,6 +157,11 @@ impl InvalidObject {
     /// above it.
     fn pod_spec_shape(&self, cx: &mut Cx<'_>) {
         let obj = cx.object;
+        // A custom resource may share a workload's kind (Volcano's `Job`) with a shape of its
+        // own: only the built-in API groups define where the pod spec sits.
+        if !builtin_workload_group(&obj.id.api_version) {
+            return;
+        }
         let Some(path) = pod_spec_path(obj.kind()) else {
             return;
         };
@@ -530,4 +535,11 @@ fn last_key_span(root: &Node, dotted: &str) -> Option<Span> {
         node = &e.value;
     }
     span
+}
+
+/// Whether an apiVersion belongs to the built-in groups that define the workload kinds (the core
+/// group `v1`, `apps`, `extensions`, `batch`), whose pod spec location the API server validates.
+fn builtin_workload_group(api_version: &str) -> bool {
+    let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+    matches!(group, "" | "apps" | "extensions" | "batch")
 }

@@ -559,12 +559,13 @@ pub fn pod_metadata<'a>(obj: &Object<'a>) -> Option<&'a Node> {
     n.get("metadata")
 }
 
-/// The annotations of the pod metadata, as (entry) list.
-pub fn pod_annotations<'a>(obj: &Object<'a>) -> &'a [Entry] {
+/// The annotations of the pod metadata as the API server reads them: `<<` merges applied, the
+/// last of duplicate keys.
+pub fn pod_annotations<'a>(obj: &Object<'a>) -> Vec<&'a Entry> {
     pod_metadata(obj)
         .and_then(|m| m.get("annotations"))
-        .and_then(Node::entries)
-        .unwrap_or(&[])
+        .map(Node::effective_entries)
+        .unwrap_or_default()
 }
 
 /// The message tail that names the level and version a finding violates.
