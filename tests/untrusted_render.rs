@@ -892,3 +892,57 @@ fn kustomize_runs_with_its_default_restrictions() {
         assert!(!args.iter().any(|a| a.contains(forbidden)), "{args:?}");
     }
 }
+
+/// A kustomization whose patch, inline patch or common annotations set kustomize's origin
+/// annotation (which names the file a finding is moved to, with that file's reviewed ignores)
+/// is not built.
+#[test]
+fn kustomizations_that_set_the_origin_annotation_are_refused() {
+    if !have_kustomize() {
+        return;
+    }
+    let repo = Repo::new();
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: evil\nspec:\n  containers:\n    - name: c\n      image: nginx:1.27\n      securityContext:\n        privileged: true\n";
+    for (dir, kustomization, extra) in [
+        (
+            "json6902",
+            "resources: [pod.yaml]\npatches:\n  - target: {kind: Pod, name: evil}\n    patch: |\n      - op: add\n        path: /metadata/annotations/config.kubernetes.io~1origin\n        value: \"path: good.yaml\\n\"\n",
+            None,
+        ),
+        (
+            "escaped",
+            "resources: [pod.yaml]\npatches:\n  - target: {kind: Pod}\n    patch: '[{\"op\":\"add\",\"path\":\"/metadata/annotations/config.kubernetes.io\\u007e1origin\",\"value\":\"x\"}]'\n",
+            None,
+        ),
+        (
+            "common",
+            "resources: [pod.yaml]\ncommonAnnotations:\n  \"config.kubernetes.io\\x2Forigin\": \"path: good.yaml\"\n",
+            None,
+        ),
+        (
+            "file",
+            "resources: [pod.yaml]\npatches:\n  - path: patch.yaml\n",
+            Some("apiVersion: v1\nkind: Pod\nmetadata:\n  name: evil\n  annotations:\n    config.kubernetes.io/origin: \"path: good.yaml\"\n"),
+        ),
+    ] {
+        repo.write(&format!("{dir}/kustomization.yaml"), kustomization);
+        repo.write(&format!("{dir}/pod.yaml"), pod);
+        if let Some(patch) = extra {
+            repo.write(&format!("{dir}/patch.yaml"), patch);
+        }
+    }
+    let scan = repo.scan(&["--helm", "never"]);
+    let render = scan.render_findings();
+    for dir in ["json6902", "escaped", "common", "file"] {
+        assert!(
+            render.iter().any(|f| f["path"]
+                .as_str()
+                .is_some_and(|p| p.starts_with(&format!("{dir}/")))
+                && f["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("config.kubernetes.io/origin"))),
+            "{dir}: {render:?}"
+        );
+    }
+    repo.assert_nothing_leaked(&scan);
+}

@@ -21,7 +21,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::discover::KUSTOMIZATION_NAMES;
-use crate::model::yaml::{parse_stream, Node};
+use crate::model::yaml::{parse_stream, Kind, Node};
 use crate::model::{Pos, Span};
 
 use super::view::in_vcs_dir;
@@ -200,6 +200,9 @@ impl Walk<'_> {
                     );
                 }
             }
+            if let Some(span) = origin_claim(root, 0) {
+                self.refuse_origin(&file_shown, span);
+            }
             let mut refs = Vec::new();
             collect_kustomization_refs(root, &mut refs);
             for r in refs {
@@ -229,6 +232,18 @@ impl Walk<'_> {
             return None;
         }
         Some(text)
+    }
+
+    fn refuse_origin(&mut self, path: &str, span: Span) {
+        self.refuse(
+            path,
+            span,
+            format!(
+                "it names the `{ORIGIN}` annotation, which clustersec reads to point each \
+                 finding at its source file; a patch, generator or transformer that sets it could \
+                 move a finding onto another file"
+            ),
+        );
     }
 
     fn refuse(&mut self, path: &str, span: Span, why: String) {
@@ -296,6 +311,21 @@ impl Walk<'_> {
             return None;
         }
         let target_shown = display(&joined);
+        if target.is_file() {
+            // A patch, a resource or a plugin config that sets kustomize's origin annotation
+            // could point a finding at another file (and its reviewed ignore).
+            if let Some(text) = self.read(&target, &target_shown) {
+                let stream = parse_stream(&text);
+                if let Some(span) = stream
+                    .documents
+                    .iter()
+                    .filter_map(|d| d.root.as_ref())
+                    .find_map(|root| origin_claim(root, 0))
+                {
+                    self.refuse_origin(&target_shown, span);
+                }
+            }
+        }
         if target.is_dir() {
             if r.usage != Use::File {
                 return Some((target, target_shown));
@@ -459,6 +489,47 @@ fn collect_plugin_refs<'n>(root: &'n Node, out: &mut Vec<Ref<'n>>) {
     );
     for n in all(root, "replacements") {
         item_fields(n, &["path"], "replacements", out);
+    }
+}
+
+/// The annotation kustomize writes with the file each object came from.
+const ORIGIN: &str = "config.kubernetes.io/origin";
+
+/// Where a document of the kustomization graph names the origin annotation: in any key or
+/// value, escapes resolved, including the YAML or JSON text of an inline patch or config.
+fn origin_claim(node: &Node, depth: usize) -> Option<Span> {
+    if depth > 64 {
+        return None;
+    }
+    match &node.kind {
+        Kind::Scalar { text, .. } => {
+            let names = [
+                "kubernetes.io/origin",
+                "kubernetes.io~1origin",
+                "kubernetes\\.io/origin",
+            ]
+            .iter()
+            .any(|p| text.contains(p));
+            if names {
+                return Some(node.span);
+            }
+            if depth < 8 && text.contains(['\n', '[', '{']) {
+                let inner = parse_stream(text);
+                let found = inner
+                    .documents
+                    .iter()
+                    .filter_map(|d| d.root.as_ref())
+                    .any(|r| origin_claim(r, depth + 1).is_some());
+                if found {
+                    return Some(node.span);
+                }
+            }
+            None
+        }
+        Kind::Seq(items) => items.iter().find_map(|n| origin_claim(n, depth + 1)),
+        Kind::Map(entries) => entries.iter().find_map(|e| {
+            origin_claim(&e.key, depth + 1).or_else(|| origin_claim(&e.value, depth + 1))
+        }),
     }
 }
 
