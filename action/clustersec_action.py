@@ -374,7 +374,15 @@ def config_candidates(workspace: str) -> Tuple[List[str], str, bool]:
     paths = shlex.split(env("CLUSTERSEC_PATH", "."))
     first = paths[0] if paths else "."
     root = first if os.path.isdir(os.path.join(workspace, first)) else "."
-    return [os.path.join(root, name) for name in CONFIG_NAMES], root, False
+    # As clustersec looks: the scan root, then its parents up to the repository root.
+    dirs = []
+    d = os.path.normpath(root)
+    while True:
+        dirs.append(d)
+        if d in (".", "") or os.path.isabs(d) or d.startswith(".."):
+            break
+        d = os.path.dirname(d) or "."
+    return [os.path.join(d, name) for d in dirs for name in CONFIG_NAMES], root, False
 
 
 def checkout_top(workspace: str, candidates: List[str]) -> Tuple[Optional[str], str]:
@@ -422,13 +430,14 @@ def pull_request_changes(workspace: str, rev: str, candidates: List[str]) -> Lis
 
 
 def read_base_config(workspace: str, rev: str, refspec: str,
-                     candidates: List[str]) -> Tuple[Optional[str], Optional[str], Optional[str]]:
+                     candidates: List[str]) -> Tuple[Optional[str], Optional[str], Optional[str], Optional[str]]:
     """The first candidate that exists on the base commit: (its text, its path), or (None, None)
     when none does; third, a problem that stops the reading (no git checkout, base commit
-    unavailable, a candidate that is not a regular file or is too large)."""
+    unavailable, a candidate that is not a regular file or is too large); fourth, the candidate
+    found, as the workspace-relative path it was given."""
     top, err = checkout_top(workspace, candidates)
     if top is None:
-        return None, None, f"the config's directory is not in a git checkout ({err})"
+        return None, None, f"the config's directory is not in a git checkout ({err})", None
     code, _, _ = git(top, ["cat-file", "-e", f"{rev}^{{commit}}"])
     if code != 0:
         log(f"the base commit {rev} is not in the checkout: fetching it (git fetch --depth=1)")
@@ -440,31 +449,34 @@ def read_base_config(workspace: str, rev: str, refspec: str,
         if code != 0:
             return None, None, (f"cannot fetch the base commit {rev} ({err[-300:]}); check out with "
                                 "`fetch-depth: 0`, or give the action a token that can read the "
-                                "repository")
-    for candidate in candidates:
+                                "repository"), None
+    for i, candidate in enumerate(candidates):
         full = os.path.normpath(os.path.join(workspace, candidate))
         rel = os.path.relpath(full, top).replace(os.sep, "/")
         if rel == ".." or rel.startswith("../") or os.path.isabs(rel):
-            return None, None, f"the config {candidate} is outside the git checkout {top}"
+            if i >= len(CONFIG_NAMES):
+                # A parent of the scan root above the repository: clustersec stops there too.
+                break
+            return None, None, f"the config {candidate} is outside the git checkout {top}", None
         parts, problem = tree_entry(top, rev, rel)
         if problem:
-            return None, None, f"{problem} (the base commit)"
+            return None, None, f"{problem} (the base commit)", None
         if parts is None:
             continue
         if parts[1] != "blob" or parts[0] == "120000":
-            return None, None, f"{rel} on the base commit {rev} is not a regular file"
+            return None, None, f"{rel} on the base commit {rev} is not a regular file", None
         code, out, err = git(top, ["cat-file", "-s", parts[2]])
         size = int(out.strip() or 0) if code == 0 and out.strip().isdigit() else -1
         if size < 0 or size > CONFIG_MAX_BYTES:
-            return None, None, f"{rel} on the base commit {rev} is unreadable or over {CONFIG_MAX_BYTES} bytes"
+            return None, None, f"{rel} on the base commit {rev} is unreadable or over {CONFIG_MAX_BYTES} bytes", None
         code, out, err = git(top, ["cat-file", "blob", parts[2]])
         if code != 0:
-            return None, None, f"cannot read {rel} on the base commit {rev}: {err}"
+            return None, None, f"cannot read {rel} on the base commit {rev}: {err}", None
         try:
-            return out.decode("utf-8"), rel, None
+            return out.decode("utf-8"), rel, None, candidate
         except UnicodeDecodeError:
-            return None, None, f"{rel} on the base commit {rev} is not UTF-8"
-    return None, None, None
+            return None, None, f"{rel} on the base commit {rev} is not UTF-8", None
+    return None, None, None, None
 
 
 def gate_config_args(out_dir: str) -> Tuple[List[str], Optional[str]]:
@@ -490,11 +502,11 @@ def gate_config_args(out_dir: str) -> Tuple[List[str], Optional[str]]:
         return [], None
     rev, refspec = base_revision(pr)
     problem = None
-    text = where = None
+    text = where = found = None
     if rev is None or refspec is None:
         problem = "cannot tell the pull request's base commit (no pull_request.base.sha or GITHUB_BASE_REF)"
     else:
-        text, where, problem = read_base_config(workspace, rev, refspec, candidates)
+        text, where, problem, found = read_base_config(workspace, rev, refspec, candidates)
     if problem:
         if source == "base":
             return [], f"config-source base: {problem}"
@@ -529,6 +541,10 @@ def gate_config_args(out_dir: str) -> Tuple[List[str], Optional[str]]:
             f"\n> :information_source: This pull request changes the clustersec config ({files}). "
             "The check above uses the base branch's config (`config-source: base`); the change "
             "applies once it is merged, so review it like code.\n")
+    if found is not None and not explicit:
+        # A config found in a parent of the scan root resolves its paths against its own
+        # directory, as clustersec does.
+        config_dir = os.path.dirname(found) or "."
     return ["--config", path, "--config-dir", os.path.join(workspace, config_dir)], None
 
 

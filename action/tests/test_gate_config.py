@@ -54,6 +54,19 @@ def test_base_config_is_the_base_commits_file(gh):
     assert "bad/.clustersec.yaml as on the base commit" in result.stdout
 
 
+def test_base_config_in_a_parent_of_the_scan_root_is_found(gh):
+    # As clustersec looks for it: the scan root (`bad/`), then its parents up to the repository.
+    base = gh.commit({".clustersec.yaml": TURN_OFF}, "base: rule off at the repository root")
+    gh.write_event(pr_event(base_sha=base))
+    gh.commit({".clustersec.yaml": "fail-on: info\n"}, "pr")
+    result = gh.run()
+    assert PRIVILEGED not in rule_ids(gh), result.stdout
+    assert ".clustersec.yaml as on the base commit" in result.stdout
+    if not REAL_BIN:
+        argv = scan_argv(gh)
+        assert os.path.normpath(argv[argv.index("--config-dir") + 1]) == str(gh.workspace)
+
+
 def test_config_input_is_read_from_the_base_commit(gh):
     base = gh.commit({"policy/clustersec.yaml": "fail-on: info\n"}, "base policy")
     gh.write_event(pr_event(base_sha=base))
