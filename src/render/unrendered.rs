@@ -280,15 +280,20 @@ fn literals(text: &str, template: bool) -> Vec<Literal> {
     // (column, key, whether its value is empty) of the keys open at this line, by indentation.
     let mut stack: Vec<(usize, String, bool)> = Vec::new();
     let mut source: Option<String> = None;
+    // Only helm's own `# Source:` counts: the line right after a `---` line (see
+    // `sourcemap::helm_sources`); one printed by a template names nothing.
+    let mut after_separator = false;
     for (i, raw) in text.lines().enumerate() {
+        let helm_header =
+            std::mem::replace(&mut after_separator, raw.trim_end_matches('\r') == "---");
         let (in_branch, in_define, in_comment) =
             states.get(i).copied().unwrap_or((false, false, false));
         if in_comment {
             continue;
         }
         let trimmed = raw.trim_start();
-        if !template {
-            if let Some(src) = trimmed.strip_prefix("# Source: ") {
+        if !template && helm_header {
+            if let Some(src) = raw.strip_prefix("# Source: ") {
                 // `CHART/templates/x.yaml`: the path inside the chart.
                 source = src.trim().split_once('/').map(|(_, rest)| rest.to_string());
                 continue;
