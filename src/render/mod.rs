@@ -670,9 +670,6 @@ struct MergeKey {
     message: String,
     container: Option<String>,
     field: Option<String>,
-    /// Kind, namespace and name: findings of different objects never fold into one (a
-    /// template that claims another's `# Source:` must not hide its object behind the other's).
-    object: Option<(String, Option<String>, String)>,
 }
 
 impl MergeKey {
@@ -684,10 +681,6 @@ impl MergeKey {
             message: message_key(&f.message),
             container: f.container.clone(),
             field: f.field.clone(),
-            object: f
-                .object
-                .as_ref()
-                .map(|o| (o.kind.clone(), o.namespace.clone(), o.name.clone())),
         }
     }
 }
