@@ -1201,18 +1201,7 @@ fn trace_values(
             .message
             .replace(&own_line, &format!(" at line {}", f.span.start.line));
     }
-    let values_name = found
-        .file
-        .file_name()
-        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-    f.mapping = Some(if found.matched == found.wanted {
-        format!("values line of `{}` in {values_name}", found.path)
-    } else {
-        format!(
-            "values line of `{}`, the nearest key of `{}` that {values_name} has",
-            found.found, found.path
-        )
-    });
+    f.mapping = Some(values_mapping(&found));
     f.related.insert(
         0,
         Related {
@@ -1283,18 +1272,7 @@ fn values_list_item(
             let template_path = display_path(template, cwd);
             f.path = display_path(&found.file, cwd);
             f.span = found.span;
-            let values_name = found
-                .file
-                .file_name()
-                .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-            f.mapping = Some(if found.matched == found.wanted {
-                format!("values line of `{}` in {values_name}", found.path)
-            } else {
-                format!(
-                    "values line of `{}`, the nearest key of `{}` that {values_name} has",
-                    found.found, found.path
-                )
-            });
+            f.mapping = Some(values_mapping(&found));
             // The template's item lines are another container's: only the list stays.
             f.related
                 .retain(|r| r.path.as_deref() != Some(template_path.as_str()));
@@ -1832,6 +1810,23 @@ fn line_value(line: &str, key: &str) -> Option<String> {
     }
     .trim();
     (!value.is_empty()).then(|| value.chars().take(60).collect())
+}
+
+/// The mapping note of a finding moved to a values line: the key it names, or the nearest key of
+/// it that the values file has.
+fn values_mapping(found: &crate::valuetrace::ValuesHit) -> String {
+    let values_name = found
+        .file
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    if found.matched == found.wanted {
+        format!("values line of `{}` in {values_name}", found.path)
+    } else {
+        format!(
+            "values line of `{}`, the nearest key of `{}` that {values_name} has",
+            found.found, found.path
+        )
+    }
 }
 
 #[cfg(test)]
