@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::FailOn;
-use crate::render::Mode;
+use crate::mode::RenderMode as Mode;
 use crate::report::Format;
 
 #[derive(Debug, Parser)]

@@ -7,9 +7,9 @@ use serde::Deserialize;
 
 use crate::engine::RuleSettings;
 use crate::finding::Severity;
+use crate::mode::RenderMode as Mode;
 use crate::model::yaml::{parse_stream, Diagnostic, Kind, Node};
 use crate::model::Pos;
-use crate::render::Mode;
 
 /// File names looked for at the scan root, in order.
 pub const CONFIG_NAMES: &[&str] = &[".clustersec.yaml", ".clustersec.yml"];

@@ -19,7 +19,7 @@ use serde::Serialize;
 use crate::config::{ChartConfig, Config, ConfigError, FailOn};
 use crate::engine::DEFAULT_MAX_FILE_SIZE;
 use crate::finding::Severity;
-use crate::render::Mode;
+use crate::mode::RenderMode as Mode;
 
 /// What kind of change a [`PolicyChange`] is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -15,7 +15,7 @@ use std::path::{Component, Path, PathBuf};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
-use crate::engine::{FileReport, FileStatus};
+use crate::outcome::{FileReport, FileStatus};
 
 /// Extensions scanned when walking a directory.
 pub const EXTENSIONS: &[&str] = &["yaml", "yml", "json"];

@@ -2,8 +2,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde::Serialize;
-
 use crate::finding::{Finding, Severity};
 use crate::model::json::parse_input;
 use crate::model::object::{is_object, objects_of, Object, ObjectRef};
@@ -15,52 +13,7 @@ use crate::rules::{self, duplicate_key, not_scanned, wrong_type, yaml_syntax, Cx
 /// Default size limit of one file (16 MiB).
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 16 * 1024 * 1024;
 
-/// What became of one file.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case", tag = "status", content = "reason")]
-pub enum FileStatus {
-    /// Read and checked (possibly with syntax errors, which are findings).
-    Scanned,
-    /// Valid input with no Kubernetes object in it (a workflow file, a values.yaml).
-    NotKubernetes,
-    /// A Helm chart template (under a chart's `templates/`), not plain YAML.
-    Template,
-    /// Not scanned, with the reason (too large, binary, unreadable, symlink out of the root).
-    NotScanned(String),
-}
-
-/// One file's outcome.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct FileReport {
-    pub path: String,
-    #[serde(flatten)]
-    pub status: FileStatus,
-    pub documents: usize,
-    pub objects: usize,
-    /// Size in bytes.
-    pub bytes: u64,
-    /// Set when the file could not be parsed in full (syntax error, invalid UTF-8...).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub parse_error: Option<String>,
-    /// Workload objects by the strictest Pod Security Standards level they are admitted at
-    /// (`[privileged, baseline, restricted]`), at the engine's PSS version.
-    #[serde(skip)]
-    pub pss_levels: [usize; 3],
-}
-
-impl FileReport {
-    pub fn new(path: &str, status: FileStatus, bytes: u64) -> FileReport {
-        FileReport {
-            path: path.to_string(),
-            status,
-            documents: 0,
-            objects: 0,
-            bytes,
-            parse_error: None,
-            pss_levels: [0; 3],
-        }
-    }
-}
+pub use crate::outcome::{FileReport, FileStatus};
 
 /// The rules to run, configured, with their effective severities.
 pub struct Engine {

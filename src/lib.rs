@@ -20,6 +20,8 @@ pub mod docs;
 pub mod engine;
 pub mod init;
 pub mod kpatch;
+pub mod mode;
+pub mod outcome;
 pub mod render;
 pub mod report;
 pub mod safepath;

@@ -69,7 +69,9 @@ pub fn scan_rendered(
         .par_iter()
         .filter(|r| r.output.is_ok())
         .map(|r| {
-            let (report, mut f) = sourcemap::scan_render(engine, r, &discovery.charts, &templates);
+            let (report, mut f) = engine.scan_text(&r.display, r.output.as_deref().unwrap_or(""));
+            let render_severity = engine.severity(crate::rules::render::Render::ID);
+            sourcemap::map_render(r, &mut f, &discovery.charts, &templates, render_severity);
             let name = r.name();
             for f in &mut f {
                 f.renders = vec![name.clone()];
@@ -247,7 +249,10 @@ fn scan_one(
                         values: &[],
                     },
                 );
-                findings.extend(sourcemap::notes_to_findings(engine, notes));
+                findings.extend(sourcemap::notes_to_findings(
+                    engine.severity(crate::rules::render::Render::ID),
+                    notes,
+                ));
             }
         }
     }

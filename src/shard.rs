@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::discover::Discovery;
-use crate::engine::{FileReport, FileStatus};
 use crate::finding::{Finding, Related, Severity};
 use crate::model::object::ObjectRef;
 use crate::model::{Pos, Span};
+use crate::outcome::{FileReport, FileStatus};
 use crate::report::{Report, Verdict};
 use crate::rules::RuleMeta;
 

@@ -12,12 +12,12 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
-use serde::Serialize;
 
 use crate::discover::{display_path, Dir, Discovery, Input};
-use crate::engine::{Engine, FileReport, FileStatus};
+use crate::engine::Engine;
 use crate::finding::Finding;
 use crate::model::Span;
+use crate::outcome::{FileReport, FileStatus};
 
 pub mod helm;
 pub mod kustomize;
@@ -34,15 +34,7 @@ pub const DEFAULT_MAX_TIMEOUT: Duration = Duration::from_secs(300);
 /// Default of `--max-render-output`: output of one render past this is not scanned.
 pub const DEFAULT_MAX_OUTPUT: u64 = 64 << 20;
 
-/// When to render: `auto` renders when the tool is on PATH, `always` fails clearly without it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Mode {
-    #[default]
-    Auto,
-    Always,
-    Never,
-}
+pub use crate::mode::RenderMode as Mode;
 
 /// Which tool rendered a directory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -238,16 +230,7 @@ impl Tools {
     }
 }
 
-/// Counts for the report's summary.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct Counts {
-    /// Chart directories whose every render succeeded (subcharts are part of their parent).
-    pub charts_rendered: usize,
-    /// Chart directories with a failed render, or not rendered because helm is missing.
-    pub charts_failed: usize,
-    pub kustomizations_built: usize,
-    pub kustomizations_failed: usize,
-}
+pub use crate::outcome::RenderCounts as Counts;
 
 /// The renders of a run and what they change in the scan.
 #[derive(Debug, Default)]

@@ -14,6 +14,7 @@
 
 use std::io::{self, Write};
 
+pub use super::escape::{escape_data, escape_property};
 use super::{Options, Report};
 use crate::finding::{Finding, Severity};
 
@@ -24,18 +25,6 @@ pub fn command(s: Severity) -> &'static str {
         Severity::Medium => "warning",
         Severity::Low | Severity::Info => "notice",
     }
-}
-
-/// Escapes the message (data) of a workflow command.
-pub fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
-}
-
-/// Escapes a property value of a workflow command.
-pub fn escape_property(s: &str) -> String {
-    escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
 pub fn write(out: &mut dyn Write, report: &Report, _opts: &Options) -> io::Result<()> {

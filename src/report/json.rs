@@ -11,9 +11,9 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::{Options, Report};
-use crate::engine::FileStatus;
 use crate::finding::Severity;
 use crate::model::Span;
+use crate::outcome::FileStatus;
 
 /// The version of the JSON shape (`version` at the top).
 pub const VERSION: u32 = 1;

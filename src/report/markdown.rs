@@ -18,6 +18,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
+pub use super::escape::{code_span, escape_text};
 use super::{Options, Report};
 use crate::config_diff::PolicyChange;
 use crate::finding::{Finding, Severity};
@@ -687,108 +688,9 @@ fn mermaid_label(s: &str) -> String {
 
 /// Characters that are never shown as they are: bidirectional overrides and isolates (they can
 /// make a name read differently from what it is) and other invisible format controls.
-fn is_hidden_control(c: char) -> bool {
-    matches!(c,
-        '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
-        | '\u{061C}' | '\u{FEFF}')
-}
-
-/// One character of untrusted text, for both escapers: line breaks and tabs become spaces (a
-/// line break could start a heading, a list or a fence), other controls `\u{FFFD}`.
-fn clean(c: char) -> char {
-    match c {
-        '\r' | '\n' | '\t' => ' ',
-        c if c.is_control() || is_hidden_control(c) => '\u{FFFD}',
-        c => c,
-    }
-}
-
-/// Untrusted text, rendered literally in GitHub- and GitLab-flavoured markdown.
-///
-/// Every ASCII punctuation character is backslash-escaped (CommonMark lets any of them be), so
-/// no emphasis, link, image, HTML tag or entity, table cell or heading can
-/// start. Some things are recognised in the text after the escapes are gone (GitHub
-/// links `@user`, `#123` and `GH-123` after rendering; GFM finds URLs, `www.` and e-mail addresses
-/// in text), so a zero-width joiner also goes after every `@`, `#` and the `-` of `GH-`, between
-/// `:` and `//`, and before the `.` of `www.`: the text reads the same and matches none of those
-/// patterns. (Commit SHAs are still linked, to this repository's own commits.)
-pub fn escape_text(s: &str) -> String {
-    const ZWJ: char = '\u{200D}';
-    let chars: Vec<char> = s.chars().map(clean).collect();
-    let mut out = String::with_capacity(s.len() + s.len() / 4);
-    for (i, &c) in chars.iter().enumerate() {
-        if c == '.' && i >= 3 && chars[i - 3..i].iter().all(|w| w.eq_ignore_ascii_case(&'w')) {
-            out.push(ZWJ);
-        }
-        if c.is_ascii_punctuation() {
-            out.push('\\');
-            out.push(c);
-            let slashes = chars.get(i + 1) == Some(&'/') && chars.get(i + 2) == Some(&'/');
-            let gh = c == '-'
-                && i >= 2
-                && chars[i - 2].eq_ignore_ascii_case(&'g')
-                && chars[i - 1].eq_ignore_ascii_case(&'h');
-            if c == '@' || c == '#' || gh || (c == ':' && slashes) {
-                out.push(ZWJ);
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// Untrusted text as an inline code span: nothing inside a code span is markup, a mention or a
-/// reference. The fence is one backtick longer than the longest run of backticks in the text,
-/// and padded with a space when the text starts or ends with a backtick or a space. Inside a
-/// table cell, `|` must still be escaped by the caller.
-pub fn code_span(s: &str) -> String {
-    let text: String = s.chars().map(clean).collect();
-    if text.is_empty() {
-        return "*(empty)*".to_string();
-    }
-    let mut longest = 0;
-    let mut run = 0;
-    for c in text.chars() {
-        if c == '`' {
-            run += 1;
-            longest = longest.max(run);
-        } else {
-            run = 0;
-        }
-    }
-    let fence = "`".repeat(longest + 1);
-    let pad = text.starts_with(['`', ' ']) || text.ends_with(['`', ' ']);
-    let space = if pad { " " } else { "" };
-    format!("{fence}{space}{text}{space}{fence}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn code_spans_outlast_backticks() {
-        assert_eq!(code_span("web"), "`web`");
-        assert_eq!(code_span("a`b"), "``a`b``");
-        assert_eq!(code_span("``x"), "``` ``x ```");
-        assert_eq!(code_span(" a "), "`  a  `");
-        assert_eq!(code_span("a\nb"), "`a b`");
-        assert_eq!(code_span(""), "*(empty)*");
-    }
-
-    #[test]
-    fn text_is_escaped() {
-        assert_eq!(escape_text("a*b_c"), "a\\*b\\_c");
-        assert_eq!(escape_text("@admin"), "\\@\u{200D}admin");
-        assert_eq!(escape_text("#12"), "\\#\u{200D}12");
-        assert_eq!(escape_text("x\ny"), "x y");
-        assert_eq!(escape_text("\u{202E}evil"), "\u{FFFD}evil");
-        assert_eq!(escape_text("日本"), "日本");
-        assert_eq!(escape_text("http://e"), "http\\:\u{200D}\\/\\/e");
-        assert_eq!(escape_text("WWW.e"), "WWW\u{200D}\\.e");
-        assert_eq!(escape_text("gh-1"), "gh\\-\u{200D}1");
-    }
 
     #[test]
     fn paths_are_percent_encoded() {

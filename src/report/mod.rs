@@ -5,10 +5,11 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::engine::{FileReport, FileStatus};
 use crate::finding::{Finding, Severity};
+use crate::outcome::{FileReport, FileStatus};
 use crate::rules::RuleMeta;
 
+pub mod escape;
 pub mod github;
 pub mod gitlab;
 pub mod json;
@@ -118,7 +119,7 @@ pub struct Report {
     /// Findings silenced by `clustersec:ignore` comments (not counted for the exit code).
     pub suppressed: Vec<Finding>,
     /// Charts rendered and kustomizations built (see [`Report::with_render_counts`]).
-    pub render_counts: crate::render::Counts,
+    pub render_counts: crate::outcome::RenderCounts,
     /// Files left out by `--exclude` or the config's `exclude` (counted, not listed).
     pub excluded: usize,
     /// The Kubernetes version the scan targeted (see [`Report::with_kube_version`]).
@@ -320,7 +321,7 @@ impl Report {
             sources,
             rule_severities: BTreeMap::new(),
             suppressed: Vec::new(),
-            render_counts: crate::render::Counts::default(),
+            render_counts: crate::outcome::RenderCounts::default(),
             excluded: 0,
             kube_version: None,
             policy_changes: None,
@@ -444,7 +445,7 @@ impl Report {
     }
 
     /// Records how many charts and kustomizations were rendered, and how many failed.
-    pub fn with_render_counts(mut self, counts: crate::render::Counts) -> Report {
+    pub fn with_render_counts(mut self, counts: crate::outcome::RenderCounts) -> Report {
         self.render_counts = counts;
         self
     }

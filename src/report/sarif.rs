@@ -14,9 +14,9 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::{Options, Report};
-use crate::engine::FileStatus;
 use crate::finding::Finding;
 use crate::model::{LineIndex, Pos, Span};
+use crate::outcome::FileStatus;
 use crate::rules::RuleMeta;
 
 const SCHEMA: &str =

@@ -10,10 +10,11 @@ use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Effects, Style};
 
+pub(crate) use super::escape::clean;
 use super::{Options, Report};
-use crate::engine::FileStatus;
 use crate::finding::{Finding, Severity};
 use crate::model::{LineIndex, Pos};
+use crate::outcome::FileStatus;
 
 /// Code points of a source line shown at most; longer lines are cut around the span.
 const MAX_LINE_CHARS: usize = 120;
@@ -341,24 +342,6 @@ fn char_width(c: char) -> usize {
         | 0x1F900..=0x1F9FF
         | 0x20000..=0x3FFFD => 2,
         _ => 1,
-    }
-}
-
-/// Text from a manifest or a path with control characters made harmless: nothing read from a
-/// scanned file can move the cursor or change the terminal's colours, or start a line of its own
-/// (which a CI runner could read as a workflow command).
-pub(crate) fn clean(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.chars().any(char::is_control) {
-        s.chars()
-            .map(|c| match c {
-                '\t' => ' ',
-                c if c.is_control() => '�',
-                c => c,
-            })
-            .collect::<String>()
-            .into()
-    } else {
-        s.into()
     }
 }
 

@@ -13,8 +13,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::discover::Dir;
-use crate::engine::{Engine, FileReport};
-use crate::finding::Finding;
+use crate::finding::{Finding, Severity};
 use crate::model::{Pos, Span};
 use crate::render::{Render, Tool};
 
@@ -56,21 +55,22 @@ pub struct PathNote {
     pub message: String,
 }
 
-/// Scans one render and maps its findings back to templates (helm) or source files (kustomize).
-/// A path of the output that was rejected adds a `CLUSTERSEC_RENDER` finding (see
-/// [`notes_to_findings`]).
-pub fn scan_render(
-    engine: &Engine,
+/// Maps the findings of one render (`findings`, from scanning its output) back to templates
+/// (helm) or source files (kustomize). A path of the output that was rejected adds a
+/// `CLUSTERSEC_RENDER` finding at `render_severity` (none when that rule is off; see
+/// [`notes_to_findings`]). The mapper reads texts and findings only: scanning is the caller's.
+pub fn map_render(
     render: &Render,
+    findings: &mut Vec<Finding>,
     charts: &[Dir],
     templates: &Templates,
-) -> (FileReport, Vec<Finding>) {
+    render_severity: Option<Severity>,
+) {
     let text = render.output.as_deref().unwrap_or("");
-    let (report, mut findings) = engine.scan_text(&render.display, text);
     let notes = match render.tool {
         Tool::Helm => map_helm(
             text,
-            &mut findings,
+            findings,
             &MapContext {
                 charts,
                 templates,
@@ -80,14 +80,13 @@ pub fn scan_render(
                 values: &render.values,
             },
         ),
-        Tool::Kustomize => map_kustomize(text, &mut findings, &render.dir, templates),
+        Tool::Kustomize => map_kustomize(text, findings, &render.dir, templates),
     };
-    findings.extend(notes_to_findings(engine, notes));
+    findings.extend(notes_to_findings(render_severity, notes));
     match render.tool {
-        Tool::Helm => anchor_in_files(text, &mut findings, render, templates),
-        Tool::Kustomize => anchor_in_kustomization(&mut findings, render),
+        Tool::Helm => anchor_in_files(text, findings, render, templates),
+        Tool::Kustomize => anchor_in_kustomization(findings, render),
     }
-    (report, findings)
 }
 
 /// Build output is not a file: a finding still in it (an object a generator made, a remote
@@ -163,10 +162,11 @@ fn anchor_in_files(text: &str, findings: &mut [Finding], render: &Render, templa
     }
 }
 
-/// `CLUSTERSEC_RENDER` findings for rejected paths (none when the rule is disabled).
-pub fn notes_to_findings(engine: &Engine, notes: Vec<PathNote>) -> Vec<Finding> {
+/// `CLUSTERSEC_RENDER` findings for rejected paths, at the rule's severity (none when the rule
+/// is disabled: `severity` is `None`).
+pub fn notes_to_findings(severity: Option<Severity>, notes: Vec<PathNote>) -> Vec<Finding> {
     let id = crate::rules::render::Render::ID;
-    let Some(severity) = engine.severity(id) else {
+    let Some(severity) = severity else {
         return Vec::new();
     };
     notes
