@@ -7,9 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::cli::{
     ColorChoice, Command, CompletionsArgs, ExplainArgs, RulesArgs, RulesFormat, ScanArgs,
 };
-use crate::config::{ByteSize, Config, CONFIG_NAMES, MAX_FILE_SIZE_CEILING};
-use crate::discover;
-use crate::engine::{Engine, DEFAULT_MAX_FILE_SIZE};
+use crate::config::{Config, CONFIG_NAMES};
 use crate::finding::Severity;
 use crate::report::{self, Format, Options};
 use crate::rules;
@@ -292,42 +290,6 @@ fn use_color(choice: ColorChoice) -> bool {
     }
 }
 
-/// The Pod Security Standards profile and version of a scan: the flags, else the config.
-fn pss_settings(
-    args: &ScanArgs,
-    config: &Config,
-) -> Result<
-    (
-        Option<crate::rules::data::pss::Level>,
-        crate::rules::data::pss::PssVersion,
-    ),
-    Failure,
-> {
-    use crate::rules::data::pss;
-    let profile = match args.profile.as_deref().or(config.profile.as_deref()) {
-        Some(p) => Some(pss::parse_profile(p).map_err(|e| Failure(format!("--profile: {e}")))?),
-        None => None,
-    };
-    let version = match args
-        .pss_version
-        .as_deref()
-        .or(config.pss_version.as_deref())
-    {
-        Some(v) => pss::PssVersion::parse(v).map_err(|e| Failure(format!("--pss-version: {e}")))?,
-        None => pss::PssVersion::Latest,
-    };
-    if version.is_future() {
-        let _ = writeln!(
-            std::io::stderr(),
-            "notice: Pod Security Standards {version} is newer than the newest version clustersec \
-             knows (v1.{}); judging at v1.{} as Pod Security Admission does",
-            pss::NEWEST,
-            pss::NEWEST
-        );
-    }
-    Ok((profile, version))
-}
-
 /// Runs `clustersec scan` with the positions of --format/--output from the command line.
 pub fn scan(
     args: &ScanArgs,
@@ -336,101 +298,29 @@ pub fn scan(
 ) -> Result<i32, Failure> {
     let outs = pair_outputs(formats, outputs)?;
     let (config, config_shown) = find_config(args)?;
-    let kube_version = match args
-        .kube_version
-        .as_deref()
-        .or(config.kube_version.as_deref())
-    {
-        Some(v) => crate::kube_version::KubeVersion::parse(v)
-            .map_err(|e| Failure(format!("--kube-version: {e}")))?,
-        None => crate::kube_version::KubeVersion::newest_known(),
-    };
+    let settings = crate::pipeline::Settings::resolve(args, &config, config_shown)?;
     // The config to compare with (`--compare-config`), read before the scan so a bad one fails fast.
     let compare_with = args
         .compare_config
         .as_deref()
         .map(crate::config_diff::load_base)
         .transpose()?;
-    let (profile, pss_version) = pss_settings(args, &config)?;
-    let engine = Engine::with_profile(&config.rule_settings(), profile)
-        .map_err(|(id, e)| Failure(format!("rule {id}: params.{}: {}", e.path, e.message)))?
-        .with_pss_version(pss_version)
-        .with_kube_version(kube_version)
-        .with_openshift(config.openshift.unwrap_or(false))
-        .with_parse_only(args.parse_only);
-    let max_file_size = match &args.max_file_size {
-        Some(s) => {
-            ByteSize::parse(s)
-                .map_err(|e| Failure(format!("--max-file-size: {e}")))?
-                .0
-        }
-        None => match config.max_file_size {
-            Some(b) if b.0 > MAX_FILE_SIZE_CEILING => {
-                // The repository's config cannot lift the limit past the ceiling.
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "notice: max-file-size {} bytes in the config file is above the ceiling of \
-                     {MAX_FILE_SIZE_CEILING} bytes (64MiB) and is lowered to it; pass \
-                     --max-file-size to go beyond",
-                    b.0
-                );
-                MAX_FILE_SIZE_CEILING
-            }
-            Some(b) => b.0,
-            None => DEFAULT_MAX_FILE_SIZE,
-        },
-    };
-    let mut include = config.include.clone();
-    include.extend(args.include.iter().cloned());
-    let mut exclude = config.exclude.clone();
-    exclude.extend(args.exclude.iter().cloned());
-    let opts = discover::Options {
-        no_ignore: args.no_ignore,
-        include,
-        exclude,
-    };
+    for n in &settings.notices {
+        let _ = writeln!(std::io::stderr(), "notice: {n}");
+    }
     if let Some(n) = args.threads {
         // Fails only if the global pool was already built, which is harmless.
         let _ = rayon::ThreadPoolBuilder::new()
             .num_threads(n)
             .build_global();
     }
-    let render_settings = render_settings(args, &config)?;
-    let tools = crate::render::Tools::detect(&render_settings).map_err(Failure)?;
-    let mut discovery = discover::discover(&args.paths, &opts).map_err(Failure)?;
-    if !opts.exclude.is_empty() && discovery.excluded == 0 {
-        // Say why an exclude did nothing rather than leave the user guessing.
-        let globs: Vec<String> = opts.exclude.iter().map(|g| format!("`{g}`")).collect();
-        let _ = writeln!(
-            std::io::stderr(),
-            "notice: --exclude (or the config's exclude) {} matched no file to scan: globs match \
-             paths relative to the scan root (e.g. `vendor/**`, or `vendor` for the directory), \
-             and only files that would be scanned count",
-            report::text::clean(&globs.join(", "))
-        );
-    }
-    let engine = engine.with_namespaces(crate::scan::namespace_policies(&discovery, max_file_size));
-    // `--shard K/N`: this job's share of the files, charts and kustomizations. Mapping rendered
-    // output back to templates still sees every chart.
-    let all_charts = discovery.charts.clone();
-    if let Some(spec) = &args.shard {
-        let shard =
-            crate::shard::Shard::parse(spec).map_err(|e| Failure(format!("--shard {e}")))?;
-        crate::shard::select(&mut discovery, shard);
-    }
-    let run = crate::render::render_all(&mut discovery, &render_settings, &tools);
-    discovery.charts = all_charts;
-    let mut report = crate::scan::scan_rendered(&engine, discovery, max_file_size, &run)
-        .with_render_counts(run.counts)
-        .with_kube_version(kube_version)
-        .with_config(config_shown)
-        .with_pss(pss_version.resolve(), profile.map(|l| l.as_str()));
+    let mut report = crate::pipeline::run(&settings, &|n| {
+        let _ = writeln!(std::io::stderr(), "notice: {n}");
+    })?;
     if let Some(base) = &compare_with {
         report = report.with_policy_changes(crate::config_diff::compare(base, &config));
     }
     if args.parse_only {
-        // No rule ran: the summary says so rather than naming the rules that would have.
-        report.rules.clear();
         let _ = writeln!(
             std::io::stderr(),
             "note: --parse-only: files were read, parsed and modelled; no rule ran"
@@ -679,97 +569,6 @@ impl CiLinks {
 }
 
 /// Render settings: the command line over the config file over the defaults.
-fn render_settings(args: &ScanArgs, config: &Config) -> Result<crate::render::Settings, Failure> {
-    use crate::render::{helm, Settings, ValueSet};
-    let mut s = Settings::default();
-    if let Some(m) = args.helm.or(config.helm) {
-        s.helm = m;
-    }
-    if let Some(m) = args.kustomize.or(config.kustomize) {
-        s.kustomize = m;
-    }
-    for f in &args.helm_values {
-        if !f.is_file() {
-            return Err(Failure(format!(
-                "--helm-values {}: no such file",
-                f.display()
-            )));
-        }
-        s.helm_values
-            .push(std::fs::canonicalize(f).unwrap_or_else(|_| f.clone()));
-    }
-    if let Some(r) = args
-        .release_name
-        .clone()
-        .or_else(|| config.release_name.clone())
-    {
-        s.release_name = r;
-    }
-    s.namespace = args.namespace.clone().or_else(|| config.namespace.clone());
-    s.skip_tests = args.helm_skip_tests || config.helm_tests == Some(false);
-    // One target for the API version rules and the renders: without --kube-version or the
-    // config's, helm renders for the default target too.
-    s.kube_version = args
-        .kube_version
-        .clone()
-        .or_else(|| config.kube_version.clone())
-        .or_else(|| Some(crate::kube_version::KubeVersion::newest_known().to_string()));
-    let duration =
-        |flag: &str, v: &Option<String>| -> Result<Option<std::time::Duration>, Failure> {
-            v.as_deref()
-                .map(crate::render::process::parse_duration)
-                .transpose()
-                .map_err(|e| Failure(format!("{flag}: {e}")))
-        };
-    let max_timeout = duration("--max-render-timeout", &args.max_render_timeout)?
-        .unwrap_or(crate::render::DEFAULT_MAX_TIMEOUT);
-    if let Some(t) = duration("--render-timeout", &args.render_timeout)? {
-        s.timeout = t;
-    } else if let Some(t) = config.render_timeout {
-        // The repository's own setting: capped by the flag.
-        s.timeout = t.0.min(max_timeout);
-    }
-    if let Some(b) = duration("--render-budget", &args.render_budget)? {
-        s.budget = b;
-    }
-    if let Some(m) = &args.max_render_output {
-        s.max_output = ByteSize::parse(m)
-            .map_err(|e| Failure(format!("--max-render-output: {e}")))?
-            .0;
-    }
-    s.roots = args
-        .paths
-        .iter()
-        .filter(|p| p.is_dir())
-        .filter_map(|p| std::fs::canonicalize(p).ok())
-        .collect();
-    let base = config.dir.clone().unwrap_or_else(|| PathBuf::from("."));
-    for (key, chart) in &config.charts {
-        let dir = base.join(key);
-        let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
-        let mut sets: Vec<ValueSet> = Vec::new();
-        for (name, files) in &chart.sets {
-            let files: Vec<PathBuf> = files.iter().map(|f| dir.join(f)).collect();
-            let mut label = match name {
-                Some(n) => n.clone(),
-                None if files.is_empty() => helm::DEFAULT_LABEL.to_string(),
-                None => helm::files_label(&files),
-            };
-            if sets.iter().any(|x| x.label == label) {
-                label = format!("{label} #{}", sets.len() + 1);
-            }
-            sets.push(ValueSet { label, files });
-        }
-        s.charts.push(crate::render::ChartSettings {
-            dir,
-            release_name: chart.release_name.clone(),
-            namespace: chart.namespace.clone(),
-            value_sets: sets,
-        });
-    }
-    Ok(s)
-}
-
 fn write_file(
     path: &Path,
     format: Format,

@@ -1,4 +1,14 @@
 //! clustersec: a line- and column-accurate security scanner for Kubernetes manifests.
+//!
+//! The library entry point is [`pipeline`]: [`pipeline::Settings::resolve`] turns flags and the
+//! config into settings, [`pipeline::run`] scans what they name into a complete
+//! [`report::Report`], and [`pipeline::scan_texts`] scans texts held in memory.
+//!
+//! The layers, what each owns and what may import what are described in `ARCHITECTURE.md` at
+//! the root of the repository: leaves (`model`, `outcome`, `mode`, `report::escape`), findings
+//! and rules, the engine, inputs (`discover`, `render`), mapping (`sourcemap`), the scan, the
+//! reports, the pipeline, and the application (`app`, `cli`, `config`). A module imports only
+//! its own layer and the layers below it.
 
 #[macro_use]
 pub mod rules;
@@ -22,6 +32,7 @@ pub mod init;
 pub mod kpatch;
 pub mod mode;
 pub mod outcome;
+pub mod pipeline;
 pub mod render;
 pub mod report;
 pub mod safepath;

@@ -126,6 +126,18 @@ pub fn scan_rendered(
             }
         }
     }
+    finish(engine, findings, files, sources, excluded)
+}
+
+/// The report of a scan from its findings, file outcomes and the texts of the files findings
+/// point into: suppressions applied, the engine's rules and severities recorded.
+pub fn finish(
+    engine: &Engine,
+    findings: Vec<Finding>,
+    files: Vec<FileReport>,
+    sources: BTreeMap<String, String>,
+    excluded: usize,
+) -> Report {
     let (findings, mut suppressed) = crate::suppress::apply(findings, &sources);
     // Findings of a namespace's audit/warn labels come suppressed already: shown, not failing.
     let (preset, findings): (Vec<Finding>, Vec<Finding>) =

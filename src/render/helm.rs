@@ -115,7 +115,7 @@ pub fn render(
                 let rel = rel.to_string_lossy().replace('\\', "/");
                 render.output = Err(format!(
                     "values file {} {e}",
-                    crate::report::text::clean(&rel)
+                    crate::report::escape::clean(&rel)
                 ));
                 return render;
             }
@@ -173,7 +173,7 @@ fn render_view(
             message: format!(
                 "{} is {why}: left out of the copy of chart {} that helm renders, so templates \
                  cannot read it (clustersec renders a chart from its own files only)",
-                crate::report::text::clean(&shown),
+                crate::report::escape::clean(&shown),
                 job.dir.display
             ),
         });

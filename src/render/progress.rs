@@ -47,7 +47,7 @@ impl Progress {
     pub fn start(&self, job: &Job) {
         if let Some(bar) = &self.bar {
             bar.set_message(
-                crate::report::text::clean(&format!("{} ({})", job.dir.display, job.label))
+                crate::report::escape::clean(&format!("{} ({})", job.dir.display, job.label))
                     .into_owned(),
             );
         }
@@ -67,14 +67,14 @@ impl Progress {
                     Err(_) => "failed".to_string(),
                 };
                 let label = match r.tool {
-                    Tool::Helm => format!(" ({})", crate::report::text::clean(&r.label)),
+                    Tool::Helm => format!(" ({})", crate::report::escape::clean(&r.label)),
                     Tool::Kustomize => String::new(),
                 };
                 let _ = writeln!(
                     std::io::stderr().lock(),
                     "clustersec: {} {}{label}: {how} in {}",
                     verb(r.tool),
-                    crate::report::text::clean(&r.display),
+                    crate::report::escape::clean(&r.display),
                     human(r.duration)
                 );
             }

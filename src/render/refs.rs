@@ -173,7 +173,7 @@ impl Walk<'_> {
                 Span::point(Pos::START),
                 format!(
                     "{} is a symlink that resolves outside the scan root",
-                    crate::report::text::clean(&file_shown)
+                    crate::report::escape::clean(&file_shown)
                 ),
             );
             return Vec::new();
@@ -282,7 +282,7 @@ impl Walk<'_> {
                     "`{}` entry {} is a remote reference, which kustomize would fetch; \
                      clustersec fetches nothing (vendor it into the repository)",
                     r.field,
-                    crate::report::text::clean(text)
+                    crate::report::escape::clean(text)
                 ),
             );
             return None;
@@ -300,7 +300,7 @@ impl Walk<'_> {
                     "`{}` entry {} resolves outside the scan root{}; clustersec builds only \
                      from files inside it",
                     r.field,
-                    crate::report::text::clean(text),
+                    crate::report::escape::clean(text),
                     if self.roots.iter().any(|root| target.starts_with(root)) {
                         " (into a version-control directory)"
                     } else {
