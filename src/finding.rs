@@ -87,36 +87,138 @@ pub struct Related {
     pub message: String,
 }
 
+/// Where a finding moved out of rendered output was found in that output: a typed fact that
+/// mapping records and that reports put into words (see [`Finding::text`]), so that nothing
+/// edits or parses message text to carry it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RenderedAt {
+    /// Helm output: the render's label (`values-prod.yaml`, `default values`) when we rendered
+    /// it, and the place in the output. Words: ` (rendered with LABEL at PATH:LINE:COL)`.
+    Helm {
+        label: Option<String>,
+        path: String,
+        line: u32,
+        col: u32,
+    },
+    /// `kustomize build` output, at the line `kubectl kustomize` prints, and the value as the
+    /// source has it and as the output has it when kustomize rewrote it. Words:
+    /// ` (kustomize output line LINE:COL; kustomize changed the value: ...)`.
+    Kustomize {
+        line: u32,
+        col: u32,
+        changed: Option<(String, String)>,
+    },
+}
+
+impl RenderedAt {
+    /// The words a report appends to the finding's message.
+    pub fn words(&self) -> String {
+        match self {
+            RenderedAt::Helm {
+                label,
+                path,
+                line,
+                col,
+            } => {
+                let label = label
+                    .as_deref()
+                    .map(|l| format!(" with {l}"))
+                    .unwrap_or_default();
+                format!(" (rendered{label} at {path}:{line}:{col})")
+            }
+            RenderedAt::Kustomize { line, col, changed } => {
+                let changed = changed
+                    .as_ref()
+                    .map(|(src, out)| {
+                        format!(
+                            "; kustomize changed the value: the source has {src}, the output {out}"
+                        )
+                    })
+                    .unwrap_or_default();
+                format!(" (kustomize output line {line}:{col}{changed})")
+            }
+        }
+    }
+
+    /// Whether this is the helm output place `path:line:col`.
+    pub fn is_helm_place(&self, at_path: &str, at_line: u32, at_col: u32) -> bool {
+        matches!(self, RenderedAt::Helm { path, line, col, .. }
+            if path == at_path && *line == at_line && *col == at_col)
+    }
+}
+
 /// One problem, at one place.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
     pub rule: &'static str,
     pub severity: Severity,
+    /// What the rule says. Reports write [`Finding::text`]: this and the typed facts put into
+    /// words (see [`Finding::rendered`]).
     pub message: String,
     /// Path of the file, relative to the working directory, with `/` separators.
     pub path: String,
     pub span: Span,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<ObjectRef>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub container: Option<String>,
     /// Field path inside the object, e.g. `spec.template.spec.containers[1].securityContext`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub related: Vec<Related>,
     /// For findings in rendered output (Helm, Kustomize): how the location was mapped back to
     /// the file the user edits.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub mapping: Option<String>,
     /// Set on a suppressed finding: the reason given in its `clustersec:ignore` comment.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub suppression: Option<String>,
     /// For findings in rendered output: the renders they came from, e.g.
     /// `charts/web (default values)` and `charts/web (values-prod.yaml)` for a finding that a
     /// render matrix produced twice and that is reported once.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub renders: Vec<String>,
+    /// For findings moved out of rendered output: where they were in it, in the order the
+    /// mappings applied (serialized as part of `message`, as reports write it).
+    pub rendered: Vec<RenderedAt>,
+}
+
+/// A finding serializes as it always has, with `message` as reports write it
+/// ([`Finding::text`]); `rendered` is part of that text, not a key of its own.
+impl Serialize for Finding {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Shape<'a> {
+            rule: &'a str,
+            severity: Severity,
+            message: std::borrow::Cow<'a, str>,
+            path: &'a str,
+            span: Span,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            object: Option<&'a ObjectRef>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            container: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            field: Option<&'a str>,
+            #[serde(skip_serializing_if = "<[Related]>::is_empty")]
+            related: &'a [Related],
+            #[serde(skip_serializing_if = "Option::is_none")]
+            mapping: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            suppression: Option<&'a str>,
+            #[serde(skip_serializing_if = "<[String]>::is_empty")]
+            renders: &'a [String],
+        }
+        Shape {
+            rule: &self.rule,
+            severity: self.severity,
+            message: self.text(),
+            path: &self.path,
+            span: self.span,
+            object: self.object.as_ref(),
+            container: self.container.as_deref(),
+            field: self.field.as_deref(),
+            related: &self.related,
+            mapping: self.mapping.as_deref(),
+            suppression: self.suppression.as_deref(),
+            renders: &self.renders,
+        }
+        .serialize(s)
+    }
 }
 
 impl Finding {
@@ -135,7 +237,21 @@ impl Finding {
             mapping: None,
             suppression: None,
             renders: Vec::new(),
+            rendered: Vec::new(),
         }
+    }
+
+    /// The message as reports write it: the rule's words, then where the finding was in
+    /// rendered output (see [`RenderedAt::words`]).
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        if self.rendered.is_empty() {
+            return std::borrow::Cow::Borrowed(&self.message);
+        }
+        let mut text = self.message.clone();
+        for r in &self.rendered {
+            text.push_str(&r.words());
+        }
+        std::borrow::Cow::Owned(text)
     }
 
     pub fn container(mut self, name: impl Into<String>) -> Finding {
@@ -170,7 +286,53 @@ impl Finding {
             &self.object,
             &self.container,
             &self.field,
-            &self.message,
+            self.text(),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Pos;
+
+    #[test]
+    fn the_rendered_place_is_put_into_words_where_the_message_is_written() {
+        let mut f = Finding::new("R", Span::point(Pos::new(3, 5)), "bad");
+        assert_eq!(f.text(), "bad");
+        f.rendered.push(RenderedAt::Helm {
+            label: Some("values-prod.yaml".into()),
+            path: "charts/web".into(),
+            line: 12,
+            col: 5,
+        });
+        assert_eq!(
+            f.text(),
+            "bad (rendered with values-prod.yaml at charts/web:12:5)"
+        );
+        assert!(f.rendered[0].is_helm_place("charts/web", 12, 5));
+        assert!(!f.rendered[0].is_helm_place("charts/web", 12, 6));
+        let json = serde_json::to_value(&f).unwrap();
+        assert_eq!(
+            json["message"],
+            "bad (rendered with values-prod.yaml at charts/web:12:5)"
+        );
+        assert!(json.get("rendered").is_none());
+        let unlabelled = RenderedAt::Helm {
+            label: None,
+            path: "out.yaml".into(),
+            line: 1,
+            col: 2,
+        };
+        assert_eq!(unlabelled.words(), " (rendered at out.yaml:1:2)");
+        let kustomize = RenderedAt::Kustomize {
+            line: 7,
+            col: 9,
+            changed: Some(("yes".into(), "\"yes\"".into())),
+        };
+        assert_eq!(
+            kustomize.words(),
+            " (kustomize output line 7:9; kustomize changed the value: the source has yes, the output \"yes\")"
+        );
     }
 }

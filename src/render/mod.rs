@@ -661,25 +661,12 @@ impl MergeKey {
             rule: f.rule,
             path: f.path.clone(),
             span: f.span,
-            message: message_key(&f.message),
+            // The rule's words: where each render had it (`f.rendered`) differs between renders.
+            message: f.message.clone(),
             container: f.container.clone(),
             field: f.field.clone(),
         }
     }
-}
-
-/// The message without what differs between renders: the source mapping appends where the
-/// finding was in the rendered output (`... (rendered with values-prod.yaml at web:12:5)`), which
-/// names the render.
-fn message_key(message: &str) -> String {
-    for marker in [" (rendered", " (kustomize output"] {
-        if let Some(at) = message.rfind(marker) {
-            if message.ends_with(')') {
-                return message[..at].to_string();
-            }
-        }
-    }
-    message.to_string()
 }
 
 /// An isolated environment for renderers: helm's homes and an empty plugin directory in a
@@ -874,22 +861,37 @@ mod tests {
     #[test]
     fn merge_keeps_one_finding_per_place_with_every_render() {
         use crate::model::Pos;
-        let f = |msg: &str, render: &str, line: u32| {
+        // `msg (rendered with LABEL at web:L:3)`: the place in the output is a typed fact.
+        let f = |msg: &str, rendered: Option<(&str, u32)>, render: &str, line: u32| {
             let mut f = Finding::new("R", Span::point(Pos::new(line, 1)), msg);
             f.path = "web/templates/d.yaml".into();
             f.renders = vec![render.to_string()];
+            f.rendered = rendered
+                .map(|(label, line)| crate::finding::RenderedAt::Helm {
+                    label: Some(label.to_string()),
+                    path: "web".to_string(),
+                    line,
+                    col: 3,
+                })
+                .into_iter()
+                .collect();
             f
         };
         let merged = merge_renders(vec![
             f(
-                "bad (rendered with default values at web:10:3)",
+                "bad",
+                Some(("default values", 10)),
                 "web (default values)",
                 5,
             ),
-            f("bad (rendered with prod at web:14:3)", "web (prod)", 5),
-            f("bad (rendered with prod at web:20:3)", "web (prod)", 9),
-            f("other", "web (prod)", 5),
+            f("bad", Some(("prod", 14)), "web (prod)", 5),
+            f("bad", Some(("prod", 20)), "web (prod)", 9),
+            f("other", None, "web (prod)", 5),
         ]);
+        assert_eq!(
+            merged[0].text(),
+            "bad (rendered with default values at web:10:3)"
+        );
         assert_eq!(merged.len(), 3);
         assert_eq!(merged[0].renders, ["web (default values)", "web (prod)"]);
         assert_eq!(merged[1].renders, ["web (prod)"]);

@@ -56,7 +56,7 @@ pub fn annotation(f: &Finding) -> String {
     }
     props.push_str(&format!(",title={}", escape_property(f.rule)));
 
-    let mut message = f.message.clone();
+    let mut message = f.text().into_owned();
     let mut context = Vec::new();
     if let Some(object) = &f.object {
         context.push(object.display());

@@ -50,8 +50,8 @@ pub fn severity(s: Severity) -> &'static str {
 
 fn description(f: &Finding) -> String {
     match &f.object {
-        Some(object) => format!("{} ({})", f.message, object.display()),
-        None => f.message.clone(),
+        Some(object) => format!("{} ({})", f.text(), object.display()),
+        None => f.text().into_owned(),
     }
 }
 

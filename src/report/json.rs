@@ -125,7 +125,7 @@ struct RuleCount {
 struct Finding<'a> {
     rule_id: &'static str,
     severity: Severity,
-    message: &'a str,
+    message: std::borrow::Cow<'a, str>,
     path: &'a str,
     region: Region,
     object: Option<Object<'a>>,
@@ -313,7 +313,7 @@ fn finding(f: &crate::finding::Finding) -> Finding<'_> {
     Finding {
         rule_id: f.rule,
         severity: f.severity,
-        message: &f.message,
+        message: f.text(),
         path: &f.path,
         region: f.span.into(),
         object: f.object.as_ref().map(|o| Object {

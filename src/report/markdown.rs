@@ -508,7 +508,7 @@ fn finding_block(report: &Report, opts: &Options, f: &Finding) -> String {
     }
     let mut block = first;
     block.push_str("\\\n  ");
-    block.push_str(&escape_text(f.message.trim()));
+    block.push_str(&escape_text(f.text().trim()));
     block.push('\n');
     if let Some(fix) = rule_meta(report, f.rule).and_then(|m| m.section("Fix")) {
         if !fix.is_empty() {

@@ -442,7 +442,7 @@ fn result<'a>(
         rule_id: f.rule,
         rule_index,
         level: f.severity.sarif_level(),
-        message: Text::new(f.message.as_str()),
+        message: Text::new(f.text()),
         locations: [Location {
             id: None,
             physical_location: PhysicalLocation {

@@ -114,7 +114,7 @@ fn finding(
         f.span.start.col,
         f.severity,
         f.rule,
-        clean(&f.message),
+        clean(&f.text()),
         h = st.header,
     )?;
     let snippet = source.and_then(|(text, index)| {
@@ -234,7 +234,7 @@ fn grouped(out: &mut dyn Write, st: &Styles, report: &Report) -> io::Result<()> 
                 "  {at:<width$}  {sev}{:<8}{sev:#} {} {}",
                 f.severity.to_string(),
                 f.rule,
-                clean(&f.message),
+                clean(&f.text()),
             )?;
         }
         writeln!(out)?;

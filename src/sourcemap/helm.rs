@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::discover::{display_path, Dir};
-use crate::finding::{Finding, Related};
+use crate::finding::{Finding, Related, RenderedAt};
 use crate::model::{Pos, Span};
 
 use super::locate::*;
@@ -184,7 +184,12 @@ pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) -> Ve
         };
         let source = &sources[at].1;
         let ordinal = ordinals.get(at).copied().unwrap_or(0);
-        let rendered_at = format!("{}:{}:{}", f.path, f.span.start.line, f.span.start.col);
+        let rendered_at = RenderedAt::Helm {
+            label: cx.render_label.map(str::to_string),
+            path: f.path.clone(),
+            line: f.span.start.line,
+            col: f.span.start.col,
+        };
         let (template, chart_dir) = match resolve_template(
             source,
             cx.render_dir,
@@ -267,10 +272,6 @@ pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) -> Ve
                 keys.get(hit.matched - 1).map_or("", String::as_str)
             )
         };
-        let label = cx
-            .render_label
-            .map(|l| format!(" with {l}"))
-            .unwrap_or_default();
         // A message that names the finding's own line ("inherited from ... at line 85") names
         // the template's line now, so it reads right and is the same for every render.
         let own_line = format!(" at line {}", old_span.start.line);
@@ -279,7 +280,7 @@ pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) -> Ve
                 .message
                 .replace(&own_line, &format!(" at line {}", f.span.start.line));
         }
-        f.message = format!("{} (rendered{label} at {rendered_at})", f.message);
+        f.rendered.push(rendered_at);
         f.mapping = Some(how);
         if cx.rendered_is_file {
             // Related locations were in the rendered file: they stay there.

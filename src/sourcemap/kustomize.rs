@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use crate::discover::display_path;
-use crate::finding::{Finding, Related};
+use crate::finding::{Finding, Related, RenderedAt};
 
 use super::locate::*;
 use super::outline::Outline;
@@ -141,7 +141,7 @@ pub fn map_kustomize(
         });
         match hit.filter(|h| h.matched > 0) {
             Some(hit) => {
-                let rendered_at = format!("{}:{}", f.span.start.line, f.span.start.col);
+                let (line, col) = (f.span.start.line, f.span.start.col);
                 // A value kustomize rewrote (`privileged: yes` written back as `"yes"`): the
                 // user reads their source, so say what the API server gets instead.
                 let changed = keys
@@ -158,16 +158,9 @@ pub fn map_kustomize(
                         );
                         out.zip(src).filter(|(o, s)| o != s)
                     })
-                    .map(|(out, src)| {
-                        format!(
-                            "; kustomize changed the value: the source has {src}, the output {out}"
-                        )
-                    })
-                    .unwrap_or_default();
-                f.message = format!(
-                    "{} (kustomize output line {rendered_at}{changed})",
-                    f.message
-                );
+                    .map(|(out, src)| (src, out));
+                f.rendered
+                    .push(RenderedAt::Kustomize { line, col, changed });
                 f.mapping = Some(if hit.matched == hit.wanted {
                     "kustomize source line of the key".to_string()
                 } else {
@@ -198,10 +191,14 @@ pub fn map_kustomize(
                 f.message = f.message.replace(&at, &by);
             }
         }
-        f.message = f.message.replace(
-            &format!("(kustomize output line {old_line}:"),
-            &format!("(kustomize output line {}:", plain(old_line)),
-        );
+        // The output line as `kubectl kustomize` prints it (without origin annotations).
+        for r in &mut f.rendered {
+            if let RenderedAt::Kustomize { line, .. } = r {
+                if *line == old_line {
+                    *line = plain(old_line);
+                }
+            }
+        }
         if let Some(p) = patch {
             let patch_display =
                 display_path(&crate::render::lexical_normalize(&p.file), cwd.as_deref());

@@ -13,7 +13,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::discover::Dir;
-use crate::finding::{Finding, Severity};
+use crate::finding::{Finding, RenderedAt, Severity};
 use crate::model::{Pos, Span};
 use crate::render::{Render, Tool};
 
@@ -102,10 +102,11 @@ fn anchor_in_kustomization(findings: &mut [Finding], render: &Render) {
     let before = origin_lines_before(render.output.as_deref().unwrap_or(""));
     for f in findings.iter_mut().filter(|f| f.path == render.display) {
         let line = plain_kustomize_line(&before, f.span.start.line);
-        f.message = format!(
-            "{} (kustomize output line {line}:{})",
-            f.message, f.span.start.col
-        );
+        f.rendered.push(RenderedAt::Kustomize {
+            line,
+            col: f.span.start.col,
+            changed: None,
+        });
         f.path = crate::render::join_display(&render.display, name);
         f.span = Span::new(Pos::new(1, 1), Pos::new(1, 1));
         f.mapping = Some(match f.mapping.take() {
@@ -140,12 +141,17 @@ fn anchor_in_files(text: &str, findings: &mut [Finding], render: &Render, templa
         });
         let entry = dependency
             .and_then(|d| crate::render::helm::dependency_entry(chart_text.as_deref()?, d));
-        let rendered_at = format!("{}:{}:{}", f.path, f.span.start.line, f.span.start.col);
-        if !f.message.contains(&rendered_at) {
-            f.message = format!(
-                "{} (rendered with {} at {rendered_at})",
-                f.message, render.label
-            );
+        if !f
+            .rendered
+            .iter()
+            .any(|r| r.is_helm_place(&f.path, f.span.start.line, f.span.start.col))
+        {
+            f.rendered.push(RenderedAt::Helm {
+                label: Some(render.label.clone()),
+                path: f.path.clone(),
+                line: f.span.start.line,
+                col: f.span.start.col,
+            });
         }
         f.path = crate::render::join_display(&render.display, "Chart.yaml");
         f.span = entry.unwrap_or_else(|| Span::new(Pos::new(1, 1), Pos::new(1, 1)));
