@@ -369,105 +369,15 @@ pub fn discover(paths: &[PathBuf], opts: &Options) -> Result<Discovery, String> 
             });
             continue;
         }
-        let canonical_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.clone());
-        out.roots.push(canonical_root.clone());
-        // In a git work tree, ignore files leave out untracked files only (tracked ones are
-        // added back below); elsewhere nothing says what is part of the repository, and a
-        // committed ignore file could hide a manifest: they are not honoured.
-        let tracked = if opts.no_ignore {
-            None
-        } else {
-            git_tracked(root)
-        };
-        let honour_ignores = tracked.is_some();
-        let walker = ignore::WalkBuilder::new(root)
-            .hidden(false)
-            .git_ignore(honour_ignores)
-            .git_global(honour_ignores)
-            .git_exclude(honour_ignores)
-            .ignore(honour_ignores)
-            .parents(honour_ignores)
-            .require_git(true)
-            .follow_links(false)
-            .filter_entry(|e| {
-                !(e.depth() > 0
-                    && e.file_type().is_some_and(|t| t.is_dir())
-                    && e.file_name()
-                        .to_str()
-                        .is_some_and(|n| VCS_DIRS.contains(&n)))
-            })
-            .sort_by_file_path(|a, b| a.cmp(b))
-            .build();
-        let walk = Walk {
+        walk_root(
             root,
-            canonical_root: canonical_root.clone(),
-            include: &include,
-            exclude: &exclude,
-            cwd: cwd.as_deref(),
-        };
-        let mut seen: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
-        for entry in walker {
-            let entry = match entry {
-                Ok(e) => e,
-                Err(e) => {
-                    // An unreadable directory or a broken ignore file: say so, go on.
-                    let (path, msg) = match &e {
-                        ignore::Error::WithPath { path, err } => {
-                            (display_path(path, cwd.as_deref()), err.to_string())
-                        }
-                        other => (display_path(root, cwd.as_deref()), other.to_string()),
-                    };
-                    out.skipped.push(FileReport::new(
-                        &path,
-                        FileStatus::NotScanned(format!("cannot read: {msg}")),
-                        0,
-                    ));
-                    continue;
-                }
-            };
-            let path = entry.path();
-            let is_symlink = entry.path_is_symlink();
-            let is_file = entry.file_type().is_some_and(|t| t.is_file());
-            if !is_symlink && is_file {
-                walk.marker(&mut out, path);
-            }
-            // A FIFO, socket or device goes on to be reported (never opened); directories not.
-            let is_dir = entry.file_type().is_none_or(|t| t.is_dir());
-            if !is_symlink && !is_file && is_dir {
-                continue;
-            }
-            if tracked.is_some() {
-                seen.insert(path.to_path_buf());
-            }
-            walk.file(&mut out, path, is_symlink, &mut chart_cache, &mut excluded);
-        }
-        // Tracked files that an ignore file kept from the walk.
-        for rel in tracked.iter().flatten() {
-            if in_vcs_dir(rel) {
-                continue;
-            }
-            let path = root.join(rel);
-            if seen.contains(&path) {
-                continue;
-            }
-            let Ok(meta) = std::fs::symlink_metadata(&path) else {
-                continue;
-            };
-            let is_symlink = meta.file_type().is_symlink();
-            if !is_symlink && !meta.is_file() {
-                continue;
-            }
-            // Its directory must not lead out of the root through a symlink.
-            if !std::fs::canonicalize(path.parent().unwrap_or(root))
-                .is_ok_and(|d| d.starts_with(&canonical_root))
-            {
-                continue;
-            }
-            if !is_symlink {
-                walk.marker(&mut out, &path);
-            }
-            walk.file(&mut out, &path, is_symlink, &mut chart_cache, &mut excluded);
-        }
+            opts,
+            (&include, &exclude),
+            cwd.as_deref(),
+            &mut out,
+            &mut chart_cache,
+            &mut excluded,
+        );
     }
     out.roots.sort();
     out.roots.dedup();
@@ -480,4 +390,123 @@ pub fn discover(paths: &[PathBuf], opts: &Options) -> Result<Discovery, String> 
         dirs.dedup();
     }
     Ok(out)
+}
+
+/// Walks one directory named on the command line into `out`: its files, then the tracked files
+/// an ignore file kept from the walk.
+#[allow(clippy::too_many_arguments)]
+fn walk_root(
+    root: &Path,
+    opts: &Options,
+    globs: (&Option<GlobSet>, &Option<GlobSet>),
+    cwd: Option<&Path>,
+    out: &mut Discovery,
+    chart_cache: &mut HashMap<PathBuf, bool>,
+    excluded: &mut std::collections::BTreeSet<String>,
+) {
+    let canonical_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    out.roots.push(canonical_root.clone());
+    // In a git work tree, ignore files leave out untracked files only (tracked ones are
+    // added back below); elsewhere nothing says what is part of the repository, and a
+    // committed ignore file could hide a manifest: they are not honoured.
+    let tracked = if opts.no_ignore {
+        None
+    } else {
+        git_tracked(root)
+    };
+    let honour_ignores = tracked.is_some();
+    let walker = walker(root, honour_ignores);
+    let walk = Walk {
+        root,
+        canonical_root: canonical_root.clone(),
+        include: globs.0,
+        exclude: globs.1,
+        cwd,
+    };
+    let mut seen: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                // An unreadable directory or a broken ignore file: say so, go on.
+                let (path, msg) = match &e {
+                    ignore::Error::WithPath { path, err } => {
+                        (display_path(path, cwd), err.to_string())
+                    }
+                    other => (display_path(root, cwd), other.to_string()),
+                };
+                out.skipped.push(FileReport::new(
+                    &path,
+                    FileStatus::NotScanned(format!("cannot read: {msg}")),
+                    0,
+                ));
+                continue;
+            }
+        };
+        let path = entry.path();
+        let is_symlink = entry.path_is_symlink();
+        let is_file = entry.file_type().is_some_and(|t| t.is_file());
+        if !is_symlink && is_file {
+            walk.marker(out, path);
+        }
+        // A FIFO, socket or device goes on to be reported (never opened); directories not.
+        let is_dir = entry.file_type().is_none_or(|t| t.is_dir());
+        if !is_symlink && !is_file && is_dir {
+            continue;
+        }
+        if tracked.is_some() {
+            seen.insert(path.to_path_buf());
+        }
+        walk.file(out, path, is_symlink, chart_cache, excluded);
+    }
+    // Tracked files that an ignore file kept from the walk.
+    for rel in tracked.iter().flatten() {
+        if in_vcs_dir(rel) {
+            continue;
+        }
+        let path = root.join(rel);
+        if seen.contains(&path) {
+            continue;
+        }
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        let is_symlink = meta.file_type().is_symlink();
+        if !is_symlink && !meta.is_file() {
+            continue;
+        }
+        // Its directory must not lead out of the root through a symlink.
+        if !std::fs::canonicalize(path.parent().unwrap_or(root))
+            .is_ok_and(|d| d.starts_with(&canonical_root))
+        {
+            continue;
+        }
+        if !is_symlink {
+            walk.marker(out, &path);
+        }
+        walk.file(out, &path, is_symlink, chart_cache, excluded);
+    }
+}
+
+/// The walker of one scanned directory: hidden files included, VCS directories and symlinks
+/// not followed, ignore files honoured only in a git work tree, in path order.
+fn walker(root: &Path, honour_ignores: bool) -> ignore::Walk {
+    ignore::WalkBuilder::new(root)
+        .hidden(false)
+        .git_ignore(honour_ignores)
+        .git_global(honour_ignores)
+        .git_exclude(honour_ignores)
+        .ignore(honour_ignores)
+        .parents(honour_ignores)
+        .require_git(true)
+        .follow_links(false)
+        .filter_entry(|e| {
+            !(e.depth() > 0
+                && e.file_type().is_some_and(|t| t.is_dir())
+                && e.file_name()
+                    .to_str()
+                    .is_some_and(|n| VCS_DIRS.contains(&n)))
+        })
+        .sort_by_file_path(|a, b| a.cmp(b))
+        .build()
 }

@@ -204,7 +204,7 @@ impl Serialize for Finding {
             renders: &'a [String],
         }
         Shape {
-            rule: &self.rule,
+            rule: self.rule,
             severity: self.severity,
             message: self.text(),
             path: &self.path,

@@ -263,7 +263,35 @@ pub fn render_all(discovery: &mut Discovery, settings: &Settings, tools: &Tools)
     let mut run = Run::default();
     let plan = kustomize::plan(&discovery.kustomizations);
     skip_patches(discovery, &plan);
+    let jobs = plan_jobs(discovery, &plan, settings, tools, &mut run);
+    if jobs.is_empty() {
+        return run;
+    }
+    let Some(renders) = run_jobs(&jobs, settings, tools, &mut run) else {
+        return run;
+    };
+    count_renders(&renders, &mut run.counts);
+    run.covered = covered_files(discovery, &plan, &renders);
+    for r in &renders {
+        run.problems.extend(r.notes.iter().cloned());
+        run.problems.extend(match r.tool {
+            Tool::Helm => helm::problems(r),
+            Tool::Kustomize => kustomize::problems(r),
+        });
+    }
+    run.renders = renders;
+    run
+}
 
+/// The render jobs of a run, in order: each chart's value sets, then the kustomizations. A
+/// chart that cannot render because helm is missing is counted as failed, with a problem.
+fn plan_jobs(
+    discovery: &Discovery,
+    plan: &kustomize::Plan,
+    settings: &Settings,
+    tools: &Tools,
+    run: &mut Run,
+) -> Vec<Job> {
     let mut jobs = Vec::new();
     if settings.helm != Mode::Never {
         let helm_jobs = helm::jobs(&discovery.charts, settings);
@@ -290,16 +318,23 @@ pub fn render_all(discovery: &mut Discovery, settings: &Settings, tools: &Tools)
         }
     }
     if settings.kustomize != Mode::Never && tools.kustomize.is_some() {
-        jobs.extend(kustomize::jobs(&plan));
+        jobs.extend(kustomize::jobs(plan));
     }
-    if jobs.is_empty() {
-        return run;
-    }
+    jobs
+}
 
+/// Runs the jobs in parallel in one sandbox, within the run's budget, with progress on stderr.
+/// `None` (with a problem per job) when the sandbox cannot be made.
+fn run_jobs(
+    jobs: &[Job],
+    settings: &Settings,
+    tools: &Tools,
+    run: &mut Run,
+) -> Option<Vec<Render>> {
     let sandbox = match Sandbox::new() {
         Ok(s) => s,
         Err(e) => {
-            for j in &jobs {
+            for j in jobs {
                 run.problems.push(Problem {
                     path: j.dir.display.clone(),
                     span: Span::point(crate::model::Pos::START),
@@ -309,7 +344,7 @@ pub fn render_all(discovery: &mut Discovery, settings: &Settings, tools: &Tools)
                     ),
                 });
             }
-            return run;
+            return None;
         }
     };
     let progress = progress::Progress::new(jobs.len());
@@ -348,10 +383,13 @@ pub fn render_all(discovery: &mut Discovery, settings: &Settings, tools: &Tools)
         })
         .collect();
     progress.done();
+    Some(renders)
+}
 
-    // Per-directory outcome: a chart counts as rendered when all its renders succeeded.
+/// Per-directory outcome: a chart counts as rendered when all its renders succeeded.
+fn count_renders(renders: &[Render], counts: &mut Counts) {
     let mut dirs: Vec<(Tool, &str, bool)> = Vec::new();
-    for r in &renders {
+    for r in renders {
         let ok = r.output.is_ok();
         match dirs
             .iter_mut()
@@ -362,16 +400,22 @@ pub fn render_all(discovery: &mut Discovery, settings: &Settings, tools: &Tools)
         }
     }
     for (tool, _, ok) in dirs {
-        let c = &mut run.counts;
         match (tool, ok) {
-            (Tool::Helm, true) => c.charts_rendered += 1,
-            (Tool::Helm, false) => c.charts_failed += 1,
-            (Tool::Kustomize, true) => c.kustomizations_built += 1,
-            (Tool::Kustomize, false) => c.kustomizations_failed += 1,
+            (Tool::Helm, true) => counts.charts_rendered += 1,
+            (Tool::Helm, false) => counts.charts_failed += 1,
+            (Tool::Kustomize, true) => counts.kustomizations_built += 1,
+            (Tool::Kustomize, false) => counts.kustomizations_failed += 1,
         }
     }
+}
 
-    // Files of successful kustomize builds.
+/// Display paths of the candidates that successful kustomize builds read.
+fn covered_files(
+    discovery: &Discovery,
+    plan: &kustomize::Plan,
+    renders: &[Render],
+) -> BTreeSet<String> {
+    let mut covered = BTreeSet::new();
     let built: BTreeSet<PathBuf> = renders
         .iter()
         .filter(|r| r.tool == Tool::Kustomize && r.output.is_ok())
@@ -383,20 +427,12 @@ pub fn render_all(discovery: &mut Discovery, settings: &Settings, tools: &Tools)
         for c in &discovery.candidates {
             if let Input::Path(p) = &c.input {
                 if std::fs::canonicalize(p).is_ok_and(|p| built.contains(&p)) {
-                    run.covered.insert(c.display.clone());
+                    covered.insert(c.display.clone());
                 }
             }
         }
     }
-    for r in &renders {
-        run.problems.extend(r.notes.iter().cloned());
-        run.problems.extend(match r.tool {
-            Tool::Helm => helm::problems(r),
-            Tool::Kustomize => kustomize::problems(r),
-        });
-    }
-    run.renders = renders;
-    run
+    covered
 }
 
 /// `path` after following symlinks, when that is inside one of `roots` (canonical) and outside
