@@ -314,7 +314,9 @@ pub fn scan(
             .num_threads(n)
             .build_global();
     }
-    let mut report = crate::pipeline::run(&settings, &|n| {
+    // Today's rule list, configured by the config's rule settings and the profile.
+    let engine = settings.engine()?;
+    let mut report = crate::pipeline::run(&settings, engine, &|n| {
         let _ = writeln!(std::io::stderr(), "notice: {n}");
     })?;
     if let Some(base) = &compare_with {

@@ -34,6 +34,8 @@ pub struct Options {
 pub enum Input {
     Path(PathBuf),
     Stdin,
+    /// A text held in memory (see [`crate::pipeline::scan_texts`]).
+    Memory(String),
 }
 
 /// A file to scan.

@@ -13,9 +13,7 @@ use crate::cli::ScanArgs;
 use crate::config::{ByteSize, Config, MAX_FILE_SIZE_CEILING};
 use crate::discover;
 use crate::engine::{Engine, RuleSettings, DEFAULT_MAX_FILE_SIZE};
-use crate::finding::Finding;
 use crate::kube_version::KubeVersion;
-use crate::outcome::FileReport;
 use crate::report::Report;
 use crate::rules::data::pss;
 
@@ -157,11 +155,11 @@ impl Settings {
     }
 }
 
-/// Discovers, renders and scans what `settings` name; returns the complete report (without a
-/// verdict: that is the caller's, from its fail-on settings). `notice` receives what the user
-/// should be told on the way (an exclude that matched nothing), when it happens.
-pub fn run(settings: &Settings, notice: &dyn Fn(&str)) -> Result<Report, String> {
-    let engine = settings.engine()?;
+/// Discovers, renders and scans what `settings` name with the rules of `engine` (today's rule
+/// list, configured: see [`Settings::engine`]); returns the complete report (without a verdict:
+/// that is the caller's, from its fail-on settings). `notice` receives what the user should be
+/// told on the way (an exclude that matched nothing), when it happens.
+pub fn run(settings: &Settings, engine: Engine, notice: &dyn Fn(&str)) -> Result<Report, String> {
     let tools = crate::render::Tools::detect(&settings.render)?;
     let mut discovery = discover::discover(&settings.paths, &settings.discover)?;
     if !settings.discover.exclude.is_empty() && discovery.excluded == 0 {
@@ -204,38 +202,33 @@ pub fn run(settings: &Settings, notice: &dyn Fn(&str)) -> Result<Report, String>
     Ok(report)
 }
 
-/// Scans texts held in memory, `(display path, text)` each, as files of one scan: the same
-/// engine, suppressions and report as [`run`], with nothing read from disk and no render.
+/// Scans texts held in memory, `(display path, text)` each, as the files of one scan: the same
+/// engine, mapping, suppressions and report as [`run`] (through [`crate::scan::scan_rendered`]),
+/// with nothing read from disk and no render.
 pub fn scan_texts(texts: &[(&str, &str)], settings: &Settings) -> Result<Report, String> {
     let engine = settings.engine()?;
-    let mut files: Vec<FileReport> = Vec::new();
-    let mut findings: Vec<Finding> = Vec::new();
-    let mut sources = BTreeMap::new();
-    for (path, text) in texts {
-        let (report, mut f) = if text.len() as u64 > settings.max_file_size {
-            engine.not_scanned(
-                path,
-                text.len() as u64,
-                &format!(
-                    "over the size limit of {} bytes (--max-file-size)",
-                    settings.max_file_size
-                ),
-            )
-        } else {
-            engine.scan_text(path, text)
-        };
-        if !f.is_empty() {
-            sources.insert((*path).to_string(), (*text).to_string());
-        }
-        files.push(report);
-        findings.append(&mut f);
-    }
-    let mut report = crate::scan::finish(&engine, findings, files, sources, 0)
-        .with_kube_version(settings.kube_version)
-        .with_pss(
-            settings.pss_version.resolve(),
-            settings.profile.map(|l| l.as_str()),
-        );
+    let discovery = discover::Discovery {
+        candidates: texts
+            .iter()
+            .map(|(path, text)| discover::Candidate {
+                input: discover::Input::Memory((*text).to_string()),
+                display: (*path).to_string(),
+                size: text.len() as u64,
+            })
+            .collect(),
+        ..discover::Discovery::default()
+    };
+    let mut report = crate::scan::scan_rendered(
+        &engine,
+        discovery,
+        settings.max_file_size,
+        &crate::render::Run::default(),
+    )
+    .with_kube_version(settings.kube_version)
+    .with_pss(
+        settings.pss_version.resolve(),
+        settings.profile.map(|l| l.as_str()),
+    );
     if settings.parse_only {
         report.rules.clear();
     }
@@ -402,7 +395,7 @@ mod tests {
         std::fs::write(dir.path().join("pod.yaml"), POD).unwrap();
         let mut settings = Settings::for_texts(&Config::default()).unwrap();
         settings.paths = vec![dir.path().to_path_buf()];
-        let from_disk = run(&settings, &|_| {}).unwrap();
+        let from_disk = run(&settings, settings.engine().unwrap(), &|_| {}).unwrap();
         let path = from_disk.files.first().unwrap().path.clone();
         let in_memory = scan_texts(&[(path.as_str(), POD)], &settings).unwrap();
         assert!(!in_memory.findings.is_empty());

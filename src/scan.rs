@@ -126,18 +126,6 @@ pub fn scan_rendered(
             }
         }
     }
-    finish(engine, findings, files, sources, excluded)
-}
-
-/// The report of a scan from its findings, file outcomes and the texts of the files findings
-/// point into: suppressions applied, the engine's rules and severities recorded.
-pub fn finish(
-    engine: &Engine,
-    findings: Vec<Finding>,
-    files: Vec<FileReport>,
-    sources: BTreeMap<String, String>,
-    excluded: usize,
-) -> Report {
     let (findings, mut suppressed) = crate::suppress::apply(findings, &sources);
     // Findings of a namespace's audit/warn labels come suppressed already: shown, not failing.
     let (preset, findings): (Vec<Finding>, Vec<Finding>) =
@@ -221,6 +209,7 @@ fn scan_one(
     }
     let bytes = match &c.input {
         Input::Path(p) => read_regular(p, max_file_size),
+        Input::Memory(text) => Ok(text.as_bytes().to_vec()),
         Input::Stdin => {
             let mut buf = Vec::new();
             std::io::stdin()

@@ -91,7 +91,7 @@ pub fn select(discovery: &mut Discovery, shard: Shard) {
                 crate::discover::Input::Path(p) => {
                     Some((std::fs::canonicalize(p).ok()?, c.display.as_str()))
                 }
-                crate::discover::Input::Stdin => None,
+                crate::discover::Input::Stdin | crate::discover::Input::Memory(_) => None,
             })
             .collect();
         let plan = crate::render::kustomize::plan(&discovery.kustomizations);

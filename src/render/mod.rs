@@ -618,7 +618,7 @@ fn skip_patches(discovery: &mut Discovery, plan: &kustomize::Plan) {
             Input::Path(p) => std::fs::canonicalize(p)
                 .ok()
                 .and_then(|p| plan.patches.get(&p)),
-            Input::Stdin => None,
+            Input::Stdin | Input::Memory(_) => None,
         };
         match owner {
             Some(k) => discovery.skipped.push(FileReport::new(
