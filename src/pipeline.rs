@@ -411,6 +411,27 @@ mod tests {
     }
 
     #[test]
+    fn scan_texts_applies_suppression_comments() {
+        let text = POD.replace(
+            "        privileged: yes\n",
+            "        # clustersec:ignore CUSTOM_SECURITY_PRIVILEGED_CHECK the debug image needs it\n        privileged: yes\n",
+        );
+        let settings = Settings::for_texts(&Config::default()).unwrap();
+        let report = scan_texts(&[("pod.yaml", text.as_str())], &settings).unwrap();
+        assert!(report
+            .findings
+            .iter()
+            .all(|f| f.rule != "CUSTOM_SECURITY_PRIVILEGED_CHECK"));
+        let s = report
+            .suppressed
+            .iter()
+            .find(|f| f.rule == "CUSTOM_SECURITY_PRIVILEGED_CHECK")
+            .unwrap();
+        assert_eq!(s.suppression.as_deref(), Some("the debug image needs it"));
+        assert_eq!(s.span.start.line, 11);
+    }
+
+    #[test]
     fn scan_texts_applies_the_size_limit() {
         let mut settings = Settings::for_texts(&Config::default()).unwrap();
         settings.max_file_size = 10;
