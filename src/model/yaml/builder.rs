@@ -1,7 +1,13 @@
 //! Building the spanned tree from saphyr-parser events.
 
-#[allow(unused_imports)]
-use super::*;
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, ScalarStyle, Span as PSpan};
+
+use super::node::{Entry, Kind, Node};
+use super::scalar::{resolve, Scalar, CORE};
+use super::span::{span, Pos, Shifts, Span};
+use super::{Diagnostic, MAX_DEPTH};
 
 pub(super) enum Frame {
     Seq {

@@ -10,12 +10,6 @@
 //! Aliases are expanded by copying the anchored node, within a node budget, and nesting depth is
 //! bounded, so hostile input costs bounded time and memory.
 
-use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
-
-use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span as PSpan, Tag};
-use serde::Serialize;
-
 /// Deepest nesting of collections accepted in one document.
 pub const MAX_DEPTH: usize = 256;
 /// Nodes that alias expansion may copy per file, on top of a share proportional to the input.
@@ -34,8 +28,9 @@ mod span;
 #[cfg(test)]
 mod tests;
 
-#[allow(unused_imports)]
-use self::{builder::*, node::*, recovery::*, repair::*, scalar::*, span::*};
+use self::recovery::parse_with_shifts;
+use self::repair::{repair, MAX_REPAIRS};
+use self::span::{normalize_breaks, Shifts};
 
 pub(crate) use builder::check_duplicates;
 pub use node::{scalar_text, Entry, Kind, Node};

@@ -1,7 +1,11 @@
 //! The node API: lookups with go-yaml v2 merge-key semantics.
 
-#[allow(unused_imports)]
-use super::*;
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+
+use super::scalar::Scalar;
+use super::span::Span;
+use super::MAX_DEPTH;
 
 /// One `key: value` pair of a mapping, both with spans.
 #[derive(Clone, Debug)]

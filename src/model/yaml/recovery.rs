@@ -1,7 +1,13 @@
 //! Recovery: a syntax error ends its document, parsing resumes at the next `---`.
 
-#[allow(unused_imports)]
-use super::*;
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser, ScanError};
+
+use super::builder::Builder;
+use super::repair::RawError;
+use super::span::{pos, span, Pos, Shifts, Span};
+use super::{Diagnostic, Document, Stream, ALIAS_BUDGET_BASE};
 
 pub(super) fn parse_with_shifts(text: &str, shifts: &Shifts) -> (Stream, Vec<RawError>) {
     let mut raw_errors = Vec::new();

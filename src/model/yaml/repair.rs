@@ -1,7 +1,6 @@
 //! Indentation repair: the leniency of go-yaml that saphyr lacks.
 
-#[allow(unused_imports)]
-use super::*;
+use std::collections::HashMap;
 
 /// Repairs tried per file before a syntax error is reported as it is.
 pub(super) const MAX_REPAIRS: usize = 64;

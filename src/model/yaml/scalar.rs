@@ -1,7 +1,8 @@
 //! Scalar resolution as go-yaml v2 (and so Kubernetes) does it.
 
-#[allow(unused_imports)]
-use super::*;
+use std::borrow::Cow;
+
+use saphyr_parser::{ScalarStyle, Tag};
 
 /// The resolved value of a scalar, the way Kubernetes' YAML decoder sees it.
 #[derive(Clone, Debug, PartialEq)]

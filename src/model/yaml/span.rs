@@ -1,7 +1,9 @@
 //! Positions and spans, and how positions in the parsed text map back to the file.
 
-#[allow(unused_imports)]
-use super::*;
+use std::collections::HashMap;
+
+use saphyr_parser::Span as PSpan;
+use serde::Serialize;
 
 /// A position in a file: 1-based line, 1-based column counted in Unicode code points.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
