@@ -44,6 +44,7 @@ fn inputs() -> (PathBuf, Vec<(String, String)>) {
             discover::Input::Path(p) => std::fs::read_to_string(p)
                 .ok()
                 .map(|t| (c.display.clone(), t)),
+            discover::Input::Memory(t) => Some((c.display.clone(), t.clone())),
             discover::Input::Stdin => None,
         })
         .collect();
