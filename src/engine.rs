@@ -33,6 +33,12 @@ pub struct Engine {
     parse_only: bool,
 }
 
+impl crate::finding::RuleSeverities for Engine {
+    fn rule_severity(&self, rule: &str) -> Option<Severity> {
+        self.severity(rule)
+    }
+}
+
 /// Per-rule settings from the config file.
 #[derive(Clone, Debug, Default)]
 pub struct RuleSettings {

@@ -77,6 +77,12 @@ impl std::fmt::Display for Severity {
     }
 }
 
+/// The severity each rule runs at (`None`: the rule is off). What a layer that builds findings
+/// itself (rendering) needs of the configured rules, without depending on the engine.
+pub trait RuleSeverities {
+    fn rule_severity(&self, rule: &str) -> Option<Severity>;
+}
+
 /// A second location that explains a finding (e.g. the pod-level value a container inherits).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Related {

@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use crate::discover::{display_path, Dir, Discovery, Input};
-use crate::engine::Engine;
 use crate::finding::Finding;
 use crate::model::Span;
 use crate::outcome::{FileReport, FileStatus};
@@ -635,9 +634,9 @@ fn skip_patches(discovery: &mut Discovery, plan: &kustomize::Plan) {
 }
 
 /// The CLUSTERSEC_RENDER findings of a run (none when the rule is disabled).
-pub fn findings(engine: &Engine, run: &Run) -> Vec<Finding> {
+pub fn findings(rules: &dyn crate::finding::RuleSeverities, run: &Run) -> Vec<Finding> {
     let id = crate::rules::render::Render::ID;
-    let Some(severity) = engine.severity(id) else {
+    let Some(severity) = rules.rule_severity(id) else {
         return Vec::new();
     };
     run.problems
