@@ -1,14 +1,11 @@
 //! The generated docs in `docs/` and the README stay in sync with the rules.
 //! Run with `CLUSTERSEC_BLESS=1` to rewrite them.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use crate::support::root;
 use clustersec::docs::{rule_page, rules_markdown};
 use clustersec::rules::registry;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn bless() -> bool {
     std::env::var("CLUSTERSEC_BLESS").is_ok_and(|v| v == "1")

@@ -4,6 +4,7 @@
 //! moves to its template. The same charts rendered by clustersec itself (when helm is on PATH)
 //! must map the same way.
 
+use crate::support::have_helm as helm_available;
 use assert_cmd::Command;
 use serde_json::Value;
 
@@ -175,21 +176,6 @@ fn rendered_output_without_its_chart_stays_put_and_names_the_template() {
             "{m}"
         );
     }
-}
-
-fn helm_available() -> bool {
-    let ok = std::process::Command::new("helm")
-        .arg("version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "helm is required in CI (scripts/install-helm.sh)"
-        );
-        eprintln!("skipping: helm is not on PATH");
-    }
-    ok
 }
 
 #[test]

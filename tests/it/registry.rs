@@ -3,13 +3,10 @@
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use crate::support::root;
 use clustersec::rules::registry;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// `src/rules/foo.rs` -> `foo.rs`, whatever the separators `file!()` used.
 fn file_name(path: &str) -> String {

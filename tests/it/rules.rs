@@ -23,14 +23,11 @@ use std::path::{Path, PathBuf};
 
 use std::collections::BTreeMap;
 
+use crate::support::root;
 use clustersec::engine::{Engine, RuleSettings};
 use clustersec::finding::Finding;
 use clustersec::kube_version::KubeVersion;
 use clustersec::rules::data::pss::{self, PssVersion};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// One expected finding: (line, col).
 type Loc = (u32, u32);

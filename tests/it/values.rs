@@ -7,6 +7,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use crate::support::copy_dir;
 use assert_cmd::Command;
 use serde_json::Value;
 
@@ -305,19 +306,6 @@ fn suppression_comments_work_on_values_lines() {
         .unwrap()
         .iter()
         .any(|f| f["ruleId"] == "CUSTOM_SECURITY_IMAGE_PULL" && f["path"] == "app/values.yaml"));
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
 }
 
 #[test]
