@@ -195,7 +195,7 @@ fn ten_thousand_tiny_files_are_each_counted_once() {
 }
 
 /// The full size of the corpus entry; a few minutes in a debug build:
-/// `cargo test --test adversarial -- --ignored`.
+/// `cargo test --test it adversarial:: -- --ignored`.
 #[test]
 #[ignore]
 fn a_hundred_thousand_tiny_files_are_each_counted_once() {

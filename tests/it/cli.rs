@@ -193,7 +193,7 @@ fn config_excludes_paths() {
 }
 
 /// Issue 7: ignore files leave out only untracked files of a git work tree; hidden directories
-/// are scanned (tests/untrusted_paths.rs has the tracked and non-git cases).
+/// are scanned (tests/it/untrusted_paths.rs has the tracked and non-git cases).
 #[test]
 fn gitignore_leaves_out_untracked_files_only() {
     let d = tempfile::tempdir().unwrap();
@@ -261,7 +261,7 @@ fn chart_templates_are_not_parsed() {
         "chart/templates/deploy.yaml",
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ .Release.Name }}\n{{- if .Values.x }}\n",
     );
-    // Not rendered either (tests/render.rs covers rendering; this template does not render).
+    // Not rendered either (tests/it/render.rs covers rendering; this template does not render).
     bin()
         .args([
             "scan",

@@ -53,6 +53,6 @@ fn generated_docs_are_current() {
     check(&readme_path, &expected, &mut stale);
     assert!(
         stale.is_empty(),
-        "stale generated docs (run `CLUSTERSEC_BLESS=1 cargo test --test docs`): {stale:?}"
+        "stale generated docs (run `CLUSTERSEC_BLESS=1 cargo test --test it docs::`): {stale:?}"
     );
 }

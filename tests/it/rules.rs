@@ -227,7 +227,7 @@ fn diff(expected: &[Loc], actual: &[Loc], findings: &[&Finding]) -> String {
 
 /// Rules emitted while rendering charts and kustomizations (`clustersec::render`), never by
 /// scanning one file: their `pass` files are checked here like any other, their other files by
-/// tests/render.rs, which renders them.
+/// tests/it/render.rs, which renders them.
 const RENDER_RULES: &[&str] = &["CLUSTERSEC_RENDER", "CLUSTERSEC_UNRENDERED_BRANCH"];
 
 fn fixture_files(dir: &Path) -> Vec<PathBuf> {
