@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::support::{bin_in_root as bin, have_helm, have_kustomize, root};
+use crate::support::{bin_in_root as bin, have_helm, have_kustomize, of_rule, root};
 use clustersec::discover::{self, Discovery, Options};
 use clustersec::engine::{Engine, FileStatus, DEFAULT_MAX_FILE_SIZE};
 use clustersec::finding::Finding;
@@ -35,10 +35,6 @@ fn scan(path: &str, settings: &Settings) -> (Report, render::Run) {
     let run = render::render_all(&mut discovery, &settings, &tools);
     let report = clustersec::scan::scan_rendered(&engine, discovery, DEFAULT_MAX_FILE_SIZE, &run);
     (report, run)
-}
-
-fn of_rule<'a>(report: &'a Report, rule: &str) -> Vec<&'a Finding> {
-    report.findings.iter().filter(|f| f.rule == rule).collect()
 }
 
 fn describe(fs: &[&Finding]) -> String {

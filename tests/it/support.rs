@@ -5,6 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use clustersec::finding::Finding;
+use clustersec::report::Report;
+use serde_json::Value;
 
 /// The package root.
 pub fn root() -> PathBuf {
@@ -117,4 +120,26 @@ pub fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(e.path(), target).unwrap();
         }
     }
+}
+
+/// `clustersec scan --format json ARGS` run in `dir`: the JSON report from stdout. The scan
+/// must exit 0 or 1 (no error).
+pub fn scan_json_in(dir: &Path, args: &[&str]) -> Value {
+    let out = bin()
+        .current_dir(dir)
+        .args(["scan", "--format", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.code() == Some(0) || out.status.code() == Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The findings of `rule` in `report`.
+pub fn of_rule<'a>(report: &'a Report, rule: &str) -> Vec<&'a Finding> {
+    report.findings.iter().filter(|f| f.rule == rule).collect()
 }

@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use crate::support::{have_helm, root};
+use crate::support::{have_helm, of_rule, root};
 use clustersec::discover::{self, Discovery, Options};
 use clustersec::engine::{Engine, DEFAULT_MAX_FILE_SIZE};
 use clustersec::finding::Finding;
@@ -47,10 +47,6 @@ fn scan(path: &Path) -> Report {
     let run = render::render_all(&mut discovery, &settings, &tools);
     assert_eq!(run.counts.charts_failed, 0, "{:?}", run.problems);
     clustersec::scan::scan_rendered(&engine, discovery, DEFAULT_MAX_FILE_SIZE, &run)
-}
-
-fn of_rule<'a>(report: &'a Report, rule: &str) -> Vec<&'a Finding> {
-    report.findings.iter().filter(|f| f.rule == rule).collect()
 }
 
 fn describe(fs: &[&Finding]) -> String {
