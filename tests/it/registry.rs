@@ -90,10 +90,10 @@ fn layout_problems(declared: &[(String, String)], on_disk: &[String]) -> Vec<Str
 
 #[test]
 fn every_rule_file_is_registered() {
-    let declared: Vec<(String, String)> = registry()
-        .iter()
-        .map(|r| (r.meta().id.to_string(), r.meta().source_file.to_string()))
-        .collect();
+    let mut declared = Vec::new();
+    for r in &registry() {
+        declared.push((r.meta().id.to_string(), r.meta().source_file.to_string()));
+    }
     let mut on_disk = Vec::new();
     rule_files_on_disk(&root().join("src/rules"), "", &mut on_disk);
     assert!(!on_disk.is_empty(), "no rule files under src/rules/");
