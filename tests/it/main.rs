@@ -37,6 +37,7 @@ mod proptest_no_panic;
 mod pss;
 mod readme;
 mod registry;
+mod registry_layout;
 mod render;
 mod report;
 mod report_ci;
