@@ -86,11 +86,9 @@ pub fn canonical_roots<'a>(roots: impl IntoIterator<Item = &'a Path>) -> Vec<Pat
 /// token in CI) is outside whatever the roots say: nothing there is scanned content.
 pub fn confine(path: &Path, roots: &[PathBuf]) -> Result<PathBuf, Rejected> {
     let canonical = std::fs::canonicalize(path).map_err(|_| Rejected::Missing)?;
-    let inside = roots.iter().any(|r| {
-        canonical
-            .strip_prefix(r)
-            .is_ok_and(|rel| !crate::render::view::in_vcs_dir(rel))
-    });
+    let inside = roots
+        .iter()
+        .any(|r| canonical.strip_prefix(r).is_ok_and(|rel| !in_vcs_dir(rel)));
     if inside {
         Ok(canonical)
     } else {
@@ -122,6 +120,20 @@ pub fn quote(p: &str) -> String {
         s.push_str("...");
     }
     format!("`{}`", s.replace('`', "'"))
+}
+
+/// Directory names never copied into a render's view of a chart, and never read through.
+pub const VCS_DIRS: &[&str] = &[
+    ".git", ".hg", ".svn", ".bzr", "_darcs", "CVS", ".jj", ".pijul",
+];
+
+/// Whether `rel` (a path relative to some root) goes through a version-control directory.
+pub fn in_vcs_dir(rel: &Path) -> bool {
+    rel.components().any(|c| {
+        c.as_os_str()
+            .to_str()
+            .is_some_and(|n| VCS_DIRS.contains(&n))
+    })
 }
 
 #[cfg(test)]

@@ -16,10 +16,7 @@ use std::collections::BTreeSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-/// Directory names never copied into a view.
-pub const VCS_DIRS: &[&str] = &[
-    ".git", ".hg", ".svn", ".bzr", "_darcs", "CVS", ".jj", ".pijul",
-];
+pub use crate::safepath::{in_vcs_dir, VCS_DIRS};
 
 /// At most this many files and directories in one view.
 pub const MAX_FILES: usize = 20_000;
@@ -35,15 +32,6 @@ pub struct View {
     pub dir: PathBuf,
     /// Entries left out and why: (path in the real chart, reason).
     pub left_out: Vec<(PathBuf, String)>,
-}
-
-/// Whether `rel` (a path relative to some root) goes through a version-control directory.
-pub fn in_vcs_dir(rel: &Path) -> bool {
-    rel.components().any(|c| {
-        c.as_os_str()
-            .to_str()
-            .is_some_and(|n| VCS_DIRS.contains(&n))
-    })
 }
 
 /// Copies `chart` into `dest` (created; its name is the chart directory's name, which helm does
