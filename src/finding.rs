@@ -77,6 +77,34 @@ impl std::fmt::Display for Severity {
     }
 }
 
+/// The container a finding is about, from the model: its list (`containers`, `initContainers`,
+/// `ephemeralContainers`), its position in that list and its name (empty when it has none).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContainerRef {
+    pub kind: crate::model::ContainerKind,
+    pub index: usize,
+    pub name: String,
+}
+
+impl ContainerRef {
+    /// The container of `pod` whose field path holds `field` (the container itself or a field
+    /// under it); `None` for a field outside every container (a pod-level setting).
+    pub fn of_field(pod: &crate::model::PodSpec<'_>, field: &str) -> Option<ContainerRef> {
+        pod.containers
+            .iter()
+            .find(|c| {
+                field
+                    .strip_prefix(c.path.as_str())
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+            })
+            .map(|c| ContainerRef {
+                kind: c.kind,
+                index: c.index,
+                name: c.name.clone(),
+            })
+    }
+}
+
 /// The severity each rule runs at (`None`: the rule is off). What a layer that builds findings
 /// itself (rendering) needs of the configured rules, without depending on the engine.
 pub trait RuleSeverities {
@@ -181,6 +209,9 @@ pub struct Finding {
     /// For findings moved out of rendered output: where they were in it, in the order the
     /// mappings applied (serialized as part of `message`, as reports write it).
     pub rendered: Vec<RenderedAt>,
+    /// The container the finding's field is in, set by the engine from the model (not
+    /// serialized: `container` and `field` say it in words).
+    pub container_ref: Option<ContainerRef>,
 }
 
 /// A finding serializes as it always has, with `message` as reports write it
@@ -244,6 +275,7 @@ impl Finding {
             suppression: None,
             renders: Vec::new(),
             rendered: Vec::new(),
+            container_ref: None,
         }
     }
 
@@ -340,5 +372,38 @@ mod tests {
             kustomize.words(),
             " (kustomize output line 7:9; kustomize changed the value: the source has yes, the output \"yes\")"
         );
+    }
+
+    #[test]
+    fn the_engine_records_the_container_of_a_finding_from_the_model() {
+        let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  securityContext:\n    runAsUser: 0\n  initContainers:\n    - name: setup\n      image: busybox\n      securityContext:\n        privileged: true\n  containers:\n    - name: web\n      image: nginx\n    - image: envoy\n      securityContext:\n        privileged: true\n";
+        let (_, findings) = crate::engine::Engine::default().scan_text("p.yaml", text);
+        let privileged: Vec<&Finding> = findings
+            .iter()
+            .filter(|f| f.rule == "CUSTOM_SECURITY_PRIVILEGED_CHECK")
+            .collect();
+        let refs: Vec<_> = privileged
+            .iter()
+            .map(|f| {
+                f.container_ref
+                    .as_ref()
+                    .map(|c| (c.kind, c.index, c.name.as_str()))
+            })
+            .collect();
+        use crate::model::ContainerKind;
+        assert!(
+            refs.contains(&Some((ContainerKind::Init, 0, "setup"))),
+            "{refs:?}"
+        );
+        assert!(
+            refs.contains(&Some((ContainerKind::Regular, 1, ""))),
+            "{refs:?}"
+        );
+        // A pod-level value a container inherits is outside every container.
+        let inherited = findings
+            .iter()
+            .find(|f| f.field.as_deref() == Some("spec.securityContext.runAsUser"))
+            .unwrap();
+        assert_eq!(inherited.container_ref, None);
     }
 }

@@ -343,19 +343,9 @@ pub(super) fn lookup(f: &Finding) -> (Vec<String>, Option<(&str, usize)>) {
         .field
         .as_deref()
         .map_or_else(|| vec!["kind".to_string()], path_keys);
-    let container = f.container.as_deref().map(|n| (n, container_index(f)));
+    // The container's position in its list, from the model (see `ContainerRef`); a finding
+    // whose field is outside the container (a pod-level value it inherits) has none: the first.
+    let index = f.container_ref.as_ref().map_or(0, |c| c.index);
+    let container = f.container.as_deref().map(|n| (n, index));
     (keys, container)
-}
-
-pub(super) fn container_index(f: &Finding) -> usize {
-    // `...containers[3]...` → 3.
-    f.field
-        .as_deref()
-        .and_then(|p| {
-            CONTAINER_LISTS.iter().find_map(|l| {
-                let at = p.find(&format!("{l}["))? + l.len() + 1;
-                p[at..].split(']').next()?.parse().ok()
-            })
-        })
-        .unwrap_or(0)
 }
