@@ -21,6 +21,7 @@ pub mod engine;
 pub mod error;
 pub mod init;
 pub mod kpatch;
+pub mod registry;
 pub mod render;
 pub mod report;
 pub mod safepath;
