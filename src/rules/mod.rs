@@ -13,6 +13,8 @@ use crate::finding::{Finding, Severity};
 use crate::model::object::Object;
 use crate::model::pod::{PodSpec, ShapeError};
 
+/// The registry module, also reachable from here (`crate::rules::registry::data_meta`).
+pub use crate::registry;
 pub use crate::registry::id::RuleId;
 pub use crate::registry::{DataRule, Group, Origin, Registry, Scope, Selection};
 
