@@ -282,15 +282,6 @@ impl Registry {
         words.extend(Group::ALL.iter().map(|g| g.as_str()));
         words
     }
-
-    /// The ids of the rules whose scope is `scope`.
-    pub fn ids_in_scope(&self, scope: Scope) -> Vec<RuleId> {
-        self.entries
-            .iter()
-            .filter(|e| e.meta.scope == scope)
-            .map(|e| e.meta.id.clone())
-            .collect()
-    }
 }
 
 impl<'a> IntoIterator for &'a Registry {
@@ -350,11 +341,6 @@ impl Selection {
     pub fn is_empty(&self) -> bool {
         self.select.is_none() && self.ignore.is_empty()
     }
-}
-
-/// Severity a rule runs with: the configured one, else its default.
-pub fn effective_severity(meta: &RuleMeta, configured: Option<Severity>) -> Severity {
-    configured.unwrap_or(meta.severity)
 }
 
 /// Metadata of a rule defined by data (a policy file's rule; a test's rule).
