@@ -7,6 +7,7 @@
 pub mod id;
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use crate::finding::Severity;
@@ -151,6 +152,8 @@ impl Entry {
 #[derive(Default)]
 pub struct Registry {
     entries: Vec<Entry>,
+    /// Position in `entries` by id (reports look a rule up once per finding).
+    index: HashMap<RuleId, usize>,
 }
 
 impl Registry {
@@ -161,7 +164,7 @@ impl Registry {
             let mut meta = rule.meta().clone();
             meta.group = crate::rules::builtin_group(&meta.id);
             meta.scope = crate::rules::builtin_scope(&meta.id);
-            registry.entries.push(Entry { meta, rule });
+            registry.push(Entry { meta, rule });
         }
         registry
     }
@@ -197,8 +200,13 @@ impl Registry {
                 meta.name, e.meta.id, e.meta.name
             ));
         }
-        self.entries.push(Entry { meta, rule });
+        self.push(Entry { meta, rule });
         Ok(())
+    }
+
+    fn push(&mut self, entry: Entry) {
+        self.index.insert(entry.meta.id.clone(), self.entries.len());
+        self.entries.push(entry);
     }
 
     /// Every rule, in registry order.
@@ -221,9 +229,9 @@ impl Registry {
 
     /// The metadata of a rule by its exact id.
     pub fn meta(&self, id: &str) -> Option<&RuleMeta> {
-        self.entries
-            .iter()
-            .find(|e| e.meta.id == id)
+        self.index
+            .get(id)
+            .and_then(|&i| self.entries.get(i))
             .map(|e| &e.meta)
     }
 
@@ -248,7 +256,8 @@ impl Registry {
 
     /// Applies params from the config to one rule (parsed once, here).
     pub fn configure(&mut self, id: &str, params: &serde_json::Value) -> Result<(), ParamError> {
-        match self.entries.iter_mut().find(|e| e.meta.id == id) {
+        let at = self.index.get(id).copied();
+        match at.and_then(|i| self.entries.get_mut(i)) {
             Some(e) => e.rule.configure(params),
             None => Err(ParamError {
                 path: String::new(),
@@ -364,7 +373,7 @@ pub fn data_meta(
         origin,
         scope: Scope::Object,
         group: Group::Policy,
-        related: &[],
+        overlaps: &[],
     }
 }
 
