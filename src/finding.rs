@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::object::ObjectRef;
 use crate::model::Span;
+pub use crate::rules::RuleId;
 
 /// How bad a finding is. Ordered from least to most severe.
 #[derive(
@@ -105,12 +106,6 @@ impl ContainerRef {
     }
 }
 
-/// The severity each rule runs at (`None`: the rule is off). What a layer that builds findings
-/// itself (rendering) needs of the configured rules, without depending on the engine.
-pub trait RuleSeverities {
-    fn rule_severity(&self, rule: &str) -> Option<Severity>;
-}
-
 /// A second location that explains a finding (e.g. the pod-level value a container inherits).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Related {
@@ -184,7 +179,7 @@ impl RenderedAt {
 /// One problem, at one place.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
-    pub rule: &'static str,
+    pub rule: RuleId,
     pub severity: Severity,
     /// What the rule says. Reports write [`Finding::text`]: this and the typed facts put into
     /// words (see [`Finding::rendered`]).
@@ -241,7 +236,7 @@ impl Serialize for Finding {
             renders: &'a [String],
         }
         Shape {
-            rule: self.rule,
+            rule: &self.rule,
             severity: self.severity,
             message: self.text(),
             path: &self.path,
@@ -260,9 +255,9 @@ impl Serialize for Finding {
 
 impl Finding {
     /// A finding of `rule` at `span` (path, severity and object are filled in by the engine).
-    pub fn new(rule: &'static str, span: Span, message: impl Into<String>) -> Finding {
+    pub fn new(rule: impl Into<RuleId>, span: Span, message: impl Into<String>) -> Finding {
         Finding {
-            rule,
+            rule: rule.into(),
             severity: Severity::default(),
             message: message.into(),
             path: String::new(),
@@ -319,7 +314,7 @@ impl Finding {
         (
             &self.path,
             self.span.start,
-            self.rule,
+            &self.rule,
             self.span.end,
             &self.object,
             &self.container,

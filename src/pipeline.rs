@@ -144,14 +144,23 @@ impl Settings {
         })
     }
 
-    /// The engine of these settings (before the namespaces of a scan are known).
+    /// An engine of the built-in rules configured by these settings (the config's rule
+    /// settings and profile; no `select`/`ignore`: `clustersec scan` builds its engine from the
+    /// registry and the selection, then [`Settings::configure`]s it).
     pub fn engine(&self) -> Result<Engine, String> {
-        Ok(Engine::with_profile(&self.rules, self.profile)
-            .map_err(|(id, e)| format!("rule {id}: params.{}: {}", e.path, e.message))?
+        let engine = Engine::with_profile(&self.rules, self.profile)
+            .map_err(|(id, e)| format!("rule {id}: params.{}: {}", e.path, e.message))?;
+        Ok(self.configure(engine))
+    }
+
+    /// `engine` with the targets of these settings: PSS version, Kubernetes version, OpenShift,
+    /// parse-only.
+    pub fn configure(&self, engine: Engine) -> Engine {
+        engine
             .with_pss_version(self.pss_version)
             .with_kube_version(self.kube_version)
             .with_openshift(self.openshift)
-            .with_parse_only(self.parse_only))
+            .with_parse_only(self.parse_only)
     }
 }
 

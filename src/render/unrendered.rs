@@ -20,6 +20,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::discover::display_path;
+use crate::engine::Engine;
 use crate::finding::Finding;
 use crate::model::{Pos, Span};
 use crate::render::{Render, Run, Tool};
@@ -65,8 +66,8 @@ struct Literal {
 }
 
 /// The findings of the rule for a run: lines of rendered charts that no render produced.
-pub fn findings(rules: &dyn crate::finding::RuleSeverities, run: &Run) -> Vec<Finding> {
-    let Some(severity) = rules.rule_severity(UnrenderedBranch::ID) else {
+pub fn findings(engine: &Engine, run: &Run) -> Vec<Finding> {
+    let Some(severity) = engine.severity(UnrenderedBranch::ID) else {
         return Vec::new();
     };
     // The successful helm renders of each chart, charts in the order of the run.
