@@ -328,6 +328,25 @@ fn pss_settings(
     Ok((profile, version))
 }
 
+/// The config's `suppressions` as the scan applies them, with today's date for their expiry
+/// (`CLUSTERSEC_TODAY` when set; a malformed one stops the run).
+fn suppression_settings(
+    args: &ScanArgs,
+    config: &Config,
+    config_shown: Option<&str>,
+) -> Result<crate::suppress::config::Settings, Failure> {
+    let today = crate::suppress::date::today().map_err(Failure)?;
+    Ok(crate::suppress::config::Settings {
+        entries: config.suppressions.clone(),
+        config_path: config_shown.map(str::to_string),
+        config_dir: config.dir.clone(),
+        today: Some(today),
+        // One shard sees part of the findings; a config kept outside the repository
+        // (`--config-dir`) is not a file of the scan to point at.
+        report_stale: args.shard.is_none() && args.config_dir.is_none(),
+    })
+}
+
 /// Runs `clustersec scan` with the positions of --format/--output from the command line.
 pub fn scan(
     args: &ScanArgs,
@@ -352,6 +371,7 @@ pub fn scan(
         .map(crate::config_diff::load_base)
         .transpose()?;
     let (profile, pss_version) = pss_settings(args, &config)?;
+    let suppressions = suppression_settings(args, &config, config_shown.as_deref())?;
     let engine = Engine::with_profile(&config.rule_settings(), profile)
         .map_err(|(id, e)| Failure(format!("rule {id}: params.{}: {}", e.path, e.message)))?
         .with_pss_version(pss_version)
@@ -420,11 +440,12 @@ pub fn scan(
     }
     let run = crate::render::render_all(&mut discovery, &render_settings, &tools);
     discovery.charts = all_charts;
-    let mut report = crate::scan::scan_rendered(&engine, discovery, max_file_size, &run)
-        .with_render_counts(run.counts)
-        .with_kube_version(kube_version)
-        .with_config(config_shown)
-        .with_pss(pss_version.resolve(), profile.map(|l| l.as_str()));
+    let mut report =
+        crate::scan::scan_rendered_with(&engine, discovery, max_file_size, &run, &suppressions)
+            .with_render_counts(run.counts)
+            .with_kube_version(kube_version)
+            .with_config(config_shown)
+            .with_pss(pss_version.resolve(), profile.map(|l| l.as_str()));
     if let Some(base) = &compare_with {
         report = report.with_policy_changes(crate::config_diff::compare(base, &config));
     }

@@ -220,6 +220,7 @@ impl Engine {
                     "namespace {ns} only {mode}s at {}: reported, not enforced",
                     level.as_str()
                 ));
+                f.suppressed_by = Some(crate::finding::SuppressedBy::Namespace);
                 out.push(f);
             }
         }
@@ -410,6 +411,8 @@ impl Engine {
         let wildcard_roles = rules::data::rbac::wildcard_roles(&stream.documents);
         // Where each object is, in stream order, to attach diagnostics to objects below.
         let mut placed: Vec<(Span, ObjectRef)> = Vec::new();
+        // Suppression annotations of the objects (`clustersec.io/ignore`, `datree.skip/RULE`).
+        let mut annotated = Vec::new();
         for doc in &stream.documents {
             for obj in objects_of(doc) {
                 report.objects += 1;
@@ -420,6 +423,7 @@ impl Engine {
                     std::hint::black_box(&pod);
                     continue;
                 }
+                annotated.extend(crate::suppress::annotations::ObjectSuppressions::of(&obj));
                 let mut cx = Cx::new(&obj, pod.as_ref(), &shape);
                 cx.kube_version = self.kube_version;
                 cx.openshift = self.openshift;
@@ -469,6 +473,12 @@ impl Engine {
             if f.object.is_none() {
                 f.object = locate.at(f.span.start).cloned();
             }
+        }
+        let stale = crate::suppress::annotations::apply(&mut annotated, &mut out, |id| {
+            self.severity(id).is_some()
+        });
+        for f in stale {
+            self.push(&mut out, path, f);
         }
         (report, out)
     }

@@ -87,6 +87,52 @@ pub struct Related {
     pub message: String,
 }
 
+/// What silenced a suppressed finding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SuppressedBy {
+    /// A `# clustersec:ignore` comment in the file the finding points at.
+    Comment,
+    /// An annotation of the object (`clustersec.io/ignore`, `datree.skip/RULE`).
+    Annotation,
+    /// An entry of the config file's `suppressions` list, at its 1-based line.
+    Config { line: u32 },
+    /// A namespace's Pod Security Admission `audit`/`warn` label (reported, not enforced).
+    Namespace,
+}
+
+impl SuppressedBy {
+    /// The name used in JSON reports and summaries.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuppressedBy::Comment => "comment",
+            SuppressedBy::Annotation => "annotation",
+            SuppressedBy::Config { .. } => "config",
+            SuppressedBy::Namespace => "namespace",
+        }
+    }
+
+    /// Reads [`SuppressedBy::as_str`] back (the line of a config entry is not kept).
+    pub fn parse(s: &str) -> Option<SuppressedBy> {
+        Some(match s {
+            "comment" => SuppressedBy::Comment,
+            "annotation" => SuppressedBy::Annotation,
+            "config" => SuppressedBy::Config { line: 0 },
+            "namespace" => SuppressedBy::Namespace,
+            _ => return None,
+        })
+    }
+
+    /// SARIF `suppression.kind`: `external` for the config file, `inSource` for what is written
+    /// in the scanned files themselves.
+    pub fn sarif_kind(self) -> &'static str {
+        match self {
+            SuppressedBy::Config { .. } => "external",
+            _ => "inSource",
+        }
+    }
+}
+
 /// One problem, at one place.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Finding {
@@ -112,6 +158,9 @@ pub struct Finding {
     /// Set on a suppressed finding: the reason given in its `clustersec:ignore` comment.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppression: Option<String>,
+    /// What suppressed it (set with `suppression`; `None` on older inputs reads as a comment).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppressed_by: Option<SuppressedBy>,
     /// For findings in rendered output: the renders they came from, e.g.
     /// `charts/web (default values)` and `charts/web (values-prod.yaml)` for a finding that a
     /// render matrix produced twice and that is reported once.
@@ -134,6 +183,7 @@ impl Finding {
             related: Vec::new(),
             mapping: None,
             suppression: None,
+            suppressed_by: None,
             renders: Vec::new(),
         }
     }

@@ -395,6 +395,10 @@ fn finding(v: &Value, meta: &dyn Fn(&str) -> Option<&'static RuleMeta>) -> Resul
     f.field = string(v, "field");
     f.mapping = string(v, "mapping");
     f.suppression = string(v, "suppression");
+    f.suppressed_by = v
+        .get("suppressedBy")
+        .and_then(Value::as_str)
+        .and_then(crate::finding::SuppressedBy::parse);
     f.renders = v
         .get("renders")
         .and_then(Value::as_array)

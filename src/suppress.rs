@@ -17,6 +17,20 @@ use crate::finding::Finding;
 use crate::model::yaml::{parse_stream, Kind, Node, Pos, Span};
 use crate::model::LineIndex;
 
+pub mod annotations;
+pub mod config;
+pub mod date;
+
+/// The id of the rule a suppression names by id or short name, in any case; `None` for a rule
+/// clustersec does not know.
+pub fn rule_id(name: &str) -> Option<&'static str> {
+    let name = name.trim();
+    crate::rules::metas()
+        .iter()
+        .find(|m| m.id.eq_ignore_ascii_case(name) || m.name.eq_ignore_ascii_case(name))
+        .map(|m| m.id)
+}
+
 /// The marker that starts a suppression comment.
 pub const MARKER: &str = "clustersec:ignore";
 
@@ -283,13 +297,26 @@ pub fn find(
     name: &str,
     template: bool,
 ) -> Option<Suppression> {
+    find_at(text, index, scalars, line, rule, name, template).map(|(_, s)| s)
+}
+
+/// [`find`], with the 1-based line of the comment that covers the rule.
+pub fn find_at(
+    text: &str,
+    index: &LineIndex,
+    scalars: &Scalars,
+    line: u32,
+    rule: &str,
+    name: &str,
+    template: bool,
+) -> Option<(u32, Suppression)> {
     let covers = |s: &Suppression| s.rules.iter().any(|r| r == rule || r == name);
     if let Some(s) = index
         .line(text, line)
         .and_then(|t| scalars.parse_line(line, t, template))
     {
         if covers(&s) {
-            return Some(s);
+            return Some((line, s));
         }
     }
     let mut l = line.checked_sub(1)?;
@@ -300,7 +327,7 @@ pub fn find(
         }
         if let Some(s) = scalars.parse_line(l, t, template) {
             if covers(&s) {
-                return Some(s);
+                return Some((l, s));
             }
         }
         l -= 1;
@@ -308,11 +335,23 @@ pub fn find(
     None
 }
 
+/// The comments that silenced a finding: (path, 1-based line of the comment, rule id).
+pub type Used = std::collections::BTreeSet<(String, u32, &'static str)>;
+
 /// Splits findings into kept and suppressed, reading each finding's file from `sources`.
 pub fn apply(
     findings: Vec<Finding>,
     sources: &BTreeMap<String, String>,
 ) -> (Vec<Finding>, Vec<Finding>) {
+    let (kept, suppressed, _) = apply_tracked(findings, sources);
+    (kept, suppressed)
+}
+
+/// [`apply`], also returning which comments silenced which rules (for stale suppressions).
+pub fn apply_tracked(
+    findings: Vec<Finding>,
+    sources: &BTreeMap<String, String>,
+) -> (Vec<Finding>, Vec<Finding>, Used) {
     // Per file, once: its line index and scalar spans when it holds a marker at all, else
     // `None` (so each file's text is searched and parsed once, not once per finding).
     let mut files: BTreeMap<&str, Option<(LineIndex, Scalars)>> = BTreeMap::new();
@@ -322,6 +361,7 @@ pub fn apply(
         .collect();
     let mut kept = Vec::new();
     let mut suppressed = Vec::new();
+    let mut used = Used::new();
     for mut f in findings {
         let Some((path, text)) = sources.get_key_value(&f.path) else {
             kept.push(f);
@@ -340,7 +380,7 @@ pub fn apply(
         // took, points into a template, where template comments are comments too.
         let template =
             f.mapping.is_some() || f.rule == crate::rules::unrendered_branch::UnrenderedBranch::ID;
-        match find(
+        match find_at(
             text,
             index,
             scalars,
@@ -349,14 +389,82 @@ pub fn apply(
             name,
             template,
         ) {
-            Some(s) => {
+            Some((line, s)) => {
+                used.insert((path.clone(), line, f.rule));
                 f.suppression = Some(s.reason);
+                f.suppressed_by = Some(crate::finding::SuppressedBy::Comment);
                 suppressed.push(f);
             }
             None => kept.push(f),
         }
     }
-    (kept, suppressed)
+    (kept, suppressed, used)
+}
+
+/// The `CLUSTERSEC_STALE_SUPPRESSION` findings of the `clustersec:ignore` comments of one file
+/// that silenced nothing: one per comment naming a rule that `ran` and that no finding used
+/// (see [`apply_tracked`]). `template` reads template comments too (a Helm template).
+pub fn stale_comments(
+    path: &str,
+    text: &str,
+    template: bool,
+    used: &Used,
+    ran: impl Fn(&str) -> bool,
+) -> Vec<Finding> {
+    if !text.contains(MARKER) {
+        return Vec::new();
+    }
+    let index = LineIndex::new(text);
+    let scalars = Scalars::of(path, text);
+    let mut out = Vec::new();
+    for i in 1..=index.len() {
+        let lineno = u32::try_from(i).unwrap_or(u32::MAX);
+        let Some(line) = index.line(text, lineno) else {
+            continue;
+        };
+        if !line.contains(MARKER) {
+            continue;
+        }
+        let Some(start) = scalars.comment_start(lineno, line, template) else {
+            continue;
+        };
+        let Some(s) = line.get(start..).and_then(parse) else {
+            continue;
+        };
+        let unused: Vec<&str> = s
+            .rules
+            .iter()
+            .filter_map(|r| rule_id(r).map(|id| (r, id)))
+            .filter(|(_, id)| ran(id) && !used.contains(&(path.to_string(), lineno, *id)))
+            .map(|(r, _)| r.as_str())
+            .collect();
+        if unused.is_empty() {
+            continue;
+        }
+        // Columns count characters; the comment runs to the end of the line.
+        let col = |byte: usize| {
+            u32::try_from(line.get(..byte).map_or(0, |p| p.chars().count()))
+                .unwrap_or(u32::MAX)
+                .saturating_add(1)
+        };
+        let end = line.trim_end().len();
+        let span = Span {
+            start: Pos::new(lineno, col(start)),
+            end: Pos::new(lineno, col(end)),
+        };
+        let mut f = Finding::new(
+            crate::rules::stale_suppression::StaleSuppression::ID,
+            span,
+            format!(
+                "stale suppression: this `clustersec:ignore` comment suppresses no finding of {}; \
+                 remove it or correct it",
+                unused.join(", ")
+            ),
+        );
+        f.path = path.to_string();
+        out.push(f);
+    }
+    out
 }
 
 #[cfg(test)]

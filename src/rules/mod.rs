@@ -247,6 +247,7 @@ pub mod render;
 pub mod resources;
 pub mod runtime_socket;
 pub mod secret_env;
+pub mod stale_suppression;
 pub(crate) mod support;
 pub mod unrendered_branch;
 pub mod user_check;
@@ -273,6 +274,7 @@ pub fn registry() -> Vec<Box<dyn Rule>> {
         Box::new(invalid_object::InvalidObject::default()),
         Box::new(not_scanned::NotScanned::default()),
         Box::new(render::Render::default()),
+        Box::new(stale_suppression::StaleSuppression::default()),
         Box::new(unrendered_branch::UnrenderedBranch::default()),
         Box::new(removed_api::RemovedApi::default()),
         Box::new(deprecated_api::DeprecatedApi::default()),

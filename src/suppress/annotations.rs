@@ -1,0 +1,186 @@
+//! Suppressions written on an object, as annotations:
+//!
+//! - `clustersec.io/ignore: "RULE[,RULE...]"`, with the reason in `clustersec.io/ignore-reason`;
+//! - Datree's `datree.skip/RULE: reason` and `datree.io/skip/RULE: reason`, so repositories
+//!   migrating from Datree keep their skips.
+//!
+//! They are read from the object as the engine sees it: for Helm and Kustomize output, the
+//! rendered object, so an annotation a template or a patch writes counts. A rule is named by its
+//! id or its short name, in any case.
+
+use crate::finding::{Finding, SuppressedBy};
+use crate::model::object::{Object, ObjectRef};
+use crate::model::Span;
+
+/// The annotation that lists the rules to ignore.
+pub const IGNORE: &str = "clustersec.io/ignore";
+/// The annotation that gives the reason for [`IGNORE`].
+pub const IGNORE_REASON: &str = "clustersec.io/ignore-reason";
+/// Datree's skip annotation prefixes: `datree.skip/RULE`, `datree.io/skip/RULE`.
+pub const DATREE_PREFIXES: [&str; 2] = ["datree.skip/", "datree.io/skip/"];
+
+/// One rule an annotation names.
+#[derive(Debug, Clone)]
+struct Named {
+    /// As written.
+    written: String,
+    /// The rule's id, when clustersec knows it.
+    id: Option<&'static str>,
+    /// Whether it silenced a finding.
+    used: bool,
+}
+
+/// One suppression annotation of an object.
+#[derive(Debug, Clone)]
+pub struct Annotation {
+    key: String,
+    /// The annotation, key through value.
+    span: Span,
+    rules: Vec<Named>,
+    reason: String,
+}
+
+/// The suppression annotations of one object.
+#[derive(Debug, Clone)]
+pub struct ObjectSuppressions {
+    object: ObjectRef,
+    annotations: Vec<Annotation>,
+}
+
+impl ObjectSuppressions {
+    /// Reads the suppression annotations of `obj` (`metadata.annotations`, duplicates and merge
+    /// keys resolved as Kubernetes reads them); `None` when it has none.
+    pub fn of(obj: &Object<'_>) -> Option<ObjectSuppressions> {
+        let annotations = obj.node.get("metadata")?.get("annotations")?;
+        let entries = annotations.effective_entries();
+        let value = |key: &str| {
+            entries
+                .iter()
+                .find(|e| e.key_str() == key)
+                .and_then(|e| e.value.as_str())
+        };
+        let mut out = Vec::new();
+        for e in &entries {
+            let key = e.key_str();
+            let Some(text) = e.value.as_str() else {
+                continue;
+            };
+            let (written, reason): (Vec<&str>, String) = if key == IGNORE {
+                (
+                    text.split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .collect(),
+                    value(IGNORE_REASON).unwrap_or("").trim().to_string(),
+                )
+            } else if let Some(rule) = DATREE_PREFIXES.iter().find_map(|p| key.strip_prefix(p)) {
+                (vec![rule.trim()], text.trim().to_string())
+            } else {
+                continue;
+            };
+            let rules = written
+                .into_iter()
+                .map(|w| Named {
+                    written: w.to_string(),
+                    id: super::rule_id(w),
+                    used: false,
+                })
+                .collect();
+            out.push(Annotation {
+                key: key.to_string(),
+                span: e.span(),
+                rules,
+                reason,
+            });
+        }
+        (!out.is_empty()).then(|| ObjectSuppressions {
+            object: obj.id.clone(),
+            annotations: out,
+        })
+    }
+}
+
+/// Marks the findings of annotated objects as suppressed (unless something suppressed them
+/// already), and returns a `CLUSTERSEC_STALE_SUPPRESSION` finding for each annotation naming a
+/// rule that `ran` says ran and that silenced nothing, or a rule clustersec does not know.
+pub fn apply(
+    objects: &mut [ObjectSuppressions],
+    findings: &mut [Finding],
+    ran: impl Fn(&str) -> bool,
+) -> Vec<Finding> {
+    if objects.is_empty() {
+        return Vec::new();
+    }
+    for f in findings.iter_mut() {
+        let Some(obj) = f.object.as_ref() else {
+            continue;
+        };
+        let Some(o) = objects.iter_mut().find(|o| &o.object == obj) else {
+            continue;
+        };
+        for a in &mut o.annotations {
+            let Some(n) = a.rules.iter_mut().find(|n| n.id == Some(f.rule)) else {
+                continue;
+            };
+            n.used = true;
+            if f.suppression.is_none() {
+                f.suppression = Some(if a.reason.is_empty() {
+                    format!("annotation {} (no reason given)", a.key)
+                } else {
+                    a.reason.clone()
+                });
+                f.suppressed_by = Some(SuppressedBy::Annotation);
+            }
+        }
+    }
+    let mut stale = Vec::new();
+    for o in objects.iter() {
+        for a in &o.annotations {
+            let unknown: Vec<&str> = a
+                .rules
+                .iter()
+                .filter(|n| n.id.is_none())
+                .map(|n| n.written.as_str())
+                .collect();
+            let unused: Vec<&str> = a
+                .rules
+                .iter()
+                .filter(|n| n.id.is_some_and(&ran) && !n.used)
+                .map(|n| n.written.as_str())
+                .collect();
+            let mut parts = Vec::new();
+            if !unknown.is_empty() {
+                parts.push(format!(
+                    "names {} clustersec does not know ({}; `clustersec rules` lists them)",
+                    if unknown.len() == 1 {
+                        "a rule"
+                    } else {
+                        "rules"
+                    },
+                    unknown.join(", ")
+                ));
+            }
+            if !unused.is_empty() {
+                parts.push(format!(
+                    "suppresses no finding of {} on this object",
+                    unused.join(", ")
+                ));
+            }
+            if parts.is_empty() {
+                continue;
+            }
+            let mut f = Finding::new(
+                crate::rules::stale_suppression::StaleSuppression::ID,
+                a.span,
+                format!(
+                    "stale suppression: annotation `{}` {}; remove it or correct it",
+                    a.key,
+                    parts.join(", and ")
+                ),
+            );
+            f.object = Some(o.object.clone());
+            stale.push(f);
+        }
+    }
+    stale
+}
