@@ -727,3 +727,32 @@ fn kustomize_annotations_are_read_after_building() {
         "{v:#}"
     );
 }
+
+#[test]
+fn compare_config_lists_added_suppressions_as_weakening() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "pod.yaml", &pod("    a: b"));
+    write(dir.path(), "base.yaml", "");
+    write(
+        dir.path(),
+        ".clustersec.yaml",
+        "suppressions:\n  - rule: privileged\n    kind: Pod\n    reason: node agent\n",
+    );
+    let v = scan_json(
+        dir.path(),
+        &["pod.yaml", "--compare-config", "base.yaml"],
+        "2026-06-15",
+    );
+    let changes = v["policyChanges"].as_array().expect("policyChanges");
+    let added: Vec<&Value> = changes
+        .iter()
+        .filter(|c| c["kind"] == "suppression-added")
+        .collect();
+    assert_eq!(added.len(), 1, "{v:#}");
+    assert_eq!(added[0]["key"], "suppressions");
+    assert_eq!(added[0]["weakens"], true);
+    assert_eq!(
+        added[0]["head"],
+        "rule CUSTOM_SECURITY_PRIVILEGED_CHECK, kind Pod: node agent"
+    );
+}

@@ -84,6 +84,24 @@ pub struct ConfigSuppression {
 }
 
 impl ConfigSuppression {
+    /// One line naming the entry's rules, selectors, expiry and reason (for policy changes).
+    pub fn describe(&self) -> String {
+        let mut parts = vec![format!("rule {}", self.ids.join(", "))];
+        for (key, value) in [
+            ("path", &self.path),
+            ("kind", &self.kind),
+            ("namespace", &self.namespace),
+            ("name", &self.name),
+            ("container", &self.container),
+            ("expires", &self.expires),
+        ] {
+            if let Some(v) = value {
+                parts.push(format!("{key} {v}"));
+            }
+        }
+        format!("{}: {}", parts.join(", "), self.reason.trim())
+    }
+
     /// Whether the entry selects a finding whose path, relative to the config file's directory,
     /// is `rel_path` (expiry aside).
     fn selects(&self, f: &Finding, rel_path: &str) -> bool {
