@@ -19,6 +19,18 @@ pub const IGNORE_REASON: &str = "clustersec.io/ignore-reason";
 /// Datree's skip annotation prefixes: `datree.skip/RULE`, `datree.io/skip/RULE`.
 pub const DATREE_PREFIXES: [&str; 2] = ["datree.skip/", "datree.io/skip/"];
 
+/// The longest rule name or annotation key quoted in a message, in characters.
+const QUOTE_MAX: usize = 80;
+
+/// `s`, cut to [`QUOTE_MAX`] characters (with `...` when cut): a scanned file's text is
+/// quoted, but not without bound.
+fn quote(s: &str) -> String {
+    match s.char_indices().nth(QUOTE_MAX) {
+        Some((at, _)) => format!("{}...", s.get(..at).unwrap_or("")),
+        None => s.to_string(),
+    }
+}
+
 /// One rule an annotation names.
 #[derive(Debug, Clone)]
 struct Named {
@@ -136,17 +148,17 @@ pub fn apply(
     let mut stale = Vec::new();
     for o in objects.iter() {
         for a in &o.annotations {
-            let unknown: Vec<&str> = a
+            let unknown: Vec<String> = a
                 .rules
                 .iter()
                 .filter(|n| n.id.is_none())
-                .map(|n| n.written.as_str())
+                .map(|n| quote(&n.written))
                 .collect();
-            let unused: Vec<&str> = a
+            let unused: Vec<String> = a
                 .rules
                 .iter()
                 .filter(|n| n.id.is_some_and(&ran) && !n.used)
-                .map(|n| n.written.as_str())
+                .map(|n| quote(&n.written))
                 .collect();
             let mut parts = Vec::new();
             if !unknown.is_empty() {
@@ -174,7 +186,7 @@ pub fn apply(
                 a.span,
                 format!(
                     "stale suppression: annotation `{}` {}; remove it or correct it",
-                    a.key,
+                    quote(&a.key),
                     parts.join(", and ")
                 ),
             );
@@ -183,4 +195,49 @@ pub fn apply(
         }
     }
     stale
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::json::parse_input;
+    use crate::model::object::objects_of;
+
+    fn suppressions(text: &str) -> Vec<ObjectSuppressions> {
+        let stream = parse_input(text);
+        let mut out = Vec::new();
+        for doc in &stream.documents {
+            for obj in objects_of(doc) {
+                out.extend(ObjectSuppressions::of(&obj));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn reads_each_form_as_kubernetes_does() {
+        let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n    \
+                    clustersec.io/ignore: privileged\n    clustersec.io/ignore: \" run-as-user , ,NOPE\"\n    \
+                    clustersec.io/ignore-reason: why\n    datree.skip/CUSTOM_SECURITY_IMAGE_PULL: local\n    \
+                    datree.io/skip/x: 1\n    other: x\n";
+        let s = suppressions(text);
+        let a = &s[0].annotations;
+        // The last duplicate wins; blanks between commas are dropped; ids and short names resolve.
+        assert_eq!(a.len(), 2, "{a:?}");
+        assert_eq!(a[0].key, IGNORE);
+        let ids: Vec<Option<&str>> = a[0].rules.iter().map(|n| n.id).collect();
+        assert_eq!(ids, vec![Some("CUSTOM_SECURITY_USER_CHECK"), None]);
+        assert_eq!(a[0].reason, "why");
+        assert_eq!(a[0].span.start.line, 7);
+        assert_eq!(a[1].rules[0].id, Some("CUSTOM_SECURITY_IMAGE_PULL"));
+        assert_eq!(a[1].reason, "local");
+        assert!(suppressions("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n").is_empty());
+    }
+
+    #[test]
+    fn quotes_are_bounded() {
+        assert_eq!(quote("abc"), "abc");
+        let long = "é".repeat(200);
+        assert_eq!(quote(&long).chars().count(), QUOTE_MAX + 3);
+    }
 }
