@@ -451,7 +451,20 @@ impl Engine {
                     ns_found = self.namespace_findings(&obj, pod, &shape, ns, policy);
                     found.extend(ns_found.iter().cloned());
                 }
+                let pss_found: Vec<&'static str> = found
+                    .iter()
+                    .map(|f| f.rule)
+                    .filter(|r| r.starts_with("PSS_"))
+                    .collect();
                 rules::data::pss::drop_duplicates(&mut found);
+                // A suppression of a PSS finding dropped for an original one is not stale.
+                if let Some(s) = annotated.last_mut() {
+                    for rule in pss_found {
+                        if !found.iter().any(|f| f.rule == rule) {
+                            s.mark_merged(&obj.id, rule);
+                        }
+                    }
+                }
                 for mut f in found {
                     f.object = Some(obj.id.clone());
                     if ns_found

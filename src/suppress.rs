@@ -431,11 +431,21 @@ pub fn stale_comments(
         let Some(s) = line.get(start..).and_then(parse) else {
             continue;
         };
+        let is_used = |id: &'static str| used.contains(&(path.to_string(), lineno, id));
+        // A PSS control's finding at the place of an original rule's is reported under the
+        // original rule only: a comment naming both, whose original rule it silenced, is not
+        // stale for the PSS id.
+        let original_used = s
+            .rules
+            .iter()
+            .filter_map(|r| rule_id(r))
+            .any(|id| !id.starts_with("PSS_") && is_used(id));
         let unused: Vec<&str> = s
             .rules
             .iter()
             .filter_map(|r| rule_id(r).map(|id| (r, id)))
-            .filter(|(_, id)| ran(id) && !used.contains(&(path.to_string(), lineno, *id)))
+            .filter(|(_, id)| ran(id) && !is_used(id))
+            .filter(|(_, id)| !(original_used && id.starts_with("PSS_")))
             .map(|(r, _)| r.as_str())
             .collect();
         if unused.is_empty() {

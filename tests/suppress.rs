@@ -111,7 +111,7 @@ fn pod(annotations: &str) -> String {
 fn annotations_suppress_with_their_reason() {
     for (annotations, reason) in [
         (
-            "    clustersec.io/ignore: \"CUSTOM_SECURITY_PRIVILEGED_CHECK\"\n    clustersec.io/ignore-reason: node agent (SEC-12)",
+            "    clustersec.io/ignore: \"CUSTOM_SECURITY_PRIVILEGED_CHECK, PSS_PRIVILEGED\"\n    clustersec.io/ignore-reason: node agent (SEC-12)",
             "node agent (SEC-12)",
         ),
         // Short names, any case, in a list.

@@ -112,6 +112,24 @@ impl ObjectSuppressions {
     }
 }
 
+impl ObjectSuppressions {
+    /// Records that a finding of `rule` on `object` was found and then merged into another
+    /// finding at the same place (a PSS control's, reported under the original rule): a
+    /// suppression naming it is not stale.
+    pub fn mark_merged(&mut self, object: &ObjectRef, rule: &str) {
+        if &self.object != object {
+            return;
+        }
+        for a in &mut self.annotations {
+            for n in &mut a.rules {
+                if n.id == Some(rule) {
+                    n.used = true;
+                }
+            }
+        }
+    }
+}
+
 /// Marks the findings of annotated objects as suppressed (unless something suppressed them
 /// already), and returns a `CLUSTERSEC_STALE_SUPPRESSION` finding for each annotation naming a
 /// rule that `ran` says ran and that silenced nothing, or a rule clustersec does not know.
