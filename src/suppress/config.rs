@@ -252,24 +252,6 @@ fn relative_to(dir: Option<&Path>, path: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paths_are_relative_to_the_config_directory() {
-        assert_eq!(relative_to(None, "./a/b.yaml"), "a/b.yaml");
-        assert_eq!(relative_to(Some(Path::new(".")), "a/b.yaml"), "a/b.yaml");
-        assert_eq!(relative_to(Some(Path::new("a")), "a/b.yaml"), "b.yaml");
-        assert_eq!(
-            relative_to(Some(Path::new("a/../c")), "c/./d/e.yaml"),
-            "d/e.yaml"
-        );
-        // Not under the directory: as it is (a glob relative to the config then rarely matches).
-        assert_eq!(relative_to(Some(Path::new("x")), "a/b.yaml"), "a/b.yaml");
-    }
-}
-
 /// Applies the config's suppressions to the findings not suppressed yet: a finding an entry in
 /// force selects moves to `suppressed`; one only expired entries select stays, with a note.
 /// Returns the findings kept and the `CLUSTERSEC_STALE_SUPPRESSION` findings of entries that
@@ -351,4 +333,22 @@ pub fn apply(
         }
     }
     (kept, stale)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_relative_to_the_config_directory() {
+        assert_eq!(relative_to(None, "./a/b.yaml"), "a/b.yaml");
+        assert_eq!(relative_to(Some(Path::new(".")), "a/b.yaml"), "a/b.yaml");
+        assert_eq!(relative_to(Some(Path::new("a")), "a/b.yaml"), "b.yaml");
+        assert_eq!(
+            relative_to(Some(Path::new("a/../c")), "c/./d/e.yaml"),
+            "d/e.yaml"
+        );
+        // Not under the directory: as it is (a glob relative to the config then rarely matches).
+        assert_eq!(relative_to(Some(Path::new("x")), "a/b.yaml"), "a/b.yaml");
+    }
 }
