@@ -56,6 +56,9 @@ pub struct Annotation {
 #[derive(Debug, Clone)]
 pub struct ObjectSuppressions {
     object: ObjectRef,
+    /// The field path of the annotations (`metadata.annotations`, with a List item's prefix):
+    /// rendered output maps a stale annotation back to the template or source by it.
+    field: String,
     annotations: Vec<Annotation>,
 }
 
@@ -107,6 +110,7 @@ impl ObjectSuppressions {
         }
         (!out.is_empty()).then(|| ObjectSuppressions {
             object: obj.id.clone(),
+            field: obj.path("metadata.annotations"),
             annotations: out,
         })
     }
@@ -209,6 +213,7 @@ pub fn apply(
                 ),
             );
             f.object = Some(o.object.clone());
+            f.field = Some(o.field.clone());
             stale.push(f);
         }
     }
