@@ -173,7 +173,8 @@ pub fn scan_rendered_with(
             }
         }
     }
-    let (findings, mut suppressed, used) = crate::suppress::apply_tracked(findings, &sources);
+    let (findings, mut suppressed, used, parsed) =
+        crate::suppress::apply_tracked(findings, &sources);
     // Findings of a namespace's audit/warn labels, and of objects whose annotations suppress
     // them, come suppressed already: shown, not failing.
     let (preset, findings): (Vec<Finding>, Vec<Finding>) =
@@ -183,13 +184,16 @@ pub fn scan_rendered_with(
     let ran = |id: &str| !engine.parse_only() && engine.severity(id).is_some();
     let (mut findings, mut stale) =
         crate::suppress::config::apply(suppressions, findings, &mut suppressed, ran);
-    for (path, template) in &comment_files {
-        if let Some(text) = sources.get(path) {
-            stale.extend(crate::suppress::stale_comments(
-                path, text, *template, &used, ran,
-            ));
-        }
-    }
+    let stale_comments: Vec<Vec<Finding>> = comment_files
+        .par_iter()
+        .map(|(path, template)| match sources.get(path) {
+            Some(text) => {
+                crate::suppress::stale_comments(path, text, *template, &used, parsed.get(path), ran)
+            }
+            None => Vec::new(),
+        })
+        .collect();
+    stale.extend(stale_comments.into_iter().flatten());
     if let Some(sev) = engine.severity(crate::rules::stale_suppression::StaleSuppression::ID) {
         for mut f in stale {
             f.severity = sev;

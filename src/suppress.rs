@@ -338,20 +338,25 @@ pub fn find_at(
 /// The comments that silenced a finding: (path, 1-based line of the comment, rule id).
 pub type Used = std::collections::BTreeSet<(String, u32, &'static str)>;
 
+/// The files [`apply_tracked`] parsed for comments, by path: their line index and scalars, for
+/// [`stale_comments`] to reuse.
+pub type Parsed = BTreeMap<String, (LineIndex, Scalars)>;
+
 /// Splits findings into kept and suppressed, reading each finding's file from `sources`.
 pub fn apply(
     findings: Vec<Finding>,
     sources: &BTreeMap<String, String>,
 ) -> (Vec<Finding>, Vec<Finding>) {
-    let (kept, suppressed, _) = apply_tracked(findings, sources);
+    let (kept, suppressed, _, _) = apply_tracked(findings, sources);
     (kept, suppressed)
 }
 
-/// [`apply`], also returning which comments silenced which rules (for stale suppressions).
+/// [`apply`], also returning which comments silenced which rules (for stale suppressions) and
+/// the files it parsed.
 pub fn apply_tracked(
     findings: Vec<Finding>,
     sources: &BTreeMap<String, String>,
-) -> (Vec<Finding>, Vec<Finding>, Used) {
+) -> (Vec<Finding>, Vec<Finding>, Used, Parsed) {
     // Per file, once: its line index and scalar spans when it holds a marker at all, else
     // `None` (so each file's text is searched and parsed once, not once per finding).
     let mut files: BTreeMap<&str, Option<(LineIndex, Scalars)>> = BTreeMap::new();
@@ -398,24 +403,36 @@ pub fn apply_tracked(
             None => kept.push(f),
         }
     }
-    (kept, suppressed, used)
+    let parsed = files
+        .into_iter()
+        .filter_map(|(path, parsed)| Some((path.to_string(), parsed?)))
+        .collect();
+    (kept, suppressed, used, parsed)
 }
 
 /// The `CLUSTERSEC_STALE_SUPPRESSION` findings of the `clustersec:ignore` comments of one file
 /// that silenced nothing: one per comment naming a rule that `ran` and that no finding used
-/// (see [`apply_tracked`]). `template` reads template comments too (a Helm template).
+/// (see [`apply_tracked`]). `template` reads template comments too (a Helm template); `parsed`
+/// is the file's line index and scalars when [`apply_tracked`] has them.
 pub fn stale_comments(
     path: &str,
     text: &str,
     template: bool,
     used: &Used,
+    parsed: Option<&(LineIndex, Scalars)>,
     ran: impl Fn(&str) -> bool,
 ) -> Vec<Finding> {
     if !text.contains(MARKER) {
         return Vec::new();
     }
-    let index = LineIndex::new(text);
-    let scalars = Scalars::of(path, text);
+    let owned;
+    let (index, scalars) = match parsed {
+        Some((i, s)) => (i, s),
+        None => {
+            owned = (LineIndex::new(text), Scalars::of(path, text));
+            (&owned.0, &owned.1)
+        }
+    };
     let mut out = Vec::new();
     for i in 1..=index.len() {
         let lineno = u32::try_from(i).unwrap_or(u32::MAX);
