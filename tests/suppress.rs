@@ -767,3 +767,24 @@ fn compare_config_lists_added_suppressions_as_weakening() {
         "rule CUSTOM_SECURITY_PRIVILEGED_CHECK, kind Pod: node agent"
     );
 }
+
+#[test]
+fn the_number_of_config_suppressions_is_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "pod.yaml", &pod("    a: b"));
+    let entries: String = (0..1001)
+        .map(|i| format!("  - rule: privileged\n    name: n{i}\n    reason: r\n"))
+        .collect();
+    write(
+        dir.path(),
+        ".clustersec.yaml",
+        &format!("suppressions:\n{entries}"),
+    );
+    let out = bin(dir.path()).args(["scan", "."]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(".clustersec.yaml:3002:5: suppressions: more than 1000 entries"),
+        "{stderr}"
+    );
+}

@@ -145,11 +145,17 @@ pub fn apply(
     if objects.is_empty() {
         return Vec::new();
     }
+    // By object, so a file of many annotated objects is not searched once per finding.
+    let at: std::collections::HashMap<ObjectRef, usize> = objects
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (o.object.clone(), i))
+        .collect();
     for f in findings.iter_mut() {
         let Some(obj) = f.object.as_ref() else {
             continue;
         };
-        let Some(o) = objects.iter_mut().find(|o| &o.object == obj) else {
+        let Some(o) = at.get(obj).and_then(|&i| objects.get_mut(i)) else {
             continue;
         };
         for a in &mut o.annotations {

@@ -24,6 +24,10 @@ use crate::finding::{Finding, SuppressedBy};
 use crate::model::yaml::Node;
 use crate::model::{Pos, Span};
 
+/// The most `suppressions` entries a config may have: every finding is matched against each
+/// entry, and the config comes from the scanned repository.
+pub const MAX_ENTRIES: usize = 1000;
+
 /// `rule:` as written: one rule or a list.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
@@ -130,6 +134,15 @@ pub fn check(root: &Node, entries: &mut [ConfigSuppression]) -> Result<(), (Opti
         .get("suppressions")
         .and_then(Node::as_seq)
         .unwrap_or_default();
+    if entries.len() > MAX_ENTRIES {
+        return Err((
+            items.get(MAX_ENTRIES).map(|n| n.span.start),
+            format!(
+                "suppressions: more than {MAX_ENTRIES} entries; group findings by path glob or \
+                 rule list instead"
+            ),
+        ));
+    }
     for (i, e) in entries.iter_mut().enumerate() {
         let item = items.get(i);
         let at = |key: &str| {
