@@ -21,6 +21,18 @@ pub mod annotations;
 pub mod config;
 pub mod date;
 
+/// Names joined for a message, at most ten of them (`A, B, ... and 3 more`): what a scanned
+/// file writes is quoted, but not without bound.
+pub(crate) fn listed<S: AsRef<str>>(names: &[S]) -> String {
+    const MAX: usize = 10;
+    let shown: Vec<&str> = names.iter().take(MAX).map(AsRef::as_ref).collect();
+    let mut out = shown.join(", ");
+    if names.len() > MAX {
+        out.push_str(&format!(" and {} more", names.len() - MAX));
+    }
+    out
+}
+
 /// The id of the rule a suppression names by id or short name, in any case; `None` for a rule
 /// clustersec does not know.
 pub fn rule_id(name: &str) -> Option<&'static str> {
@@ -485,7 +497,7 @@ pub fn stale_comments(
             format!(
                 "stale suppression: this `clustersec:ignore` comment suppresses no finding of {}; \
                  remove it or correct it",
-                unused.join(", ")
+                listed(&unused)
             ),
         );
         f.path = path.to_string();

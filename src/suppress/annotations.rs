@@ -197,13 +197,13 @@ pub fn apply(
                     } else {
                         "rules"
                     },
-                    unknown.join(", ")
+                    super::listed(&unknown)
                 ));
             }
             if !unused.is_empty() {
                 parts.push(format!(
                     "suppresses no finding of {} on this object",
-                    unused.join(", ")
+                    super::listed(&unused)
                 ));
             }
             if parts.is_empty() {
@@ -265,6 +265,12 @@ mod tests {
 
     #[test]
     fn quotes_are_bounded() {
+        assert_eq!(super::super::listed(&["A", "B"]), "A, B");
+        let many: Vec<String> = (0..25).map(|i| i.to_string()).collect();
+        assert_eq!(
+            super::super::listed(&many),
+            "0, 1, 2, 3, 4, 5, 6, 7, 8, 9 and 15 more"
+        );
         assert_eq!(quote("abc"), "abc");
         let long = "é".repeat(200);
         assert_eq!(quote(&long).chars().count(), QUOTE_MAX + 3);
