@@ -73,7 +73,12 @@ pub fn scan_rendered_with(
     for (report, mut f, source) in results {
         if run.covered.contains(&report.path) {
             // Its objects were scanned through a kustomize build (mapped back to this file).
-            f.retain(|f| render::TEXT_RULES.contains(&f.rule));
+            f.retain(|f| {
+                engine
+                    .registry()
+                    .meta(&f.rule)
+                    .is_some_and(|m| m.scope == crate::rules::Scope::FileText)
+            });
         }
         if let Some(s) = source {
             let marked = s.contains(crate::suppress::MARKER);
@@ -174,7 +179,7 @@ pub fn scan_rendered_with(
         }
     }
     let (findings, mut suppressed, used, parsed) =
-        crate::suppress::apply_tracked(findings, &sources);
+        crate::suppress::apply_tracked(findings, &sources, engine.registry());
     // Findings of a namespace's audit/warn labels, and of objects whose annotations suppress
     // them, come suppressed already: shown, not failing.
     let (preset, findings): (Vec<Finding>, Vec<Finding>) =
@@ -187,9 +192,15 @@ pub fn scan_rendered_with(
     let stale_comments: Vec<Vec<Finding>> = comment_files
         .par_iter()
         .map(|(path, template)| match sources.get(path) {
-            Some(text) => {
-                crate::suppress::stale_comments(path, text, *template, &used, parsed.get(path), ran)
-            }
+            Some(text) => crate::suppress::stale_comments(
+                path,
+                text,
+                *template,
+                &used,
+                parsed.get(path),
+                engine.registry(),
+                ran,
+            ),
             None => Vec::new(),
         })
         .collect();
@@ -201,13 +212,14 @@ pub fn scan_rendered_with(
         }
     }
     Report::new(findings, files, engine.enabled_rules(), sources)
+        .with_registry(engine.registry_arc())
         .with_excluded(excluded)
         .with_suppressed(suppressed)
         .with_rule_severities(
             engine
                 .enabled_rules()
                 .iter()
-                .filter_map(|m| Some((m.id, engine.severity(m.id)?))),
+                .filter_map(|m| Some((m.id.clone(), engine.severity(&m.id)?))),
         )
 }
 

@@ -13,6 +13,8 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use crate::rules::{Registry, RuleId};
+
 use crate::finding::Finding;
 use crate::model::yaml::{parse_stream, Kind, Node, Pos, Span};
 use crate::model::LineIndex;
@@ -34,13 +36,9 @@ pub(crate) fn listed<S: AsRef<str>>(names: &[S]) -> String {
 }
 
 /// The id of the rule a suppression names by id or short name, in any case; `None` for a rule
-/// clustersec does not know.
-pub fn rule_id(name: &str) -> Option<&'static str> {
-    let name = name.trim();
-    crate::rules::metas()
-        .iter()
-        .find(|m| m.id.eq_ignore_ascii_case(name) || m.name.eq_ignore_ascii_case(name))
-        .map(|m| m.id)
+/// the run does not know.
+pub fn rule_id(registry: &Registry, name: &str) -> Option<RuleId> {
+    registry.find(name).map(|e| e.meta().id.clone())
 }
 
 /// The marker that starts a suppression comment.
@@ -162,9 +160,15 @@ impl Scalars {
     }
 
     /// The suppression written in a real comment on a line, if there is one.
-    fn parse_line(&self, lineno: u32, line: &str, template: bool) -> Option<Suppression> {
+    fn parse_line(
+        &self,
+        lineno: u32,
+        line: &str,
+        template: bool,
+        registry: &Registry,
+    ) -> Option<Suppression> {
         let start = self.comment_start(lineno, line, template)?;
-        parse(line.get(start..)?)
+        parse_in(line.get(start..)?, registry)
     }
 
     /// Whether a line holds nothing but a real comment.
@@ -269,8 +273,13 @@ fn block_scalar_lines(text: &str) -> HashSet<u32> {
     out
 }
 
-/// Reads a suppression comment on a line, if there is one.
+/// Reads a suppression comment on a line, if there is one, naming built-in rules.
 pub fn parse(line: &str) -> Option<Suppression> {
+    parse_in(line, &Registry::builtin())
+}
+
+/// Reads a suppression comment on a line, if there is one; short names are `registry`'s.
+pub fn parse_in(line: &str, registry: &Registry) -> Option<Suppression> {
     let at = line.find(MARKER)?;
     // Only in a comment: a `#` or `{{/*` before the marker.
     let before = &line[..at];
@@ -284,7 +293,7 @@ pub fn parse(line: &str) -> Option<Suppression> {
         let looks_like_rule = word
             .chars()
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
-            || (reason.is_empty() && crate::rules::metas().iter().any(|m| m.name == word));
+            || (reason.is_empty() && registry.is_name(word));
         if reason.is_empty() && looks_like_rule {
             rules.push(word.to_string());
         } else {
@@ -297,19 +306,20 @@ pub fn parse(line: &str) -> Option<Suppression> {
     })
 }
 
-/// The suppression that covers `rule` (id or short name) at a 1-based line of `text`: in a real
-/// comment on that line, or in the comment lines right above it. `template` also accepts
-/// template comments (`{{/* ... */}}`), for findings mapped into Helm templates.
+/// The suppression that covers `rule` (by its id or its short name in `registry`) at a 1-based
+/// line of `text`: in a real comment on that line, or in the comment lines right above it.
+/// `template` also accepts template comments (`{{/* ... */}}`), for findings mapped into Helm
+/// templates.
 pub fn find(
     text: &str,
     index: &LineIndex,
     scalars: &Scalars,
     line: u32,
     rule: &str,
-    name: &str,
     template: bool,
+    registry: &Registry,
 ) -> Option<Suppression> {
-    find_at(text, index, scalars, line, rule, name, template).map(|(_, s)| s)
+    find_at(text, index, scalars, line, rule, template, registry).map(|(_, s)| s)
 }
 
 /// [`find`], with the 1-based line of the comment that covers the rule.
@@ -319,13 +329,15 @@ pub fn find_at(
     scalars: &Scalars,
     line: u32,
     rule: &str,
-    name: &str,
     template: bool,
+    registry: &Registry,
 ) -> Option<(u32, Suppression)> {
+    let name = registry.name_of(rule);
+    let name = if name.is_empty() { rule } else { name };
     let covers = |s: &Suppression| s.rules.iter().any(|r| r == rule || r == name);
     if let Some(s) = index
         .line(text, line)
-        .and_then(|t| scalars.parse_line(line, t, template))
+        .and_then(|t| scalars.parse_line(line, t, template, registry))
     {
         if covers(&s) {
             return Some((line, s));
@@ -337,7 +349,7 @@ pub fn find_at(
         if !scalars.is_comment_line(l, t, template) {
             break;
         }
-        if let Some(s) = scalars.parse_line(l, t, template) {
+        if let Some(s) = scalars.parse_line(l, t, template, registry) {
             if covers(&s) {
                 return Some((l, s));
             }
@@ -348,34 +360,42 @@ pub fn find_at(
 }
 
 /// The comments that silenced a finding: (path, 1-based line of the comment, rule id).
-pub type Used = std::collections::BTreeSet<(String, u32, &'static str)>;
+pub type Used = std::collections::BTreeSet<(String, u32, RuleId)>;
 
 /// The files [`apply_tracked`] parsed for comments, by path: their line index and scalars, for
 /// [`stale_comments`] to reuse.
 pub type Parsed = BTreeMap<String, (LineIndex, Scalars)>;
 
-/// Splits findings into kept and suppressed, reading each finding's file from `sources`.
+/// Splits findings into kept and suppressed, reading each finding's file from `sources`; the
+/// rules are the built-ins.
 pub fn apply(
     findings: Vec<Finding>,
     sources: &BTreeMap<String, String>,
 ) -> (Vec<Finding>, Vec<Finding>) {
-    let (kept, suppressed, _, _) = apply_tracked(findings, sources);
+    apply_with(findings, sources, &Registry::builtin())
+}
+
+/// [`apply`] with the run's rules (ignore comments may name any rule of `registry`).
+pub fn apply_with(
+    findings: Vec<Finding>,
+    sources: &BTreeMap<String, String>,
+    registry: &Registry,
+) -> (Vec<Finding>, Vec<Finding>) {
+    let (kept, suppressed, _, _) = apply_tracked(findings, sources, registry);
     (kept, suppressed)
 }
 
-/// [`apply`], also returning which comments silenced which rules (for stale suppressions) and
-/// the files it parsed.
+/// [`apply_with`], also returning which comments silenced which rules (for stale
+/// suppressions) and the files it parsed.
 pub fn apply_tracked(
     findings: Vec<Finding>,
     sources: &BTreeMap<String, String>,
+    registry: &Registry,
 ) -> (Vec<Finding>, Vec<Finding>, Used, Parsed) {
     // Per file, once: its line index and scalar spans when it holds a marker at all, else
     // `None` (so each file's text is searched and parsed once, not once per finding).
     let mut files: BTreeMap<&str, Option<(LineIndex, Scalars)>> = BTreeMap::new();
-    let names: BTreeMap<&str, &str> = crate::rules::metas()
-        .iter()
-        .map(|m| (m.id, m.name))
-        .collect();
+
     let mut kept = Vec::new();
     let mut suppressed = Vec::new();
     let mut used = Used::new();
@@ -392,7 +412,6 @@ pub fn apply_tracked(
             kept.push(f);
             continue;
         };
-        let name = names.get(f.rule).copied().unwrap_or("");
         // A finding mapped from rendered output, or one found in a template that no render
         // took, points into a template, where template comments are comments too.
         let template =
@@ -402,12 +421,12 @@ pub fn apply_tracked(
             index,
             scalars,
             f.span.start.line,
-            f.rule,
-            name,
+            &f.rule,
             template,
+            registry,
         ) {
             Some((line, s)) => {
-                used.insert((path.clone(), line, f.rule));
+                used.insert((path.clone(), line, f.rule.clone()));
                 f.suppression = Some(s.reason);
                 f.suppressed_by = Some(crate::finding::SuppressedBy::Comment);
                 suppressed.push(f);
@@ -432,6 +451,7 @@ pub fn stale_comments(
     template: bool,
     used: &Used,
     parsed: Option<&(LineIndex, Scalars)>,
+    registry: &Registry,
     ran: impl Fn(&str) -> bool,
 ) -> Vec<Finding> {
     if !text.contains(MARKER) {
@@ -457,22 +477,22 @@ pub fn stale_comments(
         let Some(start) = scalars.comment_start(lineno, line, template) else {
             continue;
         };
-        let Some(s) = line.get(start..).and_then(parse) else {
+        let Some(s) = line.get(start..).and_then(|l| parse_in(l, registry)) else {
             continue;
         };
-        let is_used = |id: &'static str| used.contains(&(path.to_string(), lineno, id));
+        let is_used = |id: &RuleId| used.contains(&(path.to_string(), lineno, id.clone()));
         // A PSS control's finding at the place of an original rule's is reported under the
         // original rule only: a comment naming both, whose original rule it silenced, is not
         // stale for the PSS id.
         let original_used = s
             .rules
             .iter()
-            .filter_map(|r| rule_id(r))
-            .any(|id| !id.starts_with("PSS_") && is_used(id));
+            .filter_map(|r| rule_id(registry, r))
+            .any(|id| !id.starts_with("PSS_") && is_used(&id));
         let unused: Vec<&str> = s
             .rules
             .iter()
-            .filter_map(|r| rule_id(r).map(|id| (r, id)))
+            .filter_map(|r| rule_id(registry, r).map(|id| (r, id)))
             .filter(|(_, id)| ran(id) && !is_used(id))
             .filter(|(_, id)| !(original_used && id.starts_with("PSS_")))
             .map(|(r, _)| r.as_str())
@@ -526,7 +546,16 @@ mod tests {
     fn found(text: &str, path: &str, line: u32, rule: &str, template: bool) -> bool {
         let idx = LineIndex::new(text);
         let scalars = Scalars::of(path, text);
-        find(text, &idx, &scalars, line, rule, "", template).is_some()
+        find(
+            text,
+            &idx,
+            &scalars,
+            line,
+            rule,
+            template,
+            &Registry::builtin(),
+        )
+        .is_some()
     }
 
     #[test]

@@ -11,6 +11,7 @@
 use crate::finding::{Finding, SuppressedBy};
 use crate::model::object::{Object, ObjectRef};
 use crate::model::Span;
+use crate::rules::{Registry, RuleId};
 
 /// The annotation that lists the rules to ignore.
 pub const IGNORE: &str = "clustersec.io/ignore";
@@ -36,8 +37,8 @@ fn quote(s: &str) -> String {
 struct Named {
     /// As written.
     written: String,
-    /// The rule's id, when clustersec knows it.
-    id: Option<&'static str>,
+    /// The rule's id, when the run knows it.
+    id: Option<RuleId>,
     /// Whether it silenced a finding.
     used: bool,
 }
@@ -65,7 +66,7 @@ pub struct ObjectSuppressions {
 impl ObjectSuppressions {
     /// Reads the suppression annotations of `obj` (`metadata.annotations`, duplicates and merge
     /// keys resolved as Kubernetes reads them); `None` when it has none.
-    pub fn of(obj: &Object<'_>) -> Option<ObjectSuppressions> {
+    pub fn of(obj: &Object<'_>, registry: &Registry) -> Option<ObjectSuppressions> {
         let annotations = obj.node.get("metadata")?.get("annotations")?;
         let entries = annotations.effective_entries();
         let value = |key: &str| {
@@ -97,7 +98,7 @@ impl ObjectSuppressions {
                 .into_iter()
                 .map(|w| Named {
                     written: w.to_string(),
-                    id: super::rule_id(w),
+                    id: super::rule_id(registry, w),
                     used: false,
                 })
                 .collect();
@@ -126,7 +127,7 @@ impl ObjectSuppressions {
         }
         for a in &mut self.annotations {
             for n in &mut a.rules {
-                if n.id == Some(rule) {
+                if n.id.as_ref().is_some_and(|id| id == rule) {
                     n.used = true;
                 }
             }
@@ -159,7 +160,7 @@ pub fn apply(
             continue;
         };
         for a in &mut o.annotations {
-            let Some(n) = a.rules.iter_mut().find(|n| n.id == Some(f.rule)) else {
+            let Some(n) = a.rules.iter_mut().find(|n| n.id.as_ref() == Some(&f.rule)) else {
                 continue;
             };
             n.used = true;
@@ -185,7 +186,7 @@ pub fn apply(
             let unused: Vec<String> = a
                 .rules
                 .iter()
-                .filter(|n| n.id.is_some_and(&ran) && !n.used)
+                .filter(|n| n.id.as_ref().is_some_and(|id| ran(id)) && !n.used)
                 .map(|n| quote(&n.written))
                 .collect();
             let mut parts = Vec::new();
@@ -237,7 +238,7 @@ mod tests {
         let mut out = Vec::new();
         for doc in &stream.documents {
             for obj in objects_of(doc) {
-                out.extend(ObjectSuppressions::of(&obj));
+                out.extend(ObjectSuppressions::of(&obj, &Registry::builtin()));
             }
         }
         out
@@ -254,11 +255,14 @@ mod tests {
         // The last duplicate wins; blanks between commas are dropped; ids and short names resolve.
         assert_eq!(a.len(), 2, "{a:?}");
         assert_eq!(a[0].key, IGNORE);
-        let ids: Vec<Option<&str>> = a[0].rules.iter().map(|n| n.id).collect();
+        let ids: Vec<Option<&str>> = a[0].rules.iter().map(|n| n.id.as_deref()).collect();
         assert_eq!(ids, vec![Some("CUSTOM_SECURITY_USER_CHECK"), None]);
         assert_eq!(a[0].reason, "why");
         assert_eq!(a[0].span.start.line, 7);
-        assert_eq!(a[1].rules[0].id, Some("CUSTOM_SECURITY_IMAGE_PULL"));
+        assert_eq!(
+            a[1].rules[0].id.as_deref(),
+            Some("CUSTOM_SECURITY_IMAGE_PULL")
+        );
         assert_eq!(a[1].reason, "local");
         assert!(suppressions("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n").is_empty());
     }

@@ -23,6 +23,7 @@ use super::date::Date;
 use crate::finding::{Finding, SuppressedBy};
 use crate::model::yaml::Node;
 use crate::model::{Pos, Span};
+use crate::rules::{Registry, RuleId};
 
 /// The most `suppressions` entries a config may have: every finding is matched against each
 /// entry, and the config comes from the scanned repository.
@@ -76,7 +77,7 @@ pub struct ConfigSuppression {
     pub expires: Option<String>,
     /// The rule ids, resolved when read.
     #[serde(skip)]
-    pub ids: Vec<&'static str>,
+    pub ids: Vec<RuleId>,
     /// `expires`, parsed.
     #[serde(skip)]
     pub expiry: Option<Date>,
@@ -90,7 +91,8 @@ pub struct ConfigSuppression {
 impl ConfigSuppression {
     /// One line naming the entry's rules, selectors, expiry and reason (for policy changes).
     pub fn describe(&self) -> String {
-        let mut parts = vec![format!("rule {}", self.ids.join(", "))];
+        let ids: Vec<&str> = self.ids.iter().map(RuleId::as_str).collect();
+        let mut parts = vec![format!("rule {}", ids.join(", "))];
         for (key, value) in [
             ("path", &self.path),
             ("kind", &self.kind),
@@ -129,7 +131,11 @@ impl ConfigSuppression {
 /// Checks the `suppressions` entries of a config whose parsed root is `root`: known rules,
 /// a reason, a valid date and glob, each error located at its value. Fills in the resolved
 /// fields and each entry's place in the file.
-pub fn check(root: &Node, entries: &mut [ConfigSuppression]) -> Result<(), (Option<Pos>, String)> {
+pub fn check(
+    root: &Node,
+    entries: &mut [ConfigSuppression],
+    registry: &Registry,
+) -> Result<(), (Option<Pos>, String)> {
     let items = root
         .get("suppressions")
         .and_then(Node::as_seq)
@@ -164,8 +170,10 @@ pub fn check(root: &Node, entries: &mut [ConfigSuppression]) -> Result<(), (Opti
             .and_then(Node::as_seq)
             .unwrap_or_default();
         for (j, r) in rules.iter().enumerate() {
-            let Some(id) = super::rule_id(r) else {
-                let known = crate::rules::metas().iter().flat_map(|m| [m.id, m.name]);
+            let Some(id) = super::rule_id(registry, r) else {
+                let known = registry
+                    .metas()
+                    .flat_map(|m| [m.id.as_str(), m.name.as_ref()]);
                 let hint = crate::config::did_you_mean(r, known)
                     .map(|m| format!("; did you mean `{m}`?"))
                     .unwrap_or_default();
@@ -338,7 +346,11 @@ pub fn apply(
                 format!(
                     "stale suppression: this `suppressions` entry ({}) matches no finding; \
                      remove it or correct its selectors",
-                    e.ids.join(", ")
+                    e.ids
+                        .iter()
+                        .map(RuleId::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             );
             f.path = path.clone();

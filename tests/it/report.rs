@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
+use crate::support::scan_texts;
 use clustersec::engine::{Engine, FileReport, FileStatus};
 use clustersec::finding::Finding;
 use clustersec::model::{Pos, Span};
@@ -71,17 +72,7 @@ fn shared_schema() -> PathBuf {
 /// Builds a report the way `scan` does, from texts, plus a template and a file not scanned.
 fn build(files: &[(&str, &str)]) -> Report {
     let engine = Engine::default();
-    let mut findings = Vec::new();
-    let mut reports = Vec::new();
-    let mut sources = BTreeMap::new();
-    for (path, text) in files {
-        let (r, mut f) = engine.scan_text(path, text);
-        if !f.is_empty() {
-            sources.insert(path.to_string(), text.to_string());
-        }
-        reports.push(r);
-        findings.append(&mut f);
-    }
+    let (findings, reports, sources) = scan_texts(&engine, files);
     Report::new(findings, reports, engine.enabled_rules(), sources)
 }
 
@@ -89,8 +80,8 @@ fn build(files: &[(&str, &str)]) -> Report {
 /// does not change these snapshots (`sarif_lists_every_enabled_rule_with_docs` covers them all).
 fn fixture() -> Report {
     let mut report = fixture_all_rules();
-    let used: BTreeSet<&str> = report.findings.iter().map(|f| f.rule).collect();
-    report.rules.retain(|r| used.contains(r.id));
+    let used: BTreeSet<&str> = report.findings.iter().map(|f| f.rule.as_str()).collect();
+    report.rules.retain(|r| used.contains(r.id.as_str()));
     report
 }
 
@@ -401,10 +392,10 @@ fn sarif_without_srcroot_uses_the_current_directory() {
 fn odd_spans_and_sources_do_not_panic() {
     let engine = Engine::default();
     let rules = engine.enabled_rules();
-    let rule = rules[0].id;
+    let rule = rules[0].id.clone();
     let at = |path: &str, start: (u32, u32), end: (u32, u32)| {
         let mut f = Finding::new(
-            rule,
+            rule.clone(),
             Span {
                 start: Pos {
                     line: start.0,

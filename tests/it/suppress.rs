@@ -3,7 +3,7 @@
 //! config's `suppressions` list with its selectors and expiry; stale suppressions; and how every
 //! report shows suppressed findings (SARIF `suppressions` kinds, text and markdown counts).
 //!
-//! End to end through the binary, in temporary directories (fixed "today" through
+//! (Module of the `it` test crate: `cargo test --test it suppress::`.) End to end through the binary, in temporary directories (fixed "today" through
 //! `CLUSTERSEC_TODAY`). Tests that need `helm` or `kubectl`/`kustomize` skip when it is missing,
 //! unless `CI` is set.
 
