@@ -79,6 +79,10 @@ pub struct Config {
     /// Per-chart render settings, by chart directory relative to the config file's directory.
     #[serde(default)]
     pub charts: BTreeMap<String, ChartConfig>,
+    /// Accepted findings: entries selecting them by rule, path, kind, namespace, name and
+    /// container, each with a reason and an optional expiry date (see [`crate::suppress::config`]).
+    #[serde(default)]
+    pub suppressions: Vec<crate::suppress::config::ConfigSuppression>,
     /// The config file's directory (chart paths are relative to it); not read from the file.
     #[serde(skip)]
     pub dir: Option<PathBuf>,
@@ -497,6 +501,7 @@ impl Config {
             by_id.insert(canonical.to_string(), rc);
         }
         config.rules = by_id;
+        crate::suppress::config::check(&root, &mut config.suppressions, &registry)?;
         for (key, chart) in &mut config.charts {
             check_chart(&root, key, chart, dir, roots)?;
         }

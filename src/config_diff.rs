@@ -47,6 +47,9 @@ pub enum ChangeKind {
     ChartAdded,
     ChartRemoved,
     ChartChanged,
+    /// A `suppressions` entry added (or changed): findings it selects no longer count.
+    SuppressionAdded,
+    SuppressionRemoved,
 }
 
 impl ChangeKind {
@@ -72,6 +75,8 @@ impl ChangeKind {
             ChangeKind::ChartAdded => "chart settings added",
             ChangeKind::ChartRemoved => "chart settings removed",
             ChangeKind::ChartChanged => "chart settings changed",
+            ChangeKind::SuppressionAdded => "suppression added",
+            ChangeKind::SuppressionRemoved => "suppression removed",
         }
     }
 }
@@ -135,6 +140,7 @@ pub fn compare(base: &Config, head: &Config) -> Vec<PolicyChange> {
     compare_selection(base, head, &mut out);
     compare_globs("exclude", &base.exclude, &head.exclude, &mut out);
     compare_globs("include", &base.include, &head.include, &mut out);
+    compare_suppressions(base, head, &mut out);
 
     let fail_on = |c: &Config| c.fail_on.unwrap_or(FailOn::Info);
     let (b, h) = (fail_on(base), fail_on(head));
@@ -388,6 +394,42 @@ fn compare_params(
 }
 
 /// Globs added and removed, one change per glob, in the order of the file.
+/// `suppressions` entries in one config and not the other, each described by its selectors,
+/// expiry and reason (a changed entry is one removed and one added).
+fn compare_suppressions(base: &Config, head: &Config, out: &mut Vec<PolicyChange>) {
+    let describe = |c: &Config| -> Vec<String> {
+        c.suppressions
+            .iter()
+            .map(crate::suppress::config::ConfigSuppression::describe)
+            .collect()
+    };
+    let (b, h) = (describe(base), describe(head));
+    let mut seen = BTreeSet::new();
+    for d in &h {
+        if !b.contains(d) && seen.insert(d) {
+            out.push(PolicyChange::new(
+                ChangeKind::SuppressionAdded,
+                "suppressions",
+                None,
+                Some(d.clone()),
+                true,
+            ));
+        }
+    }
+    let mut seen = BTreeSet::new();
+    for d in &b {
+        if !h.contains(d) && seen.insert(d) {
+            out.push(PolicyChange::new(
+                ChangeKind::SuppressionRemoved,
+                "suppressions",
+                Some(d.clone()),
+                None,
+                false,
+            ));
+        }
+    }
+}
+
 fn compare_globs(key: &str, base: &[String], head: &[String], out: &mut Vec<PolicyChange>) {
     let (added, removed, weak_added, weak_removed) = match key {
         // Every new exclude can hide a file; an include list replaces the extension filter, so

@@ -225,6 +225,7 @@ impl Engine {
                     "namespace {ns} only {mode}s at {}: reported, not enforced",
                     level.as_str()
                 ));
+                f.suppressed_by = Some(crate::finding::SuppressedBy::Namespace);
                 out.push(f);
             }
         }
@@ -424,6 +425,8 @@ impl Engine {
         let wildcard_roles = rules::data::rbac::wildcard_roles(&stream.documents);
         // Where each object is, in stream order, to attach diagnostics to objects below.
         let mut placed: Vec<(Span, ObjectRef)> = Vec::new();
+        // Suppression annotations of the objects (`clustersec.io/ignore`, `datree.skip/RULE`).
+        let mut annotated = Vec::new();
         for doc in &stream.documents {
             for obj in objects_of(doc) {
                 report.objects += 1;
@@ -434,6 +437,10 @@ impl Engine {
                     std::hint::black_box(&pod);
                     continue;
                 }
+                annotated.extend(crate::suppress::annotations::ObjectSuppressions::of(
+                    &obj,
+                    self.registry(),
+                ));
                 let mut cx = Cx::new(&obj, pod.as_ref(), &shape);
                 cx.kube_version = self.kube_version;
                 cx.openshift = self.openshift;
@@ -461,7 +468,20 @@ impl Engine {
                     ns_found = self.namespace_findings(&obj, pod, &shape, ns, policy);
                     found.extend(ns_found.iter().cloned());
                 }
+                let pss_found: Vec<crate::rules::RuleId> = found
+                    .iter()
+                    .map(|f| f.rule.clone())
+                    .filter(|r| r.starts_with("PSS_"))
+                    .collect();
                 rules::data::pss::drop_duplicates(&mut found);
+                // A suppression of a PSS finding dropped for an original one is not stale.
+                if let Some(s) = annotated.last_mut() {
+                    for rule in pss_found {
+                        if !found.iter().any(|f| f.rule == rule) {
+                            s.mark_merged(&obj.id, &rule);
+                        }
+                    }
+                }
                 for mut f in found {
                     f.object = Some(obj.id.clone());
                     f.container_ref =
@@ -489,6 +509,12 @@ impl Engine {
             if f.object.is_none() {
                 f.object = locate.at(f.span.start).cloned();
             }
+        }
+        let stale = crate::suppress::annotations::apply(&mut annotated, &mut out, |id| {
+            self.severity(id).is_some()
+        });
+        for f in stale {
+            self.push(&mut out, path, f);
         }
         (report, out)
     }

@@ -176,6 +176,52 @@ impl RenderedAt {
     }
 }
 
+/// What silenced a suppressed finding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SuppressedBy {
+    /// A `# clustersec:ignore` comment in the file the finding points at.
+    Comment,
+    /// An annotation of the object (`clustersec.io/ignore`, `datree.skip/RULE`).
+    Annotation,
+    /// An entry of the config file's `suppressions` list, at its 1-based line.
+    Config { line: u32 },
+    /// A namespace's Pod Security Admission `audit`/`warn` label (reported, not enforced).
+    Namespace,
+}
+
+impl SuppressedBy {
+    /// The name used in JSON reports and summaries.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuppressedBy::Comment => "comment",
+            SuppressedBy::Annotation => "annotation",
+            SuppressedBy::Config { .. } => "config",
+            SuppressedBy::Namespace => "namespace",
+        }
+    }
+
+    /// Reads [`SuppressedBy::as_str`] back (the line of a config entry is not kept).
+    pub fn parse(s: &str) -> Option<SuppressedBy> {
+        Some(match s {
+            "comment" => SuppressedBy::Comment,
+            "annotation" => SuppressedBy::Annotation,
+            "config" => SuppressedBy::Config { line: 0 },
+            "namespace" => SuppressedBy::Namespace,
+            _ => return None,
+        })
+    }
+
+    /// SARIF `suppression.kind`: `external` for the config file, `inSource` for what is written
+    /// in the scanned files themselves.
+    pub fn sarif_kind(self) -> &'static str {
+        match self {
+            SuppressedBy::Config { .. } => "external",
+            _ => "inSource",
+        }
+    }
+}
+
 /// One problem, at one place.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
@@ -197,6 +243,8 @@ pub struct Finding {
     pub mapping: Option<String>,
     /// Set on a suppressed finding: the reason given in its `clustersec:ignore` comment.
     pub suppression: Option<String>,
+    /// What suppressed it (set with `suppression`; `None` on older inputs reads as a comment).
+    pub suppressed_by: Option<SuppressedBy>,
     /// For findings in rendered output: the renders they came from, e.g.
     /// `charts/web (default values)` and `charts/web (values-prod.yaml)` for a finding that a
     /// render matrix produced twice and that is reported once.
@@ -232,6 +280,8 @@ impl Serialize for Finding {
             mapping: Option<&'a str>,
             #[serde(skip_serializing_if = "Option::is_none")]
             suppression: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            suppressed_by: Option<SuppressedBy>,
             #[serde(skip_serializing_if = "<[String]>::is_empty")]
             renders: &'a [String],
         }
@@ -247,6 +297,7 @@ impl Serialize for Finding {
             related: &self.related,
             mapping: self.mapping.as_deref(),
             suppression: self.suppression.as_deref(),
+            suppressed_by: self.suppressed_by,
             renders: &self.renders,
         }
         .serialize(s)
@@ -268,6 +319,7 @@ impl Finding {
             related: Vec::new(),
             mapping: None,
             suppression: None,
+            suppressed_by: None,
             renders: Vec::new(),
             rendered: Vec::new(),
             container_ref: None,

@@ -63,6 +63,13 @@ pub fn config_text_for(registry: &rules::Registry) -> String {
          #       default: []\n\
          #       prod: [values-prod.yaml]\n\
          \n\
+         # Accepted findings, each with a reason (see the README's Suppressions section).\n\
+         suppressions: []\n\
+         # - rule: CUSTOM_SECURITY_PRIVILEGED_CHECK   # or a list; id or short name\n\
+         #   path: \"deploy/agents/**\"               # also kind, namespace, name, container\n\
+         #   reason: the node agent needs the host (SEC-123)\n\
+         #   expires: 2026-12-31                    # the findings come back the day after\n\
+         \n\
          # Per rule, by id or short name: enabled, severity, params.\n\
          rules:\n",
         crate::REPOSITORY

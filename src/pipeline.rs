@@ -38,6 +38,8 @@ pub struct Settings {
     pub shard: Option<crate::shard::Shard>,
     /// The config file as the report names it (`None`: no config file).
     pub config_shown: Option<String>,
+    /// The config's `suppressions`, with the date their expiry is judged at.
+    pub suppressions: crate::suppress::config::Settings,
     /// Notices met while resolving (a setting lowered or read differently), for stderr.
     pub notices: Vec<String>,
 }
@@ -103,6 +105,15 @@ impl Settings {
                 exclude,
             },
             render: render_settings(args, config)?,
+            suppressions: crate::suppress::config::Settings {
+                entries: config.suppressions.clone(),
+                config_path: config_shown.clone(),
+                config_dir: config.dir.clone(),
+                today: Some(crate::suppress::date::today()?),
+                // One shard sees part of the findings; a config kept outside the repository
+                // (`--config-dir`) is not a file of the scan to point at.
+                report_stale: shard.is_none() && args.config_dir.is_none(),
+            },
             shard,
             config_shown,
             notices,
@@ -138,6 +149,13 @@ impl Settings {
                 exclude: config.exclude.clone(),
             },
             render,
+            suppressions: crate::suppress::config::Settings {
+                entries: config.suppressions.clone(),
+                config_path: None,
+                config_dir: config.dir.clone(),
+                today: Some(crate::suppress::date::today()?),
+                report_stale: false,
+            },
             shard: None,
             config_shown: None,
             notices,
@@ -196,14 +214,20 @@ pub fn run(settings: &Settings, engine: Engine, notice: &dyn Fn(&str)) -> Result
     }
     let run = crate::render::render_all(&mut discovery, &settings.render, &tools);
     discovery.charts = all_charts;
-    let mut report = crate::scan::scan_rendered(&engine, discovery, max_file_size, &run)
-        .with_render_counts(run.counts)
-        .with_kube_version(settings.kube_version)
-        .with_config(settings.config_shown.clone())
-        .with_pss(
-            settings.pss_version.resolve(),
-            settings.profile.map(|l| l.as_str()),
-        );
+    let mut report = crate::scan::scan_rendered_with(
+        &engine,
+        discovery,
+        max_file_size,
+        &run,
+        &settings.suppressions,
+    )
+    .with_render_counts(run.counts)
+    .with_kube_version(settings.kube_version)
+    .with_config(settings.config_shown.clone())
+    .with_pss(
+        settings.pss_version.resolve(),
+        settings.profile.map(|l| l.as_str()),
+    );
     if settings.parse_only {
         // No rule ran: the summary says so rather than naming the rules that would have.
         report.rules.clear();
@@ -227,11 +251,12 @@ pub fn scan_texts(texts: &[(&str, &str)], settings: &Settings) -> Result<Report,
             .collect(),
         ..discover::Discovery::default()
     };
-    let mut report = crate::scan::scan_rendered(
+    let mut report = crate::scan::scan_rendered_with(
         &engine,
         discovery,
         settings.max_file_size,
         &crate::render::Run::default(),
+        &settings.suppressions,
     )
     .with_kube_version(settings.kube_version)
     .with_pss(

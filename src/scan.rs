@@ -27,6 +27,23 @@ pub fn scan_rendered(
     max_file_size: u64,
     run: &render::Run,
 ) -> Report {
+    scan_rendered_with(
+        engine,
+        discovery,
+        max_file_size,
+        run,
+        &crate::suppress::config::Settings::default(),
+    )
+}
+
+/// [`scan_rendered`], with the config file's suppressions (and "today", for their expiry).
+pub fn scan_rendered_with(
+    engine: &Engine,
+    discovery: Discovery,
+    max_file_size: u64,
+    run: &render::Run,
+    suppressions: &crate::suppress::config::Settings,
+) -> Report {
     // Files named by scanned content (templates, origins, findings' paths) are read only from
     // inside the scan roots.
     let templates = Templates::new(discovery.roots.clone());
@@ -51,6 +68,8 @@ pub fn scan_rendered(
     let mut files = discovery.skipped;
     let mut findings = Vec::new();
     let mut sources = BTreeMap::new();
+    // Files whose `clustersec:ignore` comments are judged for staleness (as template or not).
+    let mut comment_files: Vec<(String, bool)> = Vec::new();
     for (report, mut f, source) in results {
         if run.covered.contains(&report.path) {
             // Its objects were scanned through a kustomize build (mapped back to this file).
@@ -62,7 +81,13 @@ pub fn scan_rendered(
             });
         }
         if let Some(s) = source {
-            if !f.is_empty() {
+            let marked = s.contains(crate::suppress::MARKER);
+            // Helm output kept in the tree holds copies of its templates' comments; its findings
+            // move to the templates, where the comments that count are.
+            if marked && !s.contains("# Source: ") {
+                comment_files.push((report.path.clone(), false));
+            }
+            if !f.is_empty() || marked {
                 sources.insert(report.path.clone(), s);
             }
         }
@@ -117,6 +142,30 @@ pub fn scan_rendered(
         }
         findings.append(&mut f);
     }
+    // The templates of charts that rendered: their comments can be judged.
+    for file in &files {
+        if file.status != crate::engine::FileStatus::Template {
+            continue;
+        }
+        let rendered = ok.iter().any(|r| {
+            r.tool == render::Tool::Helm
+                && file
+                    .path
+                    .strip_prefix(r.display.as_str())
+                    .is_some_and(|rest| rest.starts_with('/'))
+        });
+        if !rendered {
+            continue;
+        }
+        if let Some(text) =
+            crate::safepath::read_confined(std::path::Path::new(&file.path), templates.roots())
+        {
+            if text.contains(crate::suppress::MARKER) {
+                comment_files.push((file.path.clone(), true));
+                sources.entry(file.path.clone()).or_insert(text);
+            }
+        }
+    }
     files.extend(render_files);
     findings.extend(render::findings(engine, run));
     findings.extend(render::unrendered::findings(engine, run));
@@ -131,12 +180,39 @@ pub fn scan_rendered(
             }
         }
     }
-    let (findings, mut suppressed) =
-        crate::suppress::apply_with(findings, &sources, engine.registry());
-    // Findings of a namespace's audit/warn labels come suppressed already: shown, not failing.
+    let (findings, mut suppressed, used, parsed) =
+        crate::suppress::apply_tracked(findings, &sources, engine.registry());
+    // Findings of a namespace's audit/warn labels, and of objects whose annotations suppress
+    // them, come suppressed already: shown, not failing.
     let (preset, findings): (Vec<Finding>, Vec<Finding>) =
         findings.into_iter().partition(|f| f.suppression.is_some());
     suppressed.extend(preset);
+    // Whether a rule ran, so that a suppression of it that matched nothing is stale.
+    let ran = |id: &str| !engine.parse_only() && engine.severity(id).is_some();
+    let (mut findings, mut stale) =
+        crate::suppress::config::apply(suppressions, findings, &mut suppressed, ran);
+    let stale_comments: Vec<Vec<Finding>> = comment_files
+        .par_iter()
+        .map(|(path, template)| match sources.get(path) {
+            Some(text) => crate::suppress::stale_comments(
+                path,
+                text,
+                *template,
+                &used,
+                parsed.get(path),
+                engine.registry(),
+                ran,
+            ),
+            None => Vec::new(),
+        })
+        .collect();
+    stale.extend(stale_comments.into_iter().flatten());
+    if let Some(sev) = engine.severity(crate::rules::stale_suppression::StaleSuppression::ID) {
+        for mut f in stale {
+            f.severity = sev;
+            findings.push(f);
+        }
+    }
     Report::new(findings, files, engine.enabled_rules(), sources)
         .with_registry(engine.registry_arc())
         .with_excluded(excluded)
@@ -264,7 +340,10 @@ fn scan_one(
             }
         }
     }
-    let source = if findings.is_empty() {
+    let marked = bytes
+        .windows(crate::suppress::MARKER.len())
+        .any(|w| w == crate::suppress::MARKER.as_bytes());
+    let source = if findings.is_empty() && !marked {
         None
     } else {
         // Decoded like the scan (UTF-16 with a BOM...), so snippets show the scanned text.

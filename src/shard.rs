@@ -401,6 +401,10 @@ fn finding<'r>(v: &Value, meta: &dyn Fn(&str) -> Option<&'r RuleMeta>) -> Result
     f.field = string(v, "field");
     f.mapping = string(v, "mapping");
     f.suppression = string(v, "suppression");
+    f.suppressed_by = v
+        .get("suppressedBy")
+        .and_then(Value::as_str)
+        .and_then(crate::finding::SuppressedBy::parse);
     f.renders = v
         .get("renders")
         .and_then(Value::as_array)

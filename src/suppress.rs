@@ -13,11 +13,33 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use crate::rules::Registry;
+use crate::rules::{Registry, RuleId};
 
 use crate::finding::Finding;
 use crate::model::yaml::{parse_stream, Kind, Node, Pos, Span};
 use crate::model::LineIndex;
+
+pub mod annotations;
+pub mod config;
+pub mod date;
+
+/// Names joined for a message, at most ten of them (`A, B, ... and 3 more`): what a scanned
+/// file writes is quoted, but not without bound.
+pub(crate) fn listed<S: AsRef<str>>(names: &[S]) -> String {
+    const MAX: usize = 10;
+    let shown: Vec<&str> = names.iter().take(MAX).map(AsRef::as_ref).collect();
+    let mut out = shown.join(", ");
+    if names.len() > MAX {
+        out.push_str(&format!(" and {} more", names.len() - MAX));
+    }
+    out
+}
+
+/// The id of the rule a suppression names by id or short name, in any case; `None` for a rule
+/// the run does not know.
+pub fn rule_id(registry: &Registry, name: &str) -> Option<RuleId> {
+    registry.find(name).map(|e| e.meta().id.clone())
+}
 
 /// The marker that starts a suppression comment.
 pub const MARKER: &str = "clustersec:ignore";
@@ -297,6 +319,19 @@ pub fn find(
     template: bool,
     registry: &Registry,
 ) -> Option<Suppression> {
+    find_at(text, index, scalars, line, rule, template, registry).map(|(_, s)| s)
+}
+
+/// [`find`], with the 1-based line of the comment that covers the rule.
+pub fn find_at(
+    text: &str,
+    index: &LineIndex,
+    scalars: &Scalars,
+    line: u32,
+    rule: &str,
+    template: bool,
+    registry: &Registry,
+) -> Option<(u32, Suppression)> {
     let name = registry.name_of(rule);
     let name = if name.is_empty() { rule } else { name };
     let covers = |s: &Suppression| s.rules.iter().any(|r| r == rule || r == name);
@@ -305,7 +340,7 @@ pub fn find(
         .and_then(|t| scalars.parse_line(line, t, template, registry))
     {
         if covers(&s) {
-            return Some(s);
+            return Some((line, s));
         }
     }
     let mut l = line.checked_sub(1)?;
@@ -316,13 +351,20 @@ pub fn find(
         }
         if let Some(s) = scalars.parse_line(l, t, template, registry) {
             if covers(&s) {
-                return Some(s);
+                return Some((l, s));
             }
         }
         l -= 1;
     }
     None
 }
+
+/// The comments that silenced a finding: (path, 1-based line of the comment, rule id).
+pub type Used = std::collections::BTreeSet<(String, u32, RuleId)>;
+
+/// The files [`apply_tracked`] parsed for comments, by path: their line index and scalars, for
+/// [`stale_comments`] to reuse.
+pub type Parsed = BTreeMap<String, (LineIndex, Scalars)>;
 
 /// Splits findings into kept and suppressed, reading each finding's file from `sources`; the
 /// rules are the built-ins.
@@ -339,12 +381,24 @@ pub fn apply_with(
     sources: &BTreeMap<String, String>,
     registry: &Registry,
 ) -> (Vec<Finding>, Vec<Finding>) {
+    let (kept, suppressed, _, _) = apply_tracked(findings, sources, registry);
+    (kept, suppressed)
+}
+
+/// [`apply_with`], also returning which comments silenced which rules (for stale
+/// suppressions) and the files it parsed.
+pub fn apply_tracked(
+    findings: Vec<Finding>,
+    sources: &BTreeMap<String, String>,
+    registry: &Registry,
+) -> (Vec<Finding>, Vec<Finding>, Used, Parsed) {
     // Per file, once: its line index and scalar spans when it holds a marker at all, else
     // `None` (so each file's text is searched and parsed once, not once per finding).
     let mut files: BTreeMap<&str, Option<(LineIndex, Scalars)>> = BTreeMap::new();
 
     let mut kept = Vec::new();
     let mut suppressed = Vec::new();
+    let mut used = Used::new();
     for mut f in findings {
         let Some((path, text)) = sources.get_key_value(&f.path) else {
             kept.push(f);
@@ -362,7 +416,7 @@ pub fn apply_with(
         // took, points into a template, where template comments are comments too.
         let template =
             f.mapping.is_some() || f.rule == crate::rules::unrendered_branch::UnrenderedBranch::ID;
-        match find(
+        match find_at(
             text,
             index,
             scalars,
@@ -371,14 +425,105 @@ pub fn apply_with(
             template,
             registry,
         ) {
-            Some(s) => {
+            Some((line, s)) => {
+                used.insert((path.clone(), line, f.rule.clone()));
                 f.suppression = Some(s.reason);
+                f.suppressed_by = Some(crate::finding::SuppressedBy::Comment);
                 suppressed.push(f);
             }
             None => kept.push(f),
         }
     }
-    (kept, suppressed)
+    let parsed = files
+        .into_iter()
+        .filter_map(|(path, parsed)| Some((path.to_string(), parsed?)))
+        .collect();
+    (kept, suppressed, used, parsed)
+}
+
+/// The `CLUSTERSEC_STALE_SUPPRESSION` findings of the `clustersec:ignore` comments of one file
+/// that silenced nothing: one per comment naming a rule that `ran` and that no finding used
+/// (see [`apply_tracked`]). `template` reads template comments too (a Helm template); `parsed`
+/// is the file's line index and scalars when [`apply_tracked`] has them.
+pub fn stale_comments(
+    path: &str,
+    text: &str,
+    template: bool,
+    used: &Used,
+    parsed: Option<&(LineIndex, Scalars)>,
+    registry: &Registry,
+    ran: impl Fn(&str) -> bool,
+) -> Vec<Finding> {
+    if !text.contains(MARKER) {
+        return Vec::new();
+    }
+    let owned;
+    let (index, scalars) = match parsed {
+        Some((i, s)) => (i, s),
+        None => {
+            owned = (LineIndex::new(text), Scalars::of(path, text));
+            (&owned.0, &owned.1)
+        }
+    };
+    let mut out = Vec::new();
+    for i in 1..=index.len() {
+        let lineno = u32::try_from(i).unwrap_or(u32::MAX);
+        let Some(line) = index.line(text, lineno) else {
+            continue;
+        };
+        if !line.contains(MARKER) {
+            continue;
+        }
+        let Some(start) = scalars.comment_start(lineno, line, template) else {
+            continue;
+        };
+        let Some(s) = line.get(start..).and_then(|l| parse_in(l, registry)) else {
+            continue;
+        };
+        let is_used = |id: &RuleId| used.contains(&(path.to_string(), lineno, id.clone()));
+        // A PSS control's finding at the place of an original rule's is reported under the
+        // original rule only: a comment naming both, whose original rule it silenced, is not
+        // stale for the PSS id.
+        let original_used = s
+            .rules
+            .iter()
+            .filter_map(|r| rule_id(registry, r))
+            .any(|id| !id.starts_with("PSS_") && is_used(&id));
+        let unused: Vec<&str> = s
+            .rules
+            .iter()
+            .filter_map(|r| rule_id(registry, r).map(|id| (r, id)))
+            .filter(|(_, id)| ran(id) && !is_used(id))
+            .filter(|(_, id)| !(original_used && id.starts_with("PSS_")))
+            .map(|(r, _)| r.as_str())
+            .collect();
+        if unused.is_empty() {
+            continue;
+        }
+        // Columns count characters; the comment runs to the end of the line.
+        let col = |byte: usize| {
+            u32::try_from(line.get(..byte).map_or(0, |p| p.chars().count()))
+                .unwrap_or(u32::MAX)
+                .saturating_add(1)
+        };
+        let end = line.trim_end().len();
+        let span = Span {
+            start: Pos::new(lineno, col(start)),
+            end: Pos::new(lineno, col(end)),
+        };
+        let mut f = Finding::new(
+            crate::rules::stale_suppression::StaleSuppression::ID,
+            span,
+            format!(
+                "stale suppression: this `clustersec:ignore` comment suppresses no finding of {}; \
+                 remove it or correct it",
+                listed(&unused)
+            ),
+        );
+        f.path = path.to_string();
+        out.push(f);
+    }
+    out
 }
 
 #[cfg(test)]

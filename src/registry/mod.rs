@@ -400,7 +400,7 @@ mod tests {
     #[test]
     fn builtin_groups_and_scopes() {
         let r = Registry::builtin();
-        assert_eq!(r.len(), 48);
+        assert_eq!(r.len(), 49);
         assert!(r.metas().all(|m| m.origin == Origin::BuiltIn));
         // The integrity group is exactly what `--profile` keeps besides the controls.
         let mut integrity = ids(&r, |m| m.group == Group::Integrity);

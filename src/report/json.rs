@@ -80,6 +80,9 @@ struct Summary<'a> {
     objects: usize,
     findings: usize,
     suppressed: usize,
+    /// `suppressed` by what silenced them (when some are).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    suppressed_by: BTreeMap<&'static str, usize>,
     by_severity: BySeverity,
     by_rule: Vec<RuleCount<'a>>,
     /// Files left out by `--exclude` or the config's `exclude` (when there are some).
@@ -138,6 +141,10 @@ struct Finding<'a> {
     renders: Vec<&'a str>,
     /// The reason given in the `clustersec:ignore` comment (suppressed findings only).
     suppression: Option<&'a str>,
+    /// What suppressed it: `comment`, `annotation`, `config` or `namespace` (suppressed
+    /// findings only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppressed_by: Option<&'static str>,
     /// The Pod Security Standards level a PSS finding violates.
     #[serde(skip_serializing_if = "Option::is_none")]
     pss_level: Option<&'static str>,
@@ -252,6 +259,7 @@ pub fn write(out: &mut dyn Write, report: &Report, _opts: &Options) -> io::Resul
             objects: s.objects,
             findings: s.findings,
             suppressed: s.suppressed,
+            suppressed_by: s.suppressed_by.clone(),
             by_severity: BySeverity {
                 critical: count(Severity::Critical),
                 high: count(Severity::High),
@@ -338,6 +346,10 @@ fn finding(f: &crate::finding::Finding) -> Finding<'_> {
         mapping: f.mapping.as_deref(),
         renders: f.renders.iter().map(String::as_str).collect(),
         suppression: f.suppression.as_deref(),
+        suppressed_by: f
+            .suppression
+            .as_ref()
+            .map(|_| f.suppressed_by.map_or("comment", |b| b.as_str())),
         pss_level: crate::rules::data::pss::control(&f.rule).map(|c| c.level.as_str()),
     }
 }

@@ -21,7 +21,7 @@ use std::io::{self, Write};
 pub use super::escape::{code_span, escape_text};
 use super::{Options, Report};
 use crate::config_diff::PolicyChange;
-use crate::finding::{Finding, Severity};
+use crate::finding::{Finding, Severity, SuppressedBy};
 use crate::model::LineIndex;
 use crate::rules::RuleMeta;
 
@@ -210,7 +210,7 @@ pub fn render(report: &Report, opts: &Options, variant: Variant) -> String {
         .map(|f| suppressed_block(report, opts, f, &mut indexes))
         .collect();
     let quiet_total = report.suppressed.len();
-    let (quiet_open, quiet_close) = suppressed_frame(quiet_total);
+    let (quiet_open, quiet_close) = suppressed_frame(quiet_total, &report.summary().suppressed_by);
 
     // Choose what to show: most severe first, findings before suppressed findings of the same
     // severity, as long as they fit.
@@ -328,14 +328,17 @@ pub fn render(report: &Report, opts: &Options, variant: Variant) -> String {
 
 /// The collapsed section of suppressed findings: its opening (with the count in the summary
 /// line) and its end. Empty when nothing is suppressed.
-fn suppressed_frame(n: usize) -> (String, String) {
+fn suppressed_frame(n: usize, by: &BTreeMap<&'static str, usize>) -> (String, String) {
     if n == 0 {
         return (String::new(), String::new());
     }
+    let by = super::suppressed_breakdown(by).map_or_else(
+        || " by clustersec:ignore comments (not counted;".to_string(),
+        |b| format!(" ({b}; not counted;"),
+    );
     (
         format!(
-            "\n<details><summary>:mute: {} by clustersec:ignore comments \
-             (not counted; check each reason)</summary>\n\n",
+            "\n<details><summary>:mute: {}{by} check each reason)</summary>\n\n",
             plural(n, "suppressed finding", "suppressed findings")
         ),
         "\n</details>\n".to_string(),
@@ -372,10 +375,27 @@ fn suppressed_block<'r>(
     if let Some(container) = &f.container {
         block.push_str(&format!(", container {}", code_span(container)));
     }
-    block.push_str("\\\n  suppressed by the comment at ");
-    match suppression_line(report, f, indexes) {
-        Some(l) => block.push_str(&linked_place(opts, &f.path, l)),
-        None => block.push_str("*(not found)*"),
+    match f.suppressed_by {
+        Some(SuppressedBy::Annotation) => {
+            block.push_str("\\\n  suppressed by an annotation of the object");
+        }
+        Some(SuppressedBy::Config { line }) => {
+            block.push_str("\\\n  suppressed by the config's `suppressions` entry at ");
+            match report.config_path.as_deref() {
+                Some(path) if line > 0 => block.push_str(&linked_place(opts, path, line)),
+                _ => block.push_str("*(the config)*"),
+            }
+        }
+        Some(SuppressedBy::Namespace) => {
+            block.push_str("\\\n  reported, not enforced");
+        }
+        Some(SuppressedBy::Comment) | None => {
+            block.push_str("\\\n  suppressed by the comment at ");
+            match suppression_line(report, f, indexes) {
+                Some(l) => block.push_str(&linked_place(opts, &f.path, l)),
+                None => block.push_str("*(not found)*"),
+            }
+        }
     }
     let reason = f.suppression.as_deref().map(str::trim).unwrap_or("");
     if reason.is_empty() {

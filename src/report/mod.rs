@@ -228,6 +228,25 @@ impl PssSummary {
     }
 }
 
+/// How a summary says what silenced the suppressed findings: `None` when comments silenced them
+/// all (the summaries then say so in their own words), else `2 by comments, 1 by the config`.
+pub fn suppressed_breakdown(by: &BTreeMap<&'static str, usize>) -> Option<String> {
+    if by.keys().all(|k| *k == "comment") {
+        return None;
+    }
+    let words = [
+        ("comment", "by comments"),
+        ("annotation", "by annotations"),
+        ("config", "by the config"),
+        ("namespace", "by namespace labels (audit/warn)"),
+    ];
+    let parts: Vec<String> = words
+        .iter()
+        .filter_map(|(k, w)| by.get(k).map(|n| format!("{n} {w}")))
+        .collect();
+    Some(parts.join(", "))
+}
+
 /// Counts for the summary line of every format.
 #[derive(Debug, Default, Serialize, PartialEq, Eq)]
 pub struct Summary {
@@ -245,6 +264,10 @@ pub struct Summary {
     pub findings: usize,
     /// Findings silenced by `clustersec:ignore` comments.
     pub suppressed: usize,
+    /// Of `suppressed`, how many each kind of suppression silenced (`comment`, `annotation`,
+    /// `config`, `namespace`).
+    #[serde(rename = "suppressedBy", skip_serializing_if = "BTreeMap::is_empty")]
+    pub suppressed_by: BTreeMap<&'static str, usize>,
     #[serde(rename = "chartsRendered")]
     pub charts_rendered: usize,
     #[serde(rename = "chartsFailed")]
@@ -545,6 +568,10 @@ impl Report {
             .filter(|f| rendered.iter().any(|dir| f.path.starts_with(dir.as_str())))
             .count();
         s.suppressed = self.suppressed.len();
+        for f in &self.suppressed {
+            let by = f.suppressed_by.map_or("comment", |b| b.as_str());
+            *s.suppressed_by.entry(by).or_default() += 1;
+        }
         for f in &self.findings {
             *s.by_severity.entry(f.severity).or_default() += 1;
             *s.by_rule.entry(f.rule.clone()).or_default() += 1;

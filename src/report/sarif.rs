@@ -463,7 +463,9 @@ fn result<'a>(
             .suppression
             .as_deref()
             .map(|reason| Suppression {
-                kind: "inSource",
+                kind: f
+                    .suppressed_by
+                    .map_or("inSource", crate::finding::SuppressedBy::sarif_kind),
                 justification: reason,
             })
             .into_iter()

@@ -504,11 +504,18 @@ fn summary(out: &mut dyn Write, st: &Styles, report: &Report) -> io::Result<()> 
         }
     }
     if s.suppressed > 0 {
-        writeln!(
-            out,
-            "{} suppressed by `clustersec:ignore` comments (not counted).",
-            plural(s.suppressed, "finding", "findings")
-        )?;
+        match super::suppressed_breakdown(&s.suppressed_by) {
+            None => writeln!(
+                out,
+                "{} suppressed by `clustersec:ignore` comments (not counted).",
+                plural(s.suppressed, "finding", "findings")
+            )?,
+            Some(by) => writeln!(
+                out,
+                "{} suppressed (not counted): {by}.",
+                plural(s.suppressed, "finding", "findings")
+            )?,
+        }
     }
     if report.config_known {
         writeln!(

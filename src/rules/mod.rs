@@ -285,6 +285,7 @@ pub mod render;
 pub mod resources;
 pub mod runtime_socket;
 pub mod secret_env;
+pub mod stale_suppression;
 pub(crate) mod support;
 pub mod unrendered_branch;
 pub mod user_check;
@@ -311,6 +312,7 @@ pub(crate) fn builtin_rules() -> Vec<Box<dyn Rule>> {
         Box::new(invalid_object::InvalidObject::default()),
         Box::new(not_scanned::NotScanned::default()),
         Box::new(render::Render::default()),
+        Box::new(stale_suppression::StaleSuppression::default()),
         Box::new(unrendered_branch::UnrenderedBranch::default()),
         Box::new(removed_api::RemovedApi::default()),
         Box::new(deprecated_api::DeprecatedApi::default()),

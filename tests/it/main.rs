@@ -50,6 +50,7 @@ mod runtime_rule;
 mod scale;
 mod seed;
 mod ship;
+mod suppress;
 mod unrendered;
 mod untrusted_model;
 mod untrusted_paths;
