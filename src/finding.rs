@@ -117,6 +117,37 @@ pub struct Finding {
     /// render matrix produced twice and that is reported once.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub renders: Vec<String>,
+    /// Against a baseline file or a git diff base (`scan --baseline`, `--diff-base`): whether the
+    /// finding is new or was there before. `None` when the run compared with nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineState>,
+}
+
+/// Whether a finding is new or existing, compared with a baseline or a diff base.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BaselineState {
+    /// Not in the baseline, or on a line the pull request added or changed.
+    New,
+    /// In the baseline, or on a line the pull request did not touch.
+    Existing,
+}
+
+impl BaselineState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BaselineState::New => "new",
+            BaselineState::Existing => "existing",
+        }
+    }
+
+    /// SARIF `baselineState`.
+    pub fn sarif(self) -> &'static str {
+        match self {
+            BaselineState::New => "new",
+            BaselineState::Existing => "unchanged",
+        }
+    }
 }
 
 impl Finding {
@@ -135,6 +166,7 @@ impl Finding {
             mapping: None,
             suppression: None,
             renders: Vec::new(),
+            baseline: None,
         }
     }
 
@@ -158,6 +190,11 @@ impl Finding {
             message: message.into(),
         });
         self
+    }
+
+    /// Whether a comparison with a baseline or a diff base found the finding there before.
+    pub fn is_existing(&self) -> bool {
+        self.baseline == Some(BaselineState::Existing)
     }
 
     /// The order every report uses: path, line, column, rule, then the rest for ties.

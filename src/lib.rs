@@ -12,12 +12,15 @@ pub const REPOSITORY: &str = "https://github.com/clustersec/clustersec";
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 pub mod app;
+pub mod baseline;
 pub mod cli;
 pub mod config;
 pub mod config_diff;
+pub mod config_schema;
 pub mod discover;
 pub mod docs;
 pub mod engine;
+pub mod gitdiff;
 pub mod init;
 pub mod kpatch;
 pub mod render;

@@ -395,6 +395,11 @@ fn finding(v: &Value, meta: &dyn Fn(&str) -> Option<&'static RuleMeta>) -> Resul
     f.field = string(v, "field");
     f.mapping = string(v, "mapping");
     f.suppression = string(v, "suppression");
+    f.baseline = match string(v, "baselineState").as_deref() {
+        Some("new") => Some(crate::finding::BaselineState::New),
+        Some("existing") => Some(crate::finding::BaselineState::Existing),
+        _ => None,
+    };
     f.renders = v
         .get("renders")
         .and_then(Value::as_array)

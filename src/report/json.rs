@@ -141,6 +141,9 @@ struct Finding<'a> {
     /// The Pod Security Standards level a PSS finding violates.
     #[serde(skip_serializing_if = "Option::is_none")]
     pss_level: Option<&'static str>,
+    /// `new` or `existing`, when the run compared with a baseline or a diff base.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline_state: Option<&'static str>,
 }
 
 /// 1-based lines and columns (Unicode code points); `endColumn` is exclusive.
@@ -339,5 +342,6 @@ fn finding(f: &crate::finding::Finding) -> Finding<'_> {
         renders: f.renders.iter().map(String::as_str).collect(),
         suppression: f.suppression.as_deref(),
         pss_level: crate::rules::data::pss::control(f.rule).map(|c| c.level.as_str()),
+        baseline_state: f.baseline.map(|b| b.as_str()),
     }
 }
