@@ -90,6 +90,15 @@ pub fn write(out: &mut dyn Write, report: &Report, opts: &Options) -> io::Result
     summary(out, &st, report)
 }
 
+/// ` [existing]` after a finding a baseline or diff base had before; empty otherwise.
+fn existing_tag(f: &Finding) -> &'static str {
+    if f.is_existing() {
+        " [existing]"
+    } else {
+        ""
+    }
+}
+
 /// The line that says what the SARIF report left out (`--sarif-max-results`), if anything.
 fn sarif_cap(out: &mut dyn Write, report: &Report, opts: &Options) -> io::Result<()> {
     match super::sarif_cap_note(report, opts) {
@@ -107,13 +116,14 @@ fn finding(
     let sev = st.severity(f.severity);
     writeln!(
         out,
-        "{h}{}:{}:{}{h:#} {sev}{}{sev:#} {h}{}{h:#} {}",
+        "{h}{}:{}:{}{h:#} {sev}{}{sev:#} {h}{}{h:#} {}{}",
         clean(&f.path),
         f.span.start.line,
         f.span.start.col,
         f.severity,
         f.rule,
         clean(&f.message),
+        existing_tag(f),
         h = st.header,
     )?;
     let snippet = source.and_then(|(text, index)| {
@@ -230,10 +240,11 @@ fn grouped(out: &mut dyn Write, st: &Styles, report: &Report) -> io::Result<()> 
             let at = format!("{}:{}", f.span.start.line, f.span.start.col);
             writeln!(
                 out,
-                "  {at:<width$}  {sev}{:<8}{sev:#} {} {}",
+                "  {at:<width$}  {sev}{:<8}{sev:#} {} {}{}",
                 f.severity.to_string(),
                 f.rule,
                 clean(&f.message),
+                existing_tag(f),
             )?;
         }
         writeln!(out)?;
@@ -518,6 +529,15 @@ fn summary(out: &mut dyn Write, st: &Styles, report: &Report) -> io::Result<()> 
         for (rule, n) in by_rule {
             writeln!(out, "  {rule:<width$}  {n:>4}")?;
         }
+    }
+    if let (Some(c), Some((new, existing))) = (&report.comparison, report.new_and_existing()) {
+        writeln!(
+            out,
+            "{}, {existing} existing (compared with {}; only new findings count toward \
+             --fail-on).",
+            plural(new, "new finding", "new findings"),
+            clean(&c.describe())
+        )?;
     }
     if s.suppressed > 0 {
         writeln!(
