@@ -203,10 +203,7 @@ fn a_line_shift_keeps_fingerprints_and_a_new_finding_is_new() {
     write(
         d.path(),
         "k8s/web.yaml",
-        &format!(
-            "{}      hostPID: true\n",
-            POD.replace("runAsGroup: 10001\n", "")
-        ),
+        &POD.replace("        runAsGroup: 10001\n", ""),
     );
     let (code, v) = json_scan(
         d.path(),
@@ -382,7 +379,7 @@ fn bad_input_exits_2_with_a_clear_message() {
         e.contains("--diff-base no-such-branch: unknown git reference"),
         "{e}"
     );
-    let e = err(&["--diff-base", "--output=x"], d.path());
+    let e = err(&["--diff-base=-x"], d.path());
     assert!(e.contains("not a git reference"), "{e}");
 
     let outside = tempfile::tempdir().unwrap();
