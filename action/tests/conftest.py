@@ -100,7 +100,7 @@ class FakeGitHub:
             "CLUSTERSEC_PATH": "bad",
             "CLUSTERSEC_FAIL_ON": "high",
             "CLUSTERSEC_ANNOTATIONS": "true",
-            "CLUSTERSEC_COMMENT": "true",
+            "CLUSTERSEC_COMMENT": "always",
             "CLUSTERSEC_GITHUB_API_CMD": f"{sys.executable} {HERE / 'fake_github_api.py'}",
             "FAKE_GITHUB_STATE": str(self.api_state),
             "FAKE_CLUSTERSEC_LOG": str(self.scanner_log),

@@ -1,0 +1,121 @@
+"""The action's pull-request view: `--diff-base` with the base commit, `--baseline`, and the
+comment modes (on-findings, always, never)."""
+
+import os
+import subprocess
+
+from conftest import REAL_BIN, fake_only, git, pr_event
+
+MARKER = "<!-- clustersec-report -->"
+
+
+def scan_argv(gh):
+    calls = gh.scanner_calls()
+    assert len(calls) == 1
+    return calls[0]["argv"]
+
+
+@fake_only()
+def test_pull_request_scans_against_the_base_commit(gh):
+    gh.commit({"bad/extra.yaml": "kind: Pod\n"})
+    result = gh.run()
+    argv = scan_argv(gh)
+    assert ["--diff-base", gh.base_sha] == argv[argv.index("--diff-base"):argv.index("--diff-base") + 2], \
+        result.stdout
+
+
+@fake_only()
+def test_push_events_and_diff_base_false_scan_everything(gh):
+    gh.write_event({"ref": "refs/heads/main", "repository": {"full_name": "octo/repo"}})
+    gh.run(GITHUB_EVENT_NAME="push")
+    assert "--diff-base" not in scan_argv(gh)
+    gh.scanner_log.unlink()
+    gh.write_event(pr_event())
+    gh.run(CLUSTERSEC_DIFF_BASE="false")
+    assert "--diff-base" not in scan_argv(gh)
+
+
+@fake_only()
+def test_baseline_input_is_passed(gh):
+    gh.run(CLUSTERSEC_BASELINE=".clustersec-baseline.json", CLUSTERSEC_DIFF_BASE="false")
+    argv = scan_argv(gh)
+    assert ["--baseline", ".clustersec-baseline.json"] == argv[argv.index("--baseline"):argv.index("--baseline") + 2]
+
+
+@fake_only()
+def test_shallow_checkout_fetches_history_for_the_merge_base(gh, tmp_path):
+    origin = tmp_path / "origin"
+    os.rename(gh.workspace, origin)
+    git(origin, "config", "uploadpack.allowAnySHA1InWant", "true")
+    for i in range(3):
+        (origin / f"f{i}.txt").write_text(str(i), encoding="utf-8")
+        git(origin, "add", "-A")
+        git(origin, "commit", "-q", "-m", f"pr {i}")
+    git(tmp_path, "clone", "-q", "--depth=1", f"file://{origin}", str(gh.workspace))
+    result = gh.run(CLUSTERSEC_CONFIG_SOURCE="head")
+    argv = scan_argv(gh)
+    assert "--diff-base" in argv, result.stdout
+    assert gh.base_sha in argv
+
+
+@fake_only()
+def test_no_merge_base_scans_without_diff_base_and_warns(gh):
+    gh.write_event(pr_event(base_sha="0" * 40))
+    result = gh.run(CLUSTERSEC_CONFIG_SOURCE="head")
+    assert "--diff-base" not in scan_argv(gh)
+    assert "every finding counts as new" in result.stdout
+
+
+@fake_only()
+def test_on_findings_creates_no_comment_without_new_findings(gh):
+    result = gh.run(FAKE_CLUSTERSEC_EXISTING="1", CLUSTERSEC_COMMENT="on-findings")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert gh.outputs()["new-findings"] == "0"
+    assert int(gh.outputs()["findings"]) >= 1
+    assert "no new finding in this pull request: no PR comment" in result.stdout
+    assert gh.comments() == []
+
+
+@fake_only()
+def test_on_findings_updates_an_existing_comment_when_nothing_is_new(gh):
+    first = gh.run(CLUSTERSEC_COMMENT=None)
+    assert "created PR comment" in first.stdout
+    second = gh.run(FAKE_CLUSTERSEC_EXISTING="1", CLUSTERSEC_COMMENT=None)
+    assert "updated PR comment" in second.stdout, second.stdout
+    assert len(gh.comments()) == 1
+
+
+@fake_only()
+def test_always_creates_a_comment_and_never_posts_none(gh):
+    result = gh.run(FAKE_CLUSTERSEC_EXISTING="1", CLUSTERSEC_COMMENT="always")
+    assert "created PR comment" in result.stdout
+    assert gh.comments()[0]["body"].startswith(MARKER)
+    result = gh.run(CLUSTERSEC_COMMENT="never")
+    assert "PR comment disabled (comment: never)" in result.stdout
+
+
+def test_new_findings_count_skips_unchanged_and_suppressed():
+    import importlib.util
+    from conftest import SCRIPT
+    spec = importlib.util.spec_from_file_location("clustersec_action", SCRIPT)
+    action = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(action)
+    sarif = {"runs": [{"results": [
+        {"ruleId": "A", "baselineState": "new"},
+        {"ruleId": "B", "baselineState": "unchanged"},
+        {"ruleId": "C"},
+        {"ruleId": "D", "suppressions": [{"kind": "inSource"}]},
+    ]}]}
+    assert action.sarif_new_findings(sarif) == 2
+
+
+def test_comment_mode_spellings(monkeypatch):
+    import importlib.util
+    from conftest import SCRIPT
+    spec = importlib.util.spec_from_file_location("clustersec_action", SCRIPT)
+    action = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(action)
+    for value, mode in [("", "on-findings"), ("on-findings", "on-findings"), ("true", "always"),
+                        ("always", "always"), ("false", "never"), ("never", "never")]:
+        monkeypatch.setenv("CLUSTERSEC_COMMENT", value)
+        assert action.comment_mode() == mode, value
