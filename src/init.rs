@@ -93,6 +93,7 @@ pub fn github_workflow() -> String {
          \x20     contents: read          # check out the repository\n\
          \x20     security-events: write  # upload SARIF to code scanning\n\
          \x20     pull-requests: write    # create or update the PR comment\n\
+         \x20     actions: read           # the SARIF upload reads the run (private repositories)\n\
          \x20   steps:\n\
          \x20     - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2\n\
          \x20       with:\n\
