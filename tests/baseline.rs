@@ -509,3 +509,77 @@ fn config_check_prints_effective_settings_or_a_located_error() {
     let e = String::from_utf8_lossy(&out.stderr);
     assert!(e.contains("bad.yaml:2:7"), "{e}");
 }
+
+fn helm_available() -> bool {
+    let ok = Command::new("helm")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("skipping: helm is not on PATH");
+    }
+    ok
+}
+
+#[test]
+fn diff_base_judges_helm_findings_by_their_template_line() {
+    if !helm_available() {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    git(d.path(), &["init", "-q", "-b", "main"]);
+    write(
+        d.path(),
+        "chart/Chart.yaml",
+        "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+    );
+    write(d.path(), "chart/values.yaml", "tag: \"1.27.3\"\n");
+    let template = "\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: {{ .Release.Name }}-web
+spec:
+  containers:
+    - name: app
+      image: \"nginx:{{ .Values.tag }}\"
+      imagePullPolicy: Always
+      securityContext:
+        privileged: true
+        allowPrivilegeEscalation: false
+        readOnlyRootFilesystem: true
+        runAsUser: 10001
+        runAsGroup: 10001
+";
+    write(d.path(), "chart/templates/pod.yaml", template);
+    git(d.path(), &["add", "."]);
+    git(d.path(), &["commit", "-q", "-m", "init"]);
+    git(d.path(), &["checkout", "-q", "-b", "feature"]);
+    // The pull request changes the image line of the template only.
+    write(
+        d.path(),
+        "chart/templates/pod.yaml",
+        &template.replace("nginx:{{ .Values.tag }}", "nginx:latest"),
+    );
+    git(d.path(), &["commit", "-q", "-am", "latest"]);
+    let out = bin()
+        .current_dir(d.path())
+        .args(["scan", "chart", "--diff-base", "main", "--format", "json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = v["findings"].as_array().unwrap();
+    let get = |rule: &str| {
+        findings
+            .iter()
+            .find(|f| f["ruleId"] == rule)
+            .unwrap_or_else(|| panic!("no {rule} in {v}"))
+    };
+    let tag = get("CLUSTERSEC_IMAGE_TAG");
+    assert_eq!(tag["path"], "chart/templates/pod.yaml", "{tag}");
+    assert_eq!(tag["region"]["startLine"], 8);
+    assert_eq!(tag["baselineState"], "new");
+    let privileged = get("CUSTOM_SECURITY_PRIVILEGED_CHECK");
+    assert_eq!(privileged["path"], "chart/templates/pod.yaml");
+    assert_eq!(privileged["baselineState"], "existing", "{privileged}");
+}
