@@ -22,8 +22,9 @@ pub struct Changes {
     pub top: PathBuf,
     /// The merge base of `HEAD` and the reference (a full commit id).
     pub merge_base: String,
-    /// Added or changed lines (1-based) of each file the diff touches.
-    pub lines: BTreeMap<String, BTreeSet<u32>>,
+    /// Added or changed lines of each file the diff touches: ranges of 1-based line numbers
+    /// (first, one past the last), as the hunk headers give them.
+    pub lines: BTreeMap<String, Vec<(u64, u64)>>,
     /// Files that are new as a whole: untracked, not ignored files.
     pub new_files: BTreeSet<String>,
 }
@@ -31,7 +32,16 @@ pub struct Changes {
 impl Changes {
     /// Whether the line of a file (relative to the top level) was added or changed.
     pub fn is_changed(&self, path: &str, line: u32) -> bool {
-        self.new_files.contains(path) || self.lines.get(path).is_some_and(|l| l.contains(&line))
+        let line = u64::from(line);
+        self.new_files.contains(path)
+            || self.lines.get(path).is_some_and(|ranges| {
+                // Sorted by start ([`parse_diff`]); hunks do not overlap.
+                let after = ranges.partition_point(|(a, _)| *a <= line);
+                after
+                    .checked_sub(1)
+                    .and_then(|i| ranges.get(i))
+                    .is_some_and(|(a, b)| (*a..*b).contains(&line))
+            })
     }
 }
 
@@ -187,9 +197,10 @@ pub fn changes(dir: &Path, reference: &str) -> Result<Changes, String> {
     })
 }
 
-/// The added lines of each file of a `git diff -U0` patch, by its new path.
-pub fn parse_diff(patch: &[u8]) -> BTreeMap<String, BTreeSet<u32>> {
-    let mut out: BTreeMap<String, BTreeSet<u32>> = BTreeMap::new();
+/// The added lines of each file of a `git diff -U0` patch, by its new path: ranges (first, one
+/// past the last).
+pub fn parse_diff(patch: &[u8]) -> BTreeMap<String, Vec<(u64, u64)>> {
+    let mut out: BTreeMap<String, Vec<(u64, u64)>> = BTreeMap::new();
     let mut current: Option<String> = None;
     for raw in patch.split(|b| *b == b'\n') {
         let line = String::from_utf8_lossy(raw);
@@ -204,11 +215,15 @@ pub fn parse_diff(patch: &[u8]) -> BTreeMap<String, BTreeSet<u32>> {
             let (Some(path), Some((start, count))) = (&current, hunk_new_range(rest)) else {
                 continue;
             };
-            let set = out.entry(path.clone()).or_default();
-            for l in start..start.saturating_add(count) {
-                set.insert(l);
+            if count > 0 {
+                out.entry(path.clone())
+                    .or_default()
+                    .push((u64::from(start), u64::from(start) + u64::from(count)));
             }
         }
+    }
+    for ranges in out.values_mut() {
+        ranges.sort_unstable();
     }
     out
 }
@@ -282,21 +297,46 @@ diff --git a/gone.yaml b/gone.yaml\n--- a/gone.yaml\n+++ /dev/null\n@@ -1,2 +0,0
 diff --git \"a/sp ace\\303\\251.yaml\" \"b/sp ace\\303\\251.yaml\"\n--- \"a/sp ace\\303\\251.yaml\"\n\
 +++ \"b/sp ace\\303\\251.yaml\"\n@@ -0,0 +1 @@\n+z\n";
         let got = parse_diff(patch);
-        assert_eq!(
-            got.get("x.yaml")
-                .map(|s| s.iter().copied().collect::<Vec<_>>()),
-            Some(vec![4, 5, 12])
-        );
+        assert_eq!(got.get("x.yaml"), Some(&vec![(4, 6), (12, 13)]));
+        let c = Changes {
+            lines: got.clone(),
+            ..Changes::default()
+        };
+        let changed: Vec<u32> = (1..30).filter(|l| c.is_changed("x.yaml", *l)).collect();
+        assert_eq!(changed, vec![4, 5, 12]);
         assert!(!got.contains_key("gone.yaml"));
         assert_eq!(got.get("sp aceé.yaml").map(|s| s.len()), Some(1), "{got:?}");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_patch_parses_without_panic(
+            lines in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::string::string_regex("\\+\\+\\+ [ -~]{0,12}").unwrap_or_else(|_| unreachable!()),
+                    proptest::string::string_regex("@@ -[0-9,]{0,12} \\+[0-9,]{0,22} @@").unwrap_or_else(|_| unreachable!()),
+                    proptest::string::string_regex("[ -~\\\\\"]{0,20}").unwrap_or_else(|_| unreachable!()),
+                ],
+                0..12,
+            )
+        ) {
+            let patch = lines.join("\n");
+            let _ = parse_diff(patch.as_bytes());
+            let _ = unquote(&patch);
+        }
     }
 
     #[test]
     fn bad_headers_are_skipped() {
         assert_eq!(hunk_new_range("-1 +x @@"), None);
         assert_eq!(hunk_new_range("-1 +4294967295,3 @@"), Some((u32::MAX, 3)));
-        let got = parse_diff(b"+++ b/a\n@@ -1 +4294967295,3 @@\n");
-        assert_eq!(got.get("a").map(|s| s.len()), Some(1));
+        let got = parse_diff(b"+++ b/a\n@@ -1 +4294967295,3 @@\n@@ -1 +1,4294967295 @@\n");
+        let c = Changes {
+            lines: got,
+            ..Changes::default()
+        };
+        assert!(c.is_changed("a", u32::MAX));
+        assert!(c.is_changed("a", 7));
         assert_eq!(unquote("\"\\777\""), None);
         assert_eq!(unquote("\"abc"), None);
     }

@@ -171,6 +171,22 @@ fn baseline_round_trip_marks_everything_existing_and_passes() {
 
     let (code, v) = json_scan(d.path(), &["--baseline", "clustersec-baseline.json"]);
     assert_eq!(code, 0, "{v}");
+    assert_eq!(
+        v["comparison"]["against"],
+        "baseline clustersec-baseline.json"
+    );
+    assert_eq!(v["comparison"]["new"], 0);
+    assert_eq!(v["comparison"]["existing"], entries.len());
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/json-format.schema.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&v).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
     let s = states(&v);
     assert!(!s.is_empty());
     assert!(s.iter().all(|(_, _, st)| st == "existing"), "{s:?}");
