@@ -128,11 +128,21 @@ pub fn changes(dir: &Path, reference: &str) -> Result<Changes, String> {
             "--diff-base `{reference}`: not a git reference (a branch, tag or commit)"
         ));
     }
-    let top = run(dir, &["rev-parse", "--show-toplevel"]).map_err(|_| {
-        format!(
-            "--diff-base needs a git repository, and {} is not in one",
-            dir.display()
-        )
+    let top = run(dir, &["rev-parse", "--show-toplevel"]).map_err(|e| {
+        if e.contains("dubious ownership") {
+            // git refuses a repository another user owns; clustersec reads no global git
+            // config, so `safe.directory` there does not help: run as the checkout's owner.
+            format!(
+                "--diff-base: git refuses the repository of {} because another user owns it \
+                 (run clustersec as the owner of the checkout)",
+                dir.display()
+            )
+        } else {
+            format!(
+                "--diff-base needs a git repository, and {} is not in one",
+                dir.display()
+            )
+        }
     })?;
     let top = String::from_utf8_lossy(&top).trim_end().to_string();
     let top = std::fs::canonicalize(&top).unwrap_or_else(|_| PathBuf::from(&top));
