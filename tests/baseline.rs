@@ -599,3 +599,44 @@ spec:
     assert_eq!(privileged["path"], "chart/templates/pod.yaml");
     assert_eq!(privileged["baselineState"], "existing", "{privileged}");
 }
+
+#[test]
+fn merged_shards_keep_new_and_existing() {
+    let d = repo();
+    write_baseline(d.path(), "base.json");
+    write(
+        d.path(),
+        "k8s/new.yaml",
+        &POD.replace("name: web", "name: new"),
+    );
+    for k in 1..=2 {
+        bin()
+            .current_dir(d.path())
+            .args([
+                "scan",
+                "k8s",
+                "--baseline",
+                "base.json",
+                "--fail-on",
+                "high",
+            ])
+            .args(["--shard", &format!("{k}/2"), "--format", "json", "-o"])
+            .arg(format!("shard-{k}.json"))
+            .output()
+            .unwrap();
+    }
+    let out = bin()
+        .current_dir(d.path())
+        .args(["merge", "shard-1.json", "shard-2.json", "--format", "json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = states(&v);
+    let new = s.iter().filter(|x| x.2 == "new").count();
+    assert!(new > 0 && s.iter().any(|x| x.2 == "existing"), "{s:?}");
+    assert_eq!(v["comparison"]["against"], "baseline base.json");
+    assert_eq!(v["comparison"]["new"], new);
+    // new.yaml's critical and high findings count; web.yaml's existing ones do not.
+    assert_eq!(v["verdict"]["counted"], 3, "{}", v["verdict"]);
+    assert_eq!(out.status.code(), Some(1));
+}

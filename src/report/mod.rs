@@ -149,6 +149,8 @@ pub enum Comparison {
         reference: String,
         merge_base: String,
     },
+    /// As a report read back says it (`clustersec merge` of JSON reports).
+    Described(String),
     /// Both.
     Both {
         baseline: String,
@@ -164,6 +166,7 @@ impl Comparison {
         let short = |s: &str| s.chars().take(12).collect::<String>();
         match self {
             Comparison::Baseline(file) => format!("baseline {file}"),
+            Comparison::Described(what) => what.clone(),
             Comparison::DiffBase {
                 reference,
                 merge_base,
