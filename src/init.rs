@@ -19,6 +19,11 @@ pub fn tag() -> String {
 /// The config file: every key with its default value and a comment saying what it does.
 pub fn config_text() -> String {
     let mut out = String::new();
+    // Editors with the YAML language server complete and check keys from the schema.
+    out.push_str(&format!(
+        "# yaml-language-server: $schema={}\n",
+        crate::config_schema::SCHEMA_ID
+    ));
     out.push_str(&format!(
         "# clustersec configuration ({}#configuration).\n\
          # Every key is optional: the values below are the defaults. Command-line flags win.\n\
