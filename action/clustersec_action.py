@@ -39,7 +39,9 @@ untrusted value is ever interpolated into a shell:
                           way, so a fixed pull request says so
   CLUSTERSEC_DIFF_BASE    true (default) | false: on pull requests, `--diff-base` with the base
                           commit, so findings on lines the pull request did not touch are existing
-  CLUSTERSEC_BASELINE     a baseline file (`clustersec baseline -o FILE`), passed as --baseline
+  CLUSTERSEC_BASELINE     a baseline file (`clustersec baseline -o FILE`), passed as --baseline;
+                          on pull requests the base commit's version of it (written under
+                          RUNNER_TEMP), so a pull request cannot add its own findings to it
   CLUSTERSEC_NEW_FINDINGS (comment) new findings of the scan step, from its outputs
   CLUSTERSEC_EXTRA_ARGS   extra arguments for `clustersec scan`, shell-like words
   CLUSTERSEC_EXIT_CODE    (finish/comment) exit code of the scan step, from its outputs
@@ -593,23 +595,23 @@ def compare_args() -> List[str]:
     it (every finding counts as new: stricter, never looser), with a warning."""
     args: List[str] = []
     baseline = env("CLUSTERSEC_BASELINE").strip()
-    if baseline:
-        args += ["--baseline", baseline]
-    if not env_bool("CLUSTERSEC_DIFF_BASE", True):
-        return args
     event_name = env("GITHUB_EVENT_NAME")
     event = read_event_quietly()
     pr = event.get("pull_request") if event else None
-    if event_name not in ("pull_request", "pull_request_target") or not isinstance(pr, dict):
+    is_pr = event_name in ("pull_request", "pull_request_target") and isinstance(pr, dict)
+    if baseline and not is_pr:
+        args += ["--baseline", baseline]
+    if not is_pr or not isinstance(pr, dict):
         return args
     rev, refspec = base_revision(pr)
-    if rev is None or refspec is None:
-        warning("diff-base: cannot tell the pull request's base commit; every finding counts as new")
-        return args
     workspace = os.path.abspath(env("GITHUB_WORKSPACE") or os.getcwd())
     code, out, err = git(workspace, ["rev-parse", "--show-toplevel"])
-    if code != 0:
-        warning(f"diff-base: the workspace is not a git checkout ({err}); every finding counts as new")
+    if rev is None or refspec is None or code != 0:
+        if baseline:
+            warning("baseline: cannot read the base commit's baseline; every finding counts as new")
+        if env_bool("CLUSTERSEC_DIFF_BASE", True):
+            warning("diff-base: cannot tell the pull request's base commit or the workspace is not "
+                    f"a git checkout ({err}); every finding counts as new")
         return args
     top = out.decode("utf-8", "replace").strip()
     token = env("CLUSTERSEC_FETCH_TOKEN")
@@ -622,8 +624,60 @@ def compare_args() -> List[str]:
         return code == 0
 
     if git(top, ["cat-file", "-e", f"{rev}^{{commit}}"])[0] != 0:
-        log(f"diff-base: the base commit {rev} is not in the checkout: fetching it (git fetch --depth=1)")
+        log(f"the base commit {rev} is not in the checkout: fetching it (git fetch --depth=1)")
         fetch(["--depth=1"])
+    if baseline:
+        # A pull request could add its own findings to the baseline file: on pull requests the
+        # base commit's version is used, as for the config.
+        path, problem = base_commit_file(workspace, top, rev, baseline)
+        if path:
+            args += ["--baseline", path]
+        else:
+            warning(f"baseline: {problem}; every finding counts as new")
+    if not env_bool("CLUSTERSEC_DIFF_BASE", True):
+        return args
+    return args + diff_base_args(top, rev, fetch)
+
+
+BASELINE_MAX_BYTES = 64 * 1024 * 1024
+
+
+def base_commit_file(workspace: str, top: str, rev: str, name: str) -> Tuple[Optional[str], str]:
+    """The workspace-relative file `name` as on the base commit, written to a new file under
+    RUNNER_TEMP: (its path, "") or (None, why not)."""
+    full = os.path.normpath(os.path.join(workspace, name))
+    rel = os.path.relpath(full, top).replace(os.sep, "/")
+    if rel == ".." or rel.startswith("../") or os.path.isabs(rel):
+        return None, f"{name} is outside the git checkout"
+    parts, problem = tree_entry(top, rev, rel)
+    if problem:
+        return None, problem
+    if parts is None:
+        return None, f"{rel} is not on the base commit {rev}"
+    if parts[1] != "blob" or parts[0] == "120000":
+        return None, f"{rel} on the base commit {rev} is not a regular file"
+    code, out, _ = git(top, ["cat-file", "-s", parts[2]])
+    size = int(out.strip() or 0) if code == 0 and out.strip().isdigit() else -1
+    if size < 0 or size > BASELINE_MAX_BYTES:
+        return None, f"{rel} on the base commit {rev} is unreadable or over {BASELINE_MAX_BYTES} bytes"
+    code, out, err = git(top, ["cat-file", "blob", parts[2]])
+    if code != 0:
+        return None, f"cannot read {rel} on the base commit {rev}: {err}"
+    try:
+        out_dir = default_output_dir()
+        os.makedirs(out_dir, exist_ok=True)
+        fd, path = tempfile.mkstemp(prefix="base-baseline-", suffix=".json", dir=out_dir)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(out)
+    except OSError as exc:
+        return None, f"cannot write the base commit's baseline: {exc}"
+    log(f"baseline: {rel} as on the base commit {rev}")
+    return path, ""
+
+
+def diff_base_args(top: str, rev: str, fetch: Any) -> List[str]:
+    """`--diff-base REV` once HEAD and REV have a merge base (more history fetched for a
+    shallow checkout), else nothing, with a warning."""
     base_ok = git(top, ["merge-base", "HEAD", rev])[0] == 0
     if not base_ok and git(top, ["rev-parse", "--is-shallow-repository"])[1].strip() == b"true":
         log("diff-base: no merge base in the shallow checkout: fetching more history (--deepen=200)")
@@ -632,8 +686,8 @@ def compare_args() -> List[str]:
     if not base_ok:
         warning(f"diff-base: no merge base of HEAD and the base commit {rev} (check out with "
                 "`fetch-depth: 0`); every finding counts as new")
-        return args
-    return args + ["--diff-base", rev]
+        return []
+    return ["--diff-base", rev]
 
 
 def validate_fail_on() -> Optional[str]:

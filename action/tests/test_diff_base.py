@@ -36,10 +36,36 @@ def test_push_events_and_diff_base_false_scan_everything(gh):
 
 
 @fake_only()
-def test_baseline_input_is_passed(gh):
-    gh.run(CLUSTERSEC_BASELINE=".clustersec-baseline.json", CLUSTERSEC_DIFF_BASE="false")
+def test_baseline_input_is_passed_on_push(gh):
+    gh.write_event({"ref": "refs/heads/main", "repository": {"full_name": "octo/repo"}})
+    gh.run(GITHUB_EVENT_NAME="push", CLUSTERSEC_BASELINE=".clustersec-baseline.json")
     argv = scan_argv(gh)
     assert ["--baseline", ".clustersec-baseline.json"] == argv[argv.index("--baseline"):argv.index("--baseline") + 2]
+
+
+@fake_only()
+def test_pull_requests_use_the_base_commits_baseline(gh):
+    # The base has no baseline file: the one the pull request adds is not used.
+    gh.commit({".clustersec-baseline.json": '{"version": 1, "findings": []}'})
+    result = gh.run(CLUSTERSEC_BASELINE=".clustersec-baseline.json", CLUSTERSEC_CONFIG_SOURCE="head")
+    assert "--baseline" not in scan_argv(gh)
+    assert "is not on the base commit" in result.stdout
+
+
+@fake_only()
+def test_pull_requests_read_the_baseline_from_the_base_commit(gh, tmp_path):
+    # The base commit holds a baseline; the pull request rewrites it.
+    base_text = '{"version": 1, "from": "base"}'
+    base = gh.commit({".clustersec-baseline.json": base_text}, "base baseline")
+    gh.commit({".clustersec-baseline.json": '{"version": 1, "from": "pr"}'})
+    gh.write_event(pr_event(base_sha=base))
+    result = gh.run(CLUSTERSEC_BASELINE=".clustersec-baseline.json", CLUSTERSEC_CONFIG_SOURCE="head")
+    argv = scan_argv(gh)
+    path = argv[argv.index("--baseline") + 1]
+    assert path.startswith(str(gh.temp)), result.stdout
+    with open(path, encoding="utf-8") as fh:
+        assert fh.read() == base_text
+    assert ["--diff-base", base] == argv[argv.index("--diff-base"):argv.index("--diff-base") + 2]
 
 
 @fake_only()
