@@ -4,7 +4,22 @@
 use std::path::Path;
 use std::process::Command;
 
-use assert_cmd::Command as Bin;
+use crate::support::{have_helm, write};
+
+/// The binary, without the GitHub Actions variables (links in markdown) of a CI run.
+fn bin() -> assert_cmd::Command {
+    let mut c = crate::support::bin();
+    for v in [
+        "GITHUB_ACTIONS",
+        "GITHUB_RUN_ID",
+        "GITHUB_SERVER_URL",
+        "GITHUB_REPOSITORY",
+        "GITHUB_SHA",
+    ] {
+        c.env_remove(v);
+    }
+    c
+}
 
 const POD: &str = "\
 apiVersion: v1
@@ -42,14 +57,6 @@ spec:
         runAsGroup: 10001
 ";
 
-fn bin() -> Bin {
-    let mut c = Bin::cargo_bin("clustersec").unwrap();
-    c.env_remove("GITHUB_ACTIONS")
-        .env_remove("GITHUB_RUN_ID")
-        .env("NO_COLOR", "1");
-    c
-}
-
 /// git in `dir`, isolated from the user's config, with fixed dates (stable commit ids).
 fn git(dir: &Path, args: &[&str]) {
     let status = Command::new("git")
@@ -70,12 +77,6 @@ fn git(dir: &Path, args: &[&str]) {
         "git {args:?}: {}",
         String::from_utf8_lossy(&status.stderr)
     );
-}
-
-fn write(dir: &Path, name: &str, text: &str) {
-    let p = dir.join(name);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
 }
 
 /// A repository on `main` with `k8s/web.yaml` (a privileged pod) committed.
@@ -178,10 +179,8 @@ fn baseline_round_trip_marks_everything_existing_and_passes() {
     assert_eq!(v["comparison"]["new"], 0);
     assert_eq!(v["comparison"]["existing"], entries.len());
     let schema: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/json-format.schema.json"),
-        )
-        .unwrap(),
+        &std::fs::read_to_string(crate::support::root().join("docs/json-format.schema.json"))
+            .unwrap(),
     )
     .unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
@@ -425,14 +424,14 @@ fn the_committed_config_schema_is_the_commands_output() {
     assert_eq!(out.status.code(), Some(0));
     let printed = String::from_utf8(out.stdout).unwrap();
     assert_eq!(printed, clustersec::config_schema::schema_text());
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/config.schema.json");
+    let path = crate::support::root().join("docs/config.schema.json");
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     if committed != printed {
         if bless() {
             std::fs::write(&path, &printed).unwrap();
         } else {
             panic!(
-                "docs/config.schema.json is stale (run `CLUSTERSEC_BLESS=1 cargo test --test baseline`)"
+                "docs/config.schema.json is stale (run `CLUSTERSEC_BLESS=1 cargo test --test it baseline::`)"
             );
         }
     }
@@ -459,8 +458,7 @@ fn every_example_config_validates_against_the_schema() {
         "clustersec init".to_string(),
         clustersec::init::config_text(),
     )];
-    let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let readme = std::fs::read_to_string(crate::support::root().join("README.md")).unwrap();
     // The README's yaml blocks that are config files (a config the config parser accepts,
     // without the chart paths, which name directories of the reader's repository).
     for (i, block) in readme.split("```yaml\n").skip(1).enumerate() {
@@ -526,20 +524,9 @@ fn config_check_prints_effective_settings_or_a_located_error() {
     assert!(e.contains("bad.yaml:2:7"), "{e}");
 }
 
-fn helm_available() -> bool {
-    let ok = Command::new("helm")
-        .arg("version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!("skipping: helm is not on PATH");
-    }
-    ok
-}
-
 #[test]
 fn diff_base_judges_helm_findings_by_their_template_line() {
-    if !helm_available() {
+    if !have_helm() {
         return;
     }
     let d = tempfile::tempdir().unwrap();
