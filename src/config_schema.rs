@@ -133,6 +133,53 @@ fn key_schema(key: &str) -> Option<Value> {
                 }
             }
         }),
+        // Keys other parts of clustersec add to `Config`: described here so that they have a
+        // schema as soon as `Config` accepts them.
+        "select" => json!({
+            "description": "Rules that may run, by id, short name or group; when set, only these run (and the scan-integrity rules).",
+            "type": "array", "items": { "type": "string" }
+        }),
+        "ignore" => json!({
+            "description": "Rules that never run, by id, short name or group.",
+            "type": "array", "items": { "type": "string" }
+        }),
+        "suppressions" => json!({
+            "description": "Accepted findings, selected by rule, path glob, kind, namespace, name and container, each with a reason and an optional expiry date.",
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["rule", "reason"],
+                "properties": {
+                    "rule": {
+                        "description": "The rule or rules, by id or short name.",
+                        "anyOf": [{ "type": "string" }, { "type": "array", "items": { "type": "string" } }]
+                    },
+                    "path": { "type": "string", "description": "Glob of the path, relative to the config file's directory." },
+                    "kind": { "type": "string" },
+                    "namespace": { "type": "string" },
+                    "name": { "type": "string" },
+                    "container": { "type": "string" },
+                    "reason": { "type": "string", "minLength": 1, "description": "Why the findings are accepted." },
+                    "expires": {
+                        "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+                        "description": "The last day the suppression applies (YYYY-MM-DD)."
+                    }
+                }
+            }
+        }),
+        "policy" => json!({
+            "description": "A Datree policy file to run (see --policy), relative to the config file's directory.",
+            "type": "string"
+        }),
+        "policy-name" => json!({
+            "description": "The policy of the policy file to run (see --policy-name); default: the one with isDefault.",
+            "type": "string"
+        }),
+        "datree-rules" => json!({
+            "description": "Datree's built-in rule definitions (see --datree-rules), relative to the config file's directory.",
+            "type": "string"
+        }),
         _ => return None,
     })
 }
@@ -288,6 +335,40 @@ mod tests {
             .cloned()
             .unwrap_or_default();
         assert_eq!(props.len(), keys.len());
+    }
+
+    #[test]
+    fn keys_of_other_parts_have_schemas_that_accept_their_examples() {
+        let example = json!({
+            "select": ["pss", "CLUSTERSEC_IMAGE_TAG"],
+            "ignore": ["image-tag"],
+            "suppressions": [
+                { "rule": "privileged", "path": "k8s/*.yaml", "reason": "a CNI agent", "expires": "2030-01-31" },
+                { "rule": ["image-tag", "image-pull"], "kind": "Job", "reason": "batch" }
+            ],
+            "policy": "policy.yaml",
+            "policy-name": "Cluster Security",
+            "datree-rules": "defaultRules.yaml"
+        });
+        let mut properties = Map::new();
+        for key in [
+            "select",
+            "ignore",
+            "suppressions",
+            "policy",
+            "policy-name",
+            "datree-rules",
+        ] {
+            let schema = key_schema(key);
+            assert!(schema.is_some(), "{key}");
+            properties.insert(key.to_string(), schema.unwrap_or_default());
+        }
+        let schema =
+            json!({ "type": "object", "additionalProperties": false, "properties": properties });
+        let validator = jsonschema::validator_for(&schema);
+        assert!(validator.as_ref().is_ok_and(|v| v.is_valid(&example)));
+        let missing_reason = json!({ "suppressions": [{ "rule": "privileged" }] });
+        assert!(validator.is_ok_and(|v| !v.is_valid(&missing_reason)));
     }
 
     #[test]
