@@ -64,10 +64,6 @@ fn globs(what: &str) -> Value {
 
 /// The schema of one known key; `None` for a key this module does not describe.
 fn key_schema(key: &str) -> Option<Value> {
-    let rule_ids: Vec<&'static str> = crate::rules::registry()
-        .iter()
-        .map(|r| r.meta().id)
-        .collect();
     Some(match key {
         "rules" => json!({
             "description": "Per-rule settings, by rule id or short name (`clustersec rules` lists them).",
@@ -82,7 +78,7 @@ fn key_schema(key: &str) -> Option<Value> {
                     "params": { "type": "object", "description": "Rule parameters (see `clustersec explain RULE`)." }
                 }
             },
-            "examples": [{ rule_ids.first().copied().unwrap_or("RULE"): { "severity": "high" } }]
+            "examples": [{ "CUSTOM_SECURITY_PRIVILEGED_CHECK": { "severity": "critical" } }]
         }),
         "exclude" => globs("Globs of paths to skip, relative to the scan root (`vendor/**`)."),
         "include" => globs("Globs of paths to scan in addition to the .yaml/.yml/.json extension filter."),
@@ -217,19 +213,18 @@ pub fn effective(config: &Config) -> Value {
         crate::render::Mode::Always => "always",
         crate::render::Mode::Never => "never",
     };
-    let rules: Map<String, Value> = crate::rules::registry()
-        .iter()
-        .map(|r| {
-            let m = r.meta();
-            let rc = config.rules.get(m.id);
+    let rules: Map<String, Value> = rule_defaults()
+        .into_iter()
+        .map(|(id, enabled, severity)| {
+            let rc = config.rules.get(id);
             let mut v = json!({
-                "enabled": rc.and_then(|c| c.enabled).unwrap_or(m.enabled),
-                "severity": rc.and_then(|c| c.severity).unwrap_or(m.severity).as_str(),
+                "enabled": rc.and_then(|c| c.enabled).unwrap_or(enabled),
+                "severity": rc.and_then(|c| c.severity).unwrap_or(severity).as_str(),
             });
             if let (Some(p), Some(obj)) = (rc.and_then(|c| c.params.clone()), v.as_object_mut()) {
                 obj.insert("params".to_string(), p);
             }
-            (m.id.to_string(), v)
+            (id.to_string(), v)
         })
         .collect();
     let charts: Map<String, Value> = config
@@ -274,6 +269,18 @@ pub fn effective(config: &Config) -> Value {
         "helm-tests": config.helm_tests.unwrap_or(true),
         "charts": charts,
     })
+}
+
+/// Every rule's id, whether it is on by default and its default severity (the one place this
+/// module reads the rule registry).
+fn rule_defaults() -> Vec<(&'static str, bool, crate::finding::Severity)> {
+    crate::rules::registry()
+        .iter()
+        .map(|r| {
+            let m = r.meta();
+            (m.id, m.enabled, m.severity)
+        })
+        .collect()
 }
 
 fn config_file(args: &ConfigCheckArgs) -> Result<PathBuf, String> {
