@@ -461,25 +461,9 @@ fn scan_or_baseline(
     if let Some(base) = &compare_with {
         report = report.with_policy_changes(crate::config_diff::compare(base, &config));
     }
-    if baseline_out.is_some() || !against.is_empty() {
-        let root = report_root(args)?;
-        let cwd = std::env::current_dir()
-            .and_then(std::fs::canonicalize)
-            .map_err(|e| Failure(format!("cannot read the working directory: {e}")))?;
-        let dirs = std::cell::RefCell::new(std::collections::HashMap::new());
-        let rebase = |p: &str| repo_relative(&root, &cwd, p, &dirs);
-        if let Some(file) = baseline_out {
-            let b = crate::baseline::build(&report, &rebase);
-            crate::baseline::write(file, &b).map_err(Failure)?;
-            let _ = writeln!(
-                std::io::stderr(),
-                "wrote {} ({} findings)",
-                file.display(),
-                b.findings.len()
-            );
-            return Ok(EXIT_CLEAN);
-        }
-        against.classify(&mut report, &rebase, &cwd);
+    // `clustersec baseline` ends here; `--baseline`/`--diff-base` mark findings new or existing.
+    if record_or_compare(args, &mut report, &against, baseline_out)? {
+        return Ok(EXIT_CLEAN);
     }
     if args.parse_only {
         // No rule ran: the summary says so rather than naming the rules that would have.
@@ -587,6 +571,40 @@ fn scan_or_baseline(
         write_group(&report, false, &srcroot)?;
     }
     Ok(report.verdict.as_ref().map_or(EXIT_CLEAN, |v| v.exit_code))
+}
+
+/// With `baseline_out` (`clustersec baseline`): writes the report's fingerprints there and
+/// returns true (the run ends). Else marks each finding new or existing against the baseline
+/// and the diff base, if any. Fingerprints are those of the SARIF report: paths relative to the
+/// report root.
+fn record_or_compare(
+    args: &ScanArgs,
+    report: &mut report::Report,
+    against: &crate::baseline::Against,
+    baseline_out: Option<&Path>,
+) -> Result<bool, Failure> {
+    if baseline_out.is_none() && against.is_empty() {
+        return Ok(false);
+    }
+    let root = report_root(args)?;
+    let cwd = std::env::current_dir()
+        .and_then(std::fs::canonicalize)
+        .map_err(|e| Failure(format!("cannot read the working directory: {e}")))?;
+    let dirs = std::cell::RefCell::new(std::collections::HashMap::new());
+    let rebase = |p: &str| repo_relative(&root, &cwd, p, &dirs);
+    if let Some(file) = baseline_out {
+        let b = crate::baseline::build(report, &rebase);
+        crate::baseline::write(file, &b).map_err(Failure)?;
+        let _ = writeln!(
+            std::io::stderr(),
+            "wrote {} ({} findings)",
+            file.display(),
+            b.findings.len()
+        );
+        return Ok(true);
+    }
+    against.classify(report, &rebase, &cwd);
+    Ok(false)
 }
 
 /// The directory of the scan for git (`--diff-base`): the first path named when it is a
