@@ -12,15 +12,12 @@ pub const REPOSITORY: &str = "https://github.com/clustersec/clustersec";
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 pub mod app;
-pub mod baseline;
 pub mod cli;
 pub mod config;
 pub mod config_diff;
-pub mod config_schema;
 pub mod discover;
 pub mod docs;
 pub mod engine;
-pub mod gitdiff;
 pub mod init;
 pub mod kpatch;
 pub mod render;
@@ -32,3 +29,8 @@ pub mod sourcemap;
 pub mod suppress;
 pub mod termdoc;
 pub mod valuetrace;
+
+// Baselines and diff bases (new and existing findings), and the config file's schema.
+pub mod baseline;
+pub mod config_schema;
+pub mod gitdiff;

@@ -40,13 +40,7 @@ pub fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-/// Annotations GitHub shows per level (error, warning, notice) and step; the rest of a level
-/// are dropped by the runner.
-pub const PER_LEVEL: usize = 10;
-/// Annotations GitHub shows per job.
-pub const PER_JOB: usize = 50;
-
-pub fn write(out: &mut dyn Write, report: &Report, opts: &Options) -> io::Result<()> {
+pub fn write(out: &mut dyn Write, report: &Report, _opts: &Options) -> io::Result<()> {
     let mut findings: Vec<&Finding> = report.findings.iter().collect();
     // New findings (on lines the pull request changed, or not in the baseline) first, then the
     // most severe. Stable: within that, the report's order (path, line, column, rule).
@@ -56,10 +50,16 @@ pub fn write(out: &mut dyn Write, report: &Report, opts: &Options) -> io::Result
         writeln!(out, "{}", annotation(f))?;
     }
     if !rest.is_empty() {
-        writeln!(out, "{}", overflow_notice(&rest, opts))?;
+        writeln!(out, "{}", overflow_notice(&rest, _opts))?;
     }
     Ok(())
 }
+
+/// Annotations GitHub shows per level (error, warning, notice) and step; the rest of a level
+/// are dropped by the runner.
+pub const PER_LEVEL: usize = 10;
+/// Annotations GitHub shows per job.
+pub const PER_JOB: usize = 50;
 
 /// The findings annotated, in order, within GitHub's limits (a notice is kept free for the
 /// overflow notice when anything is left out), and the findings left out.

@@ -114,18 +114,18 @@ fn finding(
     source: Option<(&str, &LineIndex)>,
 ) -> io::Result<()> {
     let sev = st.severity(f.severity);
-    writeln!(
+    write!(
         out,
-        "{h}{}:{}:{}{h:#} {sev}{}{sev:#} {h}{}{h:#} {}{}",
+        "{h}{}:{}:{}{h:#} {sev}{}{sev:#} {h}{}{h:#} {}",
         clean(&f.path),
         f.span.start.line,
         f.span.start.col,
         f.severity,
         f.rule,
         clean(&f.message),
-        existing_tag(f),
         h = st.header,
     )?;
+    writeln!(out, "{}", existing_tag(f))?;
     let snippet = source.and_then(|(text, index)| {
         let line = index.line(text, f.span.start.line)?;
         let mut shown = render_line(line, f.span.start, f.span.end);
@@ -238,14 +238,14 @@ fn grouped(out: &mut dyn Write, st: &Styles, report: &Report) -> io::Result<()> 
         for f in findings {
             let sev = st.severity(f.severity);
             let at = format!("{}:{}", f.span.start.line, f.span.start.col);
-            writeln!(
+            write!(
                 out,
-                "  {at:<width$}  {sev}{:<8}{sev:#} {} {}{}",
+                "  {at:<width$}  {sev}{:<8}{sev:#} {} {}",
                 f.severity.to_string(),
                 f.rule,
                 clean(&f.message),
-                existing_tag(f),
             )?;
+            writeln!(out, "{}", existing_tag(f))?;
         }
         writeln!(out)?;
     }
