@@ -333,10 +333,10 @@ pub fn merge(inputs: &[(String, String)]) -> Result<Report, String> {
         report = report.with_kube_version(k);
     }
     report.pss = pss;
-    report.comparison = comparison.map(crate::report::Comparison::Described);
     if let Some(c) = config {
         report = report.with_config(c);
     }
+    report.comparison = comparison.map(crate::report::Comparison::Described);
     if any_verdict {
         let threshold = threshold.flatten();
         // Against a baseline or a diff base (the shards' findings say new or existing), only
@@ -407,11 +407,6 @@ fn finding(v: &Value, meta: &dyn Fn(&str) -> Option<&'static RuleMeta>) -> Resul
     f.field = string(v, "field");
     f.mapping = string(v, "mapping");
     f.suppression = string(v, "suppression");
-    f.baseline = match string(v, "baselineState").as_deref() {
-        Some("new") => Some(crate::finding::BaselineState::New),
-        Some("existing") => Some(crate::finding::BaselineState::Existing),
-        _ => None,
-    };
     f.renders = v
         .get("renders")
         .and_then(Value::as_array)
@@ -430,6 +425,11 @@ fn finding(v: &Value, meta: &dyn Fn(&str) -> Option<&'static RuleMeta>) -> Resul
             message: string(r, "message").unwrap_or_default(),
         })
         .collect();
+    f.baseline = match string(v, "baselineState").as_deref() {
+        Some("new") => Some(crate::finding::BaselineState::New),
+        Some("existing") => Some(crate::finding::BaselineState::Existing),
+        _ => None,
+    };
     Ok(f)
 }
 
