@@ -45,8 +45,8 @@ pub fn write(out: &mut dyn Write, report: &Report, _opts: &Options) -> io::Resul
     // New findings (on lines the pull request changed, or not in the baseline) first, then the
     // most severe. Stable: within that, the report's order (path, line, column, rule).
     findings.sort_by_key(|f| (f.is_existing(), std::cmp::Reverse(f.severity)));
-    let (shown, rest) = select(&findings);
-    for f in &shown {
+    let (findings, rest) = select(&findings);
+    for f in findings {
         writeln!(out, "{}", annotation(f))?;
     }
     if !rest.is_empty() {

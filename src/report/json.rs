@@ -347,6 +347,7 @@ fn finding(f: &crate::finding::Finding) -> Finding<'_> {
             item: o.item,
         }),
         container: f.container.as_deref(),
+        baseline_state: f.baseline.map(|b| b.as_str()),
         field: f.field.as_deref(),
         related: f
             .related
@@ -361,6 +362,5 @@ fn finding(f: &crate::finding::Finding) -> Finding<'_> {
         renders: f.renders.iter().map(String::as_str).collect(),
         suppression: f.suppression.as_deref(),
         pss_level: crate::rules::data::pss::control(f.rule).map(|c| c.level.as_str()),
-        baseline_state: f.baseline.map(|b| b.as_str()),
     }
 }
