@@ -55,6 +55,45 @@ pub fn write(out: &mut dyn Write, report: &Report, _opts: &Options) -> io::Resul
     Ok(())
 }
 
+/// One finding as a workflow command (without the line end).
+pub fn annotation(f: &Finding) -> String {
+    let start = f.span.start;
+    let end = f.span.end;
+    let line = start.line.max(1);
+    let end_line = end.line.max(line);
+    let mut props = format!("file={},line={line}", escape_property(&f.path));
+    if end_line == line {
+        let col = start.col.max(1);
+        // Our end column is exclusive, GitHub's inclusive.
+        let end_col = end.col.saturating_sub(1).max(col);
+        props.push_str(&format!(
+            ",col={col},endLine={end_line},endColumn={end_col}"
+        ));
+    } else {
+        props.push_str(&format!(",endLine={end_line}"));
+    }
+    props.push_str(&format!(",title={}", escape_property(f.rule)));
+
+    let mut message = f.message.clone();
+    let mut context = Vec::new();
+    if let Some(object) = &f.object {
+        context.push(object.display());
+    }
+    if let Some(container) = &f.container {
+        context.push(format!("container {container}"));
+    }
+    context.push(format!("severity {}", f.severity));
+    message.push_str(&format!("\n({})", context.join(", ")));
+    if let Some(meta) = crate::rules::meta(f.rule) {
+        message.push_str(&format!("\nHow to fix: {}", meta.help_uri()));
+    }
+    format!(
+        "::{} {props}::{}",
+        command(f.severity),
+        escape_data(&message)
+    )
+}
+
 /// Annotations GitHub shows per level (error, warning, notice) and step; the rest of a level
 /// are dropped by the runner.
 pub const PER_LEVEL: usize = 10;
@@ -122,45 +161,6 @@ fn overflow_notice(rest: &[&Finding], opts: &Options) -> String {
              {PER_LEVEL} warning and {PER_LEVEL} notice annotations per step; {see}",
             rest.len()
         ))
-    )
-}
-
-/// One finding as a workflow command (without the line end).
-pub fn annotation(f: &Finding) -> String {
-    let start = f.span.start;
-    let end = f.span.end;
-    let line = start.line.max(1);
-    let end_line = end.line.max(line);
-    let mut props = format!("file={},line={line}", escape_property(&f.path));
-    if end_line == line {
-        let col = start.col.max(1);
-        // Our end column is exclusive, GitHub's inclusive.
-        let end_col = end.col.saturating_sub(1).max(col);
-        props.push_str(&format!(
-            ",col={col},endLine={end_line},endColumn={end_col}"
-        ));
-    } else {
-        props.push_str(&format!(",endLine={end_line}"));
-    }
-    props.push_str(&format!(",title={}", escape_property(f.rule)));
-
-    let mut message = f.message.clone();
-    let mut context = Vec::new();
-    if let Some(object) = &f.object {
-        context.push(object.display());
-    }
-    if let Some(container) = &f.container {
-        context.push(format!("container {container}"));
-    }
-    context.push(format!("severity {}", f.severity));
-    message.push_str(&format!("\n({})", context.join(", ")));
-    if let Some(meta) = crate::rules::meta(f.rule) {
-        message.push_str(&format!("\nHow to fix: {}", meta.help_uri()));
-    }
-    format!(
-        "::{} {props}::{}",
-        command(f.severity),
-        escape_data(&message)
     )
 }
 
