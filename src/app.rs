@@ -360,8 +360,6 @@ fn scan_or_baseline(
     outputs: &[(usize, PathBuf)],
     baseline_out: Option<&Path>,
 ) -> Result<i32, Failure> {
-    let outs = pair_outputs(formats, outputs)?;
-    let (config, config_shown) = find_config(args)?;
     // The baseline and the diff base, read before the scan so bad input fails fast (exit 2).
     let against = crate::baseline::Against::load(
         args.baseline.as_deref(),
@@ -369,6 +367,8 @@ fn scan_or_baseline(
         &scan_dir(args),
     )
     .map_err(Failure)?;
+    let outs = pair_outputs(formats, outputs)?;
+    let (config, config_shown) = find_config(args)?;
     let kube_version = match args
         .kube_version
         .as_deref()
