@@ -18,6 +18,11 @@ pub fn tag() -> String {
 
 /// The config file: every key with its default value and a comment saying what it does.
 pub fn config_text() -> String {
+    config_text_for(&rules::Registry::builtin())
+}
+
+/// [`config_text`] listing the rules of `registry` (rules added at run time included).
+pub fn config_text_for(registry: &rules::Registry) -> String {
     let mut out = String::new();
     // Editors with the YAML language server complete and check keys from the schema.
     out.push_str(&format!(
@@ -43,6 +48,11 @@ pub fn config_text() -> String {
          # Larger files are reported as not scanned (at most 64MiB here; --max-file-size beyond).\n\
          max-file-size: 16MiB\n\
          \n\
+         # Rules by id, short name or group (seed, integrity, pss, api, workload, rbac, policy):\n\
+         # select: only these run (the integrity rules too); ignore: these never run.\n\
+         # select: [seed, pss]\n\
+         ignore: []\n\
+         \n\
          # Helm charts and kustomizations: auto (render when the tool is on PATH), always, never.\n\
          helm: auto\n\
          kustomize: auto\n\
@@ -62,8 +72,8 @@ pub fn config_text() -> String {
          rules:\n",
         crate::REPOSITORY
     ));
-    for rule in rules::registry() {
-        let m = rule.meta();
+    for entry in registry {
+        let (m, rule) = (entry.meta(), entry.rule());
         out.push_str(&format!("  # {}: {}\n", m.id, m.summary));
         out.push_str(&format!("  {}:\n", m.name));
         out.push_str(&format!("    enabled: {}\n", m.enabled));
@@ -173,9 +183,8 @@ mod tests {
         let config = crate::config::Config::parse(&text).unwrap();
         assert_eq!(config.fail_on, Some(crate::config::FailOn::Info));
         assert_eq!(config.fail_on_incomplete, Some(true));
-        for rule in rules::registry() {
-            let m = rule.meta();
-            let rc = &config.rules[m.id];
+        for m in rules::Registry::builtin().metas() {
+            let rc = &config.rules[m.id.as_str()];
             assert_eq!(rc.enabled, Some(m.enabled), "{}", m.id);
             assert_eq!(rc.severity, Some(m.severity), "{}", m.id);
         }

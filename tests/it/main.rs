@@ -47,6 +47,7 @@ mod render;
 mod report;
 mod report_ci;
 mod rules;
+mod runtime_rule;
 mod scale;
 mod seed;
 mod ship;
