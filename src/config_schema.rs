@@ -216,7 +216,7 @@ pub fn effective(config: &Config) -> Value {
     let rules: Map<String, Value> = rule_defaults()
         .into_iter()
         .map(|(id, enabled, severity)| {
-            let rc = config.rules.get(id);
+            let rc = config.rules.get(&id);
             let mut v = json!({
                 "enabled": rc.and_then(|c| c.enabled).unwrap_or(enabled),
                 "severity": rc.and_then(|c| c.severity).unwrap_or(severity).as_str(),
@@ -224,7 +224,7 @@ pub fn effective(config: &Config) -> Value {
             if let (Some(p), Some(obj)) = (rc.and_then(|c| c.params.clone()), v.as_object_mut()) {
                 obj.insert("params".to_string(), p);
             }
-            (id.to_string(), v)
+            (id, v)
         })
         .collect();
     let charts: Map<String, Value> = config
@@ -268,18 +268,17 @@ pub fn effective(config: &Config) -> Value {
         "render-timeout": format!("{}ms", timeout.as_millis()),
         "helm-tests": config.helm_tests.unwrap_or(true),
         "charts": charts,
+        "select": config.select,
+        "ignore": config.ignore,
     })
 }
 
 /// Every rule's id, whether it is on by default and its default severity (the one place this
 /// module reads the rule registry).
-fn rule_defaults() -> Vec<(&'static str, bool, crate::finding::Severity)> {
-    crate::rules::registry()
-        .iter()
-        .map(|r| {
-            let m = r.meta();
-            (m.id, m.enabled, m.severity)
-        })
+fn rule_defaults() -> Vec<(String, bool, crate::finding::Severity)> {
+    crate::rules::Registry::builtin()
+        .metas()
+        .map(|m| (m.id.as_str().to_string(), m.enabled, m.severity))
         .collect()
 }
 
