@@ -33,7 +33,16 @@ untrusted value is ever interpolated into a shell:
   CLUSTERSEC_MARKDOWN_FILE where to write markdown (default next to the SARIF file); the job
                           summary variant goes next to it as NAME.summary.md
   CLUSTERSEC_ANNOTATIONS  true|false: also emit `--format github` workflow commands
-  CLUSTERSEC_COMMENT      true|false: post the PR comment
+  CLUSTERSEC_COMMENT      on-findings (default) | always | never (true = always, false = never):
+                          on-findings creates the sticky PR comment only when the pull request
+                          adds a finding (or the scan fails), and updates an existing one either
+                          way, so a fixed pull request says so
+  CLUSTERSEC_DIFF_BASE    true (default) | false: on pull requests, `--diff-base` with the base
+                          commit, so findings on lines the pull request did not touch are existing
+  CLUSTERSEC_BASELINE     a baseline file (`clustersec baseline -o FILE`), passed as --baseline;
+                          on pull requests the base commit's version of it (written under
+                          RUNNER_TEMP), so a pull request cannot add its own findings to it
+  CLUSTERSEC_NEW_FINDINGS (comment) new findings of the scan step, from its outputs
   CLUSTERSEC_EXTRA_ARGS   extra arguments for `clustersec scan`, shell-like words
   CLUSTERSEC_EXIT_CODE    (finish/comment) exit code of the scan step, from its outputs
   CLUSTERSEC_SARIF_UPLOAD_OUTCOME (finish) outcome of the upload step, for a warning
@@ -201,6 +210,22 @@ def sarif_findings(sarif: Dict[str, Any]) -> List[Tuple[str, str, str]]:
     return out
 
 
+def sarif_new_findings(sarif: Dict[str, Any]) -> int:
+    """Results not suppressed and not `baselineState: unchanged` (every unsuppressed result when
+    the scan compared with nothing)."""
+    count = 0
+    for run in sarif.get("runs") or []:
+        if not isinstance(run, dict):
+            continue
+        for result in run.get("results") or []:
+            if not isinstance(result, dict) or result.get("suppressions"):
+                continue
+            if result.get("baselineState") in ("unchanged", "absent"):
+                continue
+            count += 1
+    return count
+
+
 # --------------------------------------------------------------------------------------------
 # markdown helpers (summary chart)
 
@@ -265,10 +290,12 @@ def summary_file_for(markdown_file: str) -> str:
 
 
 def build_scan_command(sarif_file: str, markdown_file: str,
-                       gate_args: Optional[List[str]] = None) -> List[str]:
+                       gate_args: Optional[List[str]] = None,
+                       compare_args: Optional[List[str]] = None) -> List[str]:
     binary = env("CLUSTERSEC_BIN", "clustersec")
     cmd = [binary, "scan"]
     cmd += shlex.split(env("CLUSTERSEC_PATH", "."))
+    cmd += compare_args or []
     gate_args = gate_args or []
     config = env("CLUSTERSEC_CONFIG")
     if config and "--config" not in gate_args:
@@ -548,6 +575,121 @@ def gate_config_args(out_dir: str) -> Tuple[List[str], Optional[str]]:
     return ["--config", path, "--config-dir", os.path.join(workspace, config_dir)], None
 
 
+def comment_mode() -> str:
+    """The `comment` input: on-findings, always or never (true and false are the old spellings of
+    always and never; anything else is the default)."""
+    value = env("CLUSTERSEC_COMMENT", "on-findings").strip().lower()
+    if value in ("always", "true", "1", "yes", "on"):
+        return "always"
+    if value in ("never", "false", "0", "no", "off"):
+        return "never"
+    if value != "on-findings":
+        warning(f"invalid comment {value!r}: expected on-findings, always or never; using on-findings")
+    return "on-findings"
+
+
+def compare_args() -> List[str]:
+    """`--baseline FILE` (the `baseline` input) and, on pull requests, `--diff-base` with the base
+    commit (fetched when the checkout lacks it): findings on lines the pull request did not add
+    or change are then existing. When the merge base cannot be found the scan goes on without
+    it (every finding counts as new: stricter, never looser), with a warning."""
+    args: List[str] = []
+    baseline = env("CLUSTERSEC_BASELINE").strip()
+    event_name = env("GITHUB_EVENT_NAME")
+    event = read_event_quietly()
+    pr = event.get("pull_request") if event else None
+    is_pr = event_name in ("pull_request", "pull_request_target") and isinstance(pr, dict)
+    if baseline and not is_pr:
+        args += ["--baseline", baseline]
+    if not is_pr or not isinstance(pr, dict):
+        return args
+    rev, refspec = base_revision(pr)
+    workspace = os.path.abspath(env("GITHUB_WORKSPACE") or os.getcwd())
+    code, out, err = git(workspace, ["rev-parse", "--show-toplevel"])
+    if rev is None or refspec is None or code != 0:
+        if baseline:
+            warning("baseline: cannot read the base commit's baseline; every finding counts as new")
+        if env_bool("CLUSTERSEC_DIFF_BASE", True):
+            warning("diff-base: cannot tell the pull request's base commit or the workspace is not "
+                    f"a git checkout ({err}); every finding counts as new")
+        return args
+    top = out.decode("utf-8", "replace").strip()
+    token = env("CLUSTERSEC_FETCH_TOKEN")
+
+    def fetch(extra: List[str]) -> bool:
+        cmd = ["fetch", "--no-tags", "--no-recurse-submodules"] + extra + ["origin", refspec]
+        code, _, _ = git(top, cmd)
+        if code != 0 and token:
+            code, _, _ = git(top, cmd, token)
+        return code == 0
+
+    if git(top, ["cat-file", "-e", f"{rev}^{{commit}}"])[0] != 0:
+        log(f"the base commit {rev} is not in the checkout: fetching it (git fetch --depth=1)")
+        fetch(["--depth=1"])
+    if baseline:
+        # A pull request could add its own findings to the baseline file: on pull requests the
+        # base commit's version is used, as for the config.
+        path, problem = base_commit_file(workspace, top, rev, baseline)
+        if path:
+            args += ["--baseline", path]
+        else:
+            warning(f"baseline: {problem}; every finding counts as new")
+    if not env_bool("CLUSTERSEC_DIFF_BASE", True):
+        return args
+    return args + diff_base_args(top, rev, fetch)
+
+
+BASELINE_MAX_BYTES = 64 * 1024 * 1024
+
+
+def base_commit_file(workspace: str, top: str, rev: str, name: str) -> Tuple[Optional[str], str]:
+    """The workspace-relative file `name` as on the base commit, written to a new file under
+    RUNNER_TEMP: (its path, "") or (None, why not)."""
+    full = os.path.normpath(os.path.join(workspace, name))
+    rel = os.path.relpath(full, top).replace(os.sep, "/")
+    if rel == ".." or rel.startswith("../") or os.path.isabs(rel):
+        return None, f"{name} is outside the git checkout"
+    parts, problem = tree_entry(top, rev, rel)
+    if problem:
+        return None, problem
+    if parts is None:
+        return None, f"{rel} is not on the base commit {rev}"
+    if parts[1] != "blob" or parts[0] == "120000":
+        return None, f"{rel} on the base commit {rev} is not a regular file"
+    code, out, _ = git(top, ["cat-file", "-s", parts[2]])
+    size = int(out.strip() or 0) if code == 0 and out.strip().isdigit() else -1
+    if size < 0 or size > BASELINE_MAX_BYTES:
+        return None, f"{rel} on the base commit {rev} is unreadable or over {BASELINE_MAX_BYTES} bytes"
+    code, out, err = git(top, ["cat-file", "blob", parts[2]])
+    if code != 0:
+        return None, f"cannot read {rel} on the base commit {rev}: {err}"
+    try:
+        out_dir = default_output_dir()
+        os.makedirs(out_dir, exist_ok=True)
+        fd, path = tempfile.mkstemp(prefix="base-baseline-", suffix=".json", dir=out_dir)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(out)
+    except OSError as exc:
+        return None, f"cannot write the base commit's baseline: {exc}"
+    log(f"baseline: {rel} as on the base commit {rev}")
+    return path, ""
+
+
+def diff_base_args(top: str, rev: str, fetch: Any) -> List[str]:
+    """`--diff-base REV` once HEAD and REV have a merge base (more history fetched for a
+    shallow checkout), else nothing, with a warning."""
+    base_ok = git(top, ["merge-base", "HEAD", rev])[0] == 0
+    if not base_ok and git(top, ["rev-parse", "--is-shallow-repository"])[1].strip() == b"true":
+        log("diff-base: no merge base in the shallow checkout: fetching more history (--deepen=200)")
+        fetch(["--deepen=200"])
+        base_ok = git(top, ["merge-base", "HEAD", rev])[0] == 0
+    if not base_ok:
+        warning(f"diff-base: no merge base of HEAD and the base commit {rev} (check out with "
+                "`fetch-depth: 0`); every finding counts as new")
+        return []
+    return ["--diff-base", rev]
+
+
 def validate_fail_on() -> Optional[str]:
     fail_on = fail_on_setting()
     if fail_on and fail_on != "none" and fail_on not in SEVERITIES:
@@ -583,7 +725,7 @@ def cmd_scan() -> Dict[str, str]:
         if gate_problem:
             error(gate_problem)
         else:
-            cmd = build_scan_command(sarif_file, markdown_file, gate_args)
+            cmd = build_scan_command(sarif_file, markdown_file, gate_args, compare_args())
             cwd = env("GITHUB_WORKSPACE") or None
             log("running: " + " ".join(shlex.quote(c) for c in cmd))
             # Tokens are for the API and git fetch only: never in the scanner's environment.
@@ -601,16 +743,19 @@ def cmd_scan() -> Dict[str, str]:
                 exit_code = EXIT_ERROR
 
     findings: List[Tuple[str, str, str]] = []
+    new_findings = 0
     if os.path.isfile(sarif_file):
         outputs["sarif-exists"] = "true"
         sarif = load_sarif(sarif_file)
         if sarif is not None:
             findings = sarif_findings(sarif)
+            new_findings = sarif_new_findings(sarif)
     elif exit_code != EXIT_ERROR:
         error(f"clustersec did not write the SARIF file {sarif_file}")
         exit_code = EXIT_ERROR
 
     outputs["findings"] = str(len(findings))
+    outputs["new-findings"] = str(new_findings)
     outputs["exit-code"] = str(exit_code)
 
     if GATE_NOTE and exit_code != EXIT_ERROR:
@@ -850,8 +995,9 @@ def cmd_comment(outputs: Optional[Dict[str, str]] = None) -> str:
 
 
 def _comment(outputs: Dict[str, str]) -> str:
-    if not env_bool("CLUSTERSEC_COMMENT", True):
-        log("PR comment disabled (comment: false)")
+    mode = comment_mode()
+    if mode == "never":
+        log("PR comment disabled (comment: never)")
         return "disabled"
     event_name = env("GITHUB_EVENT_NAME")
     event = load_event()
@@ -892,9 +1038,20 @@ def _comment(outputs: Dict[str, str]) -> str:
         warning(f"the markdown report ({len(markdown)} characters) exceeds GitHub's {COMMENT_LIMIT}-character "
                 f"comment limit; the comment was truncated to {len(body)} characters")
 
+    # on-findings: a pull request that adds nothing (and passes) gets no new comment, but a
+    # comment from an earlier run is updated, so it never shows findings that are gone.
+    new_raw = outputs.get("new-findings") or env("CLUSTERSEC_NEW_FINDINGS")
+    exit_raw = outputs.get("exit-code") or env("CLUSTERSEC_EXIT_CODE")
+    quiet = (mode == "on-findings" and new_raw.strip() == "0"
+             and exit_raw.strip() == str(EXIT_CLEAN))
+
     client = make_client()
     try:
-        for existing in find_marker_comments(client, repo, int(number)):
+        existing_comments = find_marker_comments(client, repo, int(number))
+        if quiet and not existing_comments:
+            log("no new finding in this pull request: no PR comment (comment: on-findings)")
+            return "quiet"
+        for existing in existing_comments:
             path = f"/repos/{repo}/issues/comments/{existing['id']}"
             resp = client.request("PATCH", path, {"body": body})
             if resp.ok:

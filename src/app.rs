@@ -349,6 +349,39 @@ pub fn scan(
     formats: &[(usize, Format)],
     outputs: &[(usize, PathBuf)],
 ) -> Result<i32, Failure> {
+    scan_or_baseline(args, formats, outputs, None)
+}
+
+/// `clustersec baseline`: the scan of `scan`, its findings' fingerprints written to the one
+/// `-o FILE` instead of reports.
+pub fn baseline(
+    args: &ScanArgs,
+    formats: &[(usize, Format)],
+    outputs: &[(usize, PathBuf)],
+) -> Result<i32, Failure> {
+    if args.baseline.is_some() || args.diff_base.is_some() {
+        return Err(Failure(
+            "clustersec baseline records every finding: --baseline and --diff-base are for scan"
+                .to_string(),
+        ));
+    }
+    let file = crate::baseline::output_file(formats, outputs).map_err(Failure)?;
+    scan_or_baseline(args, &[], &[], Some(&file))
+}
+
+fn scan_or_baseline(
+    args: &ScanArgs,
+    formats: &[(usize, Format)],
+    outputs: &[(usize, PathBuf)],
+    baseline_out: Option<&Path>,
+) -> Result<i32, Failure> {
+    // The baseline and the diff base, read before the scan so bad input fails fast (exit 2).
+    let against = crate::baseline::Against::load(
+        args.baseline.as_deref(),
+        args.diff_base.as_deref(),
+        &scan_dir(args),
+    )
+    .map_err(Failure)?;
     let outs = pair_outputs(formats, outputs)?;
     let (mut config, config_shown) = find_config(args)?;
     let settings = crate::pipeline::Settings::resolve(args, &config, config_shown)?;
@@ -374,6 +407,10 @@ pub fn scan(
     })?;
     if let Some(base) = &compare_with {
         report = report.with_policy_changes(crate::config_diff::compare(base, &config));
+    }
+    // `clustersec baseline` ends here; `--baseline`/`--diff-base` mark findings new or existing.
+    if record_or_compare(args, &mut report, &against, baseline_out)? {
+        return Ok(EXIT_CLEAN);
     }
     if args.parse_only {
         let _ = writeln!(
@@ -481,6 +518,53 @@ pub fn scan(
     Ok(report.verdict.as_ref().map_or(EXIT_CLEAN, |v| v.exit_code))
 }
 
+/// With `baseline_out` (`clustersec baseline`): writes the report's fingerprints there and
+/// returns true (the run ends). Else marks each finding new or existing against the baseline
+/// and the diff base, if any. Fingerprints are those of the SARIF report: paths relative to the
+/// report root.
+fn record_or_compare(
+    args: &ScanArgs,
+    report: &mut report::Report,
+    against: &crate::baseline::Against,
+    baseline_out: Option<&Path>,
+) -> Result<bool, Failure> {
+    if baseline_out.is_none() && against.is_empty() {
+        return Ok(false);
+    }
+    let root = report_root(args)?;
+    let cwd = std::env::current_dir()
+        .and_then(std::fs::canonicalize)
+        .map_err(|e| Failure(format!("cannot read the working directory: {e}")))?;
+    let dirs = std::cell::RefCell::new(std::collections::HashMap::new());
+    let rebase = |p: &str| repo_relative(&root, &cwd, p, &dirs);
+    if let Some(file) = baseline_out {
+        let b = crate::baseline::build(report, &rebase);
+        crate::baseline::write(file, &b).map_err(Failure)?;
+        let _ = writeln!(
+            std::io::stderr(),
+            "wrote {} ({} findings)",
+            file.display(),
+            b.findings.len()
+        );
+        return Ok(true);
+    }
+    against.classify(report, &rebase, &cwd);
+    Ok(false)
+}
+
+/// The directory of the scan for git (`--diff-base`): the first path named when it is a
+/// directory, else its directory, else the working directory.
+fn scan_dir(args: &ScanArgs) -> PathBuf {
+    match args.paths.first() {
+        Some(p) if p.is_dir() => p.clone(),
+        Some(p) if p.as_os_str() != "-" => p
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+        _ => PathBuf::from("."),
+    }
+}
+
 /// The directory report paths are relative to: `--root`, else the repository (git top level)
 /// of the first scanned directory (or of the working directory), else the working directory.
 fn report_root(args: &ScanArgs) -> Result<PathBuf, Failure> {
@@ -558,7 +642,8 @@ pub fn verdict(args: &ScanArgs, config: &Config, report: &report::Report) -> rep
         .fail_on
         .or(config.fail_on)
         .map_or(Some(Severity::Info), |f| f.threshold());
-    let counted = threshold.map_or(0, |t| report.count_at_least(t));
+    // Against a baseline or a diff base, only new findings count.
+    let counted = threshold.map_or(0, |t| report.count_new_at_least(t));
     let fail_on_incomplete = if args.no_fail_on_incomplete {
         false
     } else if args.fail_on_incomplete {
@@ -734,6 +819,8 @@ pub fn run(command: &Command, formats: &[(usize, Format)], outputs: &[(usize, Pa
         Command::Completions(a) => completions(a),
         Command::Init(a) => init(a),
         Command::Merge(a) | Command::Report(a) => merge(a, formats, outputs),
+        Command::Baseline(a) => baseline(a, formats, outputs),
+        Command::Config(c) => crate::config_schema::run(c),
     };
     match result {
         Ok(code) => code,

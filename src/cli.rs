@@ -42,6 +42,28 @@ pub enum Command {
     Merge(MergeArgs),
     /// Write a JSON report (e.g. a merged one) in another format.
     Report(MergeArgs),
+    /// Scan like `scan` and write the findings' fingerprints to a baseline file (-o FILE), for
+    /// `scan --baseline FILE` to report them as existing (docs/baseline.md).
+    Baseline(ScanArgs),
+    /// The config file: its JSON Schema, or a check of one file.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+/// `clustersec config ...`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the JSON Schema of .clustersec.yaml (published as docs/config.schema.json).
+    Schema,
+    /// Validate a config file (errors with line and column, exit 2) and print the effective
+    /// settings [default: .clustersec.yaml or .clustersec.yml in the working directory].
+    Check(ConfigCheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigCheckArgs {
+    /// The config file to check.
+    pub file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -221,6 +243,16 @@ pub struct ScanArgs {
     /// `clustersec merge`.
     #[arg(long, value_name = "K/N", help_heading = "Scale")]
     pub shard: Option<String>,
+
+    /// A baseline file (`clustersec baseline -o FILE`): findings in it are reported as existing
+    /// (SARIF `baselineState: unchanged`) and --fail-on counts only new ones.
+    #[arg(long, value_name = "FILE", help_heading = "Baselines")]
+    pub baseline: Option<PathBuf>,
+
+    /// A git reference (e.g. origin/main): findings on lines added or changed since the merge
+    /// base of HEAD and REF are new, the rest existing; --fail-on counts only new ones.
+    #[arg(long, value_name = "REF", help_heading = "Baselines")]
+    pub diff_base: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -255,6 +255,9 @@ pub struct Finding {
     /// The container the finding's field is in, set by the engine from the model (not
     /// serialized: `container` and `field` say it in words).
     pub container_ref: Option<ContainerRef>,
+    /// Against a baseline file or a git diff base (`scan --baseline`, `--diff-base`): whether the
+    /// finding is new or was there before. `None` when the run compared with nothing.
+    pub baseline: Option<BaselineState>,
 }
 
 /// A finding serializes as it always has, with `message` as reports write it
@@ -284,6 +287,8 @@ impl Serialize for Finding {
             suppressed_by: Option<SuppressedBy>,
             #[serde(skip_serializing_if = "<[String]>::is_empty")]
             renders: &'a [String],
+            #[serde(skip_serializing_if = "Option::is_none")]
+            baseline: Option<BaselineState>,
         }
         Shape {
             rule: &self.rule,
@@ -299,8 +304,36 @@ impl Serialize for Finding {
             suppression: self.suppression.as_deref(),
             suppressed_by: self.suppressed_by,
             renders: &self.renders,
+            baseline: self.baseline,
         }
         .serialize(s)
+    }
+}
+
+/// Whether a finding is new or existing, compared with a baseline or a diff base.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BaselineState {
+    /// Not in the baseline, or on a line the pull request added or changed.
+    New,
+    /// In the baseline, or on a line the pull request did not touch.
+    Existing,
+}
+
+impl BaselineState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BaselineState::New => "new",
+            BaselineState::Existing => "existing",
+        }
+    }
+
+    /// SARIF `baselineState`.
+    pub fn sarif(self) -> &'static str {
+        match self {
+            BaselineState::New => "new",
+            BaselineState::Existing => "unchanged",
+        }
     }
 }
 
@@ -323,6 +356,7 @@ impl Finding {
             renders: Vec::new(),
             rendered: Vec::new(),
             container_ref: None,
+            baseline: None,
         }
     }
 
@@ -359,6 +393,11 @@ impl Finding {
             message: message.into(),
         });
         self
+    }
+
+    /// Whether a comparison with a baseline or a diff base found the finding there before.
+    pub fn is_existing(&self) -> bool {
+        self.baseline == Some(BaselineState::Existing)
     }
 
     /// The order every report uses: path, line, column, rule, then the rest for ties.

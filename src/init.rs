@@ -24,6 +24,11 @@ pub fn config_text() -> String {
 /// [`config_text`] listing the rules of `registry` (rules added at run time included).
 pub fn config_text_for(registry: &rules::Registry) -> String {
     let mut out = String::new();
+    // Editors with the YAML language server complete and check keys from the schema.
+    out.push_str(&format!(
+        "# yaml-language-server: $schema={}\n",
+        crate::config_schema::SCHEMA_ID
+    ));
     out.push_str(&format!(
         "# clustersec configuration ({}#configuration).\n\
          # Every key is optional: the values below are the defaults. Command-line flags win.\n\
@@ -110,6 +115,7 @@ pub fn github_workflow() -> String {
          \x20     contents: read          # check out the repository\n\
          \x20     security-events: write  # upload SARIF to code scanning\n\
          \x20     pull-requests: write    # create or update the PR comment\n\
+         \x20     actions: read           # the SARIF upload reads the run (private repositories)\n\
          \x20   steps:\n\
          \x20     - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2\n\
          \x20       with:\n\

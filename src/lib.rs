@@ -44,3 +44,8 @@ pub mod sourcemap;
 pub mod suppress;
 pub mod termdoc;
 pub mod valuetrace;
+
+// Baselines and diff bases (new and existing findings), and the config file's schema.
+pub mod baseline;
+pub mod config_schema;
+pub mod gitdiff;

@@ -24,7 +24,7 @@ fn main() {
     };
     let mut formats: Vec<(usize, Format)> = Vec::new();
     let mut outputs: Vec<(usize, PathBuf)> = Vec::new();
-    if let Some(sub) = ["scan", "merge", "report"]
+    if let Some(sub) = ["scan", "merge", "report", "baseline"]
         .iter()
         .find_map(|name| matches.subcommand_matches(name))
     {

@@ -203,6 +203,8 @@ pub fn merge_with(
     let mut fail_on_incomplete = true;
     let mut all_empty = true;
     let mut any_verdict = false;
+    // What the shards compared their findings with (`comparison.against` of their reports).
+    let mut comparison: Option<String> = None;
     let mut pss: Option<crate::report::PssSummary> = None;
     for (name, text) in inputs {
         let v: Value =
@@ -271,6 +273,13 @@ pub fn merge_with(
         if let Some(c) = v.get("config") {
             config.get_or_insert_with(|| c.as_str().map(str::to_string));
         }
+        if let Some(a) = v
+            .get("comparison")
+            .and_then(|c| c.get("against"))
+            .and_then(Value::as_str)
+        {
+            comparison.get_or_insert_with(|| a.to_string());
+        }
         if let Some(p) = v.get("podSecurity").filter(|x| x.is_object()) {
             let count = |k: &str| {
                 p.get(k)
@@ -333,9 +342,12 @@ pub fn merge_with(
     if let Some(c) = config {
         report = report.with_config(c);
     }
+    report.comparison = comparison.map(crate::report::Comparison::Described);
     if any_verdict {
         let threshold = threshold.flatten();
-        let counted = threshold.map_or(0, |t| report.count_at_least(t));
+        // Against a baseline or a diff base (the shards' findings say new or existing), only
+        // new findings count, as in one scan.
+        let counted = threshold.map_or(0, |t| report.count_new_at_least(t));
         let not_checked = report.not_checked();
         let empty = all_empty && report.summary().objects == 0;
         let fails = counted > 0 || empty || (fail_on_incomplete && !not_checked.is_empty());
@@ -423,6 +435,11 @@ fn finding<'r>(v: &Value, meta: &dyn Fn(&str) -> Option<&'r RuleMeta>) -> Result
             message: string(r, "message").unwrap_or_default(),
         })
         .collect();
+    f.baseline = match string(v, "baselineState").as_deref() {
+        Some("new") => Some(crate::finding::BaselineState::New),
+        Some("existing") => Some(crate::finding::BaselineState::Existing),
+        _ => None,
+    };
     Ok(f)
 }
 

@@ -100,7 +100,10 @@ class FakeGitHub:
             "CLUSTERSEC_PATH": "bad",
             "CLUSTERSEC_FAIL_ON": "high",
             "CLUSTERSEC_ANNOTATIONS": "true",
-            "CLUSTERSEC_COMMENT": "true",
+            "CLUSTERSEC_COMMENT": "always",
+            # The checkout is the base commit itself: with --diff-base every finding would be
+            # existing. test_diff_base.py turns it on.
+            "CLUSTERSEC_DIFF_BASE": "false",
             "CLUSTERSEC_GITHUB_API_CMD": f"{sys.executable} {HERE / 'fake_github_api.py'}",
             "FAKE_GITHUB_STATE": str(self.api_state),
             "FAKE_CLUSTERSEC_LOG": str(self.scanner_log),

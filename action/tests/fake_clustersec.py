@@ -11,6 +11,7 @@ privileged rule off with the real rule id (`CUSTOM_SECURITY_PRIVILEGED_CHECK` an
 `enabled: false` in it); with --compare-config and a different config text, the markdown gets a
 "Policy changes in this pull request" section. Test knobs, all optional:
   FAKE_CLUSTERSEC_LOG            append one JSON line with argv per invocation
+  FAKE_CLUSTERSEC_EXISTING       every finding is existing (SARIF baselineState unchanged), exit 0
   FAKE_CLUSTERSEC_EXIT           force this exit code (after writing outputs unless it is 2)
   FAKE_CLUSTERSEC_MARKDOWN_PAD   add this many characters of extra finding lines to the markdown
   FAKE_CLUSTERSEC_NO_SUMMARY     accept --format markdown-summary but write nothing for it
@@ -42,6 +43,12 @@ def parse(argv):
     i = 1
     while i < len(argv):
         arg = argv[i]
+        if arg in ("--diff-base", "--baseline"):
+            # Accepted; FAKE_CLUSTERSEC_EXISTING=1 makes every finding existing.
+            if i + 1 >= len(argv):
+                usage(f"{arg} needs a value")
+            i += 2
+            continue
         if arg in ("--config", "--config-dir", "--compare-config", "--fail-on", "--format", "--output"):
             if i + 1 >= len(argv):
                 usage(f"{arg} needs a value")
@@ -148,6 +155,7 @@ def render(fmt, findings, pad, policy=""):
                     "ruleId": f["rule"], "level": LEVEL[f["severity"]],
                     "message": {"text": f["message"]},
                     "properties": {"severity": f["severity"]},
+                    **({"baselineState": "unchanged"} if os.environ.get("FAKE_CLUSTERSEC_EXISTING") else {}),
                     "locations": [{"physicalLocation": {
                         "artifactLocation": {"uri": f["file"]},
                         "region": {"startLine": f["line"], "startColumn": f["col"]}}}],
@@ -217,7 +225,7 @@ def main():
             sys.stdout.write(text)
     if forced:
         return int(forced)
-    if fail_on in ("none", "never"):
+    if fail_on in ("none", "never") or os.environ.get("FAKE_CLUSTERSEC_EXISTING"):
         return 0
     threshold = SEVERITIES.index(fail_on)
     return 1 if any(SEVERITIES.index(f["severity"]) >= threshold for f in findings) else 0

@@ -36,16 +36,18 @@ def test_action_inputs_and_outputs():
     inputs = action["inputs"]
     assert set(inputs) == {"path", "config", "config-source", "fail-on", "sarif-file",
                            "upload-sarif", "category", "comment", "annotations", "github-token",
-                           "extra-args", "version"}
+                           "extra-args", "version", "diff-base", "baseline"}
     assert inputs["config-source"]["default"] == "base"
     for name, spec in inputs.items():
         assert spec.get("description"), name
         assert "default" in spec, name
     assert inputs["upload-sarif"]["default"] == "true"
-    assert inputs["comment"]["default"] == "true"
+    assert inputs["comment"]["default"] == "on-findings"
+    assert inputs["diff-base"]["default"] == "true"
     assert inputs["annotations"]["default"] == "true"
     assert inputs["github-token"]["default"] == "${{ github.token }}"
-    assert set(action["outputs"]) == {"sarif-file", "markdown-file", "findings", "exit-code"}
+    assert set(action["outputs"]) == {"sarif-file", "markdown-file", "findings", "new-findings",
+                                      "exit-code"}
     for spec in action["outputs"].values():
         assert spec["value"].startswith("${{ steps.scan.outputs.")
 

@@ -44,6 +44,16 @@ struct Output<'a> {
     /// The run's outcome; present when the run computed it (the CLI always does).
     #[serde(skip_serializing_if = "Option::is_none")]
     verdict: Option<Verdict<'a>>,
+    /// What the findings were compared with (`--baseline`, `--diff-base`), and the counts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    comparison: Option<ComparisonOut>,
+}
+
+#[derive(Serialize)]
+struct ComparisonOut {
+    against: String,
+    new: usize,
+    existing: usize,
 }
 
 #[derive(Serialize)]
@@ -148,6 +158,9 @@ struct Finding<'a> {
     /// The Pod Security Standards level a PSS finding violates.
     #[serde(skip_serializing_if = "Option::is_none")]
     pss_level: Option<&'static str>,
+    /// `new` or `existing`, when the run compared with a baseline or a diff base.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline_state: Option<&'static str>,
 }
 
 /// 1-based lines and columns (Unicode code points); `endColumn` is exclusive.
@@ -231,6 +244,15 @@ pub fn write(out: &mut dyn Write, report: &Report, _opts: &Options) -> io::Resul
         .collect();
     by_rule.sort_by(|a, b| b.count.cmp(&a.count).then(a.rule_id.cmp(b.rule_id)));
     let output = Output {
+        comparison: report
+            .comparison
+            .as_ref()
+            .zip(report.new_and_existing())
+            .map(|(c, (new, existing))| ComparisonOut {
+                against: c.describe(),
+                new,
+                existing,
+            }),
         config: report.config_known.then_some(report.config_path.as_deref()),
         verdict: report.verdict.as_ref().map(|v| Verdict {
             exit_code: v.exit_code,
@@ -333,6 +355,7 @@ fn finding(f: &crate::finding::Finding) -> Finding<'_> {
             item: o.item,
         }),
         container: f.container.as_deref(),
+        baseline_state: f.baseline.map(|b| b.as_str()),
         field: f.field.as_deref(),
         related: f
             .related

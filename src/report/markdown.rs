@@ -108,7 +108,9 @@ pub fn render(report: &Report, opts: &Options, variant: Variant) -> String {
     };
 
     let mut head = String::new();
-    if report.findings.is_empty() {
+    if let Some((new, existing)) = report.new_and_existing() {
+        head.push_str(&comparison_head(report, &summary, new, existing));
+    } else if report.findings.is_empty() {
         head.push_str("## clustersec: no findings\n\n");
         head.push_str(&format!(
             ":white_check_mark: No security findings in {} ({}).\n",
@@ -215,7 +217,10 @@ pub fn render(report: &Report, opts: &Options, variant: Variant) -> String {
     // Choose what to show: most severe first, findings before suppressed findings of the same
     // severity, as long as they fit.
     let total = report.findings.len();
-    let fixed = variant.size(&head)
+    let (existing_open, existing_close) = existing_frame(report);
+    let fixed = variant.size(&existing_open)
+        + variant.size(&existing_close)
+        + variant.size(&head)
         + variant.size(&legend)
         + variant.size(&footer)
         + variant.size(&quiet_open)
@@ -237,7 +242,11 @@ pub fn render(report: &Report, opts: &Options, variant: Variant) -> String {
         };
         list.get(i).map(|f| f.severity)
     };
-    order.sort_by_key(|k| (std::cmp::Reverse(severity(k)), k.0));
+    // New findings before existing ones (a baseline or diff base), then by severity.
+    let existing = |&(quiet, i): &(bool, usize)| {
+        !quiet && report.findings.get(i).is_some_and(Finding::is_existing)
+    };
+    order.sort_by_key(|k| (existing(k), std::cmp::Reverse(severity(k)), k.0));
     let mut shown = vec![false; total];
     let mut quiet_shown = vec![false; quiet_total];
     let mut headed: BTreeMap<&str, ()> = BTreeMap::new();
@@ -286,16 +295,28 @@ pub fn render(report: &Report, opts: &Options, variant: Variant) -> String {
     }
 
     let mut body = String::new();
-    let mut current: Option<&str> = None;
-    for (i, f) in report.findings.iter().enumerate() {
-        if !shown[i] {
-            continue;
+    // New findings first; existing ones (against a baseline or a diff base) folded below.
+    for folded in [false, true] {
+        if folded && existing_open.is_empty() {
+            break;
         }
-        if current != Some(f.path.as_str()) {
-            body.push_str(&heading(&f.path));
-            current = Some(f.path.as_str());
+        if folded {
+            body.push_str(&existing_open);
         }
-        body.push_str(&block(i));
+        let mut current: Option<&str> = None;
+        for (i, f) in report.findings.iter().enumerate() {
+            if !shown[i] || f.is_existing() != folded {
+                continue;
+            }
+            if current != Some(f.path.as_str()) {
+                body.push_str(&heading(&f.path));
+                current = Some(f.path.as_str());
+            }
+            body.push_str(&block(i));
+        }
+        if folded {
+            body.push_str(&existing_close);
+        }
     }
     let left_out: Vec<&Finding> = report
         .findings
@@ -324,6 +345,70 @@ pub fn render(report: &Report, opts: &Options, variant: Variant) -> String {
     text.push_str(&legend);
     text.push_str(&footer);
     text
+}
+
+/// The headline of a run compared with a baseline or a diff base: the new findings lead
+/// ("N new findings in this pull request"), the existing ones are counted.
+fn comparison_head(
+    report: &Report,
+    summary: &super::Summary,
+    new: usize,
+    existing: usize,
+) -> String {
+    let mut head = format!(
+        "## clustersec: {} in this pull request\n\n",
+        plural(new, "new finding", "new findings")
+    );
+    if new == 0 {
+        head.push_str(":white_check_mark: This pull request adds no security finding.\n");
+    } else {
+        let counts: Vec<String> = Severity::ALL
+            .iter()
+            .map(|s| {
+                let n = report
+                    .findings
+                    .iter()
+                    .filter(|f| f.severity == *s && !f.is_existing())
+                    .count();
+                if n > 0 {
+                    format!("{} **{n} {s}**", icon(*s))
+                } else {
+                    format!("{} {n} {s}", icon(*s))
+                }
+            })
+            .collect();
+        head.push_str(&counts.join(" · "));
+        head.push('\n');
+    }
+    let what = report
+        .comparison
+        .as_ref()
+        .map(|c| escape_text(&c.describe()))
+        .unwrap_or_default();
+    head.push_str(&format!(
+        "\n{} already there (compared with {what}); only new findings count toward `fail-on`.\n",
+        plural(existing, "existing finding is", "existing findings are"),
+    ));
+    head.push_str(&format!(
+        "Scanned {} ({}).\n",
+        plural(summary.scanned, "file", "files"),
+        plural(summary.objects, "Kubernetes object", "Kubernetes objects"),
+    ));
+    head
+}
+
+/// The collapsed section of existing findings: its opening and its end; empty without any.
+fn existing_frame(report: &Report) -> (String, String) {
+    match report.new_and_existing() {
+        Some((_, n)) if n > 0 => (
+            format!(
+                "\n<details><summary>{} (not added by this pull request)</summary>\n",
+                plural(n, "existing finding", "existing findings")
+            ),
+            "\n</details>\n".to_string(),
+        ),
+        _ => (String::new(), String::new()),
+    }
 }
 
 /// The collapsed section of suppressed findings: its opening (with the count in the summary

@@ -138,6 +138,53 @@ pub struct Report {
     pub config_known: bool,
     /// The Pod Security Standards verdicts of the run (see [`Report::with_pss`]).
     pub pss: Option<PssSummary>,
+    /// What the findings were compared with (`scan --baseline`, `--diff-base`): each finding
+    /// then has a [`crate::finding::BaselineState`]. `None`: no comparison.
+    pub comparison: Option<Comparison>,
+}
+
+/// What a scan compared its findings with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Comparison {
+    /// A baseline file (`--baseline FILE`), as named.
+    Baseline(String),
+    /// A git diff base (`--diff-base REF`) and the merge base it resolved to.
+    DiffBase {
+        reference: String,
+        merge_base: String,
+    },
+    /// As a report read back says it (`clustersec merge` of JSON reports).
+    Described(String),
+    /// Both.
+    Both {
+        baseline: String,
+        reference: String,
+        merge_base: String,
+    },
+}
+
+impl Comparison {
+    /// `baseline FILE`, `diff base REF (merge base abc1234)`: fixed phrases and what the user
+    /// named on the command line.
+    pub fn describe(&self) -> String {
+        let short = |s: &str| s.chars().take(12).collect::<String>();
+        match self {
+            Comparison::Baseline(file) => format!("baseline {file}"),
+            Comparison::Described(what) => what.clone(),
+            Comparison::DiffBase {
+                reference,
+                merge_base,
+            } => format!("diff base {reference} (merge base {})", short(merge_base)),
+            Comparison::Both {
+                baseline,
+                reference,
+                merge_base,
+            } => format!(
+                "baseline {baseline} and diff base {reference} (merge base {})",
+                short(merge_base)
+            ),
+        }
+    }
 }
 
 /// The outcome of a run: what the exit code is and why.
@@ -356,6 +403,7 @@ impl Report {
             config_path: None,
             config_known: false,
             pss: None,
+            comparison: None,
         }
     }
 
@@ -577,6 +625,22 @@ impl Report {
             *s.by_rule.entry(f.rule.clone()).or_default() += 1;
         }
         s
+    }
+
+    /// Findings at or above a severity that are not existing ones (every finding when the run
+    /// compared with nothing): what `--fail-on` counts.
+    pub fn count_new_at_least(&self, severity: Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.severity >= severity && !f.is_existing())
+            .count()
+    }
+
+    /// New and existing findings, when the run compared with a baseline or a diff base.
+    pub fn new_and_existing(&self) -> Option<(usize, usize)> {
+        self.comparison.as_ref()?;
+        let existing = self.findings.iter().filter(|f| f.is_existing()).count();
+        Some((self.findings.len() - existing, existing))
     }
 
     /// Findings at or above a severity.

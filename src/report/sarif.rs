@@ -145,6 +145,9 @@ struct SarifResult<'a> {
     partial_fingerprints: BTreeMap<&'static str, String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     suppressions: Vec<Suppression<'a>>,
+    /// `new` or `unchanged` against a baseline or a diff base (`scan --baseline`, `--diff-base`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline_state: Option<&'static str>,
     properties: ResultProperties<'a>,
 }
 
@@ -470,6 +473,7 @@ fn result<'a>(
             })
             .into_iter()
             .collect(),
+        baseline_state: f.baseline.map(|b| b.sarif()),
         properties: ResultProperties {
             severity: f.severity.as_str(),
             mapping: f.mapping.as_deref(),

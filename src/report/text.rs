@@ -91,6 +91,15 @@ pub fn write(out: &mut dyn Write, report: &Report, opts: &Options) -> io::Result
     summary(out, &st, report)
 }
 
+/// ` [existing]` after a finding a baseline or diff base had before; empty otherwise.
+fn existing_tag(f: &Finding) -> &'static str {
+    if f.is_existing() {
+        " [existing]"
+    } else {
+        ""
+    }
+}
+
 /// The line that says what the SARIF report left out (`--sarif-max-results`), if anything.
 fn sarif_cap(out: &mut dyn Write, report: &Report, opts: &Options) -> io::Result<()> {
     match super::sarif_cap_note(report, opts) {
@@ -106,7 +115,7 @@ fn finding(
     source: Option<(&str, &LineIndex)>,
 ) -> io::Result<()> {
     let sev = st.severity(f.severity);
-    writeln!(
+    write!(
         out,
         "{h}{}:{}:{}{h:#} {sev}{}{sev:#} {h}{}{h:#} {}",
         clean(&f.path),
@@ -117,6 +126,7 @@ fn finding(
         clean(&f.text()),
         h = st.header,
     )?;
+    writeln!(out, "{}", existing_tag(f))?;
     let snippet = source.and_then(|(text, index)| {
         let line = index.line(text, f.span.start.line)?;
         let mut shown = render_line(line, f.span.start, f.span.end);
@@ -229,13 +239,14 @@ fn grouped(out: &mut dyn Write, st: &Styles, report: &Report) -> io::Result<()> 
         for f in findings {
             let sev = st.severity(f.severity);
             let at = format!("{}:{}", f.span.start.line, f.span.start.col);
-            writeln!(
+            write!(
                 out,
                 "  {at:<width$}  {sev}{:<8}{sev:#} {} {}",
                 f.severity.to_string(),
                 f.rule,
                 clean(&f.text()),
             )?;
+            writeln!(out, "{}", existing_tag(f))?;
         }
         writeln!(out)?;
     }
@@ -502,6 +513,15 @@ fn summary(out: &mut dyn Write, st: &Styles, report: &Report) -> io::Result<()> 
         for (rule, n) in by_rule {
             writeln!(out, "  {rule:<width$}  {n:>4}")?;
         }
+    }
+    if let (Some(c), Some((new, existing))) = (&report.comparison, report.new_and_existing()) {
+        writeln!(
+            out,
+            "{}, {existing} existing (compared with {}; only new findings count toward \
+             --fail-on).",
+            plural(new, "new finding", "new findings"),
+            clean(&c.describe())
+        )?;
     }
     if s.suppressed > 0 {
         match super::suppressed_breakdown(&s.suppressed_by) {

@@ -30,6 +30,7 @@ mod support;
 mod adversarial;
 mod api_versions;
 mod bad_input;
+mod baseline;
 mod cli;
 mod corpus;
 mod crate_layout;
