@@ -78,6 +78,10 @@ pub struct Engine {
     namespaces: BTreeMap<String, rules::data::pss::NamespacePolicy>,
     /// Parse and model only, no rule (see [`Engine::with_parse_only`]).
     parse_only: bool,
+    /// Findings against the `--policy` file (see [`Engine::with_policy`]).
+    policy_notes: Vec<Finding>,
+    /// The `--policy` file's path and text (see [`Engine::with_policy`]).
+    policy_source: Option<(String, String)>,
 }
 
 /// Per-rule settings from the config file.
@@ -99,6 +103,8 @@ impl Default for Engine {
             profile: None,
             namespaces: BTreeMap::new(),
             parse_only: false,
+            policy_notes: Vec::new(),
+            policy_source: None,
         })
     }
 }
@@ -145,7 +151,65 @@ impl Engine {
             profile,
             namespaces: BTreeMap::new(),
             parse_only: false,
+            policy_notes: Vec::new(),
+            policy_source: None,
         })
+    }
+
+    /// Runs a Datree policy (`--policy`) instead of the configured rule set: exactly the rules
+    /// the policy lists (its custom rules, and clustersec rules it names by id) and the
+    /// scan-integrity rules. A custom rule with a clustersec rule's id replaces that rule.
+    /// Config severities of the listed clustersec rules still apply.
+    pub fn with_policy(mut self, policy: crate::policy::Policy) -> Engine {
+        use crate::policy::{PolicyNotes, PolicyRule, Selected};
+        let native = policy.native_ids();
+        let custom: Vec<&str> = policy
+            .rules
+            .iter()
+            .filter_map(|r| match r {
+                Selected::Custom(c) => Some(c.id.as_str()),
+                Selected::Native(_) => None,
+            })
+            .collect();
+        let keep = |id: &str| {
+            !custom.contains(&id)
+                && (native.contains(&id) || rules::data::pss::INTEGRITY.contains(&id))
+        };
+        let old = std::mem::take(&mut self.enabled);
+        self.rules.retain(|r| keep(r.meta().id));
+        for r in &self.rules {
+            let m = r.meta();
+            let sev = old.get(m.id).copied().unwrap_or(m.severity);
+            self.enabled.insert(m.id, sev);
+        }
+        self.rules.push(Box::new(PolicyNotes));
+        self.enabled.insert(
+            crate::policy::POLICY_ID,
+            crate::policy::POLICY_META.severity,
+        );
+        for r in policy.rules {
+            if let Selected::Custom(c) = r {
+                let rule = PolicyRule::new(c, &policy.name);
+                let m = rule.meta();
+                self.enabled.insert(m.id, m.severity);
+                self.rules.push(Box::new(rule));
+            }
+        }
+        self.policy_notes = policy.notes;
+        self.policy_source = Some((policy.path, policy.text));
+        self
+    }
+
+    /// The `--policy` file's path and text, when a policy runs.
+    pub fn policy_source(&self) -> Option<(&str, &str)> {
+        self.policy_source
+            .as_ref()
+            .map(|(p, t)| (p.as_str(), t.as_str()))
+    }
+
+    /// Findings against the `--policy` file (unknown, unsupported or replaced rules).
+    pub fn policy_findings(&self) -> &[Finding] {
+        &self.policy_notes
     }
 
     /// Sets the Pod Security Admission labels of the scanned Namespaces: without `--profile`,

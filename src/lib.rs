@@ -20,6 +20,7 @@ pub mod docs;
 pub mod engine;
 pub mod init;
 pub mod kpatch;
+pub mod policy;
 pub mod render;
 pub mod report;
 pub mod safepath;
