@@ -189,7 +189,7 @@ impl Engine {
         );
         for r in policy.rules {
             if let Selected::Custom(c) = r {
-                let rule = PolicyRule::new(c, &policy.name);
+                let rule = PolicyRule::new(*c, &policy.name);
                 let m = rule.meta();
                 self.enabled.insert(m.id, m.severity);
                 self.rules.push(Box::new(rule));

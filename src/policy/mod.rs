@@ -112,7 +112,7 @@ impl CustomRule {
             // Valid by `is_valid` but not by `iter_errors` cannot happen; never pass silently.
             out.push((root.span, String::new()));
         }
-        out.sort_by(|a, b| (a.0.start, a.0.end).cmp(&(b.0.start, b.0.end)));
+        out.sort_by_key(|a| (a.0.start, a.0.end));
         out.dedup_by(|a, b| a.0 == b.0);
         // A failure inside another one's span says the same thing again (an object that lacks
         // a property and a value in it): keep the outer one only when nothing more precise is
@@ -131,7 +131,7 @@ impl CustomRule {
 #[derive(Debug)]
 pub enum Selected {
     /// A custom rule (or a Datree built-in from `--datree-rules`).
-    Custom(CustomRule),
+    Custom(Box<CustomRule>),
     /// One of clustersec's own rules, listed by its id.
     Native(&'static str),
 }
@@ -174,7 +174,7 @@ fn err(path: &str, span: Span, message: impl Into<String>) -> PolicyError {
 /// Reads a YAML file into its one document.
 fn read_yaml(path: &str, text: &str) -> Result<Node, PolicyError> {
     let stream = parse_stream(text);
-    for d in &stream.diagnostics {
+    if let Some(d) = stream.diagnostics.first() {
         let (pos, message) = match d {
             Diagnostic::Syntax { pos, message } => (*pos, format!("YAML syntax error: {message}")),
             Diagnostic::DuplicateKey { key, second, .. } => {
@@ -676,6 +676,7 @@ pub fn load(path: &str, text: &str, opts: &LoadOptions) -> Result<Policy, Policy
         rules: Vec::new(),
         notes: Vec::new(),
     };
+    let mut replaced: Vec<(String, Span)> = Vec::new();
     for (node, id, message, severity) in listed {
         let id_span = field(node, "identifier").map_or(node.span, |n| n.span);
         let raw = custom
@@ -702,14 +703,9 @@ pub fn load(path: &str, text: &str, opts: &LoadOptions) -> Result<Policy, Policy
         match compile(raw, message, *severity) {
             Ok(Compiled::Rule(rule)) => {
                 if crate::rules::meta(id).is_some() {
-                    policy.notes.push(note(
-                        path,
-                        rule.at,
-                        Severity::Info,
-                        format!("custom rule {id} replaces clustersec's built-in rule {id} for this run"),
-                    ));
+                    replaced.push((id.to_string(), rule.at));
                 }
-                policy.rules.push(Selected::Custom(rule));
+                policy.rules.push(Selected::Custom(Box::new(rule)));
             }
             Ok(Compiled::Unsupported(span, kw)) => policy.notes.push(note(
                 &raw.path,
@@ -730,6 +726,22 @@ pub fn load(path: &str, text: &str, opts: &LoadOptions) -> Result<Policy, Policy
             }
             Err(e) => return Err(e),
         }
+    }
+    // Said once, as a note: shown in every report, never failing the run.
+    if let Some((_, at)) = replaced.first() {
+        let ids: Vec<&str> = replaced.iter().map(|(id, _)| id.as_str()).collect();
+        let mut f = note(
+            path,
+            *at,
+            Severity::Info,
+            format!(
+                "custom rules of this policy replace clustersec's built-in rules of the same id \
+                 for this run: {}",
+                ids.join(", ")
+            ),
+        );
+        f.suppression = Some("a note about the policy, not a problem of the scanned files".into());
+        policy.notes.push(f);
     }
     Ok(policy)
 }
