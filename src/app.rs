@@ -404,13 +404,65 @@ fn read_policy_file(
 }
 
 /// Runs `clustersec scan` with the positions of --format/--output from the command line.
+/// The engine of a scan: the registry the config was validated against (its params applied
+/// there, once), the rules turned on and off by the config and by `--select`/`--ignore`
+/// (which replace and extend the config's `select` and `ignore`).
+fn run_engine(
+    args: &ScanArgs,
+    config: &mut Config,
+    profile: Option<crate::rules::data::pss::Level>,
+) -> Result<Engine, Failure> {
+    let (registry, applied) = match config.registry.take() {
+        Some(r) => (r, true),
+        None => (rules::Registry::builtin(), false),
+    };
+    let select = args.select.as_deref().or(config.select.as_deref());
+    let ignore: Vec<String> = config.ignore.iter().chain(&args.ignore).cloned().collect();
+    let selection = selection(&registry, args, select, &ignore)?;
+    if applied {
+        return Ok(Engine::from_registry(
+            registry,
+            &config.rule_settings(),
+            profile,
+            &selection,
+        ));
+    }
+    // A config not read from text (the defaults) has no params: nothing is parsed twice.
+    Engine::build(registry, &config.rule_settings(), profile, &selection)
+        .map_err(|(id, e)| Failure(format!("rule {id}: params.{}: {}", e.path, e.message)))
+}
+
+/// Resolves `select`/`ignore`; an unknown name can only come from a flag here (the config's
+/// were checked, located, when it was read).
+fn selection(
+    registry: &rules::Registry,
+    args: &ScanArgs,
+    select: Option<&[String]>,
+    ignore: &[String],
+) -> Result<rules::Selection, Failure> {
+    rules::Selection::resolve(registry, select, ignore).map_err(|word| {
+        let flag = if args.ignore.contains(&word) {
+            "--ignore"
+        } else {
+            "--select"
+        };
+        let hint = crate::config::did_you_mean(&word, registry.selector_words())
+            .map(|m| format!("; did you mean `{m}`?"))
+            .unwrap_or_default();
+        Failure::from(crate::error::LocatedError::flag(format!(
+            "{flag}: unknown rule or group `{word}`{hint} (`clustersec rules` lists rules and \
+             their groups)"
+        )))
+    })
+}
+
 pub fn scan(
     args: &ScanArgs,
     formats: &[(usize, Format)],
     outputs: &[(usize, PathBuf)],
 ) -> Result<i32, Failure> {
     let outs = pair_outputs(formats, outputs)?;
-    let (config, config_shown) = find_config(args)?;
+    let (mut config, config_shown) = find_config(args)?;
     let kube_version = match args
         .kube_version
         .as_deref()
@@ -427,8 +479,7 @@ pub fn scan(
         .map(crate::config_diff::load_base)
         .transpose()?;
     let (profile, pss_version) = pss_settings(args, &config)?;
-    let engine = Engine::with_profile(&config.rule_settings(), profile)
-        .map_err(|(id, e)| Failure(format!("rule {id}: params.{}: {}", e.path, e.message)))?
+    let engine = run_engine(args, &mut config, profile)?
         .with_pss_version(pss_version)
         .with_kube_version(kube_version)
         .with_openshift(config.openshift.unwrap_or(false))
@@ -869,7 +920,7 @@ fn write_file(
 }
 
 pub fn rules(args: &RulesArgs) -> Result<i32, Failure> {
-    let rules = rules::registry();
+    let rules = rules::Registry::builtin();
     let text = match args.format {
         RulesFormat::Text => crate::docs::rules_text(&rules),
         RulesFormat::Markdown => crate::docs::rules_markdown(&rules),
@@ -888,20 +939,23 @@ fn print_stdout(text: &str) -> Result<(), Failure> {
         .map_err(|e| Failure(format!("cannot write to stdout: {e}")))
 }
 
+/// The `explain` page of a rule of `registry` named by id or short name (any case), as
+/// markdown: its help page, and a PSS control's history.
+pub fn explain_page(registry: &rules::Registry, wanted: &str) -> Option<String> {
+    let entry = registry.find(wanted)?;
+    let mut page = crate::docs::rule_page(entry.rule());
+    if let Some(history) = rules::data::pss::history_markdown(&entry.meta().id) {
+        page.push('\n');
+        page.push_str(&history);
+    }
+    Some(page)
+}
+
 pub fn explain(args: &ExplainArgs) -> Result<i32, Failure> {
-    let rules = rules::registry();
+    let rules = rules::Registry::builtin();
     let wanted = args.rule.trim();
-    let rule = rules.iter().find(|r| {
-        let m = r.meta();
-        m.id.eq_ignore_ascii_case(wanted) || m.name.eq_ignore_ascii_case(wanted)
-    });
-    match rule {
-        Some(r) => {
-            let mut page = crate::docs::rule_page(r.as_ref());
-            if let Some(history) = rules::data::pss::history_markdown(r.meta().id) {
-                page.push('\n');
-                page.push_str(&history);
-            }
+    match explain_page(&rules, wanted) {
+        Some(page) => {
             // Rendered for a terminal; raw markdown when piped or redirected.
             let page = if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
                 let width = std::env::var("COLUMNS")

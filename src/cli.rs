@@ -189,6 +189,17 @@ pub struct ScanArgs {
     #[arg(long, help_heading = "Policy")]
     pub keep_going: bool,
 
+    /// Run only these rules: ids, short names or groups (seed, integrity, pss, api, workload,
+    /// rbac, policy), comma-separated; replaces the config's `select`. The scan-integrity rules
+    /// keep running unless ignored.
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    pub select: Option<Vec<String>>,
+
+    /// Never run these rules: ids, short names or groups, comma-separated; added to the
+    /// config's `ignore`.
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+
     /// Pod Security Standards version: `latest` or `v1.N`, as in the
     /// `pod-security.kubernetes.io/enforce-version` label [default: latest].
     #[arg(long, value_name = "VERSION")]
@@ -308,9 +319,10 @@ pub struct InitArgs {
 /// Rule ids and short names, for `explain`'s argument (and so for shell completions).
 fn rule_names() -> clap::builder::PossibleValuesParser {
     clap::builder::PossibleValuesParser::new(
-        crate::rules::registry()
-            .iter()
-            .flat_map(|r| [r.meta().id, r.meta().name])
+        crate::rules::Registry::builtin()
+            .metas()
+            .flat_map(|m| [m.id.as_static(), m.name_static()])
+            .flatten()
             .collect::<Vec<&'static str>>(),
     )
 }

@@ -92,6 +92,17 @@ pub struct Config {
     /// The config file's directory (chart paths are relative to it); not read from the file.
     #[serde(skip)]
     pub dir: Option<PathBuf>,
+    /// Rules that may run, by id, short name or group (`[pss, CLUSTERSEC_IMAGE_TAG]`), as
+    /// ruff's `select`: when set, only these run (and the scan-integrity rules).
+    #[serde(default)]
+    pub select: Option<Vec<String>>,
+    /// Rules that never run, by id, short name or group.
+    #[serde(default)]
+    pub ignore: Vec<String>,
+    /// The run's rules, with this config's params applied (parsed once, while validating);
+    /// `None` for a config not read from text (the defaults). Not read from the file.
+    #[serde(skip)]
+    pub registry: Option<crate::rules::Registry>,
 }
 
 /// `kube-version`: kept as written (helm takes it as is), refused when it is not a version.
@@ -255,29 +266,8 @@ impl<'de> Deserialize<'de> for ByteSize {
     }
 }
 
-/// A config error with its place in the file.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ConfigError {
-    pub path: PathBuf,
-    pub pos: Option<Pos>,
-    pub message: String,
-}
-
-impl std::fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.pos {
-            Some(p) => write!(
-                f,
-                "{}:{}:{}: {}",
-                self.path.display(),
-                p.line,
-                p.col,
-                self.message
-            ),
-            None => write!(f, "{}: {}", self.path.display(), self.message),
-        }
-    }
-}
+/// A config error with its place in the file (the one located error type).
+pub type ConfigError = crate::error::LocatedError;
 
 impl Config {
     /// Reads and validates a config file.
@@ -301,6 +291,16 @@ impl Config {
     /// Reads (at most [`MAX_CONFIG_SIZE`] bytes) and validates a config file; with `roots`,
     /// its paths must resolve inside them.
     fn load_checked(path: &Path, roots: Option<&[PathBuf]>) -> Result<Config, ConfigError> {
+        Config::load_with(path, roots, crate::rules::Registry::builtin())
+    }
+
+    /// Reads and validates a config file against `registry` (built-ins and rules added at run
+    /// time), applying its params to it; with `roots`, its paths must resolve inside them.
+    pub fn load_with(
+        path: &Path,
+        roots: Option<&[PathBuf]>,
+        registry: crate::rules::Registry,
+    ) -> Result<Config, ConfigError> {
         use std::io::Read;
         let err = |pos: Option<Pos>, message: String| ConfigError {
             path: path.to_path_buf(),
@@ -323,7 +323,7 @@ impl Config {
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
-        let mut config = Config::parse_checked(&text, Some(dir), roots)
+        let mut config = Config::parse_with(&text, Some(dir), roots, registry)
             .map_err(|(pos, message)| err(pos, message))?;
         config.dir = Some(dir.to_path_buf());
         Ok(config)
@@ -366,6 +366,18 @@ impl Config {
         dir: Option<&Path>,
         roots: Option<&[PathBuf]>,
     ) -> Result<Config, (Option<Pos>, String)> {
+        Config::parse_with(text, dir, roots, crate::rules::Registry::builtin())
+    }
+
+    /// [`Config::parse_checked`] against `registry`: rule ids, short names and groups are the
+    /// registry's, and each rule's params are parsed once, into the registry (kept in
+    /// [`Config::registry`]), with errors located at the offending key.
+    pub fn parse_with(
+        text: &str,
+        dir: Option<&Path>,
+        roots: Option<&[PathBuf]>,
+        mut registry: crate::rules::Registry,
+    ) -> Result<Config, (Option<Pos>, String)> {
         let stream = parse_stream(text);
         if let Some(d) = stream.diagnostics.first() {
             match d {
@@ -388,10 +400,16 @@ impl Config {
             ));
         }
         let Some(root) = stream.documents.into_iter().next().and_then(|d| d.root) else {
-            return Ok(Config::default());
+            return Ok(Config {
+                registry: Some(registry),
+                ..Config::default()
+            });
         };
         if root.is_null() {
-            return Ok(Config::default());
+            return Ok(Config {
+                registry: Some(registry),
+                ..Config::default()
+            });
         }
         let json = root.to_json();
         let mut config: Config = serde_path_to_error::deserialize(&json).map_err(|e| {
@@ -420,9 +438,9 @@ impl Config {
         })?;
         // Unknown rule ids and bad params, located at their keys. A rule is named by its id
         // or its short name (as `explain` and ignore comments accept), in any case.
-        let known: Vec<(&'static str, &'static str)> = crate::rules::registry()
-            .iter()
-            .map(|r| (r.meta().id, r.meta().name))
+        let known: Vec<(String, String)> = registry
+            .metas()
+            .map(|m| (m.id.to_string(), m.name.to_string()))
             .collect();
         let rules_node = root.get("rules");
         let mut by_id: BTreeMap<String, RuleConfig> = BTreeMap::new();
@@ -434,7 +452,7 @@ impl Config {
             let Some((canonical, _)) = known.iter().find(|(i, n)| {
                 i.eq_ignore_ascii_case(id.trim()) || n.eq_ignore_ascii_case(id.trim())
             }) else {
-                let hint = did_you_mean(id, known.iter().flat_map(|(i, n)| [*i, *n]))
+                let hint = did_you_mean(id, known.iter().flat_map(|(i, n)| [i.as_str(), n]))
                     .map(|m| format!("; did you mean `{m}`?"))
                     .unwrap_or_default();
                 return Err((
@@ -442,7 +460,7 @@ impl Config {
                     format!("unknown rule `{id}`{hint} (`clustersec rules` lists them)"),
                 ));
             };
-            if by_id.contains_key(*canonical) {
+            if by_id.contains_key(canonical) {
                 return Err((
                     Some(key_pos),
                     format!("rule `{canonical}` is configured twice (`{id}` names it too)"),
@@ -469,9 +487,8 @@ impl Config {
                 }
             }
             if let Some(params) = &rc.params {
-                let mut rules = crate::rules::registry();
-                if let Some(rule) = rules.iter_mut().find(|r| r.meta().id == *canonical) {
-                    if let Err(pe) = rule.configure(params) {
+                {
+                    if let Err(pe) = registry.configure(canonical, params) {
                         let mut segs = vec!["rules".to_string(), id.clone(), "params".to_string()];
                         segs.extend(
                             pe.path
@@ -490,9 +507,30 @@ impl Config {
             by_id.insert(canonical.to_string(), rc);
         }
         config.rules = by_id;
+        for (key, words) in [
+            ("select", config.select.as_deref()),
+            ("ignore", Some(&config.ignore[..])),
+        ] {
+            for (i, word) in words.unwrap_or_default().iter().enumerate() {
+                if registry.select(word).is_none() {
+                    let segs = vec![key.to_string(), i.to_string()];
+                    let hint = did_you_mean(word, registry.selector_words())
+                        .map(|m| format!("; did you mean `{m}`?"))
+                        .unwrap_or_default();
+                    return Err((
+                        Some(locate(&root, &segs, "")),
+                        format!(
+                            "{key}: unknown rule or group `{word}`{hint} (`clustersec rules` \
+                             lists rules and their groups)"
+                        ),
+                    ));
+                }
+            }
+        }
         for (key, chart) in &mut config.charts {
             check_chart(&root, key, chart, dir, roots)?;
         }
+        config.registry = Some(registry);
         Ok(config)
     }
 

@@ -228,6 +228,14 @@ pub fn compare(base: &Config, head: &Config) -> Vec<PolicyChange> {
 }
 
 fn compare_rules(base: &Config, head: &Config, out: &mut Vec<PolicyChange>) {
+    let builtin;
+    let registry = match &head.registry {
+        Some(r) => r,
+        None => {
+            builtin = crate::rules::Registry::builtin();
+            &builtin
+        }
+    };
     let ids: BTreeSet<&str> = base
         .rules
         .keys()
@@ -235,7 +243,7 @@ fn compare_rules(base: &Config, head: &Config, out: &mut Vec<PolicyChange>) {
         .map(String::as_str)
         .collect();
     for id in ids {
-        let meta = crate::rules::meta(id);
+        let meta = registry.meta(id);
         let (b, h) = (base.rules.get(id), head.rules.get(id));
         let default_on = meta.is_none_or(|m| m.enabled);
         let on = |rc: Option<&crate::config::RuleConfig>| {

@@ -3,16 +3,15 @@
 
 use std::fmt::Write;
 
-use crate::rules::Rule;
+use crate::rules::{Registry, Rule};
 
 /// The rule table, as `clustersec rules --format markdown` prints it and `docs/rules.md` and the
 /// README keep it.
-pub fn rules_markdown(rules: &[Box<dyn Rule>]) -> String {
+pub fn rules_markdown(rules: &Registry) -> String {
     let mut s = String::new();
     s.push_str("| Rule | Name | Severity | Default | Summary |\n");
     s.push_str("|---|---|---|---|---|\n");
-    for r in rules {
-        let m = r.meta();
+    for m in rules.metas() {
         let _ = writeln!(
             s,
             "| [`{}`]({}) | {} | {} | {} | {} |",
@@ -53,16 +52,16 @@ pub fn rule_page(rule: &dyn Rule) -> String {
 }
 
 /// The plain-text rule list of `clustersec rules`.
-pub fn rules_text(rules: &[Box<dyn Rule>]) -> String {
+pub fn rules_text(rules: &Registry) -> String {
     let mut s = String::new();
-    let width = rules.iter().map(|r| r.meta().id.len()).max().unwrap_or(0);
-    for r in rules {
-        let m = r.meta();
+    let width = rules.metas().map(|m| m.id.len()).max().unwrap_or(0);
+    for m in rules.metas() {
         let _ = writeln!(
             s,
-            "{:width$}  {:26}  {:8}  {:3}  {}",
-            m.id,
-            m.name,
+            "{:width$}  {:26}  {:9}  {:8}  {:3}  {}",
+            m.id.as_str(),
+            &*m.name,
+            m.group.as_str(),
             m.severity.as_str(),
             if m.enabled { "on" } else { "off" },
             m.summary,
@@ -72,7 +71,7 @@ pub fn rules_text(rules: &[Box<dyn Rule>]) -> String {
 }
 
 /// The JSON rule list of `clustersec rules --format json`.
-pub fn rules_json(rules: &[Box<dyn Rule>]) -> serde_json::Value {
+pub fn rules_json(rules: &Registry) -> serde_json::Value {
     serde_json::Value::Array(
         rules
             .iter()
@@ -81,12 +80,13 @@ pub fn rules_json(rules: &[Box<dyn Rule>]) -> serde_json::Value {
                 serde_json::json!({
                     "id": m.id,
                     "name": m.name,
+                    "group": m.group.as_str(),
                     "severity": m.severity,
                     "enabled": m.enabled,
                     "summary": m.summary,
                     "tags": m.tags,
                     "helpUri": m.help_uri(),
-                    "params": r.params(),
+                    "params": r.rule().params(),
                 })
             })
             .collect(),

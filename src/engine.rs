@@ -10,7 +10,10 @@ use crate::model::object::{is_object, objects_of, Object, ObjectRef};
 use crate::model::pod::PodSpec;
 use crate::model::yaml::{Diagnostic, Document};
 use crate::model::{Pos, Span};
-use crate::rules::{self, duplicate_key, not_scanned, wrong_type, yaml_syntax, Cx, Rule, RuleMeta};
+use crate::rules::{
+    self, duplicate_key, not_scanned, wrong_type, yaml_syntax, Cx, Registry, RuleId, RuleMeta,
+    Selection,
+};
 
 /// Default size limit of one file (16 MiB).
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 16 * 1024 * 1024;
@@ -64,8 +67,9 @@ impl FileReport {
 
 /// The rules to run, configured, with their effective severities.
 pub struct Engine {
-    rules: Vec<Box<dyn Rule>>,
-    enabled: HashMap<&'static str, Severity>,
+    /// The run's rules, configured (built once per run; shared with the reports).
+    registry: std::sync::Arc<Registry>,
+    enabled: HashMap<RuleId, Severity>,
     /// The Kubernetes version the manifests target (see [`Engine::with_kube_version`]).
     kube_version: crate::kube_version::KubeVersion,
     /// The config's `openshift` switch (see [`Engine::with_openshift`]).
@@ -94,18 +98,13 @@ pub struct RuleSettings {
 
 impl Default for Engine {
     fn default() -> Self {
-        Engine::new(&BTreeMap::new()).unwrap_or_else(|_| Engine {
-            rules: Vec::new(),
-            enabled: HashMap::new(),
-            kube_version: crate::kube_version::KubeVersion::default(),
-            openshift: false,
-            pss_version: rules::data::pss::PssVersion::Latest,
-            profile: None,
-            namespaces: BTreeMap::new(),
-            parse_only: false,
-            policy_notes: Vec::new(),
-            policy_source: None,
-        })
+        // No settings, so no params to refuse: no fallback to an engine without rules.
+        Engine::configured(
+            Registry::builtin(),
+            &BTreeMap::new(),
+            None,
+            &Selection::default(),
+        )
     }
 }
 
@@ -124,26 +123,68 @@ impl Engine {
         settings: &BTreeMap<String, RuleSettings>,
         profile: Option<rules::data::pss::Level>,
     ) -> Result<Engine, (String, rules::ParamError)> {
-        let mut rules = rules::registry();
-        let mut enabled = HashMap::new();
-        for rule in &mut rules {
-            let meta = rule.meta();
-            let s = settings.get(meta.id);
-            if let Some(params) = s.and_then(|s| s.params.as_ref()) {
-                rule.configure(params)
-                    .map_err(|e| (meta.id.to_string(), e))?;
-            }
-            let default_on = match profile {
-                Some(level) => rules::data::pss::in_profile(meta.id, level),
-                None => meta.enabled,
-            };
-            if s.and_then(|s| s.enabled).unwrap_or(default_on) {
-                let sev = s.and_then(|s| s.severity).unwrap_or(meta.severity);
-                enabled.insert(meta.id, sev);
+        Engine::build(
+            Registry::builtin(),
+            settings,
+            profile,
+            &Selection::default(),
+        )
+    }
+
+    /// The engine of a run: `registry` (built-ins, then rules added at run time) configured by
+    /// `settings` (each rule's params parsed here, once), the rules on by default (or by
+    /// `profile`) turned on or off by the settings, then by `selection` (`select`/`ignore`).
+    pub fn build(
+        mut registry: Registry,
+        settings: &BTreeMap<String, RuleSettings>,
+        profile: Option<rules::data::pss::Level>,
+        selection: &Selection,
+    ) -> Result<Engine, (String, rules::ParamError)> {
+        for (id, s) in settings {
+            if let Some(params) = &s.params {
+                if registry.meta(id).is_some() {
+                    registry
+                        .configure(id, params)
+                        .map_err(|e| (id.clone(), e))?;
+                }
             }
         }
-        Ok(Engine {
-            rules,
+        Ok(Engine::configured(registry, settings, profile, selection))
+    }
+
+    /// The engine of a run whose params were applied to `registry` when the config was read
+    /// (see [`crate::config::Config::parse_with`]): they are not parsed again.
+    pub fn from_registry(
+        registry: Registry,
+        settings: &BTreeMap<String, RuleSettings>,
+        profile: Option<rules::data::pss::Level>,
+        selection: &Selection,
+    ) -> Engine {
+        Engine::configured(registry, settings, profile, selection)
+    }
+
+    /// [`Engine::build`] once the params are applied.
+    fn configured(
+        registry: Registry,
+        settings: &BTreeMap<String, RuleSettings>,
+        profile: Option<rules::data::pss::Level>,
+        selection: &Selection,
+    ) -> Engine {
+        let mut enabled = HashMap::new();
+        for meta in registry.metas() {
+            let s = settings.get(meta.id.as_str());
+            let default_on = match profile {
+                Some(level) => rules::data::pss::in_profile(&meta.id, level),
+                None => meta.enabled,
+            };
+            let configured = s.and_then(|s| s.enabled);
+            if selection.decide(meta, configured, configured.unwrap_or(default_on)) {
+                let sev = s.and_then(|s| s.severity).unwrap_or(meta.severity);
+                enabled.insert(meta.id.clone(), sev);
+            }
+        }
+        Engine {
+            registry: std::sync::Arc::new(registry),
             enabled,
             kube_version: crate::kube_version::KubeVersion::default(),
             openshift: false,
@@ -153,7 +194,17 @@ impl Engine {
             parse_only: false,
             policy_notes: Vec::new(),
             policy_source: None,
-        })
+        }
+    }
+
+    /// The run's rules.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// The run's rules, shared (for a report that outlives the engine).
+    pub fn registry_arc(&self) -> std::sync::Arc<Registry> {
+        std::sync::Arc::clone(&self.registry)
     }
 
     /// Runs a Datree policy (`--policy`) instead of the configured rule set: exactly the rules
@@ -162,40 +213,56 @@ impl Engine {
     /// Config severities of the listed clustersec rules still apply.
     pub fn with_policy(mut self, policy: crate::policy::Policy) -> Engine {
         use crate::policy::{PolicyNotes, PolicyRule, Selected};
+        use crate::rules::Rule;
         let native = policy.native_ids();
-        let custom: Vec<&str> = policy
+        let custom: Vec<String> = policy
             .rules
             .iter()
             .filter_map(|r| match r {
-                Selected::Custom(c) => Some(c.id.as_str()),
+                Selected::Custom(c) => Some(c.id.clone()),
                 Selected::Native(_) => None,
             })
             .collect();
         let keep = |id: &str| {
-            !custom.contains(&id)
-                && (native.contains(&id) || rules::data::pss::INTEGRITY.contains(&id))
+            !custom.iter().any(|c| c == id)
+                && (native.iter().any(|n| *n == id) || rules::data::pss::INTEGRITY.contains(&id))
         };
+        // The engine is fresh here, so it owns its registry.
+        let mut registry = std::sync::Arc::try_unwrap(std::mem::take(&mut self.registry))
+            .unwrap_or_else(|_| Registry::builtin());
+        registry.retain(|m| keep(m.id.as_str()));
         let old = std::mem::take(&mut self.enabled);
-        self.rules.retain(|r| keep(r.meta().id));
-        for r in &self.rules {
-            let m = r.meta();
-            let sev = old.get(m.id).copied().unwrap_or(m.severity);
-            self.enabled.insert(m.id, sev);
+        for m in registry.metas() {
+            let sev = old.get(m.id.as_str()).copied().unwrap_or(m.severity);
+            self.enabled.insert(m.id.clone(), sev);
         }
-        self.rules.push(Box::new(PolicyNotes));
-        self.enabled.insert(
-            crate::policy::POLICY_ID,
-            crate::policy::POLICY_META.severity,
-        );
+        let mut notes = policy.notes;
+        let notes_rule = PolicyNotes::default();
+        let notes_meta = notes_rule.meta().clone();
+        if registry.add(notes_rule).is_ok() {
+            self.enabled
+                .insert(notes_meta.id.clone(), notes_meta.severity);
+        }
         for r in policy.rules {
             if let Selected::Custom(c) = r {
+                let (path, at, id) = (c.path.clone(), c.at, c.id.clone());
                 let rule = PolicyRule::new(*c, &policy.name);
-                let m = rule.meta();
-                self.enabled.insert(m.id, m.severity);
-                self.rules.push(Box::new(rule));
+                let (rid, sev) = (rule.meta().id.clone(), rule.meta().severity);
+                match registry.add(rule) {
+                    Ok(()) => {
+                        self.enabled.insert(rid, sev);
+                    }
+                    Err(e) => notes.push(crate::policy::note(
+                        &path,
+                        at,
+                        Severity::High,
+                        format!("custom rule {id} cannot run: {e}"),
+                    )),
+                }
             }
         }
-        self.policy_notes = policy.notes;
+        self.registry = std::sync::Arc::new(registry);
+        self.policy_notes = notes;
         self.policy_source = Some((policy.path, policy.text));
         self
     }
@@ -252,10 +319,10 @@ impl Engine {
         let run = |level: rules::data::pss::Level, version: rules::data::pss::PssVersion| {
             let mut cx = Cx::new(obj, Some(pod), shape);
             cx.pss_version = version.resolve();
-            for rule in &self.rules {
-                let id = rule.meta().id;
+            for entry in self.registry.iter() {
+                let id = &entry.meta().id;
                 if control(id).is_some() && in_profile(id, level) {
-                    rule.check(&mut cx);
+                    entry.rule().check(&mut cx);
                 }
             }
             cx.into_findings()
@@ -263,11 +330,10 @@ impl Engine {
         let mut out: Vec<Finding> = Vec::new();
         if let Some((level, version)) = policy.enforce {
             for mut f in run(level, version) {
-                f.severity = self.severity(f.rule).unwrap_or_else(|| {
-                    self.rules
-                        .iter()
-                        .find(|r| r.meta().id == f.rule)
-                        .map_or(Severity::default(), |r| r.meta().severity)
+                f.severity = self.severity(&f.rule).unwrap_or_else(|| {
+                    self.registry
+                        .meta(&f.rule)
+                        .map_or(Severity::default(), |m| m.severity)
                 });
                 f.message
                     .push_str(&format!(" [namespace {ns} enforces {}]", level.as_str()));
@@ -301,15 +367,18 @@ impl Engine {
         use rules::data::pss::{in_profile, Level};
         let mut cx = Cx::new(obj, Some(pod), shape);
         cx.pss_version = self.pss_version.resolve();
-        for rule in &self.rules {
-            if rule.meta().id.starts_with("PSS_") {
-                rule.check(&mut cx);
+        for entry in self.registry.iter() {
+            if entry.meta().id.starts_with("PSS_") {
+                entry.rule().check(&mut cx);
             }
         }
         let found = cx.into_findings();
-        if found.iter().all(|f| !in_profile(f.rule, Level::Restricted)) {
+        if found
+            .iter()
+            .all(|f| !in_profile(&f.rule, Level::Restricted))
+        {
             Level::Restricted
-        } else if found.iter().all(|f| !in_profile(f.rule, Level::Baseline)) {
+        } else if found.iter().all(|f| !in_profile(&f.rule, Level::Baseline)) {
             Level::Baseline
         } else {
             Level::Privileged
@@ -359,16 +428,16 @@ impl Engine {
     }
 
     /// Every rule, enabled or not.
-    pub fn rules(&self) -> &[Box<dyn Rule>] {
-        &self.rules
+    pub fn rules(&self) -> &Registry {
+        &self.registry
     }
 
     /// The metadata of the enabled rules, in registry order.
-    pub fn enabled_rules(&self) -> Vec<&'static RuleMeta> {
-        self.rules
-            .iter()
-            .map(|r| r.meta())
-            .filter(|m| self.enabled.contains_key(m.id))
+    pub fn enabled_rules(&self) -> Vec<RuleMeta> {
+        self.registry
+            .metas()
+            .filter(|m| self.enabled.contains_key(&m.id))
+            .cloned()
             .collect()
     }
 
@@ -393,12 +462,18 @@ impl Engine {
         (report, out)
     }
 
-    fn push(&self, out: &mut Vec<Finding>, path: &str, mut f: Finding) {
-        if let Some(sev) = self.severity(f.rule) {
-            f.severity = sev;
-            f.path = path.to_string();
-            out.push(f);
-        }
+    fn push(&self, out: &mut Vec<Finding>, path: &str, f: Finding) {
+        out.extend(self.emit(path, f));
+    }
+
+    /// The one emitter of findings built outside the object checks (the text, file and render
+    /// rules): the finding at `path` with its rule's effective severity, or `None` when the rule
+    /// is off.
+    pub fn emit(&self, path: &str, mut f: Finding) -> Option<Finding> {
+        let sev = self.severity(&f.rule)?;
+        f.severity = sev;
+        f.path = path.to_string();
+        Some(f)
     }
 
     /// Scans one file's bytes: decoded as Kubernetes decodes them (UTF-8, or UTF-16/UTF-32 with
@@ -490,13 +565,13 @@ impl Engine {
                 cx.pss_version = self.pss_version.resolve();
                 cx.wildcard_roles = &wildcard_roles;
                 let ns_policy = pod.as_ref().and(self.namespace_policy(&obj));
-                for rule in &self.rules {
-                    let id = rule.meta().id;
+                for entry in self.registry.iter() {
+                    let id = &entry.meta().id;
                     if ns_policy.is_some() && rules::data::pss::control(id).is_some() {
                         continue; // judged at the namespace's level below
                     }
                     if self.enabled.contains_key(id) {
-                        rule.check(&mut cx);
+                        entry.rule().check(&mut cx);
                     }
                 }
                 if let Some(pod) = pod.as_ref() {

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::object::ObjectRef;
 use crate::model::Span;
+pub use crate::rules::RuleId;
 
 /// How bad a finding is. Ordered from least to most severe.
 #[derive(
@@ -90,7 +91,7 @@ pub struct Related {
 /// One problem, at one place.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Finding {
-    pub rule: &'static str,
+    pub rule: RuleId,
     pub severity: Severity,
     pub message: String,
     /// Path of the file, relative to the working directory, with `/` separators.
@@ -121,9 +122,9 @@ pub struct Finding {
 
 impl Finding {
     /// A finding of `rule` at `span` (path, severity and object are filled in by the engine).
-    pub fn new(rule: &'static str, span: Span, message: impl Into<String>) -> Finding {
+    pub fn new(rule: impl Into<RuleId>, span: Span, message: impl Into<String>) -> Finding {
         Finding {
-            rule,
+            rule: rule.into(),
             severity: Severity::default(),
             message: message.into(),
             path: String::new(),
@@ -165,7 +166,7 @@ impl Finding {
         (
             &self.path,
             self.span.start,
-            self.rule,
+            &self.rule,
             self.span.end,
             &self.object,
             &self.container,

@@ -57,8 +57,8 @@ pub fn config_text() -> String {
          rules:\n",
         crate::REPOSITORY
     ));
-    for rule in rules::registry() {
-        let m = rule.meta();
+    for entry in &rules::Registry::builtin() {
+        let (m, rule) = (entry.meta(), entry.rule());
         out.push_str(&format!("  # {}: {}\n", m.id, m.summary));
         out.push_str(&format!("  {}:\n", m.name));
         out.push_str(&format!("    enabled: {}\n", m.enabled));
@@ -167,9 +167,8 @@ mod tests {
         let config = crate::config::Config::parse(&text).unwrap();
         assert_eq!(config.fail_on, Some(crate::config::FailOn::Info));
         assert_eq!(config.fail_on_incomplete, Some(true));
-        for rule in rules::registry() {
-            let m = rule.meta();
-            let rc = &config.rules[m.id];
+        for m in rules::Registry::builtin().metas() {
+            let rc = &config.rules[m.id.as_str()];
             assert_eq!(rc.enabled, Some(m.enabled), "{}", m.id);
             assert_eq!(rc.severity, Some(m.severity), "{}", m.id);
         }

@@ -18,6 +18,7 @@ pub mod config_diff;
 pub mod discover;
 pub mod docs;
 pub mod engine;
+pub mod error;
 pub mod init;
 pub mod kpatch;
 pub mod policy;

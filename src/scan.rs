@@ -54,7 +54,12 @@ pub fn scan_rendered(
     for (report, mut f, source) in results {
         if run.covered.contains(&report.path) {
             // Its objects were scanned through a kustomize build (mapped back to this file).
-            f.retain(|f| render::TEXT_RULES.contains(&f.rule));
+            f.retain(|f| {
+                engine
+                    .registry()
+                    .meta(&f.rule)
+                    .is_some_and(|m| m.scope == crate::rules::Scope::FileText)
+            });
         }
         if let Some(s) = source {
             if !f.is_empty() {
@@ -131,19 +136,21 @@ pub fn scan_rendered(
             }
         }
     }
-    let (findings, mut suppressed) = crate::suppress::apply(findings, &sources);
+    let (findings, mut suppressed) =
+        crate::suppress::apply_with(findings, &sources, engine.registry());
     // Findings of a namespace's audit/warn labels come suppressed already: shown, not failing.
     let (preset, findings): (Vec<Finding>, Vec<Finding>) =
         findings.into_iter().partition(|f| f.suppression.is_some());
     suppressed.extend(preset);
     Report::new(findings, files, engine.enabled_rules(), sources)
+        .with_registry(engine.registry_arc())
         .with_excluded(excluded)
         .with_suppressed(suppressed)
         .with_rule_severities(
             engine
                 .enabled_rules()
                 .iter()
-                .filter_map(|m| Some((m.id, engine.severity(m.id)?))),
+                .filter_map(|m| Some((m.id.clone(), engine.severity(&m.id)?))),
         )
 }
 

@@ -182,14 +182,19 @@ impl Joined {
 /// findings and files together (each once), the rules of the run, the summary's counts added up,
 /// and the verdict worked out again from the whole, as if one scan had run.
 pub fn merge(inputs: &[(String, String)]) -> Result<Report, String> {
-    let registry = crate::rules::registry();
-    let meta = |id: &str| -> Option<&'static RuleMeta> {
-        registry.iter().map(|r| r.meta()).find(|m| m.id == id)
-    };
+    merge_with(inputs, crate::rules::Registry::builtin())
+}
+
+/// [`merge`] with the run's rules (a rule added at run time is known by its id).
+pub fn merge_with(
+    inputs: &[(String, String)],
+    registry: crate::rules::Registry,
+) -> Result<Report, String> {
+    let meta = |id: &str| -> Option<&RuleMeta> { registry.meta(id) };
     let mut findings = Vec::new();
     let mut suppressed = Vec::new();
     let mut files: BTreeMap<String, FileReport> = BTreeMap::new();
-    let mut rules: BTreeMap<&'static str, (&'static RuleMeta, Severity)> = BTreeMap::new();
+    let mut rules: BTreeMap<crate::rules::RuleId, (RuleMeta, Severity)> = BTreeMap::new();
     let mut counts = crate::render::Counts::default();
     let mut excluded = 0usize;
     let mut kube_version = None;
@@ -247,7 +252,7 @@ pub fn merge(inputs: &[(String, String)]) -> Result<Report, String> {
                 .and_then(Value::as_str)
                 .and_then(Severity::parse)
                 .unwrap_or(m.severity);
-            rules.insert(m.id, (m, sev));
+            rules.insert(m.id.clone(), (m.clone(), sev));
         }
         let s = v.get("summary");
         let n = |k: &str| {
@@ -307,23 +312,24 @@ pub fn merge(inputs: &[(String, String)]) -> Result<Report, String> {
         }
     }
     // Registry order, as a scan lists them.
-    let order: Vec<&'static str> = registry.iter().map(|r| r.meta().id).collect();
-    let mut metas: Vec<(&'static RuleMeta, Severity)> = rules.into_values().collect();
+    let order: Vec<&str> = registry.metas().map(|m| m.id.as_str()).collect();
+    let mut metas: Vec<(RuleMeta, Severity)> = rules.into_values().collect();
     metas.sort_by_key(|(m, _)| order.iter().position(|id| *id == m.id));
     let mut report = Report::new(
         findings,
         files.into_values().collect(),
-        metas.iter().map(|(m, _)| *m).collect(),
+        metas.iter().map(|(m, _)| m.clone()).collect(),
         BTreeMap::new(),
     )
     .with_suppressed(suppressed)
     .with_excluded(excluded)
     .with_render_counts(counts)
-    .with_rule_severities(metas.iter().map(|(m, s)| (m.id, *s)));
+    .with_rule_severities(metas.iter().map(|(m, s)| (m.id.clone(), *s)));
     if let Some(k) = kube_version {
         report = report.with_kube_version(k);
     }
     report.pss = pss;
+    report = report.with_registry(std::sync::Arc::new(registry));
     if let Some(c) = config {
         report = report.with_config(c);
     }
@@ -363,11 +369,11 @@ fn span(v: Option<&Value>) -> Span {
     }
 }
 
-fn finding(v: &Value, meta: &dyn Fn(&str) -> Option<&'static RuleMeta>) -> Result<Finding, String> {
+fn finding<'r>(v: &Value, meta: &dyn Fn(&str) -> Option<&'r RuleMeta>) -> Result<Finding, String> {
     let id = v.get("ruleId").and_then(Value::as_str).unwrap_or("");
     let m = meta(id).ok_or_else(|| format!("unknown rule `{id}`"))?;
     let mut f = Finding::new(
-        m.id,
+        m.id.clone(),
         span(v.get("region")),
         string(v, "message").unwrap_or_default(),
     );

@@ -13,6 +13,8 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use crate::rules::Registry;
+
 use crate::finding::Finding;
 use crate::model::yaml::{parse_stream, Kind, Node, Pos, Span};
 use crate::model::LineIndex;
@@ -136,9 +138,15 @@ impl Scalars {
     }
 
     /// The suppression written in a real comment on a line, if there is one.
-    fn parse_line(&self, lineno: u32, line: &str, template: bool) -> Option<Suppression> {
+    fn parse_line(
+        &self,
+        lineno: u32,
+        line: &str,
+        template: bool,
+        registry: &Registry,
+    ) -> Option<Suppression> {
         let start = self.comment_start(lineno, line, template)?;
-        parse(line.get(start..)?)
+        parse_in(line.get(start..)?, registry)
     }
 
     /// Whether a line holds nothing but a real comment.
@@ -243,8 +251,13 @@ fn block_scalar_lines(text: &str) -> HashSet<u32> {
     out
 }
 
-/// Reads a suppression comment on a line, if there is one.
+/// Reads a suppression comment on a line, if there is one, naming built-in rules.
 pub fn parse(line: &str) -> Option<Suppression> {
+    parse_in(line, &Registry::builtin())
+}
+
+/// Reads a suppression comment on a line, if there is one; short names are `registry`'s.
+pub fn parse_in(line: &str, registry: &Registry) -> Option<Suppression> {
     let at = line.find(MARKER)?;
     // Only in a comment: a `#` or `{{/*` before the marker.
     let before = &line[..at];
@@ -258,7 +271,7 @@ pub fn parse(line: &str) -> Option<Suppression> {
         let looks_like_rule = word
             .chars()
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
-            || (reason.is_empty() && crate::rules::metas().iter().any(|m| m.name == word));
+            || (reason.is_empty() && registry.is_name(word));
         if reason.is_empty() && looks_like_rule {
             rules.push(word.to_string());
         } else {
@@ -282,11 +295,12 @@ pub fn find(
     rule: &str,
     name: &str,
     template: bool,
+    registry: &Registry,
 ) -> Option<Suppression> {
     let covers = |s: &Suppression| s.rules.iter().any(|r| r == rule || r == name);
     if let Some(s) = index
         .line(text, line)
-        .and_then(|t| scalars.parse_line(line, t, template))
+        .and_then(|t| scalars.parse_line(line, t, template, registry))
     {
         if covers(&s) {
             return Some(s);
@@ -298,7 +312,7 @@ pub fn find(
         if !scalars.is_comment_line(l, t, template) {
             break;
         }
-        if let Some(s) = scalars.parse_line(l, t, template) {
+        if let Some(s) = scalars.parse_line(l, t, template, registry) {
             if covers(&s) {
                 return Some(s);
             }
@@ -308,18 +322,25 @@ pub fn find(
     None
 }
 
-/// Splits findings into kept and suppressed, reading each finding's file from `sources`.
+/// Splits findings into kept and suppressed, reading each finding's file from `sources`; the
+/// rules are the built-ins.
 pub fn apply(
     findings: Vec<Finding>,
     sources: &BTreeMap<String, String>,
 ) -> (Vec<Finding>, Vec<Finding>) {
+    apply_with(findings, sources, &Registry::builtin())
+}
+
+/// [`apply`] with the run's rules (ignore comments may name any rule of `registry`).
+pub fn apply_with(
+    findings: Vec<Finding>,
+    sources: &BTreeMap<String, String>,
+    registry: &Registry,
+) -> (Vec<Finding>, Vec<Finding>) {
     // Per file, once: its line index and scalar spans when it holds a marker at all, else
     // `None` (so each file's text is searched and parsed once, not once per finding).
     let mut files: BTreeMap<&str, Option<(LineIndex, Scalars)>> = BTreeMap::new();
-    let names: BTreeMap<&str, &str> = crate::rules::metas()
-        .iter()
-        .map(|m| (m.id, m.name))
-        .collect();
+
     let mut kept = Vec::new();
     let mut suppressed = Vec::new();
     for mut f in findings {
@@ -335,7 +356,7 @@ pub fn apply(
             kept.push(f);
             continue;
         };
-        let name = names.get(f.rule).copied().unwrap_or("");
+        let name = registry.name_of(&f.rule);
         // A finding mapped from rendered output, or one found in a template that no render
         // took, points into a template, where template comments are comments too.
         let template =
@@ -345,9 +366,10 @@ pub fn apply(
             index,
             scalars,
             f.span.start.line,
-            f.rule,
+            &f.rule,
             name,
             template,
+            registry,
         ) {
             Some(s) => {
                 f.suppression = Some(s.reason);
@@ -379,7 +401,17 @@ mod tests {
     fn found(text: &str, path: &str, line: u32, rule: &str, template: bool) -> bool {
         let idx = LineIndex::new(text);
         let scalars = Scalars::of(path, text);
-        find(text, &idx, &scalars, line, rule, "", template).is_some()
+        find(
+            text,
+            &idx,
+            &scalars,
+            line,
+            rule,
+            "",
+            template,
+            &Registry::builtin(),
+        )
+        .is_some()
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use clustersec::docs::{rule_page, rules_markdown};
-use clustersec::rules::registry;
+use clustersec::rules::Registry;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -31,7 +31,7 @@ const END: &str = "<!-- rules:end -->";
 
 #[test]
 fn generated_docs_are_current() {
-    let rules = registry();
+    let rules = Registry::builtin();
     let table = rules_markdown(&rules);
     let mut stale = Vec::new();
     let reference = format!(
@@ -40,7 +40,7 @@ fn generated_docs_are_current() {
     );
     check(&root().join("docs/rules.md"), &reference, &mut stale);
     for r in &rules {
-        let page = rule_page(r.as_ref());
+        let page = rule_page(r.rule());
         check(
             &root().join(format!("docs/rules/{}.md", r.meta().id)),
             &page,

@@ -64,7 +64,7 @@ fn scan(policy: Policy, manifest: &Path) -> (Vec<Finding>, Vec<Finding>) {
     let (_, findings) = engine.scan_text("manifest.yaml", &read(manifest));
     let findings = findings
         .into_iter()
-        .filter(|f| ids.contains(f.rule))
+        .filter(|f| ids.contains(f.rule.as_str()))
         .collect();
     (findings, notes)
 }
@@ -150,7 +150,7 @@ fn policy_name_selects_another_policy() {
     };
     let p = load(&dir.join("policy.yaml"), &opts);
     let (fail, _) = scan(p, &dir.join("fail.yaml"));
-    let rules: BTreeSet<&str> = fail.iter().map(|f| f.rule).collect();
+    let rules: BTreeSet<&str> = fail.iter().map(|f| f.rule.as_str()).collect();
     assert_eq!(rules, BTreeSet::from(["APP_LABEL_REQUIRED"]));
     assert!(fail.iter().all(|f| f.message == "only the label"));
     let text = read(&dir.join("policy.yaml"));
@@ -226,7 +226,7 @@ fn keep_going_turns_a_bad_rule_into_a_finding_and_runs_the_others() {
     let notes = engine.policy_findings();
     assert_eq!(notes.len(), 1, "{notes:?}");
     let n = &notes[0];
-    assert_eq!((n.rule, n.path.as_str()), (POLICY_ID, "p.yaml"));
+    assert_eq!((n.rule.as_str(), n.path.as_str()), (POLICY_ID, "p.yaml"));
     assert_eq!((n.span.start.line, n.span.start.col), (line, col));
     assert!(
         n.message.contains(&what) && n.message.contains("BAD"),
@@ -256,7 +256,7 @@ fn seed_policy_runs_unmodified_on_the_seed_files() {
     // that does not fail the run.
     assert_eq!(notes.len(), 1, "{notes:#?}");
     let n = &notes[0];
-    assert_eq!((n.rule, n.severity), (POLICY_ID, Severity::Info));
+    assert_eq!((n.rule.as_str(), n.severity), (POLICY_ID, Severity::Info));
     assert!(n.suppression.is_some());
     assert!(
         n.message.contains("replace") && n.message.contains("CUSTOM_SECURITY_PROC_MOUNT_CHECK")
@@ -457,7 +457,7 @@ fn native_ids_listed_run_the_native_rule_and_nothing_else_runs() {
     let engine = Engine::default().with_policy(p);
     let manifest = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: c\n      image: nginx\n      securityContext:\n        privileged: true\n";
     let (_, findings) = engine.scan_text("m.yaml", manifest);
-    let rules: BTreeSet<&str> = findings.iter().map(|f| f.rule).collect();
+    let rules: BTreeSet<&str> = findings.iter().map(|f| f.rule.as_str()).collect();
     assert_eq!(rules, BTreeSet::from(["CUSTOM_SECURITY_IMAGE_PULL"]));
 }
 

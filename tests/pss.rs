@@ -124,7 +124,7 @@ fn the_default_rule_set_never_passes_a_baseline_violation() {
         .filter_map(|f| f.object.as_ref().map(|o| o.display()))
         .collect();
     assert_eq!(hit.len(), objects, "{}", describe(&findings));
-    let rules: BTreeSet<&str> = findings.iter().map(|f| f.rule).collect();
+    let rules: BTreeSet<&str> = findings.iter().map(|f| f.rule.as_str()).collect();
     for id in [
         "PSS_HOST_NAMESPACES",
         "PSS_HOST_PATH_VOLUMES",

@@ -89,8 +89,8 @@ fn build(files: &[(&str, &str)]) -> Report {
 /// does not change these snapshots (`sarif_lists_every_enabled_rule_with_docs` covers them all).
 fn fixture() -> Report {
     let mut report = fixture_all_rules();
-    let used: BTreeSet<&str> = report.findings.iter().map(|f| f.rule).collect();
-    report.rules.retain(|r| used.contains(r.id));
+    let used: BTreeSet<&str> = report.findings.iter().map(|f| f.rule.as_str()).collect();
+    report.rules.retain(|r| used.contains(r.id.as_str()));
     report
 }
 
@@ -401,10 +401,10 @@ fn sarif_without_srcroot_uses_the_current_directory() {
 fn odd_spans_and_sources_do_not_panic() {
     let engine = Engine::default();
     let rules = engine.enabled_rules();
-    let rule = rules[0].id;
+    let rule = rules[0].id.clone();
     let at = |path: &str, start: (u32, u32), end: (u32, u32)| {
         let mut f = Finding::new(
-            rule,
+            rule.clone(),
             Span {
                 start: Pos {
                     line: start.0,

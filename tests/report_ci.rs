@@ -485,9 +485,9 @@ fn many_findings(n: usize) -> Report {
         if i % 7 == 0 {
             files.push(FileReport::new(&path, FileStatus::Scanned, 1000));
         }
-        let rule = rules[i % rules.len()];
+        let rule = &rules[i % rules.len()];
         let mut f = Finding::new(
-            rule.id,
+            rule.id.clone(),
             Span::new(Pos::new(10 + (i % 7) as u32, 3), Pos::new(10 + (i % 7) as u32, 9)),
             format!("container `app-{i}` <@user{i}> does something risky at spec.template.spec.containers[0]"),
         )

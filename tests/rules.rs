@@ -250,7 +250,7 @@ fn fixture_files(dir: &Path) -> Vec<PathBuf> {
 #[test]
 fn rule_fixtures() {
     let engine = Engine::default();
-    let known: Vec<&str> = engine.rules().iter().map(|r| r.meta().id).collect();
+    let known: Vec<&str> = engine.rules().metas().map(|m| m.id.as_str()).collect();
     let base = root().join("fixtures/rules");
     let mut dirs: Vec<PathBuf> = fs::read_dir(&base)
         .expect("fixtures/rules")

@@ -22,7 +22,7 @@ use crate::finding::{Finding, Severity};
 use crate::model::yaml::{parse_stream, Diagnostic, Node};
 use crate::model::{Pos, Span};
 
-pub use rule::{PolicyNotes, PolicyRule, POLICY_META};
+pub use rule::{policy_meta, PolicyNotes, PolicyRule};
 
 /// The id of the findings about the policy file itself (an unknown or unsupported rule, a custom
 /// rule that replaces a built-in one, a bad custom rule skipped with `--keep-going`).
@@ -133,7 +133,7 @@ pub enum Selected {
     /// A custom rule (or a Datree built-in from `--datree-rules`).
     Custom(Box<CustomRule>),
     /// One of clustersec's own rules, listed by its id.
-    Native(&'static str),
+    Native(String),
 }
 
 /// A loaded policy: the rules to run and what the report says about the policy file.
@@ -152,11 +152,11 @@ pub struct Policy {
 
 impl Policy {
     /// The ids of clustersec's own rules the policy lists (not replaced by a custom rule).
-    pub fn native_ids(&self) -> Vec<&'static str> {
+    pub fn native_ids(&self) -> Vec<&str> {
         self.rules
             .iter()
             .filter_map(|r| match r {
-                Selected::Native(id) => Some(*id),
+                Selected::Native(id) => Some(id.as_str()),
                 Selected::Custom(_) => None,
             })
             .collect()
@@ -677,6 +677,7 @@ pub fn load(path: &str, text: &str, opts: &LoadOptions) -> Result<Policy, Policy
         notes: Vec::new(),
     };
     let mut replaced: Vec<(String, Span)> = Vec::new();
+    let builtin = crate::rules::Registry::builtin();
     for (node, id, message, severity) in listed {
         let id_span = field(node, "identifier").map_or(node.span, |n| n.span);
         let raw = custom
@@ -684,8 +685,8 @@ pub fn load(path: &str, text: &str, opts: &LoadOptions) -> Result<Policy, Policy
             .find(|r| r.id == *id)
             .or_else(|| datree.iter().find(|r| r.id == *id));
         let Some(raw) = raw else {
-            if let Some(native) = crate::rules::meta(id) {
-                policy.rules.push(Selected::Native(native.id));
+            if let Some(native) = builtin.meta(id) {
+                policy.rules.push(Selected::Native(native.id.to_string()));
                 continue;
             }
             policy.notes.push(note(
@@ -702,7 +703,7 @@ pub fn load(path: &str, text: &str, opts: &LoadOptions) -> Result<Policy, Policy
         };
         match compile(raw, message, *severity) {
             Ok(Compiled::Rule(rule)) => {
-                if crate::rules::meta(id).is_some() {
+                if builtin.meta(id).is_some() {
                     replaced.push((id.to_string(), rule.at));
                 }
                 policy.rules.push(Selected::Custom(Box::new(rule)));
@@ -747,7 +748,7 @@ pub fn load(path: &str, text: &str, opts: &LoadOptions) -> Result<Policy, Policy
 }
 
 /// A finding against the policy file.
-fn note(path: &str, span: Span, severity: Severity, message: String) -> Finding {
+pub fn note(path: &str, span: Span, severity: Severity, message: String) -> Finding {
     let mut f = Finding::new(POLICY_ID, span, message);
     f.severity = severity;
     f.path = path.to_string();

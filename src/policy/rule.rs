@@ -1,42 +1,57 @@
-//! Custom rules as engine rules.
-//!
-//! The engine takes rules with `&'static` metadata (the rule-id type is being made owned in the
-//! registry work); until then, each custom rule's metadata is built once per run and leaked,
-//! which is bounded by the policy file's size limit.
+//! Custom rules as engine rules: each is a rule of the run's registry, with metadata owned and
+//! built from the policy (id, name, messages, severity, where it is defined).
+
+use std::borrow::Cow;
+use std::path::PathBuf;
 
 use crate::finding::{Finding, Severity};
-use crate::rules::{Cx, NoParams, ParamError, Rule, RuleMeta};
+use crate::rules::registry::data_meta;
+use crate::rules::{Cx, NoParams, Origin, ParamError, Rule, RuleMeta};
 
 use super::{CustomRule, POLICY_ID};
 
-/// The metadata of the findings about the policy file itself.
-pub static POLICY_META: RuleMeta = RuleMeta {
-    id: POLICY_ID,
-    name: "policy-file",
-    severity: Severity::High,
-    enabled: true,
-    summary: "A rule of the --policy file that cannot run as written",
-    docs: "## What it does\nReports what in a Datree policy file (`--policy`) clustersec does not run: a rule \
-           identifier that is neither a custom rule of the file nor a clustersec rule (Datree's \
-           built-in rules need `--datree-rules`), a custom rule written in Rego or CEL, a custom \
-           rule whose schema does not compile (with `--keep-going`), and, as a note, a custom rule \
-           that replaces a clustersec rule of the same id.\n\n## Why is this bad?\nA rule that \
-           does not run passes every manifest: the policy would look satisfied when it was not \
-           checked.\n\n## Example\n```yaml\npolicies:\n  - name: prod\n    isDefault: true\n    \
-           rules:\n      - identifier: CONTAINERS_MISSING_IMAGE_VALUE_VERSION\n        \
-           messageOnFailure: ''\n```\n\n## Fix\nDefine the rule under `customRules`, pass Datree's \
-           rule definitions with `--datree-rules`, or remove the rule from the policy.\n",
-    tags: &["policy"],
-    source_file: "src/policy/rule.rs",
-};
+const POLICY_DOCS: &str = "## What it does\nReports what in a Datree policy file (`--policy`) \
+clustersec does not run: a rule identifier that is neither a custom rule of the file nor a \
+clustersec rule (Datree's built-in rules need `--datree-rules`), a custom rule written in Rego or \
+CEL, a custom rule whose schema does not compile (with `--keep-going`), and, as a note, custom \
+rules that replace clustersec rules of the same id.\n\n## Why is this bad?\nA rule that does not \
+run passes every manifest: the policy would look satisfied when it was not checked.\n\n\
+## Example\n```yaml\npolicies:\n  - name: prod\n    isDefault: true\n    rules:\n      - \
+identifier: CONTAINERS_MISSING_IMAGE_VALUE_VERSION\n        messageOnFailure: ''\n```\n\n\
+## Fix\nDefine the rule under `customRules`, pass Datree's rule definitions with \
+`--datree-rules`, or remove the rule from the policy.\n";
 
-/// The rule slot of [`POLICY_META`]: its findings are made when the policy is loaded.
-#[derive(Default)]
-pub struct PolicyNotes;
+/// The metadata of the findings about the policy file itself.
+pub fn policy_meta() -> RuleMeta {
+    let mut meta = data_meta(
+        POLICY_ID,
+        "policy-file",
+        Severity::High,
+        "A rule of the --policy file that cannot run as written",
+        POLICY_DOCS,
+        Origin::BuiltIn,
+    );
+    meta.tags = &["policy"];
+    meta.source_file = "src/policy/rule.rs";
+    meta
+}
+
+/// The rule slot of [`policy_meta`]: its findings are made when the policy is loaded.
+pub struct PolicyNotes {
+    meta: RuleMeta,
+}
+
+impl Default for PolicyNotes {
+    fn default() -> Self {
+        PolicyNotes {
+            meta: policy_meta(),
+        }
+    }
+}
 
 impl Rule for PolicyNotes {
-    fn meta(&self) -> &'static RuleMeta {
-        &POLICY_META
+    fn meta(&self) -> &RuleMeta {
+        &self.meta
     }
 
     fn configure(&mut self, params: &serde_json::Value) -> Result<(), ParamError> {
@@ -52,12 +67,8 @@ impl Rule for PolicyNotes {
 
 /// A custom rule run by the engine on every object.
 pub struct PolicyRule {
-    meta: &'static RuleMeta,
+    meta: RuleMeta,
     rule: CustomRule,
-}
-
-fn leak(s: String) -> &'static str {
-    Box::leak(s.into_boxed_str())
 }
 
 impl PolicyRule {
@@ -72,23 +83,27 @@ impl PolicyRule {
             path = rule.path,
             line = rule.at.start.line,
         );
-        let meta = Box::leak(Box::new(RuleMeta {
-            id: leak(rule.id.clone()),
-            name: leak(short),
-            severity: rule.severity,
-            enabled: true,
-            summary: leak(rule.name.clone()),
-            docs: leak(docs),
-            tags: &["policy", "custom"],
-            source_file: "src/policy/rule.rs",
-        }));
+        let mut meta = data_meta(
+            &rule.id,
+            &short,
+            rule.severity,
+            &rule.name,
+            &docs,
+            Origin::Policy {
+                path: PathBuf::from(&rule.path),
+                line: rule.at.start.line,
+                column: rule.at.start.col,
+            },
+        );
+        meta.tags = &["policy", "custom"];
+        meta.summary = Cow::Owned(rule.name.clone());
         PolicyRule { meta, rule }
     }
 }
 
 impl Rule for PolicyRule {
-    fn meta(&self) -> &'static RuleMeta {
-        self.meta
+    fn meta(&self) -> &RuleMeta {
+        &self.meta
     }
 
     fn configure(&mut self, params: &serde_json::Value) -> Result<(), ParamError> {
@@ -102,7 +117,7 @@ impl Rule for PolicyRule {
     fn check(&self, cx: &mut Cx<'_>) {
         let prefix = &cx.object.path_prefix;
         for (span, field) in self.rule.failures(cx.object.node) {
-            let mut f = Finding::new(self.meta.id, span, self.rule.message.clone());
+            let mut f = Finding::new(self.meta.id.clone(), span, self.rule.message.clone());
             if !field.is_empty() {
                 f = f.field(format!("{prefix}{field}"));
             }

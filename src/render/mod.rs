@@ -264,14 +264,6 @@ pub struct Run {
     pub counts: Counts,
 }
 
-/// Rules whose findings are about a file's text, not its objects: kept for files covered by a
-/// kustomize build.
-pub const TEXT_RULES: &[&str] = &[
-    crate::rules::yaml_syntax::YamlSyntax::ID,
-    crate::rules::duplicate_key::DuplicateKey::ID,
-    crate::rules::not_scanned::NotScanned::ID,
-];
-
 /// Renders the charts and kustomizations of `discovery`, in parallel, with progress on stderr.
 ///
 /// Also takes the kustomizations' patch files out of the candidates (whatever the modes: a
@@ -664,7 +656,7 @@ pub fn merge_renders(findings: Vec<Finding>) -> Vec<Finding> {
 
 #[derive(Hash, PartialEq, Eq)]
 struct MergeKey {
-    rule: &'static str,
+    rule: crate::rules::RuleId,
     path: String,
     span: Span,
     message: String,
@@ -675,7 +667,7 @@ struct MergeKey {
 impl MergeKey {
     fn of(f: &Finding) -> MergeKey {
         MergeKey {
-            rule: f.rule,
+            rule: f.rule.clone(),
             path: f.path.clone(),
             span: f.span,
             message: message_key(&f.message),

@@ -43,13 +43,22 @@ pub fn write(out: &mut dyn Write, report: &Report, _opts: &Options) -> io::Resul
     // Stable: within a severity, the report's order (path, line, column, rule).
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     for f in findings {
-        writeln!(out, "{}", annotation(f))?;
+        writeln!(out, "{}", annotation_in(report, f))?;
     }
     Ok(())
 }
 
-/// One finding as a workflow command (without the line end).
+/// One finding as a workflow command (without the line end), its rule looked up in the
+/// built-in rules.
 pub fn annotation(f: &Finding) -> String {
+    annotation_in(
+        &Report::new(Vec::new(), Vec::new(), Vec::new(), Default::default()),
+        f,
+    )
+}
+
+/// One finding of `report` as a workflow command (without the line end).
+pub fn annotation_in(report: &Report, f: &Finding) -> String {
     let start = f.span.start;
     let end = f.span.end;
     let line = start.line.max(1);
@@ -65,7 +74,7 @@ pub fn annotation(f: &Finding) -> String {
     } else {
         props.push_str(&format!(",endLine={end_line}"));
     }
-    props.push_str(&format!(",title={}", escape_property(f.rule)));
+    props.push_str(&format!(",title={}", escape_property(&f.rule)));
 
     let mut message = f.message.clone();
     let mut context = Vec::new();
@@ -77,7 +86,7 @@ pub fn annotation(f: &Finding) -> String {
     }
     context.push(format!("severity {}", f.severity));
     message.push_str(&format!("\n({})", context.join(", ")));
-    if let Some(meta) = crate::rules::meta(f.rule) {
+    if let Some(meta) = report.rule_meta(&f.rule) {
         message.push_str(&format!("\nHow to fix: {}", meta.help_uri()));
     }
     format!(

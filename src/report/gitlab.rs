@@ -19,7 +19,7 @@ struct Issue<'a> {
     #[serde(rename = "type")]
     kind: &'static str,
     description: String,
-    check_name: &'static str,
+    check_name: &'a str,
     fingerprint: String,
     severity: &'static str,
     categories: [&'static str; 1],
@@ -63,7 +63,7 @@ pub fn write(out: &mut dyn Write, report: &Report, _opts: &Options) -> io::Resul
         .map(|(f, fingerprint)| Issue {
             kind: "issue",
             description: description(f),
-            check_name: f.rule,
+            check_name: &f.rule,
             fingerprint,
             severity: severity(f.severity),
             categories: ["Security"],

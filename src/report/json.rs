@@ -26,12 +26,12 @@ struct Output<'a> {
     /// The Kubernetes version the API version rules judged against (`--kube-version`).
     #[serde(skip_serializing_if = "Option::is_none")]
     kube_version: Option<String>,
-    summary: Summary,
+    summary: Summary<'a>,
     findings: super::Streamed<'a, Finding<'a>>,
     /// Findings silenced by `clustersec:ignore` comments, with their `suppression` reason.
     suppressed: super::Streamed<'a, Finding<'a>>,
     files: Vec<File<'a>>,
-    rules: Vec<Rule>,
+    rules: Vec<Rule<'a>>,
     /// What the scanned config changes compared with `--compare-config` (only with that flag).
     #[serde(skip_serializing_if = "Option::is_none")]
     policy_changes: Option<&'a [crate::config_diff::PolicyChange]>,
@@ -69,7 +69,7 @@ struct Tool {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Summary {
+struct Summary<'a> {
     files: usize,
     scanned: usize,
     not_kubernetes: usize,
@@ -81,7 +81,7 @@ struct Summary {
     findings: usize,
     suppressed: usize,
     by_severity: BySeverity,
-    by_rule: Vec<RuleCount>,
+    by_rule: Vec<RuleCount<'a>>,
     /// Files left out by `--exclude` or the config's `exclude` (when there are some).
     #[serde(skip_serializing_if = "is_zero")]
     excluded: usize,
@@ -115,15 +115,15 @@ struct BySeverity {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct RuleCount {
-    rule_id: &'static str,
+struct RuleCount<'a> {
+    rule_id: &'a str,
     count: usize,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Finding<'a> {
-    rule_id: &'static str,
+    rule_id: &'a str,
     severity: Severity,
     message: &'a str,
     path: &'a str,
@@ -201,12 +201,12 @@ struct File<'a> {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Rule {
-    id: &'static str,
-    name: &'static str,
+struct Rule<'a> {
+    id: &'a str,
+    name: &'a str,
     severity: Severity,
     default_severity: Severity,
-    summary: &'static str,
+    summary: &'a str,
     tags: &'static [&'static str],
     help_uri: String,
 }
@@ -218,7 +218,7 @@ pub fn write(out: &mut dyn Write, report: &Report, _opts: &Options) -> io::Resul
         .by_rule
         .iter()
         .map(|(rule_id, count)| RuleCount {
-            rule_id,
+            rule_id: rule_id.as_str(),
             count: *count,
         })
         .collect();
@@ -294,11 +294,11 @@ pub fn write(out: &mut dyn Write, report: &Report, _opts: &Options) -> io::Resul
             .rules
             .iter()
             .map(|r| Rule {
-                id: r.id,
-                name: r.name,
+                id: &r.id,
+                name: &r.name,
                 severity: report.rule_severity(r),
                 default_severity: r.severity,
-                summary: r.summary,
+                summary: &r.summary,
                 tags: r.tags,
                 help_uri: r.help_uri(),
             })
@@ -311,7 +311,7 @@ pub fn write(out: &mut dyn Write, report: &Report, _opts: &Options) -> io::Resul
 
 fn finding(f: &crate::finding::Finding) -> Finding<'_> {
     Finding {
-        rule_id: f.rule,
+        rule_id: &f.rule,
         severity: f.severity,
         message: &f.message,
         path: &f.path,
@@ -338,6 +338,6 @@ fn finding(f: &crate::finding::Finding) -> Finding<'_> {
         mapping: f.mapping.as_deref(),
         renders: f.renders.iter().map(String::as_str).collect(),
         suppression: f.suppression.as_deref(),
-        pss_level: crate::rules::data::pss::control(f.rule).map(|c| c.level.as_str()),
+        pss_level: crate::rules::data::pss::control(&f.rule).map(|c| c.level.as_str()),
     }
 }

@@ -362,7 +362,7 @@ fn suppressed_block<'r>(
         "- {} **{}** {} at {}",
         icon(f.severity),
         f.severity,
-        code_span(f.rule),
+        code_span(&f.rule),
         linked_place(opts, &f.path, line)
     );
     if let Some(object) = &f.object {
@@ -407,9 +407,10 @@ fn suppression_line<'r>(
     let index = indexes
         .entry(path.as_str())
         .or_insert_with(|| LineIndex::new(text));
-    let name = rule_meta(report, f.rule).map_or("", |m| m.name);
+    let name = rule_meta(report, &f.rule).map_or("", |m| &*m.name);
     let covers = |l: &str| {
-        crate::suppress::parse(l).is_some_and(|s| s.rules.iter().any(|r| r == f.rule || r == name))
+        crate::suppress::parse_in(l, &report.registry)
+            .is_some_and(|s| s.rules.iter().any(|r| *r == f.rule || r == name))
     };
     let mut line = f.span.start.line;
     if index.line(text, line).is_some_and(covers) {
@@ -480,13 +481,8 @@ fn truncate(s: &str, n: usize) -> String {
     }
 }
 
-fn rule_meta(report: &Report, id: &str) -> Option<&'static RuleMeta> {
-    report
-        .rules
-        .iter()
-        .copied()
-        .find(|r| r.id == id)
-        .or_else(|| crate::rules::meta(id))
+fn rule_meta<'r>(report: &'r Report, id: &str) -> Option<&'r RuleMeta> {
+    report.rule_meta(id)
 }
 
 /// One finding as a list item.
@@ -497,7 +493,7 @@ fn finding_block(report: &Report, opts: &Options, f: &Finding) -> String {
         "- {} **{}** {} at {location}",
         icon(f.severity),
         f.severity,
-        code_span(f.rule)
+        code_span(&f.rule)
     );
     if let Some(object) = &f.object {
         first.push_str(&format!(" in {}", code_span(&object.display())));
@@ -509,7 +505,7 @@ fn finding_block(report: &Report, opts: &Options, f: &Finding) -> String {
     block.push_str("\\\n  ");
     block.push_str(&escape_text(f.message.trim()));
     block.push('\n');
-    if let Some(fix) = rule_meta(report, f.rule).and_then(|m| m.section("Fix")) {
+    if let Some(fix) = rule_meta(report, &f.rule).and_then(|m| m.section("Fix")) {
         if !fix.is_empty() {
             block.push_str("  <details><summary>How to fix</summary>\n\n");
             for l in fix.lines() {
@@ -598,7 +594,7 @@ fn legend(report: &Report) -> String {
     }
     let mut counts: BTreeMap<&str, (usize, Severity)> = BTreeMap::new();
     for f in &report.findings {
-        let e = counts.entry(f.rule).or_insert((0, f.severity));
+        let e = counts.entry(f.rule.as_str()).or_insert((0, f.severity));
         e.0 += 1;
         e.1 = e.1.max(f.severity);
     }
@@ -613,7 +609,7 @@ fn legend(report: &Report) -> String {
                 code_span(id),
                 m.help_uri(),
                 plural(n, "finding", "findings"),
-                escape_text(m.summary),
+                escape_text(&m.summary),
             )),
             None => text.push_str(&format!(
                 "- {} ({sev}, {})\n",
@@ -635,7 +631,11 @@ fn charts(report: &Report) -> String {
         }
     }
     text.push_str("```\n\n### Findings by rule\n\n```mermaid\npie showData\n");
-    let mut by_rule: Vec<(&str, usize)> = summary.by_rule.into_iter().collect();
+    let mut by_rule: Vec<(&str, usize)> = summary
+        .by_rule
+        .iter()
+        .map(|(r, n)| (r.as_str(), *n))
+        .collect();
     by_rule.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     let others: usize = by_rule.iter().skip(TOP_RULES).map(|r| r.1).sum();
     for (rule, n) in by_rule.iter().take(TOP_RULES) {

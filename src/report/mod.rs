@@ -109,12 +109,15 @@ pub struct Report {
     /// Every file met, sorted by path.
     pub files: Vec<FileReport>,
     /// The rules that ran, in registry order.
-    pub rules: Vec<&'static RuleMeta>,
+    pub rules: Vec<RuleMeta>,
+    /// Every rule the run knows (its registry), to look up the rule of any finding (see
+    /// [`Report::rule_meta`]); the built-ins unless [`Report::with_registry`] sets the run's.
+    pub registry: std::sync::Arc<crate::rules::Registry>,
     /// File contents by path, for snippets (only files with findings).
     pub sources: BTreeMap<String, String>,
     /// Effective severities of the rules when the config overrides them (see
     /// [`Report::with_rule_severities`]); a rule missing here has its default severity.
-    pub rule_severities: BTreeMap<&'static str, Severity>,
+    pub rule_severities: BTreeMap<crate::rules::RuleId, Severity>,
     /// Findings silenced by `clustersec:ignore` comments (not counted for the exit code).
     pub suppressed: Vec<Finding>,
     /// Charts rendered and kustomizations built (see [`Report::with_render_counts`]).
@@ -252,7 +255,7 @@ pub struct Summary {
     #[serde(rename = "bySeverity")]
     pub by_severity: BTreeMap<Severity, usize>,
     #[serde(rename = "byRule")]
-    pub by_rule: BTreeMap<&'static str, usize>,
+    pub by_rule: BTreeMap<crate::rules::RuleId, usize>,
     /// Files left out by `--exclude` or the config's `exclude`.
     pub excluded: usize,
     /// Of `templates`, those of a chart that was rendered (their output was scanned).
@@ -307,7 +310,7 @@ impl Report {
     pub fn new(
         mut findings: Vec<Finding>,
         mut files: Vec<FileReport>,
-        rules: Vec<&'static RuleMeta>,
+        rules: Vec<RuleMeta>,
         sources: BTreeMap<String, String>,
     ) -> Report {
         findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
@@ -317,6 +320,7 @@ impl Report {
             findings,
             files,
             rules,
+            registry: std::sync::Arc::new(crate::rules::Registry::builtin()),
             sources,
             rule_severities: BTreeMap::new(),
             suppressed: Vec::new(),
@@ -467,16 +471,31 @@ impl Report {
     /// reports show configured severities as the rules' defaults (SARIF `defaultConfiguration`).
     pub fn with_rule_severities(
         mut self,
-        severities: impl IntoIterator<Item = (&'static str, Severity)>,
+        severities: impl IntoIterator<Item = (crate::rules::RuleId, Severity)>,
     ) -> Report {
         self.rule_severities.extend(severities);
         self
     }
 
+    /// Sets the run's registry: the rules reports look findings' rules up in (rules added at
+    /// run time included).
+    pub fn with_registry(mut self, registry: std::sync::Arc<crate::rules::Registry>) -> Report {
+        self.registry = registry;
+        self
+    }
+
+    /// The metadata of a finding's rule: one of the rules that ran, else the registry's.
+    pub fn rule_meta(&self, id: &str) -> Option<&RuleMeta> {
+        self.rules
+            .iter()
+            .find(|r| r.id == id)
+            .or_else(|| self.registry.meta(id))
+    }
+
     /// The severity a rule runs with: the configured one, else its default.
     pub fn rule_severity(&self, rule: &RuleMeta) -> Severity {
         self.rule_severities
-            .get(rule.id)
+            .get(&rule.id)
             .copied()
             .unwrap_or(rule.severity)
     }
@@ -527,7 +546,7 @@ impl Report {
         s.suppressed = self.suppressed.len();
         for f in &self.findings {
             *s.by_severity.entry(f.severity).or_default() += 1;
-            *s.by_rule.entry(f.rule).or_default() += 1;
+            *s.by_rule.entry(f.rule.clone()).or_default() += 1;
         }
         s
     }

@@ -67,7 +67,7 @@ struct Driver<'a> {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Rule<'a> {
-    id: &'static str,
+    id: &'a str,
     /// PascalCase, as SARIF's conventions ask (SARIF2012): `run-as-user` is `RunAsUser`.
     name: String,
     short_description: Text<'a>,
@@ -134,7 +134,7 @@ struct BaseUri {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct SarifResult<'a> {
-    rule_id: &'static str,
+    rule_id: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     rule_index: Option<usize>,
     level: &'static str,
@@ -249,7 +249,7 @@ pub fn write(out: &mut dyn Write, report: &Report, opts: &Options) -> io::Result
         .rules
         .iter()
         .enumerate()
-        .map(|(i, r)| (r.id, i))
+        .map(|(i, r)| (r.id.as_str(), i))
         .collect();
     let rules = report.rules.iter().map(|r| rule(report, r)).collect();
 
@@ -273,8 +273,13 @@ pub fn write(out: &mut dyn Write, report: &Report, opts: &Options) -> io::Result
             .filter(|(_, keep)| *keep)
             .map(|((f, fingerprint), _)| {
                 let source = indexes.get(f.path.as_str()).map(|(t, i)| (*t, i));
-                let mut r = result(f, rule_index.get(f.rule).copied(), source, fingerprint);
-                if let Some(c) = crate::rules::data::pss::control(f.rule) {
+                let mut r = result(
+                    f,
+                    rule_index.get(f.rule.as_str()).copied(),
+                    source,
+                    fingerprint,
+                );
+                if let Some(c) = crate::rules::data::pss::control(&f.rule) {
                     r.properties.pss_level = Some(c.level.as_str());
                     r.properties.pss_version = report.pss.as_ref().map(|p| p.version.clone());
                 }
@@ -378,9 +383,9 @@ fn rule<'a>(report: &Report, r: &'a RuleMeta) -> Rule<'a> {
     let severity = report.rule_severity(r);
     let docs = r.docs();
     Rule {
-        id: r.id,
-        name: pascal_case(r.name),
-        short_description: Text::new(r.summary),
+        id: &r.id,
+        name: pascal_case(&r.name),
+        short_description: Text::new(&*r.summary),
         full_description: Text::new(
             r.section("What it does")
                 .unwrap_or_else(|| r.summary.to_string()),
@@ -439,7 +444,7 @@ fn result<'a>(
         })
         .collect();
     SarifResult {
-        rule_id: f.rule,
+        rule_id: &f.rule,
         rule_index,
         level: f.severity.sarif_level(),
         message: Text::new(f.message.as_str()),

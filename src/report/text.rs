@@ -512,7 +512,8 @@ fn summary(out: &mut dyn Write, st: &Styles, report: &Report) -> io::Result<()> 
             plural(s.findings, "finding", "findings"),
             by_severity.join(", ")
         )?;
-        let mut by_rule: Vec<(&str, usize)> = s.by_rule.iter().map(|(r, n)| (*r, *n)).collect();
+        let mut by_rule: Vec<(&str, usize)> =
+            s.by_rule.iter().map(|(r, n)| (r.as_str(), *n)).collect();
         by_rule.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
         let width = by_rule.iter().map(|(r, _)| r.len()).max().unwrap_or(0);
         for (rule, n) in by_rule {

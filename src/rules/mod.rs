@@ -1,7 +1,10 @@
-//! Rules: one file per rule, declared with [`declare_rule!`], listed once in [`registry`].
+//! Rules: one file per rule, declared with [`declare_rule!`], listed once in
+//! [`builtin_rules`]; a run's rules (built-ins and rules defined by data) are a [`Registry`].
 //!
 //! A rule is a pure function from an object view to findings. It never computes positions: the
 //! model's getters give the span of a value, or of the deepest node on a missing field's path.
+
+use std::borrow::Cow;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -10,26 +13,48 @@ use crate::finding::{Finding, Severity};
 use crate::model::object::Object;
 use crate::model::pod::{PodSpec, ShapeError};
 
-/// What every rule declares about itself.
-#[derive(Debug)]
+pub mod registry;
+
+pub use registry::id::RuleId;
+pub use registry::{DataRule, Group, Origin, Registry, Scope, Selection};
+
+/// What every rule declares about itself. Owned, with static text where it is static (a
+/// built-in rule's), so that rules defined by data at run time have the same metadata.
+#[derive(Debug, Clone)]
 pub struct RuleMeta {
     /// Stable identifier; never changes once released (code scanning tracks alerts by it).
-    pub id: &'static str,
+    pub id: RuleId,
     /// Short kebab-case name.
-    pub name: &'static str,
+    pub name: Cow<'static, str>,
     pub severity: Severity,
     /// On unless the config turns it off.
     pub enabled: bool,
     /// One line.
-    pub summary: &'static str,
+    pub summary: Cow<'static, str>,
     /// Markdown with the sections `## What it does`, `## Why is this bad?`, `## Example`, `## Fix`.
-    pub docs: &'static str,
+    pub docs: Cow<'static, str>,
     pub tags: &'static [&'static str],
-    /// The rule's source file (for the registry guard test).
+    /// The rule's source file (for the registry guard test); empty for a rule defined by data.
     pub source_file: &'static str,
+    /// Built in, or loaded from a policy file.
+    pub origin: Origin,
+    /// What its findings are about, and who emits them.
+    pub scope: Scope,
+    /// Its family, for `select`/`ignore` (set by [`Registry::builtin`] for built-ins).
+    pub group: Group,
+    /// Other rules that report the same field (a PSS control and the original rule).
+    pub related: &'static [&'static str],
 }
 
 impl RuleMeta {
+    /// The short name as a static string, for a built-in rule's.
+    pub fn name_static(&self) -> Option<&'static str> {
+        match self.name {
+            Cow::Borrowed(s) => Some(s),
+            Cow::Owned(_) => None,
+        }
+    }
+
     /// The docs with the one leading space of each `///` line removed.
     pub fn docs(&self) -> String {
         let mut out = String::new();
@@ -50,9 +75,15 @@ impl RuleMeta {
         Some(rest[..end].trim().to_string())
     }
 
-    /// Where the rule's help page lives.
+    /// Where the rule's help page lives: the reference page of a built-in rule; for a rule
+    /// defined by data, its policy file's page is not known, so the rule reference's.
     pub fn help_uri(&self) -> String {
-        format!("{}/blob/main/docs/rules/{}.md", crate::REPOSITORY, self.id)
+        match self.origin {
+            Origin::BuiltIn => {
+                format!("{}/blob/main/docs/rules/{}.md", crate::REPOSITORY, self.id)
+            }
+            Origin::Policy { .. } => format!("{}/blob/main/docs/rules.md", crate::REPOSITORY),
+        }
     }
 }
 
@@ -127,7 +158,7 @@ impl<'a> Cx<'a> {
 
 /// A rule, as the engine uses it.
 pub trait Rule: Send + Sync {
-    fn meta(&self) -> &'static RuleMeta;
+    fn meta(&self) -> &RuleMeta;
     /// Applies parameters from the config file.
     fn configure(&mut self, params: &serde_json::Value) -> Result<(), ParamError>;
     /// The current parameters, as JSON (for docs and `clustersec rules`).
@@ -158,14 +189,19 @@ macro_rules! declare_rule {
         impl $name {
             pub const ID: &'static str = $id;
             pub const META: $crate::rules::RuleMeta = $crate::rules::RuleMeta {
-                id: $id,
-                name: $short,
+                id: $crate::rules::RuleId::from_static($id),
+                name: ::std::borrow::Cow::Borrowed($short),
                 severity: $crate::finding::Severity::$sev,
                 enabled: $enabled,
-                summary: $summary,
-                docs: concat!($($doc, "\n"),+),
+                summary: ::std::borrow::Cow::Borrowed($summary),
+                docs: ::std::borrow::Cow::Borrowed(concat!($($doc, "\n"),+)),
                 tags: &[$($tag),*],
                 source_file: file!(),
+                // The registry's table sets these (see `Registry::builtin`).
+                origin: $crate::rules::Origin::BuiltIn,
+                scope: $crate::rules::Scope::Object,
+                group: $crate::rules::Group::Seed,
+                related: &[],
             };
 
             #[allow(dead_code)]
@@ -179,8 +215,9 @@ macro_rules! declare_rule {
         }
 
         impl $crate::rules::Rule for $name {
-            fn meta(&self) -> &'static $crate::rules::RuleMeta {
-                &Self::META
+            fn meta(&self) -> &$crate::rules::RuleMeta {
+                static META: $crate::rules::RuleMeta = $name::META;
+                &META
             }
 
             fn configure(
@@ -253,9 +290,9 @@ pub mod user_check;
 pub mod wrong_type;
 pub mod yaml_syntax;
 
-/// Every rule, in the order of the reference docs. Adding a rule = its file, its fixtures, one
-/// line here.
-pub fn registry() -> Vec<Box<dyn Rule>> {
+/// Every built-in rule, in the order of the reference docs. Adding a rule = its file, its
+/// fixtures, one line here. [`Registry::builtin`] fills in each rule's group and scope.
+pub(crate) fn builtin_rules() -> Vec<Box<dyn Rule>> {
     vec![
         Box::new(user_check::UserCheck::default()),
         Box::new(groups_check::GroupsCheck::default()),
@@ -308,14 +345,42 @@ pub fn registry() -> Vec<Box<dyn Rule>> {
     ]
 }
 
-/// The metadata of a rule by id.
-pub fn meta(id: &str) -> Option<&'static RuleMeta> {
-    metas().iter().copied().find(|m| m.id == id)
+/// The group of a built-in rule.
+pub(crate) fn builtin_group(id: &str) -> Group {
+    if data::pss::INTEGRITY.contains(&id) {
+        Group::Integrity
+    } else if id.starts_with("PSS_") {
+        Group::Pss
+    } else if id.starts_with("CLUSTERSEC_RBAC_") {
+        Group::Rbac
+    } else if [
+        removed_api::RemovedApi::ID,
+        deprecated_api::DeprecatedApi::ID,
+    ]
+    .contains(&id)
+    {
+        Group::Api
+    } else if id.starts_with("CUSTOM_SECURITY_") {
+        Group::Seed
+    } else {
+        Group::Workload
+    }
 }
 
-/// The metadata of every rule, in registry order, built once per process (reports look rules up
-/// once per finding; building the registry each time would cost more than the lookup).
-pub fn metas() -> &'static [&'static RuleMeta] {
-    static METAS: std::sync::OnceLock<Vec<&'static RuleMeta>> = std::sync::OnceLock::new();
-    METAS.get_or_init(|| registry().iter().map(|r| r.meta()).collect())
+/// The scope of a built-in rule: the text rules and the render rules are emitted outside the
+/// object checks.
+pub(crate) fn builtin_scope(id: &str) -> Scope {
+    if [
+        yaml_syntax::YamlSyntax::ID,
+        duplicate_key::DuplicateKey::ID,
+        not_scanned::NotScanned::ID,
+    ]
+    .contains(&id)
+    {
+        Scope::FileText
+    } else if [render::Render::ID, unrendered_branch::UnrenderedBranch::ID].contains(&id) {
+        Scope::Render
+    } else {
+        Scope::Object
+    }
 }

@@ -1,0 +1,396 @@
+//! The rule registry of one run: the built-in rules, then rules added at run time (a policy
+//! file's rules, defined by data), then the config's params. Built once and passed by reference
+//! to everything that needs to know the rules: config validation, suppressions, the engine,
+//! every report format, `rules`, `explain`, the docs generator, `init`, `merge`.
+
+pub mod id;
+
+use std::borrow::Cow;
+use std::path::PathBuf;
+
+use crate::finding::Severity;
+
+use super::{Cx, ParamError, Rule, RuleId, RuleMeta};
+
+/// Where a rule comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// Compiled into clustersec (`src/rules/`).
+    BuiltIn,
+    /// Defined by data in a policy file, at this place.
+    Policy {
+        path: PathBuf,
+        line: u32,
+        column: u32,
+    },
+}
+
+/// What a rule's findings are about, and who emits them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// One object at a time: the engine calls the rule's check.
+    Object,
+    /// A file's text (syntax, duplicate keys, a file not read): emitted by the engine while
+    /// reading; kept for files a kustomize build covers.
+    FileText,
+    /// A whole file (its shape as a whole): emitted by the engine.
+    File,
+    /// Rendering (Helm, Kustomize): emitted by `crate::render`.
+    Render,
+}
+
+/// A family of rules, selectable as a whole (`select: [pss]`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Group {
+    /// The original Datree "Cluster Security" policy's rules.
+    Seed,
+    /// Scan integrity: the input was read and checked in full.
+    Integrity,
+    /// Pod Security Standards controls.
+    Pss,
+    /// Removed and deprecated API versions.
+    Api,
+    /// Workload hygiene (images, resources, tokens, secrets, sockets).
+    Workload,
+    /// RBAC grants.
+    Rbac,
+    /// Rules loaded from a policy file.
+    Policy,
+}
+
+impl Group {
+    pub const ALL: [Group; 7] = [
+        Group::Seed,
+        Group::Integrity,
+        Group::Pss,
+        Group::Api,
+        Group::Workload,
+        Group::Rbac,
+        Group::Policy,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Group::Seed => "seed",
+            Group::Integrity => "integrity",
+            Group::Pss => "pss",
+            Group::Api => "api",
+            Group::Workload => "workload",
+            Group::Rbac => "rbac",
+            Group::Policy => "policy",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Group> {
+        Group::ALL
+            .into_iter()
+            .find(|g| g.as_str().eq_ignore_ascii_case(name.trim()))
+    }
+}
+
+impl std::fmt::Display for Group {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A rule defined by data, not by a type: its metadata and a check. The policy engine builds
+/// these from a policy file; tests build them to see a run-time rule go through every layer.
+pub struct DataRule {
+    pub meta: RuleMeta,
+    pub check: Box<dyn Fn(&mut Cx<'_>) + Send + Sync>,
+}
+
+impl DataRule {
+    pub fn new(meta: RuleMeta, check: impl Fn(&mut Cx<'_>) + Send + Sync + 'static) -> DataRule {
+        DataRule {
+            meta,
+            check: Box::new(check),
+        }
+    }
+}
+
+impl Rule for DataRule {
+    fn meta(&self) -> &RuleMeta {
+        &self.meta
+    }
+
+    /// A data rule takes no params: only an empty mapping (or none) is accepted.
+    fn configure(&mut self, params: &serde_json::Value) -> Result<(), ParamError> {
+        super::parse_params::<super::NoParams>(params).map(|_| ())
+    }
+
+    fn params(&self) -> serde_json::Value {
+        serde_json::json!({})
+    }
+
+    fn check(&self, cx: &mut Cx<'_>) {
+        (self.check)(cx)
+    }
+}
+
+/// One registered rule: the registry's metadata of it (group and scope filled in) and the rule.
+pub struct Entry {
+    meta: RuleMeta,
+    rule: Box<dyn Rule>,
+}
+
+impl Entry {
+    pub fn meta(&self) -> &RuleMeta {
+        &self.meta
+    }
+
+    pub fn rule(&self) -> &dyn Rule {
+        self.rule.as_ref()
+    }
+}
+
+/// Every rule of a run, in the order of the reference docs (built-ins) then in the order they
+/// were added.
+#[derive(Default)]
+pub struct Registry {
+    entries: Vec<Entry>,
+}
+
+impl Registry {
+    /// The built-in rules, with their default params.
+    pub fn builtin() -> Registry {
+        let mut registry = Registry::default();
+        for rule in super::builtin_rules() {
+            let mut meta = rule.meta().clone();
+            meta.group = super::builtin_group(&meta.id);
+            meta.scope = super::builtin_scope(&meta.id);
+            registry.entries.push(Entry { meta, rule });
+        }
+        registry
+    }
+
+    /// Adds a rule (a [`DataRule`], or any other [`Rule`]). Its id and short name must be new
+    /// (ids compared exactly, names in any case) and its id UPPER_SNAKE_CASE, as ignore
+    /// comments recognise ids by their shape.
+    pub fn add(&mut self, rule: impl Rule + 'static) -> Result<(), String> {
+        self.add_boxed(Box::new(rule))
+    }
+
+    /// [`Registry::add`] for a boxed rule.
+    pub fn add_boxed(&mut self, rule: Box<dyn Rule>) -> Result<(), String> {
+        let meta = rule.meta().clone();
+        let id = meta.id.as_str();
+        if id.is_empty()
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        {
+            return Err(format!(
+                "rule id `{id}` is not UPPER_SNAKE_CASE (A-Z, 0-9, _)"
+            ));
+        }
+        if let Some(e) = self.entries.iter().find(|e| {
+            e.meta.id == meta.id
+                || e.meta.name.eq_ignore_ascii_case(&meta.name)
+                || e.meta.name.eq_ignore_ascii_case(id)
+                || e.meta.id.eq_ignore_ascii_case(&meta.name)
+        }) {
+            return Err(format!(
+                "rule `{id}` ({}) clashes with rule `{}` ({})",
+                meta.name, e.meta.id, e.meta.name
+            ));
+        }
+        self.entries.push(Entry { meta, rule });
+        Ok(())
+    }
+
+    /// Keeps only the rules whose metadata passes `keep` (a policy file's run: exactly the
+    /// rules it lists).
+    pub fn retain(&mut self, mut keep: impl FnMut(&RuleMeta) -> bool) {
+        self.entries.retain(|e| keep(&e.meta));
+    }
+
+    /// Every rule, in registry order.
+    pub fn iter(&self) -> std::slice::Iter<'_, Entry> {
+        self.entries.iter()
+    }
+
+    /// Every rule's metadata, in registry order.
+    pub fn metas(&self) -> impl Iterator<Item = &RuleMeta> + '_ {
+        self.entries.iter().map(|e| &e.meta)
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The metadata of a rule by its exact id.
+    pub fn meta(&self, id: &str) -> Option<&RuleMeta> {
+        self.entries
+            .iter()
+            .find(|e| e.meta.id == id)
+            .map(|e| &e.meta)
+    }
+
+    /// A rule named by its id or short name, in any case (as the config, `explain` and ignore
+    /// comments accept).
+    pub fn find(&self, name: &str) -> Option<&Entry> {
+        let name = name.trim();
+        self.entries.iter().find(|e| {
+            e.meta.id.eq_ignore_ascii_case(name) || e.meta.name.eq_ignore_ascii_case(name)
+        })
+    }
+
+    /// Whether `word` is a rule's short name (exactly).
+    pub fn is_name(&self, word: &str) -> bool {
+        self.entries.iter().any(|e| e.meta.name == word)
+    }
+
+    /// The short name of a rule by id ("" when unknown).
+    pub fn name_of(&self, id: &str) -> &str {
+        self.meta(id).map_or("", |m| &m.name)
+    }
+
+    /// Applies params from the config to one rule (parsed once, here).
+    pub fn configure(&mut self, id: &str, params: &serde_json::Value) -> Result<(), ParamError> {
+        match self.entries.iter_mut().find(|e| e.meta.id == id) {
+            Some(e) => e.rule.configure(params),
+            None => Err(ParamError {
+                path: String::new(),
+                message: format!("unknown rule `{id}`"),
+            }),
+        }
+    }
+
+    /// The rules a selector names: a rule id or short name (any case), or a group.
+    pub fn select(&self, selector: &str) -> Option<Vec<RuleId>> {
+        if let Some(e) = self.find(selector) {
+            return Some(vec![e.meta.id.clone()]);
+        }
+        let group = Group::parse(selector)?;
+        Some(
+            self.entries
+                .iter()
+                .filter(|e| e.meta.group == group)
+                .map(|e| e.meta.id.clone())
+                .collect(),
+        )
+    }
+
+    /// Every id, short name and group name (for "did you mean" hints).
+    pub fn selector_words(&self) -> Vec<&str> {
+        let mut words: Vec<&str> = self
+            .entries
+            .iter()
+            .flat_map(|e| [e.meta.id.as_str(), &*e.meta.name])
+            .collect();
+        words.extend(Group::ALL.iter().map(|g| g.as_str()));
+        words
+    }
+
+    /// The ids of the rules whose scope is `scope`.
+    pub fn ids_in_scope(&self, scope: Scope) -> Vec<RuleId> {
+        self.entries
+            .iter()
+            .filter(|e| e.meta.scope == scope)
+            .map(|e| e.meta.id.clone())
+            .collect()
+    }
+}
+
+impl<'a> IntoIterator for &'a Registry {
+    type Item = &'a Entry;
+    type IntoIter = std::slice::Iter<'a, Entry>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.iter()
+    }
+}
+
+/// Which rules run, by id, short name or group, as ruff selects: `select` (when given) names
+/// the rules that may run, `ignore` the ones that may not. Applied after each rule's own
+/// `enabled` (see [`Selection::decide`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Selection {
+    pub select: Option<Vec<RuleId>>,
+    pub ignore: Vec<RuleId>,
+}
+
+impl Selection {
+    /// Resolves selectors against the registry; an unknown one is returned as the error.
+    pub fn resolve(
+        registry: &Registry,
+        select: Option<&[String]>,
+        ignore: &[String],
+    ) -> Result<Selection, String> {
+        let ids = |words: &[String]| -> Result<Vec<RuleId>, String> {
+            let mut out = Vec::new();
+            for w in words {
+                out.extend(registry.select(w).ok_or_else(|| w.clone())?);
+            }
+            Ok(out)
+        };
+        Ok(Selection {
+            select: select.map(ids).transpose()?,
+            ignore: ids(ignore)?,
+        })
+    }
+
+    /// Whether a rule runs: with `select`, a selected rule runs unless its config turns it off
+    /// (`enabled: false`), an unselected one does not, and the scan-integrity rules keep their
+    /// per-rule setting (a scan never silently drops the news that a file was not checked);
+    /// without `select`, the per-rule setting (`on`). An ignored rule never runs.
+    pub fn decide(&self, meta: &RuleMeta, configured: Option<bool>, on: bool) -> bool {
+        if self.ignore.contains(&meta.id) {
+            return false;
+        }
+        match &self.select {
+            None => on,
+            Some(_) if meta.group == Group::Integrity => on,
+            Some(sel) if sel.contains(&meta.id) => configured != Some(false),
+            Some(_) => false,
+        }
+    }
+
+    /// Whether neither `select` nor `ignore` is set.
+    pub fn is_empty(&self) -> bool {
+        self.select.is_none() && self.ignore.is_empty()
+    }
+}
+
+/// Severity a rule runs with: the configured one, else its default.
+pub fn effective_severity(meta: &RuleMeta, configured: Option<Severity>) -> Severity {
+    configured.unwrap_or(meta.severity)
+}
+
+/// Metadata of a rule defined by data (a policy file's rule; a test's rule).
+pub fn data_meta(
+    id: &str,
+    name: &str,
+    severity: Severity,
+    summary: &str,
+    docs: &str,
+    origin: Origin,
+) -> RuleMeta {
+    RuleMeta {
+        id: RuleId::new(id),
+        name: Cow::Owned(name.to_string()),
+        severity,
+        enabled: true,
+        summary: Cow::Owned(summary.to_string()),
+        docs: Cow::Owned(docs.to_string()),
+        tags: &[],
+        source_file: "",
+        origin,
+        scope: Scope::Object,
+        group: Group::Policy,
+        related: &[],
+    }
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.entries.iter().map(|e| &e.meta.id))
+            .finish()
+    }
+}
