@@ -225,7 +225,7 @@ impl Engine {
             .collect();
         let keep = |id: &str| {
             !custom.iter().any(|c| c == id)
-                && (native.iter().any(|n| *n == id) || rules::data::pss::INTEGRITY.contains(&id))
+                && (native.contains(&id) || rules::data::pss::INTEGRITY.contains(&id))
         };
         // The engine is fresh here, so it owns its registry.
         let mut registry = std::sync::Arc::try_unwrap(std::mem::take(&mut self.registry))
