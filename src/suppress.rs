@@ -284,19 +284,21 @@ pub fn parse_in(line: &str, registry: &Registry) -> Option<Suppression> {
     })
 }
 
-/// The suppression that covers `rule` (id or short name) at a 1-based line of `text`: in a real
-/// comment on that line, or in the comment lines right above it. `template` also accepts
-/// template comments (`{{/* ... */}}`), for findings mapped into Helm templates.
+/// The suppression that covers `rule` (by its id or its short name in `registry`) at a 1-based
+/// line of `text`: in a real comment on that line, or in the comment lines right above it.
+/// `template` also accepts template comments (`{{/* ... */}}`), for findings mapped into Helm
+/// templates.
 pub fn find(
     text: &str,
     index: &LineIndex,
     scalars: &Scalars,
     line: u32,
     rule: &str,
-    name: &str,
     template: bool,
     registry: &Registry,
 ) -> Option<Suppression> {
+    let name = registry.name_of(rule);
+    let name = if name.is_empty() { rule } else { name };
     let covers = |s: &Suppression| s.rules.iter().any(|r| r == rule || r == name);
     if let Some(s) = index
         .line(text, line)
@@ -356,7 +358,6 @@ pub fn apply_with(
             kept.push(f);
             continue;
         };
-        let name = registry.name_of(&f.rule);
         // A finding mapped from rendered output, or one found in a template that no render
         // took, points into a template, where template comments are comments too.
         let template =
@@ -367,7 +368,6 @@ pub fn apply_with(
             scalars,
             f.span.start.line,
             &f.rule,
-            name,
             template,
             registry,
         ) {
@@ -407,7 +407,6 @@ mod tests {
             &scalars,
             line,
             rule,
-            "",
             template,
             &Registry::builtin(),
         )

@@ -326,3 +326,115 @@ fn a_clashing_rule_is_refused() {
     assert!(registry.add(clash("lower_case", "y")).is_err());
     assert!(registry.add(clash("FINE_ID", "fine")).is_ok());
 }
+
+/// `--select`/`--ignore` and the config's `select`/`ignore`, through the binary.
+mod flags {
+    use assert_cmd::Command;
+    use clustersec::rules::data::pss::INTEGRITY;
+
+    fn bin() -> Command {
+        let mut c = Command::cargo_bin("clustersec").expect("the binary");
+        c.env_remove("GITHUB_ACTIONS").env("NO_COLOR", "1");
+        c
+    }
+
+    fn rule_ids(json: &[u8]) -> Vec<String> {
+        let v: serde_json::Value = serde_json::from_slice(json).expect("a JSON report");
+        v["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter_map(|f| f["ruleId"].as_str().map(String::from))
+            .collect()
+    }
+
+    #[test]
+    fn select_and_ignore_by_group_and_id() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        std::fs::copy(
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/examples/manifests/web-deployment.yaml"
+            ),
+            dir.path().join("web.yaml"),
+        )
+        .expect("copied");
+        let run = |args: &[&str]| {
+            let out = bin()
+                .current_dir(dir.path())
+                .args(["scan", ".", "--format", "json", "--fail-on", "none"])
+                .args(args)
+                .output()
+                .expect("ran");
+            assert!(
+                out.status.success(),
+                "{args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            rule_ids(&out.stdout)
+        };
+        // The scan-integrity rules run whatever `select` says.
+        let integrity = |r: &String| INTEGRITY.contains(&r.as_str());
+        let seed_rule = |r: &String| r.starts_with("CUSTOM_SECURITY_");
+        let all = run(&[]);
+        assert!(all.iter().any(seed_rule));
+        assert!(
+            all.iter().any(integrity),
+            "the example has an invalid object"
+        );
+        let seed = run(&["--select", "seed"]);
+        assert!(seed.iter().any(seed_rule));
+        assert!(
+            seed.iter().all(|r| seed_rule(r) || integrity(r)),
+            "{seed:?}"
+        );
+        let pss = run(&["--select", "pss,CUSTOM_SECURITY_PRIVILEGED_CHECK"]);
+        assert!(pss.iter().all(|r| r.starts_with("PSS_")
+            || r == "CUSTOM_SECURITY_PRIVILEGED_CHECK"
+            || integrity(r)));
+        let ignored = run(&["--ignore", "seed"]);
+        assert!(!ignored.iter().any(seed_rule));
+        // Everything else still runs (a PSS finding the seed rule's finding hid may show now).
+        for r in all.iter().filter(|r| !seed_rule(r)) {
+            assert!(ignored.contains(r), "{r} is gone with --ignore seed");
+        }
+        // The config's select, replaced by the flag's.
+        std::fs::write(dir.path().join(".clustersec.yaml"), "select: [seed]\n").expect("config");
+        assert_eq!(run(&[]), seed);
+        assert!(run(&["--select", "rbac"]).iter().all(integrity));
+        // Ignored by group, integrity rules stop too.
+        assert!(!run(&["--ignore", "integrity"]).iter().any(integrity));
+    }
+
+    #[test]
+    fn unknown_names_are_errors() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let out = bin()
+            .current_dir(dir.path())
+            .args(["scan", ".", "--select", "seed,psss"])
+            .output()
+            .expect("ran");
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("--select: unknown rule or group `psss`; did you mean `pss`?"),
+            "{err}"
+        );
+        std::fs::write(
+            dir.path().join(".clustersec.yaml"),
+            "ignore:\n  - seed\n  - CUSTOM_SECURITY_USER_CHEK\n",
+        )
+        .expect("config");
+        let out = bin()
+            .current_dir(dir.path())
+            .args(["scan", "."])
+            .output()
+            .expect("ran");
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(".clustersec.yaml:3:5: ignore: unknown rule or group `CUSTOM_SECURITY_USER_CHEK`; did you mean `CUSTOM_SECURITY_USER_CHECK`?"),
+            "{err}"
+        );
+    }
+}

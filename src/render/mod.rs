@@ -610,17 +610,9 @@ fn skip_patches(discovery: &mut Discovery, plan: &kustomize::Plan) {
 /// The CLUSTERSEC_RENDER findings of a run (none when the rule is disabled).
 pub fn findings(engine: &Engine, run: &Run) -> Vec<Finding> {
     let id = crate::rules::render::Render::ID;
-    let Some(severity) = engine.severity(id) else {
-        return Vec::new();
-    };
     run.problems
         .iter()
-        .map(|p| {
-            let mut f = Finding::new(id, p.span, p.message.clone());
-            f.severity = severity;
-            f.path = p.path.clone();
-            f
-        })
+        .filter_map(|p| engine.emit(&p.path, Finding::new(id, p.span, p.message.clone())))
         .collect()
 }
 

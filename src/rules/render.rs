@@ -11,6 +11,14 @@ declare_rule! {
     /// the chart (`Chart.yaml` unless the error names a file), Kustomize findings at the
     /// kustomization file. Emitted while rendering, not by checking objects.
     ///
+    /// It also reports what clustersec refuses to render because the repository is untrusted:
+    /// a Kustomize reference to a remote base (any URL scheme, `git@host:` and `file://` git
+    /// included) or to a local path outside the scanned root, and a `helmCharts:` entry (the
+    /// build is not run; the finding is at the referencing line); a chart whose
+    /// `values.schema.json` refers to a remote schema (rendered with schema validation off); a
+    /// `# Source:` line or Kustomize origin annotation that names a path clustersec will not read
+    /// (absolute, `..`, outside the root: the finding stays in the rendered output).
+    ///
     /// ## Why is this bad?
     /// A chart that does not render is a chart whose templates were not scanned: reporting it as
     /// clean would be a green run that checked nothing. clustersec never downloads dependencies

@@ -394,3 +394,107 @@ impl std::fmt::Debug for Registry {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(registry: &Registry, f: impl Fn(&RuleMeta) -> bool) -> Vec<String> {
+        registry
+            .metas()
+            .filter(|m| f(m))
+            .map(|m| m.id.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn builtin_groups_and_scopes() {
+        let r = Registry::builtin();
+        assert_eq!(r.len(), 48);
+        assert!(r.metas().all(|m| m.origin == Origin::BuiltIn));
+        // The integrity group is exactly what `--profile` keeps besides the controls.
+        let mut integrity = ids(&r, |m| m.group == Group::Integrity);
+        integrity.sort();
+        let mut expected: Vec<String> = crate::rules::data::pss::INTEGRITY
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        expected.sort();
+        assert_eq!(integrity, expected);
+        assert_eq!(ids(&r, |m| m.group == Group::Seed).len(), 9);
+        assert!(r
+            .metas()
+            .all(|m| (m.group == Group::Pss) == m.id.starts_with("PSS_")));
+        assert_eq!(
+            ids(&r, |m| m.group == Group::Api),
+            ["CLUSTERSEC_REMOVED_API", "CLUSTERSEC_DEPRECATED_API"]
+        );
+        assert_eq!(ids(&r, |m| m.group == Group::Rbac).len(), 3);
+        assert!(ids(&r, |m| m.group == Group::Policy).is_empty());
+        assert_eq!(
+            ids(&r, |m| m.scope == Scope::FileText),
+            [
+                "CLUSTERSEC_YAML_SYNTAX",
+                "CLUSTERSEC_DUPLICATE_KEY",
+                "CLUSTERSEC_NOT_SCANNED"
+            ]
+        );
+        assert_eq!(
+            ids(&r, |m| m.scope == Scope::Render),
+            ["CLUSTERSEC_RENDER", "CLUSTERSEC_UNRENDERED_BRANCH"]
+        );
+    }
+
+    #[test]
+    fn selectors_name_ids_names_and_groups() {
+        let r = Registry::builtin();
+        assert_eq!(
+            r.select("privileged").as_deref(),
+            Some(&[RuleId::from_static("CUSTOM_SECURITY_PRIVILEGED_CHECK")][..])
+        );
+        assert_eq!(
+            r.select("custom_security_privileged_check")
+                .map(|v| v.len()),
+            Some(1)
+        );
+        assert_eq!(r.select("RBAC").map(|v| v.len()), Some(3));
+        assert!(r.select("nope").is_none());
+        // Policy is a group even while empty.
+        assert_eq!(r.select("policy"), Some(Vec::new()));
+        let e = Selection::resolve(&r, Some(&["seed".to_string()]), &["nope".to_string()]);
+        assert_eq!(e, Err("nope".to_string()));
+    }
+
+    #[test]
+    fn selection_applies_after_each_rules_setting() {
+        let r = Registry::builtin();
+        let sel = |select: Option<&[&str]>, ignore: &[&str]| {
+            let own = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+            Selection::resolve(&r, select.map(own).as_deref(), &own(ignore)).unwrap_or_default()
+        };
+        let meta = |id: &str| r.meta(id).cloned().unwrap_or_else(|| unreachable!());
+        let tag = meta("CLUSTERSEC_IMAGE_TAG");
+        let user = meta("CUSTOM_SECURITY_USER_CHECK");
+        let syntax = meta("CLUSTERSEC_YAML_SYNTAX");
+        let none = Selection::default();
+        assert!(none.is_empty());
+        assert!(none.decide(&user, None, true));
+        assert!(!none.decide(&user, Some(false), false));
+        let s = sel(Some(&["workload"]), &[]);
+        // Selected: on, even when off by default; unless the config turns it off.
+        assert!(s.decide(&tag, None, false));
+        assert!(!s.decide(&tag, Some(false), false));
+        // Not selected: off, even when on by default.
+        assert!(!s.decide(&user, None, true));
+        // Integrity rules keep their own setting.
+        assert!(s.decide(&syntax, None, true));
+        assert!(!s.decide(&syntax, Some(false), false));
+        // Ignored: off, whatever else.
+        let s = sel(
+            Some(&["seed"]),
+            &["CUSTOM_SECURITY_USER_CHECK", "integrity"],
+        );
+        assert!(!s.decide(&user, Some(true), true));
+        assert!(!s.decide(&syntax, None, true));
+    }
+}

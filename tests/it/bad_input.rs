@@ -1,21 +1,15 @@
 //! Hostile and broken input: each file gets its exact finding (rule, line, column) or status,
-//! quickly, and never a panic, a hang or a stack overflow.
+//! and never a panic, a hang or a stack overflow (how long each takes is measured by the
+//! benchmarks, never asserted here: `scripts/bench.sh`).
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
 use clustersec::engine::{Engine, FileReport, FileStatus};
 use clustersec::finding::Finding;
 
-/// Generous for a debug build on a busy 2-core machine; real times are milliseconds.
-const QUICK: Duration = Duration::from_secs(5);
-
 fn scan(name: &str, bytes: &[u8]) -> (FileReport, Vec<(String, u32, u32)>, Vec<Finding>) {
     let path = format!("fixtures/bad-input/{name}");
-    let start = Instant::now();
     let (report, findings) = Engine::default().scan_bytes(&path, bytes);
-    let took = start.elapsed();
-    assert!(took < QUICK, "{name}: scanning took {took:?}");
     let mut locs: Vec<(String, u32, u32)> = findings
         .iter()
         .map(|f| (f.rule.to_string(), f.span.start.line, f.span.start.col))

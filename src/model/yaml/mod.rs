@@ -1,0 +1,115 @@
+//! A YAML tree in which every key and value keeps its span, built from saphyr-parser's events.
+//!
+//! Kubernetes decodes YAML the way go-yaml v2 does (YAML 1.1 scalars), so plain scalars are
+//! resolved here the same way: `yes`/`on`/`y` are booleans, `0644` is octal, `1_000` is an int.
+//! Duplicate keys are kept in the tree (lookups return the last one, as Kubernetes does) and
+//! reported as diagnostics. `<<` merge keys are honoured at lookup time in go-yaml v2's order:
+//! entries apply top to bottom, a `<<` at its own position (so a key before a `<<` is overridden
+//! by the merged value, a key after it overrides it), and within `<<: [a, b]` the earlier source
+//! wins.
+//! Aliases are expanded by copying the anchored node, within a node budget, and nesting depth is
+//! bounded, so hostile input costs bounded time and memory.
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+
+use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span as PSpan, Tag};
+use serde::Serialize;
+
+/// Deepest nesting of collections accepted in one document.
+pub const MAX_DEPTH: usize = 256;
+/// Nodes that alias expansion may copy per file, on top of a share proportional to the input.
+pub const ALIAS_BUDGET_BASE: usize = 100_000;
+
+mod builder;
+#[cfg(test)]
+mod go_yaml_v2_tests;
+mod node;
+mod recovery;
+mod repair;
+#[cfg(test)]
+mod repair_tests;
+mod scalar;
+mod span;
+#[cfg(test)]
+mod tests;
+
+#[allow(unused_imports)]
+use self::{builder::*, node::*, recovery::*, repair::*, scalar::*, span::*};
+
+pub(crate) use builder::check_duplicates;
+pub use node::{scalar_text, Entry, Kind, Node};
+pub use scalar::{resolve_plain, Scalar};
+pub use span::{Pos, Span};
+
+/// A problem found while reading the YAML itself.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Diagnostic {
+    /// The parser stopped: a syntax error, or text that is not YAML.
+    Syntax { pos: Pos, message: String },
+    /// A key that appears twice in one mapping.
+    DuplicateKey {
+        key: String,
+        first: Span,
+        second: Span,
+    },
+    /// A mapping key that is a sequence or mapping (Kubernetes needs string keys).
+    NonScalarKey { span: Span },
+    /// Alias expansion hit the node budget (a "billion laughs" document).
+    AliasBudget { span: Span },
+    /// Collections nested deeper than [`MAX_DEPTH`].
+    TooDeep { span: Span },
+    /// An alias to an anchor that was never defined.
+    UnknownAnchor { span: Span },
+    /// go-yaml v2 parses the text but refuses to decode it, so Kubernetes rejects the document:
+    /// a tagged scalar that cannot have its tag's type (`!!int "abc"`), invalid `!!binary`, a
+    /// merge of something other than mappings. The document is still scanned as read.
+    Decode { span: Span, message: String },
+}
+
+/// One YAML document of a stream.
+#[derive(Debug)]
+pub struct Document {
+    /// 0-based index of the document in the file.
+    pub index: usize,
+    /// Where the document's content starts.
+    pub start: Pos,
+    /// The root node; `None` for an empty document or one abandoned because of a diagnostic.
+    pub root: Option<Node>,
+}
+
+/// A parsed file: its documents and the diagnostics met on the way.
+#[derive(Debug, Default)]
+pub struct Stream {
+    pub documents: Vec<Document>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Parses a whole YAML (or JSON) stream into documents.
+///
+/// A syntax error ends the document it is in; parsing resumes at the next `---` line after it,
+/// so that one broken document does not hide the rest of the file.
+pub fn parse_stream(text: &str) -> Stream {
+    let mut shifts = Shifts::default();
+    let normalized = normalize_breaks(text).map(|(t, lines)| {
+        shifts.lines = Some(lines);
+        t
+    });
+    let text = normalized.as_deref().unwrap_or(text);
+    let mut repaired: Option<String> = None;
+    for _ in 0..MAX_REPAIRS {
+        let current = repaired.as_deref().unwrap_or(text);
+        let (stream, errors) = parse_with_shifts(current, &shifts);
+        match errors.iter().find_map(|e| repair(current, e)) {
+            Some((fixed, added)) => {
+                for (line, n) in added {
+                    *shifts.added.entry(line).or_default() += n;
+                }
+                repaired = Some(fixed);
+            }
+            None => return stream,
+        }
+    }
+    let current = repaired.as_deref().unwrap_or(text);
+    parse_with_shifts(current, &shifts).0
+}

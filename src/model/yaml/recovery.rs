@@ -1,0 +1,152 @@
+//! Recovery: a syntax error ends its document, parsing resumes at the next `---`.
+
+#[allow(unused_imports)]
+use super::*;
+
+pub(super) fn parse_with_shifts(text: &str, shifts: &Shifts) -> (Stream, Vec<RawError>) {
+    let mut raw_errors = Vec::new();
+    let mut stream = Stream::default();
+    let budget = ALIAS_BUDGET_BASE + text.len() / 2;
+    let mut offset_bytes = 0usize;
+    let mut line_offset = 0u32;
+    loop {
+        let rest = text.get(offset_bytes..).unwrap_or("");
+        match parse_part(rest, line_offset, shifts, budget, &mut stream) {
+            None => break,
+            Some((err, open_doc)) => {
+                let err_line = u32::try_from(err.marker().line()).unwrap_or(u32::MAX);
+                let pos_ = pos(*err.marker(), line_offset, shifts);
+                raw_errors.push(RawError {
+                    line: err_line.saturating_add(line_offset),
+                    col: err.marker().col(),
+                    message: err.info().to_string(),
+                });
+                // saphyr's own bound on flow nesting: valid YAML, too deep to scan.
+                let diagnostic = if err.info() == "recursion limit exceeded" {
+                    Diagnostic::TooDeep {
+                        span: Span::point(pos_),
+                    }
+                } else {
+                    Diagnostic::Syntax {
+                        pos: pos_,
+                        message: err.info().to_string(),
+                    }
+                };
+                // Resuming at a `---` line (below) can meet the same error twice.
+                if !stream.diagnostics.contains(&diagnostic) {
+                    stream.diagnostics.push(diagnostic);
+                }
+                // The broken document keeps its place in the stream (so the documents after it
+                // keep their indexes when it is fixed), unless parsing resumes at or before its
+                // first line, which parses it again.
+                let (doc_start, doc_line) =
+                    open_doc.unwrap_or((pos_, err_line.saturating_add(line_offset)));
+                // Resume at the next document marker after the error's line.
+                let resume = next_doc_start(rest, err_line);
+                let reparsed = resume.is_some_and(|(_, lines)| {
+                    line_offset.saturating_add(lines).saturating_add(1) <= doc_line
+                });
+                if !reparsed {
+                    let index = stream.documents.len();
+                    stream.documents.push(Document {
+                        index,
+                        start: doc_start,
+                        root: None,
+                    });
+                }
+                match resume {
+                    Some((bytes, lines)) => {
+                        offset_bytes += bytes;
+                        line_offset += lines;
+                    }
+                    None => break,
+                }
+            }
+        }
+    }
+    (stream, raw_errors)
+}
+
+/// Byte offset and line count of the first line starting with `---` after line `after_line`
+/// (1-based) of `text`.
+pub(super) fn next_doc_start(text: &str, after_line: u32) -> Option<(usize, u32)> {
+    let mut offset = 0usize;
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        let lineno = u32::try_from(i).unwrap_or(u32::MAX).saturating_add(1);
+        // An error reported on a `---` line belongs to the document before it: resume at that
+        // line (unless this run started there, so that parsing always moves on).
+        let resume = lineno > after_line || (lineno == after_line && offset > 0);
+        if resume && line.starts_with("---") {
+            let rest = &line[3..];
+            if rest.trim().is_empty() || rest.starts_with([' ', '\t']) {
+                return Some((offset, lineno - 1));
+            }
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// Parses one run of documents; returns the error that stopped it, if any, with the start of
+/// the document it broke (file position, and 1-based line in the parsed text) when one was open.
+pub(super) fn parse_part(
+    text: &str,
+    line_offset: u32,
+    shifts: &Shifts,
+    budget: usize,
+    stream: &mut Stream,
+) -> Option<(ScanError, Option<(Pos, u32)>)> {
+    let mut parser = Parser::new_from_str(text);
+    let mut b = Builder {
+        src: text,
+        cursor: (0, 0),
+        line_offset,
+        shifts,
+        anchors: HashMap::new(),
+        stack: Vec::new(),
+        root: None,
+        alias_budget: budget,
+        abandoned: false,
+        skip_depth: 0,
+        diagnostics: Vec::new(),
+    };
+    let mut doc_start = Pos::START;
+    let mut open_doc: Option<(Pos, u32)> = None;
+    while let Some(next) = parser.next_event() {
+        let (ev, sp) = match next {
+            Ok(x) => x,
+            Err(e) => {
+                stream.diagnostics.append(&mut b.diagnostics);
+                return Some((e, open_doc));
+            }
+        };
+        match ev {
+            Event::DocumentStart(_) => {
+                b.anchors.clear();
+                b.abandoned = false;
+                b.root = None;
+                b.stack.clear();
+                doc_start = span(sp, line_offset, shifts).start;
+                let raw_line = u32::try_from(sp.start.line())
+                    .unwrap_or(u32::MAX)
+                    .saturating_add(line_offset);
+                open_doc = Some((doc_start, raw_line));
+            }
+            Event::DocumentEnd => {
+                open_doc = None;
+                let root = b.root.take();
+                let index = stream.documents.len();
+                stream.documents.push(Document {
+                    index,
+                    start: doc_start,
+                    root: if b.abandoned { None } else { root },
+                });
+                stream.diagnostics.append(&mut b.diagnostics);
+            }
+            Event::StreamEnd => break,
+            other => b.event(other, sp),
+        }
+    }
+    stream.diagnostics.append(&mut b.diagnostics);
+    None
+}

@@ -1,0 +1,577 @@
+//! Mapping findings of rendered helm output to templates and values files.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::discover::{display_path, Dir};
+use crate::finding::{Finding, Related};
+use crate::model::{Pos, Span};
+
+use super::locate::*;
+use super::outline::Outline;
+use super::{index, line_value, MapContext, PathNote, Templates};
+
+/// The `# Source:` comments of rendered helm output: (1-based line, source path).
+///
+/// Only the comment helm writes counts: `# Source:` on the line right after a `---` line (helm
+/// prints every manifest as `---`, `# Source: NAME`, content, and splits a template's output at
+/// each `---` line of its own). A `# Source:` line anywhere else is template output, and a
+/// template could use one to claim that its object comes from another template (and borrow
+/// that template's reviewed `clustersec:ignore`).
+pub fn helm_sources(text: &str) -> Vec<(u32, String)> {
+    let mut out = Vec::new();
+    let mut after_separator = false;
+    for (i, line) in text.lines().enumerate() {
+        if after_separator {
+            if let Some(src) = line.strip_prefix("# Source: ") {
+                out.push((to_u32(i + 1), src.trim().to_string()));
+            }
+        }
+        after_separator = line.trim_end_matches('\r') == "---";
+    }
+    out
+}
+
+/// For each `# Source:` comment, how many comments of the same source come before it.
+pub(super) fn source_ordinals(sources: &[(u32, String)]) -> Vec<usize> {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    sources
+        .iter()
+        .map(|(_, s)| {
+            let n = seen.entry(s.as_str()).or_default();
+            *n += 1;
+            *n - 1
+        })
+        .collect()
+}
+
+/// Where a rendered source path (`CHART/templates/x.yaml`, `CHART/charts/SUB/templates/x.yaml`)
+/// lives in the tree: the chart dir is the rendered chart's own (`render_dir`), or a scanned
+/// chart with that name. `Err(None)`: not in the scanned tree; `Err(Some(_))`: the path is
+/// rejected (it is odd, absolute, or leads out of its chart, also through a symlink), and no
+/// file it names is read.
+pub(super) fn resolve_template(
+    source: &str,
+    render_dir: Option<&Path>,
+    charts: &[Dir],
+    templates: &Templates,
+) -> Result<(PathBuf, PathBuf), Option<crate::safepath::Rejected>> {
+    use crate::safepath::{check_relative, check_text, confine, Rejected};
+    check_text(source).map_err(Some)?;
+    if source.starts_with('/') {
+        return Err(Some(Rejected::Absolute));
+    }
+    let (chart, rest) = source.split_once('/').ok_or(None)?;
+    // Helm writes `CHART/templates/...`: nothing in the rest climbs or starts over.
+    check_relative(rest).map_err(Some)?;
+    if chart == ".." || chart == "." {
+        return Err(Some(Rejected::Outside));
+    }
+    let candidates: Vec<PathBuf> = match render_dir {
+        Some(d) => vec![d.to_path_buf()],
+        None => charts
+            .iter()
+            .filter(|c| templates.chart_name(&c.path).as_deref() == Some(chart))
+            .map(|c| c.path.clone())
+            .collect(),
+    };
+    for dir in candidates {
+        let file = dir.join(rest);
+        if !file.is_file() {
+            continue;
+        }
+        // Through symlinks, the template must stay in the scan. A rendered file kept in the
+        // tree is anyone's text: its templates must also be files of the chart itself, or a
+        // symlink in `templates/` could borrow the reviewed suppressions of any other file.
+        // Output we rendered came from the files helm names (a subchart may be a symlink to a
+        // shared directory of the repository).
+        let inside_scan = confine(&file, templates.roots());
+        let inside_chart = match render_dir {
+            Some(_) => true,
+            None => std::fs::canonicalize(&dir)
+                .is_ok_and(|root| confine(&file, std::slice::from_ref(&root)).is_ok()),
+        };
+        if inside_scan.is_err() || !inside_chart {
+            return Err(Some(Rejected::Outside));
+        }
+        // The chart that owns the template (a subchart for `charts/SUB/templates/...`).
+        let owner = owning_chart(&file).unwrap_or(dir);
+        return Ok((file, owner));
+    }
+    let charts_of_source: Vec<PathBuf> = match render_dir {
+        Some(d) => vec![d.to_path_buf()],
+        None => charts
+            .iter()
+            .filter(|c| templates.chart_name(&c.path).as_deref() == Some(chart))
+            .map(|c| c.path.clone())
+            .collect(),
+    };
+    for dir in charts_of_source {
+        if let Some(found) = file_dependency_template(&dir, rest, templates) {
+            return Ok(found);
+        }
+    }
+    Err(None)
+}
+
+/// `charts/NAME/templates/x.yaml` of a chart we rendered, when NAME is a `file://` dependency
+/// whose source directory is in the scanned tree (packaged into `charts/` by `helm dependency
+/// build`): the source's template. The path comes from the chart's Chart.yaml, which is
+/// scanned content: it must be clean text, lead to a chart of the dependency's name, and the
+/// template must be under that chart's `templates/` and resolve inside the scan.
+pub(super) fn file_dependency_template(
+    render_dir: &Path,
+    rest: &str,
+    templates: &Templates,
+) -> Option<(PathBuf, PathBuf)> {
+    let mut parts = rest.splitn(3, '/');
+    if parts.next()? != "charts" {
+        return None;
+    }
+    let name = parts.next()?;
+    let inner = parts.next()?;
+    let chart_yaml =
+        crate::safepath::read_confined(&render_dir.join("Chart.yaml"), templates.roots())?;
+    let (source, real_name) = crate::render::helm::file_dependency(&chart_yaml, name)?;
+    crate::safepath::check_text(&source).ok()?;
+    if !inner.starts_with("templates/") {
+        return None;
+    }
+    if Path::new(&source).is_absolute() {
+        return None;
+    }
+    let dir = crate::render::lexical_normalize(&render_dir.join(&source));
+    if templates.chart_name(&dir).as_deref() != Some(real_name.as_str()) {
+        return None;
+    }
+    let file = dir.join(inner);
+    if !file.is_file() || crate::safepath::confine(&file, templates.roots()).is_err() {
+        return None;
+    }
+    let owner = owning_chart(&file).unwrap_or(dir);
+    Some((file, owner))
+}
+
+pub(super) fn owning_chart(template: &Path) -> Option<PathBuf> {
+    let mut d = template.parent();
+    while let Some(dir) = d {
+        if dir.file_name().and_then(|n| n.to_str()) == Some("templates") {
+            return dir.parent().map(Path::to_path_buf);
+        }
+        d = dir.parent();
+    }
+    None
+}
+
+/// Moves findings of rendered helm output to their templates where possible. Returns a note for
+/// each `# Source:` path that was rejected (no file it names was read or quoted).
+pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) -> Vec<PathNote> {
+    let mut notes: Vec<PathNote> = Vec::new();
+    let sources = helm_sources(text);
+    if sources.is_empty() {
+        return notes;
+    }
+    let cwd = std::env::current_dir().ok();
+    // Which of its template's documents each source comment starts (a template may hold
+    // several), counted once, so that a finding costs a binary search, not a pass over the
+    // documents before it.
+    let ordinals = source_ordinals(&sources);
+    for f in findings.iter_mut() {
+        let line = f.span.start.line;
+        // `sources` is in line order: the last one before the finding's line.
+        let Some(at) = sources.partition_point(|(l, _)| *l < line).checked_sub(1) else {
+            continue;
+        };
+        let source = &sources[at].1;
+        let ordinal = ordinals.get(at).copied().unwrap_or(0);
+        let rendered_at = format!("{}:{}:{}", f.path, f.span.start.line, f.span.start.col);
+        let (template, chart_dir) = match resolve_template(
+            source,
+            cx.render_dir,
+            cx.charts,
+            cx.templates,
+        ) {
+            Ok(found) => found,
+            Err(None) => {
+                f.mapping = Some(format!(
+                    "rendered output; template {source} is not in the scanned tree"
+                ));
+                continue;
+            }
+            Err(Some(why)) => {
+                let quoted = crate::safepath::quote(source);
+                f.mapping = Some(format!(
+                    "rendered output; the `# Source:` path {quoted} was rejected"
+                ));
+                let source_line = sources[at].0;
+                if !notes.iter().any(|n| n.span.start.line == source_line) {
+                    let width = text
+                        .lines()
+                        .nth(source_line.saturating_sub(1) as usize)
+                        .map_or(1, |l| l.chars().count());
+                    notes.push(PathNote {
+                            path: f.path.clone(),
+                            span: Span::new(
+                                Pos::new(source_line, 1),
+                                Pos::new(source_line, to_u32(width + 1)),
+                            ),
+                            message: format!(
+                                "the `# Source:` path {quoted} was not used to map findings to a template ({}): they stay in the rendered output, and no file it names is read",
+                                why.describe("its chart")
+                            ),
+                        });
+                }
+                continue;
+            }
+        };
+        let Some(whole) = cx.templates.outline(&template) else {
+            continue;
+        };
+        let kind = f.object.as_ref().map_or("", |o| o.kind.as_str());
+        let document = whole.document(ordinal, kind);
+        let outline = document.as_ref().unwrap_or(&whole);
+        // Container names written as `{{ .Chart.Name }}` (the `helm create` pattern) are known.
+        let named = outline.with_chart_name(|| cx.templates.chart_name(&chart_dir));
+        let outline = named.as_ref().unwrap_or(outline);
+        let (keys, container) = lookup(f);
+        let defines = |name: &str| cx.templates.find_define(&chart_dir, name);
+        let hit = locate(outline, &keys, container, &defines, 0);
+        let template_display = |hit: &TemplateHit| {
+            display_path(hit.file.as_deref().unwrap_or(&template), cwd.as_deref())
+        };
+        let Some(hit) = hit.filter(|h| h.matched > 0) else {
+            f.mapping = Some(format!(
+                "rendered output; no key of `{}` is literal in template {}",
+                f.field.as_deref().unwrap_or("kind"),
+                display_path(&template, cwd.as_deref())
+            ));
+            continue;
+        };
+        let rendered_line = text
+            .lines()
+            .nth(index(f.span.start.line))
+            .unwrap_or("")
+            .to_string();
+        let old_path = std::mem::replace(&mut f.path, template_display(&hit));
+        let old_span = std::mem::replace(&mut f.span, hit.span);
+        let how = if hit.matched == hit.wanted {
+            "template line of the key".to_string()
+        } else if keys
+            .get(hit.matched.wrapping_sub(1))
+            .is_some_and(|k| CONTAINER_LISTS.contains(&k.as_str()))
+        {
+            "template line of the container (the template does not have the key)".to_string()
+        } else {
+            format!(
+                "template line of `{}`, the nearest key the template has literally",
+                keys.get(hit.matched - 1).map_or("", String::as_str)
+            )
+        };
+        let label = cx
+            .render_label
+            .map(|l| format!(" with {l}"))
+            .unwrap_or_default();
+        // A message that names the finding's own line ("inherited from ... at line 85") names
+        // the template's line now, so it reads right and is the same for every render.
+        let own_line = format!(" at line {}", old_span.start.line);
+        if f.message.contains(&own_line) {
+            f.message = f
+                .message
+                .replace(&own_line, &format!(" at line {}", f.span.start.line));
+        }
+        f.message = format!("{} (rendered{label} at {rendered_at})", f.message);
+        f.mapping = Some(how);
+        if cx.rendered_is_file {
+            // Related locations were in the rendered file: they stay there.
+            for r in &mut f.related {
+                if r.path.is_none() {
+                    r.path = Some(old_path.clone());
+                }
+            }
+            f.related.insert(
+                0,
+                Related {
+                    path: Some(old_path),
+                    span: old_span,
+                    message: "rendered output".to_string(),
+                },
+            );
+        } else {
+            // Output rendered in memory has no file to point into.
+            f.related.retain(|r| r.path.is_some());
+        }
+        if let Some(c) = f.container.clone() {
+            let top = top_chart(source, cx);
+            // At the list key (no item known): `range` items may be looked up in their values.
+            let at_list = keys
+                .iter()
+                .position(|k| CONTAINER_LISTS.contains(&k.as_str()))
+                .is_some_and(|ld| hit.matched <= ld + 1 && hit.file.is_none());
+            if values_list_item(
+                f,
+                &c,
+                outline,
+                &keys,
+                &template,
+                &chart_dir,
+                top.as_deref(),
+                cx,
+                cwd.as_deref(),
+                at_list,
+            ) {
+                continue;
+            }
+        }
+        let container_line = hit.matched < hit.wanted
+            && keys
+                .get(hit.matched.wrapping_sub(1))
+                .is_some_and(|k| CONTAINER_LISTS.contains(&k.as_str()));
+        if !container_line {
+            let file = hit.file.clone().unwrap_or_else(|| template.clone());
+            let top = top_chart(source, cx);
+            trace_values(
+                f,
+                &hit,
+                &file,
+                &keys,
+                &chart_dir,
+                top.as_deref(),
+                cx,
+                cwd.as_deref(),
+                &rendered_line,
+            );
+        }
+    }
+    notes
+}
+
+/// Moves a finding mapped to a template line that renders a value from `.Values` to the line
+/// of the values file that supplies it (see [`crate::valuetrace`]); the template line becomes
+/// a related location. Nothing changes when no values file has a key of the path, or when the
+/// values file's value is not the one rendered (output rendered with other values).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn trace_values(
+    f: &mut Finding,
+    hit: &TemplateHit,
+    file: &Path,
+    keys: &[String],
+    chart_dir: &Path,
+    top: Option<&Path>,
+    cx: &MapContext<'_>,
+    cwd: Option<&Path>,
+    rendered_line: &str,
+) {
+    use crate::valuetrace::{find, values_ref};
+    let Some(outline) = cx.templates.outline(file) else {
+        return;
+    };
+    let line = index(hit.span.start.line);
+    let col = (hit.span.start.col as usize).saturating_sub(1);
+    let Some(mut path) = values_ref(&outline.lines, line, col) else {
+        return;
+    };
+    path.extend(keys.iter().skip(hit.matched).cloned());
+    let sources = values_sources(chart_dir, top, cx);
+    let container = f.container.clone();
+    let Some(found) = find(&sources, &path, container.as_deref(), &cx.templates.values) else {
+        return;
+    };
+    // The rendered value must be the values file's (a file kept in the tree may have been
+    // rendered with other values than the chart's own).
+    if let (Some(value), Some(key)) = (&found.scalar, keys.last()) {
+        if let Some(rendered) = line_value(rendered_line, key) {
+            let unquote = |s: &str| s.trim().trim_matches(['"', '\'']).to_string();
+            if unquote(&rendered) != unquote(value) {
+                return;
+            }
+        }
+    }
+    let template_path = std::mem::replace(&mut f.path, display_path(&found.file, cwd));
+    let template_span = std::mem::replace(&mut f.span, found.span);
+    // A message that names the template line as the finding's own names the values line now.
+    let own_line = format!(" at line {}", template_span.start.line);
+    if f.message.contains(&own_line) {
+        f.message = f
+            .message
+            .replace(&own_line, &format!(" at line {}", f.span.start.line));
+    }
+    f.mapping = Some(values_mapping(&found));
+    f.related.insert(
+        0,
+        Related {
+            path: Some(template_path),
+            span: template_span,
+            message: format!(
+                "template line that renders `.Values.{}`",
+                crate::valuetrace::dotted(&path, container.as_deref())
+            ),
+        },
+    );
+}
+
+/// A container that no template item names literally, listed in a values list that the
+/// template's container list renders (`{{- toYaml .Values.sidecars | nindent 8 }}`, `with
+/// .Values.extraContainers`): the finding moves to that list's item in the values file (its
+/// deepest key of the path, else its `name:` line), with the container list's template line
+/// as a related location. Returns whether it moved.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn values_list_item(
+    f: &mut Finding,
+    container: &str,
+    outline: &Outline,
+    keys: &[String],
+    template: &Path,
+    chart_dir: &Path,
+    top: Option<&Path>,
+    cx: &MapContext<'_>,
+    cwd: Option<&Path>,
+    include_ranges: bool,
+) -> bool {
+    use crate::valuetrace::{dotted, find, list_refs, ITEM};
+    let Some(ld) = keys
+        .iter()
+        .position(|k| CONTAINER_LISTS.contains(&k.as_str()))
+    else {
+        return false;
+    };
+    let list = keys.get(..=ld).unwrap_or(&[]);
+    let literal = outline.keys.iter().any(|k| {
+        k.key == "name"
+            && k.path.len() == ld + 2
+            && k.path.get(..=ld) == Some(list)
+            && k.value.trim_matches(['"', '\'']) == container
+    });
+    if literal {
+        return false;
+    }
+    let sources = values_sources(chart_dir, top, cx);
+    for list_key in outline.keys.iter().filter(|k| k.path[..] == *list) {
+        for r in list_refs(
+            &outline.lines,
+            list_key.line,
+            list_key.indent,
+            include_ranges,
+        ) {
+            let mut path = r.clone();
+            path.push(ITEM.to_string());
+            path.extend(keys.iter().skip(ld + 1).cloned());
+            let Some(found) = find(&sources, &path, Some(container), &cx.templates.values) else {
+                continue;
+            };
+            // The item itself must be there (not only the list).
+            let prefix = found.wanted - path.len();
+            if found.matched <= prefix + r.len() {
+                continue;
+            }
+            let template_path = display_path(template, cwd);
+            f.path = display_path(&found.file, cwd);
+            f.span = found.span;
+            f.mapping = Some(values_mapping(&found));
+            // The template's item lines are another container's: only the list stays.
+            f.related
+                .retain(|r| r.path.as_deref() != Some(template_path.as_str()));
+            f.related.insert(
+                0,
+                Related {
+                    path: Some(template_path),
+                    span: key_span(list_key),
+                    message: format!(
+                        "template line of the container list that renders `.Values.{}`",
+                        dotted(&r, Some(container))
+                    ),
+                },
+            );
+            return true;
+        }
+    }
+    false
+}
+
+/// The values files that set a chart's values, in increasing precedence: its own
+/// `values.yaml`; for a subchart (`PARENT/charts/NAME`), the parent's `values.yaml` under
+/// `NAME.`; then the render's values files (under `NAME.` for a subchart of the rendered chart).
+pub(super) fn values_sources(
+    chart_dir: &Path,
+    top: Option<&Path>,
+    cx: &MapContext<'_>,
+) -> Vec<crate::valuetrace::Source> {
+    use crate::valuetrace::Source;
+    let mut out = vec![Source {
+        file: chart_dir.join("values.yaml"),
+        prefix: Vec::new(),
+    }];
+    let same = |a: &Path, b: &Path| match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    };
+    // A dependency whose source is elsewhere in the tree (`file://`): the rendered chart's.
+    let dependency_of_render = top.filter(|d| !same(d, chart_dir)).map(Path::to_path_buf);
+    let mut top = chart_dir.to_path_buf();
+    let mut prefix: Vec<String> = Vec::new();
+    if let Some(parent) = subchart_parent(chart_dir).or(dependency_of_render) {
+        let name = cx.templates.chart_name(chart_dir).unwrap_or_else(|| {
+            chart_dir
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+        });
+        prefix = vec![name];
+        out.push(Source {
+            file: parent.join("values.yaml"),
+            prefix: prefix.clone(),
+        });
+        top = parent;
+    }
+    let rendered_here = cx.render_dir.is_some_and(|d| same(d, &top));
+    if rendered_here {
+        for v in cx.values {
+            out.push(Source {
+                file: v.clone(),
+                prefix: prefix.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// The chart a rendered source path (`CHART/...`) belongs to: the chart we rendered, or the
+/// scanned chart named CHART.
+pub(super) fn top_chart(source: &str, cx: &MapContext<'_>) -> Option<PathBuf> {
+    if let Some(d) = cx.render_dir {
+        return Some(d.to_path_buf());
+    }
+    let name = source.split('/').next()?;
+    cx.charts
+        .iter()
+        .find(|c| cx.templates.chart_name(&c.path).as_deref() == Some(name))
+        .map(|c| c.path.clone())
+}
+
+/// `PARENT` for a chart at `PARENT/charts/NAME` whose parent has a Chart.yaml.
+pub(super) fn subchart_parent(chart_dir: &Path) -> Option<PathBuf> {
+    let charts = chart_dir.parent()?;
+    if charts.file_name()? != "charts" {
+        return None;
+    }
+    let parent = charts.parent()?;
+    parent
+        .join("Chart.yaml")
+        .is_file()
+        .then(|| parent.to_path_buf())
+}
+
+/// The mapping note of a finding moved to a values line: the key it names, or the nearest key of
+/// it that the values file has.
+pub(super) fn values_mapping(found: &crate::valuetrace::ValuesHit) -> String {
+    let values_name = found
+        .file
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    if found.matched == found.wanted {
+        format!("values line of `{}` in {values_name}", found.path)
+    } else {
+        format!(
+            "values line of `{}`, the nearest key of `{}` that {values_name} has",
+            found.found, found.path
+        )
+    }
+}

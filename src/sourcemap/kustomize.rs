@@ -1,0 +1,286 @@
+//! Mapping findings of `kustomize build` output to the files named by origin annotations.
+
+use std::path::Path;
+
+use crate::discover::display_path;
+use crate::finding::{Finding, Related};
+
+use super::locate::*;
+use super::outline::Outline;
+use super::{index, line_value, PathNote, Templates};
+
+/// Moves findings of `kustomize build` output to the files named by the objects'
+/// `config.kubernetes.io/origin` annotations. An origin path that is odd, absolute, remote
+/// (`repo:`) or resolves outside the scan roots is not read; it returns a note instead.
+pub fn map_kustomize(
+    text: &str,
+    findings: &mut [Finding],
+    dir: &Path,
+    templates: &Templates,
+) -> Vec<PathNote> {
+    let mut notes: Vec<PathNote> = Vec::new();
+    let stream = crate::model::yaml::parse_stream(text);
+    let cwd = std::env::current_dir().ok();
+    let patches = crate::kpatch::load(dir, templates.roots());
+    let origin_before = origin_lines_before(text);
+    let rendered_outline = Outline::parse(text);
+    for f in findings.iter_mut() {
+        let Some(obj) = &f.object else { continue };
+        let Some(doc) = stream.documents.get(obj.document) else {
+            continue;
+        };
+        let Some(root) = doc.root.as_ref() else {
+            continue;
+        };
+        let node = match obj.item {
+            Some(i) => root
+                .get("items")
+                .and_then(|it| it.as_seq())
+                .and_then(|s| s.get(i)),
+            None => Some(root),
+        };
+        let origin = node
+            .and_then(|n| n.get("metadata"))
+            .and_then(|m| m.get("annotations"))
+            .and_then(|a| a.get("config.kubernetes.io/origin"))
+            .and_then(|o| o.text());
+        let Some(origin) = origin else { continue };
+        let Some(path) = origin
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("path:"))
+            .map(|p| p.trim().trim_matches(['"', '\'']))
+        else {
+            continue;
+        };
+        if origin.lines().any(|l| l.trim().starts_with("repo:")) {
+            f.mapping = Some(format!(
+                "kustomize output; source {path} is in a remote repository"
+            ));
+            continue;
+        }
+        let checked = crate::safepath::check_text(path).and_then(|()| {
+            if Path::new(path).is_absolute() {
+                Err(crate::safepath::Rejected::Absolute)
+            } else {
+                Ok(())
+            }
+        });
+        let file = checked.and_then(|()| {
+            let file = crate::render::lexical_normalize(&dir.join(path));
+            crate::safepath::confine(&file, templates.roots()).map(|_| file)
+        });
+        let file = match file {
+            Ok(file) if file.is_file() => file,
+            Ok(_) | Err(crate::safepath::Rejected::Missing) => {
+                f.mapping = Some(format!("kustomize output; source {path} not found"));
+                continue;
+            }
+            Err(why) => {
+                let quoted = crate::safepath::quote(path);
+                f.mapping = Some(format!(
+                    "kustomize output; the origin path {quoted} was rejected"
+                ));
+                let message = format!(
+                    "the kustomize origin path {quoted} was not used to map findings to a source file ({}): they stay in the kustomize output, and no file it names is read",
+                    why.describe("the scan")
+                );
+                if !notes
+                    .iter()
+                    .any(|n| n.path == f.path && n.message == message)
+                {
+                    notes.push(PathNote {
+                        path: f.path.clone(),
+                        span: f.span,
+                        message,
+                    });
+                }
+                continue;
+            }
+        };
+        let Some(outline) = templates.outline(&file) else {
+            continue;
+        };
+        let (keys, container) = lookup(f);
+        let container_owned = container.map(|(n, i)| (n.to_string(), i));
+        let container = container_owned.as_ref().map(|(n, i)| (n.as_str(), *i));
+        let hit = locate(&outline, &keys, container, &|_| None, 0);
+        let display = display_path(&crate::render::lexical_normalize(&file), cwd.as_deref());
+        // Lines of the build output we ran (with origin annotations) as `kubectl kustomize`
+        // prints them (without).
+        let plain = |line: u32| plain_kustomize_line(&origin_before, line);
+        // Related locations and lines named in the message were in the build output, which is
+        // not a file: map them into the source when the source has their key, else drop them.
+        let old_line = f.span.start.line;
+        let mut renamed: Vec<(u32, Option<u32>)> = Vec::new();
+        let mut related = Vec::new();
+        for r in std::mem::take(&mut f.related) {
+            if r.path.is_some() {
+                related.push(r);
+                continue;
+            }
+            let moved = rendered_key_path(&rendered_outline, r.span.start.line).and_then(|p| {
+                locate(&outline, &p, container, &|_| None, 0).filter(|h| h.matched == h.wanted)
+            });
+            renamed.push((r.span.start.line, moved.as_ref().map(|h| h.span.start.line)));
+            if let Some(h) = moved {
+                related.push(Related {
+                    path: Some(display.clone()),
+                    span: h.span,
+                    message: r.message,
+                });
+            }
+        }
+        f.related = related;
+        let patch = f.object.as_ref().and_then(|o| {
+            patches.find(
+                &o.kind,
+                &o.name,
+                f.field.as_deref()?,
+                f.container.as_deref(),
+            )
+        });
+        match hit.filter(|h| h.matched > 0) {
+            Some(hit) => {
+                let rendered_at = format!("{}:{}", f.span.start.line, f.span.start.col);
+                // A value kustomize rewrote (`privileged: yes` written back as `"yes"`): the
+                // user reads their source, so say what the API server gets instead.
+                let changed = keys
+                    .last()
+                    .filter(|_| hit.matched == hit.wanted && patch.is_none())
+                    .and_then(|key| {
+                        let line = |text: Option<&str>| text.and_then(|l| line_value(l, key));
+                        let out = line(text.lines().nth(index(f.span.start.line)));
+                        let src = line(
+                            outline
+                                .lines
+                                .get(index(hit.span.start.line))
+                                .map(String::as_str),
+                        );
+                        out.zip(src).filter(|(o, s)| o != s)
+                    })
+                    .map(|(out, src)| {
+                        format!(
+                            "; kustomize changed the value: the source has {src}, the output {out}"
+                        )
+                    })
+                    .unwrap_or_default();
+                f.message = format!(
+                    "{} (kustomize output line {rendered_at}{changed})",
+                    f.message
+                );
+                f.mapping = Some(if hit.matched == hit.wanted {
+                    "kustomize source line of the key".to_string()
+                } else {
+                    "kustomize source line of the nearest key the source has".to_string()
+                });
+                f.path = display.clone();
+                f.span = hit.span;
+            }
+            None => {
+                f.mapping = Some(format!("kustomize output; from {display}"));
+            }
+        }
+        // The message names lines of the build output: the source's instead, or none.
+        renamed.push((
+            old_line,
+            Some(f.span.start.line).filter(|_| f.path == display),
+        ));
+        for (from, to) in renamed {
+            let at = format!(" at line {from}");
+            if f.message.contains(&at) {
+                // Named with its file when the finding moves on to a patch.
+                let by = to
+                    .map(|l| match &patch {
+                        Some(_) => format!(" at {display}:{l}"),
+                        None => format!(" at line {l}"),
+                    })
+                    .unwrap_or_default();
+                f.message = f.message.replace(&at, &by);
+            }
+        }
+        f.message = f.message.replace(
+            &format!("(kustomize output line {old_line}:"),
+            &format!("(kustomize output line {}:", plain(old_line)),
+        );
+        if let Some(p) = patch {
+            let patch_display =
+                display_path(&crate::render::lexical_normalize(&p.file), cwd.as_deref());
+            if f.path == display {
+                f.related.insert(
+                    0,
+                    Related {
+                        path: Some(display.clone()),
+                        span: f.span,
+                        message: "the resource the patch applies to".to_string(),
+                    },
+                );
+            }
+            f.path = patch_display;
+            f.span = p.span;
+            f.mapping = Some(format!("kustomize {} patch line that sets the key", p.kind));
+        }
+    }
+    notes
+}
+
+/// The keys from its document's root to the key on a 1-based line of a YAML text, by
+/// indentation.
+pub(super) fn rendered_key_path(outline: &Outline, line: u32) -> Option<Vec<String>> {
+    let i = index(line);
+    outline
+        .keys
+        .iter()
+        .find(|k| k.line == i)
+        .map(|k| k.path.clone())
+}
+
+/// For each 0-based line of a `kustomize build` output with origin annotations, how many lines
+/// before it `kubectl kustomize` (without them) does not print: the lines of
+/// `config.kubernetes.io/origin: |` blocks, and an `annotations:` key that holds nothing else.
+pub fn origin_lines_before(text: &str) -> Vec<u32> {
+    let lines: Vec<&str> = text.lines().collect();
+    let ind = |l: &str| l.len() - l.trim_start().len();
+    let mut skipped = vec![false; lines.len()];
+    let mut i = 0;
+    while let Some(l) = lines.get(i) {
+        if !l.trim_start().starts_with("config.kubernetes.io/origin:") {
+            i += 1;
+            continue;
+        }
+        let indent = ind(l);
+        let mut j = i + 1;
+        while lines
+            .get(j)
+            .is_some_and(|n| ind(n) > indent && !n.trim().is_empty())
+        {
+            j += 1;
+        }
+        let above = i.checked_sub(1).and_then(|k| lines.get(k).map(|a| (k, a)));
+        let alone = above.is_some_and(|(_, a)| a.trim() == "annotations:" && ind(a) < indent)
+            && lines.get(j).is_none_or(|n| ind(n) != indent);
+        if let (true, Some((k, _))) = (alone, above) {
+            if let Some(s) = skipped.get_mut(k) {
+                *s = true;
+            }
+        }
+        for s in skipped.iter_mut().take(j).skip(i) {
+            *s = true;
+        }
+        i = j;
+    }
+    let mut out = Vec::with_capacity(lines.len());
+    let mut n = 0u32;
+    for s in skipped {
+        out.push(n);
+        if s {
+            n += 1;
+        }
+    }
+    out
+}
+
+/// The line of a `kustomize build` output with origin annotations that `kubectl kustomize`
+/// prints without them (see [`origin_lines_before`]).
+pub fn plain_kustomize_line(before: &[u32], line: u32) -> u32 {
+    line.saturating_sub(before.get(index(line)).copied().unwrap_or(0))
+}
