@@ -29,7 +29,12 @@ pub fn policy_meta() -> RuleMeta {
         Severity::High,
         "A rule of the --policy file that cannot run as written",
         POLICY_DOCS,
-        Origin::BuiltIn,
+        // Documented with the policy files (docs/policy.md), not among the built-in rules.
+        Origin::Policy {
+            path: PathBuf::new(),
+            line: 0,
+            column: 0,
+        },
     );
     meta.tags = &["policy"];
     meta.source_file = "src/policy/rule.rs";

@@ -1,4 +1,3 @@
-
 #[test]
 fn line_values() {
     use super::line_value;

@@ -1,4 +1,3 @@
-
 use super::*;
 #[allow(unused_imports)]
 use super::{builder::*, node::*, recovery::*, repair::*, scalar::*, span::*};
