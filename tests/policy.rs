@@ -142,6 +142,63 @@ fn messages_severities_and_fields_come_from_the_policy() {
 }
 
 #[test]
+fn each_schema_runs_under_its_draft_with_formats_asserted() {
+    let dir = root().join("fixtures/policy/drafts");
+    let p = load(&dir.join("policy.yaml"), &LoadOptions::default());
+    let (fail, _) = scan(p, &dir.join("fail.yaml"));
+    assert_eq!(
+        found(&fail),
+        markers(&read(&dir.join("fail.yaml"))),
+        "{fail:#?}"
+    );
+    let p = load(&dir.join("policy.yaml"), &LoadOptions::default());
+    let (pass, _) = scan(p, &dir.join("pass.yaml"));
+    assert!(pass.is_empty(), "{pass:#?}");
+}
+
+/// Findings of custom rules in a Helm chart map back to the template and values lines, as for
+/// built-in rules. Needs helm (CI installs it); skipped without it.
+#[test]
+fn helm_findings_of_custom_rules_map_to_templates() {
+    let helm = std::process::Command::new("helm").arg("version").output();
+    if !helm.is_ok_and(|o| o.status.success()) {
+        if required() {
+            panic!("helm is needed (CLUSTERSEC_REQUIRE_SHARED=1)");
+        }
+        eprintln!("skipped: helm is not installed");
+        return;
+    }
+    let out = Command::cargo_bin("clustersec")
+        .unwrap()
+        .current_dir(root())
+        .args([
+            "scan",
+            "fixtures/helm/webapp",
+            "--policy",
+            "fixtures/policy/limits/policy.yaml",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = json["findings"].as_array().unwrap();
+    let label = findings
+        .iter()
+        .find(|f| {
+            f["ruleId"] == "APP_LABEL_REQUIRED"
+                && f["path"] == "fixtures/helm/webapp/templates/deployment.yaml"
+        })
+        .unwrap_or_else(|| panic!("{findings:#?}"));
+    assert_eq!(label["region"]["startLine"], 5);
+    assert!(label["mapping"].is_string());
+    assert!(findings
+        .iter()
+        .any(|f| f["ruleId"] == "IMAGE_FROM_INTERNAL_REGISTRY"
+            && f["path"] == "fixtures/helm/webapp/values.yaml"));
+}
+
+#[test]
 fn policy_name_selects_another_policy() {
     let dir = root().join("fixtures/policy/limits");
     let opts = LoadOptions {
@@ -465,13 +522,22 @@ fn native_ids_listed_run_the_native_rule_and_nothing_else_runs() {
 /// verdict must be Python jsonschema's (the same draft, formats asserted).
 #[test]
 fn verdicts_match_python_jsonschema() {
-    let mut sets: Vec<(PathBuf, Vec<PathBuf>)> = vec![(
-        root().join("fixtures/policy/limits/policy.yaml"),
-        vec![
-            root().join("fixtures/policy/limits/pass.yaml"),
-            root().join("fixtures/policy/limits/fail.yaml"),
-        ],
-    )];
+    let mut sets: Vec<(PathBuf, Vec<PathBuf>)> = vec![
+        (
+            root().join("fixtures/policy/drafts/policy.yaml"),
+            vec![
+                root().join("fixtures/policy/drafts/pass.yaml"),
+                root().join("fixtures/policy/drafts/fail.yaml"),
+            ],
+        ),
+        (
+            root().join("fixtures/policy/limits/policy.yaml"),
+            vec![
+                root().join("fixtures/policy/limits/pass.yaml"),
+                root().join("fixtures/policy/limits/fail.yaml"),
+            ],
+        ),
+    ];
     let shared_sets = [
         ("seed/policy.yaml", ["seed/pass.yaml", "seed/fail.yaml"]),
         (
