@@ -18,6 +18,11 @@ pub fn tag() -> String {
 
 /// The config file: every key with its default value and a comment saying what it does.
 pub fn config_text() -> String {
+    config_text_for(&rules::Registry::builtin())
+}
+
+/// [`config_text`] listing the rules of `registry` (rules added at run time included).
+pub fn config_text_for(registry: &rules::Registry) -> String {
     let mut out = String::new();
     out.push_str(&format!(
         "# clustersec configuration ({}#configuration).\n\
@@ -57,7 +62,7 @@ pub fn config_text() -> String {
          rules:\n",
         crate::REPOSITORY
     ));
-    for entry in &rules::Registry::builtin() {
+    for entry in registry {
         let (m, rule) = (entry.meta(), entry.rule());
         out.push_str(&format!("  # {}: {}\n", m.id, m.summary));
         out.push_str(&format!("  {}:\n", m.name));

@@ -22,6 +22,7 @@ pub mod error;
 pub mod init;
 pub mod kpatch;
 pub mod policy;
+pub mod registry;
 pub mod render;
 pub mod report;
 pub mod safepath;

@@ -13,10 +13,10 @@ use crate::finding::{Finding, Severity};
 use crate::model::object::Object;
 use crate::model::pod::{PodSpec, ShapeError};
 
-pub mod registry;
-
-pub use registry::id::RuleId;
-pub use registry::{DataRule, Group, Origin, Registry, Scope, Selection};
+/// The registry module, also reachable from here (`crate::rules::registry::data_meta`).
+pub use crate::registry;
+pub use crate::registry::id::RuleId;
+pub use crate::registry::{DataRule, Group, Origin, Registry, Scope, Selection};
 
 /// What every rule declares about itself. Owned, with static text where it is static (a
 /// built-in rule's), so that rules defined by data at run time have the same metadata.

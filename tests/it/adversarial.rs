@@ -4,12 +4,13 @@
 use std::path::Path;
 use std::time::Duration;
 
+use crate::support;
 use assert_cmd::Command;
 use serde_json::Value;
 
+/// [`support::bin`] with a time limit.
 fn bin() -> Command {
-    let mut c = Command::cargo_bin("clustersec").unwrap();
-    c.env("NO_COLOR", "1");
+    let mut c = support::bin();
     // Far above what any of this takes; only a hang reaches it.
     c.timeout(Duration::from_secs(600));
     c
@@ -194,7 +195,7 @@ fn ten_thousand_tiny_files_are_each_counted_once() {
 }
 
 /// The full size of the corpus entry; a few minutes in a debug build:
-/// `cargo test --test adversarial -- --ignored`.
+/// `cargo test --test it adversarial:: -- --ignored`.
 #[test]
 #[ignore]
 fn a_hundred_thousand_tiny_files_are_each_counted_once() {

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use assert_cmd::Command;
+use crate::support::{bin, have_helm, write};
 use clustersec::engine::Engine;
 use clustersec::kube_version::KubeVersion;
 use clustersec::rules::data::api_versions::{lookup, API_TABLE, NEWEST_KNOWN};
@@ -119,16 +119,6 @@ fn message_names_versions_and_replacement() {
         "CronJob batch/v1beta1 is deprecated since Kubernetes 1.21 and removed in 1.25 (the \
          target is 1.24); use batch/v1 (available since Kubernetes 1.21)"
     );
-}
-
-fn bin() -> Command {
-    let mut c = Command::cargo_bin("clustersec").unwrap();
-    c.env("NO_COLOR", "1");
-    c
-}
-
-fn write(dir: &Path, name: &str, text: &str) {
-    std::fs::write(dir.join(name), text).unwrap();
 }
 
 const PDB: &str = "apiVersion: policy/v1beta1\nkind: PodDisruptionBudget\nmetadata:\n  name: web\nspec:\n  minAvailable: 1\n";
@@ -269,17 +259,6 @@ fn an_api_version_that_is_not_a_string_is_wrong_type() {
     assert!(!findings
         .iter()
         .any(|f| f.rule == REMOVED || f.rule == DEPRECATED));
-}
-
-fn have_helm() -> bool {
-    if clustersec::render::process::find_program("helm").is_some() {
-        return true;
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!("helm is not on PATH, and CI is set");
-    }
-    eprintln!("skipped: helm is not on PATH (scripts/install-helm.sh installs helm)");
-    false
 }
 
 /// A chart whose PodDisruptionBudget picks its apiVersion by `.Capabilities.KubeVersion`, and

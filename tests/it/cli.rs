@@ -1,15 +1,7 @@
 //! End-to-end tests of the binary: exit codes, several outputs in one run, config, stdin.
 
-use std::path::Path;
-
-use assert_cmd::Command;
+use crate::support::{bin, write, CLEAN};
 use predicates::prelude::*;
-
-fn bin() -> Command {
-    let mut c = Command::cargo_bin("clustersec").unwrap();
-    c.env("NO_COLOR", "1");
-    c
-}
 
 const PRIVILEGED: &str = "apiVersion: v1
 kind: Pod
@@ -27,29 +19,6 @@ spec:
         runAsUser: 10001
         runAsGroup: 10001
 ";
-
-const CLEAN: &str = "apiVersion: v1
-kind: Pod
-metadata:
-  name: p
-spec:
-  securityContext:
-    runAsUser: 10001
-    runAsGroup: 10001
-  containers:
-    - name: c
-      image: nginx:1.27
-      imagePullPolicy: Always
-      securityContext:
-        allowPrivilegeEscalation: false
-        readOnlyRootFilesystem: true
-";
-
-fn write(dir: &Path, name: &str, text: &str) {
-    let p = dir.join(name);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
-}
 
 #[test]
 fn clean_tree_exits_zero() {
@@ -224,7 +193,7 @@ fn config_excludes_paths() {
 }
 
 /// Issue 7: ignore files leave out only untracked files of a git work tree; hidden directories
-/// are scanned (tests/untrusted_paths.rs has the tracked and non-git cases).
+/// are scanned (tests/it/untrusted_paths.rs has the tracked and non-git cases).
 #[test]
 fn gitignore_leaves_out_untracked_files_only() {
     let d = tempfile::tempdir().unwrap();
@@ -292,7 +261,7 @@ fn chart_templates_are_not_parsed() {
         "chart/templates/deploy.yaml",
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ .Release.Name }}\n{{- if .Values.x }}\n",
     );
-    // Not rendered either (tests/render.rs covers rendering; this template does not render).
+    // Not rendered either (tests/it/render.rs covers rendering; this template does not render).
     bin()
         .args([
             "scan",

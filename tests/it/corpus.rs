@@ -2,22 +2,9 @@
 //! panic, without a parse error the YAML does not have, and without a finding that lacks a
 //! location. Skips when the corpus is absent, unless CLUSTERSEC_REQUIRE_SHARED=1.
 
-use std::path::{Path, PathBuf};
-
+use crate::support::corpus;
 use clustersec::discover::{self, Options};
 use clustersec::engine::{Engine, DEFAULT_MAX_FILE_SIZE};
-
-fn corpus() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    if p.is_dir() {
-        return Some(p);
-    }
-    if std::env::var("CLUSTERSEC_REQUIRE_SHARED").is_ok_and(|v| v == "1") {
-        panic!("../shared/corpus is missing and CLUSTERSEC_REQUIRE_SHARED=1");
-    }
-    eprintln!("skipping: ../shared/corpus is absent");
-    None
-}
 
 /// Files of the corpus that are not valid YAML for any parser (checked with PyYAML and
 /// go-yaml's behaviour): a template with `{SERVICE_IP_PREFIX}` placeholders.

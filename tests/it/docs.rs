@@ -1,14 +1,11 @@
 //! The generated docs in `docs/` and the README stay in sync with the rules.
 //! Run with `CLUSTERSEC_BLESS=1` to rewrite them.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use crate::support::root;
 use clustersec::docs::{rule_page, rules_markdown};
 use clustersec::rules::Registry;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn bless() -> bool {
     std::env::var("CLUSTERSEC_BLESS").is_ok_and(|v| v == "1")
@@ -56,6 +53,6 @@ fn generated_docs_are_current() {
     check(&readme_path, &expected, &mut stale);
     assert!(
         stale.is_empty(),
-        "stale generated docs (run `CLUSTERSEC_BLESS=1 cargo test --test docs`): {stale:?}"
+        "stale generated docs (run `CLUSTERSEC_BLESS=1 cargo test --test it docs::`): {stale:?}"
     );
 }

@@ -3,14 +3,8 @@
 
 use std::path::Path;
 
-use assert_cmd::Command;
+use crate::support::{bin, write, CLEAN};
 use predicates::prelude::*;
-
-fn bin() -> Command {
-    let mut c = Command::cargo_bin("clustersec").unwrap();
-    c.env("NO_COLOR", "1");
-    c
-}
 
 const PRIVILEGED: &str = "apiVersion: v1
 kind: Pod
@@ -28,29 +22,6 @@ spec:
         runAsUser: 10001
         runAsGroup: 10001
 ";
-
-const CLEAN: &str = "apiVersion: v1
-kind: Pod
-metadata:
-  name: p
-spec:
-  securityContext:
-    runAsUser: 10001
-    runAsGroup: 10001
-  containers:
-    - name: c
-      image: nginx:1.27
-      imagePullPolicy: Always
-      securityContext:
-        allowPrivilegeEscalation: false
-        readOnlyRootFilesystem: true
-";
-
-fn write(dir: &Path, name: &str, text: &str) {
-    let p = dir.join(name);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
-}
 
 fn git_init(dir: &Path) -> bool {
     std::process::Command::new("git")

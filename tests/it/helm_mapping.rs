@@ -4,23 +4,13 @@
 //! moves to its template. The same charts rendered by clustersec itself (when helm is on PATH)
 //! must map the same way.
 
+use crate::support::{have_helm as helm_available, root, scan_json_in};
 use assert_cmd::Command;
 use serde_json::Value;
 
+/// `clustersec scan --format json ARGS` from the package root.
 fn scan(args: &[&str]) -> Value {
-    let out = Command::cargo_bin("clustersec")
-        .unwrap()
-        .env("NO_COLOR", "1")
-        .args(["scan", "--format", "json"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.code() == Some(0) || out.status.code() == Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    scan_json_in(&root(), args)
 }
 
 /// (rule, path, line, column, container) of every finding.
@@ -175,21 +165,6 @@ fn rendered_output_without_its_chart_stays_put_and_names_the_template() {
             "{m}"
         );
     }
-}
-
-fn helm_available() -> bool {
-    let ok = std::process::Command::new("helm")
-        .arg("version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "helm is required in CI (scripts/install-helm.sh)"
-        );
-        eprintln!("skipping: helm is not on PATH");
-    }
-    ok
 }
 
 #[test]

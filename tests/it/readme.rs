@@ -2,21 +2,11 @@
 //! the quick start's command and its output, the config examples through the config parser, the
 //! CI examples against the action's inputs and the GitLab template's variables.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use assert_cmd::Command;
+use crate::support::{bin_in_root as bin, root};
 use clustersec::config::Config;
 use clustersec::model::yaml::parse_stream;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn bin() -> Command {
-    let mut c = Command::cargo_bin("clustersec").unwrap();
-    c.env("NO_COLOR", "1").current_dir(root());
-    c
-}
 
 /// A fenced block: the `## ` section it is in, its language, its text.
 struct Block {

@@ -1,68 +1,34 @@
-//! Guard rails on the rule registry: every rule file is registered, ids are unique, every rule
-//! has its docs sections and its fixtures.
+//! Guard rails on the rule registry: every rule file is registered, a rule has a file of its
+//! own unless it belongs to a family folder, ids are unique, every rule has its docs sections and
+//! its fixtures.
 
 use std::collections::BTreeSet;
-use std::fs;
-use std::path::{Path, PathBuf};
 
+use crate::registry_layout::{layout_problems, rule_files_on_disk};
+use crate::support::root;
 use clustersec::rules::Registry;
 
 fn registry() -> Registry {
     Registry::builtin()
 }
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// `src/rules/foo.rs` -> `foo.rs`, whatever the separators `file!()` used.
-fn file_name(path: &str) -> String {
-    Path::new(&path.replace('\\', "/"))
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("")
-        .to_string()
-}
-
 #[test]
 fn every_rule_file_is_registered() {
-    let registered: BTreeSet<String> = registry()
-        .iter()
-        .map(|r| file_name(r.meta().source_file))
-        .collect();
-    let mut missing = Vec::new();
-    for entry in fs::read_dir(root().join("src/rules")).expect("src/rules") {
-        let name = entry
-            .expect("dir entry")
-            .file_name()
-            .to_string_lossy()
-            .to_string();
-        if !name.ends_with(".rs") || name == "mod.rs" || name == "support.rs" {
-            continue;
-        }
-        if !registered.contains(&name) {
-            missing.push(name);
-        }
-    }
-    assert!(
-        missing.is_empty(),
-        "rule files not in registry() (src/rules/mod.rs): {missing:?}"
-    );
+    let mut declared = Vec::new();
     for r in &registry() {
-        let f = r.meta().source_file.replace('\\', "/");
-        assert!(
-            f.ends_with(&format!("src/rules/{}", file_name(&f))),
-            "{}: source_file {f} is not under src/rules/",
-            r.meta().id
-        );
+        declared.push((r.meta().id.to_string(), r.meta().source_file.to_string()));
     }
+    let mut on_disk = Vec::new();
+    rule_files_on_disk(&root().join("src/rules"), "", &mut on_disk);
+    assert!(!on_disk.is_empty(), "no rule files under src/rules/");
+    let problems = layout_problems(&declared, &on_disk);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
 #[test]
 fn ids_and_names_are_unique() {
     let mut ids = BTreeSet::new();
     let mut names = BTreeSet::new();
-    let mut files = BTreeSet::new();
     for r in &registry() {
         let m = r.meta();
         assert!(ids.insert(m.id.clone()), "duplicate rule id {}", m.id);
@@ -71,11 +37,6 @@ fn ids_and_names_are_unique() {
             "duplicate short name {} ({})",
             m.name,
             m.id
-        );
-        assert!(
-            files.insert(file_name(m.source_file)),
-            "two rules in {}",
-            m.source_file
         );
         assert!(
             m.id.chars()

@@ -7,46 +7,14 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
+use crate::support::{bin_in_root as bin, have_helm, have_kustomize, of_rule, root};
 use clustersec::discover::{self, Discovery, Options};
 use clustersec::engine::{Engine, FileStatus, DEFAULT_MAX_FILE_SIZE};
 use clustersec::finding::Finding;
-use clustersec::render::{self, kustomize, ChartSettings, Mode, Settings, Tools, ValueSet};
+use clustersec::render::{self, ChartSettings, Mode, Settings, Tools, ValueSet};
 use clustersec::report::Report;
 
 const RENDER: &str = "CLUSTERSEC_RENDER";
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn bin() -> Command {
-    let mut c = Command::cargo_bin("clustersec").unwrap();
-    c.env("NO_COLOR", "1").current_dir(root());
-    c
-}
-
-/// Whether a tool is there; without it the test is skipped, unless in CI.
-fn have(tool: &str, found: bool) -> bool {
-    if found {
-        return true;
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!(
-            "{tool} is not on PATH, and CI is set: install it (scripts/install-helm.sh for helm)"
-        );
-    }
-    eprintln!("skipped: {tool} is not on PATH (scripts/install-helm.sh installs helm)");
-    false
-}
-
-fn have_helm() -> bool {
-    have("helm", render::process::find_program("helm").is_some())
-}
-
-fn have_kustomize() -> bool {
-    have("kubectl or kustomize", kustomize::Builder::find().is_some())
-}
 
 /// The scan `clustersec scan PATH` runs, through the library (tests run in the package root, so
 /// display paths start with `fixtures/`).
@@ -67,10 +35,6 @@ fn scan(path: &str, settings: &Settings) -> (Report, render::Run) {
     let run = render::render_all(&mut discovery, &settings, &tools);
     let report = clustersec::scan::scan_rendered(&engine, discovery, DEFAULT_MAX_FILE_SIZE, &run);
     (report, run)
-}
-
-fn of_rule<'a>(report: &'a Report, rule: &str) -> Vec<&'a Finding> {
-    report.findings.iter().filter(|f| f.rule == rule).collect()
 }
 
 fn describe(fs: &[&Finding]) -> String {

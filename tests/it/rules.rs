@@ -12,6 +12,11 @@
 //!   with those settings (the target Kubernetes version, a rule that is off by default turned on,
 //!   the config's `openshift` switch); without it the defaults apply. `pss-version=v1.N` and
 //!   `profile=baseline|restricted` set the Pod Security Standards version and profile.
+//!   `disable=RULE` turns a rule off. `param.RULE.KEY=VALUE` sets one of a rule's params as the
+//!   config's `rules: {RULE: {params: {KEY: VALUE}}}` would: VALUE is JSON where it parses as
+//!   JSON (`false`, `10000`, `["a/b", "c"]`; commas inside brackets, braces and quotes do not end
+//!   the setting), a string otherwise. A setting that is not understood, or a param the rule
+//!   refuses, is a fixture problem.
 //!
 //! Only findings of the directory's own rule are compared: a fixture for one rule triggers others
 //! too, and they have fixtures of their own. Each non-pass file's findings of that rule are also
@@ -23,14 +28,11 @@ use std::path::{Path, PathBuf};
 
 use std::collections::BTreeMap;
 
+use crate::support::root;
 use clustersec::engine::{Engine, RuleSettings};
 use clustersec::finding::Finding;
 use clustersec::kube_version::KubeVersion;
 use clustersec::rules::data::pss::{self, PssVersion};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// One expected finding: (line, col).
 type Loc = (u32, u32);
@@ -53,31 +55,50 @@ fn default_col(line: &str) -> u32 {
     }
 }
 
-/// The engine for a fixture: the defaults, or the `# settings:` of its first line.
-fn fixture_engine(text: &str, file: &str, errors: &mut Vec<String>) -> Option<Engine> {
+/// The engine for a fixture: the defaults, or the `# settings:` of its first line (`known`: the
+/// ids settings may name).
+fn fixture_engine(
+    text: &str,
+    file: &str,
+    known: &[&str],
+    errors: &mut Vec<String>,
+) -> Option<Engine> {
     let first = text.lines().next().unwrap_or("");
     let Some(list) = first.trim().strip_prefix("# settings:") else {
         return Some(Engine::default());
     };
-    let mut rules = BTreeMap::new();
+    let mut rules: BTreeMap<String, RuleSettings> = BTreeMap::new();
     let mut kube = None;
     let mut openshift = false;
     let mut profile = None;
     let mut pss_version = PssVersion::Latest;
-    for item in list.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+    for item in split_settings(list) {
+        if let Some((rule, key, value)) = param_setting(item) {
+            if !known.contains(&rule) {
+                errors.push(format!("{file}:1: `{item}`: no rule `{rule}`"));
+                continue;
+            }
+            let params = rules
+                .entry(rule.to_string())
+                .or_default()
+                .params
+                .get_or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
+            if let Some(map) = params.as_object_mut() {
+                map.insert(key.to_string(), value);
+            }
+            continue;
+        }
         match item.split_once('=') {
             Some(("kube-version", v)) => match KubeVersion::parse(v) {
                 Ok(v) => kube = Some(v),
                 Err(e) => errors.push(format!("{file}:1: {e}")),
             },
-            Some(("enable", id)) => {
-                rules.insert(
-                    id.to_string(),
-                    RuleSettings {
-                        enabled: Some(true),
-                        ..RuleSettings::default()
-                    },
-                );
+            Some((switch @ ("enable" | "disable"), id)) => {
+                if !known.contains(&id) {
+                    errors.push(format!("{file}:1: `{item}`: no rule `{id}`"));
+                    continue;
+                }
+                rules.entry(id.to_string()).or_default().enabled = Some(switch == "enable");
             }
             Some(("openshift", "true")) => openshift = true,
             Some(("profile", p)) => match pss::parse_profile(p) {
@@ -106,6 +127,53 @@ fn fixture_engine(text: &str, file: &str, errors: &mut Vec<String>) -> Option<En
             .with_openshift(openshift)
             .with_pss_version(pss_version),
     )
+}
+
+/// The items of a `# settings:` list: split at commas, except inside `[]`, `{}` and `"..."`
+/// (a JSON param value), trimmed, empty ones left out.
+fn split_settings(list: &str) -> Vec<&str> {
+    let mut items = Vec::new();
+    let mut depth = 0i32;
+    let mut quoted = false;
+    let mut escaped = false;
+    let mut start = 0;
+    for (i, c) in list.char_indices() {
+        if quoted {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => quoted = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => quoted = true,
+            '[' | '{' => depth += 1,
+            ']' | '}' => depth -= 1,
+            ',' if depth <= 0 => {
+                items.push(&list[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    items.push(&list[start..]);
+    items
+        .into_iter()
+        .map(str::trim)
+        .filter(|i| !i.is_empty())
+        .collect()
+}
+
+/// `param.RULE.KEY=VALUE` -> (RULE, KEY, VALUE as JSON, or as a string where it is not JSON).
+fn param_setting(item: &str) -> Option<(&str, &str, serde_json::Value)> {
+    let (name, value) = item.strip_prefix("param.")?.split_once('=')?;
+    let (rule, key) = name.split_once('.')?;
+    let value = value.trim();
+    let value = serde_json::from_str(value)
+        .unwrap_or_else(|_| serde_json::Value::String(value.to_string()));
+    Some((rule.trim(), key.trim(), value))
 }
 
 /// The markers of a YAML fixture: rule id -> locations.
@@ -230,7 +298,7 @@ fn diff(expected: &[Loc], actual: &[Loc], findings: &[&Finding]) -> String {
 
 /// Rules emitted while rendering charts and kustomizations (`clustersec::render`), never by
 /// scanning one file: their `pass` files are checked here like any other, their other files by
-/// tests/render.rs, which renders them.
+/// tests/it/render.rs, which renders them.
 const RENDER_RULES: &[&str] = &["CLUSTERSEC_RENDER", "CLUSTERSEC_UNRENDERED_BRANCH"];
 
 fn fixture_files(dir: &Path) -> Vec<PathBuf> {
@@ -300,7 +368,8 @@ fn rule_fixtures() {
                 .collect();
             expected.sort_unstable();
 
-            let Some(engine) = fixture_engine(&String::from_utf8_lossy(&bytes), &rel, &mut errors)
+            let Some(engine) =
+                fixture_engine(&String::from_utf8_lossy(&bytes), &rel, &known, &mut errors)
             else {
                 continue;
             };
@@ -374,6 +443,86 @@ fn rule_fixtures() {
         }, {
             insta::assert_snapshot!(name, snap);
         });
+    }
+}
+
+#[test]
+fn settings_keep_json_values_whole() {
+    assert_eq!(
+        split_settings(
+            r#" enable=A , param.B.list=["x,y", "z"], param.B.map={"k": [1, 2]},, profile=baseline"#
+        ),
+        vec![
+            "enable=A",
+            r#"param.B.list=["x,y", "z"]"#,
+            r#"param.B.map={"k": [1, 2]}"#,
+            "profile=baseline",
+        ]
+    );
+    assert_eq!(
+        param_setting("param.RULE.requireTrue=false"),
+        Some(("RULE", "requireTrue", serde_json::json!(false)))
+    );
+    assert_eq!(
+        param_setting(r#"param.RULE.allowedDrivers=["example.com/lvm"]"#),
+        Some((
+            "RULE",
+            "allowedDrivers",
+            serde_json::json!(["example.com/lvm"])
+        ))
+    );
+    assert_eq!(
+        param_setting("param.RULE.name=plain text"),
+        Some(("RULE", "name", serde_json::json!("plain text")))
+    );
+    assert_eq!(param_setting("param.RULE=1"), None);
+    assert_eq!(param_setting("enable=RULE"), None);
+}
+
+#[test]
+fn fixture_settings_reach_the_engine() {
+    let known = [
+        "CUSTOM_SECURITY_PRIVILEGED_CHECK",
+        "CLUSTERSEC_RESOURCES",
+        "CUSTOM_SECURITY_FILESYSTEM_ACCESSIBILITY",
+    ];
+    let mut errors = Vec::new();
+    let file = "fixtures/rules/X/fail.yaml";
+    let engine = fixture_engine(
+        "# settings: disable=CUSTOM_SECURITY_PRIVILEGED_CHECK, enable=CLUSTERSEC_RESOURCES\n",
+        file,
+        &known,
+        &mut errors,
+    )
+    .expect("engine");
+    assert!(errors.is_empty(), "{errors:?}");
+    assert!(engine
+        .severity("CUSTOM_SECURITY_PRIVILEGED_CHECK")
+        .is_none());
+    assert!(engine.severity("CLUSTERSEC_RESOURCES").is_some());
+
+    // A param the rule refuses, a rule that does not exist and a setting that is not one are
+    // fixture problems, each named.
+    for (settings, problem) in [
+        (
+            "param.CUSTOM_SECURITY_FILESYSTEM_ACCESSIBILITY.requireTrue=\"yes\"",
+            "CUSTOM_SECURITY_FILESYSTEM_ACCESSIBILITY",
+        ),
+        ("param.NO_SUCH_RULE.key=1", "no rule `NO_SUCH_RULE`"),
+        ("enable=NO_SUCH_RULE", "no rule `NO_SUCH_RULE`"),
+        ("colour=blue", "unknown setting `colour=blue`"),
+    ] {
+        let mut errors = Vec::new();
+        let _ = fixture_engine(
+            &format!("# settings: {settings}\n"),
+            file,
+            &known,
+            &mut errors,
+        );
+        assert!(
+            errors.iter().any(|e| e.contains(problem)),
+            "{settings}: {errors:?}"
+        );
     }
 }
 

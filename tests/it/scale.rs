@@ -2,19 +2,7 @@
 
 use std::path::Path;
 
-use assert_cmd::Command;
-
-fn bin() -> Command {
-    let mut c = Command::cargo_bin("clustersec").unwrap();
-    c.env("NO_COLOR", "1");
-    c
-}
-
-fn write(dir: &Path, name: &str, text: &str) {
-    let p = dir.join(name);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
-}
+use crate::support::{bin, corpus, write};
 
 const PRIVILEGED: &str = "apiVersion: v1
 kind: Pod
@@ -233,18 +221,6 @@ fn sarif_under_the_cap_is_unchanged_and_zero_means_no_cap() {
     let high = run("1000");
     assert_eq!(none["runs"][0]["results"], high["runs"][0]["results"]);
     assert!(none["runs"][0]["invocations"][0]["toolExecutionNotifications"].is_null());
-}
-
-fn corpus() -> Option<std::path::PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    if p.is_dir() {
-        return Some(p);
-    }
-    if std::env::var("CLUSTERSEC_REQUIRE_SHARED").is_ok_and(|v| v == "1") {
-        panic!("../shared/corpus is missing and CLUSTERSEC_REQUIRE_SHARED=1");
-    }
-    eprintln!("skipping: ../shared/corpus is absent");
-    None
 }
 
 /// Scans `dir` (whole, or one shard) into a JSON report and returns its path.

@@ -5,8 +5,9 @@
 //! Tests need a real `helm` (scripts/install-helm.sh); without it they skip with a message,
 //! unless `CI` or `CLUSTERSEC_REQUIRE_SHARED=1` is set: then they fail.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use crate::support::{have_helm, of_rule, root};
 use clustersec::discover::{self, Discovery, Options};
 use clustersec::engine::{Engine, DEFAULT_MAX_FILE_SIZE};
 use clustersec::finding::Finding;
@@ -15,24 +16,6 @@ use clustersec::report::Report;
 
 const RULE: &str = "CLUSTERSEC_UNRENDERED_BRANCH";
 const PRIVILEGED: &str = "CUSTOM_SECURITY_PRIVILEGED_CHECK";
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn have_helm() -> bool {
-    if render::process::find_program("helm").is_some() {
-        return true;
-    }
-    let required = std::env::var_os("CI").is_some()
-        || std::env::var("CLUSTERSEC_REQUIRE_SHARED").is_ok_and(|v| v == "1");
-    assert!(
-        !required,
-        "helm is not on PATH, and CI or CLUSTERSEC_REQUIRE_SHARED=1 is set: run scripts/install-helm.sh"
-    );
-    eprintln!("skipped: helm is not on PATH (scripts/install-helm.sh installs helm)");
-    false
-}
 
 fn fixture(name: &str) -> String {
     std::fs::read_to_string(root().join("fixtures/rules").join(RULE).join(name)).unwrap()
@@ -64,10 +47,6 @@ fn scan(path: &Path) -> Report {
     let run = render::render_all(&mut discovery, &settings, &tools);
     assert_eq!(run.counts.charts_failed, 0, "{:?}", run.problems);
     clustersec::scan::scan_rendered(&engine, discovery, DEFAULT_MAX_FILE_SIZE, &run)
-}
-
-fn of_rule<'a>(report: &'a Report, rule: &str) -> Vec<&'a Finding> {
-    report.findings.iter().filter(|f| f.rule == rule).collect()
 }
 
 fn describe(fs: &[&Finding]) -> String {

@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use crate::support::{copy_dir, write_file as write};
 use assert_cmd::Command;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/untrusted/paths");
@@ -39,23 +40,6 @@ fn marker() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
     format!("SECRET{}x{nanos}", std::process::id())
-}
-
-fn write(path: &Path, text: &str) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            write(&target, &std::fs::read_to_string(e.path()).unwrap());
-        }
-    }
 }
 
 impl Setup {

@@ -9,7 +9,8 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 
-use clustersec::render::{kustomize, process};
+use crate::support::{have_helm, have_kustomize};
+use clustersec::render::process;
 
 const RENDER: &str = "CLUSTERSEC_RENDER";
 
@@ -21,31 +22,6 @@ const FORMATS: &[(&str, &str)] = &[
     ("github", "github.txt"),
     ("gitlab", "gitlab.json"),
 ];
-
-fn required() -> bool {
-    std::env::var_os("CI").is_some()
-        || std::env::var("CLUSTERSEC_REQUIRE_SHARED").is_ok_and(|v| v == "1")
-}
-
-fn have(tool: &str, found: bool) -> bool {
-    if found {
-        return true;
-    }
-    assert!(
-        !required(),
-        "{tool} is not on PATH, and CI or CLUSTERSEC_REQUIRE_SHARED=1 is set"
-    );
-    eprintln!("skipped: {tool} is not on PATH (scripts/install-helm.sh installs helm)");
-    false
-}
-
-fn have_helm() -> bool {
-    have("helm", process::find_program("helm").is_some())
-}
-
-fn have_kustomize() -> bool {
-    have("kubectl or kustomize", kustomize::Builder::find().is_some())
-}
 
 /// A random-enough marker, different in every test run.
 fn marker(tag: &str) -> String {

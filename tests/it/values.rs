@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use assert_cmd::Command;
+use crate::support::{copy_dir, scan_json_in as scan_in};
 use serde_json::Value;
 
 const APP: &str = "fixtures/helm-create/app";
@@ -17,23 +17,6 @@ fn helm_available() -> bool {
         .arg("version")
         .output()
         .is_ok_and(|o| o.status.success())
-}
-
-fn scan_in(dir: &Path, args: &[&str]) -> Value {
-    let out = Command::cargo_bin("clustersec")
-        .unwrap()
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .args(["scan", "--format", "json"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.code() == Some(0) || out.status.code() == Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 fn scan(args: &[&str]) -> Value {
@@ -305,19 +288,6 @@ fn suppression_comments_work_on_values_lines() {
         .unwrap()
         .iter()
         .any(|f| f["ruleId"] == "CUSTOM_SECURITY_IMAGE_PULL" && f["path"] == "app/values.yaml"));
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
 }
 
 #[test]

@@ -1,5 +1,6 @@
-//! The rule registry of one run: the built-in rules, then rules added at run time (a policy
-//! file's rules, defined by data), then the config's params. Built once and passed by reference
+//! The rule registry of one run (the rules themselves live in `crate::rules`): the built-in
+//! rules, then rules added at run time (a policy file's rules, defined by data), then the
+//! config's params. Built once and passed by reference
 //! to everything that needs to know the rules: config validation, suppressions, the engine,
 //! every report format, `rules`, `explain`, the docs generator, `init`, `merge`.
 
@@ -10,7 +11,7 @@ use std::path::PathBuf;
 
 use crate::finding::Severity;
 
-use super::{Cx, ParamError, Rule, RuleId, RuleMeta};
+use crate::rules::{Cx, ParamError, Rule, RuleId, RuleMeta};
 
 /// Where a rule comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -117,7 +118,7 @@ impl Rule for DataRule {
 
     /// A data rule takes no params: only an empty mapping (or none) is accepted.
     fn configure(&mut self, params: &serde_json::Value) -> Result<(), ParamError> {
-        super::parse_params::<super::NoParams>(params).map(|_| ())
+        crate::rules::parse_params::<crate::rules::NoParams>(params).map(|_| ())
     }
 
     fn params(&self) -> serde_json::Value {
@@ -156,10 +157,10 @@ impl Registry {
     /// The built-in rules, with their default params.
     pub fn builtin() -> Registry {
         let mut registry = Registry::default();
-        for rule in super::builtin_rules() {
+        for rule in crate::rules::builtin_rules() {
             let mut meta = rule.meta().clone();
-            meta.group = super::builtin_group(&meta.id);
-            meta.scope = super::builtin_scope(&meta.id);
+            meta.group = crate::rules::builtin_group(&meta.id);
+            meta.scope = crate::rules::builtin_scope(&meta.id);
             registry.entries.push(Entry { meta, rule });
         }
         registry

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use clustersec::config::Config;
 use clustersec::engine::Engine;
 use clustersec::finding::{Finding, Severity};
+use clustersec::registry::data_meta;
 use clustersec::report::{self, Format, Options, Report};
-use clustersec::rules::registry::data_meta;
 use clustersec::rules::{Cx, DataRule, Origin, Registry, Selection};
 
 const ID: &str = "TEST_DATA_RULE";

@@ -9,18 +9,10 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+use crate::support::{bin, have_helm, required, root};
 use clustersec::engine::Engine;
 use clustersec::finding::{Finding, Severity};
 use clustersec::policy::{self, LoadOptions, Policy, Selected, POLICY_ID};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn required() -> bool {
-    std::env::var("CLUSTERSEC_REQUIRE_SHARED").is_ok_and(|v| v == "1")
-}
 
 /// `../shared/<rel>`, or `None` (with a message) when it is absent.
 fn shared(rel: &str) -> Option<PathBuf> {
@@ -160,16 +152,10 @@ fn each_schema_runs_under_its_draft_with_formats_asserted() {
 /// built-in rules. Needs helm (CI installs it); skipped without it.
 #[test]
 fn helm_findings_of_custom_rules_map_to_templates() {
-    let helm = std::process::Command::new("helm").arg("version").output();
-    if !helm.is_ok_and(|o| o.status.success()) {
-        if required() {
-            panic!("helm is needed (CLUSTERSEC_REQUIRE_SHARED=1)");
-        }
-        eprintln!("skipped: helm is not installed");
+    if !have_helm() {
         return;
     }
-    let out = Command::cargo_bin("clustersec")
-        .unwrap()
+    let out = bin()
         .current_dir(root())
         .args([
             "scan",
@@ -650,8 +636,7 @@ fn verdicts_match_python_jsonschema() {
 #[test]
 fn cli_runs_a_policy_in_sarif_and_refuses_a_bad_one() {
     let dir = root().join("fixtures/policy");
-    let out = Command::cargo_bin("clustersec")
-        .unwrap()
+    let out = bin()
         .current_dir(&dir)
         .args([
             "scan",
@@ -695,8 +680,7 @@ fn cli_runs_a_policy_in_sarif_and_refuses_a_bad_one() {
     }));
     assert_eq!(results.len(), 7);
 
-    let bad = Command::cargo_bin("clustersec")
-        .unwrap()
+    let bad = bin()
         .current_dir(&dir)
         .args(["scan", "limits/fail.yaml", "--policy", "bad/bad-regex.yaml"])
         .output()
@@ -705,8 +689,7 @@ fn cli_runs_a_policy_in_sarif_and_refuses_a_bad_one() {
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(err.contains("bad/bad-regex.yaml:13:"), "{err}");
 
-    let kept = Command::cargo_bin("clustersec")
-        .unwrap()
+    let kept = bin()
         .current_dir(&dir)
         .args([
             "scan",
