@@ -710,3 +710,52 @@ fn cli_runs_a_policy_in_sarif_and_refuses_a_bad_one() {
         "{text}"
     );
 }
+
+/// `policy:` in the config: resolved from the config file's directory, read only inside the
+/// scan (the config belongs to the scanned repository).
+#[test]
+fn config_policy_key_is_confined_to_the_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let limits = root().join("fixtures/policy/limits");
+    std::fs::copy(limits.join("policy.yaml"), dir.path().join("p.yaml")).unwrap();
+    std::fs::copy(limits.join("fail.yaml"), dir.path().join("fail.yaml")).unwrap();
+    std::fs::write(
+        dir.path().join(".clustersec.yaml"),
+        "policy: p.yaml\npolicy-name: other\n",
+    )
+    .unwrap();
+    let out = bin()
+        .current_dir(dir.path())
+        .args(["scan", ".", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rules: BTreeSet<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["ruleId"].as_str())
+        .collect();
+    assert_eq!(rules, BTreeSet::from(["APP_LABEL_REQUIRED"]));
+
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::copy(limits.join("policy.yaml"), outside.path().join("p.yaml")).unwrap();
+    std::fs::write(
+        dir.path().join(".clustersec.yaml"),
+        format!("policy: {}\n", outside.path().join("p.yaml").display()),
+    )
+    .unwrap();
+    let out = bin()
+        .current_dir(dir.path())
+        .args(["scan", "."])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("outside the scanned directories"));
+}
