@@ -650,7 +650,9 @@ pub fn load(path: &str, text: &str, opts: &LoadOptions) -> Result<Policy, Policy
                     ))
                 }
                 (_, _) => {
-                    let second = defaults.get(1).map_or(root.span, |(p, _, _, _)| p.span);
+                    let second = defaults.get(1).map_or(root.span, |(p, _, _, _)| {
+                        p.get_entry("isDefault").map_or(p.span, |e| e.span())
+                    });
                     return Err(err(
                         path,
                         second,
