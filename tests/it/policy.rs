@@ -759,3 +759,33 @@ fn config_policy_key_is_confined_to_the_scan() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("outside the scanned directories"));
 }
+
+/// A custom rule's id works in `clustersec:ignore` comments like a built-in one's.
+#[test]
+fn custom_rule_findings_can_be_suppressed_by_id() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  \
+         # clustersec:ignore APP_LABEL_REQUIRED labels come from kustomize\n  labels:\n    \
+         tier: backend\n",
+    )
+    .unwrap();
+    let policy = root().join("fixtures/policy/limits/policy.yaml");
+    let out = bin()
+        .current_dir(dir.path())
+        .args(["scan", "cm.yaml", "--format", "json", "--policy"])
+        .arg(&policy)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let suppressed = json["suppressed"].as_array().unwrap();
+    assert_eq!(suppressed.len(), 1);
+    assert_eq!(suppressed[0]["ruleId"], "APP_LABEL_REQUIRED");
+}
