@@ -177,10 +177,16 @@ impl Registry {
     pub fn add_boxed(&mut self, rule: Box<dyn Rule>) -> Result<(), String> {
         let meta = rule.meta().clone();
         let id = meta.id.as_str();
+        // A policy file's identifiers follow Datree's format, which also allows letters in
+        // either case and dots (Datree's own `K8S_DEPRECATED_APIVERSION_1.16`).
+        let policy = matches!(meta.origin, Origin::Policy { .. });
         if id.is_empty()
-            || !id
-                .chars()
-                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            || !id.chars().all(|c| {
+                c.is_ascii_uppercase()
+                    || c.is_ascii_digit()
+                    || c == '_'
+                    || (policy && (c.is_ascii_alphabetic() || c == '.'))
+            })
         {
             return Err(format!(
                 "rule id `{id}` is not UPPER_SNAKE_CASE (A-Z, 0-9, _)"

@@ -565,10 +565,46 @@ fn verdicts_match_python_jsonschema() {
                 .filter_map(|d| d.root.as_ref().map(|r| r.to_json())),
         );
     }
+    let mut policies: Vec<Policy> = sets
+        .iter()
+        .map(|(p, _)| load(p, &LoadOptions::default()))
+        .collect();
+    // Datree's built-in rules too, each listed by a policy written here.
+    if let Some(rules) = shared("datree/defaultRules.yaml") {
+        let text = read(&rules);
+        let mut policy = String::from("apiVersion: v1\npolicies:\n  - name: all\n    rules:\n");
+        let mut listed = 0;
+        for line in text.lines() {
+            if let Some(id) = line.trim().strip_prefix("uniqueName:") {
+                let id = id.trim().trim_matches('"');
+                policy.push_str(&format!(
+                    "      - identifier: {id}\n        messageOnFailure: ''\n"
+                ));
+                listed += 1;
+            }
+        }
+        let opts = LoadOptions {
+            datree_rules: Some(("defaultRules.yaml".into(), text)),
+            ..LoadOptions::default()
+        };
+        let p = policy::load("all.yaml", &policy, &opts).unwrap_or_else(|e| panic!("{e}"));
+        // Every built-in compiles, dotted identifiers (`K8S_REMOVED_APIVERSION_1.25`) included.
+        assert!(listed > 100);
+        assert_eq!(custom_ids(&p).len(), listed, "{:?}", p.notes);
+        assert!(p.notes.is_empty(), "{:?}", p.notes);
+        let dotted = p.rules.iter().find_map(|r| match r {
+            Selected::Custom(c) if c.id == "K8S_REMOVED_APIVERSION_1.25" => Some(c),
+            _ => None,
+        });
+        let dotted = dotted.expect("K8S_REMOVED_APIVERSION_1.25");
+        let psp = serde_json::json!({"apiVersion": "policy/v1beta1", "kind": "PodSecurityPolicy"});
+        assert!(!dotted.is_valid(&psp));
+        policies.push(p);
+    }
     let mut cases = Vec::new();
     let mut ours = Vec::new();
-    for (p, _) in &sets {
-        for r in load(p, &LoadOptions::default()).rules {
+    for p in policies {
+        for r in p.rules {
             if let Selected::Custom(c) = r {
                 cases.push(serde_json::json!({
                     "rule": c.id, "schema": c.schema, "instances": docs,
