@@ -507,29 +507,10 @@ impl Config {
             by_id.insert(canonical.to_string(), rc);
         }
         config.rules = by_id;
-        for (key, words) in [
-            ("select", config.select.as_deref()),
-            ("ignore", Some(&config.ignore[..])),
-        ] {
-            for (i, word) in words.unwrap_or_default().iter().enumerate() {
-                if registry.select(word).is_none() {
-                    let segs = vec![key.to_string(), i.to_string()];
-                    let hint = did_you_mean(word, registry.selector_words())
-                        .map(|m| format!("; did you mean `{m}`?"))
-                        .unwrap_or_default();
-                    return Err((
-                        Some(locate(&root, &segs, "")),
-                        format!(
-                            "{key}: unknown rule or group `{word}`{hint} (`clustersec rules` \
-                             lists rules and their groups)"
-                        ),
-                    ));
-                }
-            }
-        }
         for (key, chart) in &mut config.charts {
             check_chart(&root, key, chart, dir, roots)?;
         }
+        check_selectors(&root, &config, &registry)?;
         config.registry = Some(registry);
         Ok(config)
     }
@@ -550,6 +531,36 @@ impl Config {
             })
             .collect()
     }
+}
+
+/// Checks that every word of `select` and `ignore` names a rule (id or short name) or a group
+/// of `registry`; an unknown one is located at its list item, with a "did you mean".
+fn check_selectors(
+    root: &Node,
+    config: &Config,
+    registry: &crate::rules::Registry,
+) -> Result<(), (Option<Pos>, String)> {
+    for (key, words) in [
+        ("select", config.select.as_deref()),
+        ("ignore", Some(&config.ignore[..])),
+    ] {
+        for (i, word) in words.unwrap_or_default().iter().enumerate() {
+            if registry.select(word).is_none() {
+                let segs = vec![key.to_string(), i.to_string()];
+                let hint = did_you_mean(word, registry.selector_words())
+                    .map(|m| format!("; did you mean `{m}`?"))
+                    .unwrap_or_default();
+                return Err((
+                    Some(locate(root, &segs, "")),
+                    format!(
+                        "{key}: unknown rule or group `{word}`{hint} (`clustersec rules` \
+                         lists rules and their groups)"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Checks a `charts` entry: its value sets (into `chart.sets`), and with `dir` that the chart

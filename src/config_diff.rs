@@ -132,6 +132,7 @@ pub fn load_base(path: &Path) -> Result<Config, ConfigError> {
 pub fn compare(base: &Config, head: &Config) -> Vec<PolicyChange> {
     let mut out = Vec::new();
     compare_rules(base, head, &mut out);
+    compare_selection(base, head, &mut out);
     compare_globs("exclude", &base.exclude, &head.exclude, &mut out);
     compare_globs("include", &base.include, &head.include, &mut out);
 
@@ -287,6 +288,57 @@ fn compare_rules(base: &Config, head: &Config, out: &mut Vec<PolicyChange>) {
                 .unwrap_or(serde_json::Value::Null)
         };
         compare_params(id, &params(b), &params(h), out);
+    }
+}
+
+/// `select` and `ignore`: each rule they turn on or off (beyond what its own `enabled` does,
+/// which [`compare_rules`] reports), keyed by the list that did it.
+fn compare_selection(base: &Config, head: &Config, out: &mut Vec<PolicyChange>) {
+    if base.select == head.select && base.ignore == head.ignore {
+        return;
+    }
+    let builtin;
+    let registry = match &head.registry {
+        Some(r) => r,
+        None => {
+            builtin = crate::rules::Registry::builtin();
+            &builtin
+        }
+    };
+    let selection = |c: &Config| {
+        crate::rules::Selection::resolve(registry, c.select.as_deref(), &c.ignore)
+            .unwrap_or_default()
+    };
+    let (b_sel, h_sel) = (selection(base), selection(head));
+    for meta in registry.metas() {
+        let id = meta.id.as_str();
+        let configured = |c: &Config| c.rules.get(id).and_then(|r| r.enabled);
+        let on = |c: &Config, sel: &crate::rules::Selection| {
+            let set = configured(c);
+            sel.decide(meta, set, set.unwrap_or(meta.enabled))
+        };
+        // As the head's own `enabled` would have it under the base's selection: what is left
+        // differs by the selection alone.
+        let (b_on, h_on) = (on(head, &b_sel), on(head, &h_sel));
+        if b_on == h_on {
+            continue;
+        }
+        let key = if h_sel.ignore.contains(&meta.id) != b_sel.ignore.contains(&meta.id) {
+            "ignore"
+        } else {
+            "select"
+        };
+        out.push(PolicyChange::new(
+            if h_on {
+                ChangeKind::RuleEnabled
+            } else {
+                ChangeKind::RuleDisabled
+            },
+            format!("{key}: {id}"),
+            Some(b_on.to_string()),
+            Some(h_on.to_string()),
+            !h_on,
+        ));
     }
 }
 
@@ -531,6 +583,35 @@ mod tests {
         let c = one(
             "rules: {CUSTOM_SECURITY_IMAGE_PULL: {enabled: false}}\n",
             "",
+        );
+        assert_eq!(c.kind, ChangeKind::RuleEnabled);
+        assert!(!c.weakens);
+    }
+
+    #[test]
+    fn select_and_ignore_turn_rules_on_and_off() {
+        let c = one("", "ignore: [privileged]\n");
+        assert_eq!(c.kind, ChangeKind::RuleDisabled);
+        assert_eq!(c.key, "ignore: CUSTOM_SECURITY_PRIVILEGED_CHECK");
+        assert_eq!(
+            (c.base.as_deref(), c.head.as_deref()),
+            (Some("true"), Some("false"))
+        );
+        assert!(c.weakens);
+        // Selecting one group turns off every rule of the others that was on.
+        let d = diff("", "select: [rbac]\n");
+        assert!(!d.is_empty());
+        assert!(d
+            .iter()
+            .all(|c| c.kind == ChangeKind::RuleDisabled && c.key.starts_with("select: ")));
+        assert!(d
+            .iter()
+            .any(|c| c.key == "select: CUSTOM_SECURITY_USER_CHECK"));
+        // An unchanged selection is no change; a rule turned on by select is.
+        assert!(diff("select: [seed]\n", "select: [seed]\n").is_empty());
+        let c = one(
+            "select: [seed]\n",
+            "select: [seed, CLUSTERSEC_IMAGE_DIGEST]\n",
         );
         assert_eq!(c.kind, ChangeKind::RuleEnabled);
         assert!(!c.weakens);

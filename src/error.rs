@@ -61,3 +61,20 @@ impl std::fmt::Display for LocatedError {
 }
 
 impl std::error::Error for LocatedError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_names_the_place() {
+        let e = LocatedError::at(".clustersec.yaml", Some(Pos::new(3, 5)), "ignore: unknown");
+        assert_eq!(e.to_string(), ".clustersec.yaml:3:5: ignore: unknown");
+        assert_eq!((e.line(), e.column()), (Some(3), Some(5)));
+        let e = LocatedError::at("p.yaml", None, "cannot read");
+        assert_eq!(e.to_string(), "p.yaml: cannot read");
+        assert_eq!(e.line(), None);
+        let e = LocatedError::flag("--select: unknown rule or group `x`");
+        assert_eq!(e.to_string(), "--select: unknown rule or group `x`");
+    }
+}

@@ -43,6 +43,11 @@ pub fn config_text_for(registry: &rules::Registry) -> String {
          # Larger files are reported as not scanned (at most 64MiB here; --max-file-size beyond).\n\
          max-file-size: 16MiB\n\
          \n\
+         # Rules by id, short name or group (seed, integrity, pss, api, workload, rbac, policy):\n\
+         # select: only these run (the integrity rules too); ignore: these never run.\n\
+         # select: [seed, pss]\n\
+         ignore: []\n\
+         \n\
          # Helm charts and kustomizations: auto (render when the tool is on PATH), always, never.\n\
          helm: auto\n\
          kustomize: auto\n\

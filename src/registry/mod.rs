@@ -7,6 +7,7 @@
 pub mod id;
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use crate::finding::Severity;
@@ -151,6 +152,8 @@ impl Entry {
 #[derive(Default)]
 pub struct Registry {
     entries: Vec<Entry>,
+    /// Position in `entries` by id (reports look a rule up once per finding).
+    index: HashMap<RuleId, usize>,
 }
 
 impl Registry {
@@ -161,7 +164,7 @@ impl Registry {
             let mut meta = rule.meta().clone();
             meta.group = crate::rules::builtin_group(&meta.id);
             meta.scope = crate::rules::builtin_scope(&meta.id);
-            registry.entries.push(Entry { meta, rule });
+            registry.push(Entry { meta, rule });
         }
         registry
     }
@@ -203,7 +206,7 @@ impl Registry {
                 meta.name, e.meta.id, e.meta.name
             ));
         }
-        self.entries.push(Entry { meta, rule });
+        self.push(Entry { meta, rule });
         Ok(())
     }
 
@@ -211,6 +214,17 @@ impl Registry {
     /// rules it lists).
     pub fn retain(&mut self, mut keep: impl FnMut(&RuleMeta) -> bool) {
         self.entries.retain(|e| keep(&e.meta));
+        self.index = self
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.meta.id.clone(), i))
+            .collect();
+    }
+
+    fn push(&mut self, entry: Entry) {
+        self.index.insert(entry.meta.id.clone(), self.entries.len());
+        self.entries.push(entry);
     }
 
     /// Every rule, in registry order.
@@ -233,9 +247,9 @@ impl Registry {
 
     /// The metadata of a rule by its exact id.
     pub fn meta(&self, id: &str) -> Option<&RuleMeta> {
-        self.entries
-            .iter()
-            .find(|e| e.meta.id == id)
+        self.index
+            .get(id)
+            .and_then(|&i| self.entries.get(i))
             .map(|e| &e.meta)
     }
 
@@ -260,7 +274,8 @@ impl Registry {
 
     /// Applies params from the config to one rule (parsed once, here).
     pub fn configure(&mut self, id: &str, params: &serde_json::Value) -> Result<(), ParamError> {
-        match self.entries.iter_mut().find(|e| e.meta.id == id) {
+        let at = self.index.get(id).copied();
+        match at.and_then(|i| self.entries.get_mut(i)) {
             Some(e) => e.rule.configure(params),
             None => Err(ParamError {
                 path: String::new(),
@@ -293,15 +308,6 @@ impl Registry {
             .collect();
         words.extend(Group::ALL.iter().map(|g| g.as_str()));
         words
-    }
-
-    /// The ids of the rules whose scope is `scope`.
-    pub fn ids_in_scope(&self, scope: Scope) -> Vec<RuleId> {
-        self.entries
-            .iter()
-            .filter(|e| e.meta.scope == scope)
-            .map(|e| e.meta.id.clone())
-            .collect()
     }
 }
 
@@ -364,11 +370,6 @@ impl Selection {
     }
 }
 
-/// Severity a rule runs with: the configured one, else its default.
-pub fn effective_severity(meta: &RuleMeta, configured: Option<Severity>) -> Severity {
-    configured.unwrap_or(meta.severity)
-}
-
 /// Metadata of a rule defined by data (a policy file's rule; a test's rule).
 pub fn data_meta(
     id: &str,
@@ -390,7 +391,7 @@ pub fn data_meta(
         origin,
         scope: Scope::Object,
         group: Group::Policy,
-        related: &[],
+        overlaps: &[],
     }
 }
 

@@ -42,8 +42,9 @@ pub struct RuleMeta {
     pub scope: Scope,
     /// Its family, for `select`/`ignore` (set by [`Registry::builtin`] for built-ins).
     pub group: Group,
-    /// Other rules that report the same field (a PSS control and the original rule).
-    pub related: &'static [&'static str],
+    /// Other rules that report the same field (none is kept by hand today: the PSS controls and
+    /// the original rules that overlap are found by place, see `data::pss::drop_duplicates`).
+    pub overlaps: &'static [&'static str],
 }
 
 impl RuleMeta {
@@ -202,7 +203,7 @@ macro_rules! declare_rule {
                 origin: $crate::rules::Origin::BuiltIn,
                 scope: $crate::rules::Scope::Object,
                 group: $crate::rules::Group::Seed,
-                related: &[],
+                overlaps: &[],
             };
 
             #[allow(dead_code)]

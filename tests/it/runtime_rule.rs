@@ -1,6 +1,7 @@
 //! A rule registered at run time, defined by data (not by a type), goes through every layer
 //! that knows rules: config validation, selection, the engine, suppression comments, every
-//! report format and `explain`.
+//! report format and `explain`; and rule selection by group (`select`/`ignore`, `--select`/
+//! `--ignore`) through the binary.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -333,8 +334,8 @@ mod flags {
     use clustersec::rules::data::pss::INTEGRITY;
 
     fn bin() -> Command {
-        let mut c = Command::cargo_bin("clustersec").expect("the binary");
-        c.env_remove("GITHUB_ACTIONS").env("NO_COLOR", "1");
+        let mut c = crate::support::bin();
+        c.env_remove("GITHUB_ACTIONS");
         c
     }
 
@@ -352,10 +353,7 @@ mod flags {
     fn select_and_ignore_by_group_and_id() {
         let dir = tempfile::tempdir().expect("a temp dir");
         std::fs::copy(
-            concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/examples/manifests/web-deployment.yaml"
-            ),
+            crate::support::root().join("examples/manifests/web-deployment.yaml"),
             dir.path().join("web.yaml"),
         )
         .expect("copied");
