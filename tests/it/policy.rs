@@ -498,6 +498,18 @@ fn native_ids_listed_run_the_native_rule_and_nothing_else_runs() {
     let p = policy::load("p.yaml", text, &LoadOptions::default()).unwrap();
     assert_eq!(p.native_ids(), ["CUSTOM_SECURITY_IMAGE_PULL"]);
     let engine = Engine::default().with_policy(p);
+    // The registry's lookups by id stay right after the rules not listed are dropped.
+    for id in [
+        "CUSTOM_SECURITY_IMAGE_PULL",
+        "CLUSTERSEC_YAML_SYNTAX",
+        POLICY_ID,
+    ] {
+        assert_eq!(engine.registry().meta(id).map(|m| m.id.as_str()), Some(id));
+    }
+    assert!(engine
+        .registry()
+        .meta("CUSTOM_SECURITY_USER_CHECK")
+        .is_none());
     let manifest = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: c\n      image: nginx\n      securityContext:\n        privileged: true\n";
     let (_, findings) = engine.scan_text("m.yaml", manifest);
     let rules: BTreeSet<&str> = findings.iter().map(|f| f.rule.as_str()).collect();
