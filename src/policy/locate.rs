@@ -82,6 +82,7 @@ pub fn find_ref(node: &Node, message: &str, depth: usize) -> Option<Span> {
             if e.key.text() == Some("$ref")
                 && e.value
                     .as_str()
+                    .map(|r| r.strip_prefix('#').unwrap_or(r))
                     .is_some_and(|r| !r.is_empty() && message.contains(r))
             {
                 return Some(e.span());
