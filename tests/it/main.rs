@@ -19,6 +19,9 @@
 //! 4. Run one module with `cargo test --test it NAME::` (a test name filter), one test with
 //!    `cargo test --test it NAME::TEST -- --exact`.
 //!
+//! `crate_layout` fails while a test file sits outside `tests/it/`, a file in it has no `mod`
+//! line, or a snapshot is left in `tests/snapshots/`.
+//!
 //! The modules run in one process, on the harness's threads: a test must not change the
 //! process's environment variables or current directory (give the child `Command` its own).
 
@@ -29,6 +32,7 @@ mod api_versions;
 mod bad_input;
 mod cli;
 mod corpus;
+mod crate_layout;
 mod docs;
 mod firstrun;
 mod helm_mapping;

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
+use crate::support::scan_texts;
 use clustersec::engine::{Engine, FileReport, FileStatus};
 use clustersec::finding::Finding;
 use clustersec::model::{Pos, Span};
@@ -71,17 +72,7 @@ fn shared_schema() -> PathBuf {
 /// Builds a report the way `scan` does, from texts, plus a template and a file not scanned.
 fn build(files: &[(&str, &str)]) -> Report {
     let engine = Engine::default();
-    let mut findings = Vec::new();
-    let mut reports = Vec::new();
-    let mut sources = BTreeMap::new();
-    for (path, text) in files {
-        let (r, mut f) = engine.scan_text(path, text);
-        if !f.is_empty() {
-            sources.insert(path.to_string(), text.to_string());
-        }
-        reports.push(r);
-        findings.append(&mut f);
-    }
+    let (findings, reports, sources) = scan_texts(&engine, files);
     Report::new(findings, reports, engine.enabled_rules(), sources)
 }
 

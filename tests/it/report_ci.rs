@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::support::scan_texts;
 use clustersec::engine::{Engine, FileReport, FileStatus};
 use clustersec::finding::{Finding, Severity};
 use clustersec::model::{Pos, Span};
@@ -116,17 +117,7 @@ const RUN: &str = "https://github.com/octo/repo/actions/runs/42";
 
 fn build(files: &[(&str, &str)]) -> Report {
     let engine = Engine::default();
-    let mut findings = Vec::new();
-    let mut reports = Vec::new();
-    let mut sources = BTreeMap::new();
-    for (path, text) in files {
-        let (r, mut f) = engine.scan_text(path, text);
-        if !f.is_empty() {
-            sources.insert(path.to_string(), text.to_string());
-        }
-        reports.push(r);
-        findings.append(&mut f);
-    }
+    let (findings, reports, sources) = scan_texts(&engine, files);
     let (findings, suppressed) = clustersec::suppress::apply(findings, &sources);
     Report::new(findings, reports, engine.enabled_rules(), sources).with_suppressed(suppressed)
 }

@@ -446,6 +446,48 @@ fn rule_fixtures() {
     }
 }
 
+/// Each kind of fixture setting is used by at least one fixture, so that each stays tested
+/// end to end (`disable` only by `fixture_settings_reach_the_engine`: a fixture's own rule is
+/// never switched off).
+#[test]
+fn every_kind_of_setting_is_used_by_a_fixture() {
+    let mut used = std::collections::BTreeSet::new();
+    let base = root().join("fixtures/rules");
+    for dir in fs::read_dir(&base).expect("fixtures/rules").flatten() {
+        if !dir.path().is_dir() {
+            continue;
+        }
+        for path in fixture_files(&dir.path()) {
+            let text = fs::read_to_string(&path).unwrap_or_default();
+            let first = text.lines().next().unwrap_or("");
+            let Some(list) = first.trim().strip_prefix("# settings:") else {
+                continue;
+            };
+            for item in split_settings(list) {
+                let kind = if item.starts_with("param.") {
+                    "param"
+                } else {
+                    item.split_once('=').map_or(item, |(k, _)| k)
+                };
+                used.insert(kind.to_string());
+            }
+        }
+    }
+    for kind in [
+        "kube-version",
+        "enable",
+        "openshift",
+        "profile",
+        "pss-version",
+        "param",
+    ] {
+        assert!(
+            used.contains(kind),
+            "no fixture uses the `{kind}` setting (used: {used:?})"
+        );
+    }
+}
+
 #[test]
 fn settings_keep_json_values_whole() {
     assert_eq!(

@@ -2,9 +2,11 @@
 //! for a scan, the external renderers and the shared corpus. A module that needs something a
 //! little different wraps these (as `adversarial` adds a timeout to [`bin`]).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use clustersec::engine::{Engine, FileReport};
 use clustersec::finding::Finding;
 use clustersec::report::Report;
 use serde_json::Value;
@@ -142,4 +144,24 @@ pub fn scan_json_in(dir: &Path, args: &[&str]) -> Value {
 /// The findings of `rule` in `report`.
 pub fn of_rule<'a>(report: &'a Report, rule: &str) -> Vec<&'a Finding> {
     report.findings.iter().filter(|f| f.rule == rule).collect()
+}
+
+/// Scans in-memory `(path, text)` files the way `scan` scans files: the findings, the file
+/// reports, and the texts of the files with findings (for the reports' snippets).
+pub fn scan_texts(
+    engine: &Engine,
+    files: &[(&str, &str)],
+) -> (Vec<Finding>, Vec<FileReport>, BTreeMap<String, String>) {
+    let mut findings = Vec::new();
+    let mut reports = Vec::new();
+    let mut sources = BTreeMap::new();
+    for (path, text) in files {
+        let (r, mut f) = engine.scan_text(path, text);
+        if !f.is_empty() {
+            sources.insert(path.to_string(), text.to_string());
+        }
+        reports.push(r);
+        findings.append(&mut f);
+    }
+    (findings, reports, sources)
 }
