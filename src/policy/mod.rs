@@ -761,6 +761,25 @@ pub fn note(path: &str, span: Span, severity: Severity, message: String) -> Find
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Whatever the policy file holds, loading it returns (never panics).
+        #[test]
+        fn any_policy_text_loads_or_is_refused(
+            body in "(apiVersion: v1\n|policies:\n|  - name: [a-z_]{0,4}\n|    rules:\n|      - identifier: [A-Z_.]{0,4}\n|        messageOnFailure: [a-z']{0,3}\n|customRules:\n|  - identifier: [A-Z]{1,3}\n|    name: x\n|    defaultMessageOnFailure: m\n|    schema: \\{[a-z$:#/ \\{\\}\\[\\],0-9]{0,30}\\}\n|    jsonSchema: '[\\{\\}a-z\\\":]{0,20}'\n|    isDefault: (true|1|no)\n|[ -~]{0,12}\n){0,14}"
+        ) {
+            let opts = LoadOptions { keep_going: true, ..LoadOptions::default() };
+            let _ = load("p.yaml", &body, &opts);
+            let _ = load("p.yaml", &body, &LoadOptions::default());
+        }
+
+        #[test]
+        fn any_quantity_text_parses_or_not(text in "[-+0-9.eEkMGTPinum ]{0,12}") {
+            let _ = quantity::parse(&text);
+        }
+    }
+
     #[test]
     fn identifiers_follow_the_policies_schema() {
         assert!(well_formed("CUSTOM_SECURITY_USER_CHECK", true));
