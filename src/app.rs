@@ -291,6 +291,81 @@ fn use_color(choice: ColorChoice) -> bool {
     }
 }
 
+/// `--policy` (or the config's `policy`): the Datree policy file read, checked and compiled; a
+/// bad one stops the run with its path, line and column. A path on the command line is the CI
+/// author's and read as given; a path in the config is the repository's: resolved from the
+/// config file's directory, and read only inside the scan.
+fn load_policy(args: &ScanArgs, config: &Config) -> Result<Option<crate::policy::Policy>, Failure> {
+    let base = config.dir.clone().unwrap_or_else(|| PathBuf::from("."));
+    let pick = |cli: &Option<PathBuf>, cfg: &Option<String>, flag: &str| {
+        if let Some(p) = cli {
+            return read_policy_file(p, None, flag).map(Some);
+        }
+        if let Some(p) = cfg {
+            let roots = scan_roots(args, &base);
+            return read_policy_file(&base.join(p), Some(&roots), flag).map(Some);
+        }
+        Ok(None)
+    };
+    let Some((path, text)) = pick(&args.policy, &config.policy, "--policy")? else {
+        if args.policy_name.is_some() || args.datree_rules.is_some() {
+            return Err(Failure(
+                "--policy-name and --datree-rules need a policy file (--policy, or `policy` in \
+                 the config)"
+                    .to_string(),
+            ));
+        }
+        return Ok(None);
+    };
+    let datree_rules = pick(&args.datree_rules, &config.datree_rules, "--datree-rules")?;
+    let opts = crate::policy::LoadOptions {
+        name: args
+            .policy_name
+            .clone()
+            .or_else(|| config.policy_name.clone()),
+        keep_going: args.keep_going,
+        datree_rules,
+    };
+    crate::policy::load(&path, &text, &opts)
+        .map(Some)
+        .map_err(|e| Failure(e.to_string()))
+}
+
+/// Reads a policy (or Datree rules) file of at most [`crate::policy::MAX_POLICY_SIZE`] bytes,
+/// confined to `roots` when given: its path as reports show it, and its text.
+fn read_policy_file(
+    path: &Path,
+    roots: Option<&[PathBuf]>,
+    flag: &str,
+) -> Result<(String, String), Failure> {
+    use std::io::Read;
+    let shown = path.to_string_lossy().replace('\\', "/");
+    let shown = shown.strip_prefix("./").unwrap_or(&shown).to_string();
+    let quoted = crate::safepath::quote(&shown);
+    let open = match roots {
+        Some(roots) => crate::safepath::confine(path, roots).map_err(|_| {
+            Failure(format!(
+                "{flag} {quoted}: missing, or outside the scanned directories"
+            ))
+        })?,
+        None => path.to_path_buf(),
+    };
+    let file = std::fs::File::open(&open).map_err(|e| Failure(format!("{flag} {quoted}: {e}")))?;
+    let mut buf = Vec::new();
+    file.take(crate::policy::MAX_POLICY_SIZE + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| Failure(format!("{flag} {quoted}: {e}")))?;
+    if buf.len() as u64 > crate::policy::MAX_POLICY_SIZE {
+        return Err(Failure(format!(
+            "{flag} {quoted}: larger than {} bytes",
+            crate::policy::MAX_POLICY_SIZE
+        )));
+    }
+    let text =
+        String::from_utf8(buf).map_err(|_| Failure(format!("{flag} {quoted}: not UTF-8 text")))?;
+    Ok((shown, text))
+}
+
 /// Runs `clustersec scan` with the positions of --format/--output from the command line.
 /// The engine of a scan: the registry the config was validated against (its params applied
 /// there, once), the rules turned on and off by the config and by `--select`/`--ignore`
@@ -396,6 +471,10 @@ fn scan_or_baseline(
     }
     // The registry's rules, selected and configured by the config and the flags.
     let engine = settings.configure(run_engine(args, &mut config, settings.profile)?);
+    let engine = match load_policy(args, &config)? {
+        Some(policy) => engine.with_policy(policy),
+        None => engine,
+    };
     if let Some(n) = args.threads {
         // Fails only if the global pool was already built, which is harmless.
         let _ = rayon::ThreadPoolBuilder::new()

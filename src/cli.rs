@@ -192,6 +192,25 @@ pub struct ScanArgs {
     #[arg(long, value_name = "LEVEL")]
     pub profile: Option<String>,
 
+    /// A Datree policy file: run exactly the rules of its default policy (or --policy-name),
+    /// custom JSON Schema rules included, instead of the configured rule set (docs/policy.md).
+    #[arg(long, value_name = "FILE", help_heading = "Policy")]
+    pub policy: Option<PathBuf>,
+
+    /// The policy of the --policy file to run [default: the one with `isDefault: true`].
+    #[arg(long, value_name = "NAME", help_heading = "Policy")]
+    pub policy_name: Option<String>,
+
+    /// Datree's built-in rule definitions (its `defaultRules.yaml`), for policies that list
+    /// Datree's built-in rule identifiers.
+    #[arg(long, value_name = "FILE", help_heading = "Policy")]
+    pub datree_rules: Option<PathBuf>,
+
+    /// A custom rule of the --policy file that does not compile is reported as a finding
+    /// against the policy file, and the other rules still run (default: exit 2).
+    #[arg(long, help_heading = "Policy")]
+    pub keep_going: bool,
+
     /// Run only these rules: ids, short names or groups (seed, integrity, pss, api, workload,
     /// rbac, policy), comma-separated; replaces the config's `select`. The scan-integrity rules
     /// keep running unless ignored.

@@ -69,6 +69,16 @@ pub struct Config {
     /// Pod Security Standards version: `latest` or `v1.N` (see `--pss-version`).
     #[serde(default, deserialize_with = "pss_version")]
     pub pss_version: Option<String>,
+    /// A Datree policy file to run (see `--policy`), relative to the config file's directory
+    /// and inside the scan.
+    #[serde(default)]
+    pub policy: Option<String>,
+    /// The policy of that file to run (see `--policy-name`).
+    #[serde(default)]
+    pub policy_name: Option<String>,
+    /// Datree's built-in rule definitions (see `--datree-rules`), like `policy`.
+    #[serde(default)]
+    pub datree_rules: Option<String>,
     /// Time limit of one render, in seconds or with a unit (`90s`, `2m`).
     #[serde(default)]
     pub render_timeout: Option<Timeout>,

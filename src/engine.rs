@@ -35,6 +35,10 @@ pub struct Engine {
     namespaces: BTreeMap<String, rules::data::pss::NamespacePolicy>,
     /// Parse and model only, no rule (see [`Engine::with_parse_only`]).
     parse_only: bool,
+    /// Findings against the `--policy` file (see [`Engine::with_policy`]).
+    policy_notes: Vec<Finding>,
+    /// The `--policy` file's path and text (see [`Engine::with_policy`]).
+    policy_source: Option<(String, String)>,
 }
 
 /// Per-rule settings from the config file.
@@ -141,6 +145,8 @@ impl Engine {
             profile,
             namespaces: BTreeMap::new(),
             parse_only: false,
+            policy_notes: Vec::new(),
+            policy_source: None,
         }
     }
 
@@ -152,6 +158,78 @@ impl Engine {
     /// The run's rules, shared (for a report that outlives the engine).
     pub fn registry_arc(&self) -> std::sync::Arc<Registry> {
         std::sync::Arc::clone(&self.registry)
+    }
+
+    /// Runs a Datree policy (`--policy`) instead of the configured rule set: exactly the rules
+    /// the policy lists (its custom rules, and clustersec rules it names by id) and the
+    /// scan-integrity rules. A custom rule with a clustersec rule's id replaces that rule.
+    /// Config severities of the listed clustersec rules still apply.
+    pub fn with_policy(mut self, policy: crate::policy::Policy) -> Engine {
+        use crate::policy::{PolicyNotes, PolicyRule, Selected};
+        use crate::rules::Rule;
+        let native = policy.native_ids();
+        let custom: Vec<String> = policy
+            .rules
+            .iter()
+            .filter_map(|r| match r {
+                Selected::Custom(c) => Some(c.id.clone()),
+                Selected::Native(_) => None,
+            })
+            .collect();
+        let keep = |id: &str| {
+            !custom.iter().any(|c| c == id)
+                && (native.contains(&id) || rules::data::pss::INTEGRITY.contains(&id))
+        };
+        // The engine is fresh here, so it owns its registry.
+        let mut registry = std::sync::Arc::try_unwrap(std::mem::take(&mut self.registry))
+            .unwrap_or_else(|_| Registry::builtin());
+        registry.retain(|m| keep(m.id.as_str()));
+        let old = std::mem::take(&mut self.enabled);
+        for m in registry.metas() {
+            let sev = old.get(m.id.as_str()).copied().unwrap_or(m.severity);
+            self.enabled.insert(m.id.clone(), sev);
+        }
+        let mut notes = policy.notes;
+        let notes_rule = PolicyNotes::default();
+        let notes_meta = notes_rule.meta().clone();
+        if registry.add(notes_rule).is_ok() {
+            self.enabled
+                .insert(notes_meta.id.clone(), notes_meta.severity);
+        }
+        for r in policy.rules {
+            if let Selected::Custom(c) = r {
+                let (path, at, id) = (c.path.clone(), c.at, c.id.clone());
+                let rule = PolicyRule::new(*c, &policy.name);
+                let (rid, sev) = (rule.meta().id.clone(), rule.meta().severity);
+                match registry.add(rule) {
+                    Ok(()) => {
+                        self.enabled.insert(rid, sev);
+                    }
+                    Err(e) => notes.push(crate::policy::note(
+                        &path,
+                        at,
+                        Severity::High,
+                        format!("custom rule {id} cannot run: {e}"),
+                    )),
+                }
+            }
+        }
+        self.registry = std::sync::Arc::new(registry);
+        self.policy_notes = notes;
+        self.policy_source = Some((policy.path, policy.text));
+        self
+    }
+
+    /// The `--policy` file's path and text, when a policy runs.
+    pub fn policy_source(&self) -> Option<(&str, &str)> {
+        self.policy_source
+            .as_ref()
+            .map(|(p, t)| (p.as_str(), t.as_str()))
+    }
+
+    /// Findings against the `--policy` file (unknown, unsupported or replaced rules).
+    pub fn policy_findings(&self) -> &[Finding] {
+        &self.policy_notes
     }
 
     /// Sets the Pod Security Admission labels of the scanned Namespaces: without `--profile`,

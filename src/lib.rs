@@ -34,6 +34,7 @@ pub mod kpatch;
 pub mod mode;
 pub mod outcome;
 pub mod pipeline;
+pub mod policy;
 pub mod registry;
 pub mod render;
 pub mod report;

@@ -169,6 +169,13 @@ pub fn scan_rendered_with(
     files.extend(render_files);
     findings.extend(render::findings(engine, run));
     findings.extend(render::unrendered::findings(engine, run));
+    // Findings against the --policy file, with its text for snippets.
+    if let Some((path, text)) = engine.policy_source() {
+        findings.extend(engine.policy_findings().iter().cloned());
+        if !engine.policy_findings().is_empty() {
+            sources.insert(path.to_string(), text.to_string());
+        }
+    }
     let findings = render::merge_renders(findings);
     // Mapped findings point at templates: their text is needed for snippets and suppressions.
     for f in &findings {

@@ -180,10 +180,16 @@ impl Registry {
     pub fn add_boxed(&mut self, rule: Box<dyn Rule>) -> Result<(), String> {
         let meta = rule.meta().clone();
         let id = meta.id.as_str();
+        // A policy file's identifiers follow Datree's format, which also allows letters in
+        // either case and dots (Datree's own `K8S_DEPRECATED_APIVERSION_1.16`).
+        let policy = matches!(meta.origin, Origin::Policy { .. });
         if id.is_empty()
-            || !id
-                .chars()
-                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            || !id.chars().all(|c| {
+                c.is_ascii_uppercase()
+                    || c.is_ascii_digit()
+                    || c == '_'
+                    || (policy && (c.is_ascii_alphabetic() || c == '.'))
+            })
         {
             return Err(format!(
                 "rule id `{id}` is not UPPER_SNAKE_CASE (A-Z, 0-9, _)"
@@ -202,6 +208,18 @@ impl Registry {
         }
         self.push(Entry { meta, rule });
         Ok(())
+    }
+
+    /// Keeps only the rules whose metadata passes `keep` (a policy file's run: exactly the
+    /// rules it lists).
+    pub fn retain(&mut self, mut keep: impl FnMut(&RuleMeta) -> bool) {
+        self.entries.retain(|e| keep(&e.meta));
+        self.index = self
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.meta.id.clone(), i))
+            .collect();
     }
 
     fn push(&mut self, entry: Entry) {

@@ -83,7 +83,8 @@ impl RuleMeta {
             Origin::BuiltIn => {
                 format!("{}/blob/main/docs/rules/{}.md", crate::REPOSITORY, self.id)
             }
-            Origin::Policy { .. } => format!("{}/blob/main/docs/rules.md", crate::REPOSITORY),
+            // Rules of a policy file: the page on how policy files run.
+            Origin::Policy { .. } => format!("{}/blob/main/docs/policy.md", crate::REPOSITORY),
         }
     }
 }

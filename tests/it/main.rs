@@ -38,6 +38,7 @@ mod docs;
 mod firstrun;
 mod helm_mapping;
 mod perf;
+mod policy;
 mod proptest_no_panic;
 mod pss;
 mod readme;
