@@ -28,7 +28,7 @@ declare_rule! {
     /// apiVersion: batch/v1
     /// kind: CronJob
     /// ```
-    pub struct DeprecatedApi(NoParams) {
+    pub struct DeprecatedApiVersion(NoParams) {
         id: "CLUSTERSEC_DEPRECATED_API",
         name: "deprecated-api-version",
         severity: Low,
@@ -38,7 +38,7 @@ declare_rule! {
     }
 }
 
-impl DeprecatedApi {
+impl DeprecatedApiVersion {
     fn run(&self, cx: &mut Cx<'_>) {
         let target = cx.kube_version;
         let Some((row, span, path)) = deprecated_row(cx) else {

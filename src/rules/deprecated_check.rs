@@ -28,7 +28,7 @@ declare_rule! {
     ///   labels:
     ///     pod-security.kubernetes.io/enforce: restricted
     /// ```
-    pub struct DeprecatedCheck(NoParams) {
+    pub struct PodSecurityPolicy(NoParams) {
         id: "CUSTOM_SECURITY_DEPRECATED_CHECK",
         name: "pod-security-policy",
         severity: Medium,
@@ -38,7 +38,7 @@ declare_rule! {
     }
 }
 
-impl DeprecatedCheck {
+impl PodSecurityPolicy {
     fn run(&self, cx: &mut Cx<'_>) {
         if cx.object.kind() != "PodSecurityPolicy" {
             return;

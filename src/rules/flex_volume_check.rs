@@ -29,7 +29,7 @@ declare_rule! {
     /// Move to a CSI driver, or allow the vetted driver:
     /// `rules: {CUSTOM_SECURITY_FLEX_VOLUME_CHECK: {params: {allowedDrivers: [example/lvm]}}}`.
     /// In a PodSecurityPolicy, add `flexVolume` to `volumes` next to `allowedFlexVolumes`.
-    pub struct FlexVolumeCheck(FlexParams) {
+    pub struct FlexVolume(FlexParams) {
         id: "CUSTOM_SECURITY_FLEX_VOLUME_CHECK",
         name: "flex-volume",
         severity: Medium,
@@ -46,7 +46,7 @@ pub struct FlexParams {
     pub allowed_drivers: Vec<String>,
 }
 
-impl FlexVolumeCheck {
+impl FlexVolume {
     fn run(&self, cx: &mut Cx<'_>) {
         if cx.object.kind() == "PodSecurityPolicy" {
             self.check_psp(cx);

@@ -26,7 +26,7 @@ declare_rule! {
     ///     imagePullPolicy: Always
     /// ```
     /// The accepted values are a parameter: `params: {allowed: [Always]}`.
-    pub struct ImagePull(ImagePullParams) {
+    pub struct ImagePullPolicyAlways(ImagePullParams) {
         id: "CUSTOM_SECURITY_IMAGE_PULL",
         name: "image-pull-policy-always",
         severity: Low,
@@ -51,7 +51,7 @@ impl Default for ImagePullParams {
     }
 }
 
-impl ImagePull {
+impl ImagePullPolicyAlways {
     fn run(&self, cx: &mut Cx<'_>) {
         let Some(pod) = cx.pod else { return };
         let wanted = self.params.allowed.join(" or ");

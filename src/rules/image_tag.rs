@@ -26,7 +26,7 @@ declare_rule! {
     ///     image: nginx:1.27.3
     ///     image: nginx@sha256:0d17b565c37bcbd895e9d92315a05c1c3c9a29f762b011a10c54a66cd53c9b31
     /// ```
-    pub struct ImageTag(NoParams) {
+    pub struct ImageTagLatest(NoParams) {
         id: "CLUSTERSEC_IMAGE_TAG",
         name: "image-tag-latest",
         severity: Medium,
@@ -36,7 +36,7 @@ declare_rule! {
     }
 }
 
-impl ImageTag {
+impl ImageTagLatest {
     fn run(&self, cx: &mut Cx<'_>) {
         let Some(pod) = cx.pod else { return };
         for c in &pod.containers {

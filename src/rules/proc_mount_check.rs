@@ -23,7 +23,7 @@ declare_rule! {
     /// ## Fix
     /// Remove `procMount` or set it to `Default`; remove `Unmasked` from a PodSecurityPolicy's
     /// `allowedProcMountTypes`.
-    pub struct ProcMountCheck(NoParams) {
+    pub struct ProcMount(NoParams) {
         id: "CUSTOM_SECURITY_PROC_MOUNT_CHECK",
         name: "proc-mount",
         severity: High,
@@ -33,7 +33,7 @@ declare_rule! {
     }
 }
 
-impl ProcMountCheck {
+impl ProcMount {
     fn run(&self, cx: &mut Cx<'_>) {
         if cx.object.kind() == "PodSecurityPolicy" {
             if let Some(types) = cx

@@ -42,7 +42,7 @@ declare_rule! {
     ///     resourceNames: [web-tls]
     ///     verbs: [get]
     /// ```
-    pub struct RbacSensitive(NoParams) {
+    pub struct RbacSensitivePermissions(NoParams) {
         id: "CLUSTERSEC_RBAC_SENSITIVE",
         name: "rbac-sensitive-permissions",
         severity: High,
@@ -118,7 +118,7 @@ fn sensitive(rule: &PolicyRule<'_>, cluster: bool) -> Vec<String> {
     out
 }
 
-impl RbacSensitive {
+impl RbacSensitivePermissions {
     fn run(&self, cx: &mut Cx<'_>) {
         if !is_rbac(cx, &["Role", "ClusterRole"]) {
             return;

@@ -31,7 +31,7 @@ declare_rule! {
     ///     valueFrom:
     ///       secretKeyRef: {name: db, key: password}
     /// ```
-    pub struct SecretEnv(NoParams) {
+    pub struct SecretInEnv(NoParams) {
         id: "CLUSTERSEC_SECRET_ENV",
         name: "secret-in-env",
         severity: Low,
@@ -76,7 +76,7 @@ fn harmless(value: &str) -> bool {
         || v.eq_ignore_ascii_case("false")
 }
 
-impl SecretEnv {
+impl SecretInEnv {
     fn run(&self, cx: &mut Cx<'_>) {
         let Some(pod) = cx.pod else { return };
         for c in &pod.containers {
