@@ -72,7 +72,7 @@ impl AutomountServiceAccountToken {
                 ),
             ),
         };
-        let f = self.finding(span, message).field(pod.field_path(field));
+        let f = crate::finding::Finding::new(Self::ID, span, message).field(pod.field_path(field));
         cx.report(f);
     }
 }

@@ -47,20 +47,20 @@ impl DeprecatedApiVersion {
         if row.deprecated > target || row.removed <= target {
             return;
         }
-        let f = self
-            .finding(
-                span,
-                format!(
-                    "{} {} is deprecated since Kubernetes {} and removed in {} (the target is \
+        let f = crate::finding::Finding::new(
+            Self::ID,
+            span,
+            format!(
+                "{} {} is deprecated since Kubernetes {} and removed in {} (the target is \
                      {target}); {}",
-                    row.kind,
-                    row.api_version,
-                    row.deprecated,
-                    row.removed,
-                    advice_text(row, target)
-                ),
-            )
-            .field(path);
+                row.kind,
+                row.api_version,
+                row.deprecated,
+                row.removed,
+                advice_text(row, target)
+            ),
+        )
+        .field(path);
         cx.report(f);
     }
 }

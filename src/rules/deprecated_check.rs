@@ -44,15 +44,15 @@ impl PodSecurityPolicy {
             return;
         }
         let api = &cx.object.id.api_version;
-        let f = self
-            .finding(
-                cx.object.kind_span(),
-                format!(
-                    "PodSecurityPolicy ({api}) was removed in Kubernetes 1.25; use Pod Security \
+        let f = crate::finding::Finding::new(
+            Self::ID,
+            cx.object.kind_span(),
+            format!(
+                "PodSecurityPolicy ({api}) was removed in Kubernetes 1.25; use Pod Security \
                      Admission (pod-security.kubernetes.io namespace labels) instead"
-                ),
-            )
-            .field(cx.object.path("kind"));
+            ),
+        )
+        .field(cx.object.path("kind"));
         cx.report(f);
     }
 }

@@ -58,14 +58,16 @@ impl ImagePullPolicyAlways {
         for c in &pod.containers {
             let path = c.field_path("imagePullPolicy");
             let finding = match c.field("imagePullPolicy") {
-                None => self.finding(
+                None => crate::finding::Finding::new(
+                    Self::ID,
                     c.first_line(),
                     format!(
                         "{} does not set imagePullPolicy; set it to {wanted}",
                         c.describe()
                     ),
                 ),
-                Some(e) if e.value.is_null() => self.finding(
+                Some(e) if e.value.is_null() => crate::finding::Finding::new(
+                    Self::ID,
                     e.span(),
                     format!(
                         "{} does not set imagePullPolicy; set it to {wanted}",
@@ -74,7 +76,8 @@ impl ImagePullPolicyAlways {
                 ),
                 Some(e) => match e.value.as_str() {
                     Some(v) if self.params.allowed.iter().any(|a| a == v) => continue,
-                    _ => self.finding(
+                    _ => crate::finding::Finding::new(
+                        Self::ID,
                         e.span(),
                         format!(
                             "{} sets imagePullPolicy to {}; set it to {wanted}",

@@ -56,17 +56,17 @@ impl ImageTagLatest {
                 Some("latest") => "uses the :latest tag",
                 Some(_) => continue,
             };
-            let f = self
-                .finding(
-                    e.span(),
-                    format!(
-                        "{} image {why}: the code that runs changes with every push; name a \
+            let f = crate::finding::Finding::new(
+                Self::ID,
+                e.span(),
+                format!(
+                    "{} image {why}: the code that runs changes with every push; name a \
                          release tag or pin a digest",
-                        c.describe()
-                    ),
-                )
-                .container(c.name.clone())
-                .field(c.field_path("image"));
+                    c.describe()
+                ),
+            )
+            .container(c.name.clone())
+            .field(c.field_path("image"));
             cx.report(f);
         }
     }

@@ -152,8 +152,7 @@ impl MisplacedField {
                 // Not a near miss of a known field: possibly a field newer than this list.
                 continue;
             };
-            let mut f = self
-                .finding(e.span(), message)
+            let mut f = crate::finding::Finding::new(Self::ID, e.span(), message)
                 .field(format!("{path}.securityContext.{key}"));
             if let Some(c) = container {
                 f = f.container(c);
@@ -176,15 +175,15 @@ impl MisplacedField {
             for e in entries {
                 let key = e.key_str();
                 if PSP_FIELDS.contains(&key) {
-                    let f = self
-                        .finding(
-                            e.span(),
-                            format!(
-                                "`{key}` is a PodSecurityPolicy field; in a pod spec Kubernetes \
+                    let f = crate::finding::Finding::new(
+                        Self::ID,
+                        e.span(),
+                        format!(
+                            "`{key}` is a PodSecurityPolicy field; in a pod spec Kubernetes \
                                  ignores it"
-                            ),
-                        )
-                        .field(pod.field_path(key));
+                        ),
+                    )
+                    .field(pod.field_path(key));
                     cx.report(f);
                 }
             }

@@ -205,15 +205,6 @@ macro_rules! declare_rule {
                 group: $crate::rules::Group::Seed,
                 overlaps: &[],
             };
-
-            #[allow(dead_code)]
-            fn finding(
-                &self,
-                span: $crate::model::Span,
-                message: impl Into<String>,
-            ) -> $crate::finding::Finding {
-                $crate::finding::Finding::new($id, span, message)
-            }
         }
 
         impl $crate::rules::Rule for $name {

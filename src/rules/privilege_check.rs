@@ -115,18 +115,18 @@ impl AllowPrivilegeEscalation {
             } else {
                 continue;
             };
-            let f = self
-                .finding(
-                    ape.span(),
-                    format!(
-                        "{} sets allowPrivilegeEscalation to false, but {why}; {}",
-                        c.describe(),
-                        fix
-                    ),
-                )
-                .container(c.name.clone())
-                .field(c.field_path("securityContext.allowPrivilegeEscalation"))
-                .related(at, note);
+            let f = crate::finding::Finding::new(
+                Self::ID,
+                ape.span(),
+                format!(
+                    "{} sets allowPrivilegeEscalation to false, but {why}; {}",
+                    c.describe(),
+                    fix
+                ),
+            )
+            .container(c.name.clone())
+            .field(c.field_path("securityContext.allowPrivilegeEscalation"))
+            .related(at, note);
             cx.report(f);
         }
     }

@@ -129,12 +129,12 @@ impl RbacSensitivePermissions {
             if found.is_empty() {
                 continue;
             }
-            let f = self
-                .finding(
-                    rule.span_of("verbs"),
-                    format!("{kind} rule {} allows {}", rule.index + 1, found.join("; ")),
-                )
-                .field(cx.object.path(&format!("rules[{}].verbs", rule.index)));
+            let f = crate::finding::Finding::new(
+                Self::ID,
+                rule.span_of("verbs"),
+                format!("{kind} rule {} allows {}", rule.index + 1, found.join("; ")),
+            )
+            .field(cx.object.path(&format!("rules[{}].verbs", rule.index)));
             cx.report(f);
         }
     }

@@ -86,20 +86,20 @@ impl RemovedApiVersion {
         if row.removed > target {
             return;
         }
-        let f = self
-            .finding(
-                span,
-                format!(
-                    "{} {} is not served by Kubernetes {target} (the target version): deprecated \
+        let f = crate::finding::Finding::new(
+            Self::ID,
+            span,
+            format!(
+                "{} {} is not served by Kubernetes {target} (the target version): deprecated \
                      in {}, removed in {}; {}",
-                    row.kind,
-                    row.api_version,
-                    row.deprecated,
-                    row.removed,
-                    advice_text(row, target)
-                ),
-            )
-            .field(path);
+                row.kind,
+                row.api_version,
+                row.deprecated,
+                row.removed,
+                advice_text(row, target)
+            ),
+        )
+        .field(path);
         cx.report(f);
     }
 }

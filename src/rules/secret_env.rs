@@ -96,18 +96,18 @@ impl SecretInEnv {
                 if value.value.is_null() || harmless(text) || !secret_like(name) {
                     continue;
                 }
-                let f = self
-                    .finding(
-                        value.span(),
-                        format!(
-                            "{} sets env {name:?} to a literal value in the manifest: a secret \
+                let f = crate::finding::Finding::new(
+                    Self::ID,
+                    value.span(),
+                    format!(
+                        "{} sets env {name:?} to a literal value in the manifest: a secret \
                              there is readable by everyone with the repository; use \
                              valueFrom.secretKeyRef",
-                            c.describe()
-                        ),
-                    )
-                    .container(c.name.clone())
-                    .field(c.field_path(&format!("env[{i}].value")));
+                        c.describe()
+                    ),
+                )
+                .container(c.name.clone())
+                .field(c.field_path(&format!("env[{i}].value")));
                 cx.report(f);
             }
         }
