@@ -11,7 +11,10 @@
 //! its own layer and the layers below it.
 
 // House rules (Cargo.toml `[lints]`): no unwrap/expect/indexing outside tests.
-#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
+#![cfg_attr(
+    test,
+    allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
 
 #[macro_use]
 pub mod rules;

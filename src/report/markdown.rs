@@ -273,7 +273,8 @@ pub fn render(report: &Report, opts: &Options, variant: Variant) -> String {
     };
     for &(quiet, i) in &order {
         if quiet {
-            let (Some(quiet_block), Some(quiet_show)) = (quiet_blocks.get(i), quiet_shown.get_mut(i))
+            let (Some(quiet_block), Some(quiet_show)) =
+                (quiet_blocks.get(i), quiet_shown.get_mut(i))
             else {
                 continue;
             };

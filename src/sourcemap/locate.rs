@@ -102,7 +102,10 @@ pub fn locate(
                 // expression names and some are conditional (which one rendered this container
                 // is not known): the list key, never another container.
                 best_len = ld + 1;
-                pick = outline.keys.iter().find(|k| keys.get(..=ld) == Some(k.path.as_slice()));
+                pick = outline
+                    .keys
+                    .iter()
+                    .find(|k| keys.get(..=ld) == Some(k.path.as_slice()));
             }
         } else if let Some((k, len)) = literal_item(outline, keys, ld, name) {
             // The container's own item lacks the field: point at its first line.
@@ -294,7 +297,9 @@ pub(super) fn by_position<'o>(
     let mut items: Vec<usize> = outline
         .keys
         .iter()
-        .filter(|k| k.path.len() > ld + 1 && same_head(&k.path, keys, ld + 1) && k.line > list_key.line)
+        .filter(|k| {
+            k.path.len() > ld + 1 && same_head(&k.path, keys, ld + 1) && k.line > list_key.line
+        })
         .filter_map(&item_of)
         .collect();
     items.sort_unstable();

@@ -101,7 +101,10 @@ pub(super) fn is_float_syntax(s: &str) -> bool {
         b.iter().take_while(|c| c.is_ascii_digit()).count()
     }
     let b = s.as_bytes();
-    let b = b.strip_prefix(b"-").or_else(|| b.strip_prefix(b"+")).unwrap_or(b);
+    let b = b
+        .strip_prefix(b"-")
+        .or_else(|| b.strip_prefix(b"+"))
+        .unwrap_or(b);
     let int_digits = digits(b);
     let mut rest = b.get(int_digits..).unwrap_or_default();
     let mut frac_digits = 0;
@@ -113,7 +116,10 @@ pub(super) fn is_float_syntax(s: &str) -> bool {
         return false;
     }
     if let Some(r) = rest.strip_prefix(b"e").or_else(|| rest.strip_prefix(b"E")) {
-        let r = r.strip_prefix(b"-").or_else(|| r.strip_prefix(b"+")).unwrap_or(r);
+        let r = r
+            .strip_prefix(b"-")
+            .or_else(|| r.strip_prefix(b"+"))
+            .unwrap_or(r);
         let exp_digits = digits(r);
         if exp_digits == 0 {
             return false;
