@@ -5,6 +5,8 @@
 //! the findings, 20,000 pods without securityContext (as `scripts/gen-many-findings.py` writes).
 //! Run: `cargo bench --bench scan` (figures in BENCHMARKS.md).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 

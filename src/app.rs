@@ -49,19 +49,23 @@ pub fn pair_outputs(
         })
         .collect();
     for (oi, path) in outputs {
-        let Some(slot) = formats.iter().rposition(|(fi, _)| fi < oi) else {
+        let Some(slot) = formats
+            .iter()
+            .rposition(|(fi, _)| fi < oi)
+            .and_then(|slot| result.get_mut(slot))
+        else {
             return Err(Failure(format!(
                 "--output {} must follow the --format it is for",
                 path.display()
             )));
         };
-        if result[slot].file.is_some() {
+        if slot.file.is_some() {
             return Err(Failure(format!(
                 "--output {} has no --format of its own: give --format before each --output",
                 path.display()
             )));
         }
-        result[slot].file = Some(path.clone());
+        slot.file = Some(path.clone());
     }
     if result.is_empty() {
         result.push(Output {

@@ -399,7 +399,7 @@ impl Config {
         }
         if stream.documents.len() > 1 {
             return Err((
-                Some(stream.documents[1].start),
+                stream.documents.get(1).map(|d| d.start),
                 "the config file must hold a single YAML document".to_string(),
             ));
         }

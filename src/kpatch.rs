@@ -185,7 +185,7 @@ fn json6902(root: &Node, field: &str) -> Option<(Span, &'static str)> {
             .split('/')
             .map(|s| s.replace("~1", "/").replace("~0", "~"))
             .collect();
-        if segs.len() > pointer.len() || segs[..] != pointer[..segs.len()] {
+        if !pointer.starts_with(&segs) {
             continue;
         }
         let Some(value) = op.get_entry("value") else {

@@ -10,14 +10,12 @@ impl LineIndex {
     pub fn new(text: &str) -> LineIndex {
         let mut starts = vec![0];
         let bytes = text.as_bytes();
-        let mut i = 0;
-        while i < bytes.len() {
-            match bytes[i] {
+        for (i, b) in bytes.iter().enumerate() {
+            match b {
                 b'\n' => starts.push(i + 1),
                 b'\r' if bytes.get(i + 1) != Some(&b'\n') => starts.push(i + 1),
                 _ => {}
             }
-            i += 1;
         }
         LineIndex { starts }
     }

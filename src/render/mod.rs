@@ -649,7 +649,9 @@ pub fn merge_renders(findings: Vec<Finding>) -> Vec<Finding> {
         let key = MergeKey::of(&f);
         match index.get(&key) {
             Some(&i) => {
-                let kept = &mut out[i];
+                let Some(kept) = out.get_mut(i) else {
+                    continue;
+                };
                 for r in f.renders {
                     if !kept.renders.contains(&r) {
                         kept.renders.push(r);
@@ -796,7 +798,7 @@ pub fn relative_path(from: &Path, to: &Path) -> PathBuf {
     for _ in common..from.len() {
         out.push("..");
     }
-    for c in &to_c[common..] {
+    for c in to_c.iter().skip(common) {
         out.push(c);
     }
     out

@@ -367,7 +367,7 @@ mod signals {
     const SLOTS: usize = 256;
     static LIVE: [AtomicI32; SLOTS] = [const { AtomicI32::new(0) }; SLOTS];
 
-    pub fn register(pid: u32) -> Option<usize> {
+    pub(crate) fn register(pid: u32) -> Option<usize> {
         let pid = i32::try_from(pid).ok().filter(|p| *p > 0)?;
         LIVE.iter().position(|s| {
             s.compare_exchange(0, pid, Ordering::SeqCst, Ordering::SeqCst)
@@ -375,7 +375,7 @@ mod signals {
         })
     }
 
-    pub fn unregister(slot: usize) {
+    pub(crate) fn unregister(slot: usize) {
         if let Some(s) = LIVE.get(slot) {
             s.store(0, Ordering::SeqCst);
         }
@@ -401,7 +401,7 @@ mod signals {
 
     /// Installs the handler once for SIGINT, SIGTERM and SIGHUP, except where the signal is
     /// ignored (under `nohup`).
-    pub fn install() {
+    pub(crate) fn install() {
         static ONCE: std::sync::Once = std::sync::Once::new();
         ONCE.call_once(|| {
             for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {

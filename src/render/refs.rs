@@ -437,7 +437,7 @@ fn item_fields<'n>(
                 strings(v, field, Use::File, out);
                 // `files: [key=path]`: the path is after the first `=`.
                 if *key == "files" {
-                    for r in &mut out[before..] {
+                    for r in out.iter_mut().skip(before) {
                         if let Some((_, p)) = r.text.split_once('=') {
                             r.text = p;
                         }

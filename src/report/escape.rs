@@ -65,7 +65,8 @@ pub fn escape_text(s: &str) -> String {
     let chars: Vec<char> = s.chars().map(markdown_char).collect();
     let mut out = String::with_capacity(s.len() + s.len() / 4);
     for (i, &c) in chars.iter().enumerate() {
-        if c == '.' && i >= 3 && chars[i - 3..i].iter().all(|w| w.eq_ignore_ascii_case(&'w')) {
+        let before = |n: usize| i.checked_sub(n).and_then(|start| chars.get(start..i));
+        if c == '.' && before(3).is_some_and(|w| w.iter().all(|w| w.eq_ignore_ascii_case(&'w'))) {
             out.push(ZWJ);
         }
         if c.is_ascii_punctuation() {
@@ -73,9 +74,8 @@ pub fn escape_text(s: &str) -> String {
             out.push(c);
             let slashes = chars.get(i + 1) == Some(&'/') && chars.get(i + 2) == Some(&'/');
             let gh = c == '-'
-                && i >= 2
-                && chars[i - 2].eq_ignore_ascii_case(&'g')
-                && chars[i - 1].eq_ignore_ascii_case(&'h');
+                && matches!(before(2), Some([g, h])
+                    if g.eq_ignore_ascii_case(&'g') && h.eq_ignore_ascii_case(&'h'));
             if c == '@' || c == '#' || gh || (c == ':' && slashes) {
                 out.push(ZWJ);
             }

@@ -273,15 +273,22 @@ pub fn render(report: &Report, opts: &Options, variant: Variant) -> String {
     };
     for &(quiet, i) in &order {
         if quiet {
-            let cost = variant.size(&quiet_blocks[i]);
+            let (Some(quiet_block), Some(quiet_show)) =
+                (quiet_blocks.get(i), quiet_shown.get_mut(i))
+            else {
+                continue;
+            };
+            let cost = variant.size(quiet_block);
             if used + cost > room {
                 break;
             }
             used += cost;
-            quiet_shown[i] = true;
+            *quiet_show = true;
             continue;
         }
-        let f = &report.findings[i];
+        let (Some(f), Some(show)) = (report.findings.get(i), shown.get_mut(i)) else {
+            continue;
+        };
         let mut cost = variant.size(&block(i));
         if !headed.contains_key(f.path.as_str()) {
             cost += variant.size(&heading(&f.path));
@@ -291,7 +298,7 @@ pub fn render(report: &Report, opts: &Options, variant: Variant) -> String {
         }
         used += cost;
         headed.insert(f.path.as_str(), ());
-        shown[i] = true;
+        *show = true;
     }
 
     let mut body = String::new();
@@ -304,8 +311,8 @@ pub fn render(report: &Report, opts: &Options, variant: Variant) -> String {
             body.push_str(&existing_open);
         }
         let mut current: Option<&str> = None;
-        for (i, f) in report.findings.iter().enumerate() {
-            if !shown[i] || f.is_existing() != folded {
+        for ((i, f), &show) in report.findings.iter().enumerate().zip(&shown) {
+            if !show || f.is_existing() != folded {
                 continue;
             }
             if current != Some(f.path.as_str()) {

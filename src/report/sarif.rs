@@ -553,8 +553,7 @@ fn region(span: Span, source: Option<(&str, &LineIndex)>) -> Region {
 fn artifact(path: &str) -> ArtifactLocation {
     let absolute = path.starts_with('/')
         || (path.len() > 2
-            && path.as_bytes()[1] == b':'
-            && path.as_bytes()[0].is_ascii_alphabetic());
+            && matches!(path.as_bytes(), [drive, b':', ..] if drive.is_ascii_alphabetic()));
     if absolute {
         let p = path.trim_start_matches('/');
         ArtifactLocation {

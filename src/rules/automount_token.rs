@@ -28,7 +28,7 @@ declare_rule! {
     /// spec:
     ///   automountServiceAccountToken: false
     /// ```
-    pub struct AutomountToken(NoParams) {
+    pub struct AutomountServiceAccountToken(NoParams) {
         id: "CLUSTERSEC_AUTOMOUNT_TOKEN",
         name: "automount-service-account-token",
         severity: Low,
@@ -38,7 +38,7 @@ declare_rule! {
     }
 }
 
-impl AutomountToken {
+impl AutomountServiceAccountToken {
     fn run(&self, cx: &mut Cx<'_>) {
         let Some(pod) = cx.pod else { return };
         let field = "automountServiceAccountToken";
@@ -72,7 +72,7 @@ impl AutomountToken {
                 ),
             ),
         };
-        let f = self.finding(span, message).field(pod.field_path(field));
+        let f = crate::finding::Finding::new(Self::ID, span, message).field(pod.field_path(field));
         cx.report(f);
     }
 }

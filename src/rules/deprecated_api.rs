@@ -28,7 +28,7 @@ declare_rule! {
     /// apiVersion: batch/v1
     /// kind: CronJob
     /// ```
-    pub struct DeprecatedApi(NoParams) {
+    pub struct DeprecatedApiVersion(NoParams) {
         id: "CLUSTERSEC_DEPRECATED_API",
         name: "deprecated-api-version",
         severity: Low,
@@ -38,7 +38,7 @@ declare_rule! {
     }
 }
 
-impl DeprecatedApi {
+impl DeprecatedApiVersion {
     fn run(&self, cx: &mut Cx<'_>) {
         let target = cx.kube_version;
         let Some((row, span, path)) = deprecated_row(cx) else {
@@ -47,20 +47,20 @@ impl DeprecatedApi {
         if row.deprecated > target || row.removed <= target {
             return;
         }
-        let f = self
-            .finding(
-                span,
-                format!(
-                    "{} {} is deprecated since Kubernetes {} and removed in {} (the target is \
+        let f = crate::finding::Finding::new(
+            Self::ID,
+            span,
+            format!(
+                "{} {} is deprecated since Kubernetes {} and removed in {} (the target is \
                      {target}); {}",
-                    row.kind,
-                    row.api_version,
-                    row.deprecated,
-                    row.removed,
-                    advice_text(row, target)
-                ),
-            )
-            .field(path);
+                row.kind,
+                row.api_version,
+                row.deprecated,
+                row.removed,
+                advice_text(row, target)
+            ),
+        )
+        .field(path);
         cx.report(f);
     }
 }

@@ -28,7 +28,7 @@ declare_rule! {
     ///   labels:
     ///     pod-security.kubernetes.io/enforce: restricted
     /// ```
-    pub struct DeprecatedCheck(NoParams) {
+    pub struct PodSecurityPolicy(NoParams) {
         id: "CUSTOM_SECURITY_DEPRECATED_CHECK",
         name: "pod-security-policy",
         severity: Medium,
@@ -38,21 +38,21 @@ declare_rule! {
     }
 }
 
-impl DeprecatedCheck {
+impl PodSecurityPolicy {
     fn run(&self, cx: &mut Cx<'_>) {
         if cx.object.kind() != "PodSecurityPolicy" {
             return;
         }
         let api = &cx.object.id.api_version;
-        let f = self
-            .finding(
-                cx.object.kind_span(),
-                format!(
-                    "PodSecurityPolicy ({api}) was removed in Kubernetes 1.25; use Pod Security \
+        let f = crate::finding::Finding::new(
+            Self::ID,
+            cx.object.kind_span(),
+            format!(
+                "PodSecurityPolicy ({api}) was removed in Kubernetes 1.25; use Pod Security \
                      Admission (pod-security.kubernetes.io namespace labels) instead"
-                ),
-            )
-            .field(cx.object.path("kind"));
+            ),
+        )
+        .field(cx.object.path("kind"));
         cx.report(f);
     }
 }

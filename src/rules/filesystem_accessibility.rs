@@ -33,7 +33,7 @@ declare_rule! {
     /// ```
     /// With `params: {requireTrue: false}` the rule only checks that the field is set and is a
     /// boolean, as the original Datree rule did.
-    pub struct FilesystemAccessibility(FilesystemParams) {
+    pub struct ReadOnlyRootFilesystem(FilesystemParams) {
         id: "CUSTOM_SECURITY_FILESYSTEM_ACCESSIBILITY",
         name: "read-only-root-filesystem",
         severity: Medium,
@@ -56,7 +56,7 @@ impl Default for FilesystemParams {
     }
 }
 
-impl FilesystemAccessibility {
+impl ReadOnlyRootFilesystem {
     fn run(&self, cx: &mut Cx<'_>) {
         check_container_bool(
             cx,

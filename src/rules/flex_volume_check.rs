@@ -29,7 +29,7 @@ declare_rule! {
     /// Move to a CSI driver, or allow the vetted driver:
     /// `rules: {CUSTOM_SECURITY_FLEX_VOLUME_CHECK: {params: {allowedDrivers: [example/lvm]}}}`.
     /// In a PodSecurityPolicy, add `flexVolume` to `volumes` next to `allowedFlexVolumes`.
-    pub struct FlexVolumeCheck(FlexParams) {
+    pub struct FlexVolume(FlexParams) {
         id: "CUSTOM_SECURITY_FLEX_VOLUME_CHECK",
         name: "flex-volume",
         severity: Medium,
@@ -46,7 +46,7 @@ pub struct FlexParams {
     pub allowed_drivers: Vec<String>,
 }
 
-impl FlexVolumeCheck {
+impl FlexVolume {
     fn run(&self, cx: &mut Cx<'_>) {
         if cx.object.kind() == "PodSecurityPolicy" {
             self.check_psp(cx);
@@ -75,15 +75,15 @@ impl FlexVolumeCheck {
                     self.params.allowed_drivers.join(", ")
                 )
             };
-            let f = self
-                .finding(
-                    span,
-                    format!(
-                        "volume \"{name}\" is a flexVolume with {what}; {allowed}; use another \
+            let f = crate::finding::Finding::new(
+                Self::ID,
+                span,
+                format!(
+                    "volume \"{name}\" is a flexVolume with {what}; {allowed}; use another \
                          volume type, or allow the driver in params.allowedDrivers"
-                    ),
-                )
-                .field(pod.field_path(&format!("volumes[{i}].flexVolume")));
+                ),
+            )
+            .field(pod.field_path(&format!("volumes[{i}].flexVolume")));
             cx.report(f);
         }
     }
@@ -103,14 +103,14 @@ impl FlexVolumeCheck {
             .iter()
             .any(|v| matches!(v.as_str(), Some("flexVolume" | "*")));
         if !permits {
-            let f = self
-                .finding(
-                    allowed.key.span,
-                    "PodSecurityPolicy lists allowedFlexVolumes but its `volumes` does not allow \
+            let f = crate::finding::Finding::new(
+                Self::ID,
+                allowed.key.span,
+                "PodSecurityPolicy lists allowedFlexVolumes but its `volumes` does not allow \
                      `flexVolume` (or `*`), so no flexVolume is permitted and the list has no \
                      effect; add flexVolume to volumes, or remove allowedFlexVolumes",
-                )
-                .field(cx.object.path("spec.allowedFlexVolumes"));
+            )
+            .field(cx.object.path("spec.allowedFlexVolumes"));
             cx.report(f);
         }
     }

@@ -36,7 +36,7 @@ declare_rule! {
     ///     runAsGroup: 10001
     /// ```
     /// The range is a parameter: `rules: {CUSTOM_SECURITY_GROUPS_CHECK: {params: {min: 1000}}}`.
-    pub struct GroupsCheck(RangeParams) {
+    pub struct RunAsGroup(RangeParams) {
         id: "CUSTOM_SECURITY_GROUPS_CHECK",
         name: "run-as-group",
         severity: Medium,
@@ -46,7 +46,7 @@ declare_rule! {
     }
 }
 
-impl GroupsCheck {
+impl RunAsGroup {
     fn run(&self, cx: &mut Cx<'_>) {
         check_id_range(
             cx,

@@ -44,17 +44,17 @@ impl ImageDigest {
             if image.trim().is_empty() || parse_image(image).digest.is_some() {
                 continue;
             }
-            let f = self
-                .finding(
-                    e.span(),
-                    format!(
-                        "{} image is not pinned by digest: the tag can be moved to other \
+            let f = crate::finding::Finding::new(
+                Self::ID,
+                e.span(),
+                format!(
+                    "{} image is not pinned by digest: the tag can be moved to other \
                          content; add @sha256:...",
-                        c.describe()
-                    ),
-                )
-                .container(c.name.clone())
-                .field(c.field_path("image"));
+                    c.describe()
+                ),
+            )
+            .container(c.name.clone())
+            .field(c.field_path("image"));
             cx.report(f);
         }
     }

@@ -26,7 +26,7 @@ declare_rule! {
     ///     imagePullPolicy: Always
     /// ```
     /// The accepted values are a parameter: `params: {allowed: [Always]}`.
-    pub struct ImagePull(ImagePullParams) {
+    pub struct ImagePullPolicyAlways(ImagePullParams) {
         id: "CUSTOM_SECURITY_IMAGE_PULL",
         name: "image-pull-policy-always",
         severity: Low,
@@ -51,21 +51,23 @@ impl Default for ImagePullParams {
     }
 }
 
-impl ImagePull {
+impl ImagePullPolicyAlways {
     fn run(&self, cx: &mut Cx<'_>) {
         let Some(pod) = cx.pod else { return };
         let wanted = self.params.allowed.join(" or ");
         for c in &pod.containers {
             let path = c.field_path("imagePullPolicy");
             let finding = match c.field("imagePullPolicy") {
-                None => self.finding(
+                None => crate::finding::Finding::new(
+                    Self::ID,
                     c.first_line(),
                     format!(
                         "{} does not set imagePullPolicy; set it to {wanted}",
                         c.describe()
                     ),
                 ),
-                Some(e) if e.value.is_null() => self.finding(
+                Some(e) if e.value.is_null() => crate::finding::Finding::new(
+                    Self::ID,
                     e.span(),
                     format!(
                         "{} does not set imagePullPolicy; set it to {wanted}",
@@ -74,7 +76,8 @@ impl ImagePull {
                 ),
                 Some(e) => match e.value.as_str() {
                     Some(v) if self.params.allowed.iter().any(|a| a == v) => continue,
-                    _ => self.finding(
+                    _ => crate::finding::Finding::new(
+                        Self::ID,
                         e.span(),
                         format!(
                             "{} sets imagePullPolicy to {}; set it to {wanted}",

@@ -26,7 +26,7 @@ declare_rule! {
     ///     image: nginx:1.27.3
     ///     image: nginx@sha256:0d17b565c37bcbd895e9d92315a05c1c3c9a29f762b011a10c54a66cd53c9b31
     /// ```
-    pub struct ImageTag(NoParams) {
+    pub struct ImageTagLatest(NoParams) {
         id: "CLUSTERSEC_IMAGE_TAG",
         name: "image-tag-latest",
         severity: Medium,
@@ -36,7 +36,7 @@ declare_rule! {
     }
 }
 
-impl ImageTag {
+impl ImageTagLatest {
     fn run(&self, cx: &mut Cx<'_>) {
         let Some(pod) = cx.pod else { return };
         for c in &pod.containers {
@@ -56,17 +56,17 @@ impl ImageTag {
                 Some("latest") => "uses the :latest tag",
                 Some(_) => continue,
             };
-            let f = self
-                .finding(
-                    e.span(),
-                    format!(
-                        "{} image {why}: the code that runs changes with every push; name a \
+            let f = crate::finding::Finding::new(
+                Self::ID,
+                e.span(),
+                format!(
+                    "{} image {why}: the code that runs changes with every push; name a \
                          release tag or pin a digest",
-                        c.describe()
-                    ),
-                )
-                .container(c.name.clone())
-                .field(c.field_path("image"));
+                    c.describe()
+                ),
+            )
+            .container(c.name.clone())
+            .field(c.field_path("image"));
             cx.report(f);
         }
     }

@@ -141,15 +141,15 @@ impl InvalidObject {
         else {
             return;
         };
-        let f = self
-            .finding(
-                cx.object.kind_span(),
-                format!(
-                    "kind {kind:?} is not a Kubernetes kind: kinds are case-sensitive, so kubectl \
+        let f = crate::finding::Finding::new(
+            Self::ID,
+            cx.object.kind_span(),
+            format!(
+                "kind {kind:?} is not a Kubernetes kind: kinds are case-sensitive, so kubectl \
                      and the API server reject the object; write {right}"
-                ),
-            )
-            .field(cx.object.path("kind"));
+            ),
+        )
+        .field(cx.object.path("kind"));
         cx.report(f);
     }
 
@@ -208,30 +208,30 @@ impl InvalidObject {
             } else {
                 format!("{at}.containers")
             };
-            let f = self
-                .finding(
-                    e.key.span,
-                    format!(
-                        "`containers` sits at {at_path}, where a {} has no such field: it reads \
+            let f = crate::finding::Finding::new(
+                Self::ID,
+                e.key.span,
+                format!(
+                    "`containers` sits at {at_path}, where a {} has no such field: it reads \
                          its containers from {full}.containers, so these never run, and the API \
                          server rejects the unknown field (kubectl validates strictly by default)",
-                        obj.kind()
-                    ),
-                )
-                .field(obj.path(&at_path));
+                    obj.kind()
+                ),
+            )
+            .field(obj.path(&at_path));
             cx.report(f);
         }
         if let Some((span, at)) = missing {
-            let f = self
-                .finding(
-                    span,
-                    format!(
-                        "this {kind} has no pod spec at {full} ({at} is missing or null): the API \
+            let f = crate::finding::Finding::new(
+                Self::ID,
+                span,
+                format!(
+                    "this {kind} has no pod spec at {full} ({at} is missing or null): the API \
                          server rejects it, since a {kind} needs one with at least one container",
-                        kind = obj.kind()
-                    ),
-                )
-                .field(obj.path(&at));
+                    kind = obj.kind()
+                ),
+            )
+            .field(obj.path(&at));
             cx.report(f);
         }
     }
@@ -246,7 +246,8 @@ impl InvalidObject {
         let field = pod.field_path("containers");
         match regular {
             None => out.push(
-                self.finding(
+                crate::finding::Finding::new(
+                    Self::ID,
                     last_key_span(cx.object.node, spec_path)
                         .unwrap_or_else(|| cx.object.kind_span()),
                     format!(
@@ -259,7 +260,8 @@ impl InvalidObject {
             ),
             Some(e) if e.value.is_null() || e.value.as_seq().is_some_and(<[Node]>::is_empty) => out
                 .push(
-                    self.finding(
+                    crate::finding::Finding::new(
+                        Self::ID,
                         e.span(),
                         format!(
                             "`containers` is {}: the API server rejects a pod without containers",
@@ -279,7 +281,8 @@ impl InvalidObject {
                 // A non-string name is CLUSTERSEC_WRONG_TYPE's... unless it is simply absent.
                 if name_entry.is_none_or(|e| e.value.is_null() || e.value.as_str() == Some("")) {
                     out.push(
-                        self.finding(
+                        crate::finding::Finding::new(
+                            Self::ID,
                             name_entry.map_or_else(|| c.first_line(), Entry::span),
                             format!(
                                 "{} has no name: the API server requires every container to \
@@ -295,7 +298,8 @@ impl InvalidObject {
             let Some(e) = name_entry else { continue };
             if !is_dns_label(name) {
                 out.push(
-                    self.finding(
+                    crate::finding::Finding::new(
+                        Self::ID,
                         e.span(),
                         format!(
                             "{} has a name the API server rejects: it must be a DNS label (at \
@@ -310,7 +314,8 @@ impl InvalidObject {
             }
             match seen.get(name) {
                 Some(first) => out.push(
-                    self.finding(
+                    crate::finding::Finding::new(
+                        Self::ID,
                         e.span(),
                         format!(
                             "{} has the same name as {} (line {}): the API server rejects \
@@ -353,7 +358,8 @@ impl InvalidObject {
             "are not allowed in a pod template"
         };
         out.push(
-            self.finding(
+            crate::finding::Finding::new(
+                Self::ID,
                 e.key.span,
                 format!(
                     "ephemeral containers {why}: the API server rejects the {kind} (they are \
@@ -370,7 +376,8 @@ impl InvalidObject {
             if let Some(e) = pod.pod_level(field) {
                 if let Some(id) = e.value.as_api_int().filter(|id| !valid_id(*id)) {
                     out.push(
-                        self.finding(
+                        crate::finding::Finding::new(
+                            Self::ID,
                             e.span(),
                             id_message(&format!("{}.securityContext", pod.path), field, id),
                         )
@@ -386,7 +393,8 @@ impl InvalidObject {
             for (i, g) in groups.iter().enumerate() {
                 if let Some(id) = g.as_api_int().filter(|id| !valid_id(*id)) {
                     out.push(
-                        self.finding(
+                        crate::finding::Finding::new(
+                            Self::ID,
                             g.span,
                             id_message(
                                 &format!("{}.securityContext", pod.path),
@@ -408,9 +416,13 @@ impl InvalidObject {
             if let Some(e) = c.own(field) {
                 if let Some(id) = e.value.as_api_int().filter(|id| !valid_id(*id)) {
                     out.push(
-                        self.finding(e.span(), id_message(&c.describe(), field, id))
-                            .container(c.name.clone())
-                            .field(sc_path(field)),
+                        crate::finding::Finding::new(
+                            Self::ID,
+                            e.span(),
+                            id_message(&c.describe(), field, id),
+                        )
+                        .container(c.name.clone())
+                        .field(sc_path(field)),
                     );
                 }
             }
@@ -424,7 +436,8 @@ impl InvalidObject {
                 .filter(|e| e.value.as_bool() == Some(true))
             {
                 out.push(
-                    self.finding(
+                    crate::finding::Finding::new(
+                        Self::ID,
                         ape.span(),
                         format!(
                             "{} sets allowPrivilegeEscalation to false and privileged to true: \
@@ -441,7 +454,8 @@ impl InvalidObject {
             for cap in c.added_capabilities() {
                 if cap.as_str() == Some("CAP_SYS_ADMIN") {
                     out.push(
-                        self.finding(
+                        crate::finding::Finding::new(
+                            Self::ID,
                             ape.span(),
                             format!(
                                 "{} sets allowPrivilegeEscalation to false and adds \
@@ -460,7 +474,8 @@ impl InvalidObject {
         if let Some(e) = c.own("procMount") {
             match e.value.as_str() {
                 Some(v) if !PROC_MOUNTS.contains(&v) => out.push(
-                    self.finding(
+                    crate::finding::Finding::new(
+                        Self::ID,
                         e.span(),
                         format!(
                             "{} sets procMount to {}: the API server accepts only Default or \
@@ -476,7 +491,8 @@ impl InvalidObject {
                     if pod.node.get("hostUsers").and_then(Node::as_bool) != Some(false) =>
                 {
                     out.push(
-                        self.finding(
+                        crate::finding::Finding::new(
+                            Self::ID,
                             e.span(),
                             format!(
                                 "{} sets procMount to Unmasked in a pod that does not set \
@@ -496,7 +512,8 @@ impl InvalidObject {
             if let Some(v) = e.value.as_str() {
                 if !v.is_empty() && !PULL_POLICIES.contains(&v) {
                     out.push(
-                        self.finding(
+                        crate::finding::Finding::new(
+                            Self::ID,
                             e.span(),
                             format!(
                                 "{} sets imagePullPolicy to {}: the API server accepts only \

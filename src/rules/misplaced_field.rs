@@ -84,14 +84,18 @@ fn distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
+        let mut cur = Vec::with_capacity(b.len() + 1);
+        let mut left = i + 1;
+        cur.push(left);
+        // prev[j] (diagonal) and prev[j + 1] (above) for each character of `b`.
+        for ((cb, diag), up) in b.iter().zip(&prev).zip(prev.iter().skip(1)) {
             let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+            left = (diag + cost).min(up + 1).min(left + 1);
+            cur.push(left);
         }
         prev = cur;
     }
-    prev[b.len()]
+    prev.last().copied().unwrap_or_default()
 }
 
 /// The known field a key is a near miss of (a typo or a case slip), if any.
@@ -148,8 +152,7 @@ impl MisplacedField {
                 // Not a near miss of a known field: possibly a field newer than this list.
                 continue;
             };
-            let mut f = self
-                .finding(e.span(), message)
+            let mut f = crate::finding::Finding::new(Self::ID, e.span(), message)
                 .field(format!("{path}.securityContext.{key}"));
             if let Some(c) = container {
                 f = f.container(c);
@@ -172,15 +175,15 @@ impl MisplacedField {
             for e in entries {
                 let key = e.key_str();
                 if PSP_FIELDS.contains(&key) {
-                    let f = self
-                        .finding(
-                            e.span(),
-                            format!(
-                                "`{key}` is a PodSecurityPolicy field; in a pod spec Kubernetes \
+                    let f = crate::finding::Finding::new(
+                        Self::ID,
+                        e.span(),
+                        format!(
+                            "`{key}` is a PodSecurityPolicy field; in a pod spec Kubernetes \
                                  ignores it"
-                            ),
-                        )
-                        .field(pod.field_path(key));
+                        ),
+                    )
+                    .field(pod.field_path(key));
                     cx.report(f);
                 }
             }

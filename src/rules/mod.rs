@@ -205,15 +205,6 @@ macro_rules! declare_rule {
                 group: $crate::rules::Group::Seed,
                 overlaps: &[],
             };
-
-            #[allow(dead_code)]
-            fn finding(
-                &self,
-                span: $crate::model::Span,
-                message: impl Into<String>,
-            ) -> $crate::finding::Finding {
-                $crate::finding::Finding::new($id, span, message)
-            }
         }
 
         impl $crate::rules::Rule for $name {
@@ -297,15 +288,15 @@ pub mod yaml_syntax;
 /// fixtures, one line here. [`Registry::builtin`] fills in each rule's group and scope.
 pub(crate) fn builtin_rules() -> Vec<Box<dyn Rule>> {
     vec![
-        Box::new(user_check::UserCheck::default()),
-        Box::new(groups_check::GroupsCheck::default()),
-        Box::new(privilege_check::PrivilegeCheck::default()),
-        Box::new(filesystem_accessibility::FilesystemAccessibility::default()),
-        Box::new(privileged_check::PrivilegedCheck::default()),
-        Box::new(image_pull::ImagePull::default()),
-        Box::new(deprecated_check::DeprecatedCheck::default()),
-        Box::new(flex_volume_check::FlexVolumeCheck::default()),
-        Box::new(proc_mount_check::ProcMountCheck::default()),
+        Box::new(user_check::RunAsUser::default()),
+        Box::new(groups_check::RunAsGroup::default()),
+        Box::new(privilege_check::AllowPrivilegeEscalation::default()),
+        Box::new(filesystem_accessibility::ReadOnlyRootFilesystem::default()),
+        Box::new(privileged_check::Privileged::default()),
+        Box::new(image_pull::ImagePullPolicyAlways::default()),
+        Box::new(deprecated_check::PodSecurityPolicy::default()),
+        Box::new(flex_volume_check::FlexVolume::default()),
+        Box::new(proc_mount_check::ProcMount::default()),
         Box::new(misplaced_field::MisplacedField::default()),
         Box::new(yaml_syntax::YamlSyntax::default()),
         Box::new(duplicate_key::DuplicateKey::default()),
@@ -315,17 +306,17 @@ pub(crate) fn builtin_rules() -> Vec<Box<dyn Rule>> {
         Box::new(render::Render::default()),
         Box::new(stale_suppression::StaleSuppression::default()),
         Box::new(unrendered_branch::UnrenderedBranch::default()),
-        Box::new(removed_api::RemovedApi::default()),
-        Box::new(deprecated_api::DeprecatedApi::default()),
-        Box::new(image_tag::ImageTag::default()),
+        Box::new(removed_api::RemovedApiVersion::default()),
+        Box::new(deprecated_api::DeprecatedApiVersion::default()),
+        Box::new(image_tag::ImageTagLatest::default()),
         Box::new(image_digest::ImageDigest::default()),
         Box::new(runtime_socket::RuntimeSocket::default()),
-        Box::new(automount_token::AutomountToken::default()),
+        Box::new(automount_token::AutomountServiceAccountToken::default()),
         Box::new(resources::Resources::default()),
-        Box::new(secret_env::SecretEnv::default()),
+        Box::new(secret_env::SecretInEnv::default()),
         Box::new(rbac_broad_binding::RbacBroadBinding::default()),
         Box::new(rbac_wildcard::RbacWildcard::default()),
-        Box::new(rbac_sensitive::RbacSensitive::default()),
+        Box::new(rbac_sensitive::RbacSensitivePermissions::default()),
         Box::new(pss_host_process::PssHostProcess::default()),
         Box::new(pss_host_namespaces::PssHostNamespaces::default()),
         Box::new(pss_privileged::PssPrivileged::default()),
@@ -358,8 +349,8 @@ pub(crate) fn builtin_group(id: &str) -> Group {
     } else if id.starts_with("CLUSTERSEC_RBAC_") {
         Group::Rbac
     } else if [
-        removed_api::RemovedApi::ID,
-        deprecated_api::DeprecatedApi::ID,
+        removed_api::RemovedApiVersion::ID,
+        deprecated_api::DeprecatedApiVersion::ID,
     ]
     .contains(&id)
     {

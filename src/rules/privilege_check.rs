@@ -38,7 +38,7 @@ declare_rule! {
     /// can always escalate, whatever the field says, and the API server rejects the combination
     /// with `privileged: true` or `CAP_SYS_ADMIN` (see `CLUSTERSEC_INVALID_OBJECT`). Drop the
     /// privilege or the capability.
-    pub struct PrivilegeCheck(PrivilegeParams) {
+    pub struct AllowPrivilegeEscalation(PrivilegeParams) {
         id: "CUSTOM_SECURITY_PRIVILEGE_CHECK",
         name: "allow-privilege-escalation",
         severity: High,
@@ -63,7 +63,7 @@ impl Default for PrivilegeParams {
     }
 }
 
-impl PrivilegeCheck {
+impl AllowPrivilegeEscalation {
     fn run(&self, cx: &mut Cx<'_>) {
         check_container_bool(
             cx,
@@ -115,18 +115,18 @@ impl PrivilegeCheck {
             } else {
                 continue;
             };
-            let f = self
-                .finding(
-                    ape.span(),
-                    format!(
-                        "{} sets allowPrivilegeEscalation to false, but {why}; {}",
-                        c.describe(),
-                        fix
-                    ),
-                )
-                .container(c.name.clone())
-                .field(c.field_path("securityContext.allowPrivilegeEscalation"))
-                .related(at, note);
+            let f = crate::finding::Finding::new(
+                Self::ID,
+                ape.span(),
+                format!(
+                    "{} sets allowPrivilegeEscalation to false, but {why}; {}",
+                    c.describe(),
+                    fix
+                ),
+            )
+            .container(c.name.clone())
+            .field(c.field_path("securityContext.allowPrivilegeEscalation"))
+            .related(at, note);
             cx.report(f);
         }
     }

@@ -32,7 +32,7 @@ declare_rule! {
     /// ```
     /// With `params: {requireSet: true}` the field must also be set explicitly on every
     /// container, as the original Datree rule required.
-    pub struct PrivilegedCheck(PrivilegedParams) {
+    pub struct Privileged(PrivilegedParams) {
         id: "CUSTOM_SECURITY_PRIVILEGED_CHECK",
         name: "privileged",
         severity: Critical,
@@ -49,7 +49,7 @@ pub struct PrivilegedParams {
     pub require_set: bool,
 }
 
-impl PrivilegedCheck {
+impl Privileged {
     fn run(&self, cx: &mut Cx<'_>) {
         check_container_bool(
             cx,

@@ -23,7 +23,7 @@ declare_rule! {
     /// ## Fix
     /// Remove `procMount` or set it to `Default`; remove `Unmasked` from a PodSecurityPolicy's
     /// `allowedProcMountTypes`.
-    pub struct ProcMountCheck(NoParams) {
+    pub struct ProcMount(NoParams) {
         id: "CUSTOM_SECURITY_PROC_MOUNT_CHECK",
         name: "proc-mount",
         severity: High,
@@ -33,7 +33,7 @@ declare_rule! {
     }
 }
 
-impl ProcMountCheck {
+impl ProcMount {
     fn run(&self, cx: &mut Cx<'_>) {
         if cx.object.kind() == "PodSecurityPolicy" {
             if let Some(types) = cx
@@ -45,14 +45,14 @@ impl ProcMountCheck {
             {
                 for (i, t) in types.iter().enumerate() {
                     if t.as_str() == Some("Unmasked") {
-                        let f = self
-                            .finding(
-                                t.span,
-                                "PodSecurityPolicy allows procMount Unmasked, which exposes the \
+                        let f = crate::finding::Finding::new(
+                            Self::ID,
+                            t.span,
+                            "PodSecurityPolicy allows procMount Unmasked, which exposes the \
                                  host's /proc to containers; remove it from \
                                  allowedProcMountTypes",
-                            )
-                            .field(cx.object.path(&format!("spec.allowedProcMountTypes[{i}]")));
+                        )
+                        .field(cx.object.path(&format!("spec.allowedProcMountTypes[{i}]")));
                         cx.report(f);
                     }
                 }
@@ -66,18 +66,18 @@ impl ProcMountCheck {
             if e.value.as_str() == Some("Default") {
                 continue;
             }
-            let f = self
-                .finding(
-                    e.span(),
-                    format!(
-                        "{} sets procMount to {}: only Default keeps /proc masked; set it to \
+            let f = crate::finding::Finding::new(
+                Self::ID,
+                e.span(),
+                format!(
+                    "{} sets procMount to {}: only Default keeps /proc masked; set it to \
                          Default or remove it",
-                        c.describe(),
-                        e.value.describe()
-                    ),
-                )
-                .container(c.name.clone())
-                .field(c.field_path("securityContext.procMount"));
+                    c.describe(),
+                    e.value.describe()
+                ),
+            )
+            .container(c.name.clone())
+            .field(c.field_path("securityContext.procMount"));
             cx.report(f);
         }
     }

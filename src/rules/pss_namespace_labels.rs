@@ -44,7 +44,7 @@ impl PssNamespaceLabels {
             return;
         };
         for p in problems {
-            let f = self.finding(p.span, p.message);
+            let f = crate::finding::Finding::new(Self::ID, p.span, p.message);
             cx.report(f);
         }
     }

@@ -105,15 +105,15 @@ impl RbacBroadBinding {
             } else {
                 "in the cluster"
             };
-            let f = self
-                .finding(
-                    name_entry.span(),
-                    format!(
-                        "{kind} grants {granted} to {skind} {name:?} ({who}): anything can be \
+            let f = crate::finding::Finding::new(
+                Self::ID,
+                name_entry.span(),
+                format!(
+                    "{kind} grants {granted} to {skind} {name:?} ({who}): anything can be \
                          done {scope} with it"
-                    ),
-                )
-                .field(cx.object.path(&format!("subjects[{i}].name")));
+                ),
+            )
+            .field(cx.object.path(&format!("subjects[{i}].name")));
             cx.report(f);
         }
     }

@@ -42,7 +42,7 @@ declare_rule! {
     ///     resourceNames: [web-tls]
     ///     verbs: [get]
     /// ```
-    pub struct RbacSensitive(NoParams) {
+    pub struct RbacSensitivePermissions(NoParams) {
         id: "CLUSTERSEC_RBAC_SENSITIVE",
         name: "rbac-sensitive-permissions",
         severity: High,
@@ -118,7 +118,7 @@ fn sensitive(rule: &PolicyRule<'_>, cluster: bool) -> Vec<String> {
     out
 }
 
-impl RbacSensitive {
+impl RbacSensitivePermissions {
     fn run(&self, cx: &mut Cx<'_>) {
         if !is_rbac(cx, &["Role", "ClusterRole"]) {
             return;
@@ -129,12 +129,12 @@ impl RbacSensitive {
             if found.is_empty() {
                 continue;
             }
-            let f = self
-                .finding(
-                    rule.span_of("verbs"),
-                    format!("{kind} rule {} allows {}", rule.index + 1, found.join("; ")),
-                )
-                .field(cx.object.path(&format!("rules[{}].verbs", rule.index)));
+            let f = crate::finding::Finding::new(
+                Self::ID,
+                rule.span_of("verbs"),
+                format!("{kind} rule {} allows {}", rule.index + 1, found.join("; ")),
+            )
+            .field(cx.object.path(&format!("rules[{}].verbs", rule.index)));
             cx.report(f);
         }
     }

@@ -75,15 +75,15 @@ impl RbacWildcard {
                 } else {
                     ""
                 };
-                let f = self
-                    .finding(
-                        rule.span_of(field),
-                        format!(
-                            "{kind} rule {} grants {what} {scope}{both}; list what is needed",
-                            rule.index + 1
-                        ),
-                    )
-                    .field(cx.object.path(&format!("rules[{}].{field}", rule.index)));
+                let f = crate::finding::Finding::new(
+                    Self::ID,
+                    rule.span_of(field),
+                    format!(
+                        "{kind} rule {} grants {what} {scope}{both}; list what is needed",
+                        rule.index + 1
+                    ),
+                )
+                .field(cx.object.path(&format!("rules[{}].{field}", rule.index)));
                 cx.report(f);
             }
         }

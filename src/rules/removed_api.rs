@@ -42,7 +42,7 @@ declare_rule! {
     /// kind: PodDisruptionBudget
     /// ```
     /// To check against the cluster you deploy to: `clustersec scan --kube-version 1.24 k8s/`.
-    pub struct RemovedApi(NoParams) {
+    pub struct RemovedApiVersion(NoParams) {
         id: "CLUSTERSEC_REMOVED_API",
         name: "removed-api-version",
         severity: High,
@@ -77,7 +77,7 @@ pub(crate) fn advice_text(row: &ApiRow, target: KubeVersion) -> String {
     }
 }
 
-impl RemovedApi {
+impl RemovedApiVersion {
     fn run(&self, cx: &mut Cx<'_>) {
         let target = cx.kube_version;
         let Some((row, span, path)) = deprecated_row(cx) else {
@@ -86,20 +86,20 @@ impl RemovedApi {
         if row.removed > target {
             return;
         }
-        let f = self
-            .finding(
-                span,
-                format!(
-                    "{} {} is not served by Kubernetes {target} (the target version): deprecated \
+        let f = crate::finding::Finding::new(
+            Self::ID,
+            span,
+            format!(
+                "{} {} is not served by Kubernetes {target} (the target version): deprecated \
                      in {}, removed in {}; {}",
-                    row.kind,
-                    row.api_version,
-                    row.deprecated,
-                    row.removed,
-                    advice_text(row, target)
-                ),
-            )
-            .field(path);
+                row.kind,
+                row.api_version,
+                row.deprecated,
+                row.removed,
+                advice_text(row, target)
+            ),
+        )
+        .field(path);
         cx.report(f);
     }
 }

@@ -61,18 +61,18 @@ impl Resources {
                 continue;
             }
             let span = resources.map_or_else(|| c.first_line(), |r| r.key.span);
-            let f = self
-                .finding(
-                    span,
-                    format!(
-                        "{} sets no resources {}: without limits it can starve its node, \
+            let f = crate::finding::Finding::new(
+                Self::ID,
+                span,
+                format!(
+                    "{} sets no resources {}: without limits it can starve its node, \
                          without requests it is scheduled blindly",
-                        c.describe(),
-                        missing.join(", ")
-                    ),
-                )
-                .container(c.name.clone())
-                .field(c.field_path("resources"));
+                    c.describe(),
+                    missing.join(", ")
+                ),
+            )
+            .container(c.name.clone())
+            .field(c.field_path("resources"));
             cx.report(f);
         }
     }

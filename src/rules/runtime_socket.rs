@@ -100,15 +100,15 @@ impl RuntimeSocket {
             } else {
                 format!("a directory that holds the container runtime socket {socket}")
             };
-            let f = self
-                .finding(
-                    entry.span(),
-                    format!(
-                        "volume {name:?} mounts {what} from the host: talking to the runtime is \
+            let f = crate::finding::Finding::new(
+                Self::ID,
+                entry.span(),
+                format!(
+                    "volume {name:?} mounts {what} from the host: talking to the runtime is \
                          root on the node"
-                    ),
-                )
-                .field(pod.field_path(&format!("volumes[{i}].hostPath.path")));
+                ),
+            )
+            .field(pod.field_path(&format!("volumes[{i}].hostPath.path")));
             cx.report(f);
         }
     }

@@ -31,7 +31,7 @@ declare_rule! {
     ///     valueFrom:
     ///       secretKeyRef: {name: db, key: password}
     /// ```
-    pub struct SecretEnv(NoParams) {
+    pub struct SecretInEnv(NoParams) {
         id: "CLUSTERSEC_SECRET_ENV",
         name: "secret-in-env",
         severity: Low,
@@ -76,7 +76,7 @@ fn harmless(value: &str) -> bool {
         || v.eq_ignore_ascii_case("false")
 }
 
-impl SecretEnv {
+impl SecretInEnv {
     fn run(&self, cx: &mut Cx<'_>) {
         let Some(pod) = cx.pod else { return };
         for c in &pod.containers {
@@ -96,18 +96,18 @@ impl SecretEnv {
                 if value.value.is_null() || harmless(text) || !secret_like(name) {
                     continue;
                 }
-                let f = self
-                    .finding(
-                        value.span(),
-                        format!(
-                            "{} sets env {name:?} to a literal value in the manifest: a secret \
+                let f = crate::finding::Finding::new(
+                    Self::ID,
+                    value.span(),
+                    format!(
+                        "{} sets env {name:?} to a literal value in the manifest: a secret \
                              there is readable by everyone with the repository; use \
                              valueFrom.secretKeyRef",
-                            c.describe()
-                        ),
-                    )
-                    .container(c.name.clone())
-                    .field(c.field_path(&format!("env[{i}].value")));
+                        c.describe()
+                    ),
+                )
+                .container(c.name.clone())
+                .field(c.field_path(&format!("env[{i}].value")));
                 cx.report(f);
             }
         }

@@ -6,7 +6,7 @@ use crate::model::yaml::Entry;
 
 /// Where a value came from, for messages: `in its securityContext` or `inherited from
 /// spec.securityContext (line 12)`.
-pub fn origin(pod: &PodSpec<'_>, setting: &Setting<'_>) -> String {
+pub(crate) fn origin(pod: &PodSpec<'_>, setting: &Setting<'_>) -> String {
     match setting {
         Setting::Container(_) => "in its securityContext".to_string(),
         Setting::Pod(e) => format!(
@@ -18,7 +18,7 @@ pub fn origin(pod: &PodSpec<'_>, setting: &Setting<'_>) -> String {
 }
 
 /// The field path of a setting: the container's, or the pod's for an inherited value.
-pub fn setting_path(
+pub(crate) fn setting_path(
     pod: &PodSpec<'_>,
     c: &Container<'_>,
     setting: &Setting<'_>,
@@ -31,7 +31,7 @@ pub fn setting_path(
 }
 
 /// A finding about `field` of container `c`, located where the setting is (or should be).
-pub fn at_setting(
+pub(crate) fn at_setting(
     rule: &'static str,
     pod: &PodSpec<'_>,
     c: &Container<'_>,
@@ -56,12 +56,12 @@ pub fn at_setting(
 }
 
 /// A container-only field written at pod level, where Kubernetes ignores it.
-pub fn ignored_pod_level<'a>(pod: &PodSpec<'a>, field: &str) -> Option<&'a Entry> {
+pub(crate) fn ignored_pod_level<'a>(pod: &PodSpec<'a>, field: &str) -> Option<&'a Entry> {
     pod.pod_level(field)
 }
 
 /// The note to add to a "missing" message when the field sits, ignored, at pod level.
-pub fn pod_level_note(pod: &PodSpec<'_>, field: &str) -> String {
+pub(crate) fn pod_level_note(pod: &PodSpec<'_>, field: &str) -> String {
     match ignored_pod_level(pod, field) {
         Some(e) => format!(
             " ({field} is set in {}.securityContext at line {}, but Kubernetes only reads it per container)",
@@ -72,15 +72,15 @@ pub fn pod_level_note(pod: &PodSpec<'_>, field: &str) -> String {
 }
 
 /// How a container-only boolean field is checked.
-pub struct BoolCheck<'s> {
-    pub rule: &'static str,
-    pub field: &'s str,
+pub(crate) struct BoolCheck<'s> {
+    pub(crate) rule: &'static str,
+    pub(crate) field: &'s str,
     /// The value the field must have; `None` accepts either boolean.
-    pub required: Option<bool>,
+    pub(crate) required: Option<bool>,
     /// Whether leaving the field unset is a finding.
-    pub require_set: bool,
+    pub(crate) require_set: bool,
     /// What happens when the field is unset or has the wrong value.
-    pub consequence: &'s str,
+    pub(crate) consequence: &'s str,
 }
 
 /// The one-line fix of a boolean field: `set it to false`, or `set it to true or false` when
@@ -93,7 +93,7 @@ fn fix(required: Option<bool>) -> String {
 }
 
 /// Checks a container-only boolean field of every container.
-pub fn check_container_bool(cx: &mut crate::rules::Cx<'_>, check: &BoolCheck<'_>) {
+pub(crate) fn check_container_bool(cx: &mut crate::rules::Cx<'_>, check: &BoolCheck<'_>) {
     let Some(pod) = cx.pod else { return };
     let field = check.field;
     for c in &pod.containers {

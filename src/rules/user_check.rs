@@ -41,7 +41,7 @@ declare_rule! {
     ///     runAsUser: 10001
     /// ```
     /// The range is a parameter: `rules: {CUSTOM_SECURITY_USER_CHECK: {params: {min: 1000, max: 65535}}}`.
-    pub struct UserCheck(RangeParams) {
+    pub struct RunAsUser(RangeParams) {
         id: "CUSTOM_SECURITY_USER_CHECK",
         name: "run-as-user",
         severity: Medium,
@@ -179,7 +179,7 @@ pub(crate) fn check_id_range(
     }
 }
 
-impl UserCheck {
+impl RunAsUser {
     fn run(&self, cx: &mut Cx<'_>) {
         check_id_range(
             cx,

@@ -45,33 +45,32 @@ impl WrongType {
         for key in ["apiVersion", "kind"] {
             if let Some(e) = obj.node.get_entry(key) {
                 if e.value.as_str().is_none() {
-                    let f = self
-                        .finding(
-                            e.span(),
-                            format!("`{key}` must be a string, found {}", e.value.describe()),
-                        )
-                        .field(obj.path(key));
+                    let f = crate::finding::Finding::new(
+                        Self::ID,
+                        e.span(),
+                        format!("`{key}` must be a string, found {}", e.value.describe()),
+                    )
+                    .field(obj.path(key));
                     cx.report(f);
                 }
             }
         }
         if let Some(e) = obj.node.get_entry("metadata") {
             if !e.value.is_map() {
-                let f = self
-                    .finding(
-                        e.span(),
-                        format!(
-                            "`metadata` must be a mapping, found {}",
-                            e.value.type_name()
-                        ),
-                    )
-                    .field(obj.path("metadata"));
+                let f = crate::finding::Finding::new(
+                    Self::ID,
+                    e.span(),
+                    format!(
+                        "`metadata` must be a mapping, found {}",
+                        e.value.type_name()
+                    ),
+                )
+                .field(obj.path("metadata"));
                 cx.report(f);
             }
         }
         for err in cx.shape_errors {
-            let f = self
-                .finding(err.span, err.message.clone())
+            let f = crate::finding::Finding::new(Self::ID, err.span, err.message.clone())
                 .field(err.path.clone());
             cx.report(f);
         }
@@ -92,15 +91,15 @@ impl WrongType {
         for (entry, path, container) in checks {
             let Some(e) = entry else { continue };
             if e.value.as_bool().is_none() && !e.value.is_null() {
-                let mut f = self
-                    .finding(
-                        e.span(),
-                        format!(
-                            "`runAsNonRoot` must be a boolean, found {}",
-                            e.value.describe()
-                        ),
-                    )
-                    .field(path);
+                let mut f = crate::finding::Finding::new(
+                    Self::ID,
+                    e.span(),
+                    format!(
+                        "`runAsNonRoot` must be a boolean, found {}",
+                        e.value.describe()
+                    ),
+                )
+                .field(path);
                 if let Some(c) = container {
                     f = f.container(c);
                 }
@@ -109,12 +108,12 @@ impl WrongType {
         }
         if let Some(e) = pod.pod_level("fsGroup") {
             if e.value.as_api_int().is_none() && !e.value.is_null() {
-                let f = self
-                    .finding(
-                        e.span(),
-                        format!("`fsGroup` must be an integer, found {}", e.value.describe()),
-                    )
-                    .field(pod.field_path("securityContext.fsGroup"));
+                let f = crate::finding::Finding::new(
+                    Self::ID,
+                    e.span(),
+                    format!("`fsGroup` must be an integer, found {}", e.value.describe()),
+                )
+                .field(pod.field_path("securityContext.fsGroup"));
                 cx.report(f);
             }
         }

@@ -182,7 +182,10 @@ pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) -> Ve
         let Some(at) = sources.partition_point(|(l, _)| *l < line).checked_sub(1) else {
             continue;
         };
-        let source = &sources[at].1;
+        let Some((source_line, source)) = sources.get(at) else {
+            continue;
+        };
+        let source_line = *source_line;
         let ordinal = ordinals.get(at).copied().unwrap_or(0);
         let rendered_at = RenderedAt::Helm {
             label: cx.render_label.map(str::to_string),
@@ -208,7 +211,6 @@ pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) -> Ve
                 f.mapping = Some(format!(
                     "rendered output; the `# Source:` path {quoted} was rejected"
                 ));
-                let source_line = sources[at].0;
                 if !notes.iter().any(|n| n.span.start.line == source_line) {
                     let width = text
                         .lines()
@@ -446,7 +448,7 @@ pub(super) fn values_list_item(
         return false;
     }
     let sources = values_sources(chart_dir, top, cx);
-    for list_key in outline.keys.iter().filter(|k| k.path[..] == *list) {
+    for list_key in outline.keys.iter().filter(|k| k.path.as_slice() == list) {
         for r in list_refs(
             &outline.lines,
             list_key.line,

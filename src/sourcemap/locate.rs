@@ -51,7 +51,7 @@ pub fn locate(
     let mut best: Vec<&KeyLine> = Vec::new();
     let mut best_len = 0;
     for k in &outline.keys {
-        if k.path.len() > keys.len() || k.path[..] != keys[..k.path.len()] || other_container(k) {
+        if !keys.starts_with(&k.path) || other_container(k) {
             continue;
         }
         match k.path.len().cmp(&best_len) {
@@ -102,7 +102,10 @@ pub fn locate(
                 // expression names and some are conditional (which one rendered this container
                 // is not known): the list key, never another container.
                 best_len = ld + 1;
-                pick = outline.keys.iter().find(|k| k.path[..] == keys[..=ld]);
+                pick = outline
+                    .keys
+                    .iter()
+                    .find(|k| keys.get(..=ld) == Some(k.path.as_slice()));
             }
         } else if let Some((k, len)) = literal_item(outline, keys, ld, name) {
             // The container's own item lacks the field: point at its first line.
@@ -159,7 +162,7 @@ pub(super) fn include_under(
         let Some(sub) = defines(&inc.name) else {
             continue;
         };
-        let rest = &keys[matched..];
+        let rest = keys.get(matched..).unwrap_or(&[]);
         if let Some(hit) = locate(&sub, rest, container, defines, depth + 1) {
             if hit.matched > 0 {
                 return Some(TemplateHit {
@@ -191,7 +194,7 @@ pub(super) fn include_with_container(
     for list_key in outline
         .keys
         .iter()
-        .filter(|k| k.path[..] == keys[..=list_depth])
+        .filter(|k| keys.get(..=list_depth) == Some(k.path.as_slice()))
     {
         let end = block_end(outline, list_key);
         for inc in &outline.includes {
@@ -206,7 +209,7 @@ pub(super) fn include_with_container(
             }) else {
                 continue;
             };
-            let rest = &keys[list_depth + 1..];
+            let rest = keys.get(list_depth + 1..).unwrap_or(&[]);
             let hit = locate(&sub, rest, container, defines, depth + 1)
                 .filter(|h| h.matched > 0)
                 .unwrap_or_else(|| TemplateHit {
@@ -238,7 +241,7 @@ pub(super) fn literal_item<'o>(
     let name_line = outline.keys.iter().find(|k| {
         k.key == "name"
             && k.path.len() == list_depth + 2
-            && k.path[..=list_depth] == keys[..=list_depth]
+            && same_head(&k.path, keys, list_depth + 1)
             && k.value.trim_matches(['"', '\'']) == name
     })?;
     let item = *name_line.items.last()?;
@@ -246,7 +249,7 @@ pub(super) fn literal_item<'o>(
         .keys
         .iter()
         .filter(|k| k.items.contains(&item))
-        .filter(|k| k.path.len() <= keys.len() && k.path[..] == keys[..k.path.len()])
+        .filter(|k| keys.starts_with(&k.path))
         .max_by_key(|k| k.path.len());
     match deepest {
         Some(k) => Some((k, k.path.len())),
@@ -258,7 +261,11 @@ pub(super) fn literal_item<'o>(
 /// (`{{- if }}`, `{{- range }}`, `{{- toYaml .Values.sidecars }}`): then its items are not
 /// always all rendered, in order.
 pub(super) fn list_has_directives(outline: &Outline, keys: &[String], ld: usize) -> bool {
-    let Some(list_key) = outline.keys.iter().find(|k| k.path[..] == keys[..=ld]) else {
+    let Some(list_key) = outline
+        .keys
+        .iter()
+        .find(|k| keys.get(..=ld) == Some(k.path.as_slice()))
+    else {
         return true;
     };
     let end = block_end(outline, list_key).min(outline.lines.len());
@@ -282,12 +289,17 @@ pub(super) fn by_position<'o>(
     if list_has_directives(outline, keys, ld) {
         return None;
     }
-    let list_key = outline.keys.iter().find(|k| k.path[..] == keys[..=ld])?;
+    let list_key = outline
+        .keys
+        .iter()
+        .find(|k| keys.get(..=ld) == Some(k.path.as_slice()))?;
     let item_of = |k: &KeyLine| k.items.iter().copied().find(|l| *l > list_key.line);
     let mut items: Vec<usize> = outline
         .keys
         .iter()
-        .filter(|k| k.path.len() > ld + 1 && k.path[..=ld] == keys[..=ld] && k.line > list_key.line)
+        .filter(|k| {
+            k.path.len() > ld + 1 && same_head(&k.path, keys, ld + 1) && k.line > list_key.line
+        })
         .filter_map(&item_of)
         .collect();
     items.sort_unstable();
@@ -306,6 +318,11 @@ pub(super) fn block_end(outline: &Outline, k: &KeyLine) -> usize {
         .iter()
         .find(|o| o.line > k.line && o.indent <= k.indent)
         .map_or(usize::MAX, |o| o.line)
+}
+
+/// Whether both paths have at least `n` keys and the first `n` are the same.
+fn same_head(a: &[String], b: &[String], n: usize) -> bool {
+    matches!((a.get(..n), b.get(..n)), (Some(x), Some(y)) if x == y)
 }
 
 pub(super) fn to_u32(n: usize) -> u32 {
@@ -327,7 +344,7 @@ pub(super) fn item_name<'o>(
         .keys
         .iter()
         .rev()
-        .find(|o| o.line <= k.line && o.path[..] == keys[..=list_depth])?;
+        .find(|o| o.line <= k.line && keys.get(..=list_depth) == Some(o.path.as_slice()))?;
     let item = k.items.iter().copied().find(|l| *l > list_key.line)?;
     let name = outline.keys.iter().find(|o| {
         o.key == "name" && o.path.len() == list_depth + 2 && o.items.last() == Some(&item)

@@ -25,6 +25,8 @@
 //! The modules run in one process, on the harness's threads: a test must not change the
 //! process's environment variables or current directory (give the child `Command` its own).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 mod support;
 
 mod adversarial;

@@ -16,7 +16,7 @@ const HELPER_FILES: &[&str] = &["mod.rs", "support.rs"];
 
 /// `.../src/rules/pss/host.rs` -> `pss/host.rs`, whatever the separators `file!()` used; `None`
 /// for a file outside `src/rules/`.
-pub fn rules_relative(path: &str) -> Option<String> {
+pub(crate) fn rules_relative(path: &str) -> Option<String> {
     let path = path.replace('\\', "/");
     let at = path.rfind("src/rules/")?;
     let rel = &path[at + "src/rules/".len()..];
@@ -24,7 +24,7 @@ pub fn rules_relative(path: &str) -> Option<String> {
 }
 
 /// The `.rs` files under `src/rules/`, relative to it, helpers left out.
-pub fn rule_files_on_disk(dir: &Path, prefix: &str, out: &mut Vec<String>) {
+pub(crate) fn rule_files_on_disk(dir: &Path, prefix: &str, out: &mut Vec<String>) {
     for entry in fs::read_dir(dir).expect("src/rules") {
         let entry = entry.expect("dir entry");
         let name = entry.file_name().to_string_lossy().to_string();
@@ -46,7 +46,7 @@ pub fn rule_files_on_disk(dir: &Path, prefix: &str, out: &mut Vec<String>) {
 /// folder `src/rules/FAMILY/`, whose files may each declare several rules (a family's rules
 /// built from a table live in `src/rules/FAMILY/mod.rs`). Every rule file on disk declares at
 /// least one registered rule, so a rule file left out of `registry()` is caught.
-pub fn layout_problems(declared: &[(String, String)], on_disk: &[String]) -> Vec<String> {
+pub(crate) fn layout_problems(declared: &[(String, String)], on_disk: &[String]) -> Vec<String> {
     let mut problems = Vec::new();
     let mut per_file: BTreeMap<String, Vec<&str>> = BTreeMap::new();
     for (id, source) in declared {

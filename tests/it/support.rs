@@ -12,37 +12,37 @@ use clustersec::report::Report;
 use serde_json::Value;
 
 /// The package root.
-pub fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// The `clustersec` binary, colour off.
-pub fn bin() -> Command {
+pub(crate) fn bin() -> Command {
     let mut c = Command::cargo_bin("clustersec").unwrap();
     c.env("NO_COLOR", "1");
     c
 }
 
 /// [`bin`] run from the package root, so that display paths start with `fixtures/`.
-pub fn bin_in_root() -> Command {
+pub(crate) fn bin_in_root() -> Command {
     let mut c = bin();
     c.current_dir(root());
     c
 }
 
 /// Writes `dir/name`, creating the directories on the way.
-pub fn write(dir: &Path, name: &str, text: &str) {
+pub(crate) fn write(dir: &Path, name: &str, text: &str) {
     write_file(&dir.join(name), text);
 }
 
 /// Writes `path`, creating the directories on the way.
-pub fn write_file(path: &Path, text: &str) {
+pub(crate) fn write_file(path: &Path, text: &str) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, text).unwrap();
 }
 
 /// A Pod that no rule on by default reports.
-pub const CLEAN: &str = "apiVersion: v1
+pub(crate) const CLEAN: &str = "apiVersion: v1
 kind: Pod
 metadata:
   name: p
@@ -61,14 +61,14 @@ spec:
 
 /// Whether what a test needs from outside the repository (a renderer, `../shared`) must be
 /// there: in CI, or with `CLUSTERSEC_REQUIRE_SHARED=1`. Otherwise its absence skips the test.
-pub fn required() -> bool {
+pub(crate) fn required() -> bool {
     std::env::var_os("CI").is_some()
         || std::env::var("CLUSTERSEC_REQUIRE_SHARED").is_ok_and(|v| v == "1")
 }
 
 /// Whether `tool` was `found`; its absence skips the test with a message, or fails it where
 /// [`required`].
-pub fn have(tool: &str, found: bool) -> bool {
+pub(crate) fn have(tool: &str, found: bool) -> bool {
     if found {
         return true;
     }
@@ -81,7 +81,7 @@ pub fn have(tool: &str, found: bool) -> bool {
 }
 
 /// Whether helm is on PATH (see [`have`]).
-pub fn have_helm() -> bool {
+pub(crate) fn have_helm() -> bool {
     have(
         "helm",
         clustersec::render::process::find_program("helm").is_some(),
@@ -89,7 +89,7 @@ pub fn have_helm() -> bool {
 }
 
 /// Whether kubectl or kustomize is on PATH (see [`have`]).
-pub fn have_kustomize() -> bool {
+pub(crate) fn have_kustomize() -> bool {
     have(
         "kubectl or kustomize",
         clustersec::render::kustomize::Builder::find().is_some(),
@@ -98,7 +98,7 @@ pub fn have_kustomize() -> bool {
 
 /// The shared corpus `../shared/corpus`; `None` (with a message) when it is absent, a failure
 /// when `CLUSTERSEC_REQUIRE_SHARED=1`.
-pub fn corpus() -> Option<PathBuf> {
+pub(crate) fn corpus() -> Option<PathBuf> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
     if p.is_dir() {
         return Some(p);
@@ -111,7 +111,7 @@ pub fn corpus() -> Option<PathBuf> {
 }
 
 /// Copies the directory tree `from` to `to` (file contents byte for byte).
-pub fn copy_dir(from: &Path, to: &Path) {
+pub(crate) fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
         let e = e.unwrap();
@@ -126,7 +126,7 @@ pub fn copy_dir(from: &Path, to: &Path) {
 
 /// `clustersec scan --format json ARGS` run in `dir`: the JSON report from stdout. The scan
 /// must exit 0 or 1 (no error).
-pub fn scan_json_in(dir: &Path, args: &[&str]) -> Value {
+pub(crate) fn scan_json_in(dir: &Path, args: &[&str]) -> Value {
     let out = bin()
         .current_dir(dir)
         .args(["scan", "--format", "json"])
@@ -142,13 +142,13 @@ pub fn scan_json_in(dir: &Path, args: &[&str]) -> Value {
 }
 
 /// The findings of `rule` in `report`.
-pub fn of_rule<'a>(report: &'a Report, rule: &str) -> Vec<&'a Finding> {
+pub(crate) fn of_rule<'a>(report: &'a Report, rule: &str) -> Vec<&'a Finding> {
     report.findings.iter().filter(|f| f.rule == rule).collect()
 }
 
 /// Scans in-memory `(path, text)` files the way `scan` scans files: the findings, the file
 /// reports, and the texts of the files with findings (for the reports' snippets).
-pub fn scan_texts(
+pub(crate) fn scan_texts(
     engine: &Engine,
     files: &[(&str, &str)],
 ) -> (Vec<Finding>, Vec<FileReport>, BTreeMap<String, String>) {

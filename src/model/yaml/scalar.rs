@@ -57,10 +57,15 @@ pub fn resolve_plain(text: &str) -> Scalar {
 /// `strconv.ParseInt(s, 0, 64)`: optional sign, then `0x`, `0o`, `0b`, a leading `0` (octal) or
 /// decimal digits.
 pub(super) fn parse_go_int(s: &str) -> Option<i64> {
-    let (neg, digits) = match s.as_bytes().first()? {
-        b'-' => (true, &s[1..]),
-        b'+' => (false, &s[1..]),
-        _ => (false, s),
+    if s.is_empty() {
+        return None;
+    }
+    let (neg, digits) = if let Some(rest) = s.strip_prefix('-') {
+        (true, rest)
+    } else if let Some(rest) = s.strip_prefix('+') {
+        (false, rest)
+    } else {
+        (false, s)
     };
     let (radix, body) = if let Some(r) = digits
         .strip_prefix("0x")
@@ -77,8 +82,8 @@ pub(super) fn parse_go_int(s: &str) -> Option<i64> {
         .or_else(|| digits.strip_prefix("0B"))
     {
         (2, r)
-    } else if digits.len() > 1 && digits.starts_with('0') {
-        (8, &digits[1..])
+    } else if let Some(r) = digits.strip_prefix('0').filter(|r| !r.is_empty()) {
+        (8, r)
     } else {
         (10, digits)
     };
@@ -92,42 +97,36 @@ pub(super) fn parse_go_int(s: &str) -> Option<i64> {
 
 pub(super) fn is_float_syntax(s: &str) -> bool {
     // [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
+    fn digits(b: &[u8]) -> usize {
+        b.iter().take_while(|c| c.is_ascii_digit()).count()
+    }
     let b = s.as_bytes();
-    let mut i = 0;
-    if matches!(b.first(), Some(b'-' | b'+')) {
-        i += 1;
-    }
-    let int_start = i;
-    while i < b.len() && b[i].is_ascii_digit() {
-        i += 1;
-    }
-    let int_digits = i - int_start;
+    let b = b
+        .strip_prefix(b"-")
+        .or_else(|| b.strip_prefix(b"+"))
+        .unwrap_or(b);
+    let int_digits = digits(b);
+    let mut rest = b.get(int_digits..).unwrap_or_default();
     let mut frac_digits = 0;
-    if i < b.len() && b[i] == b'.' {
-        i += 1;
-        let f = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        frac_digits = i - f;
+    if let Some(r) = rest.strip_prefix(b".") {
+        frac_digits = digits(r);
+        rest = r.get(frac_digits..).unwrap_or_default();
     }
     if int_digits == 0 && frac_digits == 0 {
         return false;
     }
-    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
-        i += 1;
-        if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
-            i += 1;
-        }
-        let e = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        if i == e {
+    if let Some(r) = rest.strip_prefix(b"e").or_else(|| rest.strip_prefix(b"E")) {
+        let r = r
+            .strip_prefix(b"-")
+            .or_else(|| r.strip_prefix(b"+"))
+            .unwrap_or(r);
+        let exp_digits = digits(r);
+        if exp_digits == 0 {
             return false;
         }
+        rest = r.get(exp_digits..).unwrap_or_default();
     }
-    i == b.len()
+    rest.is_empty()
 }
 
 /// The long form of the YAML core tags (`!!int` is `tag:yaml.org,2002:int`).
