@@ -501,7 +501,16 @@ fn scan_or_baseline(
             "note: --parse-only: files were read, parsed and modelled; no rule ran"
         );
     }
-    let mut verdict = verdict(args, &config, &report);
+    let verdict = judge(args, &config, &report);
+    let mut report = report.with_verdict(verdict);
+    write_reports(args, &outs, &mut report)?;
+    Ok(report.verdict.as_ref().map_or(EXIT_CLEAN, |v| v.exit_code))
+}
+
+/// The run's verdict (a shard that holds no object is judged by `clustersec merge`); says so
+/// when no Kubernetes object was found.
+fn judge(args: &ScanArgs, config: &Config, report: &report::Report) -> report::Verdict {
+    let mut verdict = verdict(args, config, report);
     if args.shard.is_some() && verdict.empty {
         // One shard may hold no object: `clustersec merge` judges the whole.
         let fails =
@@ -522,8 +531,15 @@ fn scan_or_baseline(
             )
         );
     }
-    let mut report = report.with_verdict(verdict);
+    verdict
+}
 
+/// Writes every report: text first, then the other formats with repository-relative paths.
+fn write_reports(
+    args: &ScanArgs,
+    outs: &[Output],
+    report: &mut report::Report,
+) -> Result<(), Failure> {
     let ci = CiLinks::from_env(|name| std::env::var(name).ok());
     // The SARIF cap, when the run writes SARIF (other formats then say what it left out).
     let sarif_cap = outs
@@ -550,40 +566,7 @@ fn scan_or_baseline(
     // Text keeps the paths as the user named them (relative to the working directory) and is
     // written first; every other format is written after it, with paths relative to the
     // repository root.
-    let write_group = |report: &report::Report, text: bool, srcroot: &Option<String>| {
-        // Reports that go to files are rendered and written in parallel (each format is
-        // independent work over the same report); the first failure in command-line order is
-        // the one reported. A path named twice gets the last report for it.
-        let saved: Vec<Result<(), Failure>> = {
-            use rayon::prelude::*;
-            outs.par_iter()
-                .enumerate()
-                .map(|(i, out)| match &out.file {
-                    Some(path)
-                        if (out.format == Format::Text) == text
-                            && outs.iter().rposition(|o| o.file.as_ref() == Some(path))
-                                == Some(i) =>
-                    {
-                        write_file(path, out.format, report, &report_options(out, srcroot))
-                    }
-                    _ => Ok(()),
-                })
-                .collect()
-        };
-        saved.into_iter().collect::<Result<Vec<()>, Failure>>()?;
-        for out in outs
-            .iter()
-            .filter(|o| o.file.is_none() && (o.format == Format::Text) == text)
-        {
-            let stdout = std::io::stdout();
-            let mut lock = stdout.lock();
-            report::write(out.format, &mut lock, report, &report_options(out, srcroot))
-                .and_then(|()| lock.flush())
-                .map_err(|e| Failure(format!("cannot write to stdout: {e}")))?;
-        }
-        Ok::<(), Failure>(())
-    };
-    write_group(&report, true, &None)?;
+    write_group(outs, report, true, &|out| report_options(out, &None))?;
     if outs.iter().any(|o| o.format != Format::Text) {
         let root = report_root(args)?;
         if let Ok(cwd) = std::env::current_dir().and_then(std::fs::canonicalize) {
@@ -596,9 +579,49 @@ fn scan_or_baseline(
             .to_str()
             .map(crate::report::sarif::dir_uri)
             .or(Some(String::new()));
-        write_group(&report, false, &srcroot)?;
+        write_group(outs, report, false, &|out| report_options(out, &srcroot))?;
     }
-    Ok(report.verdict.as_ref().map_or(EXIT_CLEAN, |v| v.exit_code))
+    Ok(())
+}
+
+/// Writes the reports of one group (text or not): those that go to files in parallel, then
+/// those that go to stdout.
+fn write_group(
+    outs: &[Output],
+    report: &report::Report,
+    text: bool,
+    report_options: &(dyn Fn(&Output) -> Options + Sync),
+) -> Result<(), Failure> {
+    // Reports that go to files are rendered and written in parallel (each format is
+    // independent work over the same report); the first failure in command-line order is
+    // the one reported. A path named twice gets the last report for it.
+    let saved: Vec<Result<(), Failure>> = {
+        use rayon::prelude::*;
+        outs.par_iter()
+            .enumerate()
+            .map(|(i, out)| match &out.file {
+                Some(path)
+                    if (out.format == Format::Text) == text
+                        && outs.iter().rposition(|o| o.file.as_ref() == Some(path)) == Some(i) =>
+                {
+                    write_file(path, out.format, report, &report_options(out))
+                }
+                _ => Ok(()),
+            })
+            .collect()
+    };
+    saved.into_iter().collect::<Result<Vec<()>, Failure>>()?;
+    for out in outs
+        .iter()
+        .filter(|o| o.file.is_none() && (o.format == Format::Text) == text)
+    {
+        let stdout = std::io::stdout();
+        let mut lock = stdout.lock();
+        report::write(out.format, &mut lock, report, &report_options(out))
+            .and_then(|()| lock.flush())
+            .map_err(|e| Failure(format!("cannot write to stdout: {e}")))?;
+    }
+    Ok::<(), Failure>(())
 }
 
 /// With `baseline_out` (`clustersec baseline`): writes the report's fingerprints there and

@@ -472,34 +472,12 @@ impl Engine {
         let stream = parse_input(text);
         let mut report = FileReport::new(path, FileStatus::Scanned, text.len() as u64);
         report.documents = stream.documents.len();
-        let has_objects = stream
-            .documents
-            .iter()
-            .any(|d| d.root.as_ref().is_some_and(is_object));
-        let has_limits = stream.diagnostics.iter().any(|d| {
-            matches!(
-                d,
-                Diagnostic::AliasBudget { .. } | Diagnostic::TooDeep { .. }
-            )
-        });
-        let has_syntax = stream
-            .diagnostics
-            .iter()
-            .any(|d| matches!(d, Diagnostic::Syntax { .. }));
-        if !(has_objects || has_limits || (has_syntax && looks_like_kubernetes(text))) {
+        if !is_scannable(&stream, text) {
             report.status = FileStatus::NotKubernetes;
             return (report, Vec::new());
         }
         let mut out = Vec::new();
-        for d in &stream.diagnostics {
-            let f = self.diagnostic(d, &stream.documents);
-            if let Diagnostic::Syntax { message, pos } = d {
-                report
-                    .parse_error
-                    .get_or_insert_with(|| format!("{}:{}: {message}", pos.line, pos.col));
-            }
-            self.push(&mut out, path, f);
-        }
+        self.diagnostic_findings(&stream, path, &mut report, &mut out);
         let wildcard_roles = rules::data::rbac::wildcard_roles(&stream.documents);
         // Where each object is, in stream order, to attach diagnostics to objects below.
         let mut placed: Vec<(Span, ObjectRef)> = Vec::new();
@@ -515,70 +493,20 @@ impl Engine {
                     std::hint::black_box(&pod);
                     continue;
                 }
-                annotated.extend(crate::suppress::annotations::ObjectSuppressions::of(
+                let (found, ns_found) = self.object_findings(
                     &obj,
-                    self.registry(),
-                ));
-                let mut cx = Cx::new(&obj, pod.as_ref(), &shape);
-                cx.kube_version = self.kube_version;
-                cx.openshift = self.openshift;
-                cx.pss_version = self.pss_version.resolve();
-                cx.wildcard_roles = &wildcard_roles;
-                let ns_policy = pod.as_ref().and(self.namespace_policy(&obj));
-                for entry in self.registry.iter() {
-                    let id = &entry.meta().id;
-                    if ns_policy.is_some() && rules::data::pss::control(id).is_some() {
-                        continue; // judged at the namespace's level below
-                    }
-                    if self.enabled.contains_key(id) {
-                        entry.rule().check(&mut cx);
-                    }
-                }
+                    pod.as_ref(),
+                    &shape,
+                    &wildcard_roles,
+                    &mut annotated,
+                );
                 if let Some(pod) = pod.as_ref() {
                     let level = self.pss_level(&obj, pod, &shape);
                     if let Some(n) = report.pss_levels.get_mut(level as usize) {
                         *n += 1;
                     }
                 }
-                let mut found = cx.into_findings();
-                let mut ns_found = Vec::new();
-                if let (Some((ns, policy)), Some(pod)) = (ns_policy, pod.as_ref()) {
-                    ns_found = self.namespace_findings(&obj, pod, &shape, ns, policy);
-                    found.extend(ns_found.iter().cloned());
-                }
-                let pss_found: Vec<crate::rules::RuleId> = found
-                    .iter()
-                    .map(|f| f.rule.clone())
-                    .filter(|r| r.starts_with("PSS_"))
-                    .collect();
-                rules::data::pss::drop_duplicates(&mut found);
-                // A suppression of a PSS finding dropped for an original one is not stale.
-                if let Some(s) = annotated.last_mut() {
-                    for rule in pss_found {
-                        if !found.iter().any(|f| f.rule == rule) {
-                            s.mark_merged(&obj.id, &rule);
-                        }
-                    }
-                }
-                for mut f in found {
-                    f.object = Some(obj.id.clone());
-                    f.container_ref =
-                        pod.as_ref()
-                            .zip(f.field.as_deref())
-                            .and_then(|(pod, field)| {
-                                crate::finding::ContainerRef::of_field(pod, field)
-                            });
-                    if ns_found
-                        .iter()
-                        .any(|n| n.rule == f.rule && n.span == f.span)
-                    {
-                        // Severity set by the namespace policy; the rule may be off by default.
-                        f.path = path.to_string();
-                        out.push(f);
-                    } else {
-                        self.push(&mut out, path, f);
-                    }
-                }
+                self.push_object_findings(&mut out, path, &obj, pod.as_ref(), found, &ns_found);
             }
         }
         // Attach objects to diagnostics by position.
@@ -595,6 +523,107 @@ impl Engine {
             self.push(&mut out, path, f);
         }
         (report, out)
+    }
+
+    /// The findings of the stream's diagnostics; the first syntax error is the file's parse error.
+    fn diagnostic_findings(
+        &self,
+        stream: &crate::model::yaml::Stream,
+        path: &str,
+        report: &mut FileReport,
+        out: &mut Vec<Finding>,
+    ) {
+        for d in &stream.diagnostics {
+            let f = self.diagnostic(d, &stream.documents);
+            if let Diagnostic::Syntax { message, pos } = d {
+                report
+                    .parse_error
+                    .get_or_insert_with(|| format!("{}:{}: {message}", pos.line, pos.col));
+            }
+            self.push(out, path, f);
+        }
+    }
+
+    /// The findings of the enabled rules on one object (and of its namespace's PSS policy, also
+    /// returned apart), with PSS duplicates dropped; notes the object's suppression annotations.
+    fn object_findings(
+        &self,
+        obj: &Object<'_>,
+        pod: Option<&PodSpec<'_>>,
+        shape: &[crate::model::pod::ShapeError],
+        wildcard_roles: &[rules::data::rbac::WildcardRole],
+        annotated: &mut Vec<crate::suppress::annotations::ObjectSuppressions>,
+    ) -> (Vec<Finding>, Vec<Finding>) {
+        annotated.extend(crate::suppress::annotations::ObjectSuppressions::of(
+            obj,
+            self.registry(),
+        ));
+        let mut cx = Cx::new(obj, pod, shape);
+        cx.kube_version = self.kube_version;
+        cx.openshift = self.openshift;
+        cx.pss_version = self.pss_version.resolve();
+        cx.wildcard_roles = wildcard_roles;
+        let ns_policy = pod.and(self.namespace_policy(obj));
+        for entry in self.registry.iter() {
+            let id = &entry.meta().id;
+            if ns_policy.is_some() && rules::data::pss::control(id).is_some() {
+                continue; // judged at the namespace's level below
+            }
+            if self.enabled.contains_key(id) {
+                entry.rule().check(&mut cx);
+            }
+        }
+        let mut found = cx.into_findings();
+        let mut ns_found = Vec::new();
+        if let (Some((ns, policy)), Some(pod)) = (ns_policy, pod) {
+            ns_found = self.namespace_findings(obj, pod, shape, ns, policy);
+            found.extend(ns_found.iter().cloned());
+        }
+        let pss_found: Vec<crate::rules::RuleId> = found
+            .iter()
+            .map(|f| f.rule.clone())
+            .filter(|r| r.starts_with("PSS_"))
+            .collect();
+        rules::data::pss::drop_duplicates(&mut found);
+        // A suppression of a PSS finding dropped for an original one is not stale.
+        if let Some(s) = annotated.last_mut() {
+            for rule in pss_found {
+                if !found.iter().any(|f| f.rule == rule) {
+                    s.mark_merged(&obj.id, &rule);
+                }
+            }
+        }
+        (found, ns_found)
+    }
+
+    /// Adds an object's findings: with the object and its container; those of the namespace's
+    /// policy keep the severity it set.
+    fn push_object_findings(
+        &self,
+        out: &mut Vec<Finding>,
+        path: &str,
+        obj: &Object<'_>,
+        pod: Option<&PodSpec<'_>>,
+        found: Vec<Finding>,
+        ns_found: &[Finding],
+    ) {
+        for mut f in found {
+            f.object = Some(obj.id.clone());
+            f.container_ref = pod
+                .as_ref()
+                .zip(f.field.as_deref())
+                .and_then(|(pod, field)| crate::finding::ContainerRef::of_field(pod, field));
+            if ns_found
+                .iter()
+                .any(|n| n.rule == f.rule && n.span == f.span)
+            {
+                // Severity set by the namespace policy; the rule may be off by default.
+                f.path = path.to_string();
+                out.push(f);
+            } else {
+                self.push(out, path, f);
+            }
+        }
     }
 
     fn diagnostic(&self, d: &Diagnostic, docs: &[Document]) -> Finding {
@@ -699,6 +728,26 @@ fn has_key(text: &str, key: &str) -> bool {
         let after = after.strip_prefix(['"', '\'']).unwrap_or(after);
         starts && after.trim_start_matches([' ', '\t']).starts_with(':')
     })
+}
+
+/// Whether a parsed text is scanned: it holds an object, hit a parser limit, or failed to parse
+/// while looking like Kubernetes.
+fn is_scannable(stream: &crate::model::yaml::Stream, text: &str) -> bool {
+    let has_objects = stream
+        .documents
+        .iter()
+        .any(|d| d.root.as_ref().is_some_and(is_object));
+    let has_limits = stream.diagnostics.iter().any(|d| {
+        matches!(
+            d,
+            Diagnostic::AliasBudget { .. } | Diagnostic::TooDeep { .. }
+        )
+    });
+    let has_syntax = stream
+        .diagnostics
+        .iter()
+        .any(|d| matches!(d, Diagnostic::Syntax { .. }));
+    has_objects || has_limits || (has_syntax && looks_like_kubernetes(text))
 }
 
 #[cfg(test)]

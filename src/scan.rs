@@ -48,6 +48,59 @@ pub fn scan_rendered_with(
     // inside the scan roots.
     let templates = Templates::new(discovery.roots.clone());
     let excluded = discovery.excluded;
+    let results = scan_candidates(engine, &discovery, max_file_size, &templates);
+    let mut files = discovery.skipped;
+    let mut findings = Vec::new();
+    let mut sources = BTreeMap::new();
+    // Files whose `clustersec:ignore` comments are judged for staleness (as template or not).
+    let mut comment_files: Vec<(String, bool)> = Vec::new();
+    collect_file_results(
+        engine,
+        run,
+        results,
+        &mut files,
+        &mut findings,
+        &mut sources,
+        &mut comment_files,
+    );
+    let ok: Vec<&render::Render> = run.renders.iter().filter(|r| r.output.is_ok()).collect();
+    let render_files = scan_renders(
+        engine,
+        run,
+        &ok,
+        &discovery.charts,
+        &templates,
+        &mut findings,
+        &mut sources,
+    );
+    rendered_template_comments(&files, &ok, &templates, &mut comment_files, &mut sources);
+    files.extend(render_files);
+    findings.extend(render::findings(engine, run));
+    findings.extend(render::unrendered::findings(engine, run));
+    add_policy_findings(engine, &mut findings, &mut sources);
+    let findings = render::merge_renders(findings);
+    read_mapped_sources(&findings, &templates, &mut sources);
+    let (findings, suppressed) =
+        apply_suppressions(engine, suppressions, findings, &sources, &comment_files);
+    Report::new(findings, files, engine.enabled_rules(), sources)
+        .with_registry(engine.registry_arc())
+        .with_excluded(excluded)
+        .with_suppressed(suppressed)
+        .with_rule_severities(
+            engine
+                .enabled_rules()
+                .iter()
+                .filter_map(|m| Some((m.id.clone(), engine.severity(&m.id)?))),
+        )
+}
+
+/// Scans every candidate in parallel, largest first; the results are in discovery order.
+fn scan_candidates(
+    engine: &Engine,
+    discovery: &Discovery,
+    max_file_size: u64,
+    templates: &Templates,
+) -> Vec<Scanned> {
     // Largest files first, so that a file of several MB does not start last and leave the other
     // threads idle; the results go back to discovery order after.
     let mut order: Vec<usize> = (0..discovery.candidates.len()).collect();
@@ -59,17 +112,25 @@ pub fn scan_rendered_with(
             let c = discovery.candidates.get(i)?;
             Some((
                 i,
-                scan_one(engine, c, max_file_size, &discovery.charts, &templates),
+                scan_one(engine, c, max_file_size, &discovery.charts, templates),
             ))
         })
         .collect();
     results.sort_unstable_by_key(|(i, _)| *i);
-    let results = results.into_iter().map(|(_, r)| r);
-    let mut files = discovery.skipped;
-    let mut findings = Vec::new();
-    let mut sources = BTreeMap::new();
-    // Files whose `clustersec:ignore` comments are judged for staleness (as template or not).
-    let mut comment_files: Vec<(String, bool)> = Vec::new();
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Adds each scanned file's report, findings and (when needed) text; notes the files whose
+/// comments are judged for staleness.
+fn collect_file_results(
+    engine: &Engine,
+    run: &render::Run,
+    results: Vec<Scanned>,
+    files: &mut Vec<FileReport>,
+    findings: &mut Vec<Finding>,
+    sources: &mut BTreeMap<String, String>,
+    comment_files: &mut Vec<(String, bool)>,
+) {
     for (report, mut f, source) in results {
         if run.covered.contains(&report.path) {
             // Its objects were scanned through a kustomize build (mapped back to this file).
@@ -94,6 +155,19 @@ pub fn scan_rendered_with(
         files.push(report);
         findings.append(&mut f);
     }
+}
+
+/// Scans every successful render, maps its findings back to their sources and returns one file
+/// entry per rendered directory.
+fn scan_renders(
+    engine: &Engine,
+    run: &render::Run,
+    ok: &[&render::Render],
+    charts: &[Dir],
+    templates: &Templates,
+    findings: &mut Vec<Finding>,
+    sources: &mut BTreeMap<String, String>,
+) -> Vec<FileReport> {
     let rendered: Vec<(FileReport, Vec<Finding>)> = run
         .renders
         .par_iter()
@@ -101,7 +175,7 @@ pub fn scan_rendered_with(
         .map(|r| {
             let (report, mut f) = engine.scan_text(&r.display, r.output.as_deref().unwrap_or(""));
             let render_severity = engine.severity(crate::rules::render::Render::ID);
-            sourcemap::map_render(r, &mut f, &discovery.charts, &templates, render_severity);
+            sourcemap::map_render(r, &mut f, charts, templates, render_severity);
             let name = r.name();
             for f in &mut f {
                 f.renders = vec![name.clone()];
@@ -109,9 +183,8 @@ pub fn scan_rendered_with(
             (report, f)
         })
         .collect();
-    let ok: Vec<&render::Render> = run.renders.iter().filter(|r| r.output.is_ok()).collect();
     let mut render_files: Vec<FileReport> = Vec::new();
-    for ((report, mut f), r) in rendered.into_iter().zip(&ok) {
+    for ((report, mut f), r) in rendered.into_iter().zip(ok) {
         // Snippets of findings left in the rendered text, unless the renders of a matrix differ
         // there (no snippet rather than another render's line).
         let text = r.output.as_deref().unwrap_or("");
@@ -142,8 +215,18 @@ pub fn scan_rendered_with(
         }
         findings.append(&mut f);
     }
-    // The templates of charts that rendered: their comments can be judged.
-    for file in &files {
+    render_files
+}
+
+/// The templates of charts that rendered: their comments can be judged.
+fn rendered_template_comments(
+    files: &[FileReport],
+    ok: &[&render::Render],
+    templates: &Templates,
+    comment_files: &mut Vec<(String, bool)>,
+    sources: &mut BTreeMap<String, String>,
+) {
+    for file in files {
         if file.status != crate::engine::FileStatus::Template {
             continue;
         }
@@ -166,19 +249,29 @@ pub fn scan_rendered_with(
             }
         }
     }
-    files.extend(render_files);
-    findings.extend(render::findings(engine, run));
-    findings.extend(render::unrendered::findings(engine, run));
-    // Findings against the --policy file, with its text for snippets.
+}
+
+/// Findings against the --policy file, with its text for snippets.
+fn add_policy_findings(
+    engine: &Engine,
+    findings: &mut Vec<Finding>,
+    sources: &mut BTreeMap<String, String>,
+) {
     if let Some((path, text)) = engine.policy_source() {
         findings.extend(engine.policy_findings().iter().cloned());
         if !engine.policy_findings().is_empty() {
             sources.insert(path.to_string(), text.to_string());
         }
     }
-    let findings = render::merge_renders(findings);
-    // Mapped findings point at templates: their text is needed for snippets and suppressions.
-    for f in &findings {
+}
+
+/// Mapped findings point at templates: their text is needed for snippets and suppressions.
+fn read_mapped_sources(
+    findings: &[Finding],
+    templates: &Templates,
+    sources: &mut BTreeMap<String, String>,
+) {
+    for f in findings {
         if !sources.contains_key(&f.path) {
             if let Some(text) =
                 crate::safepath::read_confined(std::path::Path::new(&f.path), templates.roots())
@@ -187,8 +280,19 @@ pub fn scan_rendered_with(
             }
         }
     }
+}
+
+/// Applies the `clustersec:ignore` comments, the suppressions come with findings and the config
+/// file's suppressions; adds the stale suppressions. Returns (findings, suppressed findings).
+fn apply_suppressions(
+    engine: &Engine,
+    suppressions: &crate::suppress::config::Settings,
+    findings: Vec<Finding>,
+    sources: &BTreeMap<String, String>,
+    comment_files: &[(String, bool)],
+) -> (Vec<Finding>, Vec<Finding>) {
     let (findings, mut suppressed, used, parsed) =
-        crate::suppress::apply_tracked(findings, &sources, engine.registry());
+        crate::suppress::apply_tracked(findings, sources, engine.registry());
     // Findings of a namespace's audit/warn labels, and of objects whose annotations suppress
     // them, come suppressed already: shown, not failing.
     let (preset, findings): (Vec<Finding>, Vec<Finding>) =
@@ -220,16 +324,7 @@ pub fn scan_rendered_with(
             findings.push(f);
         }
     }
-    Report::new(findings, files, engine.enabled_rules(), sources)
-        .with_registry(engine.registry_arc())
-        .with_excluded(excluded)
-        .with_suppressed(suppressed)
-        .with_rule_severities(
-            engine
-                .enabled_rules()
-                .iter()
-                .filter_map(|m| Some((m.id.clone(), engine.severity(&m.id)?))),
-        )
+    (findings, suppressed)
 }
 
 /// The Pod Security Admission labels of the `Namespace` objects among the candidates (files

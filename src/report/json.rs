@@ -233,16 +233,6 @@ struct Rule<'a> {
 
 pub fn write(out: &mut dyn Write, report: &Report, _opts: &Options) -> io::Result<()> {
     let s = report.summary();
-    let count = |sev| s.by_severity.get(&sev).copied().unwrap_or(0);
-    let mut by_rule: Vec<RuleCount> = s
-        .by_rule
-        .iter()
-        .map(|(rule_id, count)| RuleCount {
-            rule_id: rule_id.as_str(),
-            count: *count,
-        })
-        .collect();
-    by_rule.sort_by(|a, b| b.count.cmp(&a.count).then(a.rule_id.cmp(b.rule_id)));
     let output = Output {
         comparison: report
             .comparison
@@ -270,56 +260,10 @@ pub fn write(out: &mut dyn Write, report: &Report, _opts: &Options) -> io::Resul
             version: crate::VERSION,
         },
         kube_version: report.kube_version.map(|v| v.to_string()),
-        summary: Summary {
-            files: s.files,
-            scanned: s.scanned,
-            not_kubernetes: s.not_kubernetes,
-            templates: s.templates,
-            not_scanned: s.not_scanned,
-            parse_errors: s.parse_errors,
-            documents: s.documents,
-            objects: s.objects,
-            findings: s.findings,
-            suppressed: s.suppressed,
-            suppressed_by: s.suppressed_by.clone(),
-            by_severity: BySeverity {
-                critical: count(Severity::Critical),
-                high: count(Severity::High),
-                medium: count(Severity::Medium),
-                low: count(Severity::Low),
-                info: count(Severity::Info),
-            },
-            by_rule,
-            excluded: s.excluded,
-            not_scanned_by_reason: s.not_scanned_by_reason.clone(),
-            charts_rendered: s.charts_rendered,
-            charts_failed: s.charts_failed,
-            kustomizations_built: s.kustomizations_built,
-            kustomizations_failed: s.kustomizations_failed,
-        },
+        summary: summary(&s),
         findings: super::Streamed::new(report.findings.iter().map(finding)),
         suppressed: super::Streamed::new(report.suppressed.iter().map(finding)),
-        files: report
-            .files
-            .iter()
-            .map(|f| {
-                let (status, reason) = match &f.status {
-                    FileStatus::Scanned => ("scanned", None),
-                    FileStatus::NotKubernetes => ("not-kubernetes", None),
-                    FileStatus::Template => ("template", None),
-                    FileStatus::NotScanned(r) => ("not-scanned", Some(r.as_str())),
-                };
-                File {
-                    path: &f.path,
-                    status,
-                    reason,
-                    documents: f.documents,
-                    objects: f.objects,
-                    bytes: f.bytes,
-                    parse_error: f.parse_error.as_deref(),
-                }
-            })
-            .collect(),
+        files: report.files.iter().map(file).collect(),
         rules: report
             .rules
             .iter()
@@ -337,6 +281,66 @@ pub fn write(out: &mut dyn Write, report: &Report, _opts: &Options) -> io::Resul
         pod_security: report.pss.as_ref(),
     };
     super::write_json_pretty(out, &output)
+}
+
+/// The summary's counts.
+fn summary(s: &super::Summary) -> Summary<'_> {
+    let count = |sev| s.by_severity.get(&sev).copied().unwrap_or(0);
+    let mut by_rule: Vec<RuleCount> = s
+        .by_rule
+        .iter()
+        .map(|(rule_id, count)| RuleCount {
+            rule_id: rule_id.as_str(),
+            count: *count,
+        })
+        .collect();
+    by_rule.sort_by(|a, b| b.count.cmp(&a.count).then(a.rule_id.cmp(b.rule_id)));
+    Summary {
+        files: s.files,
+        scanned: s.scanned,
+        not_kubernetes: s.not_kubernetes,
+        templates: s.templates,
+        not_scanned: s.not_scanned,
+        parse_errors: s.parse_errors,
+        documents: s.documents,
+        objects: s.objects,
+        findings: s.findings,
+        suppressed: s.suppressed,
+        suppressed_by: s.suppressed_by.clone(),
+        by_severity: BySeverity {
+            critical: count(Severity::Critical),
+            high: count(Severity::High),
+            medium: count(Severity::Medium),
+            low: count(Severity::Low),
+            info: count(Severity::Info),
+        },
+        by_rule,
+        excluded: s.excluded,
+        not_scanned_by_reason: s.not_scanned_by_reason.clone(),
+        charts_rendered: s.charts_rendered,
+        charts_failed: s.charts_failed,
+        kustomizations_built: s.kustomizations_built,
+        kustomizations_failed: s.kustomizations_failed,
+    }
+}
+
+/// One file's entry.
+fn file(f: &crate::outcome::FileReport) -> File<'_> {
+    let (status, reason) = match &f.status {
+        FileStatus::Scanned => ("scanned", None),
+        FileStatus::NotKubernetes => ("not-kubernetes", None),
+        FileStatus::Template => ("template", None),
+        FileStatus::NotScanned(r) => ("not-scanned", Some(r.as_str())),
+    };
+    File {
+        path: &f.path,
+        status,
+        reason,
+        documents: f.documents,
+        objects: f.objects,
+        bytes: f.bytes,
+        parse_error: f.parse_error.as_deref(),
+    }
 }
 
 fn finding(f: &crate::finding::Finding) -> Finding<'_> {

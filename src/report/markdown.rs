@@ -100,6 +100,83 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 
 /// Renders the whole report in a variant, within the variant's budget.
 pub fn render(report: &Report, opts: &Options, variant: Variant) -> String {
+    let head = head(report, opts, variant);
+    let legend = legend(report);
+    let footer = footer();
+
+    // A finding's block is rendered when it is first needed, then kept: only the findings that
+    // are measured or shown cost anything, however many the report holds.
+    let mut blocks: Vec<Option<String>> = vec![None; report.findings.len()];
+    let mut block = |i: usize| -> String {
+        match blocks.get_mut(i) {
+            Some(Some(b)) => b.clone(),
+            Some(slot) => {
+                let b = report
+                    .findings
+                    .get(i)
+                    .map(|f| finding_block(report, opts, f))
+                    .unwrap_or_default();
+                *slot = Some(b.clone());
+                b
+            }
+            None => String::new(),
+        }
+    };
+    // Suppressed findings: one block each, in a collapsed section whose summary line (with the
+    // count) is always there when there are any.
+    let mut indexes: BTreeMap<&str, LineIndex> = BTreeMap::new();
+    let quiet_blocks: Vec<String> = report
+        .suppressed
+        .iter()
+        .map(|f| suppressed_block(report, opts, f, &mut indexes))
+        .collect();
+    let quiet_total = report.suppressed.len();
+    let (quiet_open, quiet_close) = suppressed_frame(quiet_total, &report.summary().suppressed_by);
+
+    // Choose what to show: most severe first, findings before suppressed findings of the same
+    // severity, as long as they fit.
+    let total = report.findings.len();
+    let (existing_open, existing_close) = existing_frame(report);
+    let fixed = variant.size(&existing_open)
+        + variant.size(&existing_close)
+        + variant.size(&head)
+        + variant.size(&legend)
+        + variant.size(&footer)
+        + variant.size(&quiet_open)
+        + variant.size(&quiet_close);
+    let note_room = variant.size(&omitted_note(&[], total, opts, variant))
+        + variant.size(&quiet_note(quiet_total, quiet_total))
+        + 64;
+    let (shown, quiet_shown) =
+        choose_shown(report, variant, &mut block, &quiet_blocks, fixed, note_room);
+    let body = findings_body(report, &shown, &existing_open, &existing_close, &mut block);
+    let left_out: Vec<&Finding> = report
+        .findings
+        .iter()
+        .zip(&shown)
+        .filter(|(_, s)| !**s)
+        .map(|(f, _)| f)
+        .collect();
+
+    let mut text = head;
+    text.push_str(&body);
+    if !left_out.is_empty() {
+        text.push_str(&omitted_note(&left_out, total, opts, variant));
+    }
+    text.push_str(&suppressed_section(
+        &quiet_blocks,
+        &quiet_shown,
+        &quiet_open,
+        &quiet_close,
+    ));
+    text.push_str(&legend);
+    text.push_str(&footer);
+    text
+}
+
+/// The headline, the counts, what was not scanned or checked, the notes and (in the summary
+/// variant) the charts.
+fn head(report: &Report, opts: &Options, variant: Variant) -> String {
     let summary = report.summary();
     let files_with_findings = {
         let mut paths: Vec<&str> = report.findings.iter().map(|f| f.path.as_str()).collect();
@@ -176,59 +253,28 @@ pub fn render(report: &Report, opts: &Options, variant: Variant) -> String {
     if variant == Variant::Summary && !report.findings.is_empty() {
         head.push_str(&charts(report));
     }
+    head
+}
 
-    let legend = legend(report);
-    let footer = format!(
+/// The footer: the tool and its version.
+fn footer() -> String {
+    format!(
         "\n<sub>Reported by [clustersec]({}) {}.</sub>\n",
         crate::REPOSITORY,
         crate::VERSION
-    );
+    )
+}
 
-    // A finding's block is rendered when it is first needed, then kept: only the findings that
-    // are measured or shown cost anything, however many the report holds.
-    let mut blocks: Vec<Option<String>> = vec![None; report.findings.len()];
-    let mut block = |i: usize| -> String {
-        match blocks.get_mut(i) {
-            Some(Some(b)) => b.clone(),
-            Some(slot) => {
-                let b = report
-                    .findings
-                    .get(i)
-                    .map(|f| finding_block(report, opts, f))
-                    .unwrap_or_default();
-                *slot = Some(b.clone());
-                b
-            }
-            None => String::new(),
-        }
-    };
-    let heading = |path: &str| format!("\n### {}\n\n", code_span(path));
-    // Suppressed findings: one block each, in a collapsed section whose summary line (with the
-    // count) is always there when there are any.
-    let mut indexes: BTreeMap<&str, LineIndex> = BTreeMap::new();
-    let quiet_blocks: Vec<String> = report
-        .suppressed
-        .iter()
-        .map(|f| suppressed_block(report, opts, f, &mut indexes))
-        .collect();
-    let quiet_total = report.suppressed.len();
-    let (quiet_open, quiet_close) = suppressed_frame(quiet_total, &report.summary().suppressed_by);
+/// The heading of a file's findings.
+fn heading(path: &str) -> String {
+    format!("\n### {}\n\n", code_span(path))
+}
 
-    // Choose what to show: most severe first, findings before suppressed findings of the same
-    // severity, as long as they fit.
+/// The order in which findings and suppressed findings are given room: new findings before
+/// existing ones, then most severe first, findings before suppressed findings of the same severity.
+fn display_order(report: &Report) -> Vec<(bool, usize)> {
     let total = report.findings.len();
-    let (existing_open, existing_close) = existing_frame(report);
-    let fixed = variant.size(&existing_open)
-        + variant.size(&existing_close)
-        + variant.size(&head)
-        + variant.size(&legend)
-        + variant.size(&footer)
-        + variant.size(&quiet_open)
-        + variant.size(&quiet_close);
-    let note_room = variant.size(&omitted_note(&[], total, opts, variant))
-        + variant.size(&quiet_note(quiet_total, quiet_total))
-        + 64;
-    let budget = variant.budget();
+    let quiet_total = report.suppressed.len();
     // (is suppressed, index)
     let mut order: Vec<(bool, usize)> = (0..total)
         .map(|i| (false, i))
@@ -247,25 +293,52 @@ pub fn render(report: &Report, opts: &Options, variant: Variant) -> String {
         !quiet && report.findings.get(i).is_some_and(Finding::is_existing)
     };
     order.sort_by_key(|k| (existing(k), std::cmp::Reverse(severity(k)), k.0));
+    order
+}
+
+/// Whether every finding and suppressed finding fits the budget (then no note is needed).
+fn everything_fits(
+    report: &Report,
+    variant: Variant,
+    block: &mut impl FnMut(usize) -> String,
+    quiet_blocks: &[String],
+    fixed: usize,
+    budget: usize,
+) -> bool {
+    let mut size = fixed;
+    let mut seen: BTreeMap<&str, ()> = BTreeMap::new();
+    for (i, f) in report.findings.iter().enumerate() {
+        if seen.insert(f.path.as_str(), ()).is_none() {
+            size += variant.size(&heading(&f.path));
+        }
+        size += variant.size(&block(i));
+        if size > budget {
+            break;
+        }
+    }
+    size += quiet_blocks.iter().map(|b| variant.size(b)).sum::<usize>();
+    size <= budget
+}
+
+/// Which findings and which suppressed findings are shown, in display order, as long as they
+/// fit the budget.
+fn choose_shown(
+    report: &Report,
+    variant: Variant,
+    block: &mut impl FnMut(usize) -> String,
+    quiet_blocks: &[String],
+    fixed: usize,
+    note_room: usize,
+) -> (Vec<bool>, Vec<bool>) {
+    let total = report.findings.len();
+    let quiet_total = quiet_blocks.len();
+    let budget = variant.budget();
+    let order = display_order(report);
     let mut shown = vec![false; total];
     let mut quiet_shown = vec![false; quiet_total];
     let mut headed: BTreeMap<&str, ()> = BTreeMap::new();
     let mut used = fixed;
-    let all_fit = {
-        let mut size = fixed;
-        let mut seen: BTreeMap<&str, ()> = BTreeMap::new();
-        for (i, f) in report.findings.iter().enumerate() {
-            if seen.insert(f.path.as_str(), ()).is_none() {
-                size += variant.size(&heading(&f.path));
-            }
-            size += variant.size(&block(i));
-            if size > budget {
-                break;
-            }
-        }
-        size += quiet_blocks.iter().map(|b| variant.size(b)).sum::<usize>();
-        size <= budget
-    };
+    let all_fit = everything_fits(report, variant, block, quiet_blocks, fixed, budget);
     let room = if all_fit {
         budget
     } else {
@@ -300,7 +373,18 @@ pub fn render(report: &Report, opts: &Options, variant: Variant) -> String {
         headed.insert(f.path.as_str(), ());
         *show = true;
     }
+    (shown, quiet_shown)
+}
 
+/// The shown findings under a heading per file: new findings first, existing ones (against a
+/// baseline or a diff base) folded below.
+fn findings_body(
+    report: &Report,
+    shown: &[bool],
+    existing_open: &str,
+    existing_close: &str,
+    block: &mut impl FnMut(usize) -> String,
+) -> String {
     let mut body = String::new();
     // New findings first; existing ones (against a baseline or a diff base) folded below.
     for folded in [false, true] {
@@ -308,7 +392,7 @@ pub fn render(report: &Report, opts: &Options, variant: Variant) -> String {
             break;
         }
         if folded {
-            body.push_str(&existing_open);
+            body.push_str(existing_open);
         }
         let mut current: Option<&str> = None;
         for ((i, f), &show) in report.findings.iter().enumerate().zip(&shown) {
@@ -322,35 +406,32 @@ pub fn render(report: &Report, opts: &Options, variant: Variant) -> String {
             body.push_str(&block(i));
         }
         if folded {
-            body.push_str(&existing_close);
+            body.push_str(existing_close);
         }
     }
-    let left_out: Vec<&Finding> = report
-        .findings
-        .iter()
-        .zip(&shown)
-        .filter(|(_, s)| !**s)
-        .map(|(f, _)| f)
-        .collect();
+    body
+}
 
-    let mut text = head;
-    text.push_str(&body);
-    if !left_out.is_empty() {
-        text.push_str(&omitted_note(&left_out, total, opts, variant));
-    }
+/// The collapsed section of suppressed findings: the shown blocks and a note for the rest.
+fn suppressed_section(
+    quiet_blocks: &[String],
+    quiet_shown: &[bool],
+    quiet_open: &str,
+    quiet_close: &str,
+) -> String {
+    let mut text = String::new();
+    let quiet_total = quiet_blocks.len();
     if quiet_total > 0 {
-        text.push_str(&quiet_open);
-        for (block, _) in quiet_blocks.iter().zip(&quiet_shown).filter(|(_, s)| **s) {
+        text.push_str(quiet_open);
+        for (block, _) in quiet_blocks.iter().zip(quiet_shown).filter(|(_, s)| **s) {
             text.push_str(block);
         }
         let quiet_left = quiet_shown.iter().filter(|s| !**s).count();
         if quiet_left > 0 {
             text.push_str(&quiet_note(quiet_left, quiet_total));
         }
-        text.push_str(&quiet_close);
+        text.push_str(quiet_close);
     }
-    text.push_str(&legend);
-    text.push_str(&footer);
     text
 }
 

@@ -290,6 +290,38 @@ pub fn write(out: &mut dyn Write, report: &Report, opts: &Options) -> io::Result
             }),
     );
 
+    let notifications = notifications(report, opts);
+
+    let base_ids = base_ids(opts);
+
+    let log = Log {
+        schema: SCHEMA,
+        version: "2.1.0",
+        runs: [Run {
+            tool: Tool {
+                driver: Driver {
+                    name: "clustersec",
+                    version: crate::VERSION,
+                    semantic_version: crate::VERSION,
+                    information_uri: crate::REPOSITORY,
+                    rules,
+                },
+            },
+            invocations: [Invocation {
+                execution_successful: true,
+                tool_execution_notifications: notifications,
+            }],
+            original_uri_base_ids: base_ids,
+            results,
+            column_kind: "unicodeCodePoints",
+            properties: run_properties(report),
+        }],
+    };
+    super::write_json_pretty(out, &log)
+}
+
+/// The run's notifications: the results cap, the files not scanned and the parse errors.
+fn notifications<'a>(report: &'a Report, opts: &Options) -> Vec<Notification<'a>> {
     let mut notifications = Vec::new();
     if let Some(note) = super::sarif_cap_note(report, opts) {
         notifications.push(Notification {
@@ -320,7 +352,11 @@ pub fn write(out: &mut dyn Write, report: &Report, opts: &Options) -> io::Result
             }],
         });
     }
+    notifications
+}
 
+/// The `%SRCROOT%` base URI: the report root, else the working directory.
+fn base_ids(opts: &Options) -> BTreeMap<&'static str, BaseUri> {
     let mut base_ids = BTreeMap::new();
     let root = match &opts.srcroot {
         Some(uri) => Some(uri.clone()).filter(|u| !u.is_empty()),
@@ -331,31 +367,7 @@ pub fn write(out: &mut dyn Write, report: &Report, opts: &Options) -> io::Result
     if let Some(uri) = root {
         base_ids.insert(SRCROOT, BaseUri { uri });
     }
-
-    let log = Log {
-        schema: SCHEMA,
-        version: "2.1.0",
-        runs: [Run {
-            tool: Tool {
-                driver: Driver {
-                    name: "clustersec",
-                    version: crate::VERSION,
-                    semantic_version: crate::VERSION,
-                    information_uri: crate::REPOSITORY,
-                    rules,
-                },
-            },
-            invocations: [Invocation {
-                execution_successful: true,
-                tool_execution_notifications: notifications,
-            }],
-            original_uri_base_ids: base_ids,
-            results,
-            column_kind: "unicodeCodePoints",
-            properties: run_properties(report),
-        }],
-    };
-    super::write_json_pretty(out, &log)
+    base_ids
 }
 
 /// Which results a capped log keeps: the `max` most severe, findings before suppressed findings

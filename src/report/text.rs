@@ -11,7 +11,7 @@ use std::io::{self, Write};
 use anstyle::{AnsiColor, Effects, Style};
 
 pub(crate) use super::escape::clean;
-use super::{Options, Report};
+use super::{Options, Report, Summary};
 use crate::finding::{Finding, Severity};
 use crate::model::{LineIndex, Pos};
 use crate::outcome::FileStatus;
@@ -127,6 +127,25 @@ fn finding(
         h = st.header,
     )?;
     writeln!(out, "{}", existing_tag(f))?;
+    let snippet = snippet(out, st, f, source)?;
+    let pad = " ".repeat(if snippet {
+        f.span.start.line.to_string().len()
+    } else {
+        2
+    });
+    notes(out, st, f, &pad)?;
+    writeln!(out)
+}
+
+/// The finding's source line with its span underlined, when the source is known; whether it
+/// was written.
+fn snippet(
+    out: &mut dyn Write,
+    st: &Styles,
+    f: &Finding,
+    source: Option<(&str, &LineIndex)>,
+) -> io::Result<bool> {
+    let sev = st.severity(f.severity);
     let snippet = source.and_then(|(text, index)| {
         let line = index.line(text, f.span.start.line)?;
         let mut shown = render_line(line, f.span.start, f.span.end);
@@ -155,11 +174,11 @@ fn finding(
             "^".repeat(s.width),
         )?;
     }
-    let pad = " ".repeat(if snippet.is_some() {
-        f.span.start.line.to_string().len()
-    } else {
-        2
-    });
+    Ok(snippet.is_some())
+}
+
+/// The finding's notes: related places, the mapping and the renders it was found in.
+fn notes(out: &mut dyn Write, st: &Styles, f: &Finding, pad: &str) -> io::Result<()> {
     for r in &f.related {
         writeln!(
             out,
@@ -188,7 +207,7 @@ fn finding(
             n = st.note,
         )?;
     }
-    writeln!(out)
+    Ok(())
 }
 
 /// The findings grouped by file, object and container (in the order of their first finding):
@@ -362,6 +381,16 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 
 fn summary(out: &mut dyn Write, st: &Styles, report: &Report) -> io::Result<()> {
     let s = report.summary();
+    scanned_lines(out, st, report, &s)?;
+    build_lines(out, st, &s)?;
+    skipped_lines(out, st, report, &s)?;
+    parse_error_lines(out, st, report)?;
+    finding_count_lines(out, st, &s)?;
+    closing_lines(out, st, report, &s)
+}
+
+/// The all-clear line, what was scanned, the target Kubernetes version and the PSS profile.
+fn scanned_lines(out: &mut dyn Write, st: &Styles, report: &Report, s: &Summary) -> io::Result<()> {
     let h = st.header;
     if s.findings == 0 {
         writeln!(
@@ -389,6 +418,12 @@ fn summary(out: &mut dyn Write, st: &Styles, report: &Report) -> io::Result<()> 
     if let Some(pss) = &report.pss {
         writeln!(out, "{}", pss.line())?;
     }
+    Ok(())
+}
+
+/// How many Helm charts were rendered and kustomizations built, with the failures.
+fn build_lines(out: &mut dyn Write, st: &Styles, s: &Summary) -> io::Result<()> {
+    let h = st.header;
     for (done, failed, what, verb) in [
         (
             s.charts_rendered,
@@ -427,7 +462,12 @@ fn summary(out: &mut dyn Write, st: &Styles, report: &Report) -> io::Result<()> 
             )?;
         }
     }
+    Ok(())
+}
 
+/// The skipped files, counted by reason and listed.
+fn skipped_lines(out: &mut dyn Write, st: &Styles, report: &Report, s: &Summary) -> io::Result<()> {
+    let h = st.header;
     let skipped: Vec<(&str, String)> = report
         .files
         .iter()
@@ -476,7 +516,12 @@ fn summary(out: &mut dyn Write, st: &Styles, report: &Report) -> io::Result<()> 
         )?;
         list(out, st, skipped.into_iter())?;
     }
+    Ok(())
+}
 
+/// The files with parse errors, listed.
+fn parse_error_lines(out: &mut dyn Write, st: &Styles, report: &Report) -> io::Result<()> {
+    let h = st.header;
     let errors: Vec<(&str, String)> = report
         .files
         .iter()
@@ -490,7 +535,12 @@ fn summary(out: &mut dyn Write, st: &Styles, report: &Report) -> io::Result<()> 
         )?;
         list(out, st, errors.into_iter())?;
     }
+    Ok(())
+}
 
+/// The findings counted by severity, then by rule.
+fn finding_count_lines(out: &mut dyn Write, st: &Styles, s: &Summary) -> io::Result<()> {
+    let h = st.header;
     if s.findings > 0 {
         let by_severity: Vec<String> = Severity::ALL
             .iter()
@@ -514,6 +564,11 @@ fn summary(out: &mut dyn Write, st: &Styles, report: &Report) -> io::Result<()> 
             writeln!(out, "  {rule:<width$}  {n:>4}")?;
         }
     }
+    Ok(())
+}
+
+/// The comparison with a baseline, the suppressed findings, the config and the verdict.
+fn closing_lines(out: &mut dyn Write, st: &Styles, report: &Report, s: &Summary) -> io::Result<()> {
     if let (Some(c), Some((new, existing))) = (&report.comparison, report.new_and_existing()) {
         writeln!(
             out,

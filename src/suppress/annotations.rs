@@ -146,6 +146,13 @@ pub fn apply(
     if objects.is_empty() {
         return Vec::new();
     }
+    mark_suppressed(objects, findings);
+    stale_annotations(objects, ran)
+}
+
+/// Marks the findings of annotated objects as suppressed (unless something suppressed them
+/// already), and notes which annotations silenced something.
+fn mark_suppressed(objects: &mut [ObjectSuppressions], findings: &mut [Finding]) {
     // By object, so a file of many annotated objects is not searched once per finding.
     let at: std::collections::HashMap<ObjectRef, usize> = objects
         .iter()
@@ -174,6 +181,11 @@ pub fn apply(
             }
         }
     }
+}
+
+/// A `CLUSTERSEC_STALE_SUPPRESSION` finding for each annotation naming a rule that `ran` says
+/// ran and that silenced nothing, or a rule clustersec does not know.
+fn stale_annotations(objects: &[ObjectSuppressions], ran: impl Fn(&str) -> bool) -> Vec<Finding> {
     let mut stale = Vec::new();
     for o in objects.iter() {
         for a in &o.annotations {

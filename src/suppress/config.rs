@@ -150,80 +150,102 @@ pub fn check(
         ));
     }
     for (i, e) in entries.iter_mut().enumerate() {
-        let item = items.get(i);
-        let at = |key: &str| {
-            item.and_then(|n| n.get_entry(key))
-                .map(|en| en.value.span.start)
-                .or_else(|| item.map(|n| n.span.start))
-        };
-        let label = |key: &str| format!("suppressions.{i}.{key}");
-        e.span = item.map_or(root.span, |n| n.span);
-        let rules = e.rule.items();
-        if rules.is_empty() {
-            return Err((
-                at("rule"),
-                format!("{}: name at least one rule", label("rule")),
-            ));
+        check_entry(root, i, e, items.get(i), registry)?;
+    }
+    Ok(())
+}
+
+/// Checks one `suppressions` entry (`i`, at `item`): its rules, reason, date and glob.
+fn check_entry(
+    root: &Node,
+    i: usize,
+    e: &mut ConfigSuppression,
+    item: Option<&Node>,
+    registry: &Registry,
+) -> Result<(), (Option<Pos>, String)> {
+    let at = |key: &str| {
+        item.and_then(|n| n.get_entry(key))
+            .map(|en| en.value.span.start)
+            .or_else(|| item.map(|n| n.span.start))
+    };
+    let label = |key: &str| format!("suppressions.{i}.{key}");
+    e.span = item.map_or(root.span, |n| n.span);
+    resolve_rules(e, item, registry, &at, &label)?;
+    if e.reason.trim().is_empty() {
+        return Err((
+            at("reason"),
+            format!(
+                "{}: say why these findings are accepted (a reason is required)",
+                label("reason")
+            ),
+        ));
+    }
+    if let Some(s) = &e.expires {
+        e.expiry = Some(
+            Date::parse(s).map_err(|m| (at("expires"), format!("{}: {m}", label("expires"))))?,
+        );
+    }
+    if let Some(g) = &e.path {
+        let mut patterns = vec![g.clone()];
+        if !g.contains('/') && !g.starts_with("**") {
+            patterns.push(format!("**/{g}"));
         }
-        let rule_items = item
-            .and_then(|n| n.get("rule"))
-            .and_then(Node::as_seq)
-            .unwrap_or_default();
-        for (j, r) in rules.iter().enumerate() {
-            let Some(id) = super::rule_id(registry, r) else {
-                let known = registry
-                    .metas()
-                    .flat_map(|m| [m.id.as_str(), m.name.as_ref()]);
-                let hint = crate::config::did_you_mean(r, known)
-                    .map(|m| format!("; did you mean `{m}`?"))
-                    .unwrap_or_default();
-                let pos = rule_items
-                    .get(j)
-                    .map(|n| n.span.start)
-                    .or_else(|| at("rule"));
-                return Err((
-                    pos,
-                    format!(
-                        "{}: unknown rule `{r}`{hint} (`clustersec rules` lists them)",
-                        label("rule")
-                    ),
-                ));
-            };
-            if !e.ids.contains(&id) {
-                e.ids.push(id);
-            }
+        for p in patterns {
+            let m = Glob::new(&p)
+                .map_err(|err| {
+                    (
+                        at("path"),
+                        format!("{}: invalid glob `{g}`: {err}", label("path")),
+                    )
+                })?
+                .compile_matcher();
+            e.globs.push(m);
         }
-        if e.reason.trim().is_empty() {
+    }
+    Ok(())
+}
+
+/// Resolves an entry's rules (ids or names) to rule ids; an unknown one is an error at its place.
+fn resolve_rules(
+    e: &mut ConfigSuppression,
+    item: Option<&Node>,
+    registry: &Registry,
+    at: &dyn Fn(&str) -> Option<Pos>,
+    label: &dyn Fn(&str) -> String,
+) -> Result<(), (Option<Pos>, String)> {
+    let rules = e.rule.items();
+    if rules.is_empty() {
+        return Err((
+            at("rule"),
+            format!("{}: name at least one rule", label("rule")),
+        ));
+    }
+    let rule_items = item
+        .and_then(|n| n.get("rule"))
+        .and_then(Node::as_seq)
+        .unwrap_or_default();
+    for (j, r) in rules.iter().enumerate() {
+        let Some(id) = super::rule_id(registry, r) else {
+            let known = registry
+                .metas()
+                .flat_map(|m| [m.id.as_str(), m.name.as_ref()]);
+            let hint = crate::config::did_you_mean(r, known)
+                .map(|m| format!("; did you mean `{m}`?"))
+                .unwrap_or_default();
+            let pos = rule_items
+                .get(j)
+                .map(|n| n.span.start)
+                .or_else(|| at("rule"));
             return Err((
-                at("reason"),
+                pos,
                 format!(
-                    "{}: say why these findings are accepted (a reason is required)",
-                    label("reason")
+                    "{}: unknown rule `{r}`{hint} (`clustersec rules` lists them)",
+                    label("rule")
                 ),
             ));
-        }
-        if let Some(s) = &e.expires {
-            e.expiry = Some(
-                Date::parse(s)
-                    .map_err(|m| (at("expires"), format!("{}: {m}", label("expires"))))?,
-            );
-        }
-        if let Some(g) = &e.path {
-            let mut patterns = vec![g.clone()];
-            if !g.contains('/') && !g.starts_with("**") {
-                patterns.push(format!("**/{g}"));
-            }
-            for p in patterns {
-                let m = Glob::new(&p)
-                    .map_err(|err| {
-                        (
-                            at("path"),
-                            format!("{}: invalid glob `{g}`: {err}", label("path")),
-                        )
-                    })?
-                    .compile_matcher();
-                e.globs.push(m);
-            }
+        };
+        if !e.ids.contains(&id) {
+            e.ids.push(id);
         }
     }
     Ok(())
@@ -334,6 +356,13 @@ pub fn apply(
         }
         kept.push(f);
     }
+    let stale = stale_entries(settings, used, ran);
+    (kept, stale)
+}
+
+/// The `CLUSTERSEC_STALE_SUPPRESSION` findings of the entries that selected nothing (when
+/// `settings.report_stale`, for entries naming a rule that `ran`).
+fn stale_entries(settings: &Settings, used: Vec<bool>, ran: impl Fn(&str) -> bool) -> Vec<Finding> {
     let mut stale = Vec::new();
     if let (true, Some(path)) = (settings.report_stale, &settings.config_path) {
         for (e, used) in settings.entries.iter().zip(used) {
@@ -357,7 +386,7 @@ pub fn apply(
             stale.push(f);
         }
     }
-    (kept, stale)
+    stale
 }
 
 #[cfg(test)]
