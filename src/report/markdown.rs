@@ -395,7 +395,7 @@ fn findings_body(
             body.push_str(existing_open);
         }
         let mut current: Option<&str> = None;
-        for ((i, f), &show) in report.findings.iter().enumerate().zip(&shown) {
+        for ((i, f), &show) in report.findings.iter().enumerate().zip(shown) {
             if !show || f.is_existing() != folded {
                 continue;
             }
