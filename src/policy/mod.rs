@@ -31,23 +31,9 @@ pub const POLICY_ID: &str = "CLUSTERSEC_POLICY";
 /// The largest policy or `--datree-rules` file read (4 MiB).
 pub const MAX_POLICY_SIZE: u64 = 4 * 1024 * 1024;
 
-/// A policy file that cannot be used: where, and what is wrong (exit 2).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PolicyError {
-    pub path: String,
-    pub pos: Pos,
-    pub message: String,
-}
-
-impl fmt::Display for PolicyError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}",
-            self.path, self.pos.line, self.pos.col, self.message
-        )
-    }
-}
+/// A policy file that cannot be used: where, and what is wrong (exit 2). The one located error
+/// type of config, flag and policy validation.
+pub type PolicyError = crate::error::LocatedError;
 
 /// How a policy file is read.
 #[derive(Clone, Debug, Default)]
@@ -164,11 +150,7 @@ impl Policy {
 }
 
 fn err(path: &str, span: Span, message: impl Into<String>) -> PolicyError {
-    PolicyError {
-        path: path.to_string(),
-        pos: span.start,
-        message: message.into(),
-    }
+    PolicyError::at(path, Some(span.start), message)
 }
 
 /// Reads a YAML file into its one document.
@@ -193,19 +175,11 @@ fn read_yaml(path: &str, text: &str) -> Result<Node, PolicyError> {
             }
             Diagnostic::Decode { span, message } => (span.start, message.clone()),
         };
-        return Err(PolicyError {
-            path: path.to_string(),
-            pos,
-            message,
-        });
+        return Err(PolicyError::at(path, Some(pos), message));
     }
     let mut docs = stream.documents.into_iter().filter_map(|d| d.root);
     let Some(root) = docs.next() else {
-        return Err(PolicyError {
-            path: path.to_string(),
-            pos: Pos::START,
-            message: "the file is empty".into(),
-        });
+        return Err(PolicyError::at(path, Some(Pos::START), "the file is empty"));
     };
     if let Some(extra) = docs.next() {
         return Err(err(
@@ -717,11 +691,12 @@ pub fn load(path: &str, text: &str, opts: &LoadOptions) -> Result<Policy, Policy
                 format!("custom rule {id} uses {kw}, which clustersec does not evaluate; not run"),
             )),
             Err(e) if opts.keep_going => {
+                let shown = e.path.to_string_lossy().into_owned();
                 policy.notes.push(Finding {
-                    path: e.path.clone(),
+                    path: shown.clone(),
                     ..note(
-                        &e.path,
-                        Span::point(e.pos),
+                        &shown,
+                        Span::point(e.pos.unwrap_or(Pos::START)),
                         Severity::High,
                         format!("{}; not run (--keep-going)", e.message),
                     )

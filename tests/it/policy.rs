@@ -240,8 +240,8 @@ fn bad_policies_are_refused_at_their_line_and_column() {
         let e = policy::load("bad.yaml", &text, &LoadOptions::default())
             .expect_err(&path.display().to_string());
         assert_eq!(
-            (e.pos.line, e.pos.col),
-            (line, col),
+            (e.line(), e.column()),
+            (Some(line), Some(col)),
             "{}: {e}",
             path.display()
         );
