@@ -859,6 +859,19 @@ fn print_stdout(text: &str) -> Result<(), Failure> {
 pub fn explain_page(registry: &rules::Registry, wanted: &str) -> Option<String> {
     let entry = registry.find(wanted)?;
     let mut page = crate::docs::rule_page(entry.rule());
+    if !entry.meta().overlaps.is_empty() {
+        let ids: Vec<String> = entry
+            .meta()
+            .overlaps
+            .iter()
+            .map(|id| format!("`{id}`"))
+            .collect();
+        page.push_str(&format!(
+            "\nReports the same field as {}: where both run, only the original rule's finding is \
+             kept at a place both report.\n",
+            ids.join(", ")
+        ));
+    }
     if let Some(history) = rules::data::pss::history_markdown(&entry.meta().id) {
         page.push('\n');
         page.push_str(&history);

@@ -164,6 +164,7 @@ impl Registry {
             let mut meta = rule.meta().clone();
             meta.group = crate::rules::builtin_group(&meta.id);
             meta.scope = crate::rules::builtin_scope(&meta.id);
+            meta.overlaps = crate::rules::builtin_overlaps(&meta.id);
             registry.push(Entry { meta, rule });
         }
         registry
@@ -413,6 +414,26 @@ mod tests {
             .filter(|m| f(m))
             .map(|m| m.id.to_string())
             .collect()
+    }
+
+    #[test]
+    fn overlapping_rules_name_each_other() {
+        let registry = Registry::builtin();
+        let linked: Vec<_> = registry
+            .metas()
+            .filter(|m| !m.overlaps.is_empty())
+            .collect();
+        assert_eq!(linked.len(), 8);
+        for m in linked {
+            for other in m.overlaps {
+                let back = registry.find(other).map(|e| e.meta().overlaps);
+                assert!(
+                    back.is_some_and(|b| b.contains(&m.id.as_str())),
+                    "{} -> {other}",
+                    m.id
+                );
+            }
+        }
     }
 
     #[test]

@@ -42,8 +42,9 @@ pub struct RuleMeta {
     pub scope: Scope,
     /// Its family, for `select`/`ignore` (set by [`Registry::builtin`] for built-ins).
     pub group: Group,
-    /// Other rules that report the same field (none is kept by hand today: the PSS controls and
-    /// the original rules that overlap are found by place, see `data::pss::drop_duplicates`).
+    /// Other rules that report the same field (set by [`Registry::builtin`] from
+    /// [`builtin_overlaps`]; where both run, `data::pss::drop_duplicates` keeps the original
+    /// rule's finding at a place both report).
     pub overlaps: &'static [&'static str],
 }
 
@@ -360,6 +361,37 @@ pub(crate) fn builtin_group(id: &str) -> Group {
     } else {
         Group::Workload
     }
+}
+
+/// Built-in rules that check the same field: a Pod Security Standards control and the original
+/// Cluster Security rule that covers it.
+const OVERLAPS: &[(&str, &str)] = &[
+    (
+        pss_privileged::PssPrivileged::ID,
+        privileged_check::Privileged::ID,
+    ),
+    (
+        pss_privilege_escalation::PssPrivilegeEscalation::ID,
+        privilege_check::AllowPrivilegeEscalation::ID,
+    ),
+    (
+        pss_proc_mount::PssProcMount::ID,
+        proc_mount_check::ProcMount::ID,
+    ),
+    (pss_run_as_user::PssRunAsUser::ID, user_check::RunAsUser::ID),
+];
+
+/// The rules that report the same field as the built-in rule `id`.
+pub(crate) fn builtin_overlaps(id: &str) -> &'static [&'static str] {
+    for (a, b) in OVERLAPS {
+        if *a == id {
+            return std::slice::from_ref(b);
+        }
+        if *b == id {
+            return std::slice::from_ref(a);
+        }
+    }
+    &[]
 }
 
 /// The scope of a built-in rule: the text rules and the render rules are emitted outside the
