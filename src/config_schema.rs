@@ -270,6 +270,26 @@ pub fn effective(config: &Config) -> Value {
         "charts": charts,
         "select": config.select,
         "ignore": config.ignore,
+        "suppressions": config.suppressions.iter().map(|e| {
+            let rules: Vec<String> = if e.ids.is_empty() {
+                e.rule.items().into_iter().map(str::to_string).collect()
+            } else {
+                e.ids.iter().map(|id| id.as_str().to_string()).collect()
+            };
+            json!({
+                "rule": rules,
+                "path": e.path,
+                "kind": e.kind,
+                "namespace": e.namespace,
+                "name": e.name,
+                "container": e.container,
+                "reason": e.reason,
+                "expires": e.expires,
+            })
+        }).collect::<Vec<_>>(),
+        "policy": config.policy,
+        "policy-name": config.policy_name,
+        "datree-rules": config.datree_rules,
     })
 }
 
@@ -384,5 +404,24 @@ mod tests {
         assert_eq!(e["fail-on"], "high");
         assert_eq!(e["helm"], "auto");
         assert_eq!(e["exclude"][0], "vendor/**");
+        assert_eq!(e["suppressions"], json!([]));
+        assert_eq!(e["policy"], Value::Null);
+    }
+
+    #[test]
+    fn effective_settings_show_suppressions_and_the_policy() {
+        let c = Config::parse(
+            "policy: policy.yaml\nsuppressions:\n  - rule: CUSTOM_SECURITY_USER_CHECK\n    kind: Job\n    reason: batch jobs run as root\n    expires: 2030-01-31\n",
+        )
+        .unwrap_or_default();
+        let e = effective(&c);
+        assert_eq!(e["policy"], "policy.yaml");
+        assert_eq!(
+            e["suppressions"][0]["rule"][0],
+            "CUSTOM_SECURITY_USER_CHECK"
+        );
+        assert_eq!(e["suppressions"][0]["kind"], "Job");
+        assert_eq!(e["suppressions"][0]["reason"], "batch jobs run as root");
+        assert_eq!(e["suppressions"][0]["expires"], "2030-01-31");
     }
 }

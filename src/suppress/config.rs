@@ -44,7 +44,7 @@ impl Default for RuleList {
 }
 
 impl RuleList {
-    fn items(&self) -> Vec<&str> {
+    pub(crate) fn items(&self) -> Vec<&str> {
         match self {
             RuleList::One(s) => vec![s.as_str()],
             RuleList::Many(v) => v.iter().map(String::as_str).collect(),
