@@ -682,7 +682,7 @@ impl MergeKey {
             path: f.path.clone(),
             span: f.span,
             // The rule's words: where each render had it (`f.rendered`) differs between renders.
-            message: f.message.clone(),
+            message: f.words().into_owned(),
             container: f.container.clone(),
             field: f.field.clone(),
         }
