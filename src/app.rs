@@ -8,7 +8,6 @@ use crate::cli::{
     ColorChoice, Command, CompletionsArgs, ExplainArgs, RulesArgs, RulesFormat, ScanArgs,
 };
 use crate::config::{Config, CONFIG_NAMES};
-use crate::engine::Engine;
 use crate::finding::Severity;
 use crate::report::{self, Format, Options};
 use crate::rules;
@@ -367,58 +366,6 @@ fn read_policy_file(
 }
 
 /// Runs `clustersec scan` with the positions of --format/--output from the command line.
-/// The engine of a scan: the registry the config was validated against (its params applied
-/// there, once), the rules turned on and off by the config and by `--select`/`--ignore`
-/// (which replace and extend the config's `select` and `ignore`).
-fn run_engine(
-    args: &ScanArgs,
-    config: &mut Config,
-    profile: Option<crate::rules::data::pss::Level>,
-) -> Result<Engine, Failure> {
-    let (registry, applied) = match config.registry.take() {
-        Some(r) => (r, true),
-        None => (rules::Registry::builtin(), false),
-    };
-    let select = args.select.as_deref().or(config.select.as_deref());
-    let ignore: Vec<String> = config.ignore.iter().chain(&args.ignore).cloned().collect();
-    let selection = selection(&registry, args, select, &ignore)?;
-    if applied {
-        return Ok(Engine::from_registry(
-            registry,
-            &config.rule_settings(),
-            profile,
-            &selection,
-        ));
-    }
-    // A config not read from text (the defaults) has no params: nothing is parsed twice.
-    Engine::build(registry, &config.rule_settings(), profile, &selection)
-        .map_err(|(id, e)| Failure(format!("rule {id}: params.{}: {}", e.path, e.message)))
-}
-
-/// Resolves `select`/`ignore`; an unknown name can only come from a flag here (the config's
-/// were checked, located, when it was read).
-fn selection(
-    registry: &rules::Registry,
-    args: &ScanArgs,
-    select: Option<&[String]>,
-    ignore: &[String],
-) -> Result<rules::Selection, Failure> {
-    rules::Selection::resolve(registry, select, ignore).map_err(|word| {
-        let flag = if args.ignore.contains(&word) {
-            "--ignore"
-        } else {
-            "--select"
-        };
-        let hint = crate::config::did_you_mean(&word, registry.selector_words())
-            .map(|m| format!("; did you mean `{m}`?"))
-            .unwrap_or_default();
-        Failure::from(crate::error::LocatedError::flag(format!(
-            "{flag}: unknown rule or group `{word}`{hint} (`clustersec rules` lists rules and \
-             their groups)"
-        )))
-    })
-}
-
 pub fn scan(
     args: &ScanArgs,
     formats: &[(usize, Format)],
@@ -469,19 +416,19 @@ fn scan_or_baseline(
     for n in &settings.notices {
         let _ = writeln!(std::io::stderr(), "notice: {n}");
     }
-    // The registry's rules, selected and configured by the config and the flags.
-    let engine = settings.configure(run_engine(args, &mut config, settings.profile)?);
-    let engine = match load_policy(args, &config)? {
-        Some(policy) => engine.with_policy(policy),
-        None => engine,
-    };
+    let policy = load_policy(args, &config)?;
+    // The registry the config was validated against (its params applied there, once).
+    let registry = config
+        .registry
+        .take()
+        .unwrap_or_else(rules::Registry::builtin);
     if let Some(n) = args.threads {
         // Fails only if the global pool was already built, which is harmless.
         let _ = rayon::ThreadPoolBuilder::new()
             .num_threads(n)
             .build_global();
     }
-    let mut report = crate::pipeline::run(&settings, engine, &|n| {
+    let mut report = crate::pipeline::run(&settings, registry, policy, &|n| {
         let _ = writeln!(std::io::stderr(), "notice: {n}");
     })?;
     if let Some(base) = &compare_with {
