@@ -565,11 +565,9 @@ impl Engine {
                 for mut f in found {
                     f.object = Some(obj.id.clone());
                     f.container_ref =
-                        pod.as_ref()
-                            .zip(f.field.as_deref())
-                            .and_then(|(pod, field)| {
-                                crate::finding::ContainerRef::of_field(pod, field)
-                            });
+                        pod.as_ref().zip(f.field.as_ref()).and_then(|(pod, field)| {
+                            crate::finding::ContainerRef::of_field(pod, field)
+                        });
                     if ns_found
                         .iter()
                         .any(|n| n.rule == f.rule && n.span == f.span)

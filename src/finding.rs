@@ -90,19 +90,118 @@ pub struct ContainerRef {
 impl ContainerRef {
     /// The container of `pod` whose field path holds `field` (the container itself or a field
     /// under it); `None` for a field outside every container (a pod-level setting).
-    pub fn of_field(pod: &crate::model::PodSpec<'_>, field: &str) -> Option<ContainerRef> {
+    pub fn of_field(pod: &crate::model::PodSpec<'_>, field: &FieldPath) -> Option<ContainerRef> {
         pod.containers
             .iter()
             .find(|c| {
                 field
-                    .strip_prefix(c.path.as_str())
-                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+                    .segments()
+                    .starts_with(FieldPath::parse(&c.path).segments())
             })
             .map(|c| ContainerRef {
                 kind: c.kind,
                 index: c.index,
                 name: c.name.clone(),
             })
+    }
+}
+
+/// One step of a [`FieldPath`]: a mapping key or a list position.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Segment {
+    Key(String),
+    Index(usize),
+}
+
+/// A field path inside an object, e.g. `spec.template.spec.containers[1].securityContext`:
+/// typed segments (keys and list indices), written (and serialized, and compared) as that
+/// string, so reports and fingerprints are unchanged.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FieldPath {
+    /// The dotted form: what `Display`, `Deref` and serialization give.
+    text: String,
+    segments: Vec<Segment>,
+}
+
+impl FieldPath {
+    /// Reads the dotted form: keys separated by `.`, list positions as `[N]` after a key.
+    pub fn parse(text: &str) -> FieldPath {
+        let mut segments = Vec::new();
+        for part in text.split('.') {
+            let mut pieces = part.split('[');
+            if let Some(key) = pieces.next().filter(|k| !k.is_empty()) {
+                segments.push(Segment::Key(key.to_string()));
+            }
+            for index in pieces {
+                match index.trim_end_matches(']').parse::<usize>() {
+                    Ok(i) => segments.push(Segment::Index(i)),
+                    Err(_) => segments.push(Segment::Key(format!("[{index}"))),
+                }
+            }
+        }
+        FieldPath {
+            text: text.to_string(),
+            segments,
+        }
+    }
+
+    pub fn segments(&self) -> &[Segment] {
+        &self.segments
+    }
+
+    /// The keys, without list positions: `a.b[2].c` gives `a`, `b`, `c`.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.segments.iter().filter_map(|s| match s {
+            Segment::Key(k) => Some(k.as_str()),
+            Segment::Index(_) => None,
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+impl std::ops::Deref for FieldPath {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.text
+    }
+}
+
+impl std::fmt::Display for FieldPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::fmt::Debug for FieldPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.text, f)
+    }
+}
+
+impl From<&str> for FieldPath {
+    fn from(text: &str) -> FieldPath {
+        FieldPath::parse(text)
+    }
+}
+
+impl From<String> for FieldPath {
+    fn from(text: String) -> FieldPath {
+        FieldPath::parse(&text)
+    }
+}
+
+impl From<&String> for FieldPath {
+    fn from(text: &String) -> FieldPath {
+        FieldPath::parse(text)
+    }
+}
+
+impl Serialize for FieldPath {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
     }
 }
 
@@ -336,7 +435,7 @@ pub struct Finding {
     pub object: Option<ObjectRef>,
     pub container: Option<String>,
     /// Field path inside the object, e.g. `spec.template.spec.containers[1].securityContext`.
-    pub field: Option<String>,
+    pub field: Option<FieldPath>,
     pub related: Vec<Related>,
     /// For findings in rendered output (Helm, Kustomize): how the location was mapped back to
     /// the file the user edits.
@@ -398,7 +497,7 @@ impl Serialize for Finding {
             span: self.span,
             object: self.object.as_ref(),
             container: self.container.as_deref(),
-            field: self.field.as_deref(),
+            field: self.field.as_ref().map(FieldPath::as_str),
             related: &self.related,
             mapping: self.mapping.as_deref(),
             suppression: self.suppression.as_deref(),
@@ -506,7 +605,7 @@ impl Finding {
         self
     }
 
-    pub fn field(mut self, path: impl Into<String>) -> Finding {
+    pub fn field(mut self, path: impl Into<FieldPath>) -> Finding {
         self.field = Some(path.into());
         self
     }
@@ -597,6 +696,35 @@ mod tests {
             kustomize.words(),
             " (kustomize output line 7:9; kustomize changed the value: the source has yes, the output \"yes\")"
         );
+    }
+
+    #[test]
+    fn a_field_path_has_typed_segments_and_reads_as_its_dotted_form() {
+        let p = FieldPath::from("spec.template.spec.containers[1].securityContext");
+        assert_eq!(
+            p.segments(),
+            [
+                Segment::Key("spec".into()),
+                Segment::Key("template".into()),
+                Segment::Key("spec".into()),
+                Segment::Key("containers".into()),
+                Segment::Index(1),
+                Segment::Key("securityContext".into()),
+            ]
+        );
+        assert_eq!(
+            p.keys().collect::<Vec<_>>(),
+            ["spec", "template", "spec", "containers", "securityContext"]
+        );
+        assert_eq!(
+            p.to_string(),
+            "spec.template.spec.containers[1].securityContext"
+        );
+        assert_eq!(
+            serde_json::to_value(&p).unwrap(),
+            "spec.template.spec.containers[1].securityContext"
+        );
+        assert_eq!(format!("{:?}", Some(&p)), format!("{:?}", Some(p.as_str())));
     }
 
     #[test]

@@ -672,7 +672,7 @@ struct MergeKey {
     span: Span,
     message: String,
     container: Option<String>,
-    field: Option<String>,
+    field: Option<crate::finding::FieldPath>,
 }
 
 impl MergeKey {

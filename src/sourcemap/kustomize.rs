@@ -132,12 +132,7 @@ pub fn map_kustomize(
         }
         f.related = related;
         let patch = f.object.as_ref().and_then(|o| {
-            patches.find(
-                &o.kind,
-                &o.name,
-                f.field.as_deref()?,
-                f.container.as_deref(),
-            )
+            patches.find(&o.kind, &o.name, f.field.as_ref()?, f.container.as_deref())
         });
         match hit.filter(|h| h.matched > 0) {
             Some(hit) => {

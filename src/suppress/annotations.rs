@@ -220,7 +220,7 @@ pub fn apply(
                 ),
             );
             f.object = Some(o.object.clone());
-            f.field = Some(o.field.clone());
+            f.field = Some(o.field.as_str().into());
             stale.push(f);
         }
     }
