@@ -76,27 +76,6 @@ pub fn pair_outputs(
     Ok(result)
 }
 
-/// The directories of the scan, canonical: the directories named on the command line, the
-/// directories of the files named there, and `lookup` (where the config file is looked for).
-/// What the repository's config names must resolve inside them.
-fn scan_roots(args: &ScanArgs, lookup: &Path) -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = vec![lookup.to_path_buf()];
-    for p in &args.paths {
-        if p.as_os_str() == "-" {
-            continue;
-        }
-        if p.is_dir() {
-            dirs.push(p.clone());
-        } else if let Some(parent) = std::fs::canonicalize(p)
-            .ok()
-            .and_then(|c| c.parent().map(Path::to_path_buf))
-        {
-            dirs.push(parent);
-        }
-    }
-    crate::safepath::canonical_roots(dirs.iter().map(PathBuf::as_path))
-}
-
 /// Whether a path lies in one of `roots` as named, its last component not followed: a file of
 /// the scanned repository (even when it is a symlink to something else).
 fn named_inside(path: &Path, roots: &[PathBuf]) -> bool {
@@ -191,7 +170,7 @@ fn find_config_file(args: &ScanArgs) -> Result<(Config, Option<PathBuf>), Failur
         for name in CONFIG_NAMES {
             let candidate = dir.join(name);
             if std::fs::symlink_metadata(&candidate).is_ok() {
-                let mut roots = scan_roots(args, &root);
+                let mut roots = crate::pipeline::scan_roots(args, &root);
                 roots.push(repo.clone());
                 Config::check_location(&candidate, &roots)?;
                 let config = Config::load_within(&candidate, &roots)?;
@@ -207,7 +186,7 @@ fn find_config_at(args: &ScanArgs) -> Result<Config, Failure> {
         Some(p) if p.is_dir() => p.clone(),
         _ => PathBuf::from("."),
     };
-    let mut roots = scan_roots(args, &root);
+    let mut roots = crate::pipeline::scan_roots(args, &root);
     if let Some(path) = &args.config {
         // Chosen by whoever runs clustersec, so it may be anywhere. But a file of the scanned
         // repository (under a scan root or the working directory, the checkout in CI) is the
@@ -290,81 +269,6 @@ fn use_color(choice: ColorChoice) -> bool {
     }
 }
 
-/// `--policy` (or the config's `policy`): the Datree policy file read, checked and compiled; a
-/// bad one stops the run with its path, line and column. A path on the command line is the CI
-/// author's and read as given; a path in the config is the repository's: resolved from the
-/// config file's directory, and read only inside the scan.
-fn load_policy(args: &ScanArgs, config: &Config) -> Result<Option<crate::policy::Policy>, Failure> {
-    let base = config.dir.clone().unwrap_or_else(|| PathBuf::from("."));
-    let pick = |cli: &Option<PathBuf>, cfg: &Option<String>, flag: &str| {
-        if let Some(p) = cli {
-            return read_policy_file(p, None, flag).map(Some);
-        }
-        if let Some(p) = cfg {
-            let roots = scan_roots(args, &base);
-            return read_policy_file(&base.join(p), Some(&roots), flag).map(Some);
-        }
-        Ok(None)
-    };
-    let Some((path, text)) = pick(&args.policy, &config.policy, "--policy")? else {
-        if args.policy_name.is_some() || args.datree_rules.is_some() {
-            return Err(Failure(
-                "--policy-name and --datree-rules need a policy file (--policy, or `policy` in \
-                 the config)"
-                    .to_string(),
-            ));
-        }
-        return Ok(None);
-    };
-    let datree_rules = pick(&args.datree_rules, &config.datree_rules, "--datree-rules")?;
-    let opts = crate::policy::LoadOptions {
-        name: args
-            .policy_name
-            .clone()
-            .or_else(|| config.policy_name.clone()),
-        keep_going: args.keep_going,
-        datree_rules,
-    };
-    crate::policy::load(&path, &text, &opts)
-        .map(Some)
-        .map_err(|e| Failure(e.to_string()))
-}
-
-/// Reads a policy (or Datree rules) file of at most [`crate::policy::MAX_POLICY_SIZE`] bytes,
-/// confined to `roots` when given: its path as reports show it, and its text.
-fn read_policy_file(
-    path: &Path,
-    roots: Option<&[PathBuf]>,
-    flag: &str,
-) -> Result<(String, String), Failure> {
-    use std::io::Read;
-    let shown = path.to_string_lossy().replace('\\', "/");
-    let shown = shown.strip_prefix("./").unwrap_or(&shown).to_string();
-    let quoted = crate::safepath::quote(&shown);
-    let open = match roots {
-        Some(roots) => crate::safepath::confine(path, roots).map_err(|_| {
-            Failure(format!(
-                "{flag} {quoted}: missing, or outside the scanned directories"
-            ))
-        })?,
-        None => path.to_path_buf(),
-    };
-    let file = std::fs::File::open(&open).map_err(|e| Failure(format!("{flag} {quoted}: {e}")))?;
-    let mut buf = Vec::new();
-    file.take(crate::policy::MAX_POLICY_SIZE + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| Failure(format!("{flag} {quoted}: {e}")))?;
-    if buf.len() as u64 > crate::policy::MAX_POLICY_SIZE {
-        return Err(Failure(format!(
-            "{flag} {quoted}: larger than {} bytes",
-            crate::policy::MAX_POLICY_SIZE
-        )));
-    }
-    let text =
-        String::from_utf8(buf).map_err(|_| Failure(format!("{flag} {quoted}: not UTF-8 text")))?;
-    Ok((shown, text))
-}
-
 /// Runs `clustersec scan` with the positions of --format/--output from the command line.
 pub fn scan(
     args: &ScanArgs,
@@ -416,7 +320,7 @@ fn scan_or_baseline(
     for n in &settings.notices {
         let _ = writeln!(std::io::stderr(), "notice: {n}");
     }
-    let policy = load_policy(args, &config)?;
+    let policy = crate::pipeline::load_policy(args, &config)?;
     // The registry the config was validated against (its params applied there, once).
     let registry = config
         .registry

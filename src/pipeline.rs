@@ -3,11 +3,11 @@
 //! counts, Kubernetes version, PSS level and config included), and [`scan_texts`] for texts held
 //! in memory (tests, a later editor integration).
 //!
-//! What stays in `app.rs`: parsing flags, finding and loading the config and the policy file,
-//! writing the reports and the exit code. See ARCHITECTURE.md for the layers.
+//! What stays in `app.rs`: parsing flags, finding and loading the config, writing the reports
+//! and the exit code. See ARCHITECTURE.md for the layers.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::cli::ScanArgs;
 use crate::config::{ByteSize, Config, MAX_FILE_SIZE_CEILING};
@@ -308,6 +308,101 @@ pub fn scan_texts(texts: &[(&str, &str)], settings: &Settings) -> Result<Report,
 }
 
 /// The Kubernetes version the manifests target: the flag, else the config, else the newest known.
+/// The directories of the scan, canonical: the directories named on the command line, the
+/// directories of the files named there, and `lookup` (where the config file is looked for).
+/// What the repository's config names must resolve inside them.
+pub fn scan_roots(args: &ScanArgs, lookup: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = vec![lookup.to_path_buf()];
+    for p in &args.paths {
+        if p.as_os_str() == "-" {
+            continue;
+        }
+        if p.is_dir() {
+            dirs.push(p.clone());
+        } else if let Some(parent) = std::fs::canonicalize(p)
+            .ok()
+            .and_then(|c| c.parent().map(Path::to_path_buf))
+        {
+            dirs.push(parent);
+        }
+    }
+    crate::safepath::canonical_roots(dirs.iter().map(PathBuf::as_path))
+}
+
+/// `--policy` (or the config's `policy`): the Datree policy file read, checked and compiled; a
+/// bad one stops the run with its path, line and column. A path on the command line is the CI
+/// author's and read as given; a path in the config is the repository's: resolved from the
+/// config file's directory, and read only inside the scan.
+pub fn load_policy(
+    args: &ScanArgs,
+    config: &Config,
+) -> Result<Option<crate::policy::Policy>, String> {
+    let base = config.dir.clone().unwrap_or_else(|| PathBuf::from("."));
+    let pick = |cli: &Option<PathBuf>, cfg: &Option<String>, flag: &str| {
+        if let Some(p) = cli {
+            return read_policy_file(p, None, flag).map(Some);
+        }
+        if let Some(p) = cfg {
+            let roots = scan_roots(args, &base);
+            return read_policy_file(&base.join(p), Some(&roots), flag).map(Some);
+        }
+        Ok(None)
+    };
+    let Some((path, text)) = pick(&args.policy, &config.policy, "--policy")? else {
+        if args.policy_name.is_some() || args.datree_rules.is_some() {
+            return Err(
+                "--policy-name and --datree-rules need a policy file (--policy, or `policy` in \
+                 the config)"
+                    .to_string(),
+            );
+        }
+        return Ok(None);
+    };
+    let datree_rules = pick(&args.datree_rules, &config.datree_rules, "--datree-rules")?;
+    let opts = crate::policy::LoadOptions {
+        name: args
+            .policy_name
+            .clone()
+            .or_else(|| config.policy_name.clone()),
+        keep_going: args.keep_going,
+        datree_rules,
+    };
+    crate::policy::load(&path, &text, &opts)
+        .map(Some)
+        .map_err(|e| e.to_string())
+}
+
+/// Reads a policy (or Datree rules) file of at most [`crate::policy::MAX_POLICY_SIZE`] bytes,
+/// confined to `roots` when given: its path as reports show it, and its text.
+fn read_policy_file(
+    path: &Path,
+    roots: Option<&[PathBuf]>,
+    flag: &str,
+) -> Result<(String, String), String> {
+    use std::io::Read;
+    let shown = path.to_string_lossy().replace('\\', "/");
+    let shown = shown.strip_prefix("./").unwrap_or(&shown).to_string();
+    let quoted = crate::safepath::quote(&shown);
+    let open = match roots {
+        Some(roots) => crate::safepath::confine(path, roots)
+            .map_err(|_| format!("{flag} {quoted}: missing, or outside the scanned directories"))?,
+        None => path.to_path_buf(),
+    };
+    let file = std::fs::File::open(&open).map_err(|e| format!("{flag} {quoted}: {e}"))?;
+    let mut buf = Vec::new();
+    file.take(crate::policy::MAX_POLICY_SIZE + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| format!("{flag} {quoted}: {e}"))?;
+    if buf.len() as u64 > crate::policy::MAX_POLICY_SIZE {
+        return Err(format!(
+            "{flag} {quoted}: larger than {} bytes",
+            crate::policy::MAX_POLICY_SIZE
+        ));
+    }
+    let text = String::from_utf8(buf).map_err(|_| format!("{flag} {quoted}: not UTF-8 text"))?;
+    Ok((shown, text))
+}
+
 /// Resolves `select`/`ignore`; an unknown name can only come from a flag here (the config's
 /// were checked, located, when it was read).
 fn selection(
