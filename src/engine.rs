@@ -288,8 +288,10 @@ impl Engine {
                         .meta(&f.rule)
                         .map_or(Severity::default(), |m| m.severity)
                 });
-                f.message
-                    .push_str(&format!(" [namespace {ns} enforces {}]", level.as_str()));
+                f.notes.push(crate::finding::Note::Enforced {
+                    namespace: ns.to_string(),
+                    level: level.as_str().to_string(),
+                });
                 out.push(f);
             }
         }
@@ -611,7 +613,7 @@ impl Engine {
             f.object = Some(obj.id.clone());
             f.container_ref = pod
                 .as_ref()
-                .zip(f.field.as_deref())
+                .zip(f.field.as_ref())
                 .and_then(|(pod, field)| crate::finding::ContainerRef::of_field(pod, field));
             if ns_found
                 .iter()
@@ -638,8 +640,8 @@ impl Engine {
                 duplicate_key::DuplicateKey::ID,
                 *second,
                 format!(
-                    "duplicate key `{key}` (first at line {}); Kubernetes keeps only the last occurrence",
-                    first.start.line
+                    "duplicate key `{key}` (first{}); Kubernetes keeps only the last occurrence",
+                    crate::finding::line_mark(first.start.line)
                 ),
             )
             .related(*first, format!("first `{key}`, ignored by Kubernetes")),

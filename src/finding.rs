@@ -90,19 +90,118 @@ pub struct ContainerRef {
 impl ContainerRef {
     /// The container of `pod` whose field path holds `field` (the container itself or a field
     /// under it); `None` for a field outside every container (a pod-level setting).
-    pub fn of_field(pod: &crate::model::PodSpec<'_>, field: &str) -> Option<ContainerRef> {
+    pub fn of_field(pod: &crate::model::PodSpec<'_>, field: &FieldPath) -> Option<ContainerRef> {
         pod.containers
             .iter()
             .find(|c| {
                 field
-                    .strip_prefix(c.path.as_str())
-                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+                    .segments()
+                    .starts_with(FieldPath::parse(&c.path).segments())
             })
             .map(|c| ContainerRef {
                 kind: c.kind,
                 index: c.index,
                 name: c.name.clone(),
             })
+    }
+}
+
+/// One step of a [`FieldPath`]: a mapping key or a list position.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Segment {
+    Key(String),
+    Index(usize),
+}
+
+/// A field path inside an object, e.g. `spec.template.spec.containers[1].securityContext`:
+/// typed segments (keys and list indices), written (and serialized, and compared) as that
+/// string, so reports and fingerprints are unchanged.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FieldPath {
+    /// The dotted form: what `Display`, `Deref` and serialization give.
+    text: String,
+    segments: Vec<Segment>,
+}
+
+impl FieldPath {
+    /// Reads the dotted form: keys separated by `.`, list positions as `[N]` after a key.
+    pub fn parse(text: &str) -> FieldPath {
+        let mut segments = Vec::new();
+        for part in text.split('.') {
+            let mut pieces = part.split('[');
+            if let Some(key) = pieces.next().filter(|k| !k.is_empty()) {
+                segments.push(Segment::Key(key.to_string()));
+            }
+            for index in pieces {
+                match index.trim_end_matches(']').parse::<usize>() {
+                    Ok(i) => segments.push(Segment::Index(i)),
+                    Err(_) => segments.push(Segment::Key(format!("[{index}"))),
+                }
+            }
+        }
+        FieldPath {
+            text: text.to_string(),
+            segments,
+        }
+    }
+
+    pub fn segments(&self) -> &[Segment] {
+        &self.segments
+    }
+
+    /// The keys, without list positions: `a.b[2].c` gives `a`, `b`, `c`.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.segments.iter().filter_map(|s| match s {
+            Segment::Key(k) => Some(k.as_str()),
+            Segment::Index(_) => None,
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+impl std::ops::Deref for FieldPath {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.text
+    }
+}
+
+impl std::fmt::Display for FieldPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::fmt::Debug for FieldPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.text, f)
+    }
+}
+
+impl From<&str> for FieldPath {
+    fn from(text: &str) -> FieldPath {
+        FieldPath::parse(text)
+    }
+}
+
+impl From<String> for FieldPath {
+    fn from(text: String) -> FieldPath {
+        FieldPath::parse(&text)
+    }
+}
+
+impl From<&String> for FieldPath {
+    fn from(text: &String) -> FieldPath {
+        FieldPath::parse(text)
+    }
+}
+
+impl Serialize for FieldPath {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
     }
 }
 
@@ -176,6 +275,102 @@ impl RenderedAt {
     }
 }
 
+/// Marks a line number in a message a rule builds (see [`line_mark`]).
+const LINE_MARK: char = '\u{1}';
+
+/// The words ` at line N` for a message a rule builds: [`Finding::new`] writes them and records
+/// them as a [`LineRef`], so that mapping moves the line without touching the message.
+pub fn line_mark(line: u32) -> String {
+    format!("{LINE_MARK}{line}{LINE_MARK}")
+}
+
+/// A line a finding's message names (` at line N`: the pod-level value a container inherits,
+/// the first of two duplicate keys), kept typed: mapping moves it (the template's line, a
+/// source file's line, or none) and [`Finding::text`] puts it into words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LineRef {
+    /// Where the rule's words ` at line N` are in [`Finding::message`] (byte range).
+    pub range: std::ops::Range<usize>,
+    /// The line named now.
+    pub line: u32,
+    /// The file, when the line moved into another file than the finding's (` at FILE:LINE`).
+    pub file: Option<String>,
+    /// Mapping found no line to name: the words are left out.
+    pub removed: bool,
+}
+
+impl LineRef {
+    /// The words that stand for this line in [`Finding::text`].
+    pub fn words(&self) -> String {
+        match (&self.file, self.removed) {
+            (_, true) => String::new(),
+            (Some(file), false) => format!(" at {file}:{}", self.line),
+            (None, false) => format!(" at line {}", self.line),
+        }
+    }
+
+    /// Names `to` instead of `from` (a no-op for another line).
+    pub fn moved(&mut self, from: u32, to: u32) {
+        if !self.removed && self.file.is_none() && self.line == from {
+            self.line = to;
+        }
+    }
+}
+
+/// Writes the marked lines of `raw` (see [`line_mark`]) as ` at line N` and records each.
+fn take_line_refs(raw: String) -> (String, Vec<LineRef>) {
+    if !raw.contains(LINE_MARK) {
+        return (raw, Vec::new());
+    }
+    let mut text = String::with_capacity(raw.len() + 16);
+    let mut refs = Vec::new();
+    for (i, part) in raw.split(LINE_MARK).enumerate() {
+        match part.parse::<u32>() {
+            Ok(line) if i % 2 == 1 => {
+                let start = text.len();
+                text.push_str(&format!(" at line {line}"));
+                refs.push(LineRef {
+                    range: start..text.len(),
+                    line,
+                    file: None,
+                    removed: false,
+                });
+            }
+            _ => text.push_str(part),
+        }
+    }
+    (text, refs)
+}
+
+/// A fact added to a finding after its rule built it, put into words after the rule's message
+/// (before [`RenderedAt`]) by [`Finding::text`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Note {
+    /// The object's namespace enforces this Pod Security Standards level. Words:
+    /// ` [namespace NS enforces LEVEL]`.
+    Enforced { namespace: String, level: String },
+    /// A config suppression matched, but it expired. Words: ` (the config's suppression at
+    /// line LINE expired on DATE: REASON)`.
+    SuppressionExpired {
+        line: u32,
+        on: String,
+        reason: String,
+    },
+}
+
+impl Note {
+    pub fn words(&self) -> String {
+        match self {
+            Note::Enforced { namespace, level } => {
+                format!(" [namespace {namespace} enforces {level}]")
+            }
+            Note::SuppressionExpired { line, on, reason } => {
+                format!(" (the config's suppression at line {line} expired on {on}: {reason})")
+            }
+        }
+    }
+}
+
 /// What silenced a suppressed finding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -230,13 +425,17 @@ pub struct Finding {
     /// What the rule says. Reports write [`Finding::text`]: this and the typed facts put into
     /// words (see [`Finding::rendered`]).
     pub message: String,
+    /// Lines the message names, as typed facts (see [`LineRef`]); [`Finding::text`] words them.
+    pub line_refs: Vec<LineRef>,
+    /// Facts added after the rule built the finding (see [`Note`]); [`Finding::text`] words them.
+    pub notes: Vec<Note>,
     /// Path of the file, relative to the working directory, with `/` separators.
     pub path: String,
     pub span: Span,
     pub object: Option<ObjectRef>,
     pub container: Option<String>,
     /// Field path inside the object, e.g. `spec.template.spec.containers[1].securityContext`.
-    pub field: Option<String>,
+    pub field: Option<FieldPath>,
     pub related: Vec<Related>,
     /// For findings in rendered output (Helm, Kustomize): how the location was mapped back to
     /// the file the user edits.
@@ -298,7 +497,7 @@ impl Serialize for Finding {
             span: self.span,
             object: self.object.as_ref(),
             container: self.container.as_deref(),
-            field: self.field.as_deref(),
+            field: self.field.as_ref().map(FieldPath::as_str),
             related: &self.related,
             mapping: self.mapping.as_deref(),
             suppression: self.suppression.as_deref(),
@@ -340,10 +539,13 @@ impl BaselineState {
 impl Finding {
     /// A finding of `rule` at `span` (path, severity and object are filled in by the engine).
     pub fn new(rule: impl Into<RuleId>, span: Span, message: impl Into<String>) -> Finding {
+        let (message, line_refs) = take_line_refs(message.into());
         Finding {
             rule: rule.into(),
             severity: Severity::default(),
-            message: message.into(),
+            message,
+            line_refs,
+            notes: Vec::new(),
             path: String::new(),
             span,
             object: None,
@@ -360,15 +562,37 @@ impl Finding {
         }
     }
 
-    /// The message as reports write it: the rule's words, then where the finding was in
+    /// The message as reports write it: [`Finding::words`], then where the finding was in
     /// rendered output (see [`RenderedAt::words`]).
     pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        let words = self.words();
         if self.rendered.is_empty() {
-            return std::borrow::Cow::Borrowed(&self.message);
+            return words;
         }
-        let mut text = self.message.clone();
+        let mut text = words.into_owned();
         for r in &self.rendered {
             text.push_str(&r.words());
+        }
+        std::borrow::Cow::Owned(text)
+    }
+
+    /// The rule's words with the lines it names where they are now (see [`LineRef::words`])
+    /// and the notes added since (see [`Note::words`]): the same for every render of a finding
+    /// (what merging renders compares).
+    pub fn words(&self) -> std::borrow::Cow<'_, str> {
+        if self.line_refs.is_empty() && self.notes.is_empty() {
+            return std::borrow::Cow::Borrowed(&self.message);
+        }
+        let mut text = String::with_capacity(self.message.len() + 64);
+        let mut at = 0;
+        for r in &self.line_refs {
+            text.push_str(self.message.get(at..r.range.start).unwrap_or_default());
+            text.push_str(&r.words());
+            at = r.range.end;
+        }
+        text.push_str(self.message.get(at..).unwrap_or_default());
+        for n in &self.notes {
+            text.push_str(&n.words());
         }
         std::borrow::Cow::Owned(text)
     }
@@ -381,7 +605,7 @@ impl Finding {
         self
     }
 
-    pub fn field(mut self, path: impl Into<String>) -> Finding {
+    pub fn field(mut self, path: impl Into<FieldPath>) -> Finding {
         self.field = Some(path.into());
         self
     }
@@ -424,6 +648,20 @@ mod tests {
     fn the_rendered_place_is_put_into_words_where_the_message_is_written() {
         let mut f = Finding::new("R", Span::point(Pos::new(3, 5)), "bad");
         assert_eq!(f.text(), "bad");
+        let mut g = Finding::new(
+            "R",
+            Span::point(Pos::new(3, 5)),
+            format!("set{} and{}.", line_mark(3), line_mark(30)),
+        );
+        assert_eq!(g.message, "set at line 3 and at line 30.");
+        assert_eq!(g.text(), "set at line 3 and at line 30.");
+        for r in &mut g.line_refs {
+            r.moved(3, 7);
+        }
+        g.line_refs[1].file = Some("a.yaml".into());
+        assert_eq!(g.text(), "set at line 7 and at a.yaml:30.");
+        g.line_refs[0].removed = true;
+        assert_eq!(g.text(), "set and at a.yaml:30.");
         f.rendered.push(RenderedAt::Helm {
             label: Some("values-prod.yaml".into()),
             path: "charts/web".into(),
@@ -458,6 +696,35 @@ mod tests {
             kustomize.words(),
             " (kustomize output line 7:9; kustomize changed the value: the source has yes, the output \"yes\")"
         );
+    }
+
+    #[test]
+    fn a_field_path_has_typed_segments_and_reads_as_its_dotted_form() {
+        let p = FieldPath::from("spec.template.spec.containers[1].securityContext");
+        assert_eq!(
+            p.segments(),
+            [
+                Segment::Key("spec".into()),
+                Segment::Key("template".into()),
+                Segment::Key("spec".into()),
+                Segment::Key("containers".into()),
+                Segment::Index(1),
+                Segment::Key("securityContext".into()),
+            ]
+        );
+        assert_eq!(
+            p.keys().collect::<Vec<_>>(),
+            ["spec", "template", "spec", "containers", "securityContext"]
+        );
+        assert_eq!(
+            p.to_string(),
+            "spec.template.spec.containers[1].securityContext"
+        );
+        assert_eq!(
+            serde_json::to_value(&p).unwrap(),
+            "spec.template.spec.containers[1].securityContext"
+        );
+        assert_eq!(format!("{:?}", Some(&p)), format!("{:?}", Some(p.as_str())));
     }
 
     #[test]

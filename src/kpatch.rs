@@ -8,6 +8,7 @@
 //! rest). Every file is read through [`crate::safepath::read_confined`]; a patch path must be a
 //! clean relative path.
 
+use crate::finding::{FieldPath, Segment};
 use std::path::{Path, PathBuf};
 
 use crate::model::yaml::{parse_stream, Node};
@@ -61,7 +62,7 @@ impl Patches {
         &self,
         kind: &str,
         name: &str,
-        field: &str,
+        field: &FieldPath,
         container: Option<&str>,
     ) -> Option<PatchHit> {
         find_in(&self.list, kind, name, field, container)
@@ -72,7 +73,7 @@ fn find_in(
     patches: &[(Patch, crate::model::yaml::Stream)],
     kind: &str,
     name: &str,
-    field: &str,
+    field: &FieldPath,
     container: Option<&str>,
 ) -> Option<PatchHit> {
     // Later patches win: look from the last.
@@ -125,7 +126,7 @@ fn strategic(
     root: &Node,
     kind: &str,
     name: &str,
-    field: &str,
+    field: &FieldPath,
     container: Option<&str>,
 ) -> Option<(Span, &'static str)> {
     if root.get("kind").and_then(Node::text) != Some(kind) {
@@ -137,15 +138,12 @@ fn strategic(
     }
     let mut node = root;
     let mut last = None;
-    for seg in field.split('.') {
-        let (key, index) = match seg.split_once('[') {
-            Some((k, i)) => (k, i.trim_end_matches(']').parse::<usize>().ok()),
-            None => (seg, None),
-        };
-        let e = node.get_entry(key)?;
-        last = Some(e.key.span);
-        node = &e.value;
-        if index.is_some() {
+    for seg in field.segments() {
+        if let Segment::Key(key) = seg {
+            let e = node.get_entry(key)?;
+            last = Some(e.key.span);
+            node = &e.value;
+        } else {
             // A list item: by the container's name for container lists, else by `name` is
             // unknown; only containers are matched.
             let want = container?;
@@ -161,12 +159,13 @@ fn strategic(
 
 /// A JSON 6902 patch: the `value` of the operation whose `path` is the field, or the key inside
 /// the `value` of an operation on an ancestor.
-fn json6902(root: &Node, field: &str) -> Option<(Span, &'static str)> {
+fn json6902(root: &Node, field: &FieldPath) -> Option<(Span, &'static str)> {
     let pointer: Vec<String> = field
-        .split('.')
-        .flat_map(|seg| match seg.split_once('[') {
-            Some((k, i)) => vec![k.to_string(), i.trim_end_matches(']').to_string()],
-            None => vec![seg.to_string()],
+        .segments()
+        .iter()
+        .map(|seg| match seg {
+            Segment::Key(k) => k.clone(),
+            Segment::Index(i) => i.to_string(),
         })
         .collect();
     for op in root.as_seq()?.iter().rev() {

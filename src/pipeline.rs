@@ -7,7 +7,7 @@
 //! and the exit code. See ARCHITECTURE.md for the layers.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::cli::ScanArgs;
 use crate::config::{ByteSize, Config, MAX_FILE_SIZE_CEILING};
@@ -16,6 +16,7 @@ use crate::engine::{Engine, RuleSettings, DEFAULT_MAX_FILE_SIZE};
 use crate::kube_version::KubeVersion;
 use crate::report::Report;
 use crate::rules::data::pss;
+use crate::rules::Registry;
 
 /// Everything a scan needs, resolved from the flags and the config file (flags win).
 #[derive(Clone, Debug)]
@@ -42,6 +43,12 @@ pub struct Settings {
     pub suppressions: crate::suppress::config::Settings,
     /// Notices met while resolving (a setting lowered or read differently), for stderr.
     pub notices: Vec<String>,
+    /// The rules that may run: the config's `select`/`ignore`, replaced and extended by
+    /// `--select`/`--ignore`.
+    pub selection: crate::rules::Selection,
+    /// Whether the registry [`run`] gets is the one the config was validated against, its
+    /// params applied there (a config read from text), so they are not parsed twice.
+    pub params_applied: bool,
 }
 
 impl Settings {
@@ -90,7 +97,15 @@ impl Settings {
             .as_deref()
             .map(|spec| crate::shard::Shard::parse(spec).map_err(|e| format!("--shard {e}")))
             .transpose()?;
+        let select = args.select.as_deref().or(config.select.as_deref());
+        let ignore: Vec<String> = config.ignore.iter().chain(&args.ignore).cloned().collect();
+        let selection = match &config.registry {
+            Some(registry) => selection(registry, args, select, &ignore)?,
+            None => selection(&crate::rules::Registry::builtin(), args, select, &ignore)?,
+        };
         Ok(Settings {
+            selection,
+            params_applied: config.registry.is_some(),
             paths: args.paths.clone(),
             rules: config.rule_settings(),
             profile,
@@ -134,7 +149,16 @@ impl Settings {
             kustomize: crate::mode::RenderMode::Never,
             ..crate::render::Settings::default()
         };
+        let registry = crate::rules::Registry::builtin();
+        let selection = crate::rules::Selection::resolve(
+            config.registry.as_ref().unwrap_or(&registry),
+            config.select.as_deref(),
+            &config.ignore,
+        )
+        .map_err(|word| format!("unknown rule or group `{word}`"))?;
         Ok(Settings {
+            selection,
+            params_applied: false,
             paths: Vec::new(),
             rules: config.rule_settings(),
             profile,
@@ -162,12 +186,16 @@ impl Settings {
         })
     }
 
-    /// An engine of the built-in rules configured by these settings (the config's rule
-    /// settings and profile; no `select`/`ignore`: `clustersec scan` builds its engine from the
-    /// registry and the selection, then [`Settings::configure`]s it).
-    pub fn engine(&self) -> Result<Engine, String> {
-        let engine = Engine::with_profile(&self.rules, self.profile)
-            .map_err(|(id, e)| format!("rule {id}: params.{}: {}", e.path, e.message))?;
+    /// An engine of `registry`'s rules configured by these settings: the config's rule
+    /// settings (their params parsed here unless `params_applied`: a registry the config was
+    /// validated against has them already), the profile and the selection, then the targets.
+    pub fn engine(&self, registry: Registry, params_applied: bool) -> Result<Engine, String> {
+        let engine = if params_applied {
+            Engine::from_registry(registry, &self.rules, self.profile, &self.selection)
+        } else {
+            Engine::build(registry, &self.rules, self.profile, &self.selection)
+                .map_err(|(id, e)| format!("rule {id}: params.{}: {}", e.path, e.message))?
+        };
         Ok(self.configure(engine))
     }
 
@@ -182,11 +210,21 @@ impl Settings {
     }
 }
 
-/// Discovers, renders and scans what `settings` name with the rules of `engine` (today's rule
-/// list, configured: see [`Settings::engine`]); returns the complete report (without a verdict:
-/// that is the caller's, from its fail-on settings). `notice` receives what the user should be
-/// told on the way (an exclude that matched nothing), when it happens.
-pub fn run(settings: &Settings, engine: Engine, notice: &dyn Fn(&str)) -> Result<Report, String> {
+/// Discovers, renders and scans what `settings` name with the rules of `registry` (built into
+/// an engine here: see [`Settings::engine`]) and the policy, if any; returns the complete report
+/// (without a verdict: that is the caller's, from its fail-on settings). `notice` receives what
+/// the user should be told on the way (an exclude that matched nothing), when it happens.
+pub fn run(
+    settings: &Settings,
+    registry: Registry,
+    policy: Option<crate::policy::Policy>,
+    notice: &dyn Fn(&str),
+) -> Result<Report, String> {
+    let engine = settings.engine(registry, settings.params_applied)?;
+    let engine = match policy {
+        Some(policy) => engine.with_policy(policy),
+        None => engine,
+    };
     let tools = crate::render::Tools::detect(&settings.render)?;
     let mut discovery = discover::discover(&settings.paths, &settings.discover)?;
     if !settings.discover.exclude.is_empty() && discovery.excluded == 0 {
@@ -239,7 +277,7 @@ pub fn run(settings: &Settings, engine: Engine, notice: &dyn Fn(&str)) -> Result
 /// engine, mapping, suppressions and report as [`run`] (through [`crate::scan::scan_rendered`]),
 /// with nothing read from disk and no render.
 pub fn scan_texts(texts: &[(&str, &str)], settings: &Settings) -> Result<Report, String> {
-    let engine = settings.engine()?;
+    let engine = settings.engine(Registry::builtin(), false)?;
     let discovery = discover::Discovery {
         candidates: texts
             .iter()
@@ -270,6 +308,126 @@ pub fn scan_texts(texts: &[(&str, &str)], settings: &Settings) -> Result<Report,
 }
 
 /// The Kubernetes version the manifests target: the flag, else the config, else the newest known.
+/// The directories of the scan, canonical: the directories named on the command line, the
+/// directories of the files named there, and `lookup` (where the config file is looked for).
+/// What the repository's config names must resolve inside them.
+pub fn scan_roots(args: &ScanArgs, lookup: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = vec![lookup.to_path_buf()];
+    for p in &args.paths {
+        if p.as_os_str() == "-" {
+            continue;
+        }
+        if p.is_dir() {
+            dirs.push(p.clone());
+        } else if let Some(parent) = std::fs::canonicalize(p)
+            .ok()
+            .and_then(|c| c.parent().map(Path::to_path_buf))
+        {
+            dirs.push(parent);
+        }
+    }
+    crate::safepath::canonical_roots(dirs.iter().map(PathBuf::as_path))
+}
+
+/// `--policy` (or the config's `policy`): the Datree policy file read, checked and compiled; a
+/// bad one stops the run with its path, line and column. A path on the command line is the CI
+/// author's and read as given; a path in the config is the repository's: resolved from the
+/// config file's directory, and read only inside the scan.
+pub fn load_policy(
+    args: &ScanArgs,
+    config: &Config,
+) -> Result<Option<crate::policy::Policy>, String> {
+    let base = config.dir.clone().unwrap_or_else(|| PathBuf::from("."));
+    let pick = |cli: &Option<PathBuf>, cfg: &Option<String>, flag: &str| {
+        if let Some(p) = cli {
+            return read_policy_file(p, None, flag).map(Some);
+        }
+        if let Some(p) = cfg {
+            let roots = scan_roots(args, &base);
+            return read_policy_file(&base.join(p), Some(&roots), flag).map(Some);
+        }
+        Ok(None)
+    };
+    let Some((path, text)) = pick(&args.policy, &config.policy, "--policy")? else {
+        if args.policy_name.is_some() || args.datree_rules.is_some() {
+            return Err(
+                "--policy-name and --datree-rules need a policy file (--policy, or `policy` in \
+                 the config)"
+                    .to_string(),
+            );
+        }
+        return Ok(None);
+    };
+    let datree_rules = pick(&args.datree_rules, &config.datree_rules, "--datree-rules")?;
+    let opts = crate::policy::LoadOptions {
+        name: args
+            .policy_name
+            .clone()
+            .or_else(|| config.policy_name.clone()),
+        keep_going: args.keep_going,
+        datree_rules,
+    };
+    crate::policy::load(&path, &text, &opts)
+        .map(Some)
+        .map_err(|e| e.to_string())
+}
+
+/// Reads a policy (or Datree rules) file of at most [`crate::policy::MAX_POLICY_SIZE`] bytes,
+/// confined to `roots` when given: its path as reports show it, and its text.
+fn read_policy_file(
+    path: &Path,
+    roots: Option<&[PathBuf]>,
+    flag: &str,
+) -> Result<(String, String), String> {
+    use std::io::Read;
+    let shown = path.to_string_lossy().replace('\\', "/");
+    let shown = shown.strip_prefix("./").unwrap_or(&shown).to_string();
+    let quoted = crate::safepath::quote(&shown);
+    let open = match roots {
+        Some(roots) => crate::safepath::confine(path, roots)
+            .map_err(|_| format!("{flag} {quoted}: missing, or outside the scanned directories"))?,
+        None => path.to_path_buf(),
+    };
+    let file = std::fs::File::open(&open).map_err(|e| format!("{flag} {quoted}: {e}"))?;
+    let mut buf = Vec::new();
+    file.take(crate::policy::MAX_POLICY_SIZE + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| format!("{flag} {quoted}: {e}"))?;
+    if buf.len() as u64 > crate::policy::MAX_POLICY_SIZE {
+        return Err(format!(
+            "{flag} {quoted}: larger than {} bytes",
+            crate::policy::MAX_POLICY_SIZE
+        ));
+    }
+    let text = String::from_utf8(buf).map_err(|_| format!("{flag} {quoted}: not UTF-8 text"))?;
+    Ok((shown, text))
+}
+
+/// Resolves `select`/`ignore`; an unknown name can only come from a flag here (the config's
+/// were checked, located, when it was read).
+fn selection(
+    registry: &Registry,
+    args: &ScanArgs,
+    select: Option<&[String]>,
+    ignore: &[String],
+) -> Result<crate::rules::Selection, String> {
+    crate::rules::Selection::resolve(registry, select, ignore).map_err(|word| {
+        let flag = if args.ignore.contains(&word) {
+            "--ignore"
+        } else {
+            "--select"
+        };
+        let hint = crate::config::did_you_mean(&word, registry.selector_words())
+            .map(|m| format!("; did you mean `{m}`?"))
+            .unwrap_or_default();
+        crate::error::LocatedError::flag(format!(
+            "{flag}: unknown rule or group `{word}`{hint} (`clustersec rules` lists rules and \
+             their groups)"
+        ))
+        .to_string()
+    })
+}
+
 fn kube_version(flag: Option<&str>, config: &Config) -> Result<KubeVersion, String> {
     match flag.or(config.kube_version.as_deref()) {
         Some(v) => KubeVersion::parse(v).map_err(|e| format!("--kube-version: {e}")),
@@ -429,7 +587,7 @@ mod tests {
         std::fs::write(dir.path().join("pod.yaml"), POD).unwrap();
         let mut settings = Settings::for_texts(&Config::default()).unwrap();
         settings.paths = vec![dir.path().to_path_buf()];
-        let from_disk = run(&settings, settings.engine().unwrap(), &|_| {}).unwrap();
+        let from_disk = run(&settings, Registry::builtin(), None, &|_| {}).unwrap();
         let path = from_disk.files.first().unwrap().path.clone();
         let in_memory = scan_texts(&[(path.as_str(), POD)], &settings).unwrap();
         assert!(!in_memory.findings.is_empty());
@@ -442,6 +600,29 @@ mod tests {
             .unwrap();
         assert_eq!((f.span.start.line, f.span.start.col), (10, 9));
         assert_eq!(f.container.as_deref(), Some("web"));
+    }
+
+    #[test]
+    fn scan_texts_honours_the_configs_select_and_ignore() {
+        let all = scan_texts(
+            &[("pod.yaml", POD)],
+            &Settings::for_texts(&Config::default()).unwrap(),
+        )
+        .unwrap();
+        let privileged = |r: &Report| {
+            r.findings
+                .iter()
+                .any(|f| f.rule == "CUSTOM_SECURITY_PRIVILEGED_CHECK")
+        };
+        assert!(privileged(&all));
+        let config = Config {
+            ignore: vec!["CUSTOM_SECURITY_PRIVILEGED_CHECK".to_string()],
+            ..Config::default()
+        };
+        let ignored =
+            scan_texts(&[("pod.yaml", POD)], &Settings::for_texts(&config).unwrap()).unwrap();
+        assert!(!privileged(&ignored));
+        assert!(!ignored.findings.is_empty());
     }
 
     #[test]

@@ -410,7 +410,7 @@ fn finding<'r>(v: &Value, meta: &dyn Fn(&str) -> Option<&'r RuleMeta>) -> Result
                 .map(|i| usize::try_from(i).unwrap_or(usize::MAX)),
         });
     f.container = string(v, "container");
-    f.field = string(v, "field");
+    f.field = string(v, "field").map(crate::finding::FieldPath::from);
     f.mapping = string(v, "mapping");
     f.suppression = string(v, "suppression");
     f.suppressed_by = v

@@ -674,7 +674,7 @@ struct MergeKey {
     span: Span,
     message: String,
     container: Option<String>,
-    field: Option<String>,
+    field: Option<crate::finding::FieldPath>,
 }
 
 impl MergeKey {
@@ -684,7 +684,7 @@ impl MergeKey {
             path: f.path.clone(),
             span: f.span,
             // The rule's words: where each render had it (`f.rendered`) differs between renders.
-            message: f.message.clone(),
+            message: f.words().into_owned(),
             container: f.container.clone(),
             field: f.field.clone(),
         }

@@ -10,8 +10,9 @@ pub(crate) fn origin(pod: &PodSpec<'_>, setting: &Setting<'_>) -> String {
     match setting {
         Setting::Container(_) => "in its securityContext".to_string(),
         Setting::Pod(e) => format!(
-            "inherited from {}.securityContext at line {}",
-            pod.path, e.key.span.start.line
+            "inherited from {}.securityContext{}",
+            pod.path,
+            crate::finding::line_mark(e.key.span.start.line)
         ),
         Setting::Missing(_) => "nowhere".to_string(),
     }
@@ -64,8 +65,9 @@ pub(crate) fn ignored_pod_level<'a>(pod: &PodSpec<'a>, field: &str) -> Option<&'
 pub(crate) fn pod_level_note(pod: &PodSpec<'_>, field: &str) -> String {
     match ignored_pod_level(pod, field) {
         Some(e) => format!(
-            " ({field} is set in {}.securityContext at line {}, but Kubernetes only reads it per container)",
-            pod.path, e.key.span.start.line
+            " ({field} is set in {}.securityContext{}, but Kubernetes only reads it per container)",
+            pod.path,
+            crate::finding::line_mark(e.key.span.start.line)
         ),
         None => String::new(),
     }

@@ -276,11 +276,9 @@ pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) -> Ve
         };
         // A message that names the finding's own line ("inherited from ... at line 85") names
         // the template's line now, so it reads right and is the same for every render.
-        let own_line = format!(" at line {}", old_span.start.line);
-        if f.message.contains(&own_line) {
-            f.message = f
-                .message
-                .replace(&own_line, &format!(" at line {}", f.span.start.line));
+        let to = f.span.start.line;
+        for r in &mut f.line_refs {
+            r.moved(old_span.start.line, to);
         }
         f.rendered.push(rendered_at);
         f.mapping = Some(how);
@@ -392,11 +390,9 @@ pub(super) fn trace_values(
     let template_path = std::mem::replace(&mut f.path, display_path(&found.file, cwd));
     let template_span = std::mem::replace(&mut f.span, found.span);
     // A message that names the template line as the finding's own names the values line now.
-    let own_line = format!(" at line {}", template_span.start.line);
-    if f.message.contains(&own_line) {
-        f.message = f
-            .message
-            .replace(&own_line, &format!(" at line {}", f.span.start.line));
+    let to = f.span.start.line;
+    for r in &mut f.line_refs {
+        r.moved(template_span.start.line, to);
     }
     f.mapping = Some(values_mapping(&found));
     f.related.insert(

@@ -132,12 +132,7 @@ pub fn map_kustomize(
         }
         f.related = related;
         let patch = f.object.as_ref().and_then(|o| {
-            patches.find(
-                &o.kind,
-                &o.name,
-                f.field.as_deref()?,
-                f.container.as_deref(),
-            )
+            patches.find(&o.kind, &o.name, f.field.as_ref()?, f.container.as_deref())
         });
         match hit.filter(|h| h.matched > 0) {
             Some(hit) => {
@@ -178,17 +173,21 @@ pub fn map_kustomize(
             old_line,
             Some(f.span.start.line).filter(|_| f.path == display),
         ));
-        for (from, to) in renamed {
-            let at = format!(" at line {from}");
-            if f.message.contains(&at) {
-                // Named with its file when the finding moves on to a patch.
-                let by = to
-                    .map(|l| match &patch {
-                        Some(_) => format!(" at {display}:{l}"),
-                        None => format!(" at line {l}"),
-                    })
-                    .unwrap_or_default();
-                f.message = f.message.replace(&at, &by);
+        for r in &mut f.line_refs {
+            if r.removed || r.file.is_some() {
+                continue;
+            }
+            if let Some((_, to)) = renamed.iter().find(|(from, _)| *from == r.line) {
+                match to {
+                    // Named with its file when the finding moves on to a patch.
+                    Some(l) => {
+                        r.line = *l;
+                        if patch.is_some() {
+                            r.file = Some(display.clone());
+                        }
+                    }
+                    None => r.removed = true,
+                }
             }
         }
         // The output line as `kubectl kustomize` prints it (without origin annotations).

@@ -20,10 +20,9 @@ pub struct TemplateHit {
 
 /// The keys of a field path, without list indices: `a.b[2].c` → `[a, b, c]`.
 pub fn path_keys(field: &str) -> Vec<String> {
-    field
-        .split('.')
-        .map(|seg| seg.split('[').next().unwrap_or(seg).to_string())
-        .filter(|s| !s.is_empty())
+    crate::finding::FieldPath::parse(field)
+        .keys()
+        .map(str::to_string)
         .collect()
 }
 
@@ -356,10 +355,10 @@ pub(super) fn item_name<'o>(
 /// What to look up in a template or source file for a finding: the keys of its field path
 /// (`kind` for an object-level finding) and its container (name, index).
 pub(super) fn lookup(f: &Finding) -> (Vec<String>, Option<(&str, usize)>) {
-    let keys = f
-        .field
-        .as_deref()
-        .map_or_else(|| vec!["kind".to_string()], path_keys);
+    let keys = f.field.as_ref().map_or_else(
+        || vec!["kind".to_string()],
+        |p| p.keys().map(str::to_string).collect(),
+    );
     // The container's position in its list, from the model (see `ContainerRef`); a finding
     // whose field is outside the container (a pod-level value it inherits) has none: the first.
     let index = f.container_ref.as_ref().map_or(0, |c| c.index);

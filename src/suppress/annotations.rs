@@ -232,7 +232,7 @@ fn stale_annotations(objects: &[ObjectSuppressions], ran: impl Fn(&str) -> bool)
                 ),
             );
             f.object = Some(o.object.clone());
-            f.field = Some(o.field.clone());
+            f.field = Some(o.field.as_str().into());
             stale.push(f);
         }
     }

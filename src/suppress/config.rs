@@ -347,12 +347,11 @@ pub fn apply(
             continue;
         }
         if let Some(e) = hits.first().and_then(|&i| settings.entries.get(i)) {
-            f.message.push_str(&format!(
-                " (the config's suppression at line {} expired on {}: {})",
-                e.span.start.line,
-                e.expiry.map(|d| d.to_string()).unwrap_or_default(),
-                e.reason.trim()
-            ));
+            f.notes.push(crate::finding::Note::SuppressionExpired {
+                line: e.span.start.line,
+                on: e.expiry.map(|d| d.to_string()).unwrap_or_default(),
+                reason: e.reason.trim().to_string(),
+            });
         }
         kept.push(f);
     }

@@ -754,7 +754,7 @@ pub fn namespace_policy(obj: &Object<'_>) -> Option<(String, NamespacePolicy, Ve
 /// Drops a PSS finding when a finding of another (original) rule reports the same field at the
 /// same place: the original rule wins (its id is already tracked by code scanning).
 pub fn drop_duplicates(findings: &mut Vec<Finding>) {
-    let originals: Vec<(Span, Option<String>)> = findings
+    let originals: Vec<(Span, Option<crate::finding::FieldPath>)> = findings
         .iter()
         .filter(|f| !f.rule.starts_with("PSS_"))
         .map(|f| (f.span, f.field.clone()))
