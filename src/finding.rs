@@ -383,6 +383,9 @@ pub enum SuppressedBy {
     Config { line: u32 },
     /// A namespace's Pod Security Admission `audit`/`warn` label (reported, not enforced).
     Namespace,
+    /// Not a problem of the scanned files but a note about the run (e.g. a `--policy` custom
+    /// rule that replaces a clustersec rule of the same id): reported, never counted.
+    Note,
 }
 
 impl SuppressedBy {
@@ -393,6 +396,7 @@ impl SuppressedBy {
             SuppressedBy::Annotation => "annotation",
             SuppressedBy::Config { .. } => "config",
             SuppressedBy::Namespace => "namespace",
+            SuppressedBy::Note => "note",
         }
     }
 
@@ -403,15 +407,16 @@ impl SuppressedBy {
             "annotation" => SuppressedBy::Annotation,
             "config" => SuppressedBy::Config { line: 0 },
             "namespace" => SuppressedBy::Namespace,
+            "note" => SuppressedBy::Note,
             _ => return None,
         })
     }
 
-    /// SARIF `suppression.kind`: `external` for the config file, `inSource` for what is written
-    /// in the scanned files themselves.
+    /// SARIF `suppression.kind`: `external` for the config file and notes about the run,
+    /// `inSource` for what is written in the scanned files themselves.
     pub fn sarif_kind(self) -> &'static str {
         match self {
-            SuppressedBy::Config { .. } => "external",
+            SuppressedBy::Config { .. } | SuppressedBy::Note => "external",
             _ => "inSource",
         }
     }

@@ -719,6 +719,7 @@ pub fn load(path: &str, text: &str, opts: &LoadOptions) -> Result<Policy, Policy
             ),
         );
         f.suppression = Some("a note about the policy, not a problem of the scanned files".into());
+        f.suppressed_by = Some(crate::finding::SuppressedBy::Note);
         policy.notes.push(f);
     }
     Ok(policy)

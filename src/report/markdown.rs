@@ -562,6 +562,9 @@ fn suppressed_block<'r>(
         Some(SuppressedBy::Namespace) => {
             block.push_str("\\\n  reported, not enforced");
         }
+        Some(SuppressedBy::Note) => {
+            block.push_str("\\\n  a note about the run, not counted");
+        }
         Some(SuppressedBy::Comment) | None => {
             block.push_str("\\\n  suppressed by the comment at ");
             match suppression_line(report, f, indexes) {

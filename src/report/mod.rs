@@ -286,6 +286,7 @@ pub fn suppressed_breakdown(by: &BTreeMap<&'static str, usize>) -> Option<String
         ("annotation", "by annotations"),
         ("config", "by the config"),
         ("namespace", "by namespace labels (audit/warn)"),
+        ("note", "as notes about the run"),
     ];
     let parts: Vec<String> = words
         .iter()

@@ -301,6 +301,10 @@ fn seed_policy_runs_unmodified_on_the_seed_files() {
     let n = &notes[0];
     assert_eq!((n.rule.as_str(), n.severity), (POLICY_ID, Severity::Info));
     assert!(n.suppression.is_some());
+    assert_eq!(
+        n.suppressed_by,
+        Some(clustersec::finding::SuppressedBy::Note)
+    );
     assert!(
         n.message.contains("replace") && n.message.contains("CUSTOM_SECURITY_PROC_MOUNT_CHECK")
     );
