@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::{have_helm, write};
+use crate::support::{bless, have_helm, write};
 
 /// The binary, without the GitHub Actions variables (links in markdown) of a CI run.
 fn bin() -> assert_cmd::Command {
@@ -413,10 +413,6 @@ fn bad_input_exits_2_with_a_clear_message() {
 }
 
 // ---- clustersec config schema / check ----
-
-fn bless() -> bool {
-    std::env::var("CLUSTERSEC_BLESS").is_ok_and(|v| v == "1")
-}
 
 #[test]
 fn the_committed_config_schema_is_the_commands_output() {

@@ -3,13 +3,9 @@
 
 use std::path::Path;
 
-use crate::support::root;
+use crate::support::{bless, root};
 use clustersec::docs::{rule_page, rules_markdown};
 use clustersec::rules::Registry;
-
-fn bless() -> bool {
-    std::env::var("CLUSTERSEC_BLESS").is_ok_and(|v| v == "1")
-}
 
 fn check(path: &Path, expected: &str, stale: &mut Vec<String>) {
     let actual = std::fs::read_to_string(path).unwrap_or_default();

@@ -30,6 +30,11 @@ pub(crate) fn bin_in_root() -> Command {
     c
 }
 
+/// Whether generated files are to be rewritten instead of compared (`CLUSTERSEC_BLESS=1`).
+pub(crate) fn bless() -> bool {
+    std::env::var("CLUSTERSEC_BLESS").is_ok_and(|v| v == "1")
+}
+
 /// Writes `dir/name`, creating the directories on the way.
 pub(crate) fn write(dir: &Path, name: &str, text: &str) {
     write_file(&dir.join(name), text);

@@ -7,33 +7,25 @@
 //! `CLUSTERSEC_TODAY`). Tests that need `helm` or `kubectl`/`kustomize` skip when it is missing,
 //! unless `CI` is set.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::OnceLock;
 
 use assert_cmd::Command;
 use serde_json::Value;
 
+use crate::support::{have_helm, have_kustomize, root, write};
+
 const STALE: &str = "CLUSTERSEC_STALE_SUPPRESSION";
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
+/// The binary run in `dir`, on a fixed day, without the GitHub Actions variables of a CI run.
 fn bin(dir: &Path) -> Command {
-    let mut c = Command::cargo_bin("clustersec").unwrap();
-    c.env("NO_COLOR", "1")
-        .env("CLUSTERSEC_TODAY", "2026-06-15")
+    let mut c = crate::support::bin();
+    c.env("CLUSTERSEC_TODAY", "2026-06-15")
         .env_remove("GITHUB_SERVER_URL")
         .env_remove("GITHUB_REPOSITORY")
         .env_remove("GITHUB_SHA")
         .current_dir(dir);
     c
-}
-
-fn write(dir: &Path, path: &str, text: &str) {
-    let p = dir.join(path);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
 }
 
 /// `clustersec scan ARGS -f json --fail-on none` in `dir`, parsed.
@@ -69,17 +61,6 @@ fn rules_of(v: &Value, key: &str) -> Vec<String> {
         .collect();
     out.sort();
     out
-}
-
-fn has_tool(name: &str, found: bool) -> bool {
-    if found {
-        return true;
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!("{name} is not on PATH, and CI is set");
-    }
-    eprintln!("skipped: {name} is not on PATH");
-    false
 }
 
 const POD: &str = "apiVersion: v1
@@ -640,10 +621,7 @@ spec:
 
 #[test]
 fn helm_annotations_are_read_after_rendering() {
-    if !has_tool(
-        "helm",
-        clustersec::render::process::find_program("helm").is_some(),
-    ) {
+    if !have_helm() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -703,10 +681,7 @@ fn helm_annotations_are_read_after_rendering() {
 
 #[test]
 fn kustomize_annotations_are_read_after_building() {
-    if !has_tool(
-        "kubectl or kustomize",
-        clustersec::render::kustomize::Builder::find().is_some(),
-    ) {
+    if !have_kustomize() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
