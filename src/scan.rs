@@ -46,7 +46,7 @@ pub fn scan_rendered_with(
 ) -> Report {
     // Files named by scanned content (templates, origins, findings' paths) are read only from
     // inside the scan roots.
-    let templates = Templates::new(discovery.roots.clone());
+    let templates = Templates::new(discovery.roots.clone()).with_max_file_size(max_file_size);
     let excluded = discovery.excluded;
     let results = scan_candidates(engine, &discovery, max_file_size, &templates);
     let mut files = discovery.skipped;

@@ -17,6 +17,28 @@ pub struct Templates {
     pub(super) template_files: Mutex<HashMap<PathBuf, Arc<Vec<PathBuf>>>>,
     /// Values files, read and parsed once (see [`crate::valuetrace`]).
     pub(super) values: crate::valuetrace::ValuesCache,
+    /// The chart archives under each chart's `charts/`, read once (see [`super::archive`]).
+    pub(super) archives: Mutex<HashMap<PathBuf, Arc<Vec<Archived>>>>,
+    /// The largest archive read (the run's max-file-size); 0 reads none.
+    pub(super) max_archive: u64,
+}
+
+/// One `.tgz` under a chart's `charts/`: its files, or why they were not read.
+pub(super) type Archived = (
+    PathBuf,
+    Result<Arc<super::archive::ChartArchive>, super::archive::Unreadable>,
+);
+
+/// A dependency packaged as `charts/NAME-1.0.0.tgz`, as the parent's output names it
+/// (`PARENT/charts/SEG/templates/...`, SEG the dependency's alias or name).
+pub(super) struct ArchivedChart {
+    /// The archive file.
+    pub(super) file: PathBuf,
+    /// The directory its templates are known under: `ARCHIVE/SEG`, a path that is never a
+    /// file (the archive is one), used only as a key of the outline caches.
+    pub(super) dir: PathBuf,
+    /// The chart's directory inside the archive (`dep` of `dep/templates/...`).
+    pub(super) top: String,
 }
 
 impl Templates {
@@ -26,7 +48,117 @@ impl Templates {
         Templates {
             values: crate::valuetrace::ValuesCache::new(roots.clone()),
             roots,
+            max_archive: crate::engine::DEFAULT_MAX_FILE_SIZE,
             ..Templates::default()
+        }
+    }
+
+    /// Chart archives larger than `bytes` (the run's max-file-size) are not read.
+    pub fn with_max_file_size(mut self, bytes: u64) -> Templates {
+        self.max_archive = bytes;
+        self
+    }
+
+    /// The packaged dependency that a chart's output names `charts/SEG/` (its alias or name):
+    /// the `.tgz` under `chart_dir/charts/` whose chart is the dependency's (by Chart.yaml name,
+    /// the declared version first). Its templates are registered under `ARCHIVE/SEG/templates/`
+    /// so that outlines, `define` lookups and `.Chart.Name` (SEG, as helm renders an alias)
+    /// work as for a chart in the tree. `Ok(None)`: no archive of that chart; `Err`: the
+    /// archive that would be it could not be read (the archive and why).
+    pub(super) fn archived_chart(
+        &self,
+        chart_dir: &Path,
+        seg: &str,
+    ) -> Result<Option<ArchivedChart>, (PathBuf, super::archive::Unreadable)> {
+        let text = crate::safepath::read_confined(&chart_dir.join("Chart.yaml"), &self.roots);
+        let (name, version) = text
+            .as_deref()
+            .and_then(|t| super::archive::dependency_of(t, seg))
+            .unwrap_or_else(|| (seg.to_string(), None));
+        let all = {
+            let Ok(mut cache) = self.archives.lock() else {
+                return Ok(None);
+            };
+            cache
+                .entry(chart_dir.to_path_buf())
+                .or_insert_with(|| {
+                    Arc::new(
+                        super::archive::archives_of(chart_dir)
+                            .into_iter()
+                            .map(|f| {
+                                let read = super::archive::read(&f, &self.roots, self.max_archive)
+                                    .map(Arc::new);
+                                (f, read)
+                            })
+                            .collect(),
+                    )
+                })
+                .clone()
+        };
+        let of_chart: Vec<(&PathBuf, &Arc<super::archive::ChartArchive>)> = all
+            .iter()
+            .filter_map(|(f, r)| r.as_ref().ok().map(|a| (f, a)))
+            .filter(|(_, a)| a.name == name)
+            .collect();
+        // The declared version first (a range matches no archive exactly: the first one).
+        let found = of_chart
+            .iter()
+            .find(|(_, a)| version.is_some() && a.version == version)
+            .or(of_chart.first())
+            .copied();
+        let Some((file, archive)) = found else {
+            // An archive that could not be read, named like the dependency (`NAME-*.tgz`).
+            let prefix = format!("{name}-");
+            return match all.iter().find_map(|(f, r)| {
+                let named = f
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with(&prefix));
+                r.as_ref()
+                    .err()
+                    .filter(|_| named)
+                    .map(|e| (f.clone(), e.clone()))
+            }) {
+                Some(e) => Err(e),
+                None => Ok(None),
+            };
+        };
+        let dir = file.join(seg);
+        self.register(&dir, archive, seg);
+        Ok(Some(ArchivedChart {
+            file: file.clone(),
+            dir,
+            top: archive.top.clone(),
+        }))
+    }
+
+    /// Puts an archive's templates and name in the caches under `dir` (once).
+    fn register(&self, dir: &Path, archive: &super::archive::ChartArchive, name: &str) {
+        let Ok(mut names) = self.chart_names.lock() else {
+            return;
+        };
+        if names.contains_key(dir) {
+            return;
+        }
+        names.insert(dir.to_path_buf(), Some(name.to_string()));
+        drop(names);
+        let mut files = Vec::new();
+        if let Ok(mut outlines) = self.outlines.lock() {
+            for (rel, text) in archive
+                .files
+                .iter()
+                .filter(|(r, _)| r.starts_with("templates/"))
+            {
+                let path = dir.join(rel);
+                let mut o = Outline::parse(text);
+                o.path = Some(path.clone());
+                outlines.insert(path.clone(), Some(Arc::new(o)));
+                files.push(path);
+            }
+        }
+        files.sort();
+        if let Ok(mut t) = self.template_files.lock() {
+            t.insert(dir.to_path_buf(), Arc::new(files));
         }
     }
 

@@ -201,9 +201,11 @@ pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) -> Ve
         ) {
             Ok(found) => found,
             Err(None) => {
-                f.mapping = Some(format!(
-                    "rendered output; template {source} is not in the scanned tree"
-                ));
+                if !map_archived(f, source, ordinal, text, cx, cwd.as_deref()) {
+                    f.mapping = Some(format!(
+                        "rendered output; template {source} is not in the scanned tree"
+                    ));
+                }
                 continue;
             }
             Err(Some(why)) => {
@@ -319,6 +321,7 @@ pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) -> Ve
                 cx,
                 cwd.as_deref(),
                 at_list,
+                dependency_segment(source),
             ) {
                 continue;
             }
@@ -340,6 +343,7 @@ pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) -> Ve
                 cx,
                 cwd.as_deref(),
                 &rendered_line,
+                dependency_segment(source),
             );
         }
     }
@@ -361,32 +365,13 @@ pub(super) fn trace_values(
     cx: &MapContext<'_>,
     cwd: Option<&Path>,
     rendered_line: &str,
+    dep: Option<&str>,
 ) {
-    use crate::valuetrace::{find, values_ref};
-    let Some(outline) = cx.templates.outline(file) else {
+    let sources = values_sources(chart_dir, top, dep, cx);
+    let Some((found, path)) = traced_value(f, hit, file, keys, sources, cx, rendered_line) else {
         return;
     };
-    let line = index(hit.span.start.line);
-    let col = (hit.span.start.col as usize).saturating_sub(1);
-    let Some(mut path) = values_ref(&outline.lines, line, col) else {
-        return;
-    };
-    path.extend(keys.iter().skip(hit.matched).cloned());
-    let sources = values_sources(chart_dir, top, cx);
     let container = f.container.clone();
-    let Some(found) = find(&sources, &path, container.as_deref(), &cx.templates.values) else {
-        return;
-    };
-    // The rendered value must be the values file's (a file kept in the tree may have been
-    // rendered with other values than the chart's own).
-    if let (Some(value), Some(key)) = (&found.scalar, keys.last()) {
-        if let Some(rendered) = line_value(rendered_line, key) {
-            let unquote = |s: &str| s.trim().trim_matches(['"', '\'']).to_string();
-            if unquote(&rendered) != unquote(value) {
-                return;
-            }
-        }
-    }
     let template_path = std::mem::replace(&mut f.path, display_path(&found.file, cwd));
     let template_span = std::mem::replace(&mut f.span, found.span);
     // A message that names the template line as the finding's own names the values line now.
@@ -425,6 +410,7 @@ pub(super) fn values_list_item(
     cx: &MapContext<'_>,
     cwd: Option<&Path>,
     include_ranges: bool,
+    dep: Option<&str>,
 ) -> bool {
     use crate::valuetrace::{dotted, find, list_refs, ITEM};
     let Some(ld) = keys
@@ -443,7 +429,7 @@ pub(super) fn values_list_item(
     if literal {
         return false;
     }
-    let sources = values_sources(chart_dir, top, cx);
+    let sources = values_sources(chart_dir, top, dep, cx);
     for list_key in outline.keys.iter().filter(|k| k.path.as_slice() == list) {
         for r in list_refs(
             &outline.lines,
@@ -489,9 +475,12 @@ pub(super) fn values_list_item(
 /// The values files that set a chart's values, in increasing precedence: its own
 /// `values.yaml`; for a subchart (`PARENT/charts/NAME`), the parent's `values.yaml` under
 /// `NAME.`; then the render's values files (under `NAME.` for a subchart of the rendered chart).
+/// `dep` is the dependency's name in the parent's output (`PARENT/charts/DEP/templates/...`),
+/// its alias when it has one: the parent sets its values under `DEP.`.
 pub(super) fn values_sources(
     chart_dir: &Path,
     top: Option<&Path>,
+    dep: Option<&str>,
     cx: &MapContext<'_>,
 ) -> Vec<crate::valuetrace::Source> {
     use crate::valuetrace::Source;
@@ -508,10 +497,12 @@ pub(super) fn values_sources(
     let mut top = chart_dir.to_path_buf();
     let mut prefix: Vec<String> = Vec::new();
     if let Some(parent) = subchart_parent(chart_dir).or(dependency_of_render) {
-        let name = cx.templates.chart_name(chart_dir).unwrap_or_else(|| {
-            chart_dir
-                .file_name()
-                .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+        let name = dep.map(str::to_string).unwrap_or_else(|| {
+            cx.templates.chart_name(chart_dir).unwrap_or_else(|| {
+                chart_dir
+                    .file_name()
+                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+            })
         });
         prefix = vec![name];
         out.push(Source {
@@ -573,4 +564,202 @@ pub(super) fn values_mapping(found: &crate::valuetrace::ValuesHit) -> String {
             found.found, found.path
         )
     }
+}
+
+/// The values path a template line renders (see [`crate::valuetrace`]) and the values file
+/// that supplies it among `sources` (increasing precedence), when the rendered value is the
+/// file's. A path under `global.` is also looked up without the subchart prefixes, after
+/// every other source: the parent's globals win over the subchart's own.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn traced_value(
+    f: &Finding,
+    hit: &TemplateHit,
+    file: &Path,
+    keys: &[String],
+    mut sources: Vec<crate::valuetrace::Source>,
+    cx: &MapContext<'_>,
+    rendered_line: &str,
+) -> Option<(crate::valuetrace::ValuesHit, Vec<String>)> {
+    use crate::valuetrace::{find, values_ref, Source};
+    let outline = cx.templates.outline(file)?;
+    let line = index(hit.span.start.line);
+    let col = (hit.span.start.col as usize).saturating_sub(1);
+    let mut path = values_ref(&outline.lines, line, col)?;
+    path.extend(keys.iter().skip(hit.matched).cloned());
+    if path.first().is_some_and(|k| k == "global") {
+        let globals: Vec<Source> = sources
+            .iter()
+            .filter(|s| !s.prefix.is_empty())
+            .map(|s| Source {
+                file: s.file.clone(),
+                prefix: Vec::new(),
+            })
+            .collect();
+        sources.extend(globals);
+    }
+    let found = find(
+        &sources,
+        &path,
+        f.container.as_deref(),
+        &cx.templates.values,
+    )?;
+    // The rendered value must be the values file's (a file kept in the tree may have been
+    // rendered with other values than the chart's own).
+    if let (Some(value), Some(key)) = (&found.scalar, keys.last()) {
+        if let Some(rendered) = line_value(rendered_line, key) {
+            let unquote = |s: &str| s.trim().trim_matches(['"', '\'']).to_string();
+            if unquote(&rendered) != unquote(value) {
+                return None;
+            }
+        }
+    }
+    Some((found, path))
+}
+
+/// `SEG` of a dependency's output `CHART/charts/SEG/templates/...` (its alias or name).
+pub(super) fn dependency_segment(source: &str) -> Option<&str> {
+    let mut parts = source.splitn(5, '/');
+    parts.next()?;
+    if parts.next()? != "charts" {
+        return None;
+    }
+    let seg = parts.next()?;
+    (parts.next()? == "templates" && !seg.is_empty()).then_some(seg)
+}
+
+/// A finding in the output of a dependency packaged as `charts/NAME-1.0.0.tgz` (see
+/// [`super::archive`]): its template inside the archive is located as a template in the tree
+/// is, and traced to `.Values`; the finding moves to the parent's values file that sets that
+/// path under the dependency's alias or name (the last of the render's values files that sets
+/// it, else the parent's `values.yaml`; the deepest key it has). The path of a finding is never
+/// inside the archive: the archive's template line goes into the mapping. When the parent's
+/// values have no key of the path, the finding stays for the caller's fallback (the
+/// dependency's entry in Chart.yaml), the template line in its mapping. Returns false when the
+/// output is not a packaged dependency's.
+fn map_archived(
+    f: &mut Finding,
+    source: &str,
+    ordinal: usize,
+    text: &str,
+    cx: &MapContext<'_>,
+    cwd: Option<&Path>,
+) -> bool {
+    use crate::valuetrace::{dotted, Source};
+    let Some(seg) = dependency_segment(source) else {
+        return false;
+    };
+    let Some(inner) = source.splitn(4, '/').nth(3) else {
+        return false;
+    };
+    let Some(top) = top_chart(source, cx) else {
+        return false;
+    };
+    let archived = match cx.templates.archived_chart(&top, seg) {
+        Ok(Some(a)) => a,
+        Ok(None) => return false,
+        Err((file, why)) => {
+            f.mapping = Some(format!(
+                "rendered output; template {source} is in {}, which was not read: {}",
+                display_path(&file, cwd),
+                why.describe()
+            ));
+            return true;
+        }
+    };
+    let archive_shown = display_path(&archived.file, cwd);
+    let template = archived.dir.join(inner);
+    let Some(whole) = cx.templates.outline(&template) else {
+        f.mapping = Some(format!(
+            "rendered output; template {source} is not in {archive_shown}"
+        ));
+        return true;
+    };
+    let kind = f.object.as_ref().map_or("", |o| o.kind.as_str());
+    let document = whole.document(ordinal, kind);
+    let outline = document.as_ref().unwrap_or(&whole);
+    let named = outline.with_chart_name(|| cx.templates.chart_name(&archived.dir));
+    let outline = named.as_ref().unwrap_or(outline);
+    let (keys, container) = lookup(f);
+    let defines = |name: &str| cx.templates.find_define(&archived.dir, name);
+    let Some(hit) = locate(outline, &keys, container, &defines, 0).filter(|h| h.matched > 0) else {
+        f.mapping = Some(format!(
+            "rendered output; no key of `{}` is literal in template {inner} of {archive_shown}",
+            f.field.as_deref().unwrap_or("kind"),
+        ));
+        return true;
+    };
+    let file = hit.file.clone().unwrap_or_else(|| template.clone());
+    let in_archive = format!(
+        "{}/{}:{} of {archive_shown}",
+        archived.top,
+        file.strip_prefix(&archived.dir).map_or_else(
+            |_| inner.to_string(),
+            |p| p.to_string_lossy().replace('\\', "/")
+        ),
+        hit.span.start.line
+    );
+    let container_line = hit.matched < hit.wanted
+        && keys
+            .get(hit.matched.wrapping_sub(1))
+            .is_some_and(|k| CONTAINER_LISTS.contains(&k.as_str()));
+    let rendered_line = text
+        .lines()
+        .nth(index(f.span.start.line))
+        .unwrap_or("")
+        .to_string();
+    let mut sources = vec![Source {
+        file: top.join("values.yaml"),
+        prefix: vec![seg.to_string()],
+    }];
+    if cx.render_dir.is_some() {
+        sources.extend(cx.values.iter().map(|v| Source {
+            file: v.clone(),
+            prefix: vec![seg.to_string()],
+        }));
+    }
+    let traced = (!container_line)
+        .then(|| traced_value(f, &hit, &file, &keys, sources, cx, &rendered_line))
+        .flatten();
+    let Some((found, path)) = traced else {
+        f.mapping = Some(format!(
+            "rendered output; template line {in_archive}, whose value the parent's values do not set under `{seg}.`"
+        ));
+        return true;
+    };
+    let rendered_at = RenderedAt::Helm {
+        label: cx.render_label.map(str::to_string),
+        path: f.path.clone(),
+        line: f.span.start.line,
+        col: f.span.start.col,
+    };
+    let old_path = std::mem::replace(&mut f.path, display_path(&found.file, cwd));
+    let old_span = std::mem::replace(&mut f.span, found.span);
+    let to = f.span.start.line;
+    for r in &mut f.line_refs {
+        r.moved(old_span.start.line, to);
+    }
+    f.rendered.push(rendered_at);
+    f.mapping = Some(format!(
+        "{}; rendered from `.Values.{}` by template line {in_archive}",
+        values_mapping(&found),
+        dotted(&path, f.container.as_deref())
+    ));
+    if cx.rendered_is_file {
+        for r in &mut f.related {
+            if r.path.is_none() {
+                r.path = Some(old_path.clone());
+            }
+        }
+        f.related.insert(
+            0,
+            Related {
+                path: Some(old_path),
+                span: old_span,
+                message: "rendered output".to_string(),
+            },
+        );
+    } else {
+        f.related.retain(|r| r.path.is_some());
+    }
+    true
 }

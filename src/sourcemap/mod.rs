@@ -17,6 +17,7 @@ use crate::finding::{Finding, RenderedAt, Severity};
 use crate::model::{Pos, Span};
 use crate::render::{Render, Tool};
 
+pub mod archive;
 mod cache;
 mod helm;
 mod kustomize;

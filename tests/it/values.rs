@@ -178,12 +178,13 @@ fn helm_create_chart_maps_to_values_lines_in_a_matrix() {
             );
         }
     }
-    // The packaged dependency: its entry in Chart.yaml, the rendered location in the message.
+    // The packaged dependency, where the parent's values do not set the path: its entry in
+    // Chart.yaml, the rendered location in the message.
     let dep = finding(
         &v,
         "CUSTOM_SECURITY_USER_CHECK",
         "fixtures/helm-create/app/Chart.yaml",
-        27,
+        28,
     );
     assert!(
         dep["mapping"]
@@ -195,6 +196,171 @@ fn helm_create_chart_maps_to_values_lines_in_a_matrix() {
     assert!(
         dep["message"].as_str().unwrap().contains("(rendered with "),
         "{dep}"
+    );
+    assert!(
+        dep["mapping"].as_str().unwrap().contains(
+            "dep/templates/deployment.yaml:38 of fixtures/helm-create/app/charts/dep-0.1.0.tgz"
+        ),
+        "{dep}"
+    );
+}
+
+/// A dependency packaged as `charts/dep-0.1.0.tgz` (rendered twice: as `dep` and under the alias
+/// `edge`): its templates are read from the archive in memory, and its findings point at the
+/// parent's values under the alias (`edge.securityContext`) or under `global.`, the last values
+/// file of the render that sets the path winning; never at a path inside the archive.
+#[test]
+fn packaged_dependency_maps_to_the_parents_values() {
+    if !helm_available() {
+        eprintln!("helm is not installed: skipped");
+        return;
+    }
+    let v = scan(&[
+        "-c",
+        "fixtures/helm-create/matrix.clustersec.yaml",
+        "fixtures/helm-create",
+    ]);
+    let values = "fixtures/helm-create/app/values.yaml";
+    let prod = "fixtures/helm-create/app/values-prod.yaml";
+    // The alias is the prefix, for both renders, with the archive's template line in the mapping.
+    let edge = finding(&v, "CUSTOM_SECURITY_USER_CHECK", values, 175);
+    assert_eq!(edge["container"], "edge", "{edge}");
+    assert_eq!(edge["region"]["startColumn"], 3);
+    assert_eq!(
+        edge["mapping"],
+        "values line of `edge.securityContext`, the nearest key of `edge.securityContext.runAsUser` \
+         that values.yaml has; rendered from `.Values.securityContext.runAsUser` by template line \
+         dep/templates/deployment.yaml:38 of fixtures/helm-create/app/charts/dep-0.1.0.tgz"
+    );
+    assert_eq!(edge["renders"].as_array().unwrap().len(), 2, "{edge}");
+    // `global.imagePullPolicy`, read by the packaged chart: the parent's value wins over the
+    // archive's own (`Always`, which would raise nothing); the prod render's file wins there.
+    for (file, line, render) in [
+        (values, 171, "fixtures/helm-create/app (default values)"),
+        (prod, 15, "fixtures/helm-create/app (values-prod.yaml)"),
+    ] {
+        let pulls: Vec<&Value> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| {
+                f["ruleId"] == "CUSTOM_SECURITY_IMAGE_PULL"
+                    && f["path"] == file
+                    && f["region"]["startLine"] == line
+            })
+            .collect();
+        let containers: BTreeSet<&str> = pulls
+            .iter()
+            .map(|f| f["container"].as_str().unwrap())
+            .collect();
+        assert_eq!(containers, BTreeSet::from(["dep", "edge"]), "{v:#}");
+        for f in pulls {
+            assert_eq!(f["renders"], serde_json::json!([render]), "{f}");
+            assert!(
+                f["mapping"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("values line of `global.imagePullPolicy` in "),
+                "{f}"
+            );
+        }
+    }
+    // Nothing points into the archive, not even a related location.
+    for f in v["findings"].as_array().unwrap() {
+        assert!(!f["path"].as_str().unwrap().contains(".tgz"), "{f}");
+        for r in f["related"].as_array().into_iter().flatten() {
+            assert!(!r["path"].as_str().unwrap_or("").contains(".tgz"), "{f}");
+        }
+    }
+}
+
+/// Rendered output kept in the tree, whose `# Source:` comments name a packaged dependency's
+/// templates: the archive is read the same way; a corrupt archive leaves the findings in the
+/// rendered output with a note, and nothing fails.
+#[test]
+fn prerendered_packaged_dependency_and_a_corrupt_archive() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(Path::new(APP), &tmp.path().join("app"));
+    std::fs::copy(
+        "fixtures/helm-rendered/helm-create-app.yaml",
+        tmp.path().join("out.yaml"),
+    )
+    .unwrap();
+    let v = scan_in(tmp.path(), &["--helm", "never", "out.yaml", "app"]);
+    let edge = finding(&v, "CUSTOM_SECURITY_USER_CHECK", "app/values.yaml", 175);
+    assert_eq!(edge["related"][0]["path"], "out.yaml", "{edge}");
+    let global = finding(&v, "CUSTOM_SECURITY_IMAGE_PULL", "app/values.yaml", 171);
+    assert!(
+        global["mapping"].as_str().unwrap().contains(".tgz"),
+        "{global}"
+    );
+    // The same chart with its archive cut in half.
+    let tgz = tmp.path().join("app/charts/dep-0.1.0.tgz");
+    let bytes = std::fs::read(&tgz).unwrap();
+    std::fs::write(&tgz, &bytes[..bytes.len() / 2]).unwrap();
+    let v = scan_in(tmp.path(), &["--helm", "never", "out.yaml", "app"]);
+    let kept: Vec<&Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["ruleId"] == "CUSTOM_SECURITY_USER_CHECK" && f["container"] == "edge")
+        .collect();
+    assert_eq!(kept.len(), 1, "{v:#}");
+    assert_eq!(kept[0]["path"], "out.yaml");
+    assert!(
+        kept[0]["mapping"].as_str().unwrap().contains(
+            "app/charts/dep-0.1.0.tgz, which was not read: it is not a readable .tgz archive"
+        ),
+        "{}",
+        kept[0]
+    );
+}
+
+/// `# clustersec:ignore` on the parent's values key suppresses the packaged dependency's
+/// finding; a marker there that suppresses nothing is reported stale.
+#[test]
+fn suppression_in_the_parents_values_for_a_packaged_dependency() {
+    if !helm_available() {
+        eprintln!("helm is not installed: skipped");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let app = tmp.path().join("app");
+    copy_dir(Path::new(APP), &app);
+    let values = std::fs::read_to_string(app.join("values.yaml")).unwrap();
+    let values = values
+        .replace(
+            "edge:\n  securityContext: {}",
+            "edge:\n  # clustersec:ignore CUSTOM_SECURITY_USER_CHECK the edge proxy binds port 80 as root\n  securityContext: {}",
+        )
+        .replace(
+            "  imagePullPolicy: IfNotPresent  # expect: CUSTOM_SECURITY_IMAGE_PULL",
+            "  imagePullPolicy: IfNotPresent  # clustersec:ignore CUSTOM_SECURITY_PRIVILEGED_CHECK nothing is privileged",
+        );
+    std::fs::write(app.join("values.yaml"), values).unwrap();
+    let v = scan_in(tmp.path(), &["--helm", "always", "app"]);
+    let suppressed: Vec<&Value> = v["suppressed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["ruleId"] == "CUSTOM_SECURITY_USER_CHECK" && f["container"] == "edge")
+        .collect();
+    assert_eq!(suppressed.len(), 1, "{v:#}");
+    assert_eq!(suppressed[0]["path"], "app/values.yaml");
+    assert_eq!(suppressed[0]["region"]["startLine"], 176);
+    let findings = v["findings"].as_array().unwrap();
+    assert!(!findings
+        .iter()
+        .any(|f| f["ruleId"] == "CUSTOM_SECURITY_USER_CHECK" && f["container"] == "edge"));
+    // The other rules of that line are still reported.
+    finding(&v, "CUSTOM_SECURITY_GROUPS_CHECK", "app/values.yaml", 176);
+    let stale = finding(&v, "CLUSTERSEC_STALE_SUPPRESSION", "app/values.yaml", 171);
+    assert!(
+        stale["message"]
+            .as_str()
+            .unwrap()
+            .contains("CUSTOM_SECURITY_PRIVILEGED_CHECK"),
+        "{stale}"
     );
 }
 
@@ -287,7 +453,9 @@ fn suppression_comments_work_on_values_lines() {
         .as_array()
         .unwrap()
         .iter()
-        .any(|f| f["ruleId"] == "CUSTOM_SECURITY_IMAGE_PULL" && f["path"] == "app/values.yaml"));
+        .any(|f| f["ruleId"] == "CUSTOM_SECURITY_IMAGE_PULL"
+            && f["path"] == "app/values.yaml"
+            && f["region"]["startLine"] == 12));
 }
 
 #[test]
