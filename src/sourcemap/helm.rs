@@ -110,8 +110,53 @@ pub(super) fn resolve_template(
         if let Some(found) = file_dependency_template(&dir, rest, templates) {
             return Ok(found);
         }
+        if let Some(found) = aliased_subchart_template(&dir, rest, templates) {
+            return Ok(found);
+        }
     }
     Err(None)
+}
+
+/// `charts/ALIAS/templates/x.yaml` of a chart, when ALIAS is the alias of a dependency whose
+/// chart is unpacked in the chart's own `charts/` (a directory whose Chart.yaml has the
+/// dependency's name): that subchart's template. Helm renders an aliased dependency under its
+/// alias, so the directory is found by the chart's name.
+pub(super) fn aliased_subchart_template(
+    chart_dir: &Path,
+    rest: &str,
+    templates: &Templates,
+) -> Option<(PathBuf, PathBuf)> {
+    let mut parts = rest.splitn(3, '/');
+    if parts.next()? != "charts" {
+        return None;
+    }
+    let alias = parts.next()?;
+    let inner = parts.next()?;
+    if !inner.starts_with("templates/") {
+        return None;
+    }
+    let chart_yaml =
+        crate::safepath::read_confined(&chart_dir.join("Chart.yaml"), templates.roots())?;
+    let (name, _) = super::archive::dependency_of(&chart_yaml, alias)?;
+    if name == alias {
+        return None;
+    }
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(chart_dir.join("charts"))
+        .ok()?
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.path())
+        .collect();
+    dirs.sort();
+    let dir = dirs
+        .into_iter()
+        .take(super::archive::MAX_ARCHIVES)
+        .find(|d| templates.chart_name(d).as_deref() == Some(name.as_str()))?;
+    let file = dir.join(inner);
+    if !file.is_file() || crate::safepath::confine(&file, templates.roots()).is_err() {
+        return None;
+    }
+    Some((file, dir))
 }
 
 /// `charts/NAME/templates/x.yaml` of a chart we rendered, when NAME is a `file://` dependency
@@ -240,7 +285,12 @@ pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) -> Ve
         let document = whole.document(ordinal, kind);
         let outline = document.as_ref().unwrap_or(&whole);
         // Container names written as `{{ .Chart.Name }}` (the `helm create` pattern) are known.
-        let named = outline.with_chart_name(|| cx.templates.chart_name(&chart_dir));
+        // A subchart renders under `charts/SEG/`, SEG its alias when it has one: `.Chart.Name`.
+        let named = outline.with_chart_name(|| {
+            dependency_segment(source)
+                .map(str::to_string)
+                .or_else(|| cx.templates.chart_name(&chart_dir))
+        });
         let outline = named.as_ref().unwrap_or(outline);
         let (keys, container) = lookup(f);
         let defines = |name: &str| cx.templates.find_define(&chart_dir, name);

@@ -617,3 +617,72 @@ fn containers_named_by_expressions_or_from_values() {
     );
     assert_eq!(main["container"], "shop");
 }
+
+/// A subchart unpacked in `charts/`, rendered twice (by name and under an alias), reading a
+/// `global.` value: the parent's `global.` wins over the subchart's own, and the aliased render's
+/// values are the parent's under the alias.
+#[test]
+fn subchart_in_the_tree_under_an_alias_and_global_values() {
+    if !helm_available() {
+        eprintln!("helm is not installed: skipped");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let write = |rel: &str, text: &str| {
+        let p = tmp.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    write(
+        "p/Chart.yaml",
+        "apiVersion: v2\nname: p\nversion: 0.1.0\ndependencies:\n  - name: sub\n    version: 0.1.0\n  - name: sub\n    alias: other\n    version: 0.1.0\n",
+    );
+    write(
+        "p/values.yaml",
+        "global:\n  pullPolicy: IfNotPresent\nother:\n  securityContext:\n    privileged: true\n",
+    );
+    write(
+        "p/charts/sub/Chart.yaml",
+        "apiVersion: v2\nname: sub\nversion: 0.1.0\n",
+    );
+    write(
+        "p/charts/sub/values.yaml",
+        "global:\n  pullPolicy: Always\nsecurityContext:\n  runAsNonRoot: true\n",
+    );
+    write(
+        "p/charts/sub/templates/pod.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ .Release.Name }}-{{ .Chart.Name }}\nspec:\n  containers:\n    - name: {{ .Chart.Name }}\n      image: nginx@sha256:0000000000000000000000000000000000000000000000000000000000000000\n      imagePullPolicy: {{ .Values.global.pullPolicy }}\n      securityContext:\n        {{- toYaml .Values.securityContext | nindent 8 }}\n",
+    );
+    let v = scan_in(tmp.path(), &["--helm", "always", "p"]);
+    let at = |rule: &str, container: &str| -> (String, u64) {
+        let f = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["ruleId"] == rule && f["container"] == container)
+            .unwrap_or_else(|| panic!("no {rule} for {container}: {v:#}"));
+        (
+            f["path"].as_str().unwrap().to_string(),
+            f["region"]["startLine"].as_u64().unwrap(),
+        )
+    };
+    // The parent's global, for both renders (not the subchart's own `Always`).
+    assert_eq!(
+        at("CUSTOM_SECURITY_IMAGE_PULL", "sub"),
+        ("p/values.yaml".into(), 2)
+    );
+    assert_eq!(
+        at("CUSTOM_SECURITY_IMAGE_PULL", "other"),
+        ("p/values.yaml".into(), 2)
+    );
+    // `other.securityContext.privileged`: the alias is the prefix.
+    assert_eq!(
+        at("CUSTOM_SECURITY_PRIVILEGED_CHECK", "other"),
+        ("p/values.yaml".into(), 5)
+    );
+    assert!(!v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["ruleId"] == "CUSTOM_SECURITY_PRIVILEGED_CHECK" && f["container"] == "sub"));
+}
