@@ -435,21 +435,30 @@ fn missing_dependencies(error: &str) -> Vec<String> {
 }
 
 /// The `- name: DEP` entry of a dependency in Chart.yaml (its `alias: DEP` when it has one).
+/// Helm renders an aliased dependency under its alias: an entry named DEP that has another
+/// alias is another render, taken only when no entry fits better.
 pub fn dependency_entry(chart_yaml: &str, name: &str) -> Option<Span> {
     let stream = parse_stream(chart_yaml);
     let root = stream.documents.first()?.root.as_ref()?;
     let deps = root.get("dependencies")?.as_seq()?;
-    deps.iter()
-        .find_map(|dep| {
+    let named = |unaliased: bool| {
+        deps.iter().find_map(|dep| {
             let entry = dep.get_entry("name")?;
-            (entry.value.text() == Some(name)).then(|| entry.span())
+            let aliased = dep
+                .get("alias")
+                .and_then(|a| a.text())
+                .is_some_and(|a| !a.is_empty());
+            (entry.value.text() == Some(name) && !(unaliased && aliased)).then(|| entry.span())
         })
+    };
+    named(true)
         .or_else(|| {
             deps.iter().find_map(|dep| {
                 let entry = dep.get_entry("alias")?;
                 (entry.value.text() == Some(name)).then(|| entry.span())
             })
         })
+        .or_else(|| named(false))
 }
 
 /// The `repository: file://PATH` of the dependency named (or aliased) `name` in Chart.yaml,
@@ -608,6 +617,16 @@ mod tests {
             Some(Pos::new(6, 5))
         );
         assert_eq!(dependency_entry(text, "nope"), None);
+        // An entry aliased to another name is another render of the chart.
+        let text = "dependencies:\n  - name: dep\n    alias: edge\n  - name: dep\n";
+        assert_eq!(
+            dependency_entry(text, "dep").map(|s| s.start),
+            Some(Pos::new(4, 5))
+        );
+        assert_eq!(
+            dependency_entry(text, "edge").map(|s| s.start),
+            Some(Pos::new(3, 5))
+        );
     }
 
     #[test]

@@ -361,6 +361,36 @@ pub(crate) mod tests {
         assert_eq!(read(&file, &[], 1 << 20), Err(Unreadable::NotRead));
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Whatever bytes the archive holds (a valid one with bytes flipped or cut, or noise),
+        /// reading it returns (never panics).
+        #[test]
+        fn any_archive_bytes_are_read_or_refused(
+            flips in proptest::collection::vec((0usize..4096, proptest::prelude::any::<u8>()), 0..8),
+            cut in 0usize..4096,
+            noise in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..256),
+        ) {
+            let mut bytes = tgz(
+                &[
+                    ("dep/Chart.yaml", CHART),
+                    ("dep/templates/a.yaml", b"kind: Pod\nspec: {}\n"),
+                ],
+                Some(("dep/templates/l.yaml", "../../x")),
+            );
+            for (at, b) in flips {
+                let len = bytes.len();
+                if let Some(x) = bytes.get_mut(at % len) {
+                    *x ^= b;
+                }
+            }
+            bytes.truncate(cut.max(1));
+            let _ = parse(&bytes);
+            let _ = parse(&noise);
+        }
+    }
+
     #[test]
     fn dependency_by_alias_or_name() {
         let c = "dependencies:\n  - name: dep\n    alias: one\n    version: 0.1.0\n  - name: dep\n    version: 0.2.0\n  - name: x\n";

@@ -132,7 +132,9 @@ impl Templates {
         }))
     }
 
-    /// Puts an archive's templates and name in the caches under `dir` (once).
+    /// Puts an archive's templates and name in the caches under `dir` (once). The name goes in
+    /// last, under the lock held throughout: a render mapped on another thread that finds it
+    /// finds the templates too.
     fn register(&self, dir: &Path, archive: &super::archive::ChartArchive, name: &str) {
         let Ok(mut names) = self.chart_names.lock() else {
             return;
@@ -140,8 +142,6 @@ impl Templates {
         if names.contains_key(dir) {
             return;
         }
-        names.insert(dir.to_path_buf(), Some(name.to_string()));
-        drop(names);
         let mut files = Vec::new();
         if let Ok(mut outlines) = self.outlines.lock() {
             for (rel, text) in archive
@@ -160,6 +160,7 @@ impl Templates {
         if let Ok(mut t) = self.template_files.lock() {
             t.insert(dir.to_path_buf(), Arc::new(files));
         }
+        names.insert(dir.to_path_buf(), Some(name.to_string()));
     }
 
     /// The scan roots files are read from.
