@@ -19,6 +19,9 @@ pub const MAX_UNPACKED: u64 = 64 * 1024 * 1024;
 pub const MAX_ENTRIES: usize = 10_000;
 /// The most archives of one chart's `charts/` directory that are opened.
 pub const MAX_ARCHIVES: usize = 64;
+/// The most bytes all the archives of one run may decompress to, together: past that, the
+/// archives left (in the order of the scan's charts, then of their file names) are not read.
+pub const MAX_UNPACKED_RUN: u64 = 256 * 1024 * 1024;
 
 /// The files of a chart archive that mapping reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +36,8 @@ pub struct ChartArchive {
     pub version: Option<String>,
     /// `Chart.yaml`, `values.yaml`, `templates/...` (relative to `top`) → text.
     pub files: BTreeMap<String, String>,
+    /// How many bytes it decompressed to (the whole tar stream).
+    pub unpacked: u64,
 }
 
 /// Why an archive was not used.
@@ -50,6 +55,8 @@ pub enum Unreadable {
     NotAChart,
     /// It could not be read (outside the scan, not a regular file).
     NotRead,
+    /// The archives read before it used up [`MAX_UNPACKED_RUN`].
+    RunBudget,
 }
 
 impl Unreadable {
@@ -64,6 +71,9 @@ impl Unreadable {
             Unreadable::Corrupt => "it is not a readable .tgz archive".to_string(),
             Unreadable::NotAChart => "it holds no chart (no Chart.yaml with a name)".to_string(),
             Unreadable::NotRead => "it is not a regular file inside the scan".to_string(),
+            Unreadable::RunBudget => format!(
+                "the archives read before it decompressed to {MAX_UNPACKED_RUN} bytes, the most one run reads"
+            ),
         }
     }
 }
@@ -73,6 +83,7 @@ pub fn read(
     file: &Path,
     roots: &[PathBuf],
     max_compressed: u64,
+    max_unpacked: u64,
 ) -> Result<ChartArchive, Unreadable> {
     let canonical = crate::safepath::confine(file, roots).map_err(|_| Unreadable::NotRead)?;
     let f = std::fs::File::open(&canonical).map_err(|_| Unreadable::NotRead)?;
@@ -90,7 +101,7 @@ pub fn read(
     if bytes.len() as u64 > max_compressed {
         return Err(Unreadable::TooLarge(max_compressed));
     }
-    let mut archive = parse(&bytes)?;
+    let mut archive = parse_bounded(&bytes, max_unpacked.min(MAX_UNPACKED), MAX_ENTRIES)?;
     archive.file = file.to_path_buf();
     Ok(archive)
 }
@@ -98,13 +109,14 @@ pub fn read(
 /// A reader that fails once more than `left` bytes were asked of it, and says so.
 struct Bounded<R> {
     inner: R,
-    left: u64,
+    left: std::rc::Rc<std::cell::Cell<u64>>,
     hit: std::rc::Rc<std::cell::Cell<bool>>,
 }
 
 impl<R: Read> Read for Bounded<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if self.left == 0 {
+        let left = self.left.get();
+        if left == 0 {
             // One byte more than allowed means the limit is broken.
             let mut probe = [0u8; 1];
             let n = self.inner.read(&mut probe)?;
@@ -114,14 +126,12 @@ impl<R: Read> Read for Bounded<R> {
             }
             return Ok(0);
         }
-        let want = buf
-            .len()
-            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
         let Some(buf) = buf.get_mut(..want) else {
             return Ok(0);
         };
         let n = self.inner.read(buf)?;
-        self.left = self.left.saturating_sub(n as u64);
+        self.left.set(left.saturating_sub(n as u64));
         Ok(n)
     }
 }
@@ -137,9 +147,10 @@ fn parse_bounded(
     max_entries: usize,
 ) -> Result<ChartArchive, Unreadable> {
     let hit = std::rc::Rc::new(std::cell::Cell::new(false));
+    let left = std::rc::Rc::new(std::cell::Cell::new(max_unpacked));
     let reader = Bounded {
         inner: flate2::read::GzDecoder::new(bytes),
-        left: max_unpacked,
+        left: left.clone(),
         hit: hit.clone(),
     };
     let over = |e: Unreadable| if hit.get() { Unreadable::Unpacked } else { e };
@@ -215,6 +226,7 @@ fn parse_bounded(
         name,
         version,
         files,
+        unpacked: max_unpacked.saturating_sub(left.get()),
     })
 }
 
@@ -356,9 +368,18 @@ pub(crate) mod tests {
         let file = root.join("dep-0.1.0.tgz");
         std::fs::write(&file, tgz(&[("dep/Chart.yaml", CHART)], None)).unwrap();
         let roots = vec![root.clone()];
-        assert!(read(&file, &roots, 1 << 20).is_ok());
-        assert_eq!(read(&file, &roots, 10), Err(Unreadable::TooLarge(10)));
-        assert_eq!(read(&file, &[], 1 << 20), Err(Unreadable::NotRead));
+        let a = read(&file, &roots, 1 << 20, MAX_UNPACKED).unwrap();
+        // The tar stream as read: a header, a padded block, and the zero block that ends it.
+        assert_eq!(a.unpacked, 1536);
+        assert_eq!(read(&file, &roots, 1 << 20, 100), Err(Unreadable::Unpacked));
+        assert_eq!(
+            read(&file, &roots, 10, MAX_UNPACKED),
+            Err(Unreadable::TooLarge(10))
+        );
+        assert_eq!(
+            read(&file, &[], 1 << 20, MAX_UNPACKED),
+            Err(Unreadable::NotRead)
+        );
     }
 
     proptest::proptest! {

@@ -17,8 +17,9 @@ pub struct Templates {
     pub(super) template_files: Mutex<HashMap<PathBuf, Arc<Vec<PathBuf>>>>,
     /// Values files, read and parsed once (see [`crate::valuetrace`]).
     pub(super) values: crate::valuetrace::ValuesCache,
-    /// The chart archives under each chart's `charts/`, read once (see [`super::archive`]).
-    pub(super) archives: Mutex<HashMap<PathBuf, Arc<Vec<Archived>>>>,
+    /// The chart archives under each chart's `charts/` (see [`super::archive`]), read once for
+    /// every chart of the scan, when the first one is needed.
+    pub(super) archives: Mutex<Option<HashMap<PathBuf, Arc<Vec<Archived>>>>>,
     /// The largest archive read (the run's max-file-size); 0 reads none.
     pub(super) max_archive: u64,
 }
@@ -69,6 +70,7 @@ impl Templates {
         &self,
         chart_dir: &Path,
         seg: &str,
+        charts: &[crate::discover::Dir],
     ) -> Result<Option<ArchivedChart>, (PathBuf, super::archive::Unreadable)> {
         let text = crate::safepath::read_confined(&chart_dir.join("Chart.yaml"), &self.roots);
         let (name, version) = text
@@ -80,20 +82,10 @@ impl Templates {
                 return Ok(None);
             };
             cache
-                .entry(chart_dir.to_path_buf())
-                .or_insert_with(|| {
-                    Arc::new(
-                        super::archive::archives_of(chart_dir)
-                            .into_iter()
-                            .map(|f| {
-                                let read = super::archive::read(&f, &self.roots, self.max_archive)
-                                    .map(Arc::new);
-                                (f, read)
-                            })
-                            .collect(),
-                    )
-                })
-                .clone()
+                .get_or_insert_with(|| self.read_archives(charts, chart_dir))
+                .get(chart_dir)
+                .cloned()
+                .unwrap_or_default()
         };
         let of_chart: Vec<(&PathBuf, &Arc<super::archive::ChartArchive>)> = all
             .iter()
@@ -130,6 +122,40 @@ impl Templates {
             dir,
             top: archive.top.clone(),
         }))
+    }
+
+    /// The archives of every chart of the scan (and `also`), in the order of the charts' paths,
+    /// then of the archives' names, under one budget of decompressed bytes for the run
+    /// ([`super::archive::MAX_UNPACKED_RUN`]): which archives are read does not depend on
+    /// which render needs one first.
+    fn read_archives(
+        &self,
+        charts: &[crate::discover::Dir],
+        also: &Path,
+    ) -> HashMap<PathBuf, Arc<Vec<Archived>>> {
+        use super::archive::{archives_of, read, Unreadable, MAX_UNPACKED_RUN};
+        let mut dirs: Vec<PathBuf> = charts.iter().map(|c| c.path.clone()).collect();
+        dirs.push(also.to_path_buf());
+        dirs.sort();
+        dirs.dedup();
+        let mut left = MAX_UNPACKED_RUN;
+        let mut out = HashMap::new();
+        for dir in dirs {
+            let mut list: Vec<Archived> = Vec::new();
+            for f in archives_of(&dir) {
+                let r = if left == 0 {
+                    Err(Unreadable::RunBudget)
+                } else {
+                    read(&f, &self.roots, self.max_archive, left)
+                };
+                if let Ok(a) = &r {
+                    left = left.saturating_sub(a.unpacked);
+                }
+                list.push((f, r.map(Arc::new)));
+            }
+            out.insert(dir, Arc::new(list));
+        }
+        out
     }
 
     /// Puts an archive's templates and name in the caches under `dir` (once). The name goes in

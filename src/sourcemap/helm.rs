@@ -117,10 +117,11 @@ pub(super) fn resolve_template(
     Err(None)
 }
 
-/// `charts/ALIAS/templates/x.yaml` of a chart, when ALIAS is the alias of a dependency whose
-/// chart is unpacked in the chart's own `charts/` (a directory whose Chart.yaml has the
-/// dependency's name): that subchart's template. Helm renders an aliased dependency under its
-/// alias, so the directory is found by the chart's name.
+/// `charts/ALIAS/templates/x.yaml` of a chart, when ALIAS is the alias (or the name) of a
+/// dependency whose chart is unpacked in the chart's own `charts/` (a directory whose
+/// Chart.yaml has the dependency's name, whatever the directory is called): that subchart's
+/// template. Helm renders an aliased dependency under its alias, so the directory is found by
+/// the chart's name.
 pub(super) fn aliased_subchart_template(
     chart_dir: &Path,
     rest: &str,
@@ -137,10 +138,9 @@ pub(super) fn aliased_subchart_template(
     }
     let chart_yaml =
         crate::safepath::read_confined(&chart_dir.join("Chart.yaml"), templates.roots())?;
-    let (name, _) = super::archive::dependency_of(&chart_yaml, alias)?;
-    if name == alias {
-        return None;
-    }
+    // Helm names a subchart's output by its chart name (or alias), not by its directory.
+    let name = super::archive::dependency_of(&chart_yaml, alias)
+        .map_or_else(|| alias.to_string(), |(n, _)| n);
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(chart_dir.join("charts"))
         .ok()?
         .flatten()
@@ -153,7 +153,15 @@ pub(super) fn aliased_subchart_template(
         .take(super::archive::MAX_ARCHIVES)
         .find(|d| templates.chart_name(d).as_deref() == Some(name.as_str()))?;
     let file = dir.join(inner);
-    if !file.is_file() || crate::safepath::confine(&file, templates.roots()).is_err() {
+    // Through symlinks, the template stays in the scan and in the chart (as in
+    // [`resolve_template`], a rendered file kept in the tree must not borrow another file's
+    // suppressions).
+    let inside_chart = std::fs::canonicalize(chart_dir)
+        .is_ok_and(|root| crate::safepath::confine(&file, std::slice::from_ref(&root)).is_ok());
+    if !file.is_file()
+        || !inside_chart
+        || crate::safepath::confine(&file, templates.roots()).is_err()
+    {
         return None;
     }
     Some((file, dir))
@@ -704,7 +712,7 @@ fn map_archived(
     let Some(top) = top_chart(source, cx) else {
         return false;
     };
-    let archived = match cx.templates.archived_chart(&top, seg) {
+    let archived = match cx.templates.archived_chart(&top, seg, cx.charts) {
         Ok(Some(a)) => a,
         Ok(None) => return false,
         Err((file, why)) => {
