@@ -1027,22 +1027,18 @@ fn read_patches(
                 };
                 let mut p = empty(kfile.to_path_buf(), ktext.to_string());
                 let key_line = entry.key.span.start.line;
-                let block = entry.value.span.start.line == key_line
-                    && ktext
-                        .lines()
-                        .nth(key_line.saturating_sub(1) as usize)
-                        .is_some_and(|l| {
-                            let l = l.trim_end();
-                            let l = l.split(" #").next().unwrap_or(l).trim_end();
-                            l.ends_with(['|', '>', '-', '+'])
-                                || l.rsplit(':').next().is_some_and(|v| {
-                                    let v = v.trim();
-                                    v.starts_with(['|', '>'])
-                                        && v.chars()
-                                            .skip(1)
-                                            .all(|c| c.is_ascii_digit() || c == '-' || c == '+')
-                                })
-                        });
+                // A block scalar (`patch: |-`, `patch: >2`): the key's line ends with its header.
+                let block = ktext
+                    .lines()
+                    .nth(key_line.saturating_sub(1) as usize)
+                    .and_then(|l| l.split_once("patch:"))
+                    .map(|(_, v)| v.split(" #").next().unwrap_or(v).trim())
+                    .is_some_and(|v| {
+                        v.starts_with(['|', '>'])
+                            && v.chars()
+                                .skip(1)
+                                .all(|c| c.is_ascii_digit() || c == '-' || c == '+')
+                    });
                 if block {
                     // A block scalar (`patch: |-`): its lines start on the line after the key,
                     // at the indentation of its first line.
