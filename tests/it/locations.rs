@@ -212,6 +212,7 @@ fn named_lines(message: &str) -> Vec<(Option<String>, u64)> {
             continue;
         }
         let word: String = rest
+            .trim_start_matches('(')
             .chars()
             .take_while(|c| !c.is_whitespace() && !matches!(c, ')' | ',' | ';'))
             .collect();
@@ -276,7 +277,13 @@ fn check_finding(
     let message = f["message"].as_str().unwrap_or("");
     for (file, line) in named_lines(message) {
         let file = file.unwrap_or_else(|| path.to_string());
-        let full = root().join(&file);
+        // Relative to the package root, or (helm's own messages) to a directory above the
+        // finding's file (`CHART/templates/x.yaml`).
+        let full = Path::new(path)
+            .ancestors()
+            .map(|a| root().join(a).join(&file))
+            .find(|p| p.exists())
+            .unwrap_or_else(|| root().join(&file));
         if full.is_dir() {
             // Output rendered in memory: the chart directory and a line of its output.
             continue;
@@ -414,6 +421,39 @@ fn every_location_is_a_line_of_a_file_in_the_scanned_tree() {
         "only {scanned} findings: the fixtures were not rendered"
     );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn the_checks_catch_locations_that_do_not_exist() {
+    let dir = root().join("fixtures/kustomize-chain");
+    let mut problems = Vec::new();
+    let file = "fixtures/kustomize-chain/base/worker-group.yaml";
+    let at = |line: u64, col: u64| serde_json::json!({"startLine": line, "startColumn": col});
+    check_region("ok", file, &at(4, 3), &dir, &mut problems);
+    assert!(problems.is_empty(), "{problems:?}");
+    check_region("past the end", file, &at(5, 1), &dir, &mut problems);
+    check_region("past the line", file, &at(4, 60), &dir, &mut problems);
+    check_region(
+        "a directory",
+        "fixtures/kustomize-chain/base",
+        &at(1, 1),
+        &dir,
+        &mut problems,
+    );
+    check_region(
+        "outside",
+        "fixtures/kustomize/base/deployment.yaml",
+        &at(1, 1),
+        &dir,
+        &mut problems,
+    );
+    assert_eq!(problems.len(), 4, "{problems:?}");
+    assert_eq!(
+        named_lines(
+            "inherited at line 4, from x at fixtures/a.yaml:12 (kustomize output line 3:9)"
+        ),
+        vec![(None, 4), (Some("fixtures/a.yaml".to_string()), 12)]
+    );
 }
 
 /// (path, line, rule) of every `# expect:` marker in the files under `dir`.
