@@ -24,6 +24,7 @@
 //! kustomizations, their depth, the length of a regular expression and its compiled size.
 
 use std::cell::RefCell;
+use std::rc::Rc;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -38,7 +39,7 @@ const MAX_DEPTH: usize = 32;
 /// At most this many chains from the built kustomization to a resource file are considered.
 const MAX_CHAINS: usize = 64;
 /// At most this many patches are read for one build.
-const MAX_PATCHES: usize = 4096;
+const MAX_PATCHES: usize = 1024;
 /// The longest regular expression or label selector taken from a `target:`.
 const MAX_PATTERN: usize = 1024;
 /// The compiled size allowed for one regular expression (bytes).
@@ -140,7 +141,7 @@ pub struct Patches {
     list: Vec<Patch>,
     roots: Vec<PathBuf>,
     /// Parsed resource files (each document's metadata and root), read on first use.
-    sources: RefCell<BTreeMap<PathBuf, Vec<(Meta, Node)>>>,
+    sources: RefCell<BTreeMap<PathBuf, Rc<Vec<(Meta, Node)>>>>,
 }
 
 /// Reads the patches of the kustomization in `dir` and of every kustomization it builds on
@@ -383,10 +384,10 @@ impl Patches {
     }
 
     /// The documents of a resource file.
-    fn source_docs(&self, file: &Path) -> Vec<(Meta, Node)> {
+    fn source_docs(&self, file: &Path) -> Rc<Vec<(Meta, Node)>> {
         if let Ok(cache) = self.sources.try_borrow() {
             if let Some(m) = cache.get(file) {
-                return m.clone();
+                return Rc::clone(m);
             }
         }
         let docs: Vec<(Meta, Node)> = crate::safepath::read_confined(file, &self.roots)
@@ -399,8 +400,9 @@ impl Patches {
                     .collect()
             })
             .unwrap_or_default();
+        let docs = Rc::new(docs);
         if let Ok(mut cache) = self.sources.try_borrow_mut() {
-            cache.insert(file.to_path_buf(), docs.clone());
+            cache.insert(file.to_path_buf(), Rc::clone(&docs));
         }
         docs
     }
@@ -413,16 +415,15 @@ impl Patches {
         };
         let source = std::fs::canonicalize(obj.source).unwrap_or_else(|_| obj.source.to_path_buf());
         let chains = self.chains(top, &source);
-        let docs: Vec<(Meta, Node)> = self
-            .source_docs(&source)
-            .into_iter()
-            .filter(|(m, _)| {
-                m.kind == obj.kind && (m.api_version.is_empty() || m.api_version == obj.api_version)
-            })
-            .collect();
+        let docs = self.source_docs(&source);
         let mut out = Vec::new();
         for chain in &chains {
-            for (m, root) in &docs {
+            for (doc, (m, _)) in docs.iter().enumerate() {
+                if m.kind != obj.kind
+                    || !(m.api_version.is_empty() || m.api_version == obj.api_version)
+                {
+                    continue;
+                }
                 let mut s = State::new(m);
                 for &i in chain.iter().rev() {
                     if let Some(k) = self.tree.get(i) {
@@ -433,7 +434,8 @@ impl Patches {
                     out.push(Origin {
                         chain: chain.clone(),
                         meta: m.clone(),
-                        root: root.clone(),
+                        docs: Rc::clone(&docs),
+                        doc,
                     });
                 }
             }
@@ -495,7 +497,7 @@ impl Patches {
                 .map(|it| it.get("name").and_then(Node::text).map(str::to_string))
                 .collect()
         };
-        let mut names = at(&origin.root)?;
+        let mut names = at(&origin.docs.get(origin.doc)?.1)?;
         let one = std::slice::from_ref(origin);
         for p in self.list.get(..upto)? {
             let states: Vec<State> = self.states(p, one).into_iter().map(|(_, s)| s).collect();
@@ -617,7 +619,9 @@ impl Patches {
 struct Origin {
     chain: Vec<usize>,
     meta: Meta,
-    root: Node,
+    /// The documents of the resource file, and which one is the object's.
+    docs: Rc<Vec<(Meta, Node)>>,
+    doc: usize,
 }
 
 /// The `name` of the list item at depth `depth` of `segs` in the build output.

@@ -416,6 +416,7 @@ fn every_location_is_a_line_of_a_file_in_the_scanned_tree() {
             *p = format!("scan {scan_root} {args:?}: {p}");
         }
     }
+    eprintln!("{} scans, {scanned} findings checked", runs().len());
     assert!(
         scanned > 50,
         "only {scanned} findings: the fixtures were not rendered"
