@@ -141,7 +141,7 @@ pub struct Patches {
     list: Vec<Patch>,
     roots: Vec<PathBuf>,
     /// Parsed resource files (each document's metadata and root), read on first use.
-    sources: RefCell<BTreeMap<PathBuf, Rc<Vec<(Meta, Node)>>>>,
+    sources: RefCell<BTreeMap<PathBuf, Docs>>,
 }
 
 /// Reads the patches of the kustomization in `dir` and of every kustomization it builds on
@@ -156,6 +156,9 @@ pub fn load(dir: &Path, roots: &[PathBuf]) -> Patches {
     }
     p
 }
+
+/// The documents of a resource file: each one's metadata and root.
+type Docs = Rc<Vec<(Meta, Node)>>;
 
 /// The metadata of a resource document.
 #[derive(Debug, Clone, Default)]
@@ -384,7 +387,7 @@ impl Patches {
     }
 
     /// The documents of a resource file.
-    fn source_docs(&self, file: &Path) -> Rc<Vec<(Meta, Node)>> {
+    fn source_docs(&self, file: &Path) -> Docs {
         if let Ok(cache) = self.sources.try_borrow() {
             if let Some(m) = cache.get(file) {
                 return Rc::clone(m);
@@ -620,7 +623,7 @@ struct Origin {
     chain: Vec<usize>,
     meta: Meta,
     /// The documents of the resource file, and which one is the object's.
-    docs: Rc<Vec<(Meta, Node)>>,
+    docs: Docs,
     doc: usize,
 }
 

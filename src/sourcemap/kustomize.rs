@@ -165,7 +165,7 @@ pub fn map_kustomize(
             }
         }
         f.related = related;
-        let patch = f.field.as_ref().and_then(|field| patch_of(field));
+        let patch = f.field.as_ref().and_then(patch_of);
         match hit.filter(|h| h.matched > 0) {
             Some(hit) => {
                 let (line, col) = (f.span.start.line, f.span.start.col);
