@@ -24,9 +24,9 @@
 //! kustomizations, their depth, the length of a regular expression and its compiled size.
 
 use std::cell::RefCell;
-use std::rc::Rc;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use crate::finding::{FieldPath, Segment};
 use crate::model::yaml::{parse_stream, Node, Stream};
@@ -52,6 +52,17 @@ pub struct PatchHit {
     pub span: Span,
     /// `strategic merge` or `JSON 6902`.
     pub kind: &'static str,
+    /// For a field the build output does not have: the number of its keys the patch has (the
+    /// hit is the deepest of them, where the key would be added). `None`: the patch sets the
+    /// field.
+    pub nearest: Option<usize>,
+}
+
+/// Where in a patch document a field is set (or, `nearest`, its deepest ancestor).
+struct Found {
+    span: Span,
+    kind: &'static str,
+    nearest: Option<usize>,
 }
 
 /// The object a finding is about, as built, and the resource file it came from.
@@ -567,6 +578,8 @@ impl Patches {
             return None;
         }
         let origins = self.origins(obj);
+        // The deepest ancestor of a field the build does not have, the later patch on a tie.
+        let mut nearest: Option<PatchHit> = None;
         for (pi, p) in self.list.iter().enumerate().rev() {
             let states = self.states(p, &origins);
             if states.is_empty() {
@@ -602,18 +615,26 @@ impl Patches {
                     _ => index == *built_index,
                 }
             };
-            let hit =
-                self.applying(p, obj, &plain)
-                    .into_iter()
-                    .find_map(|root| match root.as_seq() {
-                        Some(_) => json6902(root, field, obj.built, &same_item),
-                        None => strategic(root, field, obj.built),
-                    });
-            if let Some((span, what)) = hit {
-                return Some(p.hit(span, what));
+            for root in self.applying(p, obj, &plain) {
+                let found = match root.as_seq() {
+                    Some(_) => json6902(root, field, obj.built, &same_item),
+                    None => strategic(root, field, obj.built),
+                };
+                match found {
+                    Some(f) if f.nearest.is_none() => return Some(p.hit(f)),
+                    Some(f) => {
+                        let deeper = nearest
+                            .as_ref()
+                            .is_none_or(|h: &PatchHit| f.nearest > h.nearest);
+                        if deeper {
+                            nearest = Some(p.hit(f));
+                        }
+                    }
+                    None => {}
+                }
             }
         }
-        None
+        nearest
     }
 }
 
@@ -640,12 +661,18 @@ fn item_name(built: &Node, segs: &[Segment], depth: usize) -> Option<String> {
 }
 
 impl Patch {
-    fn hit(&self, span: Span, kind: &'static str) -> PatchHit {
+    fn hit(&self, found: Found) -> PatchHit {
+        let Found {
+            span,
+            kind,
+            nearest,
+        } = found;
         if let Some(fixed) = self.fixed {
             return PatchHit {
                 file: self.file.clone(),
                 span: fixed,
                 kind,
+                nearest,
             };
         }
         let start = Pos::new(
@@ -664,6 +691,7 @@ impl Patch {
             file: self.file.clone(),
             span: Span::new(start, Pos::new(start.line, end_col)),
             kind,
+            nearest,
         }
     }
 }
@@ -838,30 +866,64 @@ fn same_value(patch: &Node, built: &Node) -> bool {
 /// A strategic-merge patch: the entry of the field's deepest key, when the patch has the
 /// whole path (list items matched by their `name`, as the build output names the item at the
 /// field's index) and writes the value the build output has.
-fn strategic(root: &Node, field: &FieldPath, built: &Node) -> Option<(Span, &'static str)> {
+fn strategic(root: &Node, field: &FieldPath, built: &Node) -> Option<Found> {
+    let missing = node_at(built, field.segments()).is_none();
     let mut node = root;
-    let mut b = built;
+    let mut b = Some(built);
     let mut last = None;
+    let mut depth = 0;
+    let nearest = |last: Option<Span>, depth: usize| {
+        last.filter(|_| missing).map(|span| Found {
+            span,
+            kind: "strategic merge",
+            nearest: Some(depth),
+        })
+    };
     for seg in field.segments() {
         match seg {
             Segment::Key(key) => {
-                let e = node.get_entry(key)?;
+                let Some(e) = node.get_entry(key) else {
+                    return nearest(last, depth);
+                };
                 last = Some(e.key.span);
+                depth += 1;
                 node = &e.value;
-                b = b.get(key)?;
+                b = b.and_then(|b| b.get(key));
             }
             Segment::Index(i) => {
-                b = b.as_seq()?.get(*i)?;
-                let want = b.get("name")?.text()?;
-                node = node
-                    .as_seq()?
-                    .iter()
-                    .find(|it| it.get("name").and_then(Node::text) == Some(want))?;
+                let item = b.and_then(Node::as_seq).and_then(|s| s.get(*i));
+                let want = item.and_then(|b| b.get("name")).and_then(Node::text);
+                let found = want.and_then(|want| {
+                    node.as_seq()?
+                        .iter()
+                        .find(|it| it.get("name").and_then(Node::text) == Some(want))
+                });
+                let Some(found) = found else {
+                    return nearest(last, depth);
+                };
+                node = found;
+                b = item;
             }
         }
     }
     let key = last?;
-    same_value(node, b).then_some((key, "strategic merge"))
+    same_value(node, b?).then_some(Found {
+        span: key,
+        kind: "strategic merge",
+        nearest: None,
+    })
+}
+
+/// The node at a field path.
+fn node_at<'n>(root: &'n Node, segs: &[Segment]) -> Option<&'n Node> {
+    let mut n = root;
+    for s in segs {
+        n = match s {
+            Segment::Key(k) => n.get(k)?,
+            Segment::Index(i) => n.as_seq()?.get(*i)?,
+        };
+    }
+    Some(n)
 }
 
 /// A JSON 6902 patch: the `value` of the last `add`/`replace` operation whose `path` is the
@@ -872,7 +934,7 @@ fn json6902(
     field: &FieldPath,
     built: &Node,
     same_item: &dyn Fn(usize, usize) -> bool,
-) -> Option<(Span, &'static str)> {
+) -> Option<Found> {
     // The build output's node at each depth of the field, to compare values and to resolve
     // `-` (the end of a list).
     let mut nodes: Vec<Option<&Node>> = vec![Some(built)];
@@ -938,6 +1000,12 @@ fn json6902(
         let mut node = &value.value;
         let mut last = value.key.span;
         let mut found = true;
+        let mut depth = field
+            .segments()
+            .iter()
+            .take(segs.len())
+            .filter(|s| matches!(s, Segment::Key(_)))
+            .count();
         for seg in pointer.iter().skip(segs.len()) {
             if let Ok(i) = seg.parse::<usize>() {
                 match node.as_seq().and_then(|s| s.get(i)) {
@@ -952,6 +1020,7 @@ fn json6902(
             match node.get_entry(seg) {
                 Some(e) => {
                     last = e.key.span;
+                    depth += 1;
                     node = &e.value;
                 }
                 None => {
@@ -960,13 +1029,22 @@ fn json6902(
                 }
             }
         }
+        let built_leaf = nodes.last().copied().flatten();
         if !found {
             // This operation writes the ancestor without the field: an earlier one cannot
-            // have set it (it was replaced).
-            return None;
+            // have set it (it was replaced). When the build lacks the field, the deepest key
+            // of the value is where it would go.
+            return built_leaf.is_none().then_some(Found {
+                span: last,
+                kind: "JSON 6902",
+                nearest: Some(depth),
+            });
         }
-        let built_leaf = nodes.last().copied().flatten()?;
-        return same_value(node, built_leaf).then_some((last, "JSON 6902"));
+        return same_value(node, built_leaf?).then_some(Found {
+            span: last,
+            kind: "JSON 6902",
+            nearest: None,
+        });
     }
     None
 }

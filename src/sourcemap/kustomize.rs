@@ -146,6 +146,7 @@ pub fn map_kustomize(
                 // A list item's `- name:` line is the item's, not a patched key's.
                 .filter(|p| !p.as_str().ends_with("].name"))
                 .and_then(|p| patch_of(&p))
+                .filter(|p| p.nearest.is_none())
                 .map(|p| (patch_display(&p), p.span));
             let moved = by_patch.or_else(|| {
                 rendered_key_path(&rendered_outline, line)
@@ -165,7 +166,14 @@ pub fn map_kustomize(
             }
         }
         f.related = related;
-        let patch = f.field.as_ref().and_then(patch_of);
+        // A patch that has only an ancestor of a field the build lacks: when it has more of
+        // its keys than the resource file.
+        let source_depth = hit.as_ref().map_or(0, |h| h.matched);
+        let patch = f
+            .field
+            .as_ref()
+            .and_then(patch_of)
+            .filter(|p| p.nearest.is_none_or(|d| d > source_depth));
         match hit.filter(|h| h.matched > 0) {
             Some(hit) => {
                 let (line, col) = (f.span.start.line, f.span.start.col);
@@ -247,7 +255,13 @@ pub fn map_kustomize(
             }
             f.path = patch_display;
             f.span = p.span;
-            f.mapping = Some(format!("kustomize {} patch line that sets the key", p.kind));
+            f.mapping = Some(match p.nearest {
+                None => format!("kustomize {} patch line that sets the key", p.kind),
+                Some(_) => format!(
+                    "kustomize {} patch line of the nearest key the patch has",
+                    p.kind
+                ),
+            });
         }
     }
     notes

@@ -634,4 +634,17 @@ fn kustomize_patches_in_bases_chains_and_selectors() {
         "fixtures/kustomize-chain/base/deployment.yaml"
     );
     assert_eq!(fs["related"][0]["region"]["startLine"], 37);
+    // A container that only a patch adds: what it lacks is reported at the patch's nearest
+    // key (where the key would be added), the base's `containers:` line as related location.
+    let proxy = one(
+        "CUSTOM_SECURITY_FILESYSTEM_ACCESSIBILITY",
+        "fixtures/kustomize-chain/overlays/b/proxy.yaml",
+        14,
+    );
+    assert_eq!(proxy["container"], "proxy");
+    assert_eq!(
+        proxy["mapping"],
+        "kustomize strategic merge patch line of the nearest key the patch has"
+    );
+    assert_eq!(proxy["related"][0]["region"]["startLine"], 25);
 }
