@@ -1192,6 +1192,62 @@ mod tests {
     }
 
     #[test]
+    fn cycles_and_chains_of_kustomizations_end() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(tmp.path()).unwrap();
+        let write = |rel: &str, text: &str| {
+            let p = root.join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        };
+        // a -> b -> a (kustomize refuses it; reading it must still end), and a resource file.
+        write(
+            "a/kustomization.yaml",
+            "resources: [../b, d.yaml]\nnamePrefix: a-\npatches:\n  - target: {name: x}\n    patch: |-\n      - op: add\n        path: /spec/replicas\n        value: 2\n",
+        );
+        write(
+            "b/kustomization.yaml",
+            "resources: [../a]\nnamePrefix: b-\n",
+        );
+        write(
+            "a/d.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\nspec:\n  replicas: 2\n",
+        );
+        let patches = load(&root.join("a"), std::slice::from_ref(&root));
+        assert_eq!(patches.tree.len(), 2);
+        assert_eq!(patches.list.len(), 1);
+        let built = parse_stream(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: a-x\nspec:\n  replicas: 2\n",
+        );
+        let built = built.documents[0].root.as_ref().unwrap();
+        let source = root.join("a/d.yaml");
+        let obj = Object {
+            api_version: "apps/v1",
+            kind: "Deployment",
+            name: "a-x",
+            source: &source,
+            built,
+        };
+        let hit = patches
+            .find(&obj, &FieldPath::parse("spec.replicas"))
+            .unwrap();
+        assert_eq!(hit.file, root.join("a/kustomization.yaml"));
+        assert_eq!(hit.span.start, Pos::new(8, 9));
+        assert_eq!(hit.nearest, None);
+        // Another value than the build's: not this patch.
+        let other = parse_stream(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: a-x\nspec:\n  replicas: 3\n",
+        );
+        let obj = Object {
+            built: other.documents[0].root.as_ref().unwrap(),
+            ..obj
+        };
+        assert!(patches
+            .find(&obj, &FieldPath::parse("spec.replicas"))
+            .is_none());
+    }
+
+    #[test]
     fn targets_are_anchored_regular_expressions() {
         let re = anchored("a.i").unwrap();
         assert!(re.is_match(b"api"));
