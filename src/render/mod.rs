@@ -674,7 +674,9 @@ struct MergeKey {
     span: Span,
     message: String,
     container: Option<String>,
-    field: Option<crate::finding::FieldPath>,
+    /// The field's keys without list positions: overlays that order a base's containers
+    /// differently still report the same line of the same container.
+    field: Option<String>,
 }
 
 impl MergeKey {
@@ -686,7 +688,10 @@ impl MergeKey {
             // The rule's words: where each render had it (`f.rendered`) differs between renders.
             message: f.words().into_owned(),
             container: f.container.clone(),
-            field: f.field.clone(),
+            field: f
+                .field
+                .as_ref()
+                .map(|p| p.keys().collect::<Vec<_>>().join(".")),
         }
     }
 }

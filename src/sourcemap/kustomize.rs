@@ -3,7 +3,9 @@
 use std::path::Path;
 
 use crate::discover::display_path;
-use crate::finding::{Finding, Related, RenderedAt};
+use crate::finding::{FieldPath, Finding, Related, RenderedAt};
+use crate::model::yaml::Node;
+use crate::model::Span;
 
 use super::locate::*;
 use super::outline::Outline;
@@ -100,6 +102,25 @@ pub fn map_kustomize(
         let Some(outline) = templates.outline(&file) else {
             continue;
         };
+        // The patches of the build that apply to this object (see `crate::kpatch`).
+        let object = f.object.clone();
+        let source = file.clone();
+        let patch_of = |field: &FieldPath| -> Option<crate::kpatch::PatchHit> {
+            let o = object.as_ref()?;
+            patches.find(
+                &crate::kpatch::Object {
+                    api_version: &o.api_version,
+                    kind: &o.kind,
+                    name: &o.name,
+                    source: &source,
+                    built: node?,
+                },
+                field,
+            )
+        };
+        let patch_display = |p: &crate::kpatch::PatchHit| {
+            display_path(&crate::render::lexical_normalize(&p.file), cwd.as_deref())
+        };
         let (keys, container) = lookup(f);
         let container_owned = container.map(|(n, i)| (n.to_string(), i));
         let container = container_owned.as_ref().map(|(n, i)| (n.as_str(), *i));
@@ -110,30 +131,49 @@ pub fn map_kustomize(
         let plain = |line: u32| plain_kustomize_line(&origin_before, line);
         // Related locations and lines named in the message were in the build output, which is
         // not a file: map them into the source when the source has their key, else drop them.
+        // A key set by a patch goes to the patch's line.
         let old_line = f.span.start.line;
-        let mut renamed: Vec<(u32, Option<u32>)> = Vec::new();
+        let mut renamed: Vec<(u32, Option<(String, Span)>)> = Vec::new();
         let mut related = Vec::new();
         for r in std::mem::take(&mut f.related) {
             if r.path.is_some() {
                 related.push(r);
                 continue;
             }
-            let moved = rendered_key_path(&rendered_outline, r.span.start.line).and_then(|p| {
-                locate(&outline, &p, container, &|_| None, 0).filter(|h| h.matched == h.wanted)
+            let line = r.span.start.line;
+            let by_patch = node
+                .and_then(|n| field_at_line(n, line))
+                // A list item's `- name:` line is the item's, not a patched key's.
+                .filter(|p| !p.as_str().ends_with("].name"))
+                .and_then(|p| patch_of(&p))
+                .filter(|p| p.nearest.is_none())
+                .map(|p| (patch_display(&p), p.span));
+            let moved = by_patch.or_else(|| {
+                rendered_key_path(&rendered_outline, line)
+                    .and_then(|p| {
+                        locate(&outline, &p, container, &|_| None, 0)
+                            .filter(|h| h.matched == h.wanted)
+                    })
+                    .map(|h| (display.clone(), h.span))
             });
-            renamed.push((r.span.start.line, moved.as_ref().map(|h| h.span.start.line)));
-            if let Some(h) = moved {
+            renamed.push((line, moved.clone()));
+            if let Some((path, span)) = moved {
                 related.push(Related {
-                    path: Some(display.clone()),
-                    span: h.span,
+                    path: Some(path),
+                    span,
                     message: r.message,
                 });
             }
         }
         f.related = related;
-        let patch = f.object.as_ref().and_then(|o| {
-            patches.find(&o.kind, &o.name, f.field.as_ref()?, f.container.as_deref())
-        });
+        // A patch that has only an ancestor of a field the build lacks: when it has more of
+        // its keys than the resource file.
+        let source_depth = hit.as_ref().map_or(0, |h| h.matched);
+        let patch = f
+            .field
+            .as_ref()
+            .and_then(patch_of)
+            .filter(|p| p.nearest.is_none_or(|d| d > source_depth));
         match hit.filter(|h| h.matched > 0) {
             Some(hit) => {
                 let (line, col) = (f.span.start.line, f.span.start.col);
@@ -168,22 +208,25 @@ pub fn map_kustomize(
                 f.mapping = Some(format!("kustomize output; from {display}"));
             }
         }
-        // The message names lines of the build output: the source's instead, or none.
-        renamed.push((
-            old_line,
-            Some(f.span.start.line).filter(|_| f.path == display),
-        ));
+        // The message names lines of the build output: the patch's or the source's instead,
+        // or none.
+        let own = match &patch {
+            Some(p) => Some((patch_display(p), p.span)),
+            None => (f.path == display).then(|| (display.clone(), f.span)),
+        };
+        renamed.push((old_line, own.clone()));
+        let final_path = own.as_ref().map_or(f.path.clone(), |(p, _)| p.clone());
         for r in &mut f.line_refs {
             if r.removed || r.file.is_some() {
                 continue;
             }
             if let Some((_, to)) = renamed.iter().find(|(from, _)| *from == r.line) {
                 match to {
-                    // Named with its file when the finding moves on to a patch.
-                    Some(l) => {
-                        r.line = *l;
-                        if patch.is_some() {
-                            r.file = Some(display.clone());
+                    // Named with its file when it is not the finding's.
+                    Some((path, span)) => {
+                        r.line = span.start.line;
+                        if *path != final_path {
+                            r.file = Some(path.clone());
                         }
                     }
                     None => r.removed = true,
@@ -199,8 +242,7 @@ pub fn map_kustomize(
             }
         }
         if let Some(p) = patch {
-            let patch_display =
-                display_path(&crate::render::lexical_normalize(&p.file), cwd.as_deref());
+            let patch_display = patch_display(&p);
             if f.path == display {
                 f.related.insert(
                     0,
@@ -213,10 +255,48 @@ pub fn map_kustomize(
             }
             f.path = patch_display;
             f.span = p.span;
-            f.mapping = Some(format!("kustomize {} patch line that sets the key", p.kind));
+            f.mapping = Some(match p.nearest {
+                None => format!("kustomize {} patch line that sets the key", p.kind),
+                Some(_) => format!(
+                    "kustomize {} patch line of the nearest key the patch has",
+                    p.kind
+                ),
+            });
         }
     }
     notes
+}
+
+/// The field path (keys and list indices) from an object's root to the key on a 1-based line,
+/// or to the list item that starts on it.
+fn field_at_line(root: &Node, line: u32) -> Option<FieldPath> {
+    let mut text = String::new();
+    let mut node = root;
+    for _ in 0..crate::model::yaml::MAX_DEPTH {
+        let contains = |n: &Node| n.span.start.line <= line && line <= n.span.end.line;
+        if let Some(entries) = node.entries() {
+            if let Some(e) = entries.iter().rev().find(|e| e.key.span.start.line == line) {
+                if !text.is_empty() {
+                    text.push('.');
+                }
+                text.push_str(e.key_str());
+                return Some(FieldPath::parse(&text));
+            }
+            let e = entries.iter().rev().find(|e| contains(&e.value))?;
+            if !text.is_empty() {
+                text.push('.');
+            }
+            text.push_str(e.key_str());
+            node = &e.value;
+        } else if let Some(items) = node.as_seq() {
+            let (i, item) = items.iter().enumerate().find(|(_, n)| contains(n))?;
+            text.push_str(&format!("[{i}]"));
+            node = item;
+        } else {
+            return None;
+        }
+    }
+    None
 }
 
 /// The keys from its document's root to the key on a 1-based line of a YAML text, by

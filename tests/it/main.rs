@@ -39,6 +39,7 @@ mod crate_layout;
 mod docs;
 mod firstrun;
 mod helm_mapping;
+mod locations;
 mod perf;
 mod policy;
 mod proptest_no_panic;
