@@ -18,6 +18,9 @@ that has a field path by where it points:
   wrong     another container or object, or a line that neither sets nor contains the field
   unsure    the oracle could not decide (printed with --detail, to be checked by hand)
 
+Findings on the chart's own files as they are (not on rendered output: no render, no mapping)
+are counted apart, as "not rendered".
+
 The oracle does not trust clustersec's own mapping. It edits the chart copy and renders it
 again with `helm template`:
   - a values line: the key at that line (PyYAML node marks) is set in that very file to a
@@ -25,9 +28,10 @@ again with `helm template`:
     must come out in the finding's field, in the finding's container;
   - a template line of the field's own key: its value is replaced by a sentinel, which must
     come out in the finding's field and container;
-  - a template line of a parent key: the key must be one of the field path's parent keys, and
-    when the line is inside a container item of a containers list, a marker field written into
-    that item must come out in the finding's container (not in another one).
+  - a template line of a parent key (or of the key itself, without a plain value): the key must
+    be one of the field path's keys, and when the line is inside a list item (a container, a
+    volume...), a marker key written into that item must come out in the item the field path
+    goes through (not in another container or volume).
 
 With --charts DIR, every chart directory in DIR is measured with its default values and, when
 --overrides DIR has a `CHART.yaml`, with that file too; a markdown table is printed.
@@ -307,9 +311,9 @@ def literal_key(line):
     return m.group(3).strip("\"'")
 
 
-def enclosing_container_item(lines, idx):
-    """(item line index, list key) of the containers-list item the line `idx` (0-based) is in,
-    or None."""
+def enclosing_item(lines, idx):
+    """(item line index, list key) of the innermost list item the line `idx` (0-based) is in
+    (the line itself when it starts an item), or None."""
     line = lines[idx]
     ind = indent(line)
     item = None
@@ -341,11 +345,21 @@ def enclosing_container_item(lines, idx):
                 if indent(s) < iind:
                     return None
                 continue
-            return (item, k) if k in CONTAINER_LISTS else None
+            return (item, k)
     return None
 
 
-def marker_check(chart, override, finding, rel_path, item_idx):
+def item_check(chart, override, finding, rel_path, item_idx, list_key):
+    """Write a marker key into the template item and render: 'target' when it comes out in the
+    item of the finding's field path (the list `list_key`, at the field's index), 'other' when
+    not, None when the item cannot be marked or the chart does not render."""
+    segs = field_segments(finding["field"])
+    pos = None
+    for k in range(1, len(segs)):
+        if isinstance(segs[k], int) and segs[k - 1] == list_key:
+            pos = k
+    if pos is None:
+        return "other"
     path = os.path.join(chart, rel_path)
     with open(path, encoding="utf-8") as fh:
         text = fh.read()
@@ -355,7 +369,7 @@ def marker_check(chart, override, finding, rel_path, item_idx):
     if not m or literal_key(item_line) is None:
         return None
     content = " " * (len(m.group(1)) + 1 + len(m.group(2)))
-    changed = lines[: item_idx + 1] + [f"{content}terminationMessagePath: {MARKER}"] + lines[item_idx + 1 :]
+    changed = lines[: item_idx + 1] + [f"{content}zzPrecisionMarker: {MARKER}"] + lines[item_idx + 1 :]
     with open(path, "w", encoding="utf-8") as fh:
         fh.write("\n".join(changed))
     try:
@@ -368,19 +382,10 @@ def marker_check(chart, override, finding, rel_path, item_idx):
     obj = find_object(docs, finding["object"])
     if obj is None:
         return "other"
-    segs = field_segments(finding["field"])
-    cut = next((i for i, s in enumerate(segs) if isinstance(s, int) and i > 0 and segs[i - 1] in CONTAINER_LISTS), None)
-    if cut is None:
-        return None
-    lists = dig(obj, segs[: cut - 1]) or {}
-    hits = []
-    for lname in CONTAINER_LISTS:
-        for c in (lists.get(lname) or []) if isinstance(lists, dict) else []:
-            if isinstance(c, dict) and c.get("terminationMessagePath") == MARKER:
-                hits.append((lname, c.get("name")))
-    if not hits:
-        return "other"
-    return "target" if (segs[cut - 1], finding.get("container")) in hits else "other"
+    target = dig(obj, segs[: pos + 1])
+    if isinstance(target, dict) and target.get("zzPrecisionMarker") == MARKER:
+        return "target"
+    return "other"
 
 
 def value_check(chart, override, finding, rel_path, idx):
@@ -418,42 +423,44 @@ def classify_template(chart, override, finding, rel_path, line):
     cut = next((i for i, s in enumerate(segs) if isinstance(s, int) and i > 0 and segs[i - 1] in CONTAINER_LISTS), None)
     in_container_field = cut is not None
     inner_keys = keys_only(segs[cut + 1 :]) if in_container_field else []
-    item = enclosing_container_item(lines, idx)
-
+    list_keys = [segs[i - 1] for i, s in enumerate(segs) if isinstance(s, int) and i > 0]
     if key is None:
         return "wrong", f"line {line} holds no literal key: {lines[idx].strip()[:60]}"
+    item = enclosing_item(lines, idx)
+
+    def check_item():
+        return None if item is None else item_check(chart, override, finding, rel_path, item[0], item[1])
+
     if key == fkeys[-1]:
         verdict = value_check(chart, override, finding, rel_path, idx)
         if verdict == "target":
             return "exact", key
         if verdict == "other":
-            return "wrong", f"`{key}` at this line sets another container's or object's field"
-        # the line has no plain value (a block, an expression): check the container
-        if in_container_field:
-            if item is None:
-                return "wrong", f"`{key}` is not inside a container item"
-            mc = marker_check(chart, override, finding, rel_path, item[0])
-            if mc == "target":
-                return "exact", key
-            if mc == "other":
-                return "wrong", f"`{key}` is in another container's item"
-            return "unsure", f"`{key}`: container not verified"
-        return "exact", key
-    if in_container_field and key in CONTAINER_LISTS and key == segs[cut - 1]:
+            return "wrong", f"`{key}` at this line sets another item's or object's field"
+        ic = check_item()
+        if ic == "target":
+            return "exact", key
+        if ic == "other":
+            return "wrong", f"`{key}` is in another item (of `{item[1]}`)"
+        if item is None and not list_keys:
+            return "exact", key
+        if item is None and in_container_field:
+            return "wrong", f"`{key}` is not inside a container item"
+        return "unsure", f"`{key}`: item not verified"
+    if key in list_keys and item is None:
+        # The list's own key (`containers:`): no item is claimed.
         return "ancestor", key
-    if key in fkeys[:-1] or (in_container_field and item is not None and item[0] == idx):
-        if in_container_field and (key in inner_keys or (item is not None and item[0] == idx)):
-            if item is None:
-                return "wrong", f"`{key}` is not inside a container item (pod-level key for a container field)"
-            mc = marker_check(chart, override, finding, rel_path, item[0])
-            if mc == "target":
-                return "ancestor", key
-            if mc == "other":
-                return "wrong", f"`{key}` is in another container's item"
-            return "unsure", f"`{key}`: container not verified"
-        if in_container_field and item is not None:
-            return "wrong", f"`{key}` is inside a container item but is a pod-level key"
-        return "ancestor", key
+    if key in fkeys[:-1] or (item is not None and item[0] == idx):
+        ic = check_item()
+        if ic == "target":
+            return "ancestor", key
+        if ic == "other":
+            return "wrong", f"`{key}` is in another item (of `{item[1]}`)"
+        if item is None:
+            if in_container_field and key in inner_keys:
+                return "wrong", f"`{key}` is not inside a container item (a pod-level key for a container field)"
+            return "ancestor", key
+        return "unsure", f"`{key}`: item not verified"
     return "wrong", f"`{key}` is not a key of the field path"
 
 
@@ -480,10 +487,16 @@ def measure(clustersec, chart_dir, override_file, detail):
         if override_file:
             shutil.copy(override_file, os.path.join(chart, OVERRIDE_NAME))
         report = scan(clustersec, chart, bool(override_file))
-        counts = {k: 0 for k in ("exact", "ancestor", "values", "chart", "wrong", "unsure", "other")}
+        counts = {k: 0 for k in ("exact", "ancestor", "values", "chart", "wrong", "unsure", "other", "outside")}
         rows = []
         for f in report.get("findings", []):
             if not f.get("field") or not f.get("object"):
+                continue
+            if not f.get("renders") and not f.get("mapping"):
+                # A finding on a file of the chart as it is (not on rendered output).
+                counts["outside"] += 1
+                if detail:
+                    print(f"  outside the render | {f['ruleId']} | {f['path']}:{f['region']['startLine']} | {f['message'][:100]}", file=sys.stderr)
                 continue
             rel = os.path.normpath(f["path"])
             line = f["region"]["startLine"]
@@ -531,8 +544,8 @@ def main():
     else:
         ap.error("give CHART_DIR or --charts DIR")
     total = {}
-    print("| chart | values | findings | exact key line | ancestor | values line | Chart.yaml | wrong | unsure |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| chart | values | findings | exact key line | ancestor | values line | Chart.yaml | wrong | unsure | not rendered |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for name, label, d, o in runs:
         if a.detail:
             print(f"{name} ({label}):", file=sys.stderr)
@@ -540,9 +553,9 @@ def main():
         for k, v in counts.items():
             total[k] = total.get(k, 0) + v
         total["n"] = total.get("n", 0) + n
-        print(f"| {name} | {label} | {n} | {counts['exact']} | {counts['ancestor']} | {counts['values']} | {counts['chart']} | {counts['wrong']} | {counts['unsure'] + counts['other']} |")
+        print(f"| {name} | {label} | {n} | {counts['exact']} | {counts['ancestor']} | {counts['values']} | {counts['chart']} | {counts['wrong']} | {counts['unsure'] + counts['other']} | {counts['outside']} |")
     if len(runs) > 1:
-        print(f"| **total** | {len(runs)} renders | {total['n']} | {total['exact']} | {total['ancestor']} | {total['values']} | {total['chart']} | {total['wrong']} | {total['unsure'] + total['other']} |")
+        print(f"| **total** | {len(runs)} renders | {total['n']} | {total['exact']} | {total['ancestor']} | {total['values']} | {total['chart']} | {total['wrong']} | {total['unsure'] + total['other']} | {total['outside']} |")
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ mod firstrun;
 mod helm_mapping;
 mod perf;
 mod policy;
+mod precision;
 mod proptest_no_panic;
 mod pss;
 mod readme;
