@@ -36,6 +36,25 @@ pub fn values_ref(lines: &[String], line: usize, col: usize) -> Option<Vec<Strin
             continue;
         }
         let indent = l.chars().count() - trimmed.chars().count();
+        if trimmed.starts_with("{{") && indent <= col {
+            // Written at the key's column or left of it, an action is in the key's block when
+            // it lands deeper (`{{ toYaml .Values.x | indent 10 }}` at column 0 under a key at
+            // column 8), or when it is a `range $k, $v := .Values.x` whose body writes the
+            // block's keys (`{{ $k }}: {{ $v }}`).
+            let lands = piped_indent(trimmed).unwrap_or(indent);
+            if lands > col {
+                if let Some(r) = expression_ref(trimmed, lines, i) {
+                    return Some(r);
+                }
+                continue;
+            }
+            if indent == col {
+                if let Some(r) = map_range(trimmed) {
+                    return Some(r);
+                }
+            }
+            break;
+        }
         if indent <= col {
             break;
         }
@@ -48,6 +67,20 @@ pub fn values_ref(lines: &[String], line: usize, col: usize) -> Option<Vec<Strin
         }
     }
     None
+}
+
+/// The values path of a `{{- range $key, $value := .Values.a.b }}` action (two variables: a
+/// range over a map's keys and values).
+fn map_range(trimmed: &str) -> Option<Vec<String>> {
+    let inner = trimmed.strip_prefix("{{")?;
+    let end = inner.find("}}")?;
+    let action = inner.get(..end)?.trim_matches(['-', ' ', '\t']);
+    let rest = action.strip_prefix("range ")?;
+    let (vars, arg) = rest.split_once(":=")?;
+    if vars.split(',').count() != 2 || arg.contains('|') {
+        return None;
+    }
+    explicit_ref(arg.trim())
 }
 
 /// The values lists a container list key renders directly (not through `range`, whose items
@@ -64,6 +97,7 @@ pub fn list_refs(
     include_ranges: bool,
 ) -> Vec<Vec<String>> {
     let mut out: Vec<Vec<String>> = Vec::new();
+    let items_at = item_indent(lines, line, col);
     for (i, l) in lines.iter().enumerate().skip(line + 1) {
         let trimmed = l.trim_start();
         if trimmed.is_empty() {
@@ -76,15 +110,32 @@ pub fn list_refs(
             }
             continue;
         }
-        if indent <= col {
-            continue;
-        }
+        // An action written at the list key's column (or less) is in the list only when it
+        // renders at the items' indentation (`{{- toYaml . | nindent 6 }}` under a `containers:`
+        // at column 6 whose items are `- name:` at column 6).
+        let shallow = indent <= col;
         let mut rest = trimmed;
         while let Some(at) = rest.find("{{") {
             let Some(r) = rest.get(at + 2..) else { break };
             let end = r.find("}}").unwrap_or(r.len());
             let action = r.get(..end).unwrap_or("").trim_matches(['-', ' ', '\t']);
             rest = r.get(end..).unwrap_or("");
+            // A `range .Values.list` at the items' level renders one container per item (its
+            // body may not name `.` in a form read here: `toYaml (merge $a . $b)`).
+            if include_ranges && indent <= items_at.iter().copied().max().unwrap_or(col) {
+                if let Some(arg) = action.strip_prefix("range ") {
+                    let arg = arg.rsplit_once(":=").map_or(arg, |(_, r)| r).trim();
+                    if let Some(p) = explicit_ref(arg).filter(|_| !arg.contains('|')) {
+                        if !out.contains(&p) {
+                            out.push(p);
+                        }
+                        continue;
+                    }
+                }
+            }
+            if shallow && !items_at.contains(&piped_indent(action).unwrap_or(indent)) {
+                continue;
+            }
             // Items of a `range` are template items, mapped through the template, unless asked.
             let r = action_ref(action, lines, i).and_then(|mut p| {
                 match p.iter().position(|k| k == ITEM) {
@@ -104,6 +155,37 @@ pub fn list_refs(
         }
     }
     out
+}
+
+/// The indentations the items of the list whose key is on 0-based `line` at column `col` are
+/// written at: the column of its first literal `- ` item, else both forms YAML allows (the key's
+/// column, or two more).
+fn item_indent(lines: &[String], line: usize, col: usize) -> Vec<usize> {
+    for l in lines.iter().skip(line + 1) {
+        let trimmed = l.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with("{{") || trimmed.starts_with('#') {
+            continue;
+        }
+        let indent = l.chars().count() - trimmed.chars().count();
+        if trimmed.starts_with("- ") && indent >= col {
+            return vec![indent];
+        }
+        if indent <= col {
+            break;
+        }
+    }
+    vec![col, col + 2]
+}
+
+/// The `N` of a `| nindent N` or `| indent N` in a template action.
+fn piped_indent(action: &str) -> Option<usize> {
+    let at = action.rfind("indent ")?;
+    action
+        .get(at + "indent ".len()..)?
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// The first values reference in the template actions of `text` (found on 0-based line `at`).
@@ -527,6 +609,63 @@ spec:
             .map(|p| p.join("."))
             .collect();
         assert_eq!(refs, ["sidecars", "extraContainers"]);
+    }
+
+    #[test]
+    fn lists_and_blocks_written_at_the_keys_column() {
+        // `toYaml` at the list key's column, rendering at the items' indentation; a `range`
+        // whose body renders the item without naming `.` plainly; `toYaml .` without a pipe at
+        // a list key at column 0; a `toYaml | nindent` that lands elsewhere is not the list's.
+        let t = "\
+      containers:
+      - name: {{ template \"x.name\" . }}
+{{ toYaml .Values.resources | indent 10 }}
+      {{- range .Values.sidecars }}
+      - {{- toYaml (merge (dict) . $.Values.defaults) | nindent 8 }}
+      {{- end }}
+      {{- with .Values.containers }}
+      {{- toYaml . | nindent 6 }}
+      {{- end }}
+      {{- with .Values.tolerations }}
+      {{- toYaml . | nindent 8 }}
+      {{- end }}
+      volumes: []
+";
+        let all: Vec<String> = list_refs(&lines(t), 0, 6, true)
+            .iter()
+            .map(|p| p.join("."))
+            .collect();
+        assert_eq!(all, ["sidecars", "containers"]);
+        let refs: Vec<String> = list_refs(&lines(t), 0, 6, false)
+            .iter()
+            .map(|p| p.join("."))
+            .collect();
+        assert_eq!(refs, ["containers"]);
+        let t = "{{- with .Values.extraInitContainers }}\ninitContainers:\n{{ toYaml . }}\n{{- end }}\ncontainers:\n";
+        let refs: Vec<String> = list_refs(&lines(t), 1, 0, false)
+            .iter()
+            .map(|p| p.join("."))
+            .collect();
+        assert_eq!(refs, ["extraInitContainers"]);
+        // A block whose content is written at column 0 (`| indent 10`), and keys written by a
+        // range over a values map.
+        let t = "\
+        securityContext:
+{{ toYaml .Values.proxy.securityContext | indent 10 }}
+        resources:
+{{- if .Values.resources }}
+{{ toYaml .Values.resources | indent 10 }}
+{{- end }}
+          securityContext:
+          {{- range $key, $value := .Values.securityContext }}
+            {{ $key }}: {{ $value }}
+          {{- end }}
+          ports: []
+";
+        assert_eq!(r(t, 0, 8).as_deref(), Some("proxy.securityContext"));
+        assert_eq!(r(t, 2, 8), None);
+        assert_eq!(r(t, 6, 10).as_deref(), Some("securityContext"));
+        assert_eq!(r(t, 10, 10), None);
     }
 
     #[test]

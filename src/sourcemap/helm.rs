@@ -229,6 +229,8 @@ pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) -> Ve
     // several), counted once, so that a finding costs a binary search, not a pass over the
     // documents before it.
     let ordinals = source_ordinals(&sources);
+    // The rendered lines, split once when a finding needs the names of its list items.
+    let mut rendered_lines: Option<Vec<&str>> = None;
     for f in findings.iter_mut() {
         let line = f.span.start.line;
         // `sources` is in line order: the last one before the finding's line.
@@ -300,9 +302,27 @@ pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) -> Ve
                 .or_else(|| cx.templates.chart_name(&chart_dir))
         });
         let outline = named.as_ref().unwrap_or(outline);
+        // Names written `{{ .Values.x.name }}` are what the render's values files set.
+        let chart_name = cx.templates.chart_name(&chart_dir);
+        let valued =
+            super::items::with_value_names(outline, chart_name.as_deref(), &|path: &[String]| {
+                let top = top_chart(source, cx);
+                let sources = values_sources(&chart_dir, top.as_deref(), cx);
+                crate::valuetrace::find(&sources, path, None, &cx.templates.values)
+                    .filter(|h| h.matched == h.wanted)
+                    .and_then(|h| h.scalar)
+            });
+        let outline = valued.as_ref().unwrap_or(outline);
         let (keys, container) = lookup(f);
         let defines = |name: &str| cx.templates.find_define(&chart_dir, name);
-        let hit = locate(outline, &keys, container, &defines, 0);
+        let items = match f.field.as_ref() {
+            Some(p) if super::items::has_named_lists(p) => {
+                let lines = rendered_lines.get_or_insert_with(|| text.lines().collect());
+                super::items::rendered_items(lines, f.span.start.line, p)
+            }
+            _ => Vec::new(),
+        };
+        let hit = locate_items(outline, &keys, container, &items, &defines, 0);
         let template_display = |hit: &TemplateHit| {
             display_path(hit.file.as_deref().unwrap_or(&template), cwd.as_deref())
         };
@@ -380,6 +400,18 @@ pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) -> Ve
                 cwd.as_deref(),
                 at_list,
                 dependency_segment(source),
+            ) {
+                continue;
+            }
+            if define_values_list_item(
+                f,
+                &c,
+                &hit,
+                &keys,
+                &chart_dir,
+                top.as_deref(),
+                cx,
+                cwd.as_deref(),
             ) {
                 continue;
             }
@@ -528,6 +560,43 @@ pub(super) fn values_list_item(
         }
     }
     false
+}
+
+/// [`values_list_item`] for a hit inside a `define` block (the pod spec of a `_helpers.tpl`
+/// included under `spec:`): the container list is looked up in the define, with the lines of
+/// its file for the values references around it.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn define_values_list_item(
+    f: &mut Finding,
+    container: &str,
+    hit: &TemplateHit,
+    keys: &[String],
+    chart_dir: &Path,
+    top: Option<&Path>,
+    cx: &MapContext<'_>,
+    cwd: Option<&Path>,
+) -> bool {
+    let (Some(file), Some((name, base))) = (hit.file.as_deref(), hit.define.as_ref()) else {
+        return false;
+    };
+    let Some(rest) = keys.get(*base..) else {
+        return false;
+    };
+    let (Some(mut sub), Some(whole)) = (
+        cx.templates.find_define(chart_dir, name),
+        cx.templates.outline(file),
+    ) else {
+        return false;
+    };
+    // The define's key lines carry the file's line numbers: read the file's lines with them.
+    sub.lines.clone_from(&whole.lines);
+    let at_list = rest
+        .iter()
+        .position(|k| CONTAINER_LISTS.contains(&k.as_str()))
+        .is_some_and(|ld| hit.matched <= base + ld + 1);
+    values_list_item(
+        f, container, &sub, rest, file, chart_dir, top, cx, cwd, at_list,
+    )
 }
 
 /// The values files that set a chart's values, in increasing precedence: its own

@@ -16,6 +16,9 @@ pub struct TemplateHit {
     /// How many keys of the wanted path the hit covers (all of them = the key itself).
     pub matched: usize,
     pub wanted: usize,
+    /// For a hit inside a `define` block: the define's name (the innermost one) and how many
+    /// keys of the wanted path were matched before entering it (its keys start there).
+    pub define: Option<(String, usize)>,
 }
 
 /// The keys of a field path, without list indices: `a.b[2].c` → `[a, b, c]`.
@@ -36,6 +39,23 @@ pub fn locate(
     defines: &dyn Fn(&str) -> Option<Outline>,
     depth: usize,
 ) -> Option<TemplateHit> {
+    locate_items(outline, keys, container, &[], defines, depth)
+}
+
+/// [`locate`], knowing the names of the rendered items of other lists on the path: `(d, name)`
+/// says that the item of the list `keys[d]` (`volumes`, `env`, `ports`...) that holds the field
+/// is named `name` in the rendered object. A key inside an item of that list whose literal
+/// `name:` is another one is never a candidate, and among equally deep candidates one in the
+/// item with that literal name wins (`path:` of the `- name: root` volume, not of `- name:
+/// proc`).
+pub fn locate_items(
+    outline: &Outline,
+    keys: &[String],
+    container: Option<(&str, usize)>,
+    items: &[(usize, String)],
+    defines: &dyn Fn(&str) -> Option<Outline>,
+    depth: usize,
+) -> Option<TemplateHit> {
     let list_depth = keys
         .iter()
         .position(|k| CONTAINER_LISTS.contains(&k.as_str()));
@@ -47,10 +67,21 @@ pub fn locate(
         }
         _ => false,
     };
+    let other_item = |k: &KeyLine| {
+        items.iter().any(|(d, name)| {
+            k.path.len() > d + 1 && item_name(outline, k, keys, *d).is_some_and(|n| n != name)
+        })
+    };
+    let same_item = |k: &KeyLine| {
+        !items.is_empty()
+            && items.iter().all(|(d, name)| {
+                k.path.len() > d + 1 && item_name(outline, k, keys, *d) == Some(name.as_str())
+            })
+    };
     let mut best: Vec<&KeyLine> = Vec::new();
     let mut best_len = 0;
     for k in &outline.keys {
-        if !keys.starts_with(&k.path) || other_container(k) {
+        if !keys.starts_with(&k.path) || other_container(k) || other_item(k) {
             continue;
         }
         match k.path.len().cmp(&best_len) {
@@ -62,7 +93,11 @@ pub fn locate(
             std::cmp::Ordering::Less => {}
         }
     }
-    let mut pick = best.first().copied();
+    let mut pick = best
+        .iter()
+        .copied()
+        .find(|k| same_item(k))
+        .or(best.first().copied());
     if let (Some(ld), Some((name, index))) = (list_depth, container) {
         if best_len > ld + 1 {
             // The candidates sit inside container items: keep those that can be this container.
@@ -118,7 +153,9 @@ pub fn locate(
     }
     // Continue into an `include` that sits under the picked key (or at the top).
     if best_len < keys.len() && depth < 4 {
-        if let Some(hit) = include_under(outline, pick, keys, best_len, container, defines, depth) {
+        if let Some(hit) = include_under(
+            outline, pick, keys, best_len, container, items, defines, depth,
+        ) {
             return Some(hit);
         }
     }
@@ -128,6 +165,7 @@ pub fn locate(
         span: key_span(k),
         matched: best_len,
         wanted: keys.len(),
+        define: None,
     })
 }
 
@@ -140,15 +178,22 @@ pub(super) fn key_span(k: &KeyLine) -> Span {
 }
 
 /// Tries the `include`s under key `parent` (or anywhere, without one) for the rest of `keys`.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn include_under(
     outline: &Outline,
     parent: Option<&KeyLine>,
     keys: &[String],
     matched: usize,
     container: Option<(&str, usize)>,
+    items: &[(usize, String)],
     defines: &dyn Fn(&str) -> Option<Outline>,
     depth: usize,
 ) -> Option<TemplateHit> {
+    // The named items of lists below the include, with depths counted from there.
+    let items: Vec<(usize, String)> = items
+        .iter()
+        .filter_map(|(d, n)| Some((d.checked_sub(matched)?, n.clone())))
+        .collect();
     let block_end = parent.map_or(usize::MAX, |k| block_end(outline, k));
     for inc in &outline.includes {
         let under = match parent {
@@ -162,13 +207,18 @@ pub(super) fn include_under(
             continue;
         };
         let rest = keys.get(matched..).unwrap_or(&[]);
-        if let Some(hit) = locate(&sub, rest, container, defines, depth + 1) {
+        if let Some(hit) = locate_items(&sub, rest, container, &items, defines, depth + 1) {
             if hit.matched > 0 {
+                let define = match hit.define {
+                    Some((name, base)) => Some((name, matched + base)),
+                    None => Some((inc.name.clone(), matched)),
+                };
                 return Some(TemplateHit {
                     file: hit.file.or_else(|| sub.path.clone()),
                     span: hit.span,
                     matched: matched + hit.matched,
                     wanted: keys.len(),
+                    define,
                 });
             }
         }
@@ -217,12 +267,18 @@ pub(super) fn include_with_container(
                     span: key_span(name_line),
                     matched: 0,
                     wanted: rest.len(),
+                    define: None,
                 });
+            let define = match hit.define {
+                Some((name, base)) => Some((name, list_depth + 1 + base)),
+                None => Some((inc.name.clone(), list_depth + 1)),
+            };
             return Some(TemplateHit {
                 file: hit.file.or_else(|| sub.path.clone()),
                 span: hit.span,
                 matched: list_depth + 1 + hit.matched,
                 wanted: keys.len(),
+                define,
             });
         }
     }

@@ -20,6 +20,7 @@ use crate::render::{Render, Tool};
 pub mod archive;
 mod cache;
 mod helm;
+mod items;
 mod kustomize;
 mod locate;
 mod outline;
@@ -29,7 +30,7 @@ mod tests;
 pub use cache::Templates;
 pub use helm::{helm_sources, map_helm};
 pub use kustomize::{map_kustomize, origin_lines_before, plain_kustomize_line};
-pub use locate::{locate, path_keys, TemplateHit};
+pub use locate::{locate, locate_items, path_keys, TemplateHit};
 pub use outline::Outline;
 
 /// Context for mapping one rendered text.

@@ -42,6 +42,7 @@ mod helm_mapping;
 mod locations;
 mod perf;
 mod policy;
+mod precision;
 mod proptest_no_panic;
 mod pss;
 mod readme;
