@@ -307,7 +307,8 @@ pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) -> Ve
         let valued =
             super::items::with_value_names(outline, chart_name.as_deref(), &|path: &[String]| {
                 let top = top_chart(source, cx);
-                let sources = values_sources(&chart_dir, top.as_deref(), cx);
+                let sources =
+                    values_sources(&chart_dir, top.as_deref(), dependency_segment(source), cx);
                 crate::valuetrace::find(&sources, path, None, &cx.templates.values)
                     .filter(|h| h.matched == h.wanted)
                     .and_then(|h| h.scalar)
@@ -412,6 +413,7 @@ pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) -> Ve
                 top.as_deref(),
                 cx,
                 cwd.as_deref(),
+                dependency_segment(source),
             ) {
                 continue;
             }
@@ -575,6 +577,7 @@ pub(super) fn define_values_list_item(
     top: Option<&Path>,
     cx: &MapContext<'_>,
     cwd: Option<&Path>,
+    dep: Option<&str>,
 ) -> bool {
     let (Some(file), Some((name, base))) = (hit.file.as_deref(), hit.define.as_ref()) else {
         return false;
@@ -595,7 +598,7 @@ pub(super) fn define_values_list_item(
         .position(|k| CONTAINER_LISTS.contains(&k.as_str()))
         .is_some_and(|ld| hit.matched <= base + ld + 1);
     values_list_item(
-        f, container, &sub, rest, file, chart_dir, top, cx, cwd, at_list,
+        f, container, &sub, rest, file, chart_dir, top, cx, cwd, at_list, dep,
     )
 }
 
