@@ -471,6 +471,17 @@ impl Engine {
 
     /// Scans one file's text.
     pub fn scan_text(&self, path: &str, text: &str) -> (FileReport, Vec<Finding>) {
+        if !crate::model::json::is_json(text) {
+            if let Some(scanned) = self.scan_streamed(path, text) {
+                return scanned;
+            }
+        }
+        self.scan_whole(path, text)
+    }
+
+    /// [`Engine::scan_text`] of the whole text as one parsed stream (JSON, and YAML with syntax
+    /// errors: recovery and repair need the whole text).
+    fn scan_whole(&self, path: &str, text: &str) -> (FileReport, Vec<Finding>) {
         let stream = parse_input(text);
         let mut report = FileReport::new(path, FileStatus::Scanned, text.len() as u64);
         report.documents = stream.documents.len();
@@ -486,30 +497,16 @@ impl Engine {
         // Suppression annotations of the objects (`clustersec.io/ignore`, `datree.skip/RULE`).
         let mut annotated = Vec::new();
         for doc in &stream.documents {
-            for obj in objects_of(doc) {
-                report.objects += 1;
-                placed.push((obj.node.span, obj.id.clone()));
-                let mut shape = Vec::new();
-                let pod = PodSpec::of(&obj, &mut shape);
-                if self.parse_only {
-                    std::hint::black_box(&pod);
-                    continue;
-                }
-                let (found, ns_found) = self.object_findings(
-                    &obj,
-                    pod.as_ref(),
-                    &shape,
-                    &wildcard_roles,
-                    &mut annotated,
-                );
-                if let Some(pod) = pod.as_ref() {
-                    let level = self.pss_level(&obj, pod, &shape);
-                    if let Some(n) = report.pss_levels.get_mut(level as usize) {
-                        *n += 1;
-                    }
-                }
-                self.push_object_findings(&mut out, path, &obj, pod.as_ref(), found, &ns_found);
-            }
+            let objects = objects_of(doc);
+            placed.extend(objects.iter().map(|o| (o.node.span, o.id.clone())));
+            let mut objects_out = Vec::new();
+            let mut checked = Checked {
+                report: &mut report,
+                out: &mut objects_out,
+                annotated: &mut annotated,
+            };
+            self.check_objects(path, &objects, &wildcard_roles, &mut checked);
+            out.append(&mut objects_out);
         }
         // Attach objects to diagnostics by position.
         let locate = ObjectLocator::new(&placed);
@@ -525,6 +522,121 @@ impl Engine {
             self.push(&mut out, path, f);
         }
         (report, out)
+    }
+
+    /// Runs the rules on the objects of one document: counts them in the report, and adds their
+    /// findings and their suppression annotations.
+    fn check_objects(
+        &self,
+        path: &str,
+        objects: &[Object<'_>],
+        wildcard_roles: &[rules::data::rbac::WildcardRole],
+        checked: &mut Checked<'_>,
+    ) {
+        for obj in objects {
+            checked.report.objects += 1;
+            let mut shape = Vec::new();
+            let pod = PodSpec::of(obj, &mut shape);
+            if self.parse_only {
+                std::hint::black_box(&pod);
+                continue;
+            }
+            let (found, ns_found) = self.object_findings(
+                obj,
+                pod.as_ref(),
+                &shape,
+                wildcard_roles,
+                checked.annotated,
+            );
+            if let Some(pod) = pod.as_ref() {
+                let level = self.pss_level(obj, pod, &shape);
+                if let Some(n) = checked.report.pss_levels.get_mut(level as usize) {
+                    *n += 1;
+                }
+            }
+            self.push_object_findings(checked.out, path, obj, pod.as_ref(), found, &ns_found);
+        }
+    }
+
+    /// [`Engine::scan_text`] of a YAML stream read one document at a time (see
+    /// [`crate::model::yaml::each_document`]): each document is parsed, checked and dropped, so
+    /// a file of many documents never becomes one tree. What needs more than one document is
+    /// kept apart: whether the file holds an object or hit a parser limit (else it is not
+    /// Kubernetes and has no findings), the Roles that grant everything (bindings may come
+    /// before their role: the documents with bindings are checked at the end, with every role
+    /// known), and the objects' suppression annotations (applied to the file's findings at the
+    /// end). The findings are those of the whole-file path, in the same order but for the
+    /// documents with bindings. `None` when the text has a syntax error: the whole-file path
+    /// (recovery, indentation repair) takes it.
+    fn scan_streamed(&self, path: &str, text: &str) -> Option<(FileReport, Vec<Finding>)> {
+        let mut report = FileReport::new(path, FileStatus::Scanned, text.len() as u64);
+        // The diagnostics' findings, then the objects' (the whole-file path's order).
+        let mut diagnostics_out: Vec<Finding> = Vec::new();
+        let mut objects_out: Vec<Finding> = Vec::new();
+        let mut annotated = Vec::new();
+        let mut wildcard_roles = Vec::new();
+        let mut deferred: Vec<Document> = Vec::new();
+        let (mut has_objects, mut has_limits) = (false, false);
+        let parsed = crate::model::yaml::each_document(text, &mut |doc, diagnostics| {
+            report.documents += 1;
+            has_objects |= doc.root.as_ref().is_some_and(is_object);
+            has_limits |= diagnostics.iter().any(is_limit);
+            let objects = objects_of(&doc);
+            // Attach objects to diagnostics by position: a diagnostic of a document lies in it.
+            let placed: Vec<(Span, ObjectRef)> = objects
+                .iter()
+                .map(|o| (o.node.span, o.id.clone()))
+                .collect();
+            let locate = ObjectLocator::new(&placed);
+            for d in &diagnostics {
+                let mut f = self.diagnostic(d, &[]);
+                f.object = locate.at(f.span.start).cloned();
+                self.push(&mut diagnostics_out, path, f);
+            }
+            wildcard_roles.extend(rules::data::rbac::wildcard_roles(std::slice::from_ref(
+                &doc,
+            )));
+            let binds = objects
+                .iter()
+                .any(|o| matches!(o.kind(), "RoleBinding" | "ClusterRoleBinding"));
+            if binds {
+                drop(objects);
+                deferred.push(doc);
+                return;
+            }
+            let mut checked = Checked {
+                report: &mut report,
+                out: &mut objects_out,
+                annotated: &mut annotated,
+            };
+            self.check_objects(path, &objects, &wildcard_roles, &mut checked);
+        });
+        if !parsed {
+            return None;
+        }
+        for doc in &deferred {
+            let mut checked = Checked {
+                report: &mut report,
+                out: &mut objects_out,
+                annotated: &mut annotated,
+            };
+            self.check_objects(path, &objects_of(doc), &wildcard_roles, &mut checked);
+        }
+        if !(has_objects || has_limits) {
+            let documents = report.documents;
+            let mut report = FileReport::new(path, FileStatus::NotKubernetes, text.len() as u64);
+            report.documents = documents;
+            return Some((report, Vec::new()));
+        }
+        let mut out = diagnostics_out;
+        out.append(&mut objects_out);
+        let stale = crate::suppress::annotations::apply(&mut annotated, &mut out, |id| {
+            self.severity(id).is_some()
+        });
+        for f in stale {
+            self.push(&mut out, path, f);
+        }
+        Some((report, out))
     }
 
     /// The findings of the stream's diagnostics; the first syntax error is the file's parse error.
@@ -677,6 +789,22 @@ impl Engine {
     }
 }
 
+/// What checking a file's objects adds to: its report, its findings and the objects'
+/// suppression annotations.
+struct Checked<'a> {
+    report: &'a mut FileReport,
+    out: &'a mut Vec<Finding>,
+    annotated: &'a mut Vec<crate::suppress::annotations::ObjectSuppressions>,
+}
+
+/// A diagnostic that stops the scan of a document for a limit (the file is then scanned).
+fn is_limit(d: &Diagnostic) -> bool {
+    matches!(
+        d,
+        Diagnostic::AliasBudget { .. } | Diagnostic::TooDeep { .. }
+    )
+}
+
 /// Finds the object of a stream that contains a position: the last one, in stream order, whose
 /// span holds it. Objects of a stream follow each other without overlapping, so a binary search
 /// finds it (one lookup per finding stays logarithmic however many documents a file has); spans
@@ -765,5 +893,127 @@ mod reader_tests {
         assert!(looks_like_kubernetes("- apiVersion: v1\n  kind : Pod"));
         assert!(!looks_like_kubernetes("name: apiVersionkind\nkinds: 1\n"));
         assert!(!looks_like_kubernetes("on: push\njobs: {}\n"));
+    }
+}
+
+#[cfg(test)]
+mod stream_tests {
+    use super::*;
+
+    fn sorted(mut f: Vec<Finding>) -> Vec<Finding> {
+        f.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        f
+    }
+
+    /// Scanned one document at a time and as one tree, a text gives the same report and the
+    /// same findings (the documents with bindings are checked last: compared sorted).
+    fn assert_same(engine: &Engine, path: &str, text: &str) {
+        let whole = engine.scan_whole(path, text);
+        let (report, found) = engine.scan_text(path, text);
+        assert_eq!(format!("{report:?}"), format!("{:?}", whole.0), "{path}");
+        assert_eq!(sorted(found), sorted(whole.1), "{path}");
+    }
+
+    fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let Ok(meta) = std::fs::symlink_metadata(e.path()) else {
+                continue;
+            };
+            if meta.is_dir() {
+                files(&e.path(), out);
+            } else if meta.is_file() && meta.len() < 4 << 20 {
+                out.push(e.path());
+            }
+        }
+    }
+
+    #[test]
+    fn every_fixture_scans_the_same_one_document_at_a_time() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut paths = Vec::new();
+        files(&root, &mut paths);
+        paths.sort();
+        let yaml: Vec<_> = paths
+            .iter()
+            .filter(|p| {
+                p.extension()
+                    .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
+            })
+            .collect();
+        assert!(yaml.len() > 100, "fixtures not found under {root:?}");
+        let engine = Engine::default();
+        let parse_only = Engine::default().with_parse_only(true);
+        let mut streamed = 0;
+        for p in yaml {
+            let Ok(bytes) = std::fs::read(p) else {
+                continue;
+            };
+            let text = crate::model::decode::decode(&bytes).text.into_owned();
+            let name = p.display().to_string();
+            assert_same(&engine, &name, &text);
+            assert_same(&parse_only, &name, &text);
+            if !crate::model::json::is_json(&text) && engine.scan_streamed(&name, &text).is_some()
+            {
+                streamed += 1;
+            }
+        }
+        assert!(streamed > 100, "only {streamed} fixtures took the streamed path");
+    }
+
+    #[test]
+    fn cross_document_verdicts_are_kept() {
+        let engine = Engine::default();
+        // A binding before the role that grants everything; an object suppressed by the
+        // annotation of a later object with the same identity; a duplicate key.
+        let text = "\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: all}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: everything}
+subjects: [{kind: Group, name: system:authenticated, apiGroup: rbac.authorization.k8s.io}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: everything}
+rules: [{apiGroups: ['*'], resources: ['*'], verbs: ['*']}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers: [{name: c, image: nginx, image: nginx:1.27}]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+  annotations: {clustersec.io/ignore: 'CUSTOM_SECURITY_PRIVILEGE_CHECK: reviewed'}
+spec:
+  containers: [{name: c, image: nginx:1.27}]
+";
+        assert!(engine.scan_streamed("t.yaml", text).is_some());
+        assert_same(&engine, "t.yaml", text);
+        let (_, found) = engine.scan_text("t.yaml", text);
+        assert!(found.iter().any(|f| f.rule == "CLUSTERSEC_RBAC_BROAD_BINDING"));
+        assert!(found
+            .iter()
+            .any(|f| f.rule == "CLUSTERSEC_DUPLICATE_KEY" && f.object.is_some()));
+    }
+
+    #[test]
+    fn syntax_errors_and_other_texts_take_the_whole_file_path() {
+        let engine = Engine::default();
+        let broken = "apiVersion: v1\nkind: Pod\nmetadata: {name: a\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: b}\n";
+        assert!(engine.scan_streamed("b.yaml", broken).is_none());
+        assert_same(&engine, "b.yaml", broken);
+        let not_k8s = "a: 1\n---\nb: [2]\n---\n";
+        let (report, found) = engine.scan_text("n.yaml", not_k8s);
+        assert_eq!(report.status, FileStatus::NotKubernetes);
+        assert_eq!(report.documents, 2);
+        assert!(found.is_empty());
+        assert_same(&engine, "n.yaml", not_k8s);
     }
 }

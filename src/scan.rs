@@ -449,9 +449,62 @@ fn scan_one(
         None
     } else {
         // Decoded like the scan (UTF-16 with a BOM...), so snippets show the scanned text.
-        Some(crate::model::decode::source_text(&bytes))
+        let decoded = crate::model::decode::decode(&bytes);
+        Some(kept_text(&c.display, &decoded.text, &findings))
     };
     (report, findings, source)
+}
+
+/// The text of a scanned file as far as the reports need it, once its findings are known: all
+/// of it when it has `clustersec:ignore` comments (suppressions read the comments around
+/// findings), else only the lines the findings in it cover (with the line before each, which a
+/// SARIF region at the end of the file points at), every other line left empty. Line numbers,
+/// columns and the number of lines stay those of the file, so snippets and regions are the
+/// same as with the whole text, and a file of many documents is not kept whole until the end
+/// of the run.
+fn kept_text(path: &str, text: &str, findings: &[Finding]) -> String {
+    if text.contains(crate::suppress::MARKER) {
+        return text.to_string();
+    }
+    // 1-based line ranges, inclusive.
+    let mut ranges: Vec<(u32, u32)> = Vec::new();
+    for f in findings.iter().filter(|f| f.path == path) {
+        let spans = std::iter::once(f.span)
+            .chain(f.related.iter().filter(|r| r.path.is_none()).map(|r| r.span));
+        for span in spans {
+            let first = span.start.line.saturating_sub(1).max(1);
+            ranges.push((first, span.end.line.max(span.start.line)));
+        }
+    }
+    ranges.sort_unstable();
+    let mut kept = String::with_capacity(ranges.len().saturating_mul(64));
+    let mut ranges = ranges.into_iter().peekable();
+    let bytes = text.as_bytes();
+    let (mut line, mut start) = (1u32, 0usize);
+    while start <= bytes.len() {
+        // The end of this line's content, and of its break (`\n`, `\r\n` or `\r`, as in
+        // `LineIndex`).
+        let end = bytes
+            .iter()
+            .skip(start)
+            .position(|b| matches!(b, b'\n' | b'\r'))
+            .map_or(bytes.len(), |i| start + i);
+        let next = match bytes.get(end) {
+            Some(b'\r') if bytes.get(end + 1) == Some(&b'\n') => end + 2,
+            Some(_) => end + 1,
+            None => end,
+        };
+        while ranges.next_if(|&(_, last)| last < line).is_some() {}
+        let keep = ranges.peek().is_some_and(|&(first, _)| first <= line);
+        let content = if keep { start } else { end };
+        kept.push_str(text.get(content..next).unwrap_or(""));
+        if next == end {
+            break; // the last line, without a break
+        }
+        start = next;
+        line = line.saturating_add(1);
+    }
+    kept
 }
 
 /// Reads a file that discovery saw as a regular file, as it is now: opened without blocking (a
