@@ -569,19 +569,99 @@ impl Engine {
     /// documents with bindings. `None` when the text has a syntax error: the whole-file path
     /// (recovery, indentation repair) takes it.
     fn scan_streamed(&self, path: &str, text: &str) -> Option<(FileReport, Vec<Finding>)> {
-        let mut report = FileReport::new(path, FileStatus::Scanned, text.len() as u64);
-        // The diagnostics' findings, then the objects' (the whole-file path's order).
-        let mut diagnostics_out: Vec<Finding> = Vec::new();
-        let mut objects_out: Vec<Finding> = Vec::new();
-        let mut annotated = Vec::new();
-        let mut wildcard_roles = Vec::new();
-        let mut deferred: Vec<Document> = Vec::new();
-        let (mut has_objects, mut has_limits) = (false, false);
-        let parsed = crate::model::yaml::each_document(text, &mut |doc, diagnostics| {
-            report.documents += 1;
-            has_objects |= doc.root.as_ref().is_some_and(is_object);
-            has_limits |= diagnostics.iter().any(is_limit);
-            let objects = objects_of(&doc);
+        let mut st = Streamed {
+            report: FileReport::new(path, FileStatus::Scanned, text.len() as u64),
+            diagnostics_out: Vec::new(),
+            objects_out: Vec::new(),
+            annotated: Vec::new(),
+            wildcard_roles: Vec::new(),
+            deferred: Vec::new(),
+            has_objects: false,
+            has_limits: false,
+        };
+        let parsed = if text.len() >= PIPELINE_MIN_BYTES && rayon::current_num_threads() > 1 {
+            self.pipelined(path, text, &mut st)
+        } else {
+            crate::model::yaml::each_document(text, &mut |doc, diagnostics| {
+                self.stream_document(path, &mut st, doc, diagnostics);
+            })
+        };
+        if !parsed {
+            return None;
+        }
+        let mut report = st.report;
+        for doc in &st.deferred {
+            let mut checked = Checked {
+                report: &mut report,
+                out: &mut st.objects_out,
+                annotated: &mut st.annotated,
+            };
+            self.check_objects(path, &objects_of(doc), &st.wildcard_roles, &mut checked);
+        }
+        if !(st.has_objects || st.has_limits) {
+            let documents = report.documents;
+            let mut report = FileReport::new(path, FileStatus::NotKubernetes, text.len() as u64);
+            report.documents = documents;
+            return Some((report, Vec::new()));
+        }
+        let mut out = st.diagnostics_out;
+        out.append(&mut st.objects_out);
+        let stale = crate::suppress::annotations::apply(&mut st.annotated, &mut out, |id| {
+            self.severity(id).is_some()
+        });
+        for f in stale {
+            self.push(&mut out, path, f);
+        }
+        Some((report, out))
+    }
+
+    /// [`Engine::scan_streamed`]'s reading of a large file on two threads: a thread of its own
+    /// parses the documents and hands them over in batches (a bounded number in flight), and
+    /// this one checks them in the order of the file, so the result is the same as on one
+    /// thread. Returns whether the text parsed without a syntax error.
+    fn pipelined(&self, path: &str, text: &str, st: &mut Streamed) -> bool {
+        type Batch = Vec<(Document, Vec<Diagnostic>)>;
+        const BATCH: usize = 64;
+        std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(8);
+            let parser = scope.spawn(move || {
+                let mut batch: Batch = Vec::with_capacity(BATCH);
+                let parsed = crate::model::yaml::each_document(text, &mut |doc, diagnostics| {
+                    batch.push((doc, diagnostics));
+                    if batch.len() >= BATCH {
+                        // The receiver only goes away when this scope ends.
+                        let _ = tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+                    }
+                });
+                if !batch.is_empty() {
+                    let _ = tx.send(batch);
+                }
+                parsed
+            });
+            for batch in rx {
+                for (doc, diagnostics) in batch {
+                    self.stream_document(path, st, doc, diagnostics);
+                }
+            }
+            // A parser that panicked gives no verdict: the whole-file path takes the text.
+            parser.join().unwrap_or(false)
+        })
+    }
+
+    /// One document of [`Engine::scan_streamed`]: its diagnostics' findings, then its objects
+    /// checked, unless it holds a binding (checked at the end, once every role is known).
+    fn stream_document(
+        &self,
+        path: &str,
+        st: &mut Streamed,
+        doc: Document,
+        diagnostics: Vec<Diagnostic>,
+    ) {
+        st.report.documents += 1;
+        st.has_objects |= doc.root.as_ref().is_some_and(is_object);
+        st.has_limits |= diagnostics.iter().any(is_limit);
+        let objects = objects_of(&doc);
+        if !diagnostics.is_empty() {
             // Attach objects to diagnostics by position: a diagnostic of a document lies in it.
             let placed: Vec<(Span, ObjectRef)> = objects
                 .iter()
@@ -591,52 +671,27 @@ impl Engine {
             for d in &diagnostics {
                 let mut f = self.diagnostic(d, &[]);
                 f.object = locate.at(f.span.start).cloned();
-                self.push(&mut diagnostics_out, path, f);
+                self.push(&mut st.diagnostics_out, path, f);
             }
-            wildcard_roles.extend(rules::data::rbac::wildcard_roles(std::slice::from_ref(
+        }
+        st.wildcard_roles
+            .extend(rules::data::rbac::wildcard_roles(std::slice::from_ref(
                 &doc,
             )));
-            let binds = objects
-                .iter()
-                .any(|o| matches!(o.kind(), "RoleBinding" | "ClusterRoleBinding"));
-            if binds {
-                drop(objects);
-                deferred.push(doc);
-                return;
-            }
-            let mut checked = Checked {
-                report: &mut report,
-                out: &mut objects_out,
-                annotated: &mut annotated,
-            };
-            self.check_objects(path, &objects, &wildcard_roles, &mut checked);
-        });
-        if !parsed {
-            return None;
+        let binds = objects
+            .iter()
+            .any(|o| matches!(o.kind(), "RoleBinding" | "ClusterRoleBinding"));
+        if binds {
+            drop(objects);
+            st.deferred.push(doc);
+            return;
         }
-        for doc in &deferred {
-            let mut checked = Checked {
-                report: &mut report,
-                out: &mut objects_out,
-                annotated: &mut annotated,
-            };
-            self.check_objects(path, &objects_of(doc), &wildcard_roles, &mut checked);
-        }
-        if !(has_objects || has_limits) {
-            let documents = report.documents;
-            let mut report = FileReport::new(path, FileStatus::NotKubernetes, text.len() as u64);
-            report.documents = documents;
-            return Some((report, Vec::new()));
-        }
-        let mut out = diagnostics_out;
-        out.append(&mut objects_out);
-        let stale = crate::suppress::annotations::apply(&mut annotated, &mut out, |id| {
-            self.severity(id).is_some()
-        });
-        for f in stale {
-            self.push(&mut out, path, f);
-        }
-        Some((report, out))
+        let mut checked = Checked {
+            report: &mut st.report,
+            out: &mut st.objects_out,
+            annotated: &mut st.annotated,
+        };
+        self.check_objects(path, &objects, &st.wildcard_roles, &mut checked);
     }
 
     /// The findings of the stream's diagnostics; the first syntax error is the file's parse error.
@@ -787,6 +842,24 @@ impl Engine {
             ),
         }
     }
+}
+
+/// Files at least this large are read on two threads when the run has two (see
+/// [`Engine::pipelined`]).
+const PIPELINE_MIN_BYTES: usize = 1 << 20;
+
+/// What [`Engine::scan_streamed`] keeps of a file while its documents come and go.
+struct Streamed {
+    report: FileReport,
+    /// The diagnostics' findings, then the objects' (the whole-file path's order).
+    diagnostics_out: Vec<Finding>,
+    objects_out: Vec<Finding>,
+    annotated: Vec<crate::suppress::annotations::ObjectSuppressions>,
+    wildcard_roles: Vec<rules::data::rbac::WildcardRole>,
+    /// Documents with bindings, checked last.
+    deferred: Vec<Document>,
+    has_objects: bool,
+    has_limits: bool,
 }
 
 /// What checking a file's objects adds to: its report, its findings and the objects'
@@ -1012,8 +1085,44 @@ spec:
         let not_k8s = "a: 1\n---\nb: [2]\n---\n";
         let (report, found) = engine.scan_text("n.yaml", not_k8s);
         assert_eq!(report.status, FileStatus::NotKubernetes);
-        assert_eq!(report.documents, 2);
+        assert_eq!(report.documents, 3);
         assert!(found.is_empty());
         assert_same(&engine, "n.yaml", not_k8s);
+    }
+
+    #[test]
+    fn a_large_file_read_on_two_threads_gives_the_same_findings() {
+        let doc = |i: usize| {
+            format!(
+                "---\n# Source: chart/templates/t{i}.yaml\napiVersion: v1\nkind: Pod\nmetadata: {{name: p{i}, name: q{i}}}\nspec:\n  containers: [{{name: c, image: nginx}}]\n"
+            )
+        };
+        let mut text = String::from(
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: b, namespace: n}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: all}\nsubjects: [{kind: Group, name: system:authenticated, apiGroup: rbac.authorization.k8s.io}]\n",
+        );
+        let mut i = 0;
+        while text.len() < PIPELINE_MIN_BYTES + 4096 {
+            text.push_str(&doc(i));
+            i += 1;
+        }
+        text.push_str("---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: all, namespace: n}\nrules: [{apiGroups: ['*'], resources: ['*'], verbs: ['*']}]\n");
+        let engine = Engine::default();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .expect("a thread pool");
+        let (report, found) = pool.install(|| engine.scan_text("big.yaml", &text));
+        let whole = engine.scan_whole("big.yaml", &text);
+        assert_eq!(report.documents, i + 2);
+        assert_eq!(format!("{report:?}"), format!("{:?}", whole.0));
+        assert!(found.iter().any(|f| f.rule == "CLUSTERSEC_RBAC_BROAD_BINDING"));
+        assert_eq!(sorted(found), sorted(whole.1));
+        // A syntax error at the end: the whole-file path, with its recovery.
+        text.push_str("---\nkind: Pod\nmetadata: {name: x\n");
+        let (report, found) = pool.install(|| engine.scan_text("big.yaml", &text));
+        let whole = engine.scan_whole("big.yaml", &text);
+        assert!(report.parse_error.is_some());
+        assert_eq!(format!("{report:?}"), format!("{:?}", whole.0));
+        assert_eq!(sorted(found), sorted(whole.1));
     }
 }

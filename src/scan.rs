@@ -528,3 +528,44 @@ fn read_regular(path: &std::path::Path, max: u64) -> std::io::Result<Vec<u8>> {
     file.take(max.saturating_add(1)).read_to_end(&mut buf)?;
     Ok(buf)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{LineIndex, Pos, Span};
+
+    fn at(path: &str, from: (u32, u32), to: (u32, u32)) -> Finding {
+        let mut f = Finding::new(
+            crate::rules::yaml_syntax::YamlSyntax::ID,
+            Span::new(Pos::new(from.0, from.1), Pos::new(to.0, to.1)),
+            "m",
+        );
+        f.path = path.to_string();
+        f
+    }
+
+    #[test]
+    fn only_the_lines_of_findings_are_kept_in_place() {
+        let text = "a: 1\r\nb: 2\nc: é\rd: 4\ne: 5\nf: 6\n\ng: 7";
+        let findings = [
+            at("x.yaml", (3, 4), (3, 5)),
+            at("x.yaml", (8, 1), (8, 2)),
+            at("other.yaml", (5, 1), (5, 2)),
+        ];
+        let kept = kept_text("x.yaml", text, &findings);
+        assert_eq!(kept, "\r\nb: 2\nc: é\r\n\n\n\ng: 7");
+        let (a, b) = (LineIndex::new(text), LineIndex::new(&kept));
+        assert_eq!(a.len(), b.len());
+        for line in [2, 3, 8] {
+            assert_eq!(a.line(text, line), b.line(&kept, line));
+        }
+        // A span over several lines keeps them all; a file with suppression comments is kept
+        // whole; a text ending in a line break keeps its last (empty) line.
+        let kept = kept_text("x.yaml", text, &[at("x.yaml", (4, 1), (6, 1))]);
+        assert_eq!(kept, "\r\n\nc: é\rd: 4\ne: 5\nf: 6\n\n");
+        let marked = format!("{text}\n# {} CLUSTERSEC_X\n", crate::suppress::MARKER);
+        assert_eq!(kept_text("x.yaml", &marked, &findings), marked);
+        assert_eq!(kept_text("x.yaml", "a\n", &[at("x.yaml", (2, 1), (2, 1))]), "a\n");
+        assert_eq!(kept_text("x.yaml", "", &findings), "");
+    }
+}
