@@ -541,13 +541,8 @@ impl Engine {
                 std::hint::black_box(&pod);
                 continue;
             }
-            let (found, ns_found) = self.object_findings(
-                obj,
-                pod.as_ref(),
-                &shape,
-                wildcard_roles,
-                checked.annotated,
-            );
+            let (found, ns_found) =
+                self.object_findings(obj, pod.as_ref(), &shape, wildcard_roles, checked.annotated);
             if let Some(pod) = pod.as_ref() {
                 let level = self.pss_level(obj, pod, &shape);
                 if let Some(n) = checked.report.pss_levels.get_mut(level as usize) {
@@ -1028,12 +1023,14 @@ mod stream_tests {
             let name = p.display().to_string();
             assert_same(&engine, &name, &text);
             assert_same(&parse_only, &name, &text);
-            if !crate::model::json::is_json(&text) && engine.scan_streamed(&name, &text).is_some()
-            {
+            if !crate::model::json::is_json(&text) && engine.scan_streamed(&name, &text).is_some() {
                 streamed += 1;
             }
         }
-        assert!(streamed > 100, "only {streamed} fixtures took the streamed path");
+        assert!(
+            streamed > 100,
+            "only {streamed} fixtures took the streamed path"
+        );
     }
 
     #[test]
@@ -1070,7 +1067,9 @@ spec:
         assert!(engine.scan_streamed("t.yaml", text).is_some());
         assert_same(&engine, "t.yaml", text);
         let (_, found) = engine.scan_text("t.yaml", text);
-        assert!(found.iter().any(|f| f.rule == "CLUSTERSEC_RBAC_BROAD_BINDING"));
+        assert!(found
+            .iter()
+            .any(|f| f.rule == "CLUSTERSEC_RBAC_BROAD_BINDING"));
         assert!(found
             .iter()
             .any(|f| f.rule == "CLUSTERSEC_DUPLICATE_KEY" && f.object.is_some()));
@@ -1115,7 +1114,9 @@ spec:
         let whole = engine.scan_whole("big.yaml", &text);
         assert_eq!(report.documents, i + 2);
         assert_eq!(format!("{report:?}"), format!("{:?}", whole.0));
-        assert!(found.iter().any(|f| f.rule == "CLUSTERSEC_RBAC_BROAD_BINDING"));
+        assert!(found
+            .iter()
+            .any(|f| f.rule == "CLUSTERSEC_RBAC_BROAD_BINDING"));
         assert_eq!(sorted(found), sorted(whole.1));
         // A syntax error at the end: the whole-file path, with its recovery.
         text.push_str("---\nkind: Pod\nmetadata: {name: x\n");

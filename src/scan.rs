@@ -458,8 +458,9 @@ fn scan_one(
 /// The text of a scanned file as far as the reports need it, once its findings are known: all
 /// of it when it has `clustersec:ignore` comments (suppressions read the comments around
 /// findings), else only the lines the findings in it cover (with the line before each, which a
-/// SARIF region at the end of the file points at), every other line left empty. Line numbers,
-/// columns and the number of lines stay those of the file, so snippets and regions are the
+/// SARIF region at the end of the file points at), every other line left empty, and every line
+/// break a `\n`. Line numbers, columns, the text of kept lines and the number of lines stay
+/// those of the file, so snippets and regions are the
 /// same as with the whole text, and a file of many documents is not kept whole until the end
 /// of the run.
 fn kept_text(path: &str, text: &str, findings: &[Finding]) -> String {
@@ -469,8 +470,12 @@ fn kept_text(path: &str, text: &str, findings: &[Finding]) -> String {
     // 1-based line ranges, inclusive.
     let mut ranges: Vec<(u32, u32)> = Vec::new();
     for f in findings.iter().filter(|f| f.path == path) {
-        let spans = std::iter::once(f.span)
-            .chain(f.related.iter().filter(|r| r.path.is_none()).map(|r| r.span));
+        let spans = std::iter::once(f.span).chain(
+            f.related
+                .iter()
+                .filter(|r| r.path.is_none())
+                .map(|r| r.span),
+        );
         for span in spans {
             let first = span.start.line.saturating_sub(1).max(1);
             ranges.push((first, span.end.line.max(span.start.line)));
@@ -496,11 +501,14 @@ fn kept_text(path: &str, text: &str, findings: &[Finding]) -> String {
         };
         while ranges.next_if(|&(_, last)| last < line).is_some() {}
         let keep = ranges.peek().is_some_and(|&(first, _)| first <= line);
-        let content = if keep { start } else { end };
-        kept.push_str(text.get(content..next).unwrap_or(""));
+        if keep {
+            kept.push_str(text.get(start..end).unwrap_or(""));
+        }
         if next == end {
             break; // the last line, without a break
         }
+        // Every break becomes `\n`: a `\r` kept before an empty line's `\n` would make one.
+        kept.push('\n');
         start = next;
         line = line.saturating_add(1);
     }
@@ -553,7 +561,7 @@ mod tests {
             at("other.yaml", (5, 1), (5, 2)),
         ];
         let kept = kept_text("x.yaml", text, &findings);
-        assert_eq!(kept, "\r\nb: 2\nc: é\r\n\n\n\ng: 7");
+        assert_eq!(kept, "\nb: 2\nc: é\n\n\n\n\ng: 7");
         let (a, b) = (LineIndex::new(text), LineIndex::new(&kept));
         assert_eq!(a.len(), b.len());
         for line in [2, 3, 8] {
@@ -562,10 +570,13 @@ mod tests {
         // A span over several lines keeps them all; a file with suppression comments is kept
         // whole; a text ending in a line break keeps its last (empty) line.
         let kept = kept_text("x.yaml", text, &[at("x.yaml", (4, 1), (6, 1))]);
-        assert_eq!(kept, "\r\n\nc: é\rd: 4\ne: 5\nf: 6\n\n");
+        assert_eq!(kept, "\n\nc: é\nd: 4\ne: 5\nf: 6\n\n");
         let marked = format!("{text}\n# {} CLUSTERSEC_X\n", crate::suppress::MARKER);
         assert_eq!(kept_text("x.yaml", &marked, &findings), marked);
-        assert_eq!(kept_text("x.yaml", "a\n", &[at("x.yaml", (2, 1), (2, 1))]), "a\n");
+        assert_eq!(
+            kept_text("x.yaml", "a\n", &[at("x.yaml", (2, 1), (2, 1))]),
+            "a\n"
+        );
         assert_eq!(kept_text("x.yaml", "", &findings), "");
     }
 }
