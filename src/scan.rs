@@ -351,17 +351,27 @@ pub fn namespace_policies(
             if bytes.len() as u64 > max_file_size {
                 return Vec::new();
             }
-            let text = crate::model::decode::source_text(&bytes);
+            // Not copied, and read one document at a time when it parses (a file of many
+            // documents is never held as one tree); the same documents either way.
+            let decoded = crate::model::decode::decode(&bytes);
+            let text: &str = &decoded.text;
             if !text.contains(pss::LABEL_PREFIX) {
                 return Vec::new();
             }
-            let stream = crate::model::json::parse_input(&text);
             let mut out = Vec::new();
-            for doc in &stream.documents {
+            let take = |doc: &crate::model::yaml::Document, out: &mut Vec<_>| {
                 for obj in crate::model::object::objects_of(doc) {
                     if let Some((name, policy, _)) = pss::namespace_policy(&obj) {
                         out.push((name, policy));
                     }
+                }
+            };
+            let streamed = !crate::model::json::is_json(text)
+                && crate::model::yaml::each_document(text, &mut |doc, _| take(&doc, &mut out));
+            if !streamed {
+                out.clear();
+                for doc in &crate::model::json::parse_input(text).documents {
+                    take(doc, &mut out);
                 }
             }
             out
