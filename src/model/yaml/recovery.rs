@@ -120,6 +120,9 @@ pub(super) fn parse_part(
     )
 }
 
+/// What [`parse_part_with`] hands each document to.
+pub(super) type EachDocument<'a> = dyn FnMut(Pos, Option<Node>, &mut Vec<Diagnostic>) + 'a;
+
 /// [`parse_part`] with each document handed to `each` as soon as it ends: its start, its root
 /// (`None` when empty or abandoned) and the stream's diagnostics, the document's own last
 /// (`each` may take them; what it leaves stays in `diagnostics`).
@@ -129,7 +132,7 @@ pub(super) fn parse_part_with(
     shifts: &Shifts,
     budget: usize,
     diagnostics: &mut Vec<Diagnostic>,
-    each: &mut dyn FnMut(Pos, Option<Node>, &mut Vec<Diagnostic>),
+    each: &mut EachDocument<'_>,
 ) -> Option<(ScanError, Option<(Pos, u32)>)> {
     let mut parser = Parser::new_from_str(text);
     let mut b = Builder {
