@@ -471,6 +471,17 @@ impl Engine {
 
     /// Scans one file's text.
     pub fn scan_text(&self, path: &str, text: &str) -> (FileReport, Vec<Finding>) {
+        if !crate::model::json::is_json(text) {
+            if let Some(scanned) = self.scan_streamed(path, text) {
+                return scanned;
+            }
+        }
+        self.scan_whole(path, text)
+    }
+
+    /// [`Engine::scan_text`] of the whole text as one parsed stream (JSON, and YAML with syntax
+    /// errors: recovery and repair need the whole text).
+    fn scan_whole(&self, path: &str, text: &str) -> (FileReport, Vec<Finding>) {
         let stream = parse_input(text);
         let mut report = FileReport::new(path, FileStatus::Scanned, text.len() as u64);
         report.documents = stream.documents.len();
@@ -486,30 +497,16 @@ impl Engine {
         // Suppression annotations of the objects (`clustersec.io/ignore`, `datree.skip/RULE`).
         let mut annotated = Vec::new();
         for doc in &stream.documents {
-            for obj in objects_of(doc) {
-                report.objects += 1;
-                placed.push((obj.node.span, obj.id.clone()));
-                let mut shape = Vec::new();
-                let pod = PodSpec::of(&obj, &mut shape);
-                if self.parse_only {
-                    std::hint::black_box(&pod);
-                    continue;
-                }
-                let (found, ns_found) = self.object_findings(
-                    &obj,
-                    pod.as_ref(),
-                    &shape,
-                    &wildcard_roles,
-                    &mut annotated,
-                );
-                if let Some(pod) = pod.as_ref() {
-                    let level = self.pss_level(&obj, pod, &shape);
-                    if let Some(n) = report.pss_levels.get_mut(level as usize) {
-                        *n += 1;
-                    }
-                }
-                self.push_object_findings(&mut out, path, &obj, pod.as_ref(), found, &ns_found);
-            }
+            let objects = objects_of(doc);
+            placed.extend(objects.iter().map(|o| (o.node.span, o.id.clone())));
+            let mut objects_out = Vec::new();
+            let mut checked = Checked {
+                report: &mut report,
+                out: &mut objects_out,
+                annotated: &mut annotated,
+            };
+            self.check_objects(path, &objects, &wildcard_roles, &mut checked);
+            out.append(&mut objects_out);
         }
         // Attach objects to diagnostics by position.
         let locate = ObjectLocator::new(&placed);
@@ -525,6 +522,171 @@ impl Engine {
             self.push(&mut out, path, f);
         }
         (report, out)
+    }
+
+    /// Runs the rules on the objects of one document: counts them in the report, and adds their
+    /// findings and their suppression annotations.
+    fn check_objects(
+        &self,
+        path: &str,
+        objects: &[Object<'_>],
+        wildcard_roles: &[rules::data::rbac::WildcardRole],
+        checked: &mut Checked<'_>,
+    ) {
+        for obj in objects {
+            checked.report.objects += 1;
+            let mut shape = Vec::new();
+            let pod = PodSpec::of(obj, &mut shape);
+            if self.parse_only {
+                std::hint::black_box(&pod);
+                continue;
+            }
+            let (found, ns_found) =
+                self.object_findings(obj, pod.as_ref(), &shape, wildcard_roles, checked.annotated);
+            if let Some(pod) = pod.as_ref() {
+                let level = self.pss_level(obj, pod, &shape);
+                if let Some(n) = checked.report.pss_levels.get_mut(level as usize) {
+                    *n += 1;
+                }
+            }
+            self.push_object_findings(checked.out, path, obj, pod.as_ref(), found, &ns_found);
+        }
+    }
+
+    /// [`Engine::scan_text`] of a YAML stream read one document at a time (see
+    /// [`crate::model::yaml::each_document`]): each document is parsed, checked and dropped, so
+    /// a file of many documents never becomes one tree. What needs more than one document is
+    /// kept apart: whether the file holds an object or hit a parser limit (else it is not
+    /// Kubernetes and has no findings), the Roles that grant everything (bindings may come
+    /// before their role: the documents with bindings are checked at the end, with every role
+    /// known), and the objects' suppression annotations (applied to the file's findings at the
+    /// end). The findings are those of the whole-file path, in the same order but for the
+    /// documents with bindings. `None` when the text has a syntax error: the whole-file path
+    /// (recovery, indentation repair) takes it.
+    fn scan_streamed(&self, path: &str, text: &str) -> Option<(FileReport, Vec<Finding>)> {
+        let mut st = Streamed {
+            report: FileReport::new(path, FileStatus::Scanned, text.len() as u64),
+            diagnostics_out: Vec::new(),
+            objects_out: Vec::new(),
+            annotated: Vec::new(),
+            wildcard_roles: Vec::new(),
+            deferred: Vec::new(),
+            has_objects: false,
+            has_limits: false,
+        };
+        let parsed = if text.len() >= PIPELINE_MIN_BYTES && rayon::current_num_threads() > 1 {
+            self.pipelined(path, text, &mut st)
+        } else {
+            crate::model::yaml::each_document(text, &mut |doc, diagnostics| {
+                self.stream_document(path, &mut st, doc, diagnostics);
+            })
+        };
+        if !parsed {
+            return None;
+        }
+        let mut report = st.report;
+        for doc in &st.deferred {
+            let mut checked = Checked {
+                report: &mut report,
+                out: &mut st.objects_out,
+                annotated: &mut st.annotated,
+            };
+            self.check_objects(path, &objects_of(doc), &st.wildcard_roles, &mut checked);
+        }
+        if !(st.has_objects || st.has_limits) {
+            let documents = report.documents;
+            let mut report = FileReport::new(path, FileStatus::NotKubernetes, text.len() as u64);
+            report.documents = documents;
+            return Some((report, Vec::new()));
+        }
+        let mut out = st.diagnostics_out;
+        out.append(&mut st.objects_out);
+        let stale = crate::suppress::annotations::apply(&mut st.annotated, &mut out, |id| {
+            self.severity(id).is_some()
+        });
+        for f in stale {
+            self.push(&mut out, path, f);
+        }
+        Some((report, out))
+    }
+
+    /// [`Engine::scan_streamed`]'s reading of a large file on two threads: a thread of its own
+    /// parses the documents and hands them over in batches (a bounded number in flight), and
+    /// this one checks them in the order of the file, so the result is the same as on one
+    /// thread. Returns whether the text parsed without a syntax error.
+    fn pipelined(&self, path: &str, text: &str, st: &mut Streamed) -> bool {
+        type Batch = Vec<(Document, Vec<Diagnostic>)>;
+        const BATCH: usize = 64;
+        std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(8);
+            let parser = scope.spawn(move || {
+                let mut batch: Batch = Vec::with_capacity(BATCH);
+                let parsed = crate::model::yaml::each_document(text, &mut |doc, diagnostics| {
+                    batch.push((doc, diagnostics));
+                    if batch.len() >= BATCH {
+                        // The receiver only goes away when this scope ends.
+                        let _ = tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+                    }
+                });
+                if !batch.is_empty() {
+                    let _ = tx.send(batch);
+                }
+                parsed
+            });
+            for batch in rx {
+                for (doc, diagnostics) in batch {
+                    self.stream_document(path, st, doc, diagnostics);
+                }
+            }
+            // A parser that panicked gives no verdict: the whole-file path takes the text.
+            parser.join().unwrap_or(false)
+        })
+    }
+
+    /// One document of [`Engine::scan_streamed`]: its diagnostics' findings, then its objects
+    /// checked, unless it holds a binding (checked at the end, once every role is known).
+    fn stream_document(
+        &self,
+        path: &str,
+        st: &mut Streamed,
+        doc: Document,
+        diagnostics: Vec<Diagnostic>,
+    ) {
+        st.report.documents += 1;
+        st.has_objects |= doc.root.as_ref().is_some_and(is_object);
+        st.has_limits |= diagnostics.iter().any(is_limit);
+        let objects = objects_of(&doc);
+        if !diagnostics.is_empty() {
+            // Attach objects to diagnostics by position: a diagnostic of a document lies in it.
+            let placed: Vec<(Span, ObjectRef)> = objects
+                .iter()
+                .map(|o| (o.node.span, o.id.clone()))
+                .collect();
+            let locate = ObjectLocator::new(&placed);
+            for d in &diagnostics {
+                let mut f = self.diagnostic(d, &[]);
+                f.object = locate.at(f.span.start).cloned();
+                self.push(&mut st.diagnostics_out, path, f);
+            }
+        }
+        st.wildcard_roles
+            .extend(rules::data::rbac::wildcard_roles(std::slice::from_ref(
+                &doc,
+            )));
+        let binds = objects
+            .iter()
+            .any(|o| matches!(o.kind(), "RoleBinding" | "ClusterRoleBinding"));
+        if binds {
+            drop(objects);
+            st.deferred.push(doc);
+            return;
+        }
+        let mut checked = Checked {
+            report: &mut st.report,
+            out: &mut st.objects_out,
+            annotated: &mut st.annotated,
+        };
+        self.check_objects(path, &objects, &st.wildcard_roles, &mut checked);
     }
 
     /// The findings of the stream's diagnostics; the first syntax error is the file's parse error.
@@ -677,6 +839,40 @@ impl Engine {
     }
 }
 
+/// Files at least this large are read on two threads when the run has two (see
+/// [`Engine::pipelined`]).
+const PIPELINE_MIN_BYTES: usize = 1 << 20;
+
+/// What [`Engine::scan_streamed`] keeps of a file while its documents come and go.
+struct Streamed {
+    report: FileReport,
+    /// The diagnostics' findings, then the objects' (the whole-file path's order).
+    diagnostics_out: Vec<Finding>,
+    objects_out: Vec<Finding>,
+    annotated: Vec<crate::suppress::annotations::ObjectSuppressions>,
+    wildcard_roles: Vec<rules::data::rbac::WildcardRole>,
+    /// Documents with bindings, checked last.
+    deferred: Vec<Document>,
+    has_objects: bool,
+    has_limits: bool,
+}
+
+/// What checking a file's objects adds to: its report, its findings and the objects'
+/// suppression annotations.
+struct Checked<'a> {
+    report: &'a mut FileReport,
+    out: &'a mut Vec<Finding>,
+    annotated: &'a mut Vec<crate::suppress::annotations::ObjectSuppressions>,
+}
+
+/// A diagnostic that stops the scan of a document for a limit (the file is then scanned).
+fn is_limit(d: &Diagnostic) -> bool {
+    matches!(
+        d,
+        Diagnostic::AliasBudget { .. } | Diagnostic::TooDeep { .. }
+    )
+}
+
 /// Finds the object of a stream that contains a position: the last one, in stream order, whose
 /// span holds it. Objects of a stream follow each other without overlapping, so a binary search
 /// finds it (one lookup per finding stays logarithmic however many documents a file has); spans
@@ -765,5 +961,169 @@ mod reader_tests {
         assert!(looks_like_kubernetes("- apiVersion: v1\n  kind : Pod"));
         assert!(!looks_like_kubernetes("name: apiVersionkind\nkinds: 1\n"));
         assert!(!looks_like_kubernetes("on: push\njobs: {}\n"));
+    }
+}
+
+#[cfg(test)]
+mod stream_tests {
+    use super::*;
+
+    fn sorted(mut f: Vec<Finding>) -> Vec<Finding> {
+        f.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        f
+    }
+
+    /// Scanned one document at a time and as one tree, a text gives the same report and the
+    /// same findings (the documents with bindings are checked last: compared sorted).
+    fn assert_same(engine: &Engine, path: &str, text: &str) {
+        let whole = engine.scan_whole(path, text);
+        let (report, found) = engine.scan_text(path, text);
+        assert_eq!(format!("{report:?}"), format!("{:?}", whole.0), "{path}");
+        assert_eq!(sorted(found), sorted(whole.1), "{path}");
+    }
+
+    fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let Ok(meta) = std::fs::symlink_metadata(e.path()) else {
+                continue;
+            };
+            if meta.is_dir() {
+                files(&e.path(), out);
+            } else if meta.is_file() && meta.len() < 4 << 20 {
+                out.push(e.path());
+            }
+        }
+    }
+
+    #[test]
+    fn every_fixture_scans_the_same_one_document_at_a_time() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut paths = Vec::new();
+        files(&root, &mut paths);
+        paths.sort();
+        let yaml: Vec<_> = paths
+            .iter()
+            .filter(|p| {
+                p.extension()
+                    .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
+            })
+            .collect();
+        assert!(yaml.len() > 100, "fixtures not found under {root:?}");
+        let engine = Engine::default();
+        let parse_only = Engine::default().with_parse_only(true);
+        let mut streamed = 0;
+        for p in yaml {
+            let Ok(bytes) = std::fs::read(p) else {
+                continue;
+            };
+            let text = crate::model::decode::decode(&bytes).text.into_owned();
+            let name = p.display().to_string();
+            assert_same(&engine, &name, &text);
+            assert_same(&parse_only, &name, &text);
+            if !crate::model::json::is_json(&text) && engine.scan_streamed(&name, &text).is_some() {
+                streamed += 1;
+            }
+        }
+        assert!(
+            streamed > 100,
+            "only {streamed} fixtures took the streamed path"
+        );
+    }
+
+    #[test]
+    fn cross_document_verdicts_are_kept() {
+        let engine = Engine::default();
+        // A binding before the role that grants everything; an object suppressed by the
+        // annotation of a later object with the same identity; a duplicate key.
+        let text = "\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: all}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: everything}
+subjects: [{kind: Group, name: system:authenticated, apiGroup: rbac.authorization.k8s.io}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: everything}
+rules: [{apiGroups: ['*'], resources: ['*'], verbs: ['*']}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers: [{name: c, image: nginx, image: nginx:1.27}]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+  annotations: {clustersec.io/ignore: 'CUSTOM_SECURITY_PRIVILEGE_CHECK: reviewed'}
+spec:
+  containers: [{name: c, image: nginx:1.27}]
+";
+        assert!(engine.scan_streamed("t.yaml", text).is_some());
+        assert_same(&engine, "t.yaml", text);
+        let (_, found) = engine.scan_text("t.yaml", text);
+        assert!(found
+            .iter()
+            .any(|f| f.rule == "CLUSTERSEC_RBAC_BROAD_BINDING"));
+        assert!(found
+            .iter()
+            .any(|f| f.rule == "CLUSTERSEC_DUPLICATE_KEY" && f.object.is_some()));
+    }
+
+    #[test]
+    fn syntax_errors_and_other_texts_take_the_whole_file_path() {
+        let engine = Engine::default();
+        let broken = "apiVersion: v1\nkind: Pod\nmetadata: {name: a\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: b}\n";
+        assert!(engine.scan_streamed("b.yaml", broken).is_none());
+        assert_same(&engine, "b.yaml", broken);
+        let not_k8s = "a: 1\n---\nb: [2]\n---\n";
+        let (report, found) = engine.scan_text("n.yaml", not_k8s);
+        assert_eq!(report.status, FileStatus::NotKubernetes);
+        assert_eq!(report.documents, 3);
+        assert!(found.is_empty());
+        assert_same(&engine, "n.yaml", not_k8s);
+    }
+
+    #[test]
+    fn a_large_file_read_on_two_threads_gives_the_same_findings() {
+        let doc = |i: usize| {
+            format!(
+                "---\n# Source: chart/templates/t{i}.yaml\napiVersion: v1\nkind: Pod\nmetadata: {{name: p{i}, name: q{i}}}\nspec:\n  containers: [{{name: c, image: nginx}}]\n"
+            )
+        };
+        let mut text = String::from(
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: b, namespace: n}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: all}\nsubjects: [{kind: Group, name: system:authenticated, apiGroup: rbac.authorization.k8s.io}]\n",
+        );
+        let mut i = 0;
+        while text.len() < PIPELINE_MIN_BYTES + 4096 {
+            text.push_str(&doc(i));
+            i += 1;
+        }
+        text.push_str("---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: all, namespace: n}\nrules: [{apiGroups: ['*'], resources: ['*'], verbs: ['*']}]\n");
+        let engine = Engine::default();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .expect("a thread pool");
+        let (report, found) = pool.install(|| engine.scan_text("big.yaml", &text));
+        let whole = engine.scan_whole("big.yaml", &text);
+        assert_eq!(report.documents, i + 2);
+        assert_eq!(format!("{report:?}"), format!("{:?}", whole.0));
+        assert!(found
+            .iter()
+            .any(|f| f.rule == "CLUSTERSEC_RBAC_BROAD_BINDING"));
+        assert_eq!(sorted(found), sorted(whole.1));
+        // A syntax error at the end: the whole-file path, with its recovery.
+        text.push_str("---\nkind: Pod\nmetadata: {name: x\n");
+        let (report, found) = pool.install(|| engine.scan_text("big.yaml", &text));
+        let whole = engine.scan_whole("big.yaml", &text);
+        assert!(report.parse_error.is_some());
+        assert_eq!(format!("{report:?}"), format!("{:?}", whole.0));
+        assert_eq!(sorted(found), sorted(whole.1));
     }
 }

@@ -351,17 +351,27 @@ pub fn namespace_policies(
             if bytes.len() as u64 > max_file_size {
                 return Vec::new();
             }
-            let text = crate::model::decode::source_text(&bytes);
+            // Not copied, and read one document at a time when it parses (a file of many
+            // documents is never held as one tree); the same documents either way.
+            let decoded = crate::model::decode::decode(&bytes);
+            let text: &str = &decoded.text;
             if !text.contains(pss::LABEL_PREFIX) {
                 return Vec::new();
             }
-            let stream = crate::model::json::parse_input(&text);
             let mut out = Vec::new();
-            for doc in &stream.documents {
+            let take = |doc: &crate::model::yaml::Document, out: &mut Vec<_>| {
                 for obj in crate::model::object::objects_of(doc) {
                     if let Some((name, policy, _)) = pss::namespace_policy(&obj) {
                         out.push((name, policy));
                     }
+                }
+            };
+            let streamed = !crate::model::json::is_json(text)
+                && crate::model::yaml::each_document(text, &mut |doc, _| take(&doc, &mut out));
+            if !streamed {
+                out.clear();
+                for doc in &crate::model::json::parse_input(text).documents {
+                    take(doc, &mut out);
                 }
             }
             out
@@ -449,9 +459,70 @@ fn scan_one(
         None
     } else {
         // Decoded like the scan (UTF-16 with a BOM...), so snippets show the scanned text.
-        Some(crate::model::decode::source_text(&bytes))
+        let decoded = crate::model::decode::decode(&bytes);
+        Some(kept_text(&c.display, &decoded.text, &findings))
     };
     (report, findings, source)
+}
+
+/// The text of a scanned file as far as the reports need it, once its findings are known: all
+/// of it when it has `clustersec:ignore` comments (suppressions read the comments around
+/// findings), else only the lines the findings in it cover (with the line before each, which a
+/// SARIF region at the end of the file points at), every other line left empty, and every line
+/// break a `\n`. Line numbers, columns, the text of kept lines and the number of lines stay
+/// those of the file, so snippets and regions are the
+/// same as with the whole text, and a file of many documents is not kept whole until the end
+/// of the run.
+fn kept_text(path: &str, text: &str, findings: &[Finding]) -> String {
+    if text.contains(crate::suppress::MARKER) {
+        return text.to_string();
+    }
+    // 1-based line ranges, inclusive.
+    let mut ranges: Vec<(u32, u32)> = Vec::new();
+    for f in findings.iter().filter(|f| f.path == path) {
+        let spans = std::iter::once(f.span).chain(
+            f.related
+                .iter()
+                .filter(|r| r.path.is_none())
+                .map(|r| r.span),
+        );
+        for span in spans {
+            let first = span.start.line.saturating_sub(1).max(1);
+            ranges.push((first, span.end.line.max(span.start.line)));
+        }
+    }
+    ranges.sort_unstable();
+    let mut kept = String::with_capacity(ranges.len().saturating_mul(64));
+    let mut ranges = ranges.into_iter().peekable();
+    let bytes = text.as_bytes();
+    let (mut line, mut start) = (1u32, 0usize);
+    while start <= bytes.len() {
+        // The end of this line's content, and of its break (`\n`, `\r\n` or `\r`, as in
+        // `LineIndex`).
+        let end = bytes
+            .iter()
+            .skip(start)
+            .position(|b| matches!(b, b'\n' | b'\r'))
+            .map_or(bytes.len(), |i| start + i);
+        let next = match bytes.get(end) {
+            Some(b'\r') if bytes.get(end + 1) == Some(&b'\n') => end + 2,
+            Some(_) => end + 1,
+            None => end,
+        };
+        while ranges.next_if(|&(_, last)| last < line).is_some() {}
+        let keep = ranges.peek().is_some_and(|&(first, _)| first <= line);
+        if keep {
+            kept.push_str(text.get(start..end).unwrap_or(""));
+        }
+        if next == end {
+            break; // the last line, without a break
+        }
+        // Every break becomes `\n`: a `\r` kept before an empty line's `\n` would make one.
+        kept.push('\n');
+        start = next;
+        line = line.saturating_add(1);
+    }
+    kept
 }
 
 /// Reads a file that discovery saw as a regular file, as it is now: opened without blocking (a
@@ -474,4 +545,48 @@ fn read_regular(path: &std::path::Path, max: u64) -> std::io::Result<Vec<u8>> {
     let mut buf = Vec::with_capacity(usize::try_from(meta.len().min(max)).unwrap_or(0));
     file.take(max.saturating_add(1)).read_to_end(&mut buf)?;
     Ok(buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{LineIndex, Pos, Span};
+
+    fn at(path: &str, from: (u32, u32), to: (u32, u32)) -> Finding {
+        let mut f = Finding::new(
+            crate::rules::yaml_syntax::YamlSyntax::ID,
+            Span::new(Pos::new(from.0, from.1), Pos::new(to.0, to.1)),
+            "m",
+        );
+        f.path = path.to_string();
+        f
+    }
+
+    #[test]
+    fn only_the_lines_of_findings_are_kept_in_place() {
+        let text = "a: 1\r\nb: 2\nc: é\rd: 4\ne: 5\nf: 6\n\ng: 7";
+        let findings = [
+            at("x.yaml", (3, 4), (3, 5)),
+            at("x.yaml", (8, 1), (8, 2)),
+            at("other.yaml", (5, 1), (5, 2)),
+        ];
+        let kept = kept_text("x.yaml", text, &findings);
+        assert_eq!(kept, "\nb: 2\nc: é\n\n\n\n\ng: 7");
+        let (a, b) = (LineIndex::new(text), LineIndex::new(&kept));
+        assert_eq!(a.len(), b.len());
+        for line in [2, 3, 8] {
+            assert_eq!(a.line(text, line), b.line(&kept, line));
+        }
+        // A span over several lines keeps them all; a file with suppression comments is kept
+        // whole; a text ending in a line break keeps its last (empty) line.
+        let kept = kept_text("x.yaml", text, &[at("x.yaml", (4, 1), (6, 1))]);
+        assert_eq!(kept, "\n\nc: é\nd: 4\ne: 5\nf: 6\n\n");
+        let marked = format!("{text}\n# {} CLUSTERSEC_X\n", crate::suppress::MARKER);
+        assert_eq!(kept_text("x.yaml", &marked, &findings), marked);
+        assert_eq!(
+            kept_text("x.yaml", "a\n", &[at("x.yaml", (2, 1), (2, 1))]),
+            "a\n"
+        );
+        assert_eq!(kept_text("x.yaml", "", &findings), "");
+    }
 }

@@ -108,3 +108,34 @@ pub fn parse_stream(text: &str) -> Stream {
     let current = repaired.as_deref().unwrap_or(text);
     parse_with_shifts(current, &shifts).0
 }
+
+/// Parses a YAML stream one document at a time, so that a file of many documents is never held
+/// as one tree: `each` gets every document, with the diagnostics met in it, as soon as it ends,
+/// and owns it (and drops it). The documents, their indexes and diagnostics are those of
+/// [`parse_stream`] on the same text, unless the text has a syntax error: then this returns
+/// `false`, having stopped there, since recovery and indentation repair work on the whole text;
+/// the caller discards what it got and parses with [`parse_stream`].
+pub fn each_document(text: &str, each: &mut dyn FnMut(Document, Vec<Diagnostic>)) -> bool {
+    let mut shifts = Shifts::default();
+    let normalized = normalize_breaks(text).map(|(t, lines)| {
+        shifts.lines = Some(lines);
+        t
+    });
+    let text = normalized.as_deref().unwrap_or(text);
+    // The budget of `parse_stream`'s first pass (the only pass when there is no syntax error).
+    let budget = ALIAS_BUDGET_BASE + text.len() / 2;
+    let mut index = 0usize;
+    let mut left = Vec::new();
+    let stopped = recovery::parse_part_with(
+        text,
+        0,
+        &shifts,
+        budget,
+        &mut left,
+        &mut |start, root, diagnostics| {
+            each(Document { index, start, root }, std::mem::take(diagnostics));
+            index += 1;
+        },
+    );
+    stopped.is_none() && left.is_empty()
+}

@@ -7,7 +7,7 @@ use saphyr_parser::{Event, Parser, ScanError};
 use super::builder::Builder;
 use super::repair::RawError;
 use super::span::{pos, span, Pos, Shifts, Span};
-use super::{Diagnostic, Document, Stream, ALIAS_BUDGET_BASE};
+use super::{Diagnostic, Document, Node, Stream, ALIAS_BUDGET_BASE};
 
 pub(super) fn parse_with_shifts(text: &str, shifts: &Shifts) -> (Stream, Vec<RawError>) {
     let mut raw_errors = Vec::new();
@@ -102,6 +102,38 @@ pub(super) fn parse_part(
     budget: usize,
     stream: &mut Stream,
 ) -> Option<(ScanError, Option<(Pos, u32)>)> {
+    let Stream {
+        documents,
+        diagnostics,
+    } = stream;
+    parse_part_with(
+        text,
+        line_offset,
+        shifts,
+        budget,
+        diagnostics,
+        // The document's diagnostics stay in the stream's.
+        &mut |start, root, _| {
+            let index = documents.len();
+            documents.push(Document { index, start, root });
+        },
+    )
+}
+
+/// What [`parse_part_with`] hands each document to.
+pub(super) type EachDocument<'a> = dyn FnMut(Pos, Option<Node>, &mut Vec<Diagnostic>) + 'a;
+
+/// [`parse_part`] with each document handed to `each` as soon as it ends: its start, its root
+/// (`None` when empty or abandoned) and the stream's diagnostics, the document's own last
+/// (`each` may take them; what it leaves stays in `diagnostics`).
+pub(super) fn parse_part_with(
+    text: &str,
+    line_offset: u32,
+    shifts: &Shifts,
+    budget: usize,
+    diagnostics: &mut Vec<Diagnostic>,
+    each: &mut EachDocument<'_>,
+) -> Option<(ScanError, Option<(Pos, u32)>)> {
     let mut parser = Parser::new_from_str(text);
     let mut b = Builder {
         src: text,
@@ -122,7 +154,7 @@ pub(super) fn parse_part(
         let (ev, sp) = match next {
             Ok(x) => x,
             Err(e) => {
-                stream.diagnostics.append(&mut b.diagnostics);
+                diagnostics.append(&mut b.diagnostics);
                 return Some((e, open_doc));
             }
         };
@@ -141,18 +173,17 @@ pub(super) fn parse_part(
             Event::DocumentEnd => {
                 open_doc = None;
                 let root = b.root.take();
-                let index = stream.documents.len();
-                stream.documents.push(Document {
-                    index,
-                    start: doc_start,
-                    root: if b.abandoned { None } else { root },
-                });
-                stream.diagnostics.append(&mut b.diagnostics);
+                diagnostics.append(&mut b.diagnostics);
+                each(
+                    doc_start,
+                    if b.abandoned { None } else { root },
+                    diagnostics,
+                );
             }
             Event::StreamEnd => break,
             other => b.event(other, sp),
         }
     }
-    stream.diagnostics.append(&mut b.diagnostics);
+    diagnostics.append(&mut b.diagnostics);
     None
 }
