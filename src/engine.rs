@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::finding::{Finding, Severity};
-use crate::model::json::parse_input;
+use crate::model::json::parse_input_with;
 use crate::model::object::{is_object, objects_of, Object, ObjectRef};
 use crate::model::pod::PodSpec;
 use crate::model::yaml::{Diagnostic, Document};
@@ -218,6 +218,17 @@ impl Engine {
         self.policy_notes = notes;
         self.policy_source = Some((policy.path, policy.text));
         self
+    }
+
+    /// Whether files may be parsed without a tree for the subtrees no built-in rule reads
+    /// (`model::yaml::parse_stream_with`): only when every rule of the run is built in (a
+    /// policy's custom rules read any path).
+    fn lean_parse(&self) -> bool {
+        self.policy_source.is_none()
+            && self
+                .registry
+                .iter()
+                .all(|e| matches!(e.meta().origin, crate::registry::Origin::BuiltIn))
     }
 
     /// The `--policy` file's path and text, when a policy runs.
@@ -471,7 +482,7 @@ impl Engine {
 
     /// Scans one file's text.
     pub fn scan_text(&self, path: &str, text: &str) -> (FileReport, Vec<Finding>) {
-        let stream = parse_input(text);
+        let stream = parse_input_with(text, self.lean_parse());
         let mut report = FileReport::new(path, FileStatus::Scanned, text.len() as u64);
         report.documents = stream.documents.len();
         if !is_scannable(&stream, text) {
