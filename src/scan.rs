@@ -442,9 +442,7 @@ fn scan_one(
             }
         }
     }
-    let marked = bytes
-        .windows(crate::suppress::MARKER.len())
-        .any(|w| w == crate::suppress::MARKER.as_bytes());
+    let marked = crate::model::lines::contains_bytes(&bytes, crate::suppress::MARKER);
     let source = if findings.is_empty() && !marked {
         None
     } else {
