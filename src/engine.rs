@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::finding::{Finding, Severity};
-use crate::model::json::parse_input;
+use crate::model::json::parse_input_with;
 use crate::model::object::{is_object, objects_of, Object, ObjectRef};
 use crate::model::pod::PodSpec;
 use crate::model::yaml::{Diagnostic, Document};
@@ -218,6 +218,17 @@ impl Engine {
         self.policy_notes = notes;
         self.policy_source = Some((policy.path, policy.text));
         self
+    }
+
+    /// Whether files may be parsed without a tree for the subtrees no built-in rule reads
+    /// (`model::yaml::parse_stream_with`): only when every rule of the run is built in (a
+    /// policy's custom rules read any path).
+    fn lean_parse(&self) -> bool {
+        self.policy_source.is_none()
+            && self
+                .registry
+                .iter()
+                .all(|e| matches!(e.meta().origin, crate::registry::Origin::BuiltIn))
     }
 
     /// The `--policy` file's path and text, when a policy runs.
@@ -482,7 +493,7 @@ impl Engine {
     /// [`Engine::scan_text`] of the whole text as one parsed stream (JSON, and YAML with syntax
     /// errors: recovery and repair need the whole text).
     fn scan_whole(&self, path: &str, text: &str) -> (FileReport, Vec<Finding>) {
-        let stream = parse_input(text);
+        let stream = parse_input_with(text, self.lean_parse());
         let mut report = FileReport::new(path, FileStatus::Scanned, text.len() as u64);
         report.documents = stream.documents.len();
         if !is_scannable(&stream, text) {
@@ -574,10 +585,11 @@ impl Engine {
             has_objects: false,
             has_limits: false,
         };
+        let lean = self.lean_parse();
         let parsed = if text.len() >= PIPELINE_MIN_BYTES && rayon::current_num_threads() > 1 {
             self.pipelined(path, text, &mut st)
         } else {
-            crate::model::yaml::each_document(text, &mut |doc, diagnostics| {
+            crate::model::yaml::each_document(text, lean, &mut |doc, diagnostics| {
                 self.stream_document(path, &mut st, doc, diagnostics);
             })
         };
@@ -617,17 +629,20 @@ impl Engine {
     fn pipelined(&self, path: &str, text: &str, st: &mut Streamed) -> bool {
         type Batch = Vec<(Document, Vec<Diagnostic>)>;
         const BATCH: usize = 64;
+        let lean = self.lean_parse();
         std::thread::scope(|scope| {
             let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(8);
             let parser = scope.spawn(move || {
                 let mut batch: Batch = Vec::with_capacity(BATCH);
-                let parsed = crate::model::yaml::each_document(text, &mut |doc, diagnostics| {
-                    batch.push((doc, diagnostics));
-                    if batch.len() >= BATCH {
-                        // The receiver only goes away when this scope ends.
-                        let _ = tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
-                    }
-                });
+                let parsed =
+                    crate::model::yaml::each_document(text, lean, &mut |doc, diagnostics| {
+                        batch.push((doc, diagnostics));
+                        if batch.len() >= BATCH {
+                            // The receiver only goes away when this scope ends.
+                            let _ =
+                                tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+                        }
+                    });
                 if !batch.is_empty() {
                     let _ = tx.send(batch);
                 }

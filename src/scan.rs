@@ -367,7 +367,9 @@ pub fn namespace_policies(
                 }
             };
             let streamed = !crate::model::json::is_json(text)
-                && crate::model::yaml::each_document(text, &mut |doc, _| take(&doc, &mut out));
+                && crate::model::yaml::each_document(text, false, &mut |doc, _| {
+                    take(&doc, &mut out)
+                });
             if !streamed {
                 out.clear();
                 for doc in &crate::model::json::parse_input(text).documents {
@@ -452,9 +454,7 @@ fn scan_one(
             }
         }
     }
-    let marked = bytes
-        .windows(crate::suppress::MARKER.len())
-        .any(|w| w == crate::suppress::MARKER.as_bytes());
+    let marked = crate::model::lines::contains_bytes(&bytes, crate::suppress::MARKER);
     let source = if findings.is_empty() && !marked {
         None
     } else {

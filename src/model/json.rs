@@ -10,7 +10,9 @@
 //! Positions are 1-based lines (`\n`, `\r\n`, `\r`) and columns in code points, like YAML's; the
 //! parser is a single pass over the bytes, so a large minified file costs linear time.
 
-use super::yaml::{check_duplicates, parse_stream, Diagnostic, Document, Entry, Kind, Node};
+use super::yaml::{
+    check_duplicates, parse_stream, parse_stream_with, Diagnostic, Document, Entry, Kind, Node,
+};
 use super::yaml::{Pos, Scalar, Span, Stream, MAX_DEPTH};
 
 /// Whether kubectl's decoder reads `text` as JSON: it starts, after white space, with `{`.
@@ -24,8 +26,14 @@ pub fn is_json(text: &str) -> bool {
 /// commas) is read as YAML when that succeeds, so that nothing valid to the API server's YAML
 /// decoder goes unscanned; otherwise the JSON error is reported.
 pub fn parse_input(text: &str) -> Stream {
+    parse_input_with(text, false)
+}
+
+/// [`parse_input`], with `lean` as in [`super::yaml::parse_stream_with`] (the YAML side only: a
+/// JSON document is read in full).
+pub fn parse_input_with(text: &str, lean: bool) -> Stream {
     if !is_json(text) {
-        return parse_stream(text);
+        return parse_stream_with(text, lean);
     }
     let json = parse_json_stream(text);
     let failed = json

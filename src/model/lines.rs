@@ -8,7 +8,13 @@ pub struct LineIndex {
 
 impl LineIndex {
     pub fn new(text: &str) -> LineIndex {
-        let mut starts = vec![0];
+        let mut starts = Vec::with_capacity(text.len() / 32 + 1);
+        starts.push(0);
+        if !text.contains('\r') {
+            // Only `\n` breaks lines: the searcher skips through the text word by word.
+            starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+            return LineIndex { starts };
+        }
         let bytes = text.as_bytes();
         for (i, b) in bytes.iter().enumerate() {
             match b {
@@ -62,6 +68,15 @@ impl LineIndex {
     }
 }
 
+/// Whether `hay` holds `needle`: a substring search when `hay` is UTF-8 (a file's bytes nearly
+/// always are), else a scan of every window.
+pub fn contains_bytes(hay: &[u8], needle: &str) -> bool {
+    match std::str::from_utf8(hay) {
+        Ok(text) => text.contains(needle),
+        Err(_) => hay.windows(needle.len()).any(|w| w == needle.as_bytes()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,5 +91,29 @@ mod tests {
         assert_eq!(idx.line(t, 4), None);
         assert_eq!(idx.line(t, 0), None);
         assert_eq!(idx.pos_of_offset(t, 10), (2, 4));
+        let lf = "a\nb\n\nc";
+        assert_eq!(LineIndex::new(lf).len(), 4);
+        assert_eq!(LineIndex::new(lf).line(lf, 4), Some("c"));
+        assert_eq!(LineIndex::new("").len(), 1);
+        let cr = "a\rb\r\nc\n";
+        assert_eq!(LineIndex::new(cr).len(), 4);
+        assert_eq!(LineIndex::new(cr).line(cr, 3), Some("c"));
+    }
+
+    #[test]
+    fn contains_bytes_in_utf8_and_other_bytes() {
+        assert!(contains_bytes(
+            b"x # clustersec:ignore",
+            "clustersec:ignore"
+        ));
+        assert!(!contains_bytes(
+            b"x # clustersec:ignor",
+            "clustersec:ignore"
+        ));
+        assert!(contains_bytes(
+            b"\xff\xfe clustersec:ignore",
+            "clustersec:ignore"
+        ));
+        assert!(!contains_bytes(b"\xff\xfe", "clustersec:ignore"));
     }
 }

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use saphyr_parser::{Event, ScalarStyle, Span as PSpan};
 
+use super::lean::{DocFacts, Place, SkipFrame};
 use super::node::{Entry, Kind, Node};
 use super::scalar::{resolve, Scalar, CORE};
 use super::span::{span, Pos, Shifts, Span};
@@ -13,17 +14,21 @@ pub(super) enum Frame {
     Seq {
         start: Pos,
         anchor: usize,
-        items: Vec<Node>,
+        /// Where the items start in [`Builder::items`].
+        items: usize,
         /// Tagged `!!null`: go-yaml reads the whole collection as null.
         null: bool,
+        place: Place,
     },
     Map {
         start: Pos,
         anchor: usize,
-        entries: Vec<Entry>,
+        /// Where the entries start in [`Builder::entries`].
+        entries: usize,
         /// The key waiting for its value, and whether it is a merge key.
         pending_key: Option<(Node, bool)>,
         null: bool,
+        place: Place,
     },
 }
 
@@ -32,32 +37,56 @@ pub(super) struct Builder<'s> {
     pub(super) src: &'s str,
     /// (char index, byte offset) of the last position looked up in `src`.
     pub(super) cursor: (usize, usize),
+    /// `src` is ASCII: char indexes are byte offsets.
+    pub(super) ascii: bool,
     pub(super) line_offset: u32,
     pub(super) shifts: &'s Shifts,
     pub(super) anchors: HashMap<usize, Node>,
     pub(super) stack: Vec<Frame>,
+    /// The items of the open sequences and the entries of the open mappings, innermost last:
+    /// one buffer each for the whole parse, so a collection is allocated once, at its exact
+    /// size, when it ends (rather than grown push by push).
+    pub(super) items: Vec<Node>,
+    pub(super) entries: Vec<Entry>,
     pub(super) root: Option<Node>,
     pub(super) alias_budget: usize,
     /// Set when the current document was abandoned: events are skipped until its end.
     pub(super) abandoned: bool,
     pub(super) skip_depth: usize,
     pub(super) diagnostics: Vec<Diagnostic>,
+    /// Leave out the subtrees no built-in rule reads (see [`super::lean`]).
+    pub(super) lean: bool,
+    /// What the current document's top-level mapping says (for [`super::lean`]).
+    pub(super) doc: DocFacts,
+    /// The open collections of the subtree being left out; empty when building.
+    pub(super) skip: Vec<SkipFrame>,
+    /// Where the subtree being left out starts.
+    pub(super) skip_start: Pos,
+    /// A left-out subtree held something that needs the full tree: parse the file again.
+    pub(super) fallback: bool,
 }
 
 impl Builder<'_> {
     /// The byte offset in `src` of a char index (events arrive in order, so this walks forward
     /// from the last lookup).
     pub(super) fn byte_of_char(&mut self, idx: usize) -> usize {
+        let bytes = self.src.as_bytes();
+        if self.ascii {
+            // One byte per character: no walk (most manifests).
+            return idx.min(bytes.len());
+        }
         let (mut c, mut b) = self.cursor;
         if idx < c {
             (c, b) = (0, 0);
         }
-        for ch in self.src.get(b..).unwrap_or("").chars() {
-            if c == idx {
-                break;
+        // Counts character starts (every byte but UTF-8 continuation bytes), which is what
+        // `chars()` would count, without decoding.
+        while c < idx && b < bytes.len() {
+            b += 1;
+            while bytes.get(b).is_some_and(|&x| x & 0xC0 == 0x80) {
+                b += 1;
             }
             c += 1;
-            b += ch.len_utf8();
         }
         self.cursor = (c, b);
         b
@@ -139,11 +168,9 @@ impl Builder<'_> {
         }
         match self.stack.last_mut() {
             None => self.root = Some(node),
-            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Seq { .. }) => self.items.push(node),
             Some(Frame::Map {
-                entries,
-                pending_key,
-                ..
+                pending_key, place, ..
             }) => match pending_key.take() {
                 None => {
                     if !matches!(node.kind, Kind::Scalar { .. }) {
@@ -169,7 +196,10 @@ impl Builder<'_> {
                             });
                         }
                     }
-                    entries.push(Entry {
+                    if *place == Place::Root {
+                        self.doc.note_root_entry(&key, &node, merge);
+                    }
+                    self.entries.push(Entry {
                         key,
                         value: node,
                         merge,
@@ -184,6 +214,9 @@ impl Builder<'_> {
         self.abandoned = true;
         self.skip_depth = 0;
         self.stack.clear();
+        self.items.clear();
+        self.entries.clear();
+        self.skip.clear();
         self.root = None;
     }
 
@@ -197,6 +230,10 @@ impl Builder<'_> {
                 }
                 _ => {}
             }
+            return;
+        }
+        if !self.skip.is_empty() {
+            self.skip_event(ev, s, sp);
             return;
         }
         match ev {
@@ -230,20 +267,28 @@ impl Builder<'_> {
                     self.abandon(Diagnostic::TooDeep { span: s });
                     return;
                 }
-                let frame = if matches!(ev, Event::SequenceStart(..)) {
+                let is_map = matches!(ev, Event::MappingStart(..));
+                let (place, skip) = self.place_of_child(is_map);
+                if skip && anchor == 0 && tag.is_none() {
+                    self.start_skip(s.start, is_map);
+                    return;
+                }
+                let frame = if !is_map {
                     Frame::Seq {
                         start: s.start,
                         anchor,
-                        items: Vec::new(),
+                        items: self.items.len(),
                         null,
+                        place,
                     }
                 } else {
                     Frame::Map {
                         start: s.start,
                         anchor,
-                        entries: Vec::new(),
+                        entries: self.entries.len(),
                         pending_key: None,
                         null,
+                        place,
                     }
                 };
                 self.stack.push(frame);
@@ -258,7 +303,10 @@ impl Builder<'_> {
                         anchor,
                         items,
                         null,
+                        ..
                     } => {
+                        let items: Vec<Node> =
+                            self.items.drain(items.min(self.items.len())..).collect();
                         let end = collection_end(s, items.last().map(|n| n.span.end));
                         (
                             Node {
@@ -276,6 +324,10 @@ impl Builder<'_> {
                         null,
                         ..
                     } => {
+                        let entries: Vec<Entry> = self
+                            .entries
+                            .drain(entries.min(self.entries.len())..)
+                            .collect();
                         self.check_duplicates(&entries);
                         let end = collection_end(s, entries.last().map(|e| e.value.span.end));
                         (
@@ -334,9 +386,34 @@ impl Builder<'_> {
     }
 }
 
+/// Up to this many entries, duplicate keys are found by comparing keys pairwise.
+pub(super) const SMALL_MAP: usize = 12;
+
 /// Reports every later occurrence of a key of a mapping against the first one.
 pub(crate) fn check_duplicates(entries: &[Entry], diagnostics: &mut Vec<Diagnostic>) {
     if entries.len() < 2 {
+        return;
+    }
+    if entries.len() <= SMALL_MAP {
+        // Most mappings are small: comparing the keys pairwise costs less than hashing them.
+        for (i, e) in entries.iter().enumerate() {
+            if e.is_merge() {
+                continue;
+            }
+            let Some(k) = e.key.text() else { continue };
+            let first = entries
+                .get(..i)
+                .unwrap_or_default()
+                .iter()
+                .find(|f| !f.is_merge() && f.key.text() == Some(k));
+            if let Some(first) = first {
+                diagnostics.push(Diagnostic::DuplicateKey {
+                    key: k.to_string(),
+                    first: first.key.span,
+                    second: e.key.span,
+                });
+            }
+        }
         return;
     }
     let mut seen: HashMap<&str, Span> = HashMap::with_capacity(entries.len());

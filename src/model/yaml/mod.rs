@@ -18,6 +18,9 @@ pub const ALIAS_BUDGET_BASE: usize = 100_000;
 mod builder;
 #[cfg(test)]
 mod go_yaml_v2_tests;
+mod lean;
+#[cfg(test)]
+mod lean_tests;
 mod node;
 mod recovery;
 mod repair;
@@ -85,6 +88,24 @@ pub struct Stream {
 /// A syntax error ends the document it is in; parsing resumes at the next `---` line after it,
 /// so that one broken document does not hide the rest of the file.
 pub fn parse_stream(text: &str) -> Stream {
+    parse_stream_with(text, false)
+}
+
+/// [`parse_stream`], and with `lean` without a tree for the subtrees no built-in rule reads
+/// (the schemas of CustomResourceDefinitions, see the `lean` module): the diagnostics (syntax
+/// errors, duplicate keys...) are exactly those of the full parse, and the left-out subtrees
+/// are empty collections with their full spans. Only for scans whose rules are all built in.
+pub fn parse_stream_with(text: &str, lean: bool) -> Stream {
+    if lean {
+        if let Some(stream) = parse_repaired(text, true) {
+            return stream;
+        }
+    }
+    parse_repaired(text, false).unwrap_or_default()
+}
+
+/// Parses with the repairs of [`repair`]; `None` when a lean parse needs the full tree.
+fn parse_repaired(text: &str, lean: bool) -> Option<Stream> {
     let mut shifts = Shifts::default();
     let normalized = normalize_breaks(text).map(|(t, lines)| {
         shifts.lines = Some(lines);
@@ -94,7 +115,7 @@ pub fn parse_stream(text: &str) -> Stream {
     let mut repaired: Option<String> = None;
     for _ in 0..MAX_REPAIRS {
         let current = repaired.as_deref().unwrap_or(text);
-        let (stream, errors) = parse_with_shifts(current, &shifts);
+        let (stream, errors) = parse_with_shifts(current, &shifts, lean)?;
         match errors.iter().find_map(|e| repair(current, e)) {
             Some((fixed, added)) => {
                 for (line, n) in added {
@@ -102,20 +123,25 @@ pub fn parse_stream(text: &str) -> Stream {
                 }
                 repaired = Some(fixed);
             }
-            None => return stream,
+            None => return Some(stream),
         }
     }
     let current = repaired.as_deref().unwrap_or(text);
-    parse_with_shifts(current, &shifts).0
+    parse_with_shifts(current, &shifts, lean).map(|(stream, _)| stream)
 }
 
 /// Parses a YAML stream one document at a time, so that a file of many documents is never held
 /// as one tree: `each` gets every document, with the diagnostics met in it, as soon as it ends,
 /// and owns it (and drops it). The documents, their indexes and diagnostics are those of
-/// [`parse_stream`] on the same text, unless the text has a syntax error: then this returns
+/// [`parse_stream`] on the same text (with `lean`, those of the lean parse), unless the text has
+/// a syntax error or a lean parse meets something that needs the full tree: then this returns
 /// `false`, having stopped there, since recovery and indentation repair work on the whole text;
-/// the caller discards what it got and parses with [`parse_stream`].
-pub fn each_document(text: &str, each: &mut dyn FnMut(Document, Vec<Diagnostic>)) -> bool {
+/// the caller discards what it got and parses the whole text.
+pub fn each_document(
+    text: &str,
+    lean: bool,
+    each: &mut dyn FnMut(Document, Vec<Diagnostic>),
+) -> bool {
     let mut shifts = Shifts::default();
     let normalized = normalize_breaks(text).map(|(t, lines)| {
         shifts.lines = Some(lines);
@@ -131,11 +157,12 @@ pub fn each_document(text: &str, each: &mut dyn FnMut(Document, Vec<Diagnostic>)
         0,
         &shifts,
         budget,
+        lean,
         &mut left,
         &mut |start, root, diagnostics| {
             each(Document { index, start, root }, std::mem::take(diagnostics));
             index += 1;
         },
     );
-    stopped.is_none() && left.is_empty()
+    matches!(stopped, recovery::Part::Done) && left.is_empty()
 }

@@ -5,11 +5,18 @@ use std::collections::HashMap;
 use saphyr_parser::{Event, Parser, ScanError};
 
 use super::builder::Builder;
+use super::lean::DocFacts;
 use super::repair::RawError;
 use super::span::{pos, span, Pos, Shifts, Span};
 use super::{Diagnostic, Document, Node, Stream, ALIAS_BUDGET_BASE};
 
-pub(super) fn parse_with_shifts(text: &str, shifts: &Shifts) -> (Stream, Vec<RawError>) {
+/// Parses `text` into a stream; with `lean`, leaves out the subtrees [`super::lean`] describes.
+/// `None` when a lean parse met something that needs the full tree (parse again without `lean`).
+pub(super) fn parse_with_shifts(
+    text: &str,
+    shifts: &Shifts,
+    lean: bool,
+) -> Option<(Stream, Vec<RawError>)> {
     let mut raw_errors = Vec::new();
     let mut stream = Stream::default();
     let budget = ALIAS_BUDGET_BASE + text.len() / 2;
@@ -17,9 +24,10 @@ pub(super) fn parse_with_shifts(text: &str, shifts: &Shifts) -> (Stream, Vec<Raw
     let mut line_offset = 0u32;
     loop {
         let rest = text.get(offset_bytes..).unwrap_or("");
-        match parse_part(rest, line_offset, shifts, budget, &mut stream) {
-            None => break,
-            Some((err, open_doc)) => {
+        match parse_part(rest, line_offset, shifts, budget, lean, &mut stream) {
+            Part::Fallback => return None,
+            Part::Done => break,
+            Part::Error(err, open_doc) => {
                 let err_line = u32::try_from(err.marker().line()).unwrap_or(u32::MAX);
                 let pos_ = pos(*err.marker(), line_offset, shifts);
                 raw_errors.push(RawError {
@@ -70,7 +78,18 @@ pub(super) fn parse_with_shifts(text: &str, shifts: &Shifts) -> (Stream, Vec<Raw
             }
         }
     }
-    (stream, raw_errors)
+    Some((stream, raw_errors))
+}
+
+/// How one run of documents ended.
+pub(super) enum Part {
+    /// At the end of the text.
+    Done,
+    /// At a syntax error, with the start of the document it broke (file position, and 1-based
+    /// line in the parsed text) when one was open.
+    Error(ScanError, Option<(Pos, u32)>),
+    /// A lean parse met something that needs the full tree.
+    Fallback,
 }
 
 /// Byte offset and line count of the first line starting with `---` after line `after_line`
@@ -93,15 +112,15 @@ pub(super) fn next_doc_start(text: &str, after_line: u32) -> Option<(usize, u32)
     None
 }
 
-/// Parses one run of documents; returns the error that stopped it, if any, with the start of
-/// the document it broke (file position, and 1-based line in the parsed text) when one was open.
+/// Parses one run of documents, until the end of the text or the syntax error that stops it.
 pub(super) fn parse_part(
     text: &str,
     line_offset: u32,
     shifts: &Shifts,
     budget: usize,
+    lean: bool,
     stream: &mut Stream,
-) -> Option<(ScanError, Option<(Pos, u32)>)> {
+) -> Part {
     let Stream {
         documents,
         diagnostics,
@@ -111,6 +130,7 @@ pub(super) fn parse_part(
         line_offset,
         shifts,
         budget,
+        lean,
         diagnostics,
         // The document's diagnostics stay in the stream's.
         &mut |start, root, _| {
@@ -131,22 +151,31 @@ pub(super) fn parse_part_with(
     line_offset: u32,
     shifts: &Shifts,
     budget: usize,
+    lean: bool,
     diagnostics: &mut Vec<Diagnostic>,
     each: &mut EachDocument<'_>,
-) -> Option<(ScanError, Option<(Pos, u32)>)> {
+) -> Part {
     let mut parser = Parser::new_from_str(text);
     let mut b = Builder {
         src: text,
         cursor: (0, 0),
+        ascii: text.is_ascii(),
         line_offset,
         shifts,
         anchors: HashMap::new(),
         stack: Vec::new(),
+        items: Vec::new(),
+        entries: Vec::new(),
         root: None,
         alias_budget: budget,
         abandoned: false,
         skip_depth: 0,
         diagnostics: Vec::new(),
+        lean,
+        doc: DocFacts::default(),
+        skip: Vec::new(),
+        skip_start: Pos::START,
+        fallback: false,
     };
     let mut doc_start = Pos::START;
     let mut open_doc: Option<(Pos, u32)> = None;
@@ -155,7 +184,7 @@ pub(super) fn parse_part_with(
             Ok(x) => x,
             Err(e) => {
                 diagnostics.append(&mut b.diagnostics);
-                return Some((e, open_doc));
+                return Part::Error(e, open_doc);
             }
         };
         match ev {
@@ -164,6 +193,10 @@ pub(super) fn parse_part_with(
                 b.abandoned = false;
                 b.root = None;
                 b.stack.clear();
+                b.items.clear();
+                b.entries.clear();
+                b.skip.clear();
+                b.doc = DocFacts::default();
                 doc_start = span(sp, line_offset, shifts).start;
                 let raw_line = u32::try_from(sp.start.line())
                     .unwrap_or(u32::MAX)
@@ -171,6 +204,9 @@ pub(super) fn parse_part_with(
                 open_doc = Some((doc_start, raw_line));
             }
             Event::DocumentEnd => {
+                if b.doc.contradicted() {
+                    return Part::Fallback;
+                }
                 open_doc = None;
                 let root = b.root.take();
                 diagnostics.append(&mut b.diagnostics);
@@ -181,9 +217,14 @@ pub(super) fn parse_part_with(
                 );
             }
             Event::StreamEnd => break,
-            other => b.event(other, sp),
+            other => {
+                b.event(other, sp);
+                if b.fallback {
+                    return Part::Fallback;
+                }
+            }
         }
     }
     diagnostics.append(&mut b.diagnostics);
-    None
+    Part::Done
 }

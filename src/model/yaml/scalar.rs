@@ -42,7 +42,11 @@ pub fn resolve_plain(text: &str) -> Scalar {
             _ => Scalar::Str,
         };
     }
-    let plain: String = text.chars().filter(|&c| c != '_').collect();
+    let plain: Cow<'_, str> = if text.contains('_') {
+        Cow::Owned(text.chars().filter(|&c| c != '_').collect())
+    } else {
+        Cow::Borrowed(text)
+    };
     if let Some(i) = parse_go_int(&plain) {
         return Scalar::Int(i);
     }

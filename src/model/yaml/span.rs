@@ -60,6 +60,9 @@ pub(super) struct Shifts {
 impl Shifts {
     /// Maps a 1-based (line, column) of the parsed text to the file.
     pub(super) fn map(&self, line: u32, col: u32) -> Pos {
+        if self.lines.is_none() && self.added.is_empty() {
+            return Pos::new(line, col);
+        }
         let col = match self.added.get(&line) {
             Some(added) => col.saturating_sub(*added).max(1),
             None => col,
@@ -96,6 +99,9 @@ pub(super) fn pos(m: saphyr_parser::Marker, line_offset: u32, shifts: &Shifts) -
 /// there (counted in code points, the separator included). Returns `None` when the text has
 /// none of these characters (the common case: one pass over the bytes, no copy).
 pub(super) fn normalize_breaks(text: &str) -> Option<(String, Vec<(u32, u32)>)> {
+    if text.is_ascii() {
+        return None;
+    }
     // Every character concerned starts with one of these bytes in UTF-8.
     if !text.bytes().any(|b| matches!(b, 0xC2 | 0xE2 | 0xEF)) {
         return None;
