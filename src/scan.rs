@@ -13,7 +13,31 @@ use crate::report::Report;
 use crate::sourcemap::{self, MapContext, Templates};
 
 /// One file's report, findings and (when it has findings) text.
-type Scanned = (FileReport, Vec<Finding>, Option<String>);
+type Scanned = (FileReport, Vec<Finding>, Option<Source>);
+
+/// The text of a scanned file kept for the reports: whole, or (a file read from disk with no
+/// `clustersec:ignore` comment) only the lines its findings need, with the list of those lines
+/// (see [`crate::report::snippets::sparse`]).
+struct Source {
+    text: String,
+    lines: Option<Vec<u32>>,
+}
+
+impl Source {
+    /// What the reports need of `text`, the file `c` whose findings are `findings`.
+    fn keep(c: &Candidate, text: String, findings: &[Finding]) -> Source {
+        // Only a file that can be read again (findings mapped into it later need other lines)
+        // and whose comments are not searched for suppressions.
+        if !matches!(c.input, Input::Path(_)) || text.contains(crate::suppress::MARKER) {
+            return Source { text, lines: None };
+        }
+        let lines = crate::report::snippets::lines_for(&c.display, findings);
+        Source {
+            text: crate::report::snippets::sparse(&text, &lines),
+            lines: Some(lines),
+        }
+    }
+}
 
 /// Scans every candidate in parallel; the report is sorted, so it does not depend on scheduling.
 pub fn scan(engine: &Engine, discovery: Discovery, max_file_size: u64) -> Report {
@@ -52,6 +76,8 @@ pub fn scan_rendered_with(
     let mut files = discovery.skipped;
     let mut findings = Vec::new();
     let mut sources = BTreeMap::new();
+    // Of `sources`, the texts that hold only some lines, with those lines.
+    let mut partial = BTreeMap::new();
     // Files whose `clustersec:ignore` comments are judged for staleness (as template or not).
     let mut comment_files: Vec<(String, bool)> = Vec::new();
     collect_file_results(
@@ -60,7 +86,7 @@ pub fn scan_rendered_with(
         results,
         &mut files,
         &mut findings,
-        &mut sources,
+        (&mut sources, &mut partial),
         &mut comment_files,
     );
     let ok: Vec<&render::Render> = run.renders.iter().filter(|r| r.output.is_ok()).collect();
@@ -78,8 +104,13 @@ pub fn scan_rendered_with(
     findings.extend(render::findings(engine, run));
     findings.extend(render::unrendered::findings(engine, run));
     add_policy_findings(engine, &mut findings, &mut sources);
-    let findings = render::merge_renders(findings);
-    read_mapped_sources(&findings, &templates, &mut sources);
+    // Findings of renders merged (none to merge without renders: the list is not copied).
+    let findings = if findings.iter().any(|f| !f.renders.is_empty()) {
+        render::merge_renders(findings)
+    } else {
+        findings
+    };
+    read_mapped_sources(&findings, &templates, &mut sources, &mut partial);
     let (findings, suppressed) =
         apply_suppressions(engine, suppressions, findings, &sources, &comment_files);
     Report::new(findings, files, engine.enabled_rules(), sources)
@@ -110,10 +141,11 @@ fn scan_candidates(
         .with_max_len(1)
         .filter_map(|&i| {
             let c = discovery.candidates.get(i)?;
-            Some((
-                i,
-                scan_one(engine, c, max_file_size, &discovery.charts, templates),
-            ))
+            let (report, findings, text) =
+                scan_one(engine, c, max_file_size, &discovery.charts, templates);
+            // Only what the reports need of the text is kept past this point.
+            let source = text.map(|t| Source::keep(c, t, &findings));
+            Some((i, (report, findings, source)))
         })
         .collect();
     results.sort_unstable_by_key(|(i, _)| *i);
@@ -128,7 +160,7 @@ fn collect_file_results(
     results: Vec<Scanned>,
     files: &mut Vec<FileReport>,
     findings: &mut Vec<Finding>,
-    sources: &mut BTreeMap<String, String>,
+    (sources, partial): (&mut BTreeMap<String, String>, &mut BTreeMap<String, Vec<u32>>),
     comment_files: &mut Vec<(String, bool)>,
 ) {
     for (report, mut f, source) in results {
@@ -141,7 +173,7 @@ fn collect_file_results(
                     .is_some_and(|m| m.scope == crate::rules::Scope::FileText)
             });
         }
-        if let Some(s) = source {
+        if let Some(Source { text: s, lines }) = source {
             let marked = s.contains(crate::suppress::MARKER);
             // Helm output kept in the tree holds copies of its templates' comments; its findings
             // move to the templates, where the comments that count are.
@@ -149,6 +181,10 @@ fn collect_file_results(
                 comment_files.push((report.path.clone(), false));
             }
             if !f.is_empty() || marked {
+                match lines {
+                    Some(lines) => partial.insert(report.path.clone(), lines),
+                    None => partial.remove(&report.path),
+                };
                 sources.insert(report.path.clone(), s);
             }
         }
@@ -266,12 +302,26 @@ fn add_policy_findings(
 }
 
 /// Mapped findings point at templates: their text is needed for snippets and suppressions.
+/// A file of which only some lines were kept (`partial`) is read again in full when a finding
+/// mapped into it needs another line.
 fn read_mapped_sources(
     findings: &[Finding],
     templates: &Templates,
     sources: &mut BTreeMap<String, String>,
+    partial: &mut BTreeMap<String, Vec<u32>>,
 ) {
     for f in findings {
+        let incomplete = partial
+            .get(&f.path)
+            .is_some_and(|lines| !crate::report::snippets::has_lines(f, lines));
+        if incomplete {
+            partial.remove(&f.path);
+            if let Some(text) =
+                crate::safepath::read_confined(std::path::Path::new(&f.path), templates.roots())
+            {
+                sources.insert(f.path.clone(), text);
+            }
+        }
         if !sources.contains_key(&f.path) {
             if let Some(text) =
                 crate::safepath::read_confined(std::path::Path::new(&f.path), templates.roots())
@@ -295,9 +345,8 @@ fn apply_suppressions(
         crate::suppress::apply_tracked(findings, sources, engine.registry());
     // Findings of a namespace's audit/warn labels, and of objects whose annotations suppress
     // them, come suppressed already: shown, not failing.
-    let (preset, findings): (Vec<Finding>, Vec<Finding>) =
-        findings.into_iter().partition(|f| f.suppression.is_some());
-    suppressed.extend(preset);
+    let mut findings = findings;
+    suppressed.extend(findings.extract_if(.., |f| f.suppression.is_some()));
     // Whether a rule ran, so that a suppression of it that matched nothing is stale.
     let ran = |id: &str| !engine.parse_only() && engine.severity(id).is_some();
     let (mut findings, mut stale) =
