@@ -134,10 +134,7 @@ enum SegmentRef<'a> {
 fn segment_refs(text: &str) -> impl Iterator<Item = SegmentRef<'_>> {
     text.split('.').flat_map(|part| {
         let mut pieces = part.split('[');
-        let key = pieces
-            .next()
-            .filter(|k| !k.is_empty())
-            .map(SegmentRef::Key);
+        let key = pieces.next().filter(|k| !k.is_empty()).map(SegmentRef::Key);
         // Each later piece starts right after its `[`, which a key that is not an index keeps.
         let mut at = part.find('[').unwrap_or(part.len());
         let rest = pieces.map(move |index| {
@@ -609,7 +606,10 @@ impl BaselineState {
 impl Finding {
     /// A finding of `rule` at `span` (path, severity and object are filled in by the engine).
     pub fn new(rule: impl Into<RuleId>, span: Span, message: impl Into<String>) -> Finding {
-        let (message, line_refs) = take_line_refs(message.into());
+        let (mut message, line_refs) = take_line_refs(message.into());
+        // `format!` reserves about twice its literal text: a run may hold hundreds of thousands
+        // of findings, each with its message.
+        message.shrink_to_fit();
         Finding {
             rule: rule.into(),
             severity: Severity::default(),

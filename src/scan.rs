@@ -113,6 +113,8 @@ pub fn scan_rendered_with(
     read_mapped_sources(&findings, &templates, &mut sources, &mut partial);
     let (findings, suppressed) =
         apply_suppressions(engine, suppressions, findings, &sources, &comment_files);
+    // What the scan freed (trees, whole texts) is not needed again: the reports are written next.
+    release_freed_memory();
     Report::new(findings, files, engine.enabled_rules(), sources)
         .with_registry(engine.registry_arc())
         .with_excluded(excluded)
@@ -162,7 +164,10 @@ fn collect_file_results(
     results: Vec<Scanned>,
     files: &mut Vec<FileReport>,
     findings: &mut Vec<Finding>,
-    (sources, partial): (&mut BTreeMap<String, String>, &mut BTreeMap<String, Vec<u32>>),
+    (sources, partial): (
+        &mut BTreeMap<String, String>,
+        &mut BTreeMap<String, Vec<u32>>,
+    ),
     comment_files: &mut Vec<(String, bool)>,
 ) {
     // One list of the findings, its size known: made once, filled file by file. The lists each

@@ -651,8 +651,7 @@ pub(crate) fn fingerprint_hashes<'a>(findings: impl IntoIterator<Item = &'a Find
     let findings = findings.into_iter();
     let mut firsts: Vec<&Finding> = Vec::new();
     // Hash of a key -> (its first finding in `firsts`, occurrences so far).
-    let mut seen: std::collections::HashMap<u64, (usize, usize)> =
-        std::collections::HashMap::new();
+    let mut seen: std::collections::HashMap<u64, (usize, usize)> = std::collections::HashMap::new();
     let mut colliding: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let mut out = Vec::with_capacity(findings.size_hint().0);
     for f in findings {

@@ -129,7 +129,10 @@ mod tests {
             if keep.contains(&line) {
                 assert_eq!(part.line(&s, line), full.line(text, line), "line {line}");
             } else {
-                assert_eq!(part.line(&s, line).is_some(), full.line(text, line).is_some());
+                assert_eq!(
+                    part.line(&s, line).is_some(),
+                    full.line(text, line).is_some()
+                );
             }
         }
         assert_eq!(s, "\r\nb: 2\r \n\n\ne: 5");
