@@ -709,6 +709,27 @@ impl Finding {
     }
 }
 
+/// Takes the findings `pick` selects out of `findings`, in order, and returns them; the others
+/// stay, in order. `pick` may change a finding it selects. In place: the findings kept are not
+/// moved into a second list (a run may hold hundreds of thousands).
+pub fn take_where(
+    findings: &mut Vec<Finding>,
+    mut pick: impl FnMut(&mut Finding) -> bool,
+) -> Vec<Finding> {
+    let mut taken = Vec::new();
+    findings.retain_mut(|f| {
+        if !pick(f) {
+            return true;
+        }
+        // An empty finding (no allocation) stands in for the one taken until `retain_mut`
+        // drops it.
+        let empty = Finding::new("", Span::point(crate::model::Pos::START), String::new());
+        taken.push(std::mem::replace(f, empty));
+        false
+    });
+    taken
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -828,5 +849,20 @@ mod tests {
             .find(|f| f.field.as_deref() == Some("spec.securityContext.runAsUser"))
             .unwrap();
         assert_eq!(inherited.container_ref, None);
+    }
+
+    #[test]
+    fn taking_findings_keeps_both_orders() {
+        let mut all: Vec<Finding> = (1..=6)
+            .map(|i| Finding::new("R", Span::point(Pos::new(i, 1)), format!("m{i}")))
+            .collect();
+        let taken = take_where(&mut all, |f| {
+            f.suppression = Some("why".into());
+            f.span.start.line % 2 == 0
+        });
+        let lines = |v: &[Finding]| v.iter().map(|f| f.span.start.line).collect::<Vec<_>>();
+        assert_eq!(lines(&all), [1, 3, 5]);
+        assert_eq!(lines(&taken), [2, 4, 6]);
+        assert!(taken.iter().all(|f| f.suppression.is_some()));
     }
 }

@@ -400,41 +400,39 @@ pub fn apply_tracked(
     // Suppressed findings are taken out in place: the findings are not moved into a second list
     // (a run may hold hundreds of thousands).
     let mut kept = findings;
-    let suppressed: Vec<Finding> = kept
-        .extract_if(.., |f| {
-            let Some((path, text)) = sources.get_key_value(&f.path) else {
-                return false;
-            };
-            let entry = files.entry(path.as_str()).or_insert_with(|| {
-                text.contains(MARKER)
-                    .then(|| (LineIndex::new(text), Scalars::of(path, text)))
-            });
-            let Some((index, scalars)) = entry.as_ref() else {
-                return false;
-            };
-            // A finding mapped from rendered output, or one found in a template that no render
-            // took, points into a template, where template comments are comments too.
-            let template = f.mapping.is_some()
-                || f.rule == crate::rules::unrendered_branch::UnrenderedBranch::ID;
-            match find_at(
-                text,
-                index,
-                scalars,
-                f.span.start.line,
-                &f.rule,
-                template,
-                registry,
-            ) {
-                Some((line, s)) => {
-                    used.insert((path.clone(), line, f.rule.clone()));
-                    f.suppression = Some(s.reason);
-                    f.suppressed_by = Some(crate::finding::SuppressedBy::Comment);
-                    true
-                }
-                None => false,
+    let suppressed: Vec<Finding> = crate::finding::take_where(&mut kept, |f| {
+        let Some((path, text)) = sources.get_key_value(&f.path) else {
+            return false;
+        };
+        let entry = files.entry(path.as_str()).or_insert_with(|| {
+            text.contains(MARKER)
+                .then(|| (LineIndex::new(text), Scalars::of(path, text)))
+        });
+        let Some((index, scalars)) = entry.as_ref() else {
+            return false;
+        };
+        // A finding mapped from rendered output, or one found in a template that no render
+        // took, points into a template, where template comments are comments too.
+        let template =
+            f.mapping.is_some() || f.rule == crate::rules::unrendered_branch::UnrenderedBranch::ID;
+        match find_at(
+            text,
+            index,
+            scalars,
+            f.span.start.line,
+            &f.rule,
+            template,
+            registry,
+        ) {
+            Some((line, s)) => {
+                used.insert((path.clone(), line, f.rule.clone()));
+                f.suppression = Some(s.reason);
+                f.suppressed_by = Some(crate::finding::SuppressedBy::Comment);
+                true
             }
-        })
-        .collect();
+            None => false,
+        }
+    });
     let parsed = files
         .into_iter()
         .filter_map(|(path, parsed)| Some((path.to_string(), parsed?)))

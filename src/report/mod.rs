@@ -669,10 +669,7 @@ pub fn sort_findings(findings: &mut [Finding]) {
 fn apply_order<T>(items: &mut [T], order: &mut [usize]) {
     for i in 0..order.len() {
         let mut cur = i;
-        loop {
-            let Some(next) = order.get(cur).copied() else {
-                break;
-            };
+        while let Some(next) = order.get(cur).copied() {
             if let Some(o) = order.get_mut(cur) {
                 *o = cur;
             }
