@@ -93,11 +93,7 @@ impl ContainerRef {
     pub fn of_field(pod: &crate::model::PodSpec<'_>, field: &FieldPath) -> Option<ContainerRef> {
         pod.containers
             .iter()
-            .find(|c| {
-                field
-                    .segments()
-                    .starts_with(FieldPath::parse(&c.path).segments())
-            })
+            .find(|c| field.starts_with(&c.path))
             .map(|c| ContainerRef {
                 kind: c.kind,
                 index: c.index,
@@ -116,49 +112,115 @@ pub enum Segment {
 /// A field path inside an object, e.g. `spec.template.spec.containers[1].securityContext`:
 /// typed segments (keys and list indices), written (and serialized, and compared) as that
 /// string, so reports and fingerprints are unchanged.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+///
+/// Only the dotted form is stored; the segments are read from it when first asked for (most
+/// findings never need them, and a run may hold hundreds of thousands of findings).
+#[derive(Clone)]
 pub struct FieldPath {
     /// The dotted form: what `Display`, `Deref` and serialization give.
-    text: String,
-    segments: Vec<Segment>,
+    text: Box<str>,
+    segments: std::sync::OnceLock<Vec<Segment>>,
+}
+
+/// One step of a dotted field path, borrowed from its text (see [`segment_refs`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SegmentRef<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// The segments of a dotted field path, without allocating: keys separated by `.`, list
+/// positions as `[N]` after a key; a bracket that holds no number is part of a key (`[x`).
+fn segment_refs(text: &str) -> impl Iterator<Item = SegmentRef<'_>> {
+    text.split('.').flat_map(|part| {
+        let mut pieces = part.split('[');
+        let key = pieces.next().filter(|k| !k.is_empty()).map(SegmentRef::Key);
+        // Each later piece starts right after its `[`, which a key that is not an index keeps.
+        let mut at = part.find('[').unwrap_or(part.len());
+        let rest = pieces.map(move |index| {
+            let start = at;
+            at = start + 1 + index.len();
+            match index.trim_end_matches(']').parse::<usize>() {
+                Ok(i) => SegmentRef::Index(i),
+                Err(_) => SegmentRef::Key(part.get(start..at).unwrap_or(index)),
+            }
+        });
+        key.into_iter().chain(rest)
+    })
+}
+
+impl SegmentRef<'_> {
+    fn owned(self) -> Segment {
+        match self {
+            SegmentRef::Key(k) => Segment::Key(k.to_string()),
+            SegmentRef::Index(i) => Segment::Index(i),
+        }
+    }
+}
+
+/// Whether the segments of the dotted path `path` start with those of `prefix`.
+fn segments_start_with(path: &str, prefix: &str) -> bool {
+    let mut path = segment_refs(path);
+    segment_refs(prefix).all(|p| path.next() == Some(p))
 }
 
 impl FieldPath {
     /// Reads the dotted form: keys separated by `.`, list positions as `[N]` after a key.
     pub fn parse(text: &str) -> FieldPath {
-        let mut segments = Vec::new();
-        for part in text.split('.') {
-            let mut pieces = part.split('[');
-            if let Some(key) = pieces.next().filter(|k| !k.is_empty()) {
-                segments.push(Segment::Key(key.to_string()));
-            }
-            for index in pieces {
-                match index.trim_end_matches(']').parse::<usize>() {
-                    Ok(i) => segments.push(Segment::Index(i)),
-                    Err(_) => segments.push(Segment::Key(format!("[{index}"))),
-                }
-            }
-        }
         FieldPath {
-            text: text.to_string(),
-            segments,
+            text: text.into(),
+            segments: std::sync::OnceLock::new(),
         }
     }
 
     pub fn segments(&self) -> &[Segment] {
-        &self.segments
+        self.segments
+            .get_or_init(|| segment_refs(&self.text).map(SegmentRef::owned).collect())
     }
 
     /// The keys, without list positions: `a.b[2].c` gives `a`, `b`, `c`.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.segments.iter().filter_map(|s| match s {
-            Segment::Key(k) => Some(k.as_str()),
-            Segment::Index(_) => None,
+        segment_refs(&self.text).filter_map(|s| match s {
+            SegmentRef::Key(k) => Some(k),
+            SegmentRef::Index(_) => None,
         })
+    }
+
+    /// Whether this path is `prefix` or a field under it (segment by segment: `a[1]` is not
+    /// under `a[10]`).
+    pub fn starts_with(&self, prefix: &str) -> bool {
+        segments_start_with(&self.text, prefix)
     }
 
     pub fn as_str(&self) -> &str {
         &self.text
+    }
+}
+
+// Compared, ordered and hashed by the dotted form, from which the segments follow.
+impl PartialEq for FieldPath {
+    fn eq(&self, other: &FieldPath) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for FieldPath {}
+
+impl PartialOrd for FieldPath {
+    fn partial_cmp(&self, other: &FieldPath) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for FieldPath {
+    fn cmp(&self, other: &FieldPath) -> std::cmp::Ordering {
+        self.text.cmp(&other.text)
+    }
+}
+
+impl std::hash::Hash for FieldPath {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.text.hash(state);
     }
 }
 
@@ -544,7 +606,10 @@ impl BaselineState {
 impl Finding {
     /// A finding of `rule` at `span` (path, severity and object are filled in by the engine).
     pub fn new(rule: impl Into<RuleId>, span: Span, message: impl Into<String>) -> Finding {
-        let (message, line_refs) = take_line_refs(message.into());
+        let (mut message, line_refs) = take_line_refs(message.into());
+        // `format!` reserves about twice its literal text: a run may hold hundreds of thousands
+        // of findings, each with its message.
+        message.shrink_to_fit();
         Finding {
             rule: rule.into(),
             severity: Severity::default(),
@@ -642,6 +707,27 @@ impl Finding {
             self.text(),
         )
     }
+}
+
+/// Takes the findings `pick` selects out of `findings`, in order, and returns them; the others
+/// stay, in order. `pick` may change a finding it selects. In place: the findings kept are not
+/// moved into a second list (a run may hold hundreds of thousands).
+pub fn take_where(
+    findings: &mut Vec<Finding>,
+    mut pick: impl FnMut(&mut Finding) -> bool,
+) -> Vec<Finding> {
+    let mut taken = Vec::new();
+    findings.retain_mut(|f| {
+        if !pick(f) {
+            return true;
+        }
+        // An empty finding (no allocation) stands in for the one taken until `retain_mut`
+        // drops it.
+        let empty = Finding::new("", Span::point(crate::model::Pos::START), String::new());
+        taken.push(std::mem::replace(f, empty));
+        false
+    });
+    taken
 }
 
 #[cfg(test)]
@@ -763,5 +849,20 @@ mod tests {
             .find(|f| f.field.as_deref() == Some("spec.securityContext.runAsUser"))
             .unwrap();
         assert_eq!(inherited.container_ref, None);
+    }
+
+    #[test]
+    fn taking_findings_keeps_both_orders() {
+        let mut all: Vec<Finding> = (1..=6)
+            .map(|i| Finding::new("R", Span::point(Pos::new(i, 1)), format!("m{i}")))
+            .collect();
+        let taken = take_where(&mut all, |f| {
+            f.suppression = Some("why".into());
+            f.span.start.line % 2 == 0
+        });
+        let lines = |v: &[Finding]| v.iter().map(|f| f.span.start.line).collect::<Vec<_>>();
+        assert_eq!(lines(&all), [1, 3, 5]);
+        assert_eq!(lines(&taken), [2, 4, 6]);
+        assert!(taken.iter().all(|f| f.suppression.is_some()));
     }
 }

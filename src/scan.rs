@@ -13,7 +13,31 @@ use crate::report::Report;
 use crate::sourcemap::{self, MapContext, Templates};
 
 /// One file's report, findings and (when it has findings) text.
-type Scanned = (FileReport, Vec<Finding>, Option<String>);
+type Scanned = (FileReport, Vec<Finding>, Option<Source>);
+
+/// The text of a scanned file kept for the reports: whole, or (a file read from disk with no
+/// `clustersec:ignore` comment) only the lines its findings need, with the list of those lines
+/// (see [`crate::report::snippets::sparse`]).
+struct Source {
+    text: String,
+    lines: Option<Vec<u32>>,
+}
+
+impl Source {
+    /// What the reports need of `text`, the file `c` whose findings are `findings`.
+    fn keep(c: &Candidate, text: String, findings: &[Finding]) -> Source {
+        // Only a file that can be read again (findings mapped into it later need other lines)
+        // and whose comments are not searched for suppressions.
+        if !matches!(c.input, Input::Path(_)) || text.contains(crate::suppress::MARKER) {
+            return Source { text, lines: None };
+        }
+        let lines = crate::report::snippets::lines_for(&c.display, findings);
+        Source {
+            text: crate::report::snippets::sparse(&text, &lines),
+            lines: Some(lines),
+        }
+    }
+}
 
 /// Scans every candidate in parallel; the report is sorted, so it does not depend on scheduling.
 pub fn scan(engine: &Engine, discovery: Discovery, max_file_size: u64) -> Report {
@@ -52,6 +76,8 @@ pub fn scan_rendered_with(
     let mut files = discovery.skipped;
     let mut findings = Vec::new();
     let mut sources = BTreeMap::new();
+    // Of `sources`, the texts that hold only some lines, with those lines.
+    let mut partial = BTreeMap::new();
     // Files whose `clustersec:ignore` comments are judged for staleness (as template or not).
     let mut comment_files: Vec<(String, bool)> = Vec::new();
     collect_file_results(
@@ -60,7 +86,7 @@ pub fn scan_rendered_with(
         results,
         &mut files,
         &mut findings,
-        &mut sources,
+        (&mut sources, &mut partial),
         &mut comment_files,
     );
     let ok: Vec<&render::Render> = run.renders.iter().filter(|r| r.output.is_ok()).collect();
@@ -78,10 +104,17 @@ pub fn scan_rendered_with(
     findings.extend(render::findings(engine, run));
     findings.extend(render::unrendered::findings(engine, run));
     add_policy_findings(engine, &mut findings, &mut sources);
-    let findings = render::merge_renders(findings);
-    read_mapped_sources(&findings, &templates, &mut sources);
+    // Findings of renders merged (none to merge without renders: the list is not copied).
+    let findings = if findings.iter().any(|f| !f.renders.is_empty()) {
+        render::merge_renders(findings)
+    } else {
+        findings
+    };
+    read_mapped_sources(&findings, &templates, &mut sources, &mut partial);
     let (findings, suppressed) =
         apply_suppressions(engine, suppressions, findings, &sources, &comment_files);
+    // What the scan freed (trees, whole texts) is not needed again: the reports are written next.
+    release_freed_memory();
     Report::new(findings, files, engine.enabled_rules(), sources)
         .with_registry(engine.registry_arc())
         .with_excluded(excluded)
@@ -110,10 +143,13 @@ fn scan_candidates(
         .with_max_len(1)
         .filter_map(|&i| {
             let c = discovery.candidates.get(i)?;
-            Some((
-                i,
-                scan_one(engine, c, max_file_size, &discovery.charts, templates),
-            ))
+            let (report, mut findings, text) =
+                scan_one(engine, c, max_file_size, &discovery.charts, templates);
+            // Held until every file is scanned: no spare capacity (a finding is large).
+            findings.shrink_to_fit();
+            // Only what the reports need of the text is kept past this point.
+            let source = text.map(|t| Source::keep(c, t, &findings));
+            Some((i, (report, findings, source)))
         })
         .collect();
     results.sort_unstable_by_key(|(i, _)| *i);
@@ -128,9 +164,17 @@ fn collect_file_results(
     results: Vec<Scanned>,
     files: &mut Vec<FileReport>,
     findings: &mut Vec<Finding>,
-    sources: &mut BTreeMap<String, String>,
+    (sources, partial): (
+        &mut BTreeMap<String, String>,
+        &mut BTreeMap<String, Vec<u32>>,
+    ),
     comment_files: &mut Vec<(String, bool)>,
 ) {
+    // One list of the findings, its size known: made once, filled file by file. The lists each
+    // file leaves are freed as they are emptied, and that memory is given back to the system on
+    // the way (it would otherwise stay resident next to the new list: twice the findings).
+    findings.reserve_exact(results.iter().map(|(_, f, _)| f.len()).sum());
+    let mut moved = 0usize;
     for (report, mut f, source) in results {
         if run.covered.contains(&report.path) {
             // Its objects were scanned through a kustomize build (mapped back to this file).
@@ -141,7 +185,7 @@ fn collect_file_results(
                     .is_some_and(|m| m.scope == crate::rules::Scope::FileText)
             });
         }
-        if let Some(s) = source {
+        if let Some(Source { text: s, lines }) = source {
             let marked = s.contains(crate::suppress::MARKER);
             // Helm output kept in the tree holds copies of its templates' comments; its findings
             // move to the templates, where the comments that count are.
@@ -149,11 +193,37 @@ fn collect_file_results(
                 comment_files.push((report.path.clone(), false));
             }
             if !f.is_empty() || marked {
+                match lines {
+                    Some(lines) => partial.insert(report.path.clone(), lines),
+                    None => partial.remove(&report.path),
+                };
                 sources.insert(report.path.clone(), s);
             }
         }
         files.push(report);
+        moved += f.len();
         findings.append(&mut f);
+        drop(f);
+        if moved.saturating_mul(std::mem::size_of::<Finding>()) >= RELEASE_EVERY {
+            moved = 0;
+            release_freed_memory();
+        }
+    }
+    release_freed_memory();
+}
+
+/// Bytes of findings moved between two calls of [`release_freed_memory`].
+const RELEASE_EVERY: usize = 32 << 20;
+
+/// Returns memory the allocator holds free to the operating system. glibc keeps freed blocks in
+/// its arenas for reuse; the many small lists of findings the scan leaves are not reused, and
+/// would count in the peak next to the list they moved into.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim takes no pointer and only releases memory the allocator holds free;
+    // it is thread-safe (it locks each arena).
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 
@@ -266,12 +336,26 @@ fn add_policy_findings(
 }
 
 /// Mapped findings point at templates: their text is needed for snippets and suppressions.
+/// A file of which only some lines were kept (`partial`) is read again in full when a finding
+/// mapped into it needs another line.
 fn read_mapped_sources(
     findings: &[Finding],
     templates: &Templates,
     sources: &mut BTreeMap<String, String>,
+    partial: &mut BTreeMap<String, Vec<u32>>,
 ) {
     for f in findings {
+        let incomplete = partial
+            .get(&f.path)
+            .is_some_and(|lines| !crate::report::snippets::has_lines(f, lines));
+        if incomplete {
+            partial.remove(&f.path);
+            if let Some(text) =
+                crate::safepath::read_confined(std::path::Path::new(&f.path), templates.roots())
+            {
+                sources.insert(f.path.clone(), text);
+            }
+        }
         if !sources.contains_key(&f.path) {
             if let Some(text) =
                 crate::safepath::read_confined(std::path::Path::new(&f.path), templates.roots())
@@ -295,9 +379,10 @@ fn apply_suppressions(
         crate::suppress::apply_tracked(findings, sources, engine.registry());
     // Findings of a namespace's audit/warn labels, and of objects whose annotations suppress
     // them, come suppressed already: shown, not failing.
-    let (preset, findings): (Vec<Finding>, Vec<Finding>) =
-        findings.into_iter().partition(|f| f.suppression.is_some());
-    suppressed.extend(preset);
+    let mut findings = findings;
+    suppressed.extend(crate::finding::take_where(&mut findings, |f| {
+        f.suppression.is_some()
+    }));
     // Whether a rule ran, so that a suppression of it that matched nothing is stale.
     let ran = |id: &str| !engine.parse_only() && engine.severity(id).is_some();
     let (mut findings, mut stale) =
@@ -458,71 +543,11 @@ fn scan_one(
     let source = if findings.is_empty() && !marked {
         None
     } else {
-        // Decoded like the scan (UTF-16 with a BOM...), so snippets show the scanned text.
-        let decoded = crate::model::decode::decode(&bytes);
-        Some(kept_text(&c.display, &decoded.text, &findings))
+        // Decoded like the scan (UTF-16 with a BOM...), so snippets show the scanned text;
+        // the caller keeps only the lines the reports need (`Source::keep`).
+        Some(crate::model::decode::decode(&bytes).text.into_owned())
     };
     (report, findings, source)
-}
-
-/// The text of a scanned file as far as the reports need it, once its findings are known: all
-/// of it when it has `clustersec:ignore` comments (suppressions read the comments around
-/// findings), else only the lines the findings in it cover (with the line before each, which a
-/// SARIF region at the end of the file points at), every other line left empty, and every line
-/// break a `\n`. Line numbers, columns, the text of kept lines and the number of lines stay
-/// those of the file, so snippets and regions are the
-/// same as with the whole text, and a file of many documents is not kept whole until the end
-/// of the run.
-fn kept_text(path: &str, text: &str, findings: &[Finding]) -> String {
-    if text.contains(crate::suppress::MARKER) {
-        return text.to_string();
-    }
-    // 1-based line ranges, inclusive.
-    let mut ranges: Vec<(u32, u32)> = Vec::new();
-    for f in findings.iter().filter(|f| f.path == path) {
-        let spans = std::iter::once(f.span).chain(
-            f.related
-                .iter()
-                .filter(|r| r.path.is_none())
-                .map(|r| r.span),
-        );
-        for span in spans {
-            let first = span.start.line.saturating_sub(1).max(1);
-            ranges.push((first, span.end.line.max(span.start.line)));
-        }
-    }
-    ranges.sort_unstable();
-    let mut kept = String::with_capacity(ranges.len().saturating_mul(64));
-    let mut ranges = ranges.into_iter().peekable();
-    let bytes = text.as_bytes();
-    let (mut line, mut start) = (1u32, 0usize);
-    while start <= bytes.len() {
-        // The end of this line's content, and of its break (`\n`, `\r\n` or `\r`, as in
-        // `LineIndex`).
-        let end = bytes
-            .iter()
-            .skip(start)
-            .position(|b| matches!(b, b'\n' | b'\r'))
-            .map_or(bytes.len(), |i| start + i);
-        let next = match bytes.get(end) {
-            Some(b'\r') if bytes.get(end + 1) == Some(&b'\n') => end + 2,
-            Some(_) => end + 1,
-            None => end,
-        };
-        while ranges.next_if(|&(_, last)| last < line).is_some() {}
-        let keep = ranges.peek().is_some_and(|&(first, _)| first <= line);
-        if keep {
-            kept.push_str(text.get(start..end).unwrap_or(""));
-        }
-        if next == end {
-            break; // the last line, without a break
-        }
-        // Every break becomes `\n`: a `\r` kept before an empty line's `\n` would make one.
-        kept.push('\n');
-        start = next;
-        line = line.saturating_add(1);
-    }
-    kept
 }
 
 /// Reads a file that discovery saw as a regular file, as it is now: opened without blocking (a
@@ -545,48 +570,4 @@ fn read_regular(path: &std::path::Path, max: u64) -> std::io::Result<Vec<u8>> {
     let mut buf = Vec::with_capacity(usize::try_from(meta.len().min(max)).unwrap_or(0));
     file.take(max.saturating_add(1)).read_to_end(&mut buf)?;
     Ok(buf)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::{LineIndex, Pos, Span};
-
-    fn at(path: &str, from: (u32, u32), to: (u32, u32)) -> Finding {
-        let mut f = Finding::new(
-            crate::rules::yaml_syntax::YamlSyntax::ID,
-            Span::new(Pos::new(from.0, from.1), Pos::new(to.0, to.1)),
-            "m",
-        );
-        f.path = path.to_string();
-        f
-    }
-
-    #[test]
-    fn only_the_lines_of_findings_are_kept_in_place() {
-        let text = "a: 1\r\nb: 2\nc: é\rd: 4\ne: 5\nf: 6\n\ng: 7";
-        let findings = [
-            at("x.yaml", (3, 4), (3, 5)),
-            at("x.yaml", (8, 1), (8, 2)),
-            at("other.yaml", (5, 1), (5, 2)),
-        ];
-        let kept = kept_text("x.yaml", text, &findings);
-        assert_eq!(kept, "\nb: 2\nc: é\n\n\n\n\ng: 7");
-        let (a, b) = (LineIndex::new(text), LineIndex::new(&kept));
-        assert_eq!(a.len(), b.len());
-        for line in [2, 3, 8] {
-            assert_eq!(a.line(text, line), b.line(&kept, line));
-        }
-        // A span over several lines keeps them all; a file with suppression comments is kept
-        // whole; a text ending in a line break keeps its last (empty) line.
-        let kept = kept_text("x.yaml", text, &[at("x.yaml", (4, 1), (6, 1))]);
-        assert_eq!(kept, "\n\nc: é\nd: 4\ne: 5\nf: 6\n\n");
-        let marked = format!("{text}\n# {} CLUSTERSEC_X\n", crate::suppress::MARKER);
-        assert_eq!(kept_text("x.yaml", &marked, &findings), marked);
-        assert_eq!(
-            kept_text("x.yaml", "a\n", &[at("x.yaml", (2, 1), (2, 1))]),
-            "a\n"
-        );
-        assert_eq!(kept_text("x.yaml", "", &findings), "");
-    }
 }

@@ -396,21 +396,20 @@ pub fn apply_tracked(
     // `None` (so each file's text is searched and parsed once, not once per finding).
     let mut files: BTreeMap<&str, Option<(LineIndex, Scalars)>> = BTreeMap::new();
 
-    let mut kept = Vec::new();
-    let mut suppressed = Vec::new();
     let mut used = Used::new();
-    for mut f in findings {
+    // Suppressed findings are taken out in place: the findings are not moved into a second list
+    // (a run may hold hundreds of thousands).
+    let mut kept = findings;
+    let suppressed: Vec<Finding> = crate::finding::take_where(&mut kept, |f| {
         let Some((path, text)) = sources.get_key_value(&f.path) else {
-            kept.push(f);
-            continue;
+            return false;
         };
         let entry = files.entry(path.as_str()).or_insert_with(|| {
             text.contains(MARKER)
                 .then(|| (LineIndex::new(text), Scalars::of(path, text)))
         });
         let Some((index, scalars)) = entry.as_ref() else {
-            kept.push(f);
-            continue;
+            return false;
         };
         // A finding mapped from rendered output, or one found in a template that no render
         // took, points into a template, where template comments are comments too.
@@ -429,11 +428,11 @@ pub fn apply_tracked(
                 used.insert((path.clone(), line, f.rule.clone()));
                 f.suppression = Some(s.reason);
                 f.suppressed_by = Some(crate::finding::SuppressedBy::Comment);
-                suppressed.push(f);
+                true
             }
-            None => kept.push(f),
+            None => false,
         }
-    }
+    });
     let parsed = files
         .into_iter()
         .filter_map(|(path, parsed)| Some((path.to_string(), parsed?)))

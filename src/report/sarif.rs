@@ -256,18 +256,16 @@ pub fn write(out: &mut dyn Write, report: &Report, opts: &Options) -> io::Result
         .collect();
     let rules = report.rules.iter().map(|r| rule(report, r)).collect();
 
-    let indexes: BTreeMap<&str, (&str, LineIndex)> = report
-        .sources
-        .iter()
-        .map(|(path, text)| (path.as_str(), (text.as_str(), LineIndex::new(text))))
-        .collect();
+    // Line indexes of the files of the results written, made as they are first needed (a capped
+    // log writes a few thousand results of perhaps hundreds of thousands).
+    let mut indexes: BTreeMap<&str, LineIndex> = BTreeMap::new();
     // Suppressed findings go in too, marked with an in-source suppression, so viewers can show
     // them as such.
     // One fingerprint sequence over both lists, so a suppressed finding and an identical
     // unsuppressed one never share a fingerprint.
     let all: Vec<&Finding> = report.findings.iter().chain(&report.suppressed).collect();
     // Fingerprints over every result, capped or not, so a result keeps its fingerprint.
-    let prints = fingerprints(all.iter().copied());
+    let prints = fingerprint_hashes(all.iter().copied());
     let keep = kept(&all, report.findings.len(), opts.sarif_max_results);
     let results = super::Streamed::new(
         all.into_iter()
@@ -275,12 +273,20 @@ pub fn write(out: &mut dyn Write, report: &Report, opts: &Options) -> io::Result
             .zip(keep)
             .filter(|(_, keep)| *keep)
             .map(|((f, fingerprint), _)| {
-                let source = indexes.get(f.path.as_str()).map(|(t, i)| (*t, i));
+                let source = report
+                    .sources
+                    .get_key_value(f.path.as_str())
+                    .map(|(path, text)| {
+                        let index = indexes
+                            .entry(path.as_str())
+                            .or_insert_with(|| LineIndex::new(text));
+                        (text.as_str(), &*index)
+                    });
                 let mut r = result(
                     f,
                     rule_index.get(f.rule.as_str()).copied(),
                     source,
-                    fingerprint,
+                    format!("{fingerprint:016x}"),
                 );
                 if let Some(c) = crate::rules::data::pss::control(&f.rule) {
                     r.properties.pss_level = Some(c.level.as_str());
@@ -630,25 +636,52 @@ fn encode(path: &str, absolute: bool) -> String {
 /// counter that tells true duplicates apart. Stable when lines move; shared by the SARIF
 /// `partialFingerprints` and the GitLab Code Quality `fingerprint`.
 pub(crate) fn fingerprints<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Vec<String> {
-    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    findings
+    fingerprint_hashes(findings)
         .into_iter()
-        .map(|f| {
-            let mut key = fingerprint_key(f);
-            let n = match seen.get_mut(&key) {
-                Some(n) => {
-                    *n += 1;
-                    *n
-                }
-                None => {
-                    seen.insert(key.clone(), 1);
-                    1
-                }
-            };
-            key.push_str(&format!("|{n}"));
-            format!("{:016x}", fnv1a64(key.as_bytes()))
-        })
+        .map(|h| format!("{h:016x}"))
         .collect()
+}
+
+/// [`fingerprints`] as numbers (written as 16 hex digits). The occurrences of each key are
+/// counted by the key's hash: the first finding with a hash stands for its key, and is compared
+/// with each later one that has the same hash (a key that shares its hash with another is
+/// counted apart), so the counts are exact without keeping every key.
+pub(crate) fn fingerprint_hashes<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Vec<u64> {
+    use std::collections::hash_map::Entry;
+    let findings = findings.into_iter();
+    let mut firsts: Vec<&Finding> = Vec::new();
+    // Hash of a key -> (its first finding in `firsts`, occurrences so far).
+    let mut seen: std::collections::HashMap<u64, (usize, usize)> = std::collections::HashMap::new();
+    let mut colliding: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut out = Vec::with_capacity(findings.size_hint().0);
+    for f in findings {
+        let mut key = fingerprint_key(f);
+        let hash = fnv1a64(key.as_bytes());
+        let n = match seen.entry(hash) {
+            Entry::Vacant(e) => {
+                e.insert((firsts.len(), 1));
+                firsts.push(f);
+                1
+            }
+            Entry::Occupied(mut e) => {
+                let (first, count) = e.get_mut();
+                let same = firsts
+                    .get(*first)
+                    .is_some_and(|g| fingerprint_key(g) == key);
+                if same {
+                    *count += 1;
+                    *count
+                } else {
+                    let c = colliding.entry(key.clone()).or_insert(0);
+                    *c += 1;
+                    *c
+                }
+            }
+        };
+        key.push_str(&format!("|{n}"));
+        out.push(fnv1a64(key.as_bytes()));
+    }
+    out
 }
 
 /// What identifies a finding across edits that move lines: rule, file, object, container and
