@@ -1,14 +1,16 @@
-//! Benchmarks: parsing, checking one file at a time, and the whole parallel scan; then one file
-//! with 100,000 findings, scanned and written in every format.
+//! Benchmarks: parsing, checking one file at a time, and the whole parallel scan (discovery and
+//! reading from disk included); then one file with 100,000 findings, scanned.
 //!
-//! Input: the real-world manifests in `../shared/corpus` when present, else a generated set; for
-//! the findings, 20,000 pods without securityContext (as `scripts/gen-many-findings.py` writes).
+//! Input: the real-world manifests in `../shared/corpus` when present, else the synthetic
+//! repository of `scripts/gen-repo.py 1000` written to a temporary directory; for the findings,
+//! 20,000 pods without securityContext (as `scripts/gen-many-findings.py` writes). Each stage on
+//! its own and each report format: `benches/stages.rs`.
 //! Run: `cargo bench --bench scan` (figures in BENCHMARKS.md).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
@@ -16,49 +18,40 @@ use clustersec::discover::{self, Options};
 use clustersec::engine::{Engine, DEFAULT_MAX_FILE_SIZE};
 use clustersec::model::yaml::parse_stream;
 
-fn corpus_dir() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    p.is_dir().then_some(p)
-}
+mod support;
 
-fn generated_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join("clustersec-bench-generated");
-    if !dir.is_dir() {
-        std::fs::create_dir_all(&dir).unwrap();
-        let doc = std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/manifests/web-deployment.yaml"),
-        )
-        .unwrap();
-        for i in 0..2000 {
-            std::fs::write(dir.join(format!("m{i:04}.yaml")), &doc).unwrap();
-        }
-    }
+/// The synthetic repository, written once to a fresh temporary directory (removed on drop).
+fn generated_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    support::write_files(dir.path(), &support::synthetic_repo(1000));
     dir
 }
 
-fn inputs() -> (PathBuf, Vec<(String, String)>) {
-    let dir = corpus_dir().unwrap_or_else(generated_dir);
-    let found = discover::discover(std::slice::from_ref(&dir), &Options::default()).unwrap();
-    let texts = found
-        .candidates
-        .iter()
-        .filter_map(|c| match &c.input {
-            discover::Input::Path(p) => std::fs::read_to_string(p)
-                .ok()
-                .map(|t| (c.display.clone(), t)),
-            discover::Input::Memory(t) => Some((c.display.clone(), t.clone())),
-            discover::Input::Stdin => None,
-        })
-        .collect();
-    (dir, texts)
+/// The directory to scan (the corpus, else the synthetic repository in a temporary directory
+/// kept alive by the second value) and the texts of the files a scan reads there.
+fn inputs() -> (PathBuf, Option<tempfile::TempDir>, Vec<(String, String)>) {
+    let (dir, keep) = match support::corpus_dir() {
+        Some(dir) => (dir, None),
+        None => {
+            let tmp = generated_dir();
+            (tmp.path().to_path_buf(), Some(tmp))
+        }
+    };
+    let texts = support::read_scanned(&dir);
+    (dir, keep, texts)
 }
 
 fn benches(c: &mut Criterion) {
-    let (dir, texts) = inputs();
+    let (dir, keep, texts) = inputs();
     let bytes: u64 = texts.iter().map(|(_, t)| t.len() as u64).sum();
     let engine = Engine::default();
 
-    let mut g = c.benchmark_group("corpus");
+    let name = if keep.is_some() {
+        "synthetic 1k"
+    } else {
+        "corpus"
+    };
+    let mut g = c.benchmark_group(name);
     g.sample_size(10);
     g.throughput(Throughput::Bytes(bytes));
     g.bench_function("parse", |b| {
@@ -92,53 +85,25 @@ fn benches(c: &mut Criterion) {
     g.finish();
 }
 
-/// 20,000 pods, 5 findings each, in one file (the input of scripts/gen-many-findings.py).
-fn many_findings_file() -> PathBuf {
-    let path = std::env::temp_dir().join("clustersec-bench-many-findings.yaml");
-    if !path.is_file() {
-        let mut s = String::new();
-        for i in 0..20_000 {
-            s.push_str(&format!(
-                "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: pod-{i}\n  namespace: bench\nspec:\n  containers:\n    - name: app-{i}\n      image: registry.example/app:{i}\n"
-            ));
-        }
-        std::fs::write(&path, s).unwrap();
-    }
-    path
-}
-
+/// 20,000 pods, 5 findings each, in one file: the whole scan (the formats: `benches/stages.rs`).
 fn many_findings(c: &mut Criterion) {
-    use clustersec::report::{self, Format};
-    let path = many_findings_file();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pods-20000.yaml");
+    std::fs::write(&path, support::many_findings(20_000)).unwrap();
     let engine = Engine::default();
-    let scan = || {
-        let found = discover::discover(std::slice::from_ref(&path), &Options::default()).unwrap();
-        clustersec::scan::scan(&engine, found, DEFAULT_MAX_FILE_SIZE)
-    };
     let mut g = c.benchmark_group("100,000 findings in one file");
     g.sample_size(10);
-    g.bench_function("scan", |b| b.iter(|| black_box(scan())));
-    let report = scan();
-    let opts = report::Options {
-        srcroot: Some(String::new()),
-        ..report::Options::default()
-    };
-    for format in [
-        Format::Text,
-        Format::Json,
-        Format::Sarif,
-        Format::Markdown,
-        Format::Github,
-        Format::Gitlab,
-    ] {
-        g.bench_function(format!("write {format:?}"), |b| {
-            b.iter(|| {
-                let mut out = Vec::new();
-                report::write(format, &mut out, &report, &opts).unwrap();
-                black_box(out.len())
-            })
-        });
-    }
+    g.bench_function("scan", |b| {
+        b.iter(|| {
+            let found =
+                discover::discover(std::slice::from_ref(&path), &Options::default()).unwrap();
+            black_box(clustersec::scan::scan(
+                &engine,
+                found,
+                DEFAULT_MAX_FILE_SIZE,
+            ))
+        })
+    });
     g.finish();
 }
 
