@@ -61,6 +61,10 @@ pub struct Discovery {
     pub roots: Vec<PathBuf>,
     /// Files left out by `--exclude` (or the config's `exclude`), counted.
     pub excluded: usize,
+    /// Display paths of the candidates that are a chart's own Helm inputs (its values files,
+    /// `Chart.yaml`...; see [`is_chart_input_name`]) or values files a render is given: read
+    /// for suppression comments and value tracing, never checked as manifests.
+    pub chart_inputs: std::collections::BTreeSet<String>,
 }
 
 /// A directory found while walking.
@@ -136,6 +140,49 @@ fn has_extension(path: &Path) -> bool {
     path.extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| EXTENSIONS.iter().any(|x| x.eq_ignore_ascii_case(e)))
+}
+
+/// Whether `name` is that of a Helm input at a chart's root, never sent to the API server: the
+/// chart's values files (`values.yaml`, `values-*.yaml`, `values.*.yaml`, `.yml` alike),
+/// `Chart.yaml`, `Chart.lock` and `values.schema.json`.
+pub fn is_chart_input_name(name: &str) -> bool {
+    if matches!(name, "Chart.yaml" | "Chart.lock" | "values.schema.json") {
+        return true;
+    }
+    let stem = name
+        .strip_suffix(".yaml")
+        .or_else(|| name.strip_suffix(".yml"));
+    match stem {
+        Some("values") => true,
+        Some(stem) => stem
+            .strip_prefix("values-")
+            .or_else(|| stem.strip_prefix("values."))
+            .is_some_and(|rest| !rest.is_empty()),
+        None => false,
+    }
+}
+
+/// Whether `path` is a Helm input at the root of a chart (a directory with a `Chart.yaml`):
+/// see [`is_chart_input_name`].
+fn is_chart_input(path: &Path, cache: &mut HashMap<PathBuf, bool>) -> bool {
+    let named = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(is_chart_input_name);
+    if !named {
+        return false;
+    }
+    let Some(chart) = path.parent() else {
+        return false;
+    };
+    let chart = if chart.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        chart
+    };
+    *cache
+        .entry(chart.to_path_buf())
+        .or_insert_with(|| chart.join("Chart.yaml").is_file())
 }
 
 /// Whether a path lies under a Helm chart's `templates/` directory (within `root`).
@@ -329,6 +376,9 @@ impl Walk<'_> {
                 .push(FileReport::new(&display, FileStatus::Template, size));
             return;
         }
+        if is_chart_input(path, chart_cache) {
+            out.chart_inputs.insert(display.clone());
+        }
         out.candidates.push(Candidate {
             input: Input::Path(path.to_path_buf()),
             display,
@@ -364,9 +414,13 @@ pub fn discover(paths: &[PathBuf], opts: &Options) -> Result<Discovery, String> 
             {
                 out.roots.push(dir);
             }
+            let display = display_path(root, cwd.as_deref());
+            if is_chart_input(root, &mut chart_cache) {
+                out.chart_inputs.insert(display.clone());
+            }
             out.candidates.push(Candidate {
                 input: Input::Path(root.clone()),
-                display: display_path(root, cwd.as_deref()),
+                display,
                 size: meta.len(),
             });
             continue;

@@ -243,6 +243,8 @@ pub fn run(
         ));
     }
     let max_file_size = settings.max_file_size;
+    // A chart's values files are Helm inputs, not manifests (before sharding: every chart).
+    crate::render::mark_values_files(&mut discovery, &settings.render);
     let engine = engine.with_namespaces(crate::scan::namespace_policies(&discovery, max_file_size));
     // `--shard K/N`: this job's share of the files, charts and kustomizations. Mapping rendered
     // output back to templates still sees every chart.

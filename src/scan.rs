@@ -143,8 +143,14 @@ fn scan_candidates(
         .with_max_len(1)
         .filter_map(|&i| {
             let c = discovery.candidates.get(i)?;
-            let (report, mut findings, text) =
-                scan_one(engine, c, max_file_size, &discovery.charts, templates);
+            let chart_input = discovery.chart_inputs.contains(&c.display);
+            let (report, mut findings, text) = scan_one(
+                engine,
+                c,
+                max_file_size,
+                (&discovery.charts, chart_input),
+                templates,
+            );
             // Held until every file is scanned: no spare capacity (a finding is large).
             findings.shrink_to_fit();
             // Only what the reports need of the text is kept past this point.
@@ -427,7 +433,7 @@ pub fn namespace_policies(
             let Input::Path(p) = &c.input else {
                 return Vec::new();
             };
-            if c.size > max_file_size {
+            if c.size > max_file_size || discovery.chart_inputs.contains(&c.display) {
                 return Vec::new();
             }
             let Ok(bytes) = std::fs::read(p) else {
@@ -471,11 +477,15 @@ pub fn namespace_policies(
     map
 }
 
+/// Scans one candidate. A chart input (`chart_input`: a chart's values file, `Chart.yaml`...) is
+/// read, and its text kept for suppression comments, but not checked as a manifest: only the
+/// findings about its text (syntax, duplicate keys) are kept, and it is reported as
+/// [`crate::outcome::FileStatus::NotKubernetes`] whatever it looks like.
 fn scan_one(
     engine: &Engine,
     c: &Candidate,
     max_file_size: u64,
-    charts: &[Dir],
+    (charts, chart_input): (&[Dir], bool),
     templates: &Templates,
 ) -> (FileReport, Vec<Finding>, Option<String>) {
     if c.size > max_file_size {
@@ -515,8 +525,22 @@ fn scan_one(
         );
         return (r, f, None);
     }
-    let (report, mut findings) = engine.scan_bytes(&c.display, &bytes);
-    if !findings.is_empty() {
+    let (mut report, mut findings) = engine.scan_bytes(&c.display, &bytes);
+    if chart_input {
+        // Helm reads it; the API server never sees it.
+        findings.retain(|f| {
+            engine
+                .registry()
+                .meta(&f.rule)
+                .is_some_and(|m| m.scope == crate::rules::Scope::FileText)
+        });
+        if report.status == crate::outcome::FileStatus::Scanned {
+            report.status = crate::outcome::FileStatus::NotKubernetes;
+        }
+        report.objects = 0;
+        report.pss_levels = [0; 3];
+    }
+    if !findings.is_empty() && !chart_input {
         // Rendered helm output kept in the tree: move findings to their templates.
         if let Ok(text) = std::str::from_utf8(&bytes) {
             if text.contains("# Source: ") {

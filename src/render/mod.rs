@@ -626,6 +626,28 @@ fn skip_patches(discovery: &mut Discovery, plan: &kustomize::Plan) {
     discovery.candidates = kept;
 }
 
+/// Notes as chart inputs (see [`Discovery::chart_inputs`]) the candidates that a chart's renders
+/// take as values files (the config's value sets, `--helm-values`), whatever the helm mode: a
+/// values file is never a manifest. Call before sharding, with every chart.
+pub fn mark_values_files(discovery: &mut Discovery, settings: &Settings) {
+    let files: BTreeSet<PathBuf> = helm::jobs(&discovery.charts, settings)
+        .iter()
+        .flat_map(|j| j.values.iter())
+        .filter_map(|f| std::fs::canonicalize(f).ok())
+        .collect();
+    if files.is_empty() {
+        return;
+    }
+    for c in &discovery.candidates {
+        let Input::Path(p) = &c.input else {
+            continue;
+        };
+        if std::fs::canonicalize(p).is_ok_and(|p| files.contains(&p)) {
+            discovery.chart_inputs.insert(c.display.clone());
+        }
+    }
+}
+
 /// The CLUSTERSEC_RENDER findings of a run (none when the rule is disabled).
 pub fn findings(engine: &Engine, run: &Run) -> Vec<Finding> {
     let id = crate::rules::render::Render::ID;

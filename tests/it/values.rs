@@ -686,3 +686,85 @@ fn subchart_in_the_tree_under_an_alias_and_global_values() {
         .iter()
         .any(|f| f["ruleId"] == "CUSTOM_SECURITY_PRIVILEGED_CHECK" && f["container"] == "sub"));
 }
+
+/// A chart's own values files, `Chart.yaml` and the files `--helm-values` passes are Helm inputs,
+/// never manifests, even when they look like one (`apiVersion` and `kind` at the top): no
+/// finding of an object check, reported as `not-kubernetes`, whatever the helm mode. A file of
+/// the same name outside a chart's root is a manifest as before.
+#[test]
+fn values_files_are_not_scanned_as_manifests() {
+    let tmp = tempfile::tempdir().unwrap();
+    let write = |rel: &str, text: &str| {
+        let p = tmp.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    write(
+        "chart/Chart.yaml",
+        "apiVersion: v2\nname: c\nversion: 0.1.0\n",
+    );
+    write(
+        "chart/values.yaml",
+        "kind: Deployment\nreplicas: 1\nimage: nginx\n",
+    );
+    write(
+        "chart/values-prod.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nreplicas: 2\n",
+    );
+    write(
+        "chart/templates/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: \"{{ .Values.image }}\"\n",
+    );
+    write("ci/prod.yaml", "apiVersion: apps/v1\nkind: Deployment\n");
+    // Not at a chart's root: a manifest.
+    write(
+        "deploy/values.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\n",
+    );
+    let inputs = [
+        "chart/Chart.yaml",
+        "chart/values.yaml",
+        "chart/values-prod.yaml",
+        "ci/prod.yaml",
+    ];
+    let mut modes = vec!["never", "auto"];
+    if helm_available() {
+        modes.push("always");
+    }
+    for mode in modes {
+        let v = scan_in(
+            tmp.path(),
+            &["--helm", mode, "--helm-values", "ci/prod.yaml", "."],
+        );
+        let files = v["files"].as_array().unwrap();
+        let status = |path: &str| -> (String, u64) {
+            let f = files
+                .iter()
+                .find(|f| f["path"] == path)
+                .unwrap_or_else(|| panic!("{path} not in files ({mode}): {v:#}"));
+            (
+                f["status"].as_str().unwrap().to_string(),
+                f["objects"].as_u64().unwrap(),
+            )
+        };
+        for path in inputs {
+            assert_eq!(
+                status(path),
+                ("not-kubernetes".to_string(), 0),
+                "{path} ({mode})"
+            );
+        }
+        assert_eq!(status("deploy/values.yaml"), ("scanned".to_string(), 1));
+        let paths: BTreeSet<(&str, &str)> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| (f["path"].as_str().unwrap(), f["ruleId"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            paths,
+            BTreeSet::from([("deploy/values.yaml", "CLUSTERSEC_INVALID_OBJECT")]),
+            "--helm {mode}: {v:#}"
+        );
+    }
+}
