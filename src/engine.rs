@@ -586,13 +586,9 @@ impl Engine {
             has_limits: false,
         };
         let lean = self.lean_parse();
-        let parsed = if text.len() >= PIPELINE_MIN_BYTES && rayon::current_num_threads() > 1 {
-            self.pipelined(path, text, &mut st)
-        } else {
-            crate::model::yaml::each_document(text, lean, &mut |doc, diagnostics| {
-                self.stream_document(path, &mut st, doc, diagnostics);
-            })
-        };
+        let parsed = crate::model::yaml::each_document(text, lean, &mut |doc, diagnostics| {
+            self.stream_document(path, &mut st, doc, diagnostics);
+        });
         if !parsed {
             return None;
         }
@@ -620,42 +616,6 @@ impl Engine {
             self.push(&mut out, path, f);
         }
         Some((report, out))
-    }
-
-    /// [`Engine::scan_streamed`]'s reading of a large file on two threads: a thread of its own
-    /// parses the documents and hands them over in batches (a bounded number in flight), and
-    /// this one checks them in the order of the file, so the result is the same as on one
-    /// thread. Returns whether the text parsed without a syntax error.
-    fn pipelined(&self, path: &str, text: &str, st: &mut Streamed) -> bool {
-        type Batch = Vec<(Document, Vec<Diagnostic>)>;
-        const BATCH: usize = 64;
-        let lean = self.lean_parse();
-        std::thread::scope(|scope| {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(8);
-            let parser = scope.spawn(move || {
-                let mut batch: Batch = Vec::with_capacity(BATCH);
-                let parsed =
-                    crate::model::yaml::each_document(text, lean, &mut |doc, diagnostics| {
-                        batch.push((doc, diagnostics));
-                        if batch.len() >= BATCH {
-                            // The receiver only goes away when this scope ends.
-                            let _ =
-                                tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
-                        }
-                    });
-                if !batch.is_empty() {
-                    let _ = tx.send(batch);
-                }
-                parsed
-            });
-            for batch in rx {
-                for (doc, diagnostics) in batch {
-                    self.stream_document(path, st, doc, diagnostics);
-                }
-            }
-            // A parser that panicked gives no verdict: the whole-file path takes the text.
-            parser.join().unwrap_or(false)
-        })
     }
 
     /// One document of [`Engine::scan_streamed`]: its diagnostics' findings, then its objects
@@ -853,10 +813,6 @@ impl Engine {
         }
     }
 }
-
-/// Files at least this large are read on two threads when the run has two (see
-/// [`Engine::pipelined`]).
-const PIPELINE_MIN_BYTES: usize = 1 << 20;
 
 /// What [`Engine::scan_streamed`] keeps of a file while its documents come and go.
 struct Streamed {
@@ -1105,7 +1061,7 @@ spec:
     }
 
     #[test]
-    fn a_large_file_read_on_two_threads_gives_the_same_findings() {
+    fn a_large_file_in_a_two_thread_pool_gives_the_same_findings() {
         let doc = |i: usize| {
             format!(
                 "---\n# Source: chart/templates/t{i}.yaml\napiVersion: v1\nkind: Pod\nmetadata: {{name: p{i}, name: q{i}}}\nspec:\n  containers: [{{name: c, image: nginx}}]\n"
@@ -1115,7 +1071,7 @@ spec:
             "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: b, namespace: n}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: all}\nsubjects: [{kind: Group, name: system:authenticated, apiGroup: rbac.authorization.k8s.io}]\n",
         );
         let mut i = 0;
-        while text.len() < PIPELINE_MIN_BYTES + 4096 {
+        while text.len() < (1 << 20) + 4096 {
             text.push_str(&doc(i));
             i += 1;
         }
