@@ -363,25 +363,7 @@ pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) -> Ve
         }
         f.rendered.push(rendered_at);
         f.mapping = Some(how);
-        if cx.rendered_is_file {
-            // Related locations were in the rendered file: they stay there.
-            for r in &mut f.related {
-                if r.path.is_none() {
-                    r.path = Some(old_path.clone());
-                }
-            }
-            f.related.insert(
-                0,
-                Related {
-                    path: Some(old_path),
-                    span: old_span,
-                    message: "rendered output".to_string(),
-                },
-            );
-        } else {
-            // Output rendered in memory has no file to point into.
-            f.related.retain(|r| r.path.is_some());
-        }
+        keep_rendered_related(f, old_path, old_span, cx.rendered_is_file);
         if let Some(c) = f.container.clone() {
             let top = top_chart(source, cx);
             // At the list key (no item known): `range` items may be looked up in their values.
@@ -874,7 +856,20 @@ fn map_archived(
         values_mapping(&found),
         dotted(&path, f.container.as_deref())
     ));
-    if cx.rendered_is_file {
+    keep_rendered_related(f, old_path, old_span, cx.rendered_is_file);
+    true
+}
+
+/// After a finding moved from rendered output to a template or values line: when the output is
+/// a file, its related locations stay in that file and the rendered place comes first among
+/// them; output rendered in memory has no file to point into, so related places in it go.
+fn keep_rendered_related(
+    f: &mut Finding,
+    old_path: String,
+    old_span: Span,
+    rendered_is_file: bool,
+) {
+    if rendered_is_file {
         for r in &mut f.related {
             if r.path.is_none() {
                 r.path = Some(old_path.clone());
@@ -891,5 +886,4 @@ fn map_archived(
     } else {
         f.related.retain(|r| r.path.is_some());
     }
-    true
 }
