@@ -225,30 +225,8 @@ fn in_vcs_dir(rel: &Path) -> bool {
 /// caller), no system or global config, and `core.fsmonitor` off: the repository's own
 /// `.git/config` could otherwise name a program for git to run.
 pub fn git_tracked(dir: &Path) -> Option<Vec<PathBuf>> {
-    let mut cmd = std::process::Command::new("git");
-    cmd.env_clear();
-    if let Some(path) = std::env::var_os("PATH") {
-        cmd.env("PATH", path);
-    }
-    cmd.env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .env("GIT_OPTIONAL_LOCKS", "0")
-        .env("LC_ALL", "C")
-        .args([
-            "-c",
-            "core.fsmonitor=false",
-            "-c",
-            "core.untrackedCache=false",
-            "-c",
-            "core.hooksPath=/dev/null",
-            "--no-pager",
-            "ls-files",
-            "-z",
-            "--cached",
-        ])
-        .current_dir(dir)
-        .stdin(std::process::Stdio::null())
+    let mut cmd = git(dir);
+    cmd.args(["ls-files", "-z", "--cached"])
         .stderr(std::process::Stdio::null());
     // Paths come relative to `dir`, limited to the files under it.
     let output = cmd.output().ok()?;
@@ -266,6 +244,41 @@ pub fn git_tracked(dir: &Path) -> Option<Vec<PathBuf>> {
         }
     }
     Some(files)
+}
+
+/// git in `dir`, sanitized for a repository that is scanned content: an empty environment
+/// (PATH only: no `GIT_DIR` from the caller), no system or global config, no prompts, hooks,
+/// fsmonitor or optional locks, C locale, quoted paths and plain diff prefixes, no pager, no
+/// standard input. The one way this crate runs git (tracked files, `--diff-base`).
+pub(crate) fn git(dir: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new("git");
+    cmd.env_clear();
+    if let Some(path) = std::env::var_os("PATH") {
+        cmd.env("PATH", path);
+    }
+    cmd.env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env("GIT_OPTIONAL_LOCKS", "0")
+        .env("LC_ALL", "C")
+        .args([
+            "-c",
+            "core.fsmonitor=false",
+            "-c",
+            "core.untrackedCache=false",
+            "-c",
+            "core.hooksPath=/dev/null",
+            "-c",
+            "core.quotePath=true",
+            "-c",
+            "diff.noprefix=false",
+            "-c",
+            "diff.mnemonicPrefix=false",
+            "--no-pager",
+        ])
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null());
+    cmd
 }
 
 #[cfg(unix)]

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 /// The most output of one git command that is read (a diff of a huge change is cut here and
 /// the run fails rather than guess).
@@ -45,41 +45,9 @@ impl Changes {
     }
 }
 
-/// git with the environment and config of this module, in `dir`.
-fn git(dir: &Path) -> Command {
-    let mut cmd = Command::new("git");
-    cmd.env_clear();
-    if let Some(path) = std::env::var_os("PATH") {
-        cmd.env("PATH", path);
-    }
-    cmd.env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .env("GIT_OPTIONAL_LOCKS", "0")
-        .env("LC_ALL", "C")
-        .args([
-            "-c",
-            "core.fsmonitor=false",
-            "-c",
-            "core.untrackedCache=false",
-            "-c",
-            "core.hooksPath=/dev/null",
-            "-c",
-            "core.quotePath=true",
-            "-c",
-            "diff.noprefix=false",
-            "-c",
-            "diff.mnemonicPrefix=false",
-            "--no-pager",
-        ])
-        .current_dir(dir)
-        .stdin(Stdio::null());
-    cmd
-}
-
 /// Runs git; its standard output when it succeeds, else its first line of standard error.
 fn run(dir: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
-    let mut child = git(dir)
+    let mut child = crate::discover::git(dir)
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
