@@ -127,12 +127,7 @@ pub(super) fn aliased_subchart_template(
     rest: &str,
     templates: &Templates,
 ) -> Option<(PathBuf, PathBuf)> {
-    let mut parts = rest.splitn(3, '/');
-    if parts.next()? != "charts" {
-        return None;
-    }
-    let alias = parts.next()?;
-    let inner = parts.next()?;
+    let (alias, inner) = subchart_part(rest)?;
     if !inner.starts_with("templates/") {
         return None;
     }
@@ -177,12 +172,7 @@ pub(super) fn file_dependency_template(
     rest: &str,
     templates: &Templates,
 ) -> Option<(PathBuf, PathBuf)> {
-    let mut parts = rest.splitn(3, '/');
-    if parts.next()? != "charts" {
-        return None;
-    }
-    let name = parts.next()?;
-    let inner = parts.next()?;
+    let (name, inner) = subchart_part(rest)?;
     let chart_yaml =
         crate::safepath::read_confined(&render_dir.join("Chart.yaml"), templates.roots())?;
     let (source, real_name) = crate::render::helm::file_dependency(&chart_yaml, name)?;
@@ -730,13 +720,9 @@ pub(super) fn traced_value(
 
 /// `SEG` of a dependency's output `CHART/charts/SEG/templates/...` (its alias or name).
 pub(super) fn dependency_segment(source: &str) -> Option<&str> {
-    let mut parts = source.splitn(5, '/');
-    parts.next()?;
-    if parts.next()? != "charts" {
-        return None;
-    }
-    let seg = parts.next()?;
-    (parts.next()? == "templates" && !seg.is_empty()).then_some(seg)
+    let (_, rest) = source.split_once('/')?;
+    let (seg, inner) = subchart_part(rest)?;
+    (inner.split('/').next() == Some("templates") && !seg.is_empty()).then_some(seg)
 }
 
 /// A finding in the output of a dependency packaged as `charts/NAME-1.0.0.tgz` (see
@@ -886,4 +872,13 @@ fn keep_rendered_related(
     } else {
         f.related.retain(|r| r.path.is_some());
     }
+}
+
+/// `charts/NAME/REST` of a path in a chart's output: NAME (a subchart's name or alias) and REST.
+fn subchart_part(rest: &str) -> Option<(&str, &str)> {
+    let mut parts = rest.splitn(3, '/');
+    if parts.next()? != "charts" {
+        return None;
+    }
+    Some((parts.next()?, parts.next()?))
 }
