@@ -39,6 +39,48 @@ pub struct Engine {
     policy_notes: Vec<Finding>,
     /// The `--policy` file's path and text (see [`Engine::with_policy`]).
     policy_source: Option<(String, String)>,
+    /// What the per-object loop needs to know of each registry entry, by position (see
+    /// [`RulePlan`]); made again whenever the registry or the enabled set changes.
+    plan: Vec<RulePlan>,
+}
+
+/// What the per-object loop needs to know of one registry entry, worked out once per run
+/// rather than once per object (a hash lookup of the enabled set per rule and object cost more
+/// than most rules' checks).
+#[derive(Clone, Copy, Debug, Default)]
+struct RulePlan {
+    /// On in this run.
+    enabled: bool,
+    /// A Pod Security Standards control (`data::pss::control`).
+    control: bool,
+    /// Its id starts with `PSS_`: it runs for the workload's PSS level (see [`Engine::pss_level`]).
+    pss: bool,
+    /// A built-in rule (its findings carry its own id).
+    builtin: bool,
+    /// Whether a finding with its id counts against the restricted / the baseline level
+    /// (`data::pss::in_profile`).
+    in_restricted: bool,
+    in_baseline: bool,
+}
+
+impl RulePlan {
+    fn of(registry: &Registry, enabled: &HashMap<RuleId, Severity>) -> Vec<RulePlan> {
+        use rules::data::pss::{control, in_profile, Level};
+        registry
+            .iter()
+            .map(|e| {
+                let id = &e.meta().id;
+                RulePlan {
+                    enabled: enabled.contains_key(id),
+                    control: control(id).is_some(),
+                    pss: id.starts_with("PSS_"),
+                    builtin: matches!(e.meta().origin, crate::registry::Origin::BuiltIn),
+                    in_restricted: in_profile(id, Level::Restricted),
+                    in_baseline: in_profile(id, Level::Baseline),
+                }
+            })
+            .collect()
+    }
 }
 
 /// Per-rule settings from the config file.
@@ -136,8 +178,10 @@ impl Engine {
                 enabled.insert(meta.id.clone(), sev);
             }
         }
+        let plan = RulePlan::of(&registry, &enabled);
         Engine {
             registry: std::sync::Arc::new(registry),
+            plan,
             enabled,
             kube_version: crate::kube_version::KubeVersion::default(),
             openshift: false,
@@ -214,6 +258,7 @@ impl Engine {
                 }
             }
         }
+        self.plan = RulePlan::of(&registry, &self.enabled);
         self.registry = std::sync::Arc::new(registry);
         self.policy_notes = notes;
         self.policy_source = Some((policy.path, policy.text));
@@ -324,8 +369,62 @@ impl Engine {
     }
 
     /// The strictest Pod Security Standards level a workload is admitted at, at the engine's PSS
-    /// version: every PSS rule runs, whatever the enabled set.
+    /// version: the level the findings of every PSS rule give, whatever the enabled set.
+    ///
+    /// The findings of the built-in PSS rules that already ran on the object at that version
+    /// ([`Engine::object_findings`]) are not made again: `seen` says what they showed. The
+    /// other PSS rules run here, and only while their findings can still change the level (a
+    /// built-in rule reports under its own id, so one whose id can no longer change the
+    /// outcome is skipped).
     fn pss_level(
+        &self,
+        obj: &Object<'_>,
+        pod: &PodSpec<'_>,
+        shape: &[crate::model::pod::ShapeError],
+        seen: PssSeen,
+    ) -> rules::data::pss::Level {
+        use rules::data::pss::Level;
+        let PssSeen {
+            mut restricted,
+            mut baseline,
+            controls_ran,
+        } = seen;
+        let mut cx = Cx::new(obj, Some(pod), shape);
+        cx.pss_version = self.pss_version.resolve();
+        for (entry, plan) in self.registry.iter().zip(&self.plan) {
+            if restricted && baseline {
+                break; // privileged, whatever else is found
+            }
+            if !plan.pss {
+                continue;
+            }
+            if plan.builtin && plan.enabled && (controls_ran || !plan.control) {
+                continue; // already in `seen`
+            }
+            let matters = (plan.in_restricted && !restricted) || (plan.in_baseline && !baseline);
+            if plan.builtin && !matters {
+                continue;
+            }
+            entry.rule().check(&mut cx);
+            for f in cx.findings.drain(..) {
+                let (r, b) = pss_weight(&f.rule);
+                restricted |= r;
+                baseline |= b;
+            }
+        }
+        if !restricted {
+            Level::Restricted
+        } else if !baseline {
+            Level::Baseline
+        } else {
+            Level::Privileged
+        }
+    }
+
+    /// The level as computed before [`Engine::pss_level`] reused findings: every PSS rule run
+    /// again. The tests hold the two to the same answer.
+    #[cfg(test)]
+    fn pss_level_by_running_all(
         &self,
         obj: &Object<'_>,
         pod: &PodSpec<'_>,
@@ -552,10 +651,10 @@ impl Engine {
                 std::hint::black_box(&pod);
                 continue;
             }
-            let (found, ns_found) =
+            let (found, ns_found, seen) =
                 self.object_findings(obj, pod.as_ref(), &shape, wildcard_roles, checked.annotated);
             if let Some(pod) = pod.as_ref() {
-                let level = self.pss_level(obj, pod, &shape);
+                let level = self.pss_level(obj, pod, &shape, seen);
                 if let Some(n) = checked.report.pss_levels.get_mut(level as usize) {
                     *n += 1;
                 }
@@ -692,7 +791,7 @@ impl Engine {
         shape: &[crate::model::pod::ShapeError],
         wildcard_roles: &[rules::data::rbac::WildcardRole],
         annotated: &mut Vec<crate::suppress::annotations::ObjectSuppressions>,
-    ) -> (Vec<Finding>, Vec<Finding>) {
+    ) -> (Vec<Finding>, Vec<Finding>, PssSeen) {
         annotated.extend(crate::suppress::annotations::ObjectSuppressions::of(
             obj,
             self.registry(),
@@ -703,13 +802,25 @@ impl Engine {
         cx.pss_version = self.pss_version.resolve();
         cx.wildcard_roles = wildcard_roles;
         let ns_policy = pod.and(self.namespace_policy(obj));
-        for entry in self.registry.iter() {
-            let id = &entry.meta().id;
-            if ns_policy.is_some() && rules::data::pss::control(id).is_some() {
+        let mut seen = PssSeen {
+            restricted: false,
+            baseline: false,
+            controls_ran: ns_policy.is_none(),
+        };
+        for (entry, plan) in self.registry.iter().zip(&self.plan) {
+            if ns_policy.is_some() && plan.control {
                 continue; // judged at the namespace's level below
             }
-            if self.enabled.contains_key(id) {
+            if plan.enabled {
+                let before = cx.findings.len();
                 entry.rule().check(&mut cx);
+                if plan.pss && plan.builtin {
+                    for f in cx.findings.get(before..).unwrap_or_default() {
+                        let (r, b) = pss_weight(&f.rule);
+                        seen.restricted |= r;
+                        seen.baseline |= b;
+                    }
+                }
             }
         }
         let mut found = cx.into_findings();
@@ -732,7 +843,7 @@ impl Engine {
                 }
             }
         }
-        (found, ns_found)
+        (found, ns_found, seen)
     }
 
     /// Adds an object's findings: with the object and its container; those of the namespace's
@@ -812,6 +923,27 @@ impl Engine {
             ),
         }
     }
+}
+
+/// What the findings of the PSS rules that ran on an object showed, for [`Engine::pss_level`].
+#[derive(Clone, Copy, Debug)]
+struct PssSeen {
+    /// A finding that counts against the restricted level.
+    restricted: bool,
+    /// A finding that counts against the baseline level.
+    baseline: bool,
+    /// Whether the enabled PSS controls ran at the engine's version (not when the object's
+    /// namespace sets the level: they ran at the namespace's).
+    controls_ran: bool,
+}
+
+/// Whether a finding of `rule` counts against the restricted and the baseline level.
+fn pss_weight(rule: &str) -> (bool, bool) {
+    use rules::data::pss::{in_profile, Level};
+    (
+        in_profile(rule, Level::Restricted),
+        in_profile(rule, Level::Baseline),
+    )
 }
 
 /// What [`Engine::scan_streamed`] keeps of a file while its documents come and go.
@@ -1096,5 +1228,144 @@ spec:
         assert!(report.parse_error.is_some());
         assert_eq!(format!("{report:?}"), format!("{:?}", whole.0));
         assert_eq!(sorted(found), sorted(whole.1));
+    }
+}
+
+#[cfg(test)]
+mod pss_level_tests {
+    use super::*;
+    use crate::rules::data::pss::{Level, NamespacePolicy, PssVersion};
+
+    /// Every YAML and JSON fixture's text (files under 1 MiB).
+    fn fixture_texts() -> Vec<(String, String)> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for e in entries.flatten() {
+                let Ok(meta) = std::fs::symlink_metadata(e.path()) else {
+                    continue;
+                };
+                if meta.is_dir() {
+                    walk(&e.path(), out);
+                } else if meta.is_file()
+                    && meta.len() < 1 << 20
+                    && e.path()
+                        .extension()
+                        .is_some_and(|x| x == "yaml" || x == "yml" || x == "json")
+                {
+                    out.push(e.path());
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut paths = Vec::new();
+        walk(&root, &mut paths);
+        paths.sort();
+        paths
+            .iter()
+            .filter_map(|p| {
+                let bytes = std::fs::read(p).ok()?;
+                let text = crate::model::decode::decode(&bytes).text.into_owned();
+                Some((p.display().to_string(), text))
+            })
+            .collect()
+    }
+
+    /// Every object's level, computed with the findings of the run reused and by running every
+    /// PSS rule again; returns how many workloads were compared.
+    fn assert_same_levels(engine: &Engine, texts: &[(String, String)]) -> usize {
+        let mut compared = 0;
+        for (name, text) in texts {
+            let stream = parse_input_with(text, engine.lean_parse());
+            for doc in &stream.documents {
+                for obj in objects_of(doc) {
+                    let mut shape = Vec::new();
+                    let Some(pod) = PodSpec::of(&obj, &mut shape) else {
+                        continue;
+                    };
+                    let mut annotated = Vec::new();
+                    let (_, _, seen) =
+                        engine.object_findings(&obj, Some(&pod), &shape, &[], &mut annotated);
+                    assert_eq!(
+                        engine.pss_level(&obj, &pod, &shape, seen),
+                        engine.pss_level_by_running_all(&obj, &pod, &shape),
+                        "{name}: {}",
+                        obj.id.display()
+                    );
+                    compared += 1;
+                }
+            }
+        }
+        compared
+    }
+
+    fn all_rules(on: bool) -> BTreeMap<String, RuleSettings> {
+        Registry::builtin()
+            .metas()
+            .map(|m| {
+                let s = RuleSettings {
+                    enabled: Some(on),
+                    ..RuleSettings::default()
+                };
+                (m.id.to_string(), s)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn reused_findings_give_the_level_every_pss_rule_gives() {
+        let texts = fixture_texts();
+        let none = BTreeMap::new();
+        let Ok(restricted) = Engine::with_profile(&none, Some(Level::Restricted)) else {
+            panic!("restricted profile engine");
+        };
+        let Ok(baseline) = Engine::with_profile(&none, Some(Level::Baseline)) else {
+            panic!("baseline profile engine");
+        };
+        let Ok(all_on) = Engine::new(&all_rules(true)) else {
+            panic!("all rules on");
+        };
+        let Ok(all_off) = Engine::new(&all_rules(false)) else {
+            panic!("all rules off");
+        };
+        let engines = [
+            Engine::default(),
+            restricted,
+            baseline,
+            all_on,
+            all_off,
+            Engine::default().with_pss_version(PssVersion::Minor(22)),
+            Engine::default().with_pss_version(PssVersion::Minor(35)),
+        ];
+        for engine in &engines {
+            let compared = assert_same_levels(engine, &texts);
+            assert!(compared > 100, "only {compared} workloads compared");
+        }
+    }
+
+    #[test]
+    fn objects_judged_by_their_namespace_get_the_same_level() {
+        let texts = fixture_texts();
+        // Every namespace the fixtures name enforces a level at an older version: the enabled
+        // PSS controls then run at that version, and the level needs them run again.
+        let mut namespaces = BTreeMap::new();
+        for (_, text) in &texts {
+            let stream = parse_input_with(text, false);
+            for doc in &stream.documents {
+                for obj in objects_of(doc) {
+                    if let Some(ns) = obj.id.namespace.clone() {
+                        let policy = NamespacePolicy {
+                            enforce: Some((Level::Baseline, PssVersion::Minor(23))),
+                            report_only: vec![("warn", Level::Restricted, PssVersion::Latest)],
+                        };
+                        namespaces.insert(ns, policy);
+                    }
+                }
+            }
+        }
+        assert!(!namespaces.is_empty());
+        let engine = Engine::default().with_namespaces(namespaces);
+        assert!(assert_same_levels(&engine, &texts) > 100);
     }
 }
