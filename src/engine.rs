@@ -744,9 +744,7 @@ impl Engine {
             }
         }
         st.wildcard_roles
-            .extend(rules::data::rbac::wildcard_roles(std::slice::from_ref(
-                &doc,
-            )));
+            .extend(rules::data::rbac::wildcard_roles_of(&objects));
         let binds = objects
             .iter()
             .any(|o| matches!(o.kind(), "RoleBinding" | "ClusterRoleBinding"));
@@ -862,7 +860,7 @@ impl Engine {
             f.container_ref = pod
                 .as_ref()
                 .zip(f.field.as_ref())
-                .and_then(|(pod, field)| crate::finding::ContainerRef::of_field(pod, field));
+                .and_then(|(pod, field)| container_of_field(pod, field));
             if ns_found
                 .iter()
                 .any(|n| n.rule == f.rule && n.span == f.span)
@@ -923,6 +921,52 @@ impl Engine {
             ),
         }
     }
+}
+
+/// [`crate::finding::ContainerRef::of_field`] without reading the paths segment by segment
+/// where their text decides: when the field path and the containers' paths are written
+/// canonically (see [`canonical_path`]), a path is under a container's exactly when its text is
+/// the container's path or continues it with `.` or `[`. Other paths take the segment-wise
+/// comparison.
+fn container_of_field(
+    pod: &PodSpec<'_>,
+    field: &crate::finding::FieldPath,
+) -> Option<crate::finding::ContainerRef> {
+    let text = field.as_str();
+    if canonical_path(text) && pod.containers.iter().all(|c| canonical_path(&c.path)) {
+        let c = pod.containers.iter().find(|c| {
+            text.strip_prefix(c.path.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+        })?;
+        return Some(crate::finding::ContainerRef {
+            kind: c.kind,
+            index: c.index,
+            name: c.name.clone(),
+        });
+    }
+    crate::finding::ContainerRef::of_field(pod, field)
+}
+
+/// Whether a dotted field path is written the one way its segments would be written back:
+/// no empty key, and every `[` opens a list position of plain digits (no leading zero, no sign)
+/// closed by the `]` that ends its piece. Two such paths have the same leading segments exactly
+/// when one's text starts with the other's at a `.` or `[`.
+fn canonical_path(text: &str) -> bool {
+    text.split('.').all(|part| {
+        let mut pieces = part.split('[');
+        let key_ok = pieces
+            .next()
+            .is_some_and(|k| !k.is_empty() && !k.contains(']'));
+        key_ok
+            && pieces.all(|p| {
+                p.strip_suffix(']').is_some_and(|d| {
+                    !d.is_empty()
+                        && d.len() < 19
+                        && d.bytes().all(|b| b.is_ascii_digit())
+                        && (d == "0" || !d.starts_with('0'))
+                })
+            })
+    })
 }
 
 /// What the findings of the PSS rules that ran on an object showed, for [`Engine::pss_level`].
@@ -1234,6 +1278,70 @@ spec:
 #[cfg(test)]
 mod pss_level_tests {
     use super::*;
+
+    #[test]
+    fn containers_of_fields_match_the_segment_wise_comparison() {
+        let text = "\
+apiVersion: v1
+kind: List
+items:
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata: {name: d}
+  spec:
+    template:
+      spec:
+        initContainers: [{name: i}]
+        containers: [{name: a}, {name: b}, {name: c}, {name: d}, {name: e}, {name: f}, {name: g}, {name: h}, {name: j}, {name: k}, {name: l}]
+";
+        let stream = parse_input_with(text, false);
+        let mut checked = 0;
+        for doc in &stream.documents {
+            for obj in objects_of(doc) {
+                let Some(pod) = PodSpec::of(&obj, &mut Vec::new()) else {
+                    continue;
+                };
+                let mut paths = vec![String::new(), pod.path.clone(), format!("{}.", pod.path)];
+                for c in &pod.containers {
+                    for tail in [
+                        "",
+                        ".",
+                        "..x",
+                        ".securityContext",
+                        ".securityContext.runAsUser",
+                        "[0]",
+                        "[01]",
+                        "[+1]",
+                        "]",
+                        "x",
+                        "0",
+                        "0]",
+                        ".a[1]",
+                        ".a[1",
+                        ".a[x]",
+                        ".a[]",
+                        ".[1]",
+                        ".a]b",
+                    ] {
+                        paths.push(format!("{}{tail}", c.path));
+                    }
+                    paths.push(c.path.replace("containers[", "containers[+"));
+                    paths.push(c.path.replace("spec.", "spec.."));
+                    paths.push(c.path.replace(']', "]["));
+                }
+                for p in paths {
+                    let field = crate::finding::FieldPath::parse(&p);
+                    assert_eq!(
+                        container_of_field(&pod, &field),
+                        crate::finding::ContainerRef::of_field(&pod, &field),
+                        "{p}"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 200);
+    }
     use crate::rules::data::pss::{Level, NamespacePolicy, PssVersion};
 
     /// Every YAML and JSON fixture's text (files under 1 MiB).

@@ -71,17 +71,17 @@ impl PssApparmor {
                 Ok(Some("RuntimeDefault" | "Localhost")) => continue,
                 Ok(Some(x)) => (
                     t.map_or(profile.span(), |e| e.span()),
-                    format!("{} sets appArmorProfile.type to {x:?}", s.who),
+                    format!("{} sets appArmorProfile.type to {x:?}", s.who()),
                 ),
                 Ok(None) => (
                     profile.span(),
-                    format!("{} sets appArmorProfile without a type", s.who),
+                    format!("{} sets appArmorProfile without a type", s.who()),
                 ),
                 Err(m) => (t.map_or(profile.span(), |e| e.span()), m),
             };
             let f = pss::finding(Self::ID, v, span, msg)
-                .field(format!("{}.appArmorProfile.type", s.path))
-                .container(s.container);
+                .field(format!("{}.appArmorProfile.type", s.path()))
+                .container(s.container());
             cx.report(f);
         }
     }

@@ -42,14 +42,14 @@ impl PssHostProcess {
         for s in pss::scopes(pod) {
             let e = pss::nested(s.sc, &["windowsOptions", "hostProcess"]);
             let msg = match pss::api_bool(e) {
-                Ok(Some(true)) => format!("{} sets windowsOptions.hostProcess to true", s.who),
+                Ok(Some(true)) => format!("{} sets windowsOptions.hostProcess to true", s.who()),
                 Ok(_) => continue,
                 Err(m) => m,
             };
             if let Some(e) = e {
                 let f = pss::finding(Self::ID, v, e.span(), msg)
-                    .field(format!("{}.windowsOptions.hostProcess", s.path))
-                    .container(s.container);
+                    .field(format!("{}.windowsOptions.hostProcess", s.path()))
+                    .container(s.container());
                 cx.report(f);
             }
         }

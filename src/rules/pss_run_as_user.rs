@@ -45,7 +45,7 @@ impl PssRunAsUser {
                 continue;
             };
             let msg = match e.value.as_api_int() {
-                Some(0) => format!("{} sets runAsUser: 0 (root)", s.who),
+                Some(0) => format!("{} sets runAsUser: 0 (root)", s.who()),
                 Some(_) => continue,
                 None => format!(
                     "`runAsUser` must be an integer, found {}: the API server rejects the object",
@@ -53,8 +53,8 @@ impl PssRunAsUser {
                 ),
             };
             let f = pss::finding(Self::ID, v, e.span(), msg)
-                .field(format!("{}.runAsUser", s.path))
-                .container(s.container);
+                .field(format!("{}.runAsUser", s.path()))
+                .container(s.container());
             cx.report(f);
         }
     }

@@ -63,15 +63,15 @@ impl PssSeccompBaseline {
             let t = pss::nested(s.sc, &["seccompProfile", "type"]);
             let msg = match pss::api_str(t) {
                 Ok(Some("Unconfined")) => {
-                    format!("{} sets seccompProfile.type to Unconfined", s.who)
+                    format!("{} sets seccompProfile.type to Unconfined", s.who())
                 }
                 Ok(_) => continue,
                 Err(m) => m,
             };
             if let Some(e) = t {
                 let f = pss::finding(Self::ID, v, e.span(), msg)
-                    .field(format!("{}.seccompProfile.type", s.path))
-                    .container(s.container);
+                    .field(format!("{}.seccompProfile.type", s.path()))
+                    .container(s.container());
                 cx.report(f);
             }
         }

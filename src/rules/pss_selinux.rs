@@ -51,7 +51,7 @@ impl PssSelinux {
                     bad.push((
                         t,
                         "type",
-                        format!("{} sets seLinuxOptions.type to {x:?}", s.who),
+                        format!("{} sets seLinuxOptions.type to {x:?}", s.who()),
                     ));
                 }
                 Ok(_) => {}
@@ -64,7 +64,7 @@ impl PssSelinux {
                         bad.push((
                             e,
                             key,
-                            format!("{} sets seLinuxOptions.{key} to {x:?}", s.who),
+                            format!("{} sets seLinuxOptions.{key} to {x:?}", s.who()),
                         ));
                     }
                     Ok(_) => {}
@@ -74,8 +74,8 @@ impl PssSelinux {
             for (e, key, msg) in bad {
                 if let Some(e) = e {
                     let f = pss::finding(Self::ID, v, e.span(), msg)
-                        .field(format!("{}.seLinuxOptions.{key}", s.path))
-                        .container(s.container.clone());
+                        .field(format!("{}.seLinuxOptions.{key}", s.path()))
+                        .container(s.container());
                     cx.report(f);
                 }
             }

@@ -8,7 +8,7 @@
 
 use crate::finding::Finding;
 use crate::model::object::Object;
-use crate::model::pod::PodSpec;
+use crate::model::pod::{Container, PodSpec};
 use crate::model::yaml::{Entry, Node};
 use crate::model::Span;
 
@@ -612,33 +612,50 @@ pub fn api_str(e: Option<&Entry>) -> Result<Option<&str>, String> {
     }
 }
 
-/// A securityContext PSA reads: the pod's or a container's.
-pub struct Scope<'a> {
+/// A securityContext PSA reads: the pod's or a container's. What messages say of it is made
+/// only when a finding needs it (most scopes pass every check).
+pub struct Scope<'p, 'a> {
     pub sc: Option<&'a Entry>,
+    pod: &'p PodSpec<'a>,
+    /// `None` for the pod's own securityContext.
+    of: Option<&'p Container<'a>>,
+}
+
+impl Scope<'_, '_> {
     /// `the pod` or `container "web"`.
-    pub who: String,
+    pub fn who(&self) -> String {
+        match self.of {
+            None => "the pod".to_string(),
+            Some(c) => c.describe(),
+        }
+    }
+
     /// Field path of the securityContext.
-    pub path: String,
-    pub container: String,
+    pub fn path(&self) -> String {
+        match self.of {
+            None => self.pod.field_path("securityContext"),
+            Some(c) => c.field_path("securityContext"),
+        }
+    }
+
+    /// The container's name; empty for the pod.
+    pub fn container(&self) -> String {
+        self.of.map(|c| c.name.clone()).unwrap_or_default()
+    }
 }
 
 /// The pod's securityContext, then every container's (init, regular, ephemeral).
-pub fn scopes<'a>(pod: &PodSpec<'a>) -> Vec<Scope<'a>> {
-    let mut out = vec![Scope {
+pub fn scopes<'p, 'a>(pod: &'p PodSpec<'a>) -> impl Iterator<Item = Scope<'p, 'a>> {
+    std::iter::once(Scope {
         sc: pod.security_context,
-        who: "the pod".to_string(),
-        path: pod.field_path("securityContext"),
-        container: String::new(),
-    }];
-    for c in &pod.containers {
-        out.push(Scope {
-            sc: c.security_context,
-            who: c.describe(),
-            path: c.field_path("securityContext"),
-            container: c.name.clone(),
-        });
-    }
-    out
+        pod,
+        of: None,
+    })
+    .chain(pod.containers.iter().map(move |c| Scope {
+        sc: c.security_context,
+        pod,
+        of: Some(c),
+    }))
 }
 
 /// A field below a securityContext-like entry: `nested(sc, &["windowsOptions", "hostProcess"])`.

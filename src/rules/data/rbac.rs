@@ -99,38 +99,45 @@ pub struct WildcardRole {
 pub fn wildcard_roles(docs: &[crate::model::yaml::Document]) -> Vec<WildcardRole> {
     let mut out = Vec::new();
     for doc in docs {
-        for obj in crate::model::object::objects_of(doc) {
-            let kind = obj.kind();
-            if !(obj.id.api_version.starts_with("rbac.authorization.k8s.io/")
-                && (kind == "Role" || kind == "ClusterRole"))
-            {
-                continue;
-            }
-            if obj
-                .node
-                .get("aggregationRule")
-                .is_some_and(|a| !a.is_null())
-            {
-                continue;
-            }
-            let all = obj
-                .node
-                .get("rules")
-                .and_then(Node::as_seq)
-                .unwrap_or(&[])
-                .iter()
-                .any(|r| {
-                    let rule = PolicyRule { index: 0, node: r };
-                    rule.list("verbs").contains(&"*") && rule.list("resources").contains(&"*")
-                });
-            if all {
-                out.push(WildcardRole {
-                    kind: kind.to_string(),
-                    name: obj.id.name.clone(),
-                    namespace: obj.id.namespace.clone(),
-                    line: obj.kind_span().start.line,
-                });
-            }
+        out.extend(wildcard_roles_of(&crate::model::object::objects_of(doc)));
+    }
+    out
+}
+
+/// [`wildcard_roles`] of objects already read from their document.
+pub fn wildcard_roles_of(objects: &[crate::model::object::Object<'_>]) -> Vec<WildcardRole> {
+    let mut out = Vec::new();
+    for obj in objects {
+        let kind = obj.kind();
+        if !(obj.id.api_version.starts_with("rbac.authorization.k8s.io/")
+            && (kind == "Role" || kind == "ClusterRole"))
+        {
+            continue;
+        }
+        if obj
+            .node
+            .get("aggregationRule")
+            .is_some_and(|a| !a.is_null())
+        {
+            continue;
+        }
+        let all = obj
+            .node
+            .get("rules")
+            .and_then(Node::as_seq)
+            .unwrap_or(&[])
+            .iter()
+            .any(|r| {
+                let rule = PolicyRule { index: 0, node: r };
+                rule.list("verbs").contains(&"*") && rule.list("resources").contains(&"*")
+            });
+        if all {
+            out.push(WildcardRole {
+                kind: kind.to_string(),
+                name: obj.id.name.clone(),
+                namespace: obj.id.namespace.clone(),
+                line: obj.kind_span().start.line,
+            });
         }
     }
     out
