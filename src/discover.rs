@@ -187,6 +187,17 @@ fn is_chart_input(path: &Path, cache: &mut HashMap<PathBuf, bool>) -> bool {
 
 /// Whether a path lies under a Helm chart's `templates/` directory (within `root`).
 fn in_chart_templates(path: &Path, root: &Path, cache: &mut HashMap<PathBuf, bool>) -> bool {
+    // Only a directory named `templates`, at or below the root, can make it one: most paths
+    // have none, and are not looked at further.
+    let templates = std::ffi::OsStr::new("templates");
+    let named = root.file_name() == Some(templates)
+        || path.strip_prefix(root).is_ok_and(|rel| {
+            rel.parent()
+                .is_some_and(|dir| dir.components().any(|c| c.as_os_str() == templates))
+        });
+    if !named {
+        return false;
+    }
     let mut dir = path.parent();
     while let Some(d) = dir {
         if !d.starts_with(root) && d != root {
@@ -225,6 +236,16 @@ fn in_vcs_dir(rel: &Path) -> bool {
 /// caller), no system or global config, and `core.fsmonitor` off: the repository's own
 /// `.git/config` could otherwise name a program for git to run.
 pub fn git_tracked(dir: &Path) -> Option<Vec<PathBuf>> {
+    // git finds its work tree from a `.git` entry in the directory or one above it (the
+    // environment is cleared: no `GIT_DIR`); without one it would only fail, after a process
+    // start the scan waits for.
+    let canonical = std::fs::canonicalize(dir).ok()?;
+    if !canonical
+        .ancestors()
+        .any(|d| std::fs::symlink_metadata(d.join(".git")).is_ok())
+    {
+        return None;
+    }
     let mut cmd = git(dir);
     cmd.args(["ls-files", "-z", "--cached"])
         .stderr(std::process::Stdio::null());
@@ -303,19 +324,26 @@ struct Walk<'a> {
 
 impl Walk<'_> {
     fn excluded(&self, path: &Path) -> bool {
+        self.exclude.is_some() && self.excluded_as(path, &display_path(path, self.cwd))
+    }
+
+    /// [`Walk::excluded`], with the path's display form already made.
+    fn excluded_as(&self, path: &Path, display: &str) -> bool {
         let rel = path.strip_prefix(self.root).unwrap_or(path);
-        let display = display_path(path, self.cwd);
         self.exclude
             .as_ref()
-            .is_some_and(|set| set.is_match(rel) || set.is_match(&display))
+            .is_some_and(|set| set.is_match(rel) || set.is_match(display))
     }
 
     /// Records a chart or kustomization marker file (not a symlink, not excluded).
     fn marker(&self, out: &mut Discovery, path: &Path) {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name != "Chart.yaml" && !KUSTOMIZATION_NAMES.contains(&name) {
+            return;
+        }
         if self.excluded(path) {
             return;
         }
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         let dir = path.parent().unwrap_or(self.root);
         let found = Dir {
             path: dir.to_path_buf(),
@@ -347,7 +375,7 @@ impl Walk<'_> {
         if !included {
             return;
         }
-        if self.excluded(path) {
+        if self.excluded_as(path, &display) {
             excluded.insert(display);
             return;
         }
@@ -375,15 +403,23 @@ impl Walk<'_> {
                 }
             }
         }
-        if !is_symlink && std::fs::symlink_metadata(path).is_ok_and(|m| !m.is_file()) {
-            out.skipped.push(FileReport::new(
-                &display,
-                FileStatus::NotScanned(NOT_REGULAR.into()),
-                0,
-            ));
-            return;
-        }
-        let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        // One `lstat` for a file: its type and its size (a symlink's size is its target's).
+        let size = if is_symlink {
+            std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+        } else {
+            match std::fs::symlink_metadata(path) {
+                Ok(m) if !m.is_file() => {
+                    out.skipped.push(FileReport::new(
+                        &display,
+                        FileStatus::NotScanned(NOT_REGULAR.into()),
+                        0,
+                    ));
+                    return;
+                }
+                Ok(m) => m.len(),
+                Err(_) => 0,
+            }
+        };
         if in_chart_templates(path, self.root, chart_cache) {
             out.skipped
                 .push(FileReport::new(&display, FileStatus::Template, size));

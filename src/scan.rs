@@ -386,9 +386,11 @@ fn apply_suppressions(
     // Findings of a namespace's audit/warn labels, and of objects whose annotations suppress
     // them, come suppressed already: shown, not failing.
     let mut findings = findings;
-    suppressed.extend(crate::finding::take_where(&mut findings, |f| {
-        f.suppression.is_some()
-    }));
+    if findings.iter().any(|f| f.suppression.is_some()) {
+        suppressed.extend(crate::finding::take_where(&mut findings, |f| {
+            f.suppression.is_some()
+        }));
+    }
     // Whether a rule ran, so that a suppression of it that matched nothing is stale.
     let ran = |id: &str| !engine.parse_only() && engine.severity(id).is_some();
     let (mut findings, mut stale) =
