@@ -320,6 +320,8 @@ struct Walk<'a> {
     include: &'a Option<GlobSet>,
     exclude: &'a Option<GlobSet>,
     cwd: Option<&'a Path>,
+    /// Told of each candidate as it is found (see [`discover_with`]).
+    found: Found<'a>,
 }
 
 impl Walk<'_> {
@@ -428,16 +430,32 @@ impl Walk<'_> {
         if is_chart_input(path, chart_cache) {
             out.chart_inputs.insert(display.clone());
         }
-        out.candidates.push(Candidate {
+        let c = Candidate {
             input: Input::Path(path.to_path_buf()),
             display,
             size,
-        });
+        };
+        (self.found)(&c);
+        out.candidates.push(c);
     }
 }
 
+/// What [`discover_with`] calls with each candidate as soon as it is found.
+pub type Found<'a> = &'a (dyn Fn(&Candidate) + Sync);
+
 /// Finds the files to scan under `paths`.
 pub fn discover(paths: &[PathBuf], opts: &Options) -> Result<Discovery, String> {
+    discover_with(paths, opts, &|_| {})
+}
+
+/// [`discover`], calling `found` with each candidate as soon as it is found, in discovery order,
+/// so that work on the files can start while the walk goes on (a candidate found twice, under
+/// two of `paths`, is passed twice; the discovery keeps it once).
+pub fn discover_with(
+    paths: &[PathBuf],
+    opts: &Options,
+    found: Found<'_>,
+) -> Result<Discovery, String> {
     let include = globset(&opts.include, "include")?;
     let exclude = globset(&opts.exclude, "exclude")?;
     let cwd = std::env::current_dir().ok();
@@ -467,11 +485,13 @@ pub fn discover(paths: &[PathBuf], opts: &Options) -> Result<Discovery, String> 
             if is_chart_input(root, &mut chart_cache) {
                 out.chart_inputs.insert(display.clone());
             }
-            out.candidates.push(Candidate {
+            let c = Candidate {
                 input: Input::Path(root.clone()),
                 display,
                 size: meta.len(),
-            });
+            };
+            found(&c);
+            out.candidates.push(c);
             continue;
         }
         walk_root(
@@ -482,6 +502,7 @@ pub fn discover(paths: &[PathBuf], opts: &Options) -> Result<Discovery, String> 
             &mut out,
             &mut chart_cache,
             &mut excluded,
+            found,
         );
     }
     out.roots.sort();
@@ -508,6 +529,7 @@ fn walk_root(
     out: &mut Discovery,
     chart_cache: &mut HashMap<PathBuf, bool>,
     excluded: &mut std::collections::BTreeSet<String>,
+    found: Found<'_>,
 ) {
     let canonical_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
     out.roots.push(canonical_root.clone());
@@ -527,6 +549,7 @@ fn walk_root(
         include: globs.0,
         exclude: globs.1,
         cwd,
+        found,
     };
     let mut seen: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
     for entry in walker {
