@@ -424,7 +424,16 @@ fn write_reports(
             // Directories resolved once each, not once per path (a scan outside the working
             // directory would otherwise resolve every file's directory, component by component).
             let dirs = std::cell::RefCell::new(std::collections::HashMap::new());
-            report.rebase_paths(|p| repo_relative(&root, &cwd, p, &dirs));
+            // Each path made once: most findings share their file's path with others.
+            let done = std::cell::RefCell::new(std::collections::HashMap::<String, String>::new());
+            report.rebase_paths(|p| {
+                if let Some(r) = done.borrow().get(p) {
+                    return r.clone();
+                }
+                let r = repo_relative(&root, &cwd, p, &dirs);
+                done.borrow_mut().insert(p.to_string(), r.clone());
+                r
+            });
         }
         let srcroot = root
             .to_str()
@@ -566,14 +575,9 @@ pub fn repo_relative(
     }
     let rel = abs.strip_prefix(root).map(Path::to_path_buf).or_else(|_| {
         // An absolute path through a symlink (a temporary directory): its directory resolved.
-        let dir = abs.parent().and_then(|d| {
-            let known = dirs.borrow().get(d).cloned();
-            known.unwrap_or_else(|| {
-                let c = std::fs::canonicalize(d).ok();
-                dirs.borrow_mut().insert(d.to_path_buf(), c.clone());
-                c
-            })
-        });
+        let dir = abs
+            .parent()
+            .and_then(|d| crate::safepath::canonical_dir(d, dirs));
         match (dir, abs.file_name()) {
             (Some(d), Some(n)) => d.join(n).strip_prefix(root).map(Path::to_path_buf),
             _ => abs.strip_prefix(root).map(Path::to_path_buf),

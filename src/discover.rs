@@ -187,6 +187,17 @@ fn is_chart_input(path: &Path, cache: &mut HashMap<PathBuf, bool>) -> bool {
 
 /// Whether a path lies under a Helm chart's `templates/` directory (within `root`).
 fn in_chart_templates(path: &Path, root: &Path, cache: &mut HashMap<PathBuf, bool>) -> bool {
+    // Only a directory named `templates`, at or below the root, can make it one: most paths
+    // have none, and are not looked at further.
+    let templates = std::ffi::OsStr::new("templates");
+    let named = root.file_name() == Some(templates)
+        || path.strip_prefix(root).is_ok_and(|rel| {
+            rel.parent()
+                .is_some_and(|dir| dir.components().any(|c| c.as_os_str() == templates))
+        });
+    if !named {
+        return false;
+    }
     let mut dir = path.parent();
     while let Some(d) = dir {
         if !d.starts_with(root) && d != root {
@@ -225,6 +236,16 @@ fn in_vcs_dir(rel: &Path) -> bool {
 /// caller), no system or global config, and `core.fsmonitor` off: the repository's own
 /// `.git/config` could otherwise name a program for git to run.
 pub fn git_tracked(dir: &Path) -> Option<Vec<PathBuf>> {
+    // git finds its work tree from a `.git` entry in the directory or one above it (the
+    // environment is cleared: no `GIT_DIR`); without one it would only fail, after a process
+    // start the scan waits for.
+    let canonical = std::fs::canonicalize(dir).ok()?;
+    if !canonical
+        .ancestors()
+        .any(|d| std::fs::symlink_metadata(d.join(".git")).is_ok())
+    {
+        return None;
+    }
     let mut cmd = git(dir);
     cmd.args(["ls-files", "-z", "--cached"])
         .stderr(std::process::Stdio::null());
@@ -299,23 +320,32 @@ struct Walk<'a> {
     include: &'a Option<GlobSet>,
     exclude: &'a Option<GlobSet>,
     cwd: Option<&'a Path>,
+    /// Told of each candidate as it is found (see [`discover_with`]).
+    found: Found<'a>,
 }
 
 impl Walk<'_> {
     fn excluded(&self, path: &Path) -> bool {
+        self.exclude.is_some() && self.excluded_as(path, &display_path(path, self.cwd))
+    }
+
+    /// [`Walk::excluded`], with the path's display form already made.
+    fn excluded_as(&self, path: &Path, display: &str) -> bool {
         let rel = path.strip_prefix(self.root).unwrap_or(path);
-        let display = display_path(path, self.cwd);
         self.exclude
             .as_ref()
-            .is_some_and(|set| set.is_match(rel) || set.is_match(&display))
+            .is_some_and(|set| set.is_match(rel) || set.is_match(display))
     }
 
     /// Records a chart or kustomization marker file (not a symlink, not excluded).
     fn marker(&self, out: &mut Discovery, path: &Path) {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name != "Chart.yaml" && !KUSTOMIZATION_NAMES.contains(&name) {
+            return;
+        }
         if self.excluded(path) {
             return;
         }
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         let dir = path.parent().unwrap_or(self.root);
         let found = Dir {
             path: dir.to_path_buf(),
@@ -347,7 +377,7 @@ impl Walk<'_> {
         if !included {
             return;
         }
-        if self.excluded(path) {
+        if self.excluded_as(path, &display) {
             excluded.insert(display);
             return;
         }
@@ -375,15 +405,23 @@ impl Walk<'_> {
                 }
             }
         }
-        if !is_symlink && std::fs::symlink_metadata(path).is_ok_and(|m| !m.is_file()) {
-            out.skipped.push(FileReport::new(
-                &display,
-                FileStatus::NotScanned(NOT_REGULAR.into()),
-                0,
-            ));
-            return;
-        }
-        let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        // One `lstat` for a file: its type and its size (a symlink's size is its target's).
+        let size = if is_symlink {
+            std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+        } else {
+            match std::fs::symlink_metadata(path) {
+                Ok(m) if !m.is_file() => {
+                    out.skipped.push(FileReport::new(
+                        &display,
+                        FileStatus::NotScanned(NOT_REGULAR.into()),
+                        0,
+                    ));
+                    return;
+                }
+                Ok(m) => m.len(),
+                Err(_) => 0,
+            }
+        };
         if in_chart_templates(path, self.root, chart_cache) {
             out.skipped
                 .push(FileReport::new(&display, FileStatus::Template, size));
@@ -392,16 +430,32 @@ impl Walk<'_> {
         if is_chart_input(path, chart_cache) {
             out.chart_inputs.insert(display.clone());
         }
-        out.candidates.push(Candidate {
+        let c = Candidate {
             input: Input::Path(path.to_path_buf()),
             display,
             size,
-        });
+        };
+        (self.found)(&c);
+        out.candidates.push(c);
     }
 }
 
+/// What [`discover_with`] calls with each candidate as soon as it is found.
+pub type Found<'a> = &'a (dyn Fn(&Candidate) + Sync);
+
 /// Finds the files to scan under `paths`.
 pub fn discover(paths: &[PathBuf], opts: &Options) -> Result<Discovery, String> {
+    discover_with(paths, opts, &|_| {})
+}
+
+/// [`discover`], calling `found` with each candidate as soon as it is found, in discovery order,
+/// so that work on the files can start while the walk goes on (a candidate found twice, under
+/// two of `paths`, is passed twice; the discovery keeps it once).
+pub fn discover_with(
+    paths: &[PathBuf],
+    opts: &Options,
+    found: Found<'_>,
+) -> Result<Discovery, String> {
     let include = globset(&opts.include, "include")?;
     let exclude = globset(&opts.exclude, "exclude")?;
     let cwd = std::env::current_dir().ok();
@@ -431,11 +485,13 @@ pub fn discover(paths: &[PathBuf], opts: &Options) -> Result<Discovery, String> 
             if is_chart_input(root, &mut chart_cache) {
                 out.chart_inputs.insert(display.clone());
             }
-            out.candidates.push(Candidate {
+            let c = Candidate {
                 input: Input::Path(root.clone()),
                 display,
                 size: meta.len(),
-            });
+            };
+            found(&c);
+            out.candidates.push(c);
             continue;
         }
         walk_root(
@@ -446,6 +502,7 @@ pub fn discover(paths: &[PathBuf], opts: &Options) -> Result<Discovery, String> 
             &mut out,
             &mut chart_cache,
             &mut excluded,
+            found,
         );
     }
     out.roots.sort();
@@ -472,6 +529,7 @@ fn walk_root(
     out: &mut Discovery,
     chart_cache: &mut HashMap<PathBuf, bool>,
     excluded: &mut std::collections::BTreeSet<String>,
+    found: Found<'_>,
 ) {
     let canonical_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
     out.roots.push(canonical_root.clone());
@@ -491,6 +549,7 @@ fn walk_root(
         include: globs.0,
         exclude: globs.1,
         cwd,
+        found,
     };
     let mut seen: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
     for entry in walker {

@@ -226,7 +226,19 @@ pub fn run(
         None => engine,
     };
     let tools = crate::render::Tools::detect(&settings.render)?;
-    let mut discovery = discover::discover(&settings.paths, &settings.discover)?;
+    let max_file_size = settings.max_file_size;
+    // The namespaces' labels are read from each file as the walk finds it, on the threads the
+    // walk leaves idle.
+    let labels = crate::scan::NamespaceLabels::default();
+    let mut discovery = rayon::scope(|s| {
+        discover::discover_with(&settings.paths, &settings.discover, &|c| {
+            if matches!(c.input, discover::Input::Path(_)) {
+                let c = c.clone();
+                let labels = &labels;
+                s.spawn(move |_| labels.add(&c, max_file_size));
+            }
+        })
+    })?;
     if !settings.discover.exclude.is_empty() && discovery.excluded == 0 {
         // Say why an exclude did nothing rather than leave the user guessing.
         let globs: Vec<String> = settings
@@ -242,10 +254,9 @@ pub fn run(
             crate::report::escape::clean(&globs.join(", "))
         ));
     }
-    let max_file_size = settings.max_file_size;
     // A chart's values files are Helm inputs, not manifests (before sharding: every chart).
     crate::render::mark_values_files(&mut discovery, &settings.render);
-    let engine = engine.with_namespaces(crate::scan::namespace_policies(&discovery, max_file_size));
+    let engine = engine.with_namespaces(labels.policies(&discovery));
     // `--shard K/N`: this job's share of the files, charts and kustomizations. Mapping rendered
     // output back to templates still sees every chart.
     let all_charts = discovery.charts.clone();

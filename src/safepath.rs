@@ -96,6 +96,79 @@ pub fn confine(path: &Path, roots: &[PathBuf]) -> Result<PathBuf, Rejected> {
     }
 }
 
+/// Directories resolved so far by [`canonical_dir`]: a path, and its resolution (`None`: it does
+/// not resolve).
+pub type DirCache = std::cell::RefCell<std::collections::HashMap<PathBuf, Option<PathBuf>>>;
+
+/// `dir` resolved as [`std::fs::canonicalize`] would, with the directories resolved so far in
+/// `dirs`: a directory that is not a symlink is its parent's resolution and its name (one
+/// `lstat`); only a symlink (or a `..`) is resolved in full. A directory met before costs
+/// nothing, a new one one system call, not one per component of its path. A relative `dir` is
+/// taken from the working directory (as the system resolves it: `getcwd` has no symlinks).
+pub fn canonical_dir(dir: &Path, dirs: &DirCache) -> Option<PathBuf> {
+    if let Some(known) = dirs.borrow().get(dir) {
+        return known.clone();
+    }
+    if !dir.is_absolute() {
+        let c = std::env::current_dir()
+            .ok()
+            .and_then(|cwd| canonical_dir(&cwd.join(dir), dirs));
+        dirs.borrow_mut().insert(dir.to_path_buf(), c.clone());
+        return c;
+    }
+    // The ancestors not resolved yet, deepest first (a loop: no recursion on deep paths).
+    let mut todo: Vec<&Path> = Vec::new();
+    let mut resolved: Option<PathBuf> = None;
+    let mut parent_known = false;
+    let mut cur = Some(dir);
+    while let Some(d) = cur {
+        if let Some(known) = dirs.borrow().get(d) {
+            resolved = known.clone();
+            parent_known = true;
+            break;
+        }
+        todo.push(d);
+        cur = d.parent();
+    }
+    while let Some(d) = todo.pop() {
+        let next = match (parent_known, &resolved, d.file_name()) {
+            (true, Some(parent), Some(name)) => match std::fs::symlink_metadata(d) {
+                Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(d).ok(),
+                Ok(_) => Some(parent.join(name)),
+                Err(_) => None,
+            },
+            // Under a directory that does not resolve: neither does this one.
+            (true, None, Some(_)) => None,
+            // The root, or a path that ends in `..`.
+            _ => std::fs::canonicalize(d).ok(),
+        };
+        dirs.borrow_mut().insert(d.to_path_buf(), next.clone());
+        resolved = next;
+        parent_known = true;
+    }
+    resolved
+}
+
+/// `path` resolved as [`std::fs::canonicalize`] would, its directory through [`canonical_dir`]:
+/// one `lstat` for the file, a symlink resolved in full.
+pub fn canonical_file(path: &Path, dirs: &DirCache) -> Option<PathBuf> {
+    let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+        return std::fs::canonicalize(path).ok();
+    };
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path).ok(),
+        Ok(_) => {
+            let parent = if parent.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                parent
+            };
+            canonical_dir(parent, dirs).map(|d| d.join(name))
+        }
+        Err(_) => None,
+    }
+}
+
 /// Reads a file named by scanned content, only when it resolves to a regular file inside one of
 /// `roots` (canonical), as UTF-8 text of at most [`MAX_READ`] bytes. The one place where such a
 /// path becomes a file read.
@@ -187,6 +260,63 @@ mod tests {
         }
         assert_eq!(read_confined(&root.join("ok.yaml"), &[]), None);
         assert_eq!(read_confined(&root, &roots), None);
+    }
+
+    /// Paths resolved through the cache of their directories give what `canonicalize` gives,
+    /// in any order, through symlinks, and nothing when missing.
+    #[cfg(unix)]
+    #[test]
+    fn canonical_dir_and_file_resolve_as_canonicalize() {
+        let tmp = tempfile::tempdir().unwrap();
+        let base = std::fs::canonicalize(tmp.path()).unwrap();
+        std::fs::create_dir_all(base.join("real/a/b/c")).unwrap();
+        std::fs::create_dir_all(base.join("other/x")).unwrap();
+        std::fs::write(base.join("real/a/b/f.yaml"), "").unwrap();
+        std::fs::write(base.join("other/x/g.yaml"), "").unwrap();
+        std::os::unix::fs::symlink(base.join("real"), base.join("link")).unwrap();
+        std::os::unix::fs::symlink(base.join("other/x"), base.join("real/a/jump")).unwrap();
+        std::os::unix::fs::symlink("../../other", base.join("real/a/rel")).unwrap();
+        std::os::unix::fs::symlink("../../../other/x/g.yaml", base.join("real/a/b/h.yaml"))
+            .unwrap();
+        let paths = [
+            "link/a/b/c",
+            "link/a",
+            "real/a/b",
+            "link/a/jump",
+            "real/a/rel/x",
+            "real/a/rel/x/..",
+            "link/a/b/c/missing",
+            "missing/deeper",
+            "real/a/b/c",
+            "link",
+            "link/a/b/f.yaml",
+            "link/a/b/h.yaml",
+            "real/a/jump/g.yaml",
+            "real/a/b/missing.yaml",
+        ];
+        for order in [paths.to_vec(), paths.iter().rev().copied().collect()] {
+            let dirs = DirCache::default();
+            for p in order {
+                let path = base.join(p);
+                let expected = std::fs::canonicalize(&path).ok();
+                assert_eq!(canonical_dir(&path, &dirs), expected, "dir {p}");
+                let files = DirCache::default();
+                if !path.is_dir() {
+                    assert_eq!(canonical_file(&path, &files), expected, "file {p}");
+                    assert_eq!(canonical_file(&path, &dirs), expected, "file {p}");
+                }
+            }
+        }
+        // A relative directory is resolved from the working directory.
+        let dirs = DirCache::default();
+        assert_eq!(
+            canonical_dir(Path::new("."), &dirs),
+            std::fs::canonicalize(".").ok()
+        );
+        assert_eq!(
+            canonical_dir(Path::new("src/.."), &dirs),
+            std::fs::canonicalize("src/..").ok()
+        );
     }
 
     #[test]

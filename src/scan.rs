@@ -10,6 +10,7 @@ use crate::engine::{Engine, FileReport};
 use crate::finding::Finding;
 use crate::render;
 use crate::report::Report;
+use crate::rules::data::pss;
 use crate::sourcemap::{self, MapContext, Templates};
 
 /// One file's report, findings and (when it has findings) text.
@@ -386,9 +387,11 @@ fn apply_suppressions(
     // Findings of a namespace's audit/warn labels, and of objects whose annotations suppress
     // them, come suppressed already: shown, not failing.
     let mut findings = findings;
-    suppressed.extend(crate::finding::take_where(&mut findings, |f| {
-        f.suppression.is_some()
-    }));
+    if findings.iter().any(|f| f.suppression.is_some()) {
+        suppressed.extend(crate::finding::take_where(&mut findings, |f| {
+            f.suppression.is_some()
+        }));
+    }
     // Whether a rule ran, so that a suppression of it that matched nothing is stale.
     let ran = |id: &str| !engine.parse_only() && engine.severity(id).is_some();
     let (mut findings, mut stale) =
@@ -425,49 +428,14 @@ pub fn namespace_policies(
     discovery: &Discovery,
     max_file_size: u64,
 ) -> BTreeMap<String, crate::rules::data::pss::NamespacePolicy> {
-    use crate::rules::data::pss;
     let found: Vec<Vec<(String, pss::NamespacePolicy)>> = discovery
         .candidates
         .par_iter()
         .map(|c| {
-            let Input::Path(p) = &c.input else {
-                return Vec::new();
-            };
-            if c.size > max_file_size || discovery.chart_inputs.contains(&c.display) {
+            if discovery.chart_inputs.contains(&c.display) {
                 return Vec::new();
             }
-            let Ok(bytes) = std::fs::read(p) else {
-                return Vec::new();
-            };
-            if bytes.len() as u64 > max_file_size {
-                return Vec::new();
-            }
-            // Not copied, and read one document at a time when it parses (a file of many
-            // documents is never held as one tree); the same documents either way.
-            let decoded = crate::model::decode::decode(&bytes);
-            let text: &str = &decoded.text;
-            if !text.contains(pss::LABEL_PREFIX) {
-                return Vec::new();
-            }
-            let mut out = Vec::new();
-            let take = |doc: &crate::model::yaml::Document, out: &mut Vec<_>| {
-                for obj in crate::model::object::objects_of(doc) {
-                    if let Some((name, policy, _)) = pss::namespace_policy(&obj) {
-                        out.push((name, policy));
-                    }
-                }
-            };
-            let streamed = !crate::model::json::is_json(text)
-                && crate::model::yaml::each_document(text, false, &mut |doc, _| {
-                    take(&doc, &mut out)
-                });
-            if !streamed {
-                out.clear();
-                for doc in &crate::model::json::parse_input(text).documents {
-                    take(doc, &mut out);
-                }
-            }
-            out
+            namespace_policies_of(c, max_file_size)
         })
         .collect();
     let mut map = BTreeMap::new();
@@ -475,6 +443,87 @@ pub fn namespace_policies(
         map.entry(name).or_insert(policy);
     }
     map
+}
+
+/// The labels of [`namespace_policies`], read from each candidate as discovery finds it
+/// ([`crate::discover::discover_with`]), on the threads the walk leaves idle: a candidate's
+/// labels are [`NamespaceLabels::add`]ed as soon as it is found, and
+/// [`NamespaceLabels::policies`] keeps those of the candidates that stay, in discovery order:
+/// the same map as [`namespace_policies`] of the finished discovery.
+#[derive(Default)]
+pub struct NamespaceLabels {
+    /// By display path: the candidates that have labels.
+    found: std::sync::Mutex<std::collections::HashMap<String, Vec<(String, pss::NamespacePolicy)>>>,
+}
+
+impl NamespaceLabels {
+    /// Reads the labels of `c`.
+    pub fn add(&self, c: &Candidate, max_file_size: u64) {
+        let labels = namespace_policies_of(c, max_file_size);
+        if labels.is_empty() {
+            return;
+        }
+        if let Ok(mut found) = self.found.lock() {
+            found.insert(c.display.clone(), labels);
+        }
+    }
+
+    /// The map [`namespace_policies`] makes of `discovery` (every candidate of which was
+    /// [`NamespaceLabels::add`]ed).
+    pub fn policies(self, discovery: &Discovery) -> BTreeMap<String, pss::NamespacePolicy> {
+        let mut found = self.found.into_inner().unwrap_or_else(|e| e.into_inner());
+        let mut map = BTreeMap::new();
+        for c in &discovery.candidates {
+            if discovery.chart_inputs.contains(&c.display) {
+                continue;
+            }
+            for (name, policy) in found.remove(&c.display).into_iter().flatten() {
+                map.entry(name).or_insert(policy);
+            }
+        }
+        map
+    }
+}
+
+/// The namespaces labelled in one candidate (a file within the size limit whose text names the
+/// labels), in file order.
+fn namespace_policies_of(c: &Candidate, max_file_size: u64) -> Vec<(String, pss::NamespacePolicy)> {
+    let Input::Path(p) = &c.input else {
+        return Vec::new();
+    };
+    if c.size > max_file_size {
+        return Vec::new();
+    }
+    let Ok(bytes) = std::fs::read(p) else {
+        return Vec::new();
+    };
+    if bytes.len() as u64 > max_file_size {
+        return Vec::new();
+    }
+    // Not copied, and read one document at a time when it parses (a file of many
+    // documents is never held as one tree); the same documents either way.
+    let decoded = crate::model::decode::decode(&bytes);
+    let text: &str = &decoded.text;
+    if !text.contains(pss::LABEL_PREFIX) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let take = |doc: &crate::model::yaml::Document, out: &mut Vec<_>| {
+        for obj in crate::model::object::objects_of(doc) {
+            if let Some((name, policy, _)) = pss::namespace_policy(&obj) {
+                out.push((name, policy));
+            }
+        }
+    };
+    let streamed = !crate::model::json::is_json(text)
+        && crate::model::yaml::each_document(text, false, &mut |doc, _| take(&doc, &mut out));
+    if !streamed {
+        out.clear();
+        for doc in &crate::model::json::parse_input(text).documents {
+            take(doc, &mut out);
+        }
+    }
+    out
 }
 
 /// Scans one candidate. A chart input (`chart_input`: a chart's values file, `Chart.yaml`...) is
@@ -594,4 +643,64 @@ fn read_regular(path: &std::path::Path, max: u64) -> std::io::Result<Vec<u8>> {
     let mut buf = Vec::with_capacity(usize::try_from(meta.len().min(max)).unwrap_or(0));
     file.take(max.saturating_add(1)).read_to_end(&mut buf)?;
     Ok(buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The labels read while discovery walks are those read after it: the same namespaces,
+    /// the first file in path order winning, chart inputs and files over the limit left out.
+    #[test]
+    fn labels_read_during_discovery_match_those_read_after() {
+        let ns = |name: &str, level: &str| {
+            format!(
+                "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n  labels:\n    \
+                 pod-security.kubernetes.io/enforce: {level}\n"
+            )
+        };
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        std::fs::create_dir_all(root.join("a/chart")).unwrap();
+        std::fs::create_dir_all(root.join("b")).unwrap();
+        std::fs::write(root.join("a/one.yaml"), ns("prod", "restricted")).unwrap();
+        std::fs::write(root.join("b/two.yaml"), ns("prod", "privileged")).unwrap();
+        std::fs::write(root.join("b/three.yaml"), ns("dev", "baseline")).unwrap();
+        std::fs::write(
+            root.join("b/big.yaml"),
+            ns("big", "baseline") + &"#\n".repeat(200),
+        )
+        .unwrap();
+        std::fs::write(root.join("a/chart/Chart.yaml"), "name: c\n").unwrap();
+        std::fs::write(root.join("a/chart/values.yaml"), ns("vals", "baseline")).unwrap();
+        let opts = crate::discover::Options {
+            no_ignore: true,
+            ..Default::default()
+        };
+        let max = 300;
+        let labels = NamespaceLabels::default();
+        let discovery = rayon::scope(|s| {
+            crate::discover::discover_with(&[root.to_path_buf()], &opts, &|c| {
+                let c = c.clone();
+                let labels = &labels;
+                s.spawn(move |_| labels.add(&c, max));
+            })
+        })
+        .unwrap();
+        let during = labels.policies(&discovery);
+        let after = namespace_policies(&discovery, max);
+        assert_eq!(
+            during.keys().collect::<Vec<_>>(),
+            ["dev", "prod"],
+            "{during:?}"
+        );
+        assert_eq!(during, after);
+        assert_eq!(
+            during
+                .get("prod")
+                .and_then(|p| p.enforce.as_ref())
+                .map(|(level, _)| level),
+            Some(&pss::Level::Restricted)
+        );
+    }
 }

@@ -604,13 +604,49 @@ fn skip_patches(discovery: &mut Discovery, plan: &kustomize::Plan) {
     if plan.patches.is_empty() {
         return;
     }
+    // A file resolves to a patch only if it has the patch's name, or is a symlink (of another
+    // name): only those are resolved, not every candidate (a path resolved component by
+    // component costs a system call per directory).
+    let names: BTreeSet<String> = plan
+        .patches
+        .keys()
+        .filter_map(|p| p.file_name())
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .collect();
+    let named = |p: &Path| {
+        p.file_name()
+            .is_some_and(|n| names.contains(&n.to_string_lossy().to_ascii_lowercase()))
+    };
+    // Candidates of another name: only a symlink (or a path that cannot be looked at) may lead
+    // to a patch; looked at in parallel.
+    let owners: Vec<Option<&String>> = discovery
+        .candidates
+        .par_iter()
+        .map(|c| match &c.input {
+            Input::Path(p)
+                if !named(p)
+                    && std::fs::symlink_metadata(p)
+                        .map_or(true, |m| m.file_type().is_symlink()) =>
+            {
+                std::fs::canonicalize(p)
+                    .ok()
+                    .and_then(|p| plan.patches.get(&p))
+            }
+            Input::Path(_) | Input::Stdin | Input::Memory(_) => None,
+        })
+        .collect();
+    // Candidates with a patch's name: resolved with their directories resolved once each.
+    let dirs = crate::safepath::DirCache::default();
     let mut kept = Vec::with_capacity(discovery.candidates.len());
-    for c in std::mem::take(&mut discovery.candidates) {
+    for (c, owner) in std::mem::take(&mut discovery.candidates)
+        .into_iter()
+        .zip(owners)
+    {
         let owner = match &c.input {
-            Input::Path(p) => std::fs::canonicalize(p)
-                .ok()
-                .and_then(|p| plan.patches.get(&p)),
-            Input::Stdin | Input::Memory(_) => None,
+            Input::Path(p) if named(p) => {
+                crate::safepath::canonical_file(p, &dirs).and_then(|p| plan.patches.get(&p))
+            }
+            _ => owner,
         };
         match owner {
             Some(k) => discovery.skipped.push(FileReport::new(

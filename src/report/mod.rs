@@ -656,8 +656,10 @@ impl Report {
 /// buffer of half the findings (a finding is several hundred bytes; the positions sorted here
 /// are a word each), then moves each finding once into place.
 pub fn sort_findings(findings: &mut [Finding]) {
+    use rayon::slice::ParallelSliceMut;
     let mut order: Vec<usize> = (0..findings.len()).collect();
-    order.sort_by(|&a, &b| match (findings.get(a), findings.get(b)) {
+    // Stable, as `sort_by`: the same order on any number of threads.
+    order.par_sort_by(|&a, &b| match (findings.get(a), findings.get(b)) {
         (Some(a), Some(b)) => a.sort_key().cmp(&b.sort_key()),
         _ => a.cmp(&b),
     });

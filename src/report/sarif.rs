@@ -632,7 +632,7 @@ fn encode(path: &str, absolute: bool) -> String {
     out
 }
 
-/// The fingerprint of each finding, in order: a hash of [`fingerprint_key`] and an occurrence
+/// The fingerprint of each finding, in order: a hash of [`write_fingerprint_key`] and an occurrence
 /// counter that tells true duplicates apart. Stable when lines move; shared by the SARIF
 /// `partialFingerprints` and the GitLab Code Quality `fingerprint`.
 pub(crate) fn fingerprints<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Vec<String> {
@@ -648,14 +648,20 @@ pub(crate) fn fingerprints<'a>(findings: impl IntoIterator<Item = &'a Finding>) 
 /// counted apart), so the counts are exact without keeping every key.
 pub(crate) fn fingerprint_hashes<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Vec<u64> {
     use std::collections::hash_map::Entry;
+    use std::fmt::Write as _;
     let findings = findings.into_iter();
     let mut firsts: Vec<&Finding> = Vec::new();
     // Hash of a key -> (its first finding in `firsts`, occurrences so far).
     let mut seen: std::collections::HashMap<u64, (usize, usize)> = std::collections::HashMap::new();
     let mut colliding: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let mut out = Vec::with_capacity(findings.size_hint().0);
+    // The keys are written into two buffers reused from finding to finding (no allocation each).
+    let mut key = String::new();
+    let mut other = String::new();
+    let mut count = String::new();
     for f in findings {
-        let mut key = fingerprint_key(f);
+        key.clear();
+        write_fingerprint_key(&mut key, f);
         let hash = fnv1a64(key.as_bytes());
         let n = match seen.entry(hash) {
             Entry::Vacant(e) => {
@@ -665,9 +671,11 @@ pub(crate) fn fingerprint_hashes<'a>(findings: impl IntoIterator<Item = &'a Find
             }
             Entry::Occupied(mut e) => {
                 let (first, count) = e.get_mut();
-                let same = firsts
-                    .get(*first)
-                    .is_some_and(|g| fingerprint_key(g) == key);
+                let same = firsts.get(*first).is_some_and(|g| {
+                    other.clear();
+                    write_fingerprint_key(&mut other, g);
+                    other == key
+                });
                 if same {
                     *count += 1;
                     *count
@@ -678,28 +686,36 @@ pub(crate) fn fingerprint_hashes<'a>(findings: impl IntoIterator<Item = &'a Find
                 }
             }
         };
-        key.push_str(&format!("|{n}"));
-        out.push(fnv1a64(key.as_bytes()));
+        // The hash of the key followed by `|n`: FNV-1a goes on from the key's hash.
+        count.clear();
+        let _ = write!(count, "|{n}");
+        out.push(fnv1a64_from(hash, count.as_bytes()));
     }
     out
 }
 
-/// What identifies a finding across edits that move lines: rule, file, object, container and
-/// field path, never a line or column.
-fn fingerprint_key(f: &Finding) -> String {
-    format!(
+/// Writes the key of [`fingerprint_hashes`] (rule, file, object, container and field path,
+/// never a line or column) into `key`.
+fn write_fingerprint_key(key: &mut String, f: &Finding) {
+    use std::fmt::Write as _;
+    let _ = write!(
+        key,
         "{}|{}|{}|{}|{}",
         f.rule,
         f.path,
         f.object.as_ref().map(|o| o.display()).unwrap_or_default(),
         f.container.as_deref().unwrap_or(""),
         f.field.as_deref().unwrap_or(""),
-    )
+    );
 }
 
 /// FNV-1a, 64 bits: small, stable across Rust versions and platforms (unlike std's hashers).
 fn fnv1a64(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    fnv1a64_from(0xcbf2_9ce4_8422_2325, bytes)
+}
+
+/// FNV-1a of what was hashed to `h`, followed by `bytes`.
+fn fnv1a64_from(mut h: u64, bytes: &[u8]) -> u64 {
     for b in bytes {
         h ^= u64::from(*b);
         h = h.wrapping_mul(0x0100_0000_01b3);
@@ -710,6 +726,33 @@ fn fnv1a64(bytes: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The fingerprints are FNV-1a of `rule|path|object|container|field|n`, `n` counting the
+    /// findings with the same key (the definition they had when first released).
+    #[test]
+    fn fingerprints_hash_the_key_and_its_occurrence() {
+        let at = |line| Span::point(Pos::new(line, 1));
+        let mut a = Finding::new("RULE_A", at(1), "m");
+        a.path = "k8s/a.yaml".into();
+        a.container = Some("web".into());
+        a.field = Some("spec.containers[0].image".into());
+        let mut b = a.clone();
+        b.span = at(9);
+        let mut c = a.clone();
+        c.rule = "RULE_B".into();
+        let d = Finding::new("RULE_A", at(2), "m");
+        let findings = [a, b, c, d];
+        let expected: Vec<u64> = [
+            "RULE_A|k8s/a.yaml||web|spec.containers[0].image|1",
+            "RULE_A|k8s/a.yaml||web|spec.containers[0].image|2",
+            "RULE_B|k8s/a.yaml||web|spec.containers[0].image|1",
+            "RULE_A|||||1",
+        ]
+        .iter()
+        .map(|k| fnv1a64(k.as_bytes()))
+        .collect();
+        assert_eq!(fingerprint_hashes(findings.iter()), expected);
+    }
 
     #[test]
     fn fnv_reference_values() {
