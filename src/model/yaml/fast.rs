@@ -20,6 +20,7 @@
 //! were compared on sample texts; the differential tests in `fast_tests` compare whole trees).
 
 use std::borrow::Cow;
+use std::cell::Cell;
 
 use saphyr_parser::{Event, Marker, ScalarStyle, Span as PSpan};
 
@@ -67,13 +68,26 @@ pub(super) fn count(fast: bool) {
     let _ = fast;
 }
 
-/// Whether the fast path may read `text` at all: printable ASCII, tabs and `\n` only, ending
-/// with a line break.
+/// Whether the fast path may read `text` at all: printable characters, tabs and `\n` line
+/// breaks only (no `\r`, no C0 or C1 control, no byte order mark or other character YAML
+/// does not read as printable text).
 pub(super) fn eligible(text: &str) -> bool {
-    text.ends_with('\n')
-        && text
-            .bytes()
-            .all(|b| matches!(b, b' '..=b'~' | b'\n' | b'\t'))
+    let mut ascii = true;
+    for b in text.bytes() {
+        match b {
+            b' '..=b'~' | b'\n' | b'\t' => {}
+            0x80.. => ascii = false,
+            _ => return false,
+        }
+    }
+    ascii
+        || !text.chars().any(|c| {
+            matches!(
+                c,
+                '\u{80}'
+                    ..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{FEFF}' | '\u{FFFE}' | '\u{FFFF}'
+            )
+        })
 }
 
 #[derive(Clone, Copy)]
@@ -92,6 +106,14 @@ pub(super) struct Fast<'a> {
     /// 1-based number of the current line.
     line: usize,
     depth: usize,
+    /// The text is ASCII: byte offsets are character indexes.
+    ascii: bool,
+    /// Character index of the current line start.
+    ls_char: usize,
+    /// (byte offset, column) of the last column counted on the current line.
+    col_cache: Cell<(usize, usize)>,
+    /// The text ends with a line break.
+    final_break: bool,
     /// The events of the document read by the last [`Fast::document`].
     pub(super) events: Vec<(Event<'a>, PSpan)>,
 }
@@ -105,19 +127,26 @@ impl<'a> Fast<'a> {
             ls: 0,
             line: 1,
             depth: 0,
+            ascii: src.is_ascii(),
+            ls_char: 0,
+            col_cache: Cell::new((0, 0)),
+            final_break: src.ends_with('\n'),
             events: Vec::new(),
         }
     }
 
-    /// Where the scanner is: a line start (byte offset) and its 1-based line number.
-    pub(super) fn position(&self) -> (usize, usize) {
-        (self.ls, self.line)
+    /// Where the scanner is: a line start (byte offset), its 1-based line number and its
+    /// character index.
+    pub(super) fn position(&self) -> (usize, usize, usize) {
+        (self.ls, self.line, self.ls_char)
     }
 
     /// Moves to a line start (as returned by [`Fast::position`], or one saphyr stopped at).
-    pub(super) fn seek(&mut self, ls: usize, line: usize) {
+    pub(super) fn seek(&mut self, (ls, line, ls_char): (usize, usize, usize)) {
         self.ls = ls;
         self.line = line;
+        self.ls_char = ls_char;
+        self.col_cache.set((ls, 0));
     }
 
     /// The byte at `i`, 0 past the end (the text has no NUL).
@@ -131,7 +160,17 @@ impl<'a> Fast<'a> {
 
     /// A marker at byte `i` of the current line.
     fn mark(&self, i: usize) -> Marker {
-        Marker::new(i, self.line, i.saturating_sub(self.ls))
+        if self.ascii {
+            return Marker::new(i, self.line, i.saturating_sub(self.ls));
+        }
+        // Columns count characters: count on from the last column counted on this line.
+        let (mut at, mut col) = self.col_cache.get();
+        if at < self.ls || at > i {
+            (at, col) = (self.ls, 0);
+        }
+        col += chars(self.b.get(at..i).unwrap_or_default());
+        self.col_cache.set((i, col));
+        Marker::new(self.ls_char + col, self.line, col)
     }
 
     fn span(&self, from: usize, to: usize) -> PSpan {
@@ -160,8 +199,15 @@ impl<'a> Fast<'a> {
 
     /// Moves to the line after the one holding `i`.
     fn next_line_from(&mut self, i: usize) {
-        self.ls = (self.line_end(i) + 1).min(self.b.len());
+        let next = (self.line_end(i) + 1).min(self.b.len());
+        self.ls_char += if self.ascii {
+            next - self.ls
+        } else {
+            chars(self.b.get(self.ls..next).unwrap_or_default())
+        };
+        self.ls = next;
         self.line += 1;
+        self.col_cache.set((next, 0));
     }
 
     fn skip_spaces(&self, mut i: usize) -> usize {
@@ -181,7 +227,7 @@ impl<'a> Fast<'a> {
         while !self.at_eof() {
             let i = self.skip_spaces(self.ls);
             match self.at(i) {
-                b'\n' | b'#' => self.next_line_from(i),
+                b'\n' | 0 | b'#' => self.next_line_from(i),
                 b'\t' => return Err(Unsure),
                 _ => return Ok(()),
             }
@@ -196,7 +242,7 @@ impl<'a> Fast<'a> {
             return None;
         }
         let three = self.at(self.ls + 1) == c && self.at(self.ls + 2) == c;
-        (three && matches!(self.at(self.ls + 3), b' ' | b'\n' | b'\t')).then_some(c)
+        (three && matches!(self.at(self.ls + 3), b' ' | b'\n' | b'\t' | 0)).then_some(c)
     }
 
     fn at_end_or_marker(&self) -> bool {
@@ -208,7 +254,7 @@ impl<'a> Fast<'a> {
     fn finish_line(&mut self, i: usize) -> R<()> {
         let q = self.skip_spaces(i);
         match self.at(q) {
-            b'\n' => {}
+            b'\n' | 0 => {}
             b'#' if q > i => {}
             _ => return Err(Unsure),
         }
@@ -226,7 +272,7 @@ impl<'a> Fast<'a> {
 
     /// A `-` at `i` that starts a block sequence entry.
     fn is_dash(&self, i: usize) -> bool {
-        self.at(i) == b'-' && matches!(self.at(i + 1), b' ' | b'\n')
+        self.at(i) == b'-' && matches!(self.at(i + 1), b' ' | b'\n' | 0)
     }
 
     /// Reads the next document into [`Fast::events`]; `false` at the end of the text.
@@ -244,6 +290,9 @@ impl<'a> Fast<'a> {
                 self.finish_line(m + 3)?;
                 self.skip_to_content()?;
                 if self.at_eof() {
+                    if !self.final_break {
+                        return Err(Unsure);
+                    }
                     // An empty document at the end of the text.
                     let e = self.span(self.ls, self.ls);
                     self.scalar(Cow::Borrowed(""), ScalarStyle::Plain, e);
@@ -370,7 +419,7 @@ impl<'a> Fast<'a> {
     fn item(&mut self, n: usize, dash: usize) -> R<()> {
         let p = self.skip_spaces(dash + 1);
         match self.at(p) {
-            b'\n' | b'#' => {
+            b'\n' | 0 | b'#' => {
                 // The entry is on the next lines, or empty (a null at the end of this line).
                 let q = if self.at(p) == b'#' {
                     self.line_end(p)
@@ -390,7 +439,7 @@ impl<'a> Fast<'a> {
                 Ok(())
             }
             b'\t' => Err(Unsure),
-            b'-' if matches!(self.at(p + 1), b' ' | b'\n') => Err(Unsure),
+            b'-' if matches!(self.at(p + 1), b' ' | b'\n' | 0) => Err(Unsure),
             _ => {
                 if self.is_key(p) {
                     self.enter()?;
@@ -417,7 +466,7 @@ impl<'a> Fast<'a> {
                 loop {
                     match self.at(j) {
                         b'\n' | 0 => return false,
-                        b':' if matches!(self.at(j + 1), b' ' | b'\n') => return true,
+                        b':' if matches!(self.at(j + 1), b' ' | b'\n' | 0) => return true,
                         b'#' if self.at(j.wrapping_sub(1)) == b' ' => return false,
                         _ => j += 1,
                     }
@@ -425,7 +474,7 @@ impl<'a> Fast<'a> {
             }
         };
         let q = self.skip_spaces(end);
-        self.at(q) == b':' && matches!(self.at(q + 1), b' ' | b'\n')
+        self.at(q) == b':' && matches!(self.at(q + 1), b' ' | b'\n' | 0)
     }
 
     /// After the quoted scalar opening at `p`: the offset after its closing quote, if it closes
@@ -464,7 +513,7 @@ impl<'a> Fast<'a> {
                 let mut j = p;
                 loop {
                     match self.at(j) {
-                        b':' if matches!(self.at(j + 1), b' ' | b'\n') => break,
+                        b':' if matches!(self.at(j + 1), b' ' | b'\n' | 0) => break,
                         b'#' if self.at(j.wrapping_sub(1)) == b' ' => return Err(Unsure),
                         b'\n' | b'\t' | 0 => return Err(Unsure),
                         _ => j += 1,
@@ -480,7 +529,7 @@ impl<'a> Fast<'a> {
             return Err(Unsure);
         }
         let q = self.skip_spaces(end);
-        if self.at(q) != b':' || !matches!(self.at(q + 1), b' ' | b'\n') {
+        if self.at(q) != b':' || !matches!(self.at(q + 1), b' ' | b'\n' | 0) {
             return Err(Unsure);
         }
         let sp = self.span(p, end);
@@ -492,7 +541,7 @@ impl<'a> Fast<'a> {
     fn value(&mut self, n: usize, colon: usize) -> R<()> {
         let p = self.skip_spaces(colon + 1);
         match self.at(p) {
-            b'\n' | b'#' => {
+            b'\n' | 0 | b'#' => {
                 // On the next lines, or empty (a null at the `:`).
                 let empty = self.span(colon, colon);
                 self.next_line_from(p);
@@ -540,13 +589,13 @@ impl<'a> Fast<'a> {
             }
             b'-' | b'.' | b'+' | b'_' | b'/' | b'~' | b'=' | b'(' | b')' | b'<' | b'$' | b'^'
             | b';' | b'\\' => {
-                if self.at(p) == b'-' && matches!(self.at(p + 1), b' ' | b'\n') {
+                if self.at(p) == b'-' && matches!(self.at(p + 1), b' ' | b'\n' | 0) {
                     return Err(Unsure);
                 }
                 let e = self.plain(p)?;
                 self.finish_line(e)?;
             }
-            c if c.is_ascii_alphanumeric() => {
+            c if c.is_ascii_alphanumeric() || c >= 0x80 => {
                 let e = self.plain(p)?;
                 self.finish_line(e)?;
             }
@@ -567,7 +616,7 @@ impl<'a> Fast<'a> {
             match self.at(j) {
                 b'\n' | 0 => break,
                 b'#' if self.at(j.wrapping_sub(1)) == b' ' => break,
-                b':' if matches!(self.at(j + 1), b' ' | b'\n') => return Err(Unsure),
+                b':' if matches!(self.at(j + 1), b' ' | b'\n' | 0) => return Err(Unsure),
                 b'\t' => return Err(Unsure),
                 _ => j += 1,
             }
@@ -593,19 +642,22 @@ impl<'a> Fast<'a> {
             }
         }
         let mut out = String::from(self.text(p + 1, j));
+        let mut from = j;
         loop {
             match self.at(j) {
-                b'"' => return Ok((Cow::Owned(out), j + 1)),
+                b'"' => {
+                    out.push_str(self.text(from, j));
+                    return Ok((Cow::Owned(out), j + 1));
+                }
                 b'\\' => {
+                    out.push_str(self.text(from, j));
                     let (c, len) = self.escape(j + 1)?;
                     out.push(c);
                     j += 1 + len;
+                    from = j;
                 }
                 b'\n' | b'\t' | 0 => return Err(Unsure),
-                c => {
-                    out.push(char::from(c));
-                    j += 1;
-                }
+                _ => j += 1,
             }
         }
     }
@@ -777,7 +829,7 @@ impl<'a> Fast<'a> {
         };
         let h = self.skip_spaces(q);
         match self.at(h) {
-            b'\n' => {}
+            b'\n' | 0 => {}
             b'#' if h > q => {}
             _ => return Err(Unsure),
         }
@@ -787,7 +839,7 @@ impl<'a> Fast<'a> {
         }
         // The first line sets the indentation; an empty one is left to saphyr.
         let ind = self.indent();
-        if ind <= n || matches!(self.at(self.ls + ind), b'\n' | b'\t') {
+        if ind <= n || matches!(self.at(self.ls + ind), b'\n' | b'\t' | 0) {
             return Err(Unsure);
         }
         let start = self.mark(self.ls + ind);
@@ -798,10 +850,17 @@ impl<'a> Fast<'a> {
         let mut empty = 0usize;
         let end = loop {
             if self.at_eof() {
+                // saphyr ends it differently on a last line without a line break.
+                if !self.final_break {
+                    return Err(Unsure);
+                }
                 break self.mark(self.ls);
             }
             let sp = self.indent();
             let e = self.line_end(self.ls);
+            if self.at(self.ls + sp) == 0 {
+                return Err(Unsure);
+            }
             if self.at(self.ls + sp) == b'\n' {
                 if sp > ind {
                     return Err(Unsure);
@@ -846,6 +905,11 @@ impl<'a> Fast<'a> {
         self.scalar(Cow::Owned(out), style, PSpan::new(start, end));
         Ok(())
     }
+}
+
+/// The characters of UTF-8 bytes (every byte but continuation bytes starts one).
+fn chars(b: &[u8]) -> usize {
+    b.iter().filter(|&&x| x & 0xC0 != 0x80).count()
 }
 
 fn push_breaks(out: &mut String, n: usize) {

@@ -99,6 +99,20 @@ const SAMPLES: &[&str] = &[
     "[a, b]\n",
     "plain\n",
     "a: 1",
+    // No line break at the end.
+    "a: b\nc: |\n  x",
+    "a: b\n---",
+    "- x\n-",
+    "a:",
+    "a: |\n  x\n  ",
+    "a: 'x'  # c",
+    "a: [1, 2]",
+    // Not ASCII: columns and indexes count characters.
+    "a: é\nb: \"ü\\tx\" # ö\nc: 'ß''s'\nd: [é, \"ä\"]\ne: |\n  ñ\n  x\nf: >\n  ü\n  ö\n",
+    "é: 1\né: 2\n\"ké\": v\n- x\n",
+    "a: é\n---\nb: &x \"é\"\nc: *x\n---\nd: \"ü\" # c\ne: 'ö'\n",
+    "a: x\u{a0}y\nb: \u{a0}\n\u{a0}: c\nd: \"\u{2028}\"\n",
+    "a: \"\u{FEFF}\"\n",
     "a: {x: , y}\n",
     "a: [x, ]\n",
     "a: {x:1}\n",
@@ -133,8 +147,13 @@ fn the_fast_path_reads_common_manifests_and_leaves_the_rest() {
     // An anchor: that document goes to saphyr, the next one to the fast path again.
     let mixed = "a: &x 1\nb: *x\n---\nc: 1\n---\nd: 2\n";
     assert_eq!(counted(|| drop(parse_stream(mixed))), (2, 1));
-    // Not ASCII: the whole file goes to saphyr.
-    assert_eq!(counted(|| drop(parse_stream("a: é\n---\nb: 1\n"))), (0, 2));
+    // Not ASCII: columns and indexes count characters.
+    assert_eq!(counted(|| drop(parse_stream("a: é\n---\nb: 1\n"))), (2, 0));
+    // CRLF line breaks: the whole file goes to saphyr.
+    assert_eq!(
+        counted(|| drop(parse_stream("a: 1\r\n---\r\nb: 1\r\n"))),
+        (0, 2)
+    );
 }
 
 fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -301,5 +320,52 @@ proptest! {
     fn mutated_manifests_match_saphyr(text in mutated()) {
         let (fast, slow) = both(&text);
         prop_assert!(fast == slow, "differs on:\n{}", text);
+    }
+}
+
+/// Where the fast path gives up on the corpus: the line it was on, by its first characters
+/// (run by hand: `cargo test --lib fast_tests::why -- --ignored --nocapture`).
+#[test]
+#[ignore]
+fn why_the_corpus_goes_to_saphyr() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    let mut files = Vec::new();
+    yaml_files(&dir, &mut files);
+    let mut not_eligible = 0;
+    let mut seen = std::collections::BTreeMap::<String, usize>::new();
+    for path in &files {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        if !super::fast::eligible(&text) {
+            not_eligible += 1;
+            continue;
+        }
+        let mut f = super::fast::Fast::new(&text);
+        loop {
+            match f.document() {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(_) => {
+                    let (ls, _, _) = f.position();
+                    let line: String = text[ls..]
+                        .lines()
+                        .next()
+                        .unwrap_or("")
+                        .chars()
+                        .take(40)
+                        .collect();
+                    let line = line.trim_start().chars().take(12).collect::<String>();
+                    *seen.entry(line).or_default() += 1;
+                    break;
+                }
+            }
+        }
+    }
+    let mut v: Vec<_> = seen.into_iter().collect();
+    v.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+    println!("not eligible files: {not_eligible}");
+    for (k, n) in v.iter().take(60) {
+        println!("{n:6} {k:?}");
     }
 }

@@ -187,7 +187,7 @@ pub(super) fn parse_part_with(
         line_offset,
     };
     if !(fast::enabled() && fast::eligible(text)) {
-        return match saphyr_run(text, 0, 0, false, &mut b, &mut st, diagnostics, each) {
+        return match saphyr_run(text, (0, 1, 0), false, &mut b, &mut st, diagnostics, each) {
             Run::Part(part) => part,
             Run::Stopped(..) => Part::Done,
         };
@@ -195,7 +195,7 @@ pub(super) fn parse_part_with(
     let mut scanner = Fast::new(text);
     loop {
         loop {
-            let (at, line) = scanner.position();
+            let at = scanner.position();
             match scanner.document() {
                 Ok(true) => {
                     fast::count(true);
@@ -210,15 +210,15 @@ pub(super) fn parse_part_with(
                     return Part::Done;
                 }
                 Err(fast::Unsure) => {
-                    scanner.seek(at, line);
+                    scanner.seek(at);
                     break;
                 }
             }
         }
-        let (at, line) = scanner.position();
-        match saphyr_run(text, at, line - 1, true, &mut b, &mut st, diagnostics, each) {
+        let at = scanner.position();
+        match saphyr_run(text, at, true, &mut b, &mut st, diagnostics, each) {
             Run::Part(part) => return part,
-            Run::Stopped(at, line) => scanner.seek(at, line),
+            Run::Stopped(at) => scanner.seek(at),
         }
     }
 }
@@ -233,19 +233,18 @@ struct DocState {
 /// How a run of saphyr ended.
 enum Run {
     Part(Part),
-    /// After one document, at the `---` line that starts the next one: its byte offset and
-    /// 1-based line in the text.
-    Stopped(usize, usize),
+    /// After one document, at the `---` line that starts the next one: its byte offset,
+    /// 1-based line and character index in the text.
+    Stopped((usize, usize, usize)),
 }
 
-/// Parses `text` from the line start at byte `from` (after `lines_before` lines) with saphyr,
+/// Parses `text` from a line start (byte offset, 1-based line, character index) with saphyr,
 /// its events moved to the positions of `text`; with `stop`, only until the end of a document
 /// that ends at a `---` line.
 #[allow(clippy::too_many_arguments)]
 fn saphyr_run(
     text: &str,
-    from: usize,
-    lines_before: usize,
+    (from, line, from_char): (usize, usize, usize),
     stop: bool,
     b: &mut Builder<'_>,
     st: &mut DocState,
@@ -253,8 +252,8 @@ fn saphyr_run(
     each: &mut EachDocument<'_>,
 ) -> Run {
     let rest = text.get(from..).unwrap_or("");
-    // `from` is 0 unless the text is ASCII: a byte offset is a character index.
-    let moved = |m: Marker| Marker::new(m.index() + from, m.line() + lines_before, m.col());
+    let lines_before = line.saturating_sub(1);
+    let moved = |m: Marker| Marker::new(m.index() + from_char, m.line() + lines_before, m.col());
     let mut parser = Parser::new_from_str(rest);
     while let Some(next) = parser.next_event() {
         let (ev, sp) = match next {
@@ -277,10 +276,11 @@ fn saphyr_run(
             return Run::Part(part);
         }
         if stop && end && sp.start.col() == 0 {
-            let at = sp.start.index();
+            let at_char = sp.start.index();
+            let at = b.byte_of_char(at_char);
             let line_start = at == 0 || text.as_bytes().get(at - 1) == Some(&b'\n');
             if line_start && text.get(at..at + 3) == Some("---") {
-                return Run::Stopped(at, sp.start.line());
+                return Run::Stopped((at, sp.start.line(), at_char));
             }
         }
     }
