@@ -11,10 +11,10 @@
 //! It gives up on a document ([`Unsure`]) at the first thing outside the subset or that it is
 //! not sure of: anchors, aliases, tags, directives, complex keys, multi-line plain, quoted or
 //! flow scalars, tabs outside block scalar content and comments, block scalar indentation
-//! indicators or leading empty lines, nested flow collections, anything that could be an
+//! indicators or leading lines of blanks, nested flow collections, anything that could be an
 //! error. The document is then parsed by saphyr (see `recovery::parse_part_with`). The whole
-//! file is left to saphyr when it is not printable ASCII with `\n` line breaks and a final
-//! line break (so byte offsets are character indexes and every line ends the same way).
+//! file is left to saphyr when it has a character YAML does not read as printable text, or a
+//! `\r` (see [`eligible`]).
 //!
 //! Written from the YAML 1.2 specification and saphyr's observable output (event positions
 //! were compared on sample texts; the differential tests in `fast_tests` compare whole trees).
@@ -432,7 +432,7 @@ impl<'a> Fast<'a> {
                 if !self.at_end_or_marker() {
                     let ind = self.indent();
                     if ind > n {
-                        return self.block_node(ind);
+                        return self.node_below(n, ind);
                     }
                 }
                 self.scalar(Cow::Borrowed(""), ScalarStyle::Plain, empty);
@@ -451,6 +451,19 @@ impl<'a> Fast<'a> {
                 }
             }
         }
+    }
+
+    /// A node that starts a line of its own at column `ind`, below the key or `-` of a block
+    /// collection at column `n`.
+    fn node_below(&mut self, n: usize, ind: usize) -> R<()> {
+        let p = self.ls + ind;
+        if self.is_dash(p) || self.is_key(p) {
+            return self.block_node(ind);
+        }
+        if matches!(self.at(p), b'|' | b'>') {
+            return Err(Unsure);
+        }
+        self.inline_value(n, p)
     }
 
     /// Whether a key (`key:` then a blank or the end of the line) starts at `p`.
@@ -549,7 +562,7 @@ impl<'a> Fast<'a> {
                 if !self.at_end_or_marker() {
                     let ind = self.indent();
                     if ind > n {
-                        return self.block_node(ind);
+                        return self.node_below(n, ind);
                     }
                     if ind == n && self.is_dash(self.ls + n) {
                         self.enter()?;
@@ -834,16 +847,33 @@ impl<'a> Fast<'a> {
             _ => return Err(Unsure),
         }
         self.next_line_from(h);
+        // Empty lines before the content (lines with blanks would take part in setting the
+        // indentation: left to saphyr).
+        let mut leading = 0;
+        while !self.at_eof() && self.at(self.ls) == b'\n' {
+            leading += 1;
+            self.next_line_from(self.ls);
+        }
         if self.at_eof() {
             return Err(Unsure);
         }
-        // The first line sets the indentation; an empty one is left to saphyr.
+        // The first line sets the indentation.
         let ind = self.indent();
-        if ind <= n || matches!(self.at(self.ls + ind), b'\n' | b'\t' | 0) {
+        if matches!(self.at(self.ls + ind), b'\n' | b'\t' | 0) {
             return Err(Unsure);
+        }
+        if ind <= n {
+            // No content: an empty scalar where the next line starts (at its first column).
+            if ind != 0 || matches!(chomp, Chomp::Keep) {
+                return Err(Unsure);
+            }
+            let at = self.span(self.ls, self.ls);
+            self.scalar(Cow::Borrowed(""), block_style(literal), at);
+            return Ok(());
         }
         let start = self.mark(self.ls + ind);
         let mut out = String::new();
+        push_breaks(&mut out, leading);
         let mut first = true;
         let mut prev_spaced = false;
         // Empty lines since the last content line.
@@ -890,6 +920,12 @@ impl<'a> Fast<'a> {
             first = false;
             prev_spaced = spaced;
             empty = 0;
+            if e >= self.b.len() {
+                // The last line, without a line break: the scalar ends on it.
+                let end = self.mark(e);
+                self.next_line_from(e);
+                break end;
+            }
             self.next_line_from(e);
         };
         match chomp {
@@ -897,13 +933,20 @@ impl<'a> Fast<'a> {
             Chomp::Clip => out.push('\n'),
             Chomp::Keep => push_breaks(&mut out, empty + 1),
         }
-        let style = if literal {
-            ScalarStyle::Literal
-        } else {
-            ScalarStyle::Folded
-        };
-        self.scalar(Cow::Owned(out), style, PSpan::new(start, end));
+        self.scalar(
+            Cow::Owned(out),
+            block_style(literal),
+            PSpan::new(start, end),
+        );
         Ok(())
+    }
+}
+
+fn block_style(literal: bool) -> ScalarStyle {
+    if literal {
+        ScalarStyle::Literal
+    } else {
+        ScalarStyle::Folded
     }
 }
 
