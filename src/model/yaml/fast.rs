@@ -3,7 +3,7 @@
 //! saphyr-parser reads any YAML 1.2 stream; most of its time goes into a general scanner (a
 //! token queue, simple-key bookkeeping, a new `String` for every scalar). Manifests use a small
 //! part of the language: block mappings and sequences, one-line plain and quoted scalars,
-//! literal and folded block scalars, comments, `---`/`...`, small one-line flow collections.
+//! literal and folded block scalars, comments, `---`/`...`, one-line flow collections.
 //! This module reads exactly that, line by line, and produces the events (and the positions)
 //! saphyr produces for the same text, which the same tree builder then consumes: values,
 //! styles, spans, duplicate keys and every other diagnostic stay those of the saphyr path.
@@ -11,7 +11,7 @@
 //! It gives up on a document ([`Unsure`]) at the first thing outside the subset or that it is
 //! not sure of: anchors, aliases, tags, directives, complex keys, multi-line plain, quoted or
 //! flow scalars, tabs outside block scalar content and comments, block scalar indentation
-//! indicators or leading lines of blanks, nested flow collections, anything that could be an
+//! indicators or leading lines of blanks, flow collections as keys, anything that could be an
 //! error. The document is then parsed by saphyr (see `recovery::parse_part_with`). The whole
 //! file is left to saphyr when it has a character YAML does not read as printable text, or a
 //! `\r` (see [`eligible`]).
@@ -743,7 +743,7 @@ impl<'a> Fast<'a> {
         }
     }
 
-    /// A one-line flow sequence or mapping of scalars at `p`: pushes its events, returns the
+    /// A one-line flow sequence or mapping at `p`: pushes its events, returns the
     /// offset after it.
     fn flow(&mut self, p: usize) -> R<usize> {
         let map = self.at(p) == b'{';
@@ -757,14 +757,18 @@ impl<'a> Fast<'a> {
         let mut j = self.skip_spaces(p + 1);
         if self.at(j) != close {
             loop {
-                j = self.flow_scalar(j)?;
+                j = if map {
+                    self.flow_scalar(j)?
+                } else {
+                    self.flow_node(j)?
+                };
                 j = self.skip_spaces(j);
                 if map {
                     if self.at(j) != b':' || self.at(j + 1) != b' ' {
                         return Err(Unsure);
                     }
                     j = self.skip_spaces(j + 1);
-                    j = self.flow_scalar(j)?;
+                    j = self.flow_node(j)?;
                     j = self.skip_spaces(j);
                 }
                 match self.at(j) {
@@ -781,6 +785,18 @@ impl<'a> Fast<'a> {
         }
         self.push(end, self.span(j, j + 1));
         Ok(j + 1)
+    }
+
+    /// A value inside a one-line flow collection at `p` (a scalar or a nested collection):
+    /// pushes it, returns its end.
+    fn flow_node(&mut self, p: usize) -> R<usize> {
+        if matches!(self.at(p), b'[' | b'{') {
+            self.enter()?;
+            let e = self.flow(p)?;
+            self.depth -= 1;
+            return Ok(e);
+        }
+        self.flow_scalar(p)
     }
 
     /// A scalar inside a one-line flow collection at `p`: pushes it, returns its end.
