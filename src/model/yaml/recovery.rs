@@ -215,10 +215,18 @@ pub(super) fn parse_part_with(
                 }
             }
         }
-        let at = scanner.position();
-        match saphyr_run(text, at, true, &mut b, &mut st, diagnostics, each) {
+        let from = scanner.position();
+        match saphyr_run(text, from, true, &mut b, &mut st, diagnostics, each) {
             Run::Part(part) => return part,
-            Run::Stopped(at) => scanner.seek(at),
+            // Always forward (saphyr ends a document after the line it started at); should it
+            // not, saphyr reads the rest.
+            Run::Stopped(at) if at.0 > from.0 => scanner.seek(at),
+            Run::Stopped(at) => {
+                return match saphyr_run(text, at, false, &mut b, &mut st, diagnostics, each) {
+                    Run::Part(part) => part,
+                    Run::Stopped(..) => Part::Done,
+                };
+            }
         }
     }
 }
