@@ -2,9 +2,10 @@
 
 use std::collections::HashMap;
 
-use saphyr_parser::{Event, Parser, ScanError};
+use saphyr_parser::{Event, Marker, Parser, ScanError, Span as PSpan};
 
 use super::builder::Builder;
+use super::fast::{self, Fast};
 use super::lean::DocFacts;
 use super::repair::RawError;
 use super::span::{pos, span, Pos, Shifts, Span};
@@ -146,6 +147,10 @@ pub(super) type EachDocument<'a> = dyn FnMut(Pos, Option<Node>, &mut Vec<Diagnos
 /// [`parse_part`] with each document handed to `each` as soon as it ends: its start, its root
 /// (`None` when empty or abandoned) and the stream's diagnostics, the document's own last
 /// (`each` may take them; what it leaves stays in `diagnostics`).
+///
+/// Documents the fast scanner (see [`super::fast`]) can read are read by it; a document it is
+/// not sure of is read by saphyr, and the fast scanner takes over again at the next `---` line
+/// saphyr ends that document at. Both feed the same tree builder, with positions in `text`.
 pub(super) fn parse_part_with(
     text: &str,
     line_offset: u32,
@@ -155,7 +160,6 @@ pub(super) fn parse_part_with(
     diagnostics: &mut Vec<Diagnostic>,
     each: &mut EachDocument<'_>,
 ) -> Part {
-    let mut parser = Parser::new_from_str(text);
     let mut b = Builder {
         src: text,
         cursor: (0, 0),
@@ -177,54 +181,166 @@ pub(super) fn parse_part_with(
         skip_start: Pos::START,
         fallback: false,
     };
-    let mut doc_start = Pos::START;
-    let mut open_doc: Option<(Pos, u32)> = None;
+    let mut st = DocState {
+        doc_start: Pos::START,
+        open_doc: None,
+        line_offset,
+    };
+    if !(fast::enabled() && fast::eligible(text)) {
+        return match saphyr_run(text, (0, 1, 0), false, &mut b, &mut st, diagnostics, each) {
+            Run::Part(part) => part,
+            Run::Stopped(..) => Part::Done,
+        };
+    }
+    let mut scanner = Fast::new(text);
+    loop {
+        loop {
+            let at = scanner.position();
+            match scanner.document() {
+                Ok(true) => {
+                    fast::count(true);
+                    for (ev, sp) in scanner.events.drain(..) {
+                        if let Some(part) = feed(&mut b, &mut st, ev, sp, diagnostics, each) {
+                            return part;
+                        }
+                    }
+                }
+                Ok(false) => {
+                    diagnostics.append(&mut b.diagnostics);
+                    return Part::Done;
+                }
+                Err(fast::Unsure) => {
+                    scanner.seek(at);
+                    break;
+                }
+            }
+        }
+        let from = scanner.position();
+        match saphyr_run(text, from, true, &mut b, &mut st, diagnostics, each) {
+            Run::Part(part) => return part,
+            // Always forward (saphyr ends a document after the line it started at); should it
+            // not, saphyr reads the rest.
+            Run::Stopped(at) if at.0 > from.0 => scanner.seek(at),
+            Run::Stopped(at) => {
+                return match saphyr_run(text, at, false, &mut b, &mut st, diagnostics, each) {
+                    Run::Part(part) => part,
+                    Run::Stopped(..) => Part::Done,
+                };
+            }
+        }
+    }
+}
+
+/// The state of the document being read, across the events of both scanners.
+struct DocState {
+    doc_start: Pos,
+    open_doc: Option<(Pos, u32)>,
+    line_offset: u32,
+}
+
+/// How a run of saphyr ended.
+enum Run {
+    Part(Part),
+    /// After one document, at the `---` line that starts the next one: its byte offset,
+    /// 1-based line and character index in the text.
+    Stopped((usize, usize, usize)),
+}
+
+/// Parses `text` from a line start (byte offset, 1-based line, character index) with saphyr,
+/// its events moved to the positions of `text`; with `stop`, only until the end of a document
+/// that ends at a `---` line.
+#[allow(clippy::too_many_arguments)]
+fn saphyr_run(
+    text: &str,
+    (from, line, from_char): (usize, usize, usize),
+    stop: bool,
+    b: &mut Builder<'_>,
+    st: &mut DocState,
+    diagnostics: &mut Vec<Diagnostic>,
+    each: &mut EachDocument<'_>,
+) -> Run {
+    let rest = text.get(from..).unwrap_or("");
+    let lines_before = line.saturating_sub(1);
+    let moved = |m: Marker| Marker::new(m.index() + from_char, m.line() + lines_before, m.col());
+    let mut parser = Parser::new_from_str(rest);
     while let Some(next) = parser.next_event() {
         let (ev, sp) = match next {
             Ok(x) => x,
             Err(e) => {
                 diagnostics.append(&mut b.diagnostics);
-                return Part::Error(e, open_doc);
+                let e = ScanError::new(moved(*e.marker()), e.info().to_string());
+                return Run::Part(Part::Error(e, st.open_doc));
             }
         };
-        match ev {
-            Event::DocumentStart(_) => {
-                b.anchors.clear();
-                b.abandoned = false;
-                b.root = None;
-                b.stack.clear();
-                b.items.clear();
-                b.entries.clear();
-                b.skip.clear();
-                b.doc = DocFacts::default();
-                doc_start = span(sp, line_offset, shifts).start;
-                let raw_line = u32::try_from(sp.start.line())
-                    .unwrap_or(u32::MAX)
-                    .saturating_add(line_offset);
-                open_doc = Some((doc_start, raw_line));
-            }
-            Event::DocumentEnd => {
-                if b.doc.contradicted() {
-                    return Part::Fallback;
-                }
-                open_doc = None;
-                let root = b.root.take();
-                diagnostics.append(&mut b.diagnostics);
-                each(
-                    doc_start,
-                    if b.abandoned { None } else { root },
-                    diagnostics,
-                );
-            }
-            Event::StreamEnd => break,
-            other => {
-                b.event(other, sp);
-                if b.fallback {
-                    return Part::Fallback;
-                }
+        if matches!(ev, Event::StreamEnd) {
+            break;
+        }
+        if matches!(ev, Event::DocumentStart(_)) {
+            fast::count(false);
+        }
+        let end = matches!(ev, Event::DocumentEnd);
+        let sp = PSpan::new(moved(sp.start), moved(sp.end));
+        if let Some(part) = feed(b, st, ev, sp, diagnostics, each) {
+            return Run::Part(part);
+        }
+        if stop && end && sp.start.col() == 0 {
+            let at_char = sp.start.index();
+            let at = b.byte_of_char(at_char);
+            let line_start = at == 0 || text.as_bytes().get(at - 1) == Some(&b'\n');
+            if line_start && text.get(at..at + 3) == Some("---") {
+                return Run::Stopped((at, sp.start.line(), at_char));
             }
         }
     }
     diagnostics.append(&mut b.diagnostics);
-    Part::Done
+    Run::Part(Part::Done)
+}
+
+/// One event for the builder; `Some` when the parse ends here.
+fn feed(
+    b: &mut Builder<'_>,
+    st: &mut DocState,
+    ev: Event<'_>,
+    sp: PSpan,
+    diagnostics: &mut Vec<Diagnostic>,
+    each: &mut EachDocument<'_>,
+) -> Option<Part> {
+    match ev {
+        Event::DocumentStart(_) => {
+            b.anchors.clear();
+            b.abandoned = false;
+            b.root = None;
+            b.stack.clear();
+            b.items.clear();
+            b.entries.clear();
+            b.skip.clear();
+            b.doc = DocFacts::default();
+            st.doc_start = span(sp, st.line_offset, b.shifts).start;
+            let raw_line = u32::try_from(sp.start.line())
+                .unwrap_or(u32::MAX)
+                .saturating_add(st.line_offset);
+            st.open_doc = Some((st.doc_start, raw_line));
+        }
+        Event::DocumentEnd => {
+            if b.doc.contradicted() {
+                return Some(Part::Fallback);
+            }
+            st.open_doc = None;
+            let root = b.root.take();
+            diagnostics.append(&mut b.diagnostics);
+            each(
+                st.doc_start,
+                if b.abandoned { None } else { root },
+                diagnostics,
+            );
+        }
+        Event::StreamEnd => {}
+        other => {
+            b.event(other, sp);
+            if b.fallback {
+                return Some(Part::Fallback);
+            }
+        }
+    }
+    None
 }
