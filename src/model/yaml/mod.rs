@@ -20,6 +20,8 @@ mod fast;
 #[cfg(test)]
 mod fast_tests;
 #[cfg(test)]
+mod fast_review_tests;
+#[cfg(test)]
 mod go_yaml_v2_tests;
 mod lean;
 #[cfg(test)]
