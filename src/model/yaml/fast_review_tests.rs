@@ -406,6 +406,26 @@ const MARKERS: &[&str] = &[
     "a: '\n---\nb'\nc: 1\n",
     "a: [\n---\n]\n",
     "a: !t x\n---\nb: 1\n---\nc: |\n  ---\n  x\n---\nd: 2\n",
+    "---\n# c\n---\na: 1\n",
+    "---\n\n...\na: 1\n",
+    "a: 1\n...\n---\n...\n",
+    "a: 1\n...\n# c\n",
+    "a: 1\n...\n\n",
+    "a: 1\n...\nb\n",
+    "a: 1\n...\n- b\n",
+    "a: 1\n...\n  b: 2\n",
+    "- a\n...\n- b\n---\n- c\n",
+    "&x a: 1\n---\nb: 1\n",
+    "a: 1\n--- !t\nb: 1\n---\nc: 1\n",
+    "%YAML 1.2\n%YAML 1.2\n---\na: 1\n---\nb: 1\n",
+    "%FOO bar\n---\na: 1\n---\nb: 1\n",
+    "a: [1, 2]\n---\nb: {x: y}\n---\nc: [\"d\"]\n",
+    "a: 1\n---\n? x\n---\nb: 2\n---\n- : y\n---\nc: 3\n",
+    "a: 1\n---\nb: 'x\n  y'\n---\nc: 3\n",
+    "a: x\n---\nb: \"\\x\"\n---\nc: 3\n",
+    "a: 1\nb: 2\na: 3\n---\nc: 1\nc: 2\n---\nd: &x 1\nd: 2\n---\ne: 1\ne: 2\n",
+    "a: 1\n---\nb: [\n---\nc: 1\nc: 2\n---\nd: 1\nd: 2\n",
+    "a:\n  b: 1\n c: 2\n---\nd: 1\nd: 2\n",
 ];
 
 const INDENTATION: &[&str] = &[
@@ -631,6 +651,8 @@ const DIVERGENCES: &[&str] = &[
     // tree builder reports `UnknownAnchor` and keeps the document); after the hand-over to the
     // fast path and back, a new saphyr parser stopped at a syntax error (document dropped).
     "a: &x 1\n---\nc: *x\n",
+    "a: 1\n--- &x\nb: 1\n---\nc: *x\n",
+    "- &x a\n---\n- b\n---\n- *x\n",
     "a: &x 1\n---\nb: |\n  x\n---\nc: *x\n",
 ];
 
@@ -651,5 +673,236 @@ fn divergences_match_saphyr() {
             &format!("- \"a\"{sp}: v\n"),
             &format!("{}{}: v\n", "k".repeat(990), &sp[990..]),
         ]);
+    }
+}
+
+/// Line starts and line contents for [`random_lines`]: mostly what the fast path reads.
+const LINE_HEADS: &[&str] = &["- ", "- ", "- ", "- - ", "-", "? ", ": ", "---", "...", "--- ", "\t"];
+const LINE_BODIES: &[&str] = &[
+    "a: 1", "b: x y", "c:", "c: ", "d: |", "d: |-", "d: |+", "d: >", "d: >-", "d: >+", "e: [a, 'b', \"c\"]",
+    "f: {\"k\": v}", "g: \"q\\\"x\"", "h: 'it''s'", "text", "more text", "", "# comment", "x: y # c",
+    "t:  # c", "u: []", "v: {}", "a: 1", "a: 2", "-", "- x", "- y: 1", "x#y", ". . .", "-x", "a:b", "---",
+    "\"n\": 1", "'o' : 2", "p: ~", "k: b:c", "|", ">", "[a]", "{}", "...",
+];
+const ODD_BODIES: &[&str] = &[
+    "i: |2", "j: a: b", "l: -", "m: - x", "q: &a x", "r: *a", "s: !t x", "w: [a,", "x: \"open", "y: 'open",
+    "z: b #", "\\x", "a:\tb", "a: b\t", "  ", "\t", "%YAML 1.2", "a: \"\\q\"", "b: [a,]",
+];
+
+/// A random text of lines, at random indentations, from [`LINE_HEADS`] and [`LINE_BODIES`].
+fn random_lines(rng: &mut Rng, n: usize) -> String {
+    let mut s = String::new();
+    for _ in 0..n {
+        let ind = match rng.next() % 8 {
+            0 => 1,
+            1 => 3,
+            k => usize::try_from(2 * (k % 4)).unwrap_or(0),
+        };
+        s.push_str(&" ".repeat(ind));
+        if rng.next() % 4 == 0 {
+            s.push_str(rng.pick(LINE_HEADS));
+        }
+        if rng.next() % 10 == 0 {
+            s.push_str(rng.pick(ODD_BODIES));
+        } else {
+            s.push_str(rng.pick(LINE_BODIES));
+        }
+        s.push('\n');
+    }
+    s
+}
+
+fn random_line_cases(seed: u64, count: usize) -> (usize, usize) {
+    let mut rng = Rng(seed);
+    let mut bad = Vec::new();
+    let mut docs = (0, 0);
+    for _ in 0..count {
+        let n = usize::try_from(rng.next() % 12).unwrap_or(0) + 1;
+        let text = random_lines(&mut rng, n);
+        super::fast::COUNTS.with(|c| c.set((0, 0)));
+        drop(super::parse_stream(&text));
+        let (f, s) = super::fast::COUNTS.with(std::cell::Cell::get);
+        docs = (docs.0 + f, docs.1 + s);
+        let (fast, slow) = both(&text);
+        if fast != slow {
+            bad.push(text);
+        }
+    }
+    bad.sort_by_key(String::len);
+    assert!(bad.is_empty(), "{} texts differ, shortest first: {bad:#?}", bad.len());
+    docs
+}
+
+#[test]
+fn random_lines_match_saphyr() {
+    let (fast, slow) = random_line_cases(0x0123_4567_89ab_cdef, 3000);
+    println!("documents: {fast} fast path, {slow} saphyr");
+}
+
+#[test]
+#[ignore = "slow exploration"]
+fn many_random_lines_match_saphyr() {
+    for seed in 1..=20u64 {
+        let (fast, slow) = random_line_cases(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15), 10_000);
+        println!("seed {seed}: documents: {fast} fast path, {slow} saphyr");
+    }
+}
+
+/// Scalar values, one line each (block scalars are written by [`tree`]).
+const VALUES: &[&str] = &[
+    "x", "x y", "1", "0644", "yes", "~", "null", "\"q\"", "\"a\\\"b\\n\"", "'s'", "'it''s'", "[]", "{}",
+    "[a, b]", "[\"a\", 'b', 1]", "{\"k\": v}", "{'k': \"v\", \"j\": w}", "x # c", "http://x/#y", "a:b",
+    "-1", ".5", "a-b", "<<", "=", "x#y", "\"\"", "''", "\"# x\"", "'a: b'", "--- x", "... x", "x,y",
+    "a[0]", "\"\\x41\\u00e9\"",
+];
+const KEYS_: &[&str] = &["a", "b", "key", "a b", "\"q\"", "'s'", "1", "null", "~", "\"\"", "x.y/z", "a"];
+const BLOCKS: &[&str] = &["|", "|-", "|+", ">", ">-", ">+", "| # c", ">  # c"];
+const BLOCK_LINES: &[&str] = &["line", "two words", "", " more", "# not a comment", "  deeper", "x: y", "- z"];
+
+/// A block node at indentation `ind` (the caller wrote what precedes it), as lines.
+fn tree(rng: &mut Rng, s: &mut String, ind: usize, depth: usize) {
+    let pad = " ".repeat(ind);
+    let seq = rng.next() % 3 == 0;
+    let n = usize::try_from(rng.next() % 4).unwrap_or(0) + 1;
+    for _ in 0..n {
+        if rng.next() % 8 == 0 {
+            s.push_str(&pad);
+            s.push_str("# c\n");
+        }
+        if rng.next() % 12 == 0 {
+            s.push('\n');
+        }
+        s.push_str(&pad);
+        let inner;
+        if seq {
+            s.push('-');
+            inner = ind + 2;
+        } else {
+            let k = rng.pick(KEYS_);
+            s.push_str(k);
+            s.push(':');
+            inner = ind + 2;
+        }
+        match rng.next() % 10 {
+            0..=4 => {
+                s.push(' ');
+                s.push_str(rng.pick(VALUES));
+                s.push('\n');
+            }
+            5 => {
+                s.push(' ');
+                s.push_str(rng.pick(BLOCKS));
+                s.push('\n');
+                let bi = inner + usize::try_from(rng.next() % 2).unwrap_or(0);
+                let m = usize::try_from(rng.next() % 4).unwrap_or(0) + 1;
+                for j in 0..m {
+                    let line = rng.pick(BLOCK_LINES);
+                    if j == 0 && (line.is_empty() || line.starts_with(' ')) {
+                        s.push_str(&" ".repeat(bi));
+                        s.push_str("first\n");
+                        continue;
+                    }
+                    if !line.is_empty() {
+                        s.push_str(&" ".repeat(bi));
+                    }
+                    s.push_str(line);
+                    s.push('\n');
+                }
+            }
+            6 => s.push('\n'),
+            7 if seq && depth < 6 => {
+                // `- key: value` on the dash's line.
+                s.push(' ');
+                s.push_str(rng.pick(KEYS_));
+                s.push_str(": ");
+                s.push_str(rng.pick(VALUES));
+                s.push('\n');
+                if rng.next() % 2 == 0 {
+                    s.push_str(&" ".repeat(inner));
+                    s.push_str("z: 1\n");
+                }
+            }
+            _ if depth < 6 => {
+                if rng.next() % 6 == 0 {
+                    s.push_str(" # c");
+                }
+                s.push('\n');
+                // An indentless sequence under a key now and then.
+                let at = if !seq && rng.next() % 3 == 0 { ind } else { inner };
+                if at == ind {
+                    let pad2 = " ".repeat(ind);
+                    for _ in 0..usize::try_from(rng.next() % 3).unwrap_or(0) + 1 {
+                        s.push_str(&pad2);
+                        s.push_str("- ");
+                        s.push_str(rng.pick(VALUES));
+                        s.push('\n');
+                    }
+                } else {
+                    tree(rng, s, at, depth + 1);
+                }
+            }
+            _ => s.push('\n'),
+        }
+    }
+}
+
+/// Small edits that break or bend the structure.
+const EDITS: &[&str] = &[
+    "\n", " ", "  ", "-", "- ", ": ", ":", "#", " #", "'", "\"", "|", ">", "---\n", "...\n", "\t", "[", "]",
+    "{", "}", ",", "?", "&a ", "*a", "!", "%", "\\", "\n---\n", "\n...\n", "\n# c\n",
+];
+
+fn random_tree_cases(seed: u64, count: usize) -> (usize, usize) {
+    let mut rng = Rng(seed);
+    let mut bad = Vec::new();
+    let mut docs = (0, 0);
+    for _ in 0..count {
+        let mut text = String::new();
+        for d in 0..usize::try_from(rng.next() % 3).unwrap_or(0) + 1 {
+            if d > 0 || rng.next() % 3 == 0 {
+                text.push_str(match rng.next() % 4 {
+                    0 => "--- # c\n",
+                    1 => "...\n---\n",
+                    _ => "---\n",
+                });
+            }
+            let ind = if rng.next() % 8 == 0 { 2 } else { 0 };
+            tree(&mut rng, &mut text, ind, 0);
+        }
+        for _ in 0..rng.next() % 3 {
+            let len = text.len() + 1;
+            let at = usize::try_from(rng.next() % len as u64).unwrap_or(0);
+            let edit = rng.pick(EDITS);
+            if text.is_char_boundary(at) {
+                text.insert_str(at, edit);
+            }
+        }
+        super::fast::COUNTS.with(|c| c.set((0, 0)));
+        drop(super::parse_stream(&text));
+        let (f, s) = super::fast::COUNTS.with(std::cell::Cell::get);
+        docs = (docs.0 + f, docs.1 + s);
+        let (fast, slow) = both(&text);
+        if fast != slow {
+            bad.push(text);
+        }
+    }
+    bad.sort_by_key(String::len);
+    let shown: Vec<&String> = bad.iter().take(5).collect();
+    assert!(bad.is_empty(), "{} texts differ, shortest first: {shown:#?}", bad.len());
+    docs
+}
+
+#[test]
+fn random_trees_match_saphyr() {
+    let (fast, slow) = random_tree_cases(0x5151_dead_beef_0001, 2000);
+    println!("documents: {fast} fast path, {slow} saphyr");
+}
+
+#[test]
+#[ignore = "slow exploration"]
+fn many_random_trees_match_saphyr() {
+    for seed in 1..=20u64 {
+        let (fast, slow) = random_tree_cases(seed.wrapping_mul(0x2545_f491_4f6c_dd1d), 10_000);
+        println!("seed {seed}: documents: {fast} fast path, {slow} saphyr");
     }
 }
