@@ -16,7 +16,12 @@ fn all_same(cases: &[&str]) {
             ));
         }
     }
-    assert!(bad.is_empty(), "{} cases differ:\n{}", bad.len(), bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "{} cases differ:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
 }
 
 const PLAIN: &[&str] = &[
@@ -527,7 +532,9 @@ fn whole_file_decisions_match_saphyr() {
 #[test]
 fn limits_match_saphyr() {
     // Keys near the fast path's limit (1000) and saphyr's simple key limit (1024).
-    for n in [990, 998, 999, 1000, 1001, 1020, 1022, 1023, 1024, 1025, 1030, 1100] {
+    for n in [
+        990, 998, 999, 1000, 1001, 1020, 1022, 1023, 1024, 1025, 1030, 1100,
+    ] {
         let k = "k".repeat(n);
         assert_same(&format!("{k}: v\nb: 1\n"));
         assert_same(&format!("\"{k}\": v\n"));
@@ -546,7 +553,9 @@ fn limits_match_saphyr() {
     }
     // Long values and lines.
     let long = "x".repeat(100_000);
-    assert_same(&format!("a: {long}\nb: \"{long}\"\nc: [{long}]\nd: |\n  {long}\n"));
+    assert_same(&format!(
+        "a: {long}\nb: \"{long}\"\nc: [{long}]\nd: |\n  {long}\n"
+    ));
     // Nesting near the fast path's bound (128) and the builder's (256).
     for depth in [126, 127, 128, 129, 130, 255, 256, 257] {
         let mut s = String::new();
@@ -597,10 +606,61 @@ impl Rng {
 
 /// Pieces of manifest lines: indentation, keys, values, indicators, markers.
 const PIECES: &[&str] = &[
-    "\n", "\n", "\n", "\n", " ", " ", "  ", "    ", "a", "b", "key", "- ", "- ", "-", ": ", ": ", ":", "#",
-    " # c", "'", "\"", "'q'", "\"q\"", "|", "|-", "|+", ">", ">-", "[", "]", "{", "}", ", ", ",",
-    "---\n", "...\n", "\t", "?", "\\", "\\n", "1", "~", "x y", "&a ", "*a", "!t ", "[a, b]",
-    "{\"k\": v}", "[]", "{}", "%YAML 1.2\n", "\n\n", "''", "\"\"", "\\\"",
+    "\n",
+    "\n",
+    "\n",
+    "\n",
+    " ",
+    " ",
+    "  ",
+    "    ",
+    "a",
+    "b",
+    "key",
+    "- ",
+    "- ",
+    "-",
+    ": ",
+    ": ",
+    ":",
+    "#",
+    " # c",
+    "'",
+    "\"",
+    "'q'",
+    "\"q\"",
+    "|",
+    "|-",
+    "|+",
+    ">",
+    ">-",
+    "[",
+    "]",
+    "{",
+    "}",
+    ", ",
+    ",",
+    "---\n",
+    "...\n",
+    "\t",
+    "?",
+    "\\",
+    "\\n",
+    "1",
+    "~",
+    "x y",
+    "&a ",
+    "*a",
+    "!t ",
+    "[a, b]",
+    "{\"k\": v}",
+    "[]",
+    "{}",
+    "%YAML 1.2\n",
+    "\n\n",
+    "''",
+    "\"\"",
+    "\\\"",
 ];
 
 /// A random text of `n` pieces, lines starting at random indentation.
@@ -627,7 +687,11 @@ fn random_cases(seed: u64, count: usize) {
         }
     }
     bad.sort_by_key(String::len);
-    assert!(bad.is_empty(), "{} texts differ, shortest first: {bad:#?}", bad.len());
+    assert!(
+        bad.is_empty(),
+        "{} texts differ, shortest first: {bad:#?}",
+        bad.len()
+    );
 }
 
 #[test]
@@ -677,16 +741,72 @@ fn divergences_match_saphyr() {
 }
 
 /// Line starts and line contents for [`random_lines`]: mostly what the fast path reads.
-const LINE_HEADS: &[&str] = &["- ", "- ", "- ", "- - ", "-", "? ", ": ", "---", "...", "--- ", "\t"];
+const LINE_HEADS: &[&str] = &[
+    "- ", "- ", "- ", "- - ", "-", "? ", ": ", "---", "...", "--- ", "\t",
+];
 const LINE_BODIES: &[&str] = &[
-    "a: 1", "b: x y", "c:", "c: ", "d: |", "d: |-", "d: |+", "d: >", "d: >-", "d: >+", "e: [a, 'b', \"c\"]",
-    "f: {\"k\": v}", "g: \"q\\\"x\"", "h: 'it''s'", "text", "more text", "", "# comment", "x: y # c",
-    "t:  # c", "u: []", "v: {}", "a: 1", "a: 2", "-", "- x", "- y: 1", "x#y", ". . .", "-x", "a:b", "---",
-    "\"n\": 1", "'o' : 2", "p: ~", "k: b:c", "|", ">", "[a]", "{}", "...",
+    "a: 1",
+    "b: x y",
+    "c:",
+    "c: ",
+    "d: |",
+    "d: |-",
+    "d: |+",
+    "d: >",
+    "d: >-",
+    "d: >+",
+    "e: [a, 'b', \"c\"]",
+    "f: {\"k\": v}",
+    "g: \"q\\\"x\"",
+    "h: 'it''s'",
+    "text",
+    "more text",
+    "",
+    "# comment",
+    "x: y # c",
+    "t:  # c",
+    "u: []",
+    "v: {}",
+    "a: 1",
+    "a: 2",
+    "-",
+    "- x",
+    "- y: 1",
+    "x#y",
+    ". . .",
+    "-x",
+    "a:b",
+    "---",
+    "\"n\": 1",
+    "'o' : 2",
+    "p: ~",
+    "k: b:c",
+    "|",
+    ">",
+    "[a]",
+    "{}",
+    "...",
 ];
 const ODD_BODIES: &[&str] = &[
-    "i: |2", "j: a: b", "l: -", "m: - x", "q: &a x", "r: *a", "s: !t x", "w: [a,", "x: \"open", "y: 'open",
-    "z: b #", "\\x", "a:\tb", "a: b\t", "  ", "\t", "%YAML 1.2", "a: \"\\q\"", "b: [a,]",
+    "i: |2",
+    "j: a: b",
+    "l: -",
+    "m: - x",
+    "q: &a x",
+    "r: *a",
+    "s: !t x",
+    "w: [a,",
+    "x: \"open",
+    "y: 'open",
+    "z: b #",
+    "\\x",
+    "a:\tb",
+    "a: b\t",
+    "  ",
+    "\t",
+    "%YAML 1.2",
+    "a: \"\\q\"",
+    "b: [a,]",
 ];
 
 /// A random text of lines, at random indentations, from [`LINE_HEADS`] and [`LINE_BODIES`].
@@ -729,7 +849,11 @@ fn random_line_cases(seed: u64, count: usize) -> (usize, usize) {
         }
     }
     bad.sort_by_key(String::len);
-    assert!(bad.is_empty(), "{} texts differ, shortest first: {bad:#?}", bad.len());
+    assert!(
+        bad.is_empty(),
+        "{} texts differ, shortest first: {bad:#?}",
+        bad.len()
+    );
     docs
 }
 
@@ -750,14 +874,56 @@ fn many_random_lines_match_saphyr() {
 
 /// Scalar values, one line each (block scalars are written by [`tree`]).
 const VALUES: &[&str] = &[
-    "x", "x y", "1", "0644", "yes", "~", "null", "\"q\"", "\"a\\\"b\\n\"", "'s'", "'it''s'", "[]", "{}",
-    "[a, b]", "[\"a\", 'b', 1]", "{\"k\": v}", "{'k': \"v\", \"j\": w}", "x # c", "http://x/#y", "a:b",
-    "-1", ".5", "a-b", "<<", "=", "x#y", "\"\"", "''", "\"# x\"", "'a: b'", "--- x", "... x", "x,y",
-    "a[0]", "\"\\x41\\u00e9\"",
+    "x",
+    "x y",
+    "1",
+    "0644",
+    "yes",
+    "~",
+    "null",
+    "\"q\"",
+    "\"a\\\"b\\n\"",
+    "'s'",
+    "'it''s'",
+    "[]",
+    "{}",
+    "[a, b]",
+    "[\"a\", 'b', 1]",
+    "{\"k\": v}",
+    "{'k': \"v\", \"j\": w}",
+    "x # c",
+    "http://x/#y",
+    "a:b",
+    "-1",
+    ".5",
+    "a-b",
+    "<<",
+    "=",
+    "x#y",
+    "\"\"",
+    "''",
+    "\"# x\"",
+    "'a: b'",
+    "--- x",
+    "... x",
+    "x,y",
+    "a[0]",
+    "\"\\x41\\u00e9\"",
 ];
-const KEYS_: &[&str] = &["a", "b", "key", "a b", "\"q\"", "'s'", "1", "null", "~", "\"\"", "x.y/z", "a"];
+const KEYS_: &[&str] = &[
+    "a", "b", "key", "a b", "\"q\"", "'s'", "1", "null", "~", "\"\"", "x.y/z", "a",
+];
 const BLOCKS: &[&str] = &["|", "|-", "|+", ">", ">-", ">+", "| # c", ">  # c"];
-const BLOCK_LINES: &[&str] = &["line", "two words", "", " more", "# not a comment", "  deeper", "x: y", "- z"];
+const BLOCK_LINES: &[&str] = &[
+    "line",
+    "two words",
+    "",
+    " more",
+    "# not a comment",
+    "  deeper",
+    "x: y",
+    "- z",
+];
 
 /// A block node at indentation `ind` (the caller wrote what precedes it), as lines.
 fn tree(rng: &mut Rng, s: &mut String, ind: usize, depth: usize) {
@@ -828,7 +994,11 @@ fn tree(rng: &mut Rng, s: &mut String, ind: usize, depth: usize) {
                 }
                 s.push('\n');
                 // An indentless sequence under a key now and then.
-                let at = if !seq && rng.next() % 3 == 0 { ind } else { inner };
+                let at = if !seq && rng.next() % 3 == 0 {
+                    ind
+                } else {
+                    inner
+                };
                 if at == ind {
                     let pad2 = " ".repeat(ind);
                     for _ in 0..usize::try_from(rng.next() % 3).unwrap_or(0) + 1 {
@@ -848,8 +1018,8 @@ fn tree(rng: &mut Rng, s: &mut String, ind: usize, depth: usize) {
 
 /// Small edits that break or bend the structure.
 const EDITS: &[&str] = &[
-    "\n", " ", "  ", "-", "- ", ": ", ":", "#", " #", "'", "\"", "|", ">", "---\n", "...\n", "\t", "[", "]",
-    "{", "}", ",", "?", "&a ", "*a", "!", "%", "\\", "\n---\n", "\n...\n", "\n# c\n",
+    "\n", " ", "  ", "-", "- ", ": ", ":", "#", " #", "'", "\"", "|", ">", "---\n", "...\n", "\t",
+    "[", "]", "{", "}", ",", "?", "&a ", "*a", "!", "%", "\\", "\n---\n", "\n...\n", "\n# c\n",
 ];
 
 fn random_tree_cases(seed: u64, count: usize) -> (usize, usize) {
@@ -888,7 +1058,11 @@ fn random_tree_cases(seed: u64, count: usize) -> (usize, usize) {
     }
     bad.sort_by_key(String::len);
     let shown: Vec<&String> = bad.iter().take(5).collect();
-    assert!(bad.is_empty(), "{} texts differ, shortest first: {shown:#?}", bad.len());
+    assert!(
+        bad.is_empty(),
+        "{} texts differ, shortest first: {shown:#?}",
+        bad.len()
+    );
     docs
 }
 
