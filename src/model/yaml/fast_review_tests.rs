@@ -248,6 +248,14 @@ const BLOCK_SCALARS: &[&str] = &[
     "--- >\n  x\n",
     "a: | # c\n  x\n# d\n",
     "a: |\n  x\nb: >\n  y\nc: |-\n  z\n",
+    "a:\n  b: |\n    x\n# c\n    y\n",
+    "a:\n  b: |\n    x\n# c\n  c: 1\n",
+    "a: |\n  x\n\n# c\n\n  y\n",
+    "a: |\n  x\n\n# c\n\nb: 1\n",
+    "a: >\n  x\n#c\n",
+    "a: |-\n  x\n  # y\n# z\nb: 1\n",
+    "- |\n  x\n# c\n- y\n",
+    "- |\n  x\n  # c\n- y\n",
 ];
 
 const QUOTED: &[&str] = &[
@@ -430,6 +438,10 @@ const MARKERS: &[&str] = &[
     "a: x\n---\nb: \"\\x\"\n---\nc: 3\n",
     "a: 1\nb: 2\na: 3\n---\nc: 1\nc: 2\n---\nd: &x 1\nd: 2\n---\ne: 1\ne: 2\n",
     "a: 1\n---\nb: [\n---\nc: 1\nc: 2\n---\nd: 1\nd: 2\n",
+    "%TAG !e! tag:x,2000:\n---\na: !e!b c\n---\nd: !e!f g\n---\nh: 1\n",
+    "%TAG !e! tag:x,2000:\n---\na: !e!b c\n---\nd: 1\n---\ne: !e!f g\n",
+    "a: 1\n---\nb: !!str 2\n...\n%YAML 1.1\n---\nc: 3\n",
+    "a: 1\n---\n  - b\n  - c\n---\n- d\n",
     "a:\n  b: 1\n c: 2\n---\nd: 1\nd: 2\n",
 ];
 
