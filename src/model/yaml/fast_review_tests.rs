@@ -951,16 +951,13 @@ fn tree(rng: &mut Rng, s: &mut String, ind: usize, depth: usize) {
             s.push('\n');
         }
         s.push_str(&pad);
-        let inner;
         if seq {
             s.push('-');
-            inner = ind + 2;
         } else {
-            let k = rng.pick(KEYS_);
-            s.push_str(k);
+            s.push_str(rng.pick(KEYS_));
             s.push(':');
-            inner = ind + 2;
         }
+        let inner = ind + 2;
         match rng.next() % 10 {
             0..=4 => {
                 s.push(' ');
