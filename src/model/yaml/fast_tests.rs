@@ -10,7 +10,7 @@ use super::*;
 
 /// Everything the parse gives, as text: the stream, the lean stream, and the documents of
 /// [`each_document`] (lean) with whether it finished.
-fn outcome(text: &str) -> String {
+pub(super) fn outcome(text: &str) -> String {
     let full = parse_stream(text);
     let lean = parse_stream_with(text, true);
     let mut docs = Vec::new();
@@ -19,7 +19,7 @@ fn outcome(text: &str) -> String {
 }
 
 /// The outcome with the fast path and with saphyr only.
-fn both(text: &str) -> (String, String) {
+pub(super) fn both(text: &str) -> (String, String) {
     let fast = outcome(text);
     DISABLED.with(|d| d.set(true));
     let slow = outcome(text);
@@ -27,7 +27,7 @@ fn both(text: &str) -> (String, String) {
     (fast, slow)
 }
 
-fn assert_same(text: &str) {
+pub(super) fn assert_same(text: &str) {
     let (fast, slow) = both(text);
     assert!(
         fast == slow,

@@ -18,6 +18,8 @@ pub const ALIAS_BUDGET_BASE: usize = 100_000;
 mod builder;
 mod fast;
 #[cfg(test)]
+mod fast_review_tests;
+#[cfg(test)]
 mod fast_tests;
 #[cfg(test)]
 mod go_yaml_v2_tests;
