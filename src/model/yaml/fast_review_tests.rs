@@ -733,7 +733,6 @@ const DIVERGENCES: &[&str] = &[
 ];
 
 #[test]
-#[ignore = "divergence: fixed by /tmp/parsereview/fix.patch"]
 fn divergences_match_saphyr() {
     all_same(DIVERGENCES);
     // A key, then more than 1024 characters from its start to its `:`: saphyr no longer takes

@@ -263,6 +263,11 @@ fn saphyr_run(
     let lines_before = line.saturating_sub(1);
     let moved = |m: Marker| Marker::new(m.index() + from_char, m.line() + lines_before, m.col());
     let mut parser = Parser::new_from_str(rest);
+    // saphyr's parser keeps the anchors of earlier documents (an alias to one is an
+    // `UnknownAnchor` of the tree builder, where a new parser would stop at a syntax error):
+    // after an anchor, a run goes on to the end of the text when an alias may follow.
+    let mut stop = stop;
+    let mut anchored = false;
     while let Some(next) = parser.next_event() {
         let (ev, sp) = match next {
             Ok(x) => x,
@@ -278,6 +283,12 @@ fn saphyr_run(
         if matches!(ev, Event::DocumentStart(_)) {
             fast::count(false);
         }
+        if matches!(
+            ev,
+            Event::Scalar(_, _, a, _) | Event::SequenceStart(a, _) | Event::MappingStart(a, _) if a > 0
+        ) {
+            anchored = true;
+        }
         let end = matches!(ev, Event::DocumentEnd);
         let sp = PSpan::new(moved(sp.start), moved(sp.end));
         if let Some(part) = feed(b, st, ev, sp, diagnostics, each) {
@@ -288,7 +299,11 @@ fn saphyr_run(
             let at = b.byte_of_char(at_char);
             let line_start = at == 0 || text.as_bytes().get(at - 1) == Some(&b'\n');
             if line_start && text.get(at..at + 3) == Some("---") {
-                return Run::Stopped((at, sp.start.line(), at_char));
+                if anchored && text.get(at..).is_some_and(|r| r.contains('*')) {
+                    stop = false;
+                } else {
+                    return Run::Stopped((at, sp.start.line(), at_char));
+                }
             }
         }
     }
