@@ -1,8 +1,9 @@
 //! The engine: one file's bytes to findings, through parse, model and rules.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
-use crate::finding::{Finding, Severity};
+use crate::finding::{FilePath, Finding, Severity};
 use crate::model::json::parse_input_with;
 use crate::model::object::{is_object, objects_of, Object, ObjectRef};
 use crate::model::pod::PodSpec;
@@ -419,7 +420,7 @@ impl Engine {
         let mut out = Vec::new();
         self.push(
             &mut out,
-            path,
+            &FilePath::new(path),
             Finding::new(
                 not_scanned::NotScanned::ID,
                 Span::point(Pos::START),
@@ -429,17 +430,22 @@ impl Engine {
         (report, out)
     }
 
-    fn push(&self, out: &mut Vec<Finding>, path: &str, f: Finding) {
-        out.extend(self.emit(path, f));
+    fn push(&self, out: &mut Vec<Finding>, path: &FilePath, f: Finding) {
+        out.extend(self.emit_at(path, f));
     }
 
     /// The one emitter of findings built outside the object checks (the text, file and render
     /// rules): the finding at `path` with its rule's effective severity, or `None` when the rule
     /// is off.
-    pub fn emit(&self, path: &str, mut f: Finding) -> Option<Finding> {
+    pub fn emit(&self, path: &str, f: Finding) -> Option<Finding> {
+        self.emit_at(&FilePath::new(path), f)
+    }
+
+    /// [`Engine::emit`] with the path shared by the findings of a file.
+    pub fn emit_at(&self, path: &FilePath, mut f: Finding) -> Option<Finding> {
         let sev = self.severity(&f.rule)?;
         f.severity = sev;
-        f.path = path.to_string();
+        f.path = path.clone();
         Some(f)
     }
 
@@ -466,10 +472,11 @@ impl Engine {
                 .parse_error
                 .get_or_insert_with(|| first.message.clone());
         }
+        let shared = FilePath::new(path);
         for e in &decoded.errors {
             self.push(
                 &mut out,
-                path,
+                &shared,
                 Finding::new(
                     yaml_syntax::YamlSyntax::ID,
                     Span::point(e.pos),
@@ -495,6 +502,7 @@ impl Engine {
     fn scan_whole(&self, path: &str, text: &str) -> (FileReport, Vec<Finding>) {
         let stream = parse_input_with(text, self.lean_parse());
         let mut report = FileReport::new(path, FileStatus::Scanned, text.len() as u64);
+        let path = &FilePath::new(path);
         report.documents = stream.documents.len();
         if !is_scannable(&stream, text) {
             report.status = FileStatus::NotKubernetes;
@@ -504,12 +512,16 @@ impl Engine {
         self.diagnostic_findings(&stream, path, &mut report, &mut out);
         let wildcard_roles = rules::data::rbac::wildcard_roles(&stream.documents);
         // Where each object is, in stream order, to attach diagnostics to objects below.
-        let mut placed: Vec<(Span, ObjectRef)> = Vec::new();
+        let mut placed: Vec<(Span, Arc<ObjectRef>)> = Vec::new();
         // Suppression annotations of the objects (`clustersec.io/ignore`, `datree.skip/RULE`).
         let mut annotated = Vec::new();
         for doc in &stream.documents {
             let objects = objects_of(doc);
-            placed.extend(objects.iter().map(|o| (o.node.span, o.id.clone())));
+            placed.extend(
+                objects
+                    .iter()
+                    .map(|o| (o.node.span, Arc::new(o.id.clone()))),
+            );
             let mut objects_out = Vec::new();
             let mut checked = Checked {
                 report: &mut report,
@@ -539,7 +551,7 @@ impl Engine {
     /// findings and their suppression annotations.
     fn check_objects(
         &self,
-        path: &str,
+        path: &FilePath,
         objects: &[Object<'_>],
         wildcard_roles: &[rules::data::rbac::WildcardRole],
         checked: &mut Checked<'_>,
@@ -586,8 +598,9 @@ impl Engine {
             has_limits: false,
         };
         let lean = self.lean_parse();
+        let shared = FilePath::new(path);
         let parsed = crate::model::yaml::each_document(text, lean, &mut |doc, diagnostics| {
-            self.stream_document(path, &mut st, doc, diagnostics);
+            self.stream_document(&shared, &mut st, doc, diagnostics);
         });
         if !parsed {
             return None;
@@ -599,7 +612,7 @@ impl Engine {
                 out: &mut st.objects_out,
                 annotated: &mut st.annotated,
             };
-            self.check_objects(path, &objects_of(doc), &st.wildcard_roles, &mut checked);
+            self.check_objects(&shared, &objects_of(doc), &st.wildcard_roles, &mut checked);
         }
         if !(st.has_objects || st.has_limits) {
             let documents = report.documents;
@@ -613,7 +626,7 @@ impl Engine {
             self.severity(id).is_some()
         });
         for f in stale {
-            self.push(&mut out, path, f);
+            self.push(&mut out, &shared, f);
         }
         Some((report, out))
     }
@@ -622,7 +635,7 @@ impl Engine {
     /// checked, unless it holds a binding (checked at the end, once every role is known).
     fn stream_document(
         &self,
-        path: &str,
+        path: &FilePath,
         st: &mut Streamed,
         doc: Document,
         diagnostics: Vec<Diagnostic>,
@@ -633,9 +646,9 @@ impl Engine {
         let objects = objects_of(&doc);
         if !diagnostics.is_empty() {
             // Attach objects to diagnostics by position: a diagnostic of a document lies in it.
-            let placed: Vec<(Span, ObjectRef)> = objects
+            let placed: Vec<(Span, Arc<ObjectRef>)> = objects
                 .iter()
-                .map(|o| (o.node.span, o.id.clone()))
+                .map(|o| (o.node.span, Arc::new(o.id.clone())))
                 .collect();
             let locate = ObjectLocator::new(&placed);
             for d in &diagnostics {
@@ -668,7 +681,7 @@ impl Engine {
     fn diagnostic_findings(
         &self,
         stream: &crate::model::yaml::Stream,
-        path: &str,
+        path: &FilePath,
         report: &mut FileReport,
         out: &mut Vec<Finding>,
     ) {
@@ -740,14 +753,19 @@ impl Engine {
     fn push_object_findings(
         &self,
         out: &mut Vec<Finding>,
-        path: &str,
+        path: &FilePath,
         obj: &Object<'_>,
         pod: Option<&PodSpec<'_>>,
         found: Vec<Finding>,
         ns_found: &[Finding],
     ) {
+        if found.is_empty() {
+            return;
+        }
+        // One copy of the object's identity, shared by its findings.
+        let id = Arc::new(obj.id.clone());
         for mut f in found {
-            f.object = Some(obj.id.clone());
+            f.object = Some(Arc::clone(&id));
             f.container_ref = pod
                 .as_ref()
                 .zip(f.field.as_ref())
@@ -757,7 +775,7 @@ impl Engine {
                 .any(|n| n.rule == f.rule && n.span == f.span)
             {
                 // Severity set by the namespace policy; the rule may be off by default.
-                f.path = path.to_string();
+                f.path = path.clone();
                 out.push(f);
             } else {
                 self.push(out, path, f);
@@ -849,19 +867,19 @@ fn is_limit(d: &Diagnostic) -> bool {
 /// finds it (one lookup per finding stays logarithmic however many documents a file has); spans
 /// that do not follow each other fall back to a scan from the end.
 struct ObjectLocator<'a> {
-    objects: &'a [(Span, ObjectRef)],
+    objects: &'a [(Span, Arc<ObjectRef>)],
     ordered: bool,
 }
 
 impl<'a> ObjectLocator<'a> {
-    fn new(objects: &'a [(Span, ObjectRef)]) -> ObjectLocator<'a> {
+    fn new(objects: &'a [(Span, Arc<ObjectRef>)]) -> ObjectLocator<'a> {
         let ordered = objects
             .windows(2)
             .all(|w| matches!(w, [(a, _), (b, _)] if a.start <= a.end && a.end <= b.start));
         ObjectLocator { objects, ordered }
     }
 
-    fn at(&self, pos: Pos) -> Option<&'a ObjectRef> {
+    fn at(&self, pos: Pos) -> Option<&'a Arc<ObjectRef>> {
         let holds = |s: &Span| s.start <= pos && pos <= s.end;
         if self.ordered {
             // Every object before the last one starting at or before `pos` ends at or before

@@ -79,12 +79,12 @@ impl std::fmt::Display for Severity {
 }
 
 /// The container a finding is about, from the model: its list (`containers`, `initContainers`,
-/// `ephemeralContainers`), its position in that list and its name (empty when it has none).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// `ephemeralContainers`) and its position in that list (its name is the finding's
+/// `container`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ContainerRef {
     pub kind: crate::model::ContainerKind,
     pub index: usize,
-    pub name: String,
 }
 
 impl ContainerRef {
@@ -97,7 +97,6 @@ impl ContainerRef {
             .map(|c| ContainerRef {
                 kind: c.kind,
                 index: c.index,
-                name: c.name.clone(),
             })
     }
 }
@@ -264,6 +263,174 @@ impl From<&String> for FieldPath {
 impl Serialize for FieldPath {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.text)
+    }
+}
+
+/// The path of the file a finding is in, relative to the working directory, with `/`
+/// separators: shared by the findings of one file (one allocation per file, not per finding; a
+/// run may hold hundreds of thousands of findings). Reads, compares, orders, hashes, prints and
+/// serializes as the string; the empty path allocates nothing.
+#[derive(Clone, Default)]
+pub struct FilePath(Option<std::sync::Arc<str>>);
+
+impl FilePath {
+    pub fn new(path: &str) -> FilePath {
+        if path.is_empty() {
+            FilePath(None)
+        } else {
+            FilePath(Some(std::sync::Arc::from(path)))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.0.as_deref().unwrap_or_default()
+    }
+
+    /// Whether both are the one shared string (then they are equal without comparing bytes).
+    pub fn same(&self, other: &FilePath) -> bool {
+        match (&self.0, &other.0) {
+            (Some(a), Some(b)) => std::sync::Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        }
+    }
+}
+
+impl std::ops::Deref for FilePath {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for FilePath {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<std::path::Path> for FilePath {
+    fn as_ref(&self) -> &std::path::Path {
+        std::path::Path::new(self.as_str())
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for FilePath {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        std::ffi::OsStr::new(self.as_str())
+    }
+}
+
+impl std::borrow::Borrow<str> for FilePath {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl PartialEq for FilePath {
+    fn eq(&self, other: &FilePath) -> bool {
+        self.same(other) || self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for FilePath {}
+
+impl PartialEq<str> for FilePath {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for FilePath {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<String> for FilePath {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl PartialEq<FilePath> for String {
+    fn eq(&self, other: &FilePath) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl PartialEq<FilePath> for str {
+    fn eq(&self, other: &FilePath) -> bool {
+        self == other.as_str()
+    }
+}
+
+impl PartialEq<FilePath> for &str {
+    fn eq(&self, other: &FilePath) -> bool {
+        *self == other.as_str()
+    }
+}
+
+impl PartialOrd for FilePath {
+    fn partial_cmp(&self, other: &FilePath) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for FilePath {
+    fn cmp(&self, other: &FilePath) -> std::cmp::Ordering {
+        if self.same(other) {
+            return std::cmp::Ordering::Equal;
+        }
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl std::hash::Hash for FilePath {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl std::fmt::Display for FilePath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Debug for FilePath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl From<&str> for FilePath {
+    fn from(path: &str) -> FilePath {
+        FilePath::new(path)
+    }
+}
+
+impl From<String> for FilePath {
+    fn from(path: String) -> FilePath {
+        FilePath::new(&path)
+    }
+}
+
+impl From<&String> for FilePath {
+    fn from(path: &String) -> FilePath {
+        FilePath::new(path)
+    }
+}
+
+impl From<FilePath> for String {
+    fn from(path: FilePath) -> String {
+        path.as_str().to_string()
+    }
+}
+
+impl Serialize for FilePath {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
     }
 }
 
@@ -496,10 +663,12 @@ pub struct Finding {
     pub line_refs: Vec<LineRef>,
     /// Facts added after the rule built the finding (see [`Note`]); [`Finding::text`] words them.
     pub notes: Vec<Note>,
-    /// Path of the file, relative to the working directory, with `/` separators.
-    pub path: String,
+    /// Path of the file, relative to the working directory, with `/` separators (shared by the
+    /// findings of a file).
+    pub path: FilePath,
     pub span: Span,
-    pub object: Option<ObjectRef>,
+    /// The object, shared by its findings.
+    pub object: Option<std::sync::Arc<ObjectRef>>,
     pub container: Option<String>,
     /// Field path inside the object, e.g. `spec.template.spec.containers[1].securityContext`.
     pub field: Option<FieldPath>,
@@ -562,7 +731,7 @@ impl Serialize for Finding {
             message: self.text(),
             path: &self.path,
             span: self.span,
-            object: self.object.as_ref(),
+            object: self.object.as_deref(),
             container: self.container.as_deref(),
             field: self.field.as_ref().map(FieldPath::as_str),
             related: &self.related,
@@ -616,7 +785,7 @@ impl Finding {
             message,
             line_refs,
             notes: Vec::new(),
-            path: String::new(),
+            path: FilePath::default(),
             span,
             object: None,
             container: None,
@@ -831,7 +1000,7 @@ mod tests {
             .map(|f| {
                 f.container_ref
                     .as_ref()
-                    .map(|c| (c.kind, c.index, c.name.as_str()))
+                    .map(|c| (c.kind, c.index, f.container.as_deref().unwrap_or("")))
             })
             .collect();
         use crate::model::ContainerKind;

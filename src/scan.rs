@@ -352,21 +352,23 @@ fn read_mapped_sources(
 ) {
     for f in findings {
         let incomplete = partial
-            .get(&f.path)
+            .get(f.path.as_str())
             .is_some_and(|lines| !crate::report::snippets::has_lines(f, lines));
         if incomplete {
-            partial.remove(&f.path);
-            if let Some(text) =
-                crate::safepath::read_confined(std::path::Path::new(&f.path), templates.roots())
-            {
-                sources.insert(f.path.clone(), text);
+            partial.remove(f.path.as_str());
+            if let Some(text) = crate::safepath::read_confined(
+                std::path::Path::new(f.path.as_str()),
+                templates.roots(),
+            ) {
+                sources.insert(f.path.to_string(), text);
             }
         }
-        if !sources.contains_key(&f.path) {
-            if let Some(text) =
-                crate::safepath::read_confined(std::path::Path::new(&f.path), templates.roots())
-            {
-                sources.insert(f.path.clone(), text);
+        if !sources.contains_key(f.path.as_str()) {
+            if let Some(text) = crate::safepath::read_confined(
+                std::path::Path::new(f.path.as_str()),
+                templates.roots(),
+            ) {
+                sources.insert(f.path.to_string(), text);
             }
         }
     }

@@ -705,7 +705,7 @@ impl MergeKey {
     fn of(f: &Finding) -> MergeKey {
         MergeKey {
             rule: f.rule.clone(),
-            path: f.path.clone(),
+            path: f.path.to_string(),
             span: f.span,
             // The rule's words: where each render had it (`f.rendered`) differs between renders.
             message: f.words().into_owned(),
