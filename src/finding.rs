@@ -159,6 +159,14 @@ impl SegmentRef<'_> {
 
 /// Whether the segments of the dotted path `path` start with those of `prefix`.
 fn segments_start_with(path: &str, prefix: &str) -> bool {
+    // Most often `path` is `prefix` or a field under it written out (`...containers[0]` and
+    // `...containers[0].securityContext`): the text says so without reading the segments.
+    if let Some(rest) = path.strip_prefix(prefix) {
+        if !prefix.is_empty() && (rest.is_empty() || rest.starts_with('.') || rest.starts_with('['))
+        {
+            return true;
+        }
+    }
     let mut path = segment_refs(path);
     segment_refs(prefix).all(|p| path.next() == Some(p))
 }
@@ -250,7 +258,10 @@ impl From<&str> for FieldPath {
 
 impl From<String> for FieldPath {
     fn from(text: String) -> FieldPath {
-        FieldPath::parse(&text)
+        FieldPath {
+            text: text.into_boxed_str(),
+            segments: std::sync::OnceLock::new(),
+        }
     }
 }
 
@@ -431,6 +442,140 @@ impl From<FilePath> for String {
 impl Serialize for FilePath {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
+    }
+}
+
+/// A list that most findings leave empty (related places, renders, notes): one word, no
+/// allocation while empty (a run may hold hundreds of thousands of findings). Reads as a
+/// slice; compares, prints and serializes as one.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct List<T>(Option<Box<Vec<T>>>);
+
+impl<T> List<T> {
+    pub const fn new() -> List<T> {
+        List(None)
+    }
+
+    fn vec(&mut self) -> &mut Vec<T> {
+        self.0.get_or_insert_with(Default::default)
+    }
+
+    pub fn push(&mut self, item: T) {
+        self.vec().push(item);
+    }
+
+    /// Inserts `item` at `index` (at the end when past it).
+    pub fn insert(&mut self, index: usize, item: T) {
+        let v = self.vec();
+        v.insert(index.min(v.len()), item);
+    }
+
+    pub fn retain(&mut self, keep: impl FnMut(&T) -> bool) {
+        if let Some(v) = &mut self.0 {
+            v.retain(keep);
+            if v.is_empty() {
+                self.0 = None;
+            }
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.0 = None;
+    }
+}
+
+impl<T> Default for List<T> {
+    fn default() -> List<T> {
+        List(None)
+    }
+}
+
+impl<T> std::ops::Deref for List<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        self.0.as_deref().map_or(&[], Vec::as_slice)
+    }
+}
+
+impl<T> std::ops::DerefMut for List<T> {
+    fn deref_mut(&mut self) -> &mut [T] {
+        match &mut self.0 {
+            Some(v) => v.as_mut_slice(),
+            None => &mut [],
+        }
+    }
+}
+
+impl<T> From<Vec<T>> for List<T> {
+    fn from(v: Vec<T>) -> List<T> {
+        if v.is_empty() {
+            List(None)
+        } else {
+            List(Some(Box::new(v)))
+        }
+    }
+}
+
+impl<T> FromIterator<T> for List<T> {
+    fn from_iter<I: IntoIterator<Item = T>>(items: I) -> List<T> {
+        List::from(items.into_iter().collect::<Vec<T>>())
+    }
+}
+
+impl<T> Extend<T> for List<T> {
+    fn extend<I: IntoIterator<Item = T>>(&mut self, items: I) {
+        let mut items = items.into_iter().peekable();
+        if items.peek().is_some() {
+            self.vec().extend(items);
+        }
+    }
+}
+
+impl<T> IntoIterator for List<T> {
+    type Item = T;
+    type IntoIter = std::vec::IntoIter<T>;
+    fn into_iter(self) -> std::vec::IntoIter<T> {
+        self.0.map(|v| *v).unwrap_or_default().into_iter()
+    }
+}
+
+impl<'a, T> IntoIterator for &'a List<T> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+    fn into_iter(self) -> std::slice::Iter<'a, T> {
+        self.iter()
+    }
+}
+
+impl<'a, T> IntoIterator for &'a mut List<T> {
+    type Item = &'a mut T;
+    type IntoIter = std::slice::IterMut<'a, T>;
+    fn into_iter(self) -> std::slice::IterMut<'a, T> {
+        self.iter_mut()
+    }
+}
+
+impl<T: PartialEq<U>, U, const N: usize> PartialEq<[U; N]> for List<T> {
+    fn eq(&self, other: &[U; N]) -> bool {
+        **self == other[..]
+    }
+}
+
+impl<T: PartialEq<U>, U> PartialEq<Vec<U>> for List<T> {
+    fn eq(&self, other: &Vec<U>) -> bool {
+        **self == other[..]
+    }
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for List<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl<T: Serialize> Serialize for List<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        (**self).serialize(s)
     }
 }
 
@@ -660,9 +805,9 @@ pub struct Finding {
     /// words (see [`Finding::rendered`]).
     pub message: String,
     /// Lines the message names, as typed facts (see [`LineRef`]); [`Finding::text`] words them.
-    pub line_refs: Vec<LineRef>,
+    pub line_refs: List<LineRef>,
     /// Facts added after the rule built the finding (see [`Note`]); [`Finding::text`] words them.
-    pub notes: Vec<Note>,
+    pub notes: List<Note>,
     /// Path of the file, relative to the working directory, with `/` separators (shared by the
     /// findings of a file).
     pub path: FilePath,
@@ -672,7 +817,7 @@ pub struct Finding {
     pub container: Option<String>,
     /// Field path inside the object, e.g. `spec.template.spec.containers[1].securityContext`.
     pub field: Option<FieldPath>,
-    pub related: Vec<Related>,
+    pub related: List<Related>,
     /// For findings in rendered output (Helm, Kustomize): how the location was mapped back to
     /// the file the user edits.
     pub mapping: Option<String>,
@@ -683,10 +828,10 @@ pub struct Finding {
     /// For findings in rendered output: the renders they came from, e.g.
     /// `charts/web (default values)` and `charts/web (values-prod.yaml)` for a finding that a
     /// render matrix produced twice and that is reported once.
-    pub renders: Vec<String>,
+    pub renders: List<String>,
     /// For findings moved out of rendered output: where they were in it, in the order the
     /// mappings applied (serialized as part of `message`, as reports write it).
-    pub rendered: Vec<RenderedAt>,
+    pub rendered: List<RenderedAt>,
     /// The container the finding's field is in, set by the engine from the model (not
     /// serialized: `container` and `field` say it in words).
     pub container_ref: Option<ContainerRef>,
@@ -783,19 +928,19 @@ impl Finding {
             rule: rule.into(),
             severity: Severity::default(),
             message,
-            line_refs,
-            notes: Vec::new(),
+            line_refs: line_refs.into(),
+            notes: List::new(),
             path: FilePath::default(),
             span,
             object: None,
             container: None,
             field: None,
-            related: Vec::new(),
+            related: List::new(),
             mapping: None,
             suppression: None,
             suppressed_by: None,
-            renders: Vec::new(),
-            rendered: Vec::new(),
+            renders: List::new(),
+            rendered: List::new(),
             container_ref: None,
             baseline: None,
         }
@@ -863,20 +1008,48 @@ impl Finding {
         self.baseline == Some(BaselineState::Existing)
     }
 
-    /// The order every report uses: path, line, column, rule, then the rest for ties.
-    pub fn sort_key(&self) -> impl Ord + '_ {
-        (
-            &self.path,
-            self.span.start,
-            &self.rule,
-            self.span.end,
-            &self.object,
-            &self.container,
-            &self.field,
-            self.text(),
-        )
+    /// The order every report uses: path, line, column, rule, then the rest for ties (end,
+    /// object, container, field, text), each compared only when the ones before tie.
+    pub fn sort_key(&self) -> SortKey<'_> {
+        SortKey(self)
     }
 }
+
+/// A finding's place in the order of reports (see [`Finding::sort_key`]): the fields compared
+/// one after the other, the text (which may have to be put together) only for a full tie.
+pub struct SortKey<'a>(&'a Finding);
+
+impl Ord for SortKey<'_> {
+    fn cmp(&self, other: &SortKey<'_>) -> std::cmp::Ordering {
+        let (a, b) = (self.0, other.0);
+        a.path
+            .cmp(&b.path)
+            .then_with(|| a.span.start.cmp(&b.span.start))
+            .then_with(|| a.rule.cmp(&b.rule))
+            .then_with(|| a.span.end.cmp(&b.span.end))
+            .then_with(|| match (&a.object, &b.object) {
+                (Some(x), Some(y)) if std::sync::Arc::ptr_eq(x, y) => std::cmp::Ordering::Equal,
+                (x, y) => x.cmp(y),
+            })
+            .then_with(|| a.container.cmp(&b.container))
+            .then_with(|| a.field.cmp(&b.field))
+            .then_with(|| a.text().cmp(&b.text()))
+    }
+}
+
+impl PartialOrd for SortKey<'_> {
+    fn partial_cmp(&self, other: &SortKey<'_>) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for SortKey<'_> {
+    fn eq(&self, other: &SortKey<'_>) -> bool {
+        self.cmp(other) == std::cmp::Ordering::Equal
+    }
+}
+
+impl Eq for SortKey<'_> {}
 
 /// Takes the findings `pick` selects out of `findings`, in order, and returns them; the others
 /// stay, in order. `pick` may change a finding it selects. In place: the findings kept are not

@@ -179,7 +179,10 @@ fn collect_file_results(
     // One list of the findings, its size known: made once, filled file by file. The lists each
     // file leaves are freed as they are emptied, and that memory is given back to the system on
     // the way (it would otherwise stay resident next to the new list: twice the findings).
-    findings.reserve_exact(results.iter().map(|(_, f, _)| f.len()).sum());
+    let mut left: usize = results.iter().map(|(_, f, _)| f.len()).sum();
+    if !findings.is_empty() {
+        findings.reserve_exact(left);
+    }
     let mut moved = 0usize;
     for (report, mut f, source) in results {
         if run.covered.contains(&report.path) {
@@ -208,7 +211,15 @@ fn collect_file_results(
         }
         files.push(report);
         moved += f.len();
-        findings.append(&mut f);
+        left = left.saturating_sub(f.len());
+        if findings.is_empty() {
+            // The first file's list becomes the one list, grown in place to the size needed (a
+            // large list is remapped, not copied: one file may hold hundreds of thousands).
+            std::mem::swap(findings, &mut f);
+            findings.reserve_exact(left);
+        } else {
+            findings.append(&mut f);
+        }
         drop(f);
         if moved.saturating_mul(std::mem::size_of::<Finding>()) >= RELEASE_EVERY {
             moved = 0;
@@ -254,7 +265,7 @@ fn scan_renders(
             sourcemap::map_render(r, &mut f, charts, templates, render_severity);
             let name = r.name();
             for f in &mut f {
-                f.renders = vec![name.clone()];
+                f.renders = vec![name.clone()].into();
             }
             (report, f)
         })
@@ -571,9 +582,21 @@ fn scan_one(
     } else {
         // Decoded like the scan (UTF-16 with a BOM...), so snippets show the scanned text;
         // the caller keeps only the lines the reports need (`Source::keep`).
-        Some(crate::model::decode::decode(&bytes).text.into_owned())
+        Some(decoded_text(bytes))
     };
     (report, findings, source)
+}
+
+/// The text of a file's bytes as the scan decoded it; UTF-8 text (most files) becomes the
+/// `String` without a copy (a file may be hundreds of MB, and it would be held twice).
+fn decoded_text(bytes: Vec<u8>) -> String {
+    let decoded = crate::model::decode::decode(&bytes);
+    let whole = matches!(&decoded.text, std::borrow::Cow::Borrowed(t) if t.len() == bytes.len());
+    if !whole {
+        return decoded.text.into_owned();
+    }
+    drop(decoded);
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// Reads a file that discovery saw as a regular file, as it is now: opened without blocking (a

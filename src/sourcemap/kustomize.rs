@@ -165,7 +165,7 @@ pub fn map_kustomize(
                 });
             }
         }
-        f.related = related;
+        f.related = related.into();
         // A patch that has only an ancestor of a field the build lacks: when it has more of
         // its keys than the resource file.
         let source_depth = hit.as_ref().map_or(0, |h| h.matched);
