@@ -448,6 +448,8 @@ impl Serialize for FilePath {
 /// A list that most findings leave empty (related places, renders, notes): one word, no
 /// allocation while empty (a run may hold hundreds of thousands of findings). Reads as a
 /// slice; compares, prints and serializes as one.
+// A boxed `Vec` on purpose: one word in the finding instead of three.
+#[allow(clippy::box_collection)]
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct List<T>(Option<Box<Vec<T>>>);
 
