@@ -1196,6 +1196,38 @@ mod tests {
     }
 
     #[test]
+    fn shared_paths_and_short_lists_read_as_strings_and_slices() {
+        let a = FilePath::from("dir/a.yaml");
+        let b = FilePath::from(String::from("dir/a.yaml"));
+        assert!(a.same(&a.clone()) && !a.same(&b));
+        assert_eq!(a, b);
+        assert_eq!(a, "dir/a.yaml");
+        assert_eq!(
+            a.cmp(&FilePath::from("dir/b.yaml")),
+            std::cmp::Ordering::Less
+        );
+        assert_eq!(FilePath::default(), "");
+        assert_eq!(serde_json::to_value(&a).unwrap(), "dir/a.yaml");
+        assert_eq!(format!("{a:?}"), format!("{:?}", "dir/a.yaml"));
+        let mut l: List<String> = List::new();
+        assert!(l.is_empty());
+        assert_eq!(format!("{l:?}"), "[]");
+        l.push("x".into());
+        l.insert(0, "w".into());
+        l.insert(99, "z".into());
+        assert_eq!(l, ["w", "x", "z"]);
+        l.retain(|s| s != "x");
+        assert_eq!(
+            serde_json::to_value(&l).unwrap(),
+            serde_json::json!(["w", "z"])
+        );
+        l.retain(|_| false);
+        assert_eq!(l, List::default());
+        let v: List<u32> = vec![1, 2].into();
+        assert_eq!(v.into_iter().sum::<u32>(), 3);
+    }
+
+    #[test]
     fn taking_findings_keeps_both_orders() {
         let mut all: Vec<Finding> = (1..=6)
             .map(|i| Finding::new("R", Span::point(Pos::new(i, 1)), format!("m{i}")))
