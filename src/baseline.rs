@@ -56,7 +56,7 @@ pub fn fingerprints(report: &Report, rebase: &dyn Fn(&str) -> String) -> Vec<(St
             .enumerate()
             .map(|(i, f)| {
                 let mut f = f.clone();
-                f.path = rebase(&f.path);
+                f.path = rebase(&f.path).into();
                 (if quiet { None } else { Some(i) }, f)
             })
             .collect();
@@ -71,7 +71,7 @@ pub fn fingerprints(report: &Report, rebase: &dyn Fn(&str) -> String) -> Vec<(St
     let mut out = vec![(String::new(), String::new()); report.findings.len()];
     for ((index, f), print) in all.into_iter().zip(prints) {
         if let Some(slot) = index.and_then(|i| out.get_mut(i)) {
-            *slot = (print, f.path);
+            *slot = (print, f.path.into());
         }
     }
     out

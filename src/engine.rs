@@ -1,8 +1,9 @@
 //! The engine: one file's bytes to findings, through parse, model and rules.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
-use crate::finding::{Finding, Severity};
+use crate::finding::{FilePath, Finding, Severity};
 use crate::model::json::parse_input_with;
 use crate::model::object::{is_object, objects_of, Object, ObjectRef};
 use crate::model::pod::PodSpec;
@@ -22,7 +23,7 @@ pub use crate::outcome::{FileReport, FileStatus};
 pub struct Engine {
     /// The run's rules, configured (built once per run; shared with the reports).
     registry: std::sync::Arc<Registry>,
-    enabled: HashMap<RuleId, Severity>,
+    enabled: HashMap<RuleId, Severity, IdHash>,
     /// The Kubernetes version the manifests target (see [`Engine::with_kube_version`]).
     kube_version: crate::kube_version::KubeVersion,
     /// The config's `openshift` switch (see [`Engine::with_openshift`]).
@@ -80,6 +81,31 @@ impl RulePlan {
                 }
             })
             .collect()
+    }
+}
+
+/// The hasher of the enabled rules' table, looked up once per rule and object and once per
+/// finding: rule ids are short and few (a run's own rules, not chosen to collide), so a
+/// multiply-rotate hash over 8 bytes at a time does, at a fraction of SipHash's cost.
+type IdHash = std::hash::BuildHasherDefault<IdHasher>;
+
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            if let Some(w) = word.get_mut(..chunk.len()) {
+                w.copy_from_slice(chunk);
+            }
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 
@@ -165,7 +191,7 @@ impl Engine {
         profile: Option<rules::data::pss::Level>,
         selection: &Selection,
     ) -> Engine {
-        let mut enabled = HashMap::new();
+        let mut enabled = HashMap::default();
         for meta in registry.metas() {
             let s = settings.get(meta.id.as_str());
             let default_on = match profile {
@@ -518,7 +544,7 @@ impl Engine {
         let mut out = Vec::new();
         self.push(
             &mut out,
-            path,
+            &FilePath::new(path),
             Finding::new(
                 not_scanned::NotScanned::ID,
                 Span::point(Pos::START),
@@ -528,17 +554,22 @@ impl Engine {
         (report, out)
     }
 
-    fn push(&self, out: &mut Vec<Finding>, path: &str, f: Finding) {
-        out.extend(self.emit(path, f));
+    fn push(&self, out: &mut Vec<Finding>, path: &FilePath, f: Finding) {
+        out.extend(self.emit_at(path, f));
     }
 
     /// The one emitter of findings built outside the object checks (the text, file and render
     /// rules): the finding at `path` with its rule's effective severity, or `None` when the rule
     /// is off.
-    pub fn emit(&self, path: &str, mut f: Finding) -> Option<Finding> {
+    pub fn emit(&self, path: &str, f: Finding) -> Option<Finding> {
+        self.emit_at(&FilePath::new(path), f)
+    }
+
+    /// [`Engine::emit`] with the path shared by the findings of a file.
+    pub fn emit_at(&self, path: &FilePath, mut f: Finding) -> Option<Finding> {
         let sev = self.severity(&f.rule)?;
         f.severity = sev;
-        f.path = path.to_string();
+        f.path = path.clone();
         Some(f)
     }
 
@@ -565,10 +596,11 @@ impl Engine {
                 .parse_error
                 .get_or_insert_with(|| first.message.clone());
         }
+        let shared = FilePath::new(path);
         for e in &decoded.errors {
             self.push(
                 &mut out,
-                path,
+                &shared,
                 Finding::new(
                     yaml_syntax::YamlSyntax::ID,
                     Span::point(e.pos),
@@ -594,6 +626,7 @@ impl Engine {
     fn scan_whole(&self, path: &str, text: &str) -> (FileReport, Vec<Finding>) {
         let stream = parse_input_with(text, self.lean_parse());
         let mut report = FileReport::new(path, FileStatus::Scanned, text.len() as u64);
+        let path = &FilePath::new(path);
         report.documents = stream.documents.len();
         if !is_scannable(&stream, text) {
             report.status = FileStatus::NotKubernetes;
@@ -603,12 +636,16 @@ impl Engine {
         self.diagnostic_findings(&stream, path, &mut report, &mut out);
         let wildcard_roles = rules::data::rbac::wildcard_roles(&stream.documents);
         // Where each object is, in stream order, to attach diagnostics to objects below.
-        let mut placed: Vec<(Span, ObjectRef)> = Vec::new();
+        let mut placed: Vec<(Span, Arc<ObjectRef>)> = Vec::new();
         // Suppression annotations of the objects (`clustersec.io/ignore`, `datree.skip/RULE`).
         let mut annotated = Vec::new();
         for doc in &stream.documents {
             let objects = objects_of(doc);
-            placed.extend(objects.iter().map(|o| (o.node.span, o.id.clone())));
+            placed.extend(
+                objects
+                    .iter()
+                    .map(|o| (o.node.span, Arc::new(o.id.clone()))),
+            );
             let mut objects_out = Vec::new();
             let mut checked = Checked {
                 report: &mut report,
@@ -638,7 +675,7 @@ impl Engine {
     /// findings and their suppression annotations.
     fn check_objects(
         &self,
-        path: &str,
+        path: &FilePath,
         objects: &[Object<'_>],
         wildcard_roles: &[rules::data::rbac::WildcardRole],
         checked: &mut Checked<'_>,
@@ -685,8 +722,9 @@ impl Engine {
             has_limits: false,
         };
         let lean = self.lean_parse();
+        let shared = FilePath::new(path);
         let parsed = crate::model::yaml::each_document(text, lean, &mut |doc, diagnostics| {
-            self.stream_document(path, &mut st, doc, diagnostics);
+            self.stream_document(&shared, &mut st, doc, diagnostics);
         });
         if !parsed {
             return None;
@@ -698,7 +736,7 @@ impl Engine {
                 out: &mut st.objects_out,
                 annotated: &mut st.annotated,
             };
-            self.check_objects(path, &objects_of(doc), &st.wildcard_roles, &mut checked);
+            self.check_objects(&shared, &objects_of(doc), &st.wildcard_roles, &mut checked);
         }
         if !(st.has_objects || st.has_limits) {
             let documents = report.documents;
@@ -706,13 +744,18 @@ impl Engine {
             report.documents = documents;
             return Some((report, Vec::new()));
         }
-        let mut out = st.diagnostics_out;
-        out.append(&mut st.objects_out);
+        // The diagnostics' findings first: put in front of the objects' (most often there are
+        // none) rather than the objects' copied after them (a file may have hundreds of
+        // thousands of findings, and its text is still held here).
+        let mut out = st.objects_out;
+        if !st.diagnostics_out.is_empty() {
+            out.splice(0..0, st.diagnostics_out);
+        }
         let stale = crate::suppress::annotations::apply(&mut st.annotated, &mut out, |id| {
             self.severity(id).is_some()
         });
         for f in stale {
-            self.push(&mut out, path, f);
+            self.push(&mut out, &shared, f);
         }
         Some((report, out))
     }
@@ -721,7 +764,7 @@ impl Engine {
     /// checked, unless it holds a binding (checked at the end, once every role is known).
     fn stream_document(
         &self,
-        path: &str,
+        path: &FilePath,
         st: &mut Streamed,
         doc: Document,
         diagnostics: Vec<Diagnostic>,
@@ -732,9 +775,9 @@ impl Engine {
         let objects = objects_of(&doc);
         if !diagnostics.is_empty() {
             // Attach objects to diagnostics by position: a diagnostic of a document lies in it.
-            let placed: Vec<(Span, ObjectRef)> = objects
+            let placed: Vec<(Span, Arc<ObjectRef>)> = objects
                 .iter()
-                .map(|o| (o.node.span, o.id.clone()))
+                .map(|o| (o.node.span, Arc::new(o.id.clone())))
                 .collect();
             let locate = ObjectLocator::new(&placed);
             for d in &diagnostics {
@@ -765,7 +808,7 @@ impl Engine {
     fn diagnostic_findings(
         &self,
         stream: &crate::model::yaml::Stream,
-        path: &str,
+        path: &FilePath,
         report: &mut FileReport,
         out: &mut Vec<Finding>,
     ) {
@@ -849,14 +892,19 @@ impl Engine {
     fn push_object_findings(
         &self,
         out: &mut Vec<Finding>,
-        path: &str,
+        path: &FilePath,
         obj: &Object<'_>,
         pod: Option<&PodSpec<'_>>,
         found: Vec<Finding>,
         ns_found: &[Finding],
     ) {
+        if found.is_empty() {
+            return;
+        }
+        // One copy of the object's identity, shared by its findings.
+        let id = Arc::new(obj.id.clone());
         for mut f in found {
-            f.object = Some(obj.id.clone());
+            f.object = Some(Arc::clone(&id));
             f.container_ref = pod
                 .as_ref()
                 .zip(f.field.as_ref())
@@ -866,7 +914,7 @@ impl Engine {
                 .any(|n| n.rule == f.rule && n.span == f.span)
             {
                 // Severity set by the namespace policy; the rule may be off by default.
-                f.path = path.to_string();
+                f.path = path.clone();
                 out.push(f);
             } else {
                 self.push(out, path, f);
@@ -1025,19 +1073,19 @@ fn is_limit(d: &Diagnostic) -> bool {
 /// finds it (one lookup per finding stays logarithmic however many documents a file has); spans
 /// that do not follow each other fall back to a scan from the end.
 struct ObjectLocator<'a> {
-    objects: &'a [(Span, ObjectRef)],
+    objects: &'a [(Span, Arc<ObjectRef>)],
     ordered: bool,
 }
 
 impl<'a> ObjectLocator<'a> {
-    fn new(objects: &'a [(Span, ObjectRef)]) -> ObjectLocator<'a> {
+    fn new(objects: &'a [(Span, Arc<ObjectRef>)]) -> ObjectLocator<'a> {
         let ordered = objects
             .windows(2)
             .all(|w| matches!(w, [(a, _), (b, _)] if a.start <= a.end && a.end <= b.start));
         ObjectLocator { objects, ordered }
     }
 
-    fn at(&self, pos: Pos) -> Option<&'a ObjectRef> {
+    fn at(&self, pos: Pos) -> Option<&'a Arc<ObjectRef>> {
         let holds = |s: &Span| s.start <= pos && pos <= s.end;
         if self.ordered {
             // Every object before the last one starting at or before `pos` ends at or before

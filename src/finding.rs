@@ -79,12 +79,12 @@ impl std::fmt::Display for Severity {
 }
 
 /// The container a finding is about, from the model: its list (`containers`, `initContainers`,
-/// `ephemeralContainers`), its position in that list and its name (empty when it has none).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// `ephemeralContainers`) and its position in that list (its name is the finding's
+/// `container`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ContainerRef {
     pub kind: crate::model::ContainerKind,
     pub index: usize,
-    pub name: String,
 }
 
 impl ContainerRef {
@@ -97,7 +97,6 @@ impl ContainerRef {
             .map(|c| ContainerRef {
                 kind: c.kind,
                 index: c.index,
-                name: c.name.clone(),
             })
     }
 }
@@ -160,6 +159,14 @@ impl SegmentRef<'_> {
 
 /// Whether the segments of the dotted path `path` start with those of `prefix`.
 fn segments_start_with(path: &str, prefix: &str) -> bool {
+    // Most often `path` is `prefix` or a field under it written out (`...containers[0]` and
+    // `...containers[0].securityContext`): the text says so without reading the segments.
+    if let Some(rest) = path.strip_prefix(prefix) {
+        if !prefix.is_empty() && (rest.is_empty() || rest.starts_with('.') || rest.starts_with('['))
+        {
+            return true;
+        }
+    }
     let mut path = segment_refs(path);
     segment_refs(prefix).all(|p| path.next() == Some(p))
 }
@@ -251,7 +258,10 @@ impl From<&str> for FieldPath {
 
 impl From<String> for FieldPath {
     fn from(text: String) -> FieldPath {
-        FieldPath::parse(&text)
+        FieldPath {
+            text: text.into_boxed_str(),
+            segments: std::sync::OnceLock::new(),
+        }
     }
 }
 
@@ -264,6 +274,310 @@ impl From<&String> for FieldPath {
 impl Serialize for FieldPath {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.text)
+    }
+}
+
+/// The path of the file a finding is in, relative to the working directory, with `/`
+/// separators: shared by the findings of one file (one allocation per file, not per finding; a
+/// run may hold hundreds of thousands of findings). Reads, compares, orders, hashes, prints and
+/// serializes as the string; the empty path allocates nothing.
+#[derive(Clone, Default)]
+pub struct FilePath(Option<std::sync::Arc<str>>);
+
+impl FilePath {
+    pub fn new(path: &str) -> FilePath {
+        if path.is_empty() {
+            FilePath(None)
+        } else {
+            FilePath(Some(std::sync::Arc::from(path)))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.0.as_deref().unwrap_or_default()
+    }
+
+    /// Whether both are the one shared string (then they are equal without comparing bytes).
+    pub fn same(&self, other: &FilePath) -> bool {
+        match (&self.0, &other.0) {
+            (Some(a), Some(b)) => std::sync::Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        }
+    }
+}
+
+impl std::ops::Deref for FilePath {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for FilePath {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<std::path::Path> for FilePath {
+    fn as_ref(&self) -> &std::path::Path {
+        std::path::Path::new(self.as_str())
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for FilePath {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        std::ffi::OsStr::new(self.as_str())
+    }
+}
+
+impl std::borrow::Borrow<str> for FilePath {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl PartialEq for FilePath {
+    fn eq(&self, other: &FilePath) -> bool {
+        self.same(other) || self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for FilePath {}
+
+impl PartialEq<str> for FilePath {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for FilePath {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<String> for FilePath {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl PartialEq<FilePath> for String {
+    fn eq(&self, other: &FilePath) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl PartialEq<FilePath> for str {
+    fn eq(&self, other: &FilePath) -> bool {
+        self == other.as_str()
+    }
+}
+
+impl PartialEq<FilePath> for &str {
+    fn eq(&self, other: &FilePath) -> bool {
+        *self == other.as_str()
+    }
+}
+
+impl PartialOrd for FilePath {
+    fn partial_cmp(&self, other: &FilePath) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for FilePath {
+    fn cmp(&self, other: &FilePath) -> std::cmp::Ordering {
+        if self.same(other) {
+            return std::cmp::Ordering::Equal;
+        }
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl std::hash::Hash for FilePath {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl std::fmt::Display for FilePath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Debug for FilePath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl From<&str> for FilePath {
+    fn from(path: &str) -> FilePath {
+        FilePath::new(path)
+    }
+}
+
+impl From<String> for FilePath {
+    fn from(path: String) -> FilePath {
+        FilePath::new(&path)
+    }
+}
+
+impl From<&String> for FilePath {
+    fn from(path: &String) -> FilePath {
+        FilePath::new(path)
+    }
+}
+
+impl From<FilePath> for String {
+    fn from(path: FilePath) -> String {
+        path.as_str().to_string()
+    }
+}
+
+impl Serialize for FilePath {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// A list that most findings leave empty (related places, renders, notes): one word, no
+/// allocation while empty (a run may hold hundreds of thousands of findings). Reads as a
+/// slice; compares, prints and serializes as one.
+// A boxed `Vec` on purpose: one word in the finding instead of three.
+#[allow(clippy::box_collection)]
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct List<T>(Option<Box<Vec<T>>>);
+
+impl<T> List<T> {
+    pub const fn new() -> List<T> {
+        List(None)
+    }
+
+    fn vec(&mut self) -> &mut Vec<T> {
+        self.0.get_or_insert_with(Default::default)
+    }
+
+    pub fn push(&mut self, item: T) {
+        self.vec().push(item);
+    }
+
+    /// Inserts `item` at `index` (at the end when past it).
+    pub fn insert(&mut self, index: usize, item: T) {
+        let v = self.vec();
+        v.insert(index.min(v.len()), item);
+    }
+
+    pub fn retain(&mut self, keep: impl FnMut(&T) -> bool) {
+        if let Some(v) = &mut self.0 {
+            v.retain(keep);
+            if v.is_empty() {
+                self.0 = None;
+            }
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.0 = None;
+    }
+}
+
+impl<T> Default for List<T> {
+    fn default() -> List<T> {
+        List(None)
+    }
+}
+
+impl<T> std::ops::Deref for List<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        self.0.as_deref().map_or(&[], Vec::as_slice)
+    }
+}
+
+impl<T> std::ops::DerefMut for List<T> {
+    fn deref_mut(&mut self) -> &mut [T] {
+        match &mut self.0 {
+            Some(v) => v.as_mut_slice(),
+            None => &mut [],
+        }
+    }
+}
+
+impl<T> From<Vec<T>> for List<T> {
+    fn from(v: Vec<T>) -> List<T> {
+        if v.is_empty() {
+            List(None)
+        } else {
+            List(Some(Box::new(v)))
+        }
+    }
+}
+
+impl<T> FromIterator<T> for List<T> {
+    fn from_iter<I: IntoIterator<Item = T>>(items: I) -> List<T> {
+        List::from(items.into_iter().collect::<Vec<T>>())
+    }
+}
+
+impl<T> Extend<T> for List<T> {
+    fn extend<I: IntoIterator<Item = T>>(&mut self, items: I) {
+        let mut items = items.into_iter().peekable();
+        if items.peek().is_some() {
+            self.vec().extend(items);
+        }
+    }
+}
+
+impl<T> IntoIterator for List<T> {
+    type Item = T;
+    type IntoIter = std::vec::IntoIter<T>;
+    fn into_iter(self) -> std::vec::IntoIter<T> {
+        self.0.map(|v| *v).unwrap_or_default().into_iter()
+    }
+}
+
+impl<'a, T> IntoIterator for &'a List<T> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+    fn into_iter(self) -> std::slice::Iter<'a, T> {
+        self.iter()
+    }
+}
+
+impl<'a, T> IntoIterator for &'a mut List<T> {
+    type Item = &'a mut T;
+    type IntoIter = std::slice::IterMut<'a, T>;
+    fn into_iter(self) -> std::slice::IterMut<'a, T> {
+        self.iter_mut()
+    }
+}
+
+impl<T: PartialEq<U>, U, const N: usize> PartialEq<[U; N]> for List<T> {
+    fn eq(&self, other: &[U; N]) -> bool {
+        **self == other[..]
+    }
+}
+
+impl<T: PartialEq<U>, U> PartialEq<Vec<U>> for List<T> {
+    fn eq(&self, other: &Vec<U>) -> bool {
+        **self == other[..]
+    }
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for List<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl<T: Serialize> Serialize for List<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        (**self).serialize(s)
     }
 }
 
@@ -493,17 +807,19 @@ pub struct Finding {
     /// words (see [`Finding::rendered`]).
     pub message: String,
     /// Lines the message names, as typed facts (see [`LineRef`]); [`Finding::text`] words them.
-    pub line_refs: Vec<LineRef>,
+    pub line_refs: List<LineRef>,
     /// Facts added after the rule built the finding (see [`Note`]); [`Finding::text`] words them.
-    pub notes: Vec<Note>,
-    /// Path of the file, relative to the working directory, with `/` separators.
-    pub path: String,
+    pub notes: List<Note>,
+    /// Path of the file, relative to the working directory, with `/` separators (shared by the
+    /// findings of a file).
+    pub path: FilePath,
     pub span: Span,
-    pub object: Option<ObjectRef>,
+    /// The object, shared by its findings.
+    pub object: Option<std::sync::Arc<ObjectRef>>,
     pub container: Option<String>,
     /// Field path inside the object, e.g. `spec.template.spec.containers[1].securityContext`.
     pub field: Option<FieldPath>,
-    pub related: Vec<Related>,
+    pub related: List<Related>,
     /// For findings in rendered output (Helm, Kustomize): how the location was mapped back to
     /// the file the user edits.
     pub mapping: Option<String>,
@@ -514,10 +830,10 @@ pub struct Finding {
     /// For findings in rendered output: the renders they came from, e.g.
     /// `charts/web (default values)` and `charts/web (values-prod.yaml)` for a finding that a
     /// render matrix produced twice and that is reported once.
-    pub renders: Vec<String>,
+    pub renders: List<String>,
     /// For findings moved out of rendered output: where they were in it, in the order the
     /// mappings applied (serialized as part of `message`, as reports write it).
-    pub rendered: Vec<RenderedAt>,
+    pub rendered: List<RenderedAt>,
     /// The container the finding's field is in, set by the engine from the model (not
     /// serialized: `container` and `field` say it in words).
     pub container_ref: Option<ContainerRef>,
@@ -562,7 +878,7 @@ impl Serialize for Finding {
             message: self.text(),
             path: &self.path,
             span: self.span,
-            object: self.object.as_ref(),
+            object: self.object.as_deref(),
             container: self.container.as_deref(),
             field: self.field.as_ref().map(FieldPath::as_str),
             related: &self.related,
@@ -614,19 +930,19 @@ impl Finding {
             rule: rule.into(),
             severity: Severity::default(),
             message,
-            line_refs,
-            notes: Vec::new(),
-            path: String::new(),
+            line_refs: line_refs.into(),
+            notes: List::new(),
+            path: FilePath::default(),
             span,
             object: None,
             container: None,
             field: None,
-            related: Vec::new(),
+            related: List::new(),
             mapping: None,
             suppression: None,
             suppressed_by: None,
-            renders: Vec::new(),
-            rendered: Vec::new(),
+            renders: List::new(),
+            rendered: List::new(),
             container_ref: None,
             baseline: None,
         }
@@ -694,20 +1010,48 @@ impl Finding {
         self.baseline == Some(BaselineState::Existing)
     }
 
-    /// The order every report uses: path, line, column, rule, then the rest for ties.
-    pub fn sort_key(&self) -> impl Ord + '_ {
-        (
-            &self.path,
-            self.span.start,
-            &self.rule,
-            self.span.end,
-            &self.object,
-            &self.container,
-            &self.field,
-            self.text(),
-        )
+    /// The order every report uses: path, line, column, rule, then the rest for ties (end,
+    /// object, container, field, text), each compared only when the ones before tie.
+    pub fn sort_key(&self) -> SortKey<'_> {
+        SortKey(self)
     }
 }
+
+/// A finding's place in the order of reports (see [`Finding::sort_key`]): the fields compared
+/// one after the other, the text (which may have to be put together) only for a full tie.
+pub struct SortKey<'a>(&'a Finding);
+
+impl Ord for SortKey<'_> {
+    fn cmp(&self, other: &SortKey<'_>) -> std::cmp::Ordering {
+        let (a, b) = (self.0, other.0);
+        a.path
+            .cmp(&b.path)
+            .then_with(|| a.span.start.cmp(&b.span.start))
+            .then_with(|| a.rule.cmp(&b.rule))
+            .then_with(|| a.span.end.cmp(&b.span.end))
+            .then_with(|| match (&a.object, &b.object) {
+                (Some(x), Some(y)) if std::sync::Arc::ptr_eq(x, y) => std::cmp::Ordering::Equal,
+                (x, y) => x.cmp(y),
+            })
+            .then_with(|| a.container.cmp(&b.container))
+            .then_with(|| a.field.cmp(&b.field))
+            .then_with(|| a.text().cmp(&b.text()))
+    }
+}
+
+impl PartialOrd for SortKey<'_> {
+    fn partial_cmp(&self, other: &SortKey<'_>) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for SortKey<'_> {
+    fn eq(&self, other: &SortKey<'_>) -> bool {
+        self.cmp(other) == std::cmp::Ordering::Equal
+    }
+}
+
+impl Eq for SortKey<'_> {}
 
 /// Takes the findings `pick` selects out of `findings`, in order, and returns them; the others
 /// stay, in order. `pick` may change a finding it selects. In place: the findings kept are not
@@ -831,7 +1175,7 @@ mod tests {
             .map(|f| {
                 f.container_ref
                     .as_ref()
-                    .map(|c| (c.kind, c.index, c.name.as_str()))
+                    .map(|c| (c.kind, c.index, f.container.as_deref().unwrap_or("")))
             })
             .collect();
         use crate::model::ContainerKind;
@@ -849,6 +1193,38 @@ mod tests {
             .find(|f| f.field.as_deref() == Some("spec.securityContext.runAsUser"))
             .unwrap();
         assert_eq!(inherited.container_ref, None);
+    }
+
+    #[test]
+    fn shared_paths_and_short_lists_read_as_strings_and_slices() {
+        let a = FilePath::from("dir/a.yaml");
+        let b = FilePath::from(String::from("dir/a.yaml"));
+        assert!(a.same(&a.clone()) && !a.same(&b));
+        assert_eq!(a, b);
+        assert_eq!(a, "dir/a.yaml");
+        assert_eq!(
+            a.cmp(&FilePath::from("dir/b.yaml")),
+            std::cmp::Ordering::Less
+        );
+        assert_eq!(FilePath::default(), "");
+        assert_eq!(serde_json::to_value(&a).unwrap(), "dir/a.yaml");
+        assert_eq!(format!("{a:?}"), format!("{:?}", "dir/a.yaml"));
+        let mut l: List<String> = List::new();
+        assert!(l.is_empty());
+        assert_eq!(format!("{l:?}"), "[]");
+        l.push("x".into());
+        l.insert(0, "w".into());
+        l.insert(99, "z".into());
+        assert_eq!(l, ["w", "x", "z"]);
+        l.retain(|s| s != "x");
+        assert_eq!(
+            serde_json::to_value(&l).unwrap(),
+            serde_json::json!(["w", "z"])
+        );
+        l.retain(|_| false);
+        assert_eq!(l, List::default());
+        let v: List<u32> = vec![1, 2].into();
+        assert_eq!(v.into_iter().sum::<u32>(), 3);
     }
 
     #[test]

@@ -180,7 +180,10 @@ fn collect_file_results(
     // One list of the findings, its size known: made once, filled file by file. The lists each
     // file leaves are freed as they are emptied, and that memory is given back to the system on
     // the way (it would otherwise stay resident next to the new list: twice the findings).
-    findings.reserve_exact(results.iter().map(|(_, f, _)| f.len()).sum());
+    let mut left: usize = results.iter().map(|(_, f, _)| f.len()).sum();
+    if !findings.is_empty() {
+        findings.reserve_exact(left);
+    }
     let mut moved = 0usize;
     for (report, mut f, source) in results {
         if run.covered.contains(&report.path) {
@@ -209,7 +212,15 @@ fn collect_file_results(
         }
         files.push(report);
         moved += f.len();
-        findings.append(&mut f);
+        left = left.saturating_sub(f.len());
+        if findings.is_empty() {
+            // The first file's list becomes the one list, grown in place to the size needed (a
+            // large list is remapped, not copied: one file may hold hundreds of thousands).
+            std::mem::swap(findings, &mut f);
+            findings.reserve_exact(left);
+        } else {
+            findings.append(&mut f);
+        }
         drop(f);
         if moved.saturating_mul(std::mem::size_of::<Finding>()) >= RELEASE_EVERY {
             moved = 0;
@@ -255,7 +266,7 @@ fn scan_renders(
             sourcemap::map_render(r, &mut f, charts, templates, render_severity);
             let name = r.name();
             for f in &mut f {
-                f.renders = vec![name.clone()];
+                f.renders = vec![name.clone()].into();
             }
             (report, f)
         })
@@ -353,21 +364,23 @@ fn read_mapped_sources(
 ) {
     for f in findings {
         let incomplete = partial
-            .get(&f.path)
+            .get(f.path.as_str())
             .is_some_and(|lines| !crate::report::snippets::has_lines(f, lines));
         if incomplete {
-            partial.remove(&f.path);
-            if let Some(text) =
-                crate::safepath::read_confined(std::path::Path::new(&f.path), templates.roots())
-            {
-                sources.insert(f.path.clone(), text);
+            partial.remove(f.path.as_str());
+            if let Some(text) = crate::safepath::read_confined(
+                std::path::Path::new(f.path.as_str()),
+                templates.roots(),
+            ) {
+                sources.insert(f.path.to_string(), text);
             }
         }
-        if !sources.contains_key(&f.path) {
-            if let Some(text) =
-                crate::safepath::read_confined(std::path::Path::new(&f.path), templates.roots())
-            {
-                sources.insert(f.path.clone(), text);
+        if !sources.contains_key(f.path.as_str()) {
+            if let Some(text) = crate::safepath::read_confined(
+                std::path::Path::new(f.path.as_str()),
+                templates.roots(),
+            ) {
+                sources.insert(f.path.to_string(), text);
             }
         }
     }
@@ -618,9 +631,21 @@ fn scan_one(
     } else {
         // Decoded like the scan (UTF-16 with a BOM...), so snippets show the scanned text;
         // the caller keeps only the lines the reports need (`Source::keep`).
-        Some(crate::model::decode::decode(&bytes).text.into_owned())
+        Some(decoded_text(bytes))
     };
     (report, findings, source)
+}
+
+/// The text of a file's bytes as the scan decoded it; UTF-8 text (most files) becomes the
+/// `String` without a copy (a file may be hundreds of MB, and it would be held twice).
+fn decoded_text(bytes: Vec<u8>) -> String {
+    let decoded = crate::model::decode::decode(&bytes);
+    let whole = matches!(&decoded.text, std::borrow::Cow::Borrowed(t) if t.len() == bytes.len());
+    if !whole {
+        return decoded.text.into_owned();
+    }
+    drop(decoded);
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// Reads a file that discovery saw as a regular file, as it is now: opened without blocking (a

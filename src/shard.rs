@@ -394,7 +394,7 @@ fn finding<'r>(v: &Value, meta: &dyn Fn(&str) -> Option<&'r RuleMeta>) -> Result
         .and_then(Value::as_str)
         .and_then(Severity::parse)
         .unwrap_or(m.severity);
-    f.path = string(v, "path").unwrap_or_default();
+    f.path = string(v, "path").unwrap_or_default().into();
     f.object = v
         .get("object")
         .filter(|o| o.is_object())
@@ -408,7 +408,8 @@ fn finding<'r>(v: &Value, meta: &dyn Fn(&str) -> Option<&'r RuleMeta>) -> Result
                 .get("item")
                 .and_then(Value::as_u64)
                 .map(|i| usize::try_from(i).unwrap_or(usize::MAX)),
-        });
+        })
+        .map(std::sync::Arc::new);
     f.container = string(v, "container");
     f.field = string(v, "field").map(crate::finding::FieldPath::from);
     f.mapping = string(v, "mapping");

@@ -401,7 +401,7 @@ pub fn apply_tracked(
     // (a run may hold hundreds of thousands).
     let mut kept = findings;
     let suppressed: Vec<Finding> = crate::finding::take_where(&mut kept, |f| {
-        let Some((path, text)) = sources.get_key_value(&f.path) else {
+        let Some((path, text)) = sources.get_key_value(f.path.as_str()) else {
             return false;
         };
         let entry = files.entry(path.as_str()).or_insert_with(|| {
@@ -519,7 +519,7 @@ pub fn stale_comments(
                 listed(&unused)
             ),
         );
-        f.path = path.to_string();
+        f.path = path.into();
         out.push(f);
     }
     out

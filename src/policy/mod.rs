@@ -693,7 +693,7 @@ pub fn load(path: &str, text: &str, opts: &LoadOptions) -> Result<Policy, Policy
             Err(e) if opts.keep_going => {
                 let shown = e.path.to_string_lossy().into_owned();
                 policy.notes.push(Finding {
-                    path: shown.clone(),
+                    path: shown.as_str().into(),
                     ..note(
                         &shown,
                         Span::point(e.pos.unwrap_or(Pos::START)),
@@ -729,7 +729,7 @@ pub fn load(path: &str, text: &str, opts: &LoadOptions) -> Result<Policy, Policy
 pub fn note(path: &str, span: Span, severity: Severity, message: String) -> Finding {
     let mut f = Finding::new(POLICY_ID, span, message);
     f.severity = severity;
-    f.path = path.to_string();
+    f.path = path.into();
     f
 }
 

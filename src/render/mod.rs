@@ -741,7 +741,7 @@ impl MergeKey {
     fn of(f: &Finding) -> MergeKey {
         MergeKey {
             rule: f.rule.clone(),
-            path: f.path.clone(),
+            path: f.path.to_string(),
             span: f.span,
             // The rule's words: where each render had it (`f.rendered`) differs between renders.
             message: f.words().into_owned(),
@@ -950,7 +950,7 @@ mod tests {
         let f = |msg: &str, rendered: Option<(&str, u32)>, render: &str, line: u32| {
             let mut f = Finding::new("R", Span::point(Pos::new(line, 1)), msg);
             f.path = "web/templates/d.yaml".into();
-            f.renders = vec![render.to_string()];
+            f.renders = vec![render.to_string()].into();
             f.rendered = rendered
                 .map(|(label, line)| crate::finding::RenderedAt::Helm {
                     label: Some(label.to_string()),

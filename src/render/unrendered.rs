@@ -152,7 +152,7 @@ fn chart_findings(dir: &Path, renders: &[&Render], cwd: Option<&Path>) -> Vec<Fi
                 ),
             )
             .field(lit.path.join("."));
-            f.path = display_path(&path, cwd);
+            f.path = display_path(&path, cwd).into();
             out.push(f);
         }
     }

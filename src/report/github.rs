@@ -174,7 +174,7 @@ mod tests {
             "m",
         );
         f.severity = sev;
-        f.path = "a.yaml".to_string();
+        f.path = "a.yaml".into();
         if existing {
             f.baseline = Some(crate::finding::BaselineState::Existing);
         }

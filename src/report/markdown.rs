@@ -600,7 +600,7 @@ fn suppression_line<'r>(
     f: &Finding,
     indexes: &mut BTreeMap<&'r str, LineIndex>,
 ) -> Option<u32> {
-    let (path, text) = report.sources.get_key_value(&f.path)?;
+    let (path, text) = report.sources.get_key_value(f.path.as_str())?;
     let index = indexes
         .entry(path.as_str())
         .or_insert_with(|| LineIndex::new(text));

@@ -418,8 +418,21 @@ impl Report {
     /// Rewrites every path the report holds (findings, their related locations, suppressed
     /// findings, files, sources) with `f`, and sorts again.
     pub fn rebase_paths(&mut self, f: impl Fn(&str) -> String) {
+        // The findings of a file share its path: rewritten once per file (the last one is
+        // remembered; the findings are sorted by path), and the result shared again.
+        let last: std::cell::RefCell<Option<(crate::finding::FilePath, crate::finding::FilePath)>> =
+            std::cell::RefCell::new(None);
         let finding = |x: &mut Finding| {
-            x.path = f(&x.path);
+            let mut last = last.borrow_mut();
+            let rebased = match last.as_ref() {
+                Some((from, to)) if *from == x.path => to.clone(),
+                _ => {
+                    let to = crate::finding::FilePath::from(f(&x.path));
+                    *last = Some((x.path.clone(), to.clone()));
+                    to
+                }
+            };
+            x.path = rebased;
             for r in &mut x.related {
                 if let Some(p) = &mut r.path {
                     *p = f(p);
@@ -742,7 +755,7 @@ mod tests {
         .enumerate()
         {
             let mut f = Finding::new(rule, Span::point(Pos::new(line, 1)), "m");
-            f.path = path.to_string();
+            f.path = path.into();
             f.severity = Severity::ALL[i % Severity::ALL.len()];
             all.push(f);
         }

@@ -79,7 +79,7 @@ pub fn write(out: &mut dyn Write, report: &Report, opts: &Options) -> io::Result
     }
     let mut indexes: BTreeMap<&str, LineIndex> = BTreeMap::new();
     for f in &report.findings {
-        let source = report.sources.get(&f.path).map(String::as_str);
+        let source = report.sources.get(f.path.as_str()).map(String::as_str);
         let index = source.map(|s| {
             &*indexes
                 .entry(f.path.as_str())

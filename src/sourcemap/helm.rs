@@ -234,7 +234,7 @@ pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) -> Ve
         let ordinal = ordinals.get(at).copied().unwrap_or(0);
         let rendered_at = RenderedAt::Helm {
             label: cx.render_label.map(str::to_string),
-            path: f.path.clone(),
+            path: f.path.to_string(),
             line: f.span.start.line,
             col: f.span.start.col,
         };
@@ -264,7 +264,7 @@ pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) -> Ve
                         .nth(source_line.saturating_sub(1) as usize)
                         .map_or(1, |l| l.chars().count());
                     notes.push(PathNote {
-                            path: f.path.clone(),
+                            path: f.path.to_string(),
                             span: Span::new(
                                 Pos::new(source_line, 1),
                                 Pos::new(source_line, to_u32(width + 1)),
@@ -330,7 +330,7 @@ pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) -> Ve
             .nth(index(f.span.start.line))
             .unwrap_or("")
             .to_string();
-        let old_path = std::mem::replace(&mut f.path, template_display(&hit));
+        let old_path = std::mem::replace(&mut f.path, template_display(&hit).into());
         let old_span = std::mem::replace(&mut f.span, hit.span);
         let how = if hit.matched == hit.wanted {
             "template line of the key".to_string()
@@ -353,7 +353,7 @@ pub fn map_helm(text: &str, findings: &mut [Finding], cx: &MapContext<'_>) -> Ve
         }
         f.rendered.push(rendered_at);
         f.mapping = Some(how);
-        keep_rendered_related(f, old_path, old_span, cx.rendered_is_file);
+        keep_rendered_related(f, old_path.into(), old_span, cx.rendered_is_file);
         if let Some(c) = f.container.clone() {
             let top = top_chart(source, cx);
             // At the list key (no item known): `range` items may be looked up in their values.
@@ -436,7 +436,7 @@ pub(super) fn trace_values(
         return;
     };
     let container = f.container.clone();
-    let template_path = std::mem::replace(&mut f.path, display_path(&found.file, cwd));
+    let template_path = std::mem::replace(&mut f.path, display_path(&found.file, cwd).into());
     let template_span = std::mem::replace(&mut f.span, found.span);
     // A message that names the template line as the finding's own names the values line now.
     let to = f.span.start.line;
@@ -447,7 +447,7 @@ pub(super) fn trace_values(
     f.related.insert(
         0,
         Related {
-            path: Some(template_path),
+            path: Some(template_path.into()),
             span: template_span,
             message: format!(
                 "template line that renders `.Values.{}`",
@@ -513,7 +513,7 @@ pub(super) fn values_list_item(
                 continue;
             }
             let template_path = display_path(template, cwd);
-            f.path = display_path(&found.file, cwd);
+            f.path = display_path(&found.file, cwd).into();
             f.span = found.span;
             f.mapping = Some(values_mapping(&found));
             // The template's item lines are another container's: only the list stays.
@@ -826,11 +826,11 @@ fn map_archived(
     };
     let rendered_at = RenderedAt::Helm {
         label: cx.render_label.map(str::to_string),
-        path: f.path.clone(),
+        path: f.path.to_string(),
         line: f.span.start.line,
         col: f.span.start.col,
     };
-    let old_path = std::mem::replace(&mut f.path, display_path(&found.file, cwd));
+    let old_path = std::mem::replace(&mut f.path, display_path(&found.file, cwd).into());
     let old_span = std::mem::replace(&mut f.span, found.span);
     let to = f.span.start.line;
     for r in &mut f.line_refs {
@@ -842,7 +842,7 @@ fn map_archived(
         values_mapping(&found),
         dotted(&path, f.container.as_deref())
     ));
-    keep_rendered_related(f, old_path, old_span, cx.rendered_is_file);
+    keep_rendered_related(f, old_path.into(), old_span, cx.rendered_is_file);
     true
 }
 

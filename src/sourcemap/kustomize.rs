@@ -91,7 +91,7 @@ pub fn map_kustomize(
                     .any(|n| n.path == f.path && n.message == message)
                 {
                     notes.push(PathNote {
-                        path: f.path.clone(),
+                        path: f.path.to_string(),
                         span: f.span,
                         message,
                     });
@@ -165,7 +165,7 @@ pub fn map_kustomize(
                 });
             }
         }
-        f.related = related;
+        f.related = related.into();
         // A patch that has only an ancestor of a field the build lacks: when it has more of
         // its keys than the resource file.
         let source_depth = hit.as_ref().map_or(0, |h| h.matched);
@@ -201,7 +201,7 @@ pub fn map_kustomize(
                 } else {
                     "kustomize source line of the nearest key the source has".to_string()
                 });
-                f.path = display.clone();
+                f.path = display.as_str().into();
                 f.span = hit.span;
             }
             None => {
@@ -215,7 +215,7 @@ pub fn map_kustomize(
             None => (f.path == display).then(|| (display.clone(), f.span)),
         };
         renamed.push((old_line, own.clone()));
-        let final_path = own.as_ref().map_or(f.path.clone(), |(p, _)| p.clone());
+        let final_path = own.as_ref().map_or(f.path.to_string(), |(p, _)| p.clone());
         for r in &mut f.line_refs {
             if r.removed || r.file.is_some() {
                 continue;
@@ -253,7 +253,7 @@ pub fn map_kustomize(
                     },
                 );
             }
-            f.path = patch_display;
+            f.path = patch_display.into();
             f.span = p.span;
             f.mapping = Some(match p.nearest {
                 None => format!("kustomize {} patch line that sets the key", p.kind),

@@ -109,7 +109,7 @@ fn anchor_in_kustomization(findings: &mut [Finding], render: &Render) {
             col: f.span.start.col,
             changed: None,
         });
-        f.path = crate::render::join_display(&render.display, name);
+        f.path = crate::render::join_display(&render.display, name).into();
         f.span = Span::new(Pos::new(1, 1), Pos::new(1, 1));
         f.mapping = Some(match f.mapping.take() {
             Some(m) => format!("kustomization file; {m}"),
@@ -150,12 +150,12 @@ fn anchor_in_files(text: &str, findings: &mut [Finding], render: &Render, templa
         {
             f.rendered.push(RenderedAt::Helm {
                 label: Some(render.label.clone()),
-                path: f.path.clone(),
+                path: f.path.to_string(),
                 line: f.span.start.line,
                 col: f.span.start.col,
             });
         }
-        f.path = crate::render::join_display(&render.display, "Chart.yaml");
+        f.path = crate::render::join_display(&render.display, "Chart.yaml").into();
         f.span = entry.unwrap_or_else(|| Span::new(Pos::new(1, 1), Pos::new(1, 1)));
         let how = if entry.is_some() {
             "Chart.yaml entry of the dependency"
@@ -182,7 +182,7 @@ pub fn notes_to_findings(severity: Option<Severity>, notes: Vec<PathNote>) -> Ve
         .map(|n| {
             let mut f = Finding::new(id, n.span, n.message);
             f.severity = severity;
-            f.path = n.path;
+            f.path = n.path.into();
             f
         })
         .collect()

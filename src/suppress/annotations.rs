@@ -163,7 +163,7 @@ fn mark_suppressed(objects: &mut [ObjectSuppressions], findings: &mut [Finding])
         let Some(obj) = f.object.as_ref() else {
             continue;
         };
-        let Some(o) = at.get(obj).and_then(|&i| objects.get_mut(i)) else {
+        let Some(o) = at.get(&**obj).and_then(|&i| objects.get_mut(i)) else {
             continue;
         };
         for a in &mut o.annotations {
@@ -231,7 +231,7 @@ fn stale_annotations(objects: &[ObjectSuppressions], ran: impl Fn(&str) -> bool)
                     parts.join(", and ")
                 ),
             );
-            f.object = Some(o.object.clone());
+            f.object = Some(std::sync::Arc::new(o.object.clone()));
             f.field = Some(o.field.as_str().into());
             stale.push(f);
         }

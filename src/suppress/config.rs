@@ -381,7 +381,7 @@ fn stale_entries(settings: &Settings, used: Vec<bool>, ran: impl Fn(&str) -> boo
                         .join(", ")
                 ),
             );
-            f.path = path.clone();
+            f.path = path.into();
             stale.push(f);
         }
     }

@@ -66,7 +66,7 @@ fn render_errors_missing_dependencies_and_warnings_are_findings_in_the_chart() {
     let found = of_rule(&report, RENDER);
     let at: Vec<(String, u32, u32)> = found
         .iter()
-        .map(|f| (f.path.clone(), f.span.start.line, f.span.start.col))
+        .map(|f| (f.path.to_string(), f.span.start.line, f.span.start.col))
         .collect();
     assert_eq!(
         at,

@@ -408,7 +408,7 @@ fn odd_spans_and_sources_do_not_panic() {
             },
             "odd span",
         );
-        f.path = path.to_string();
+        f.path = path.into();
         f
     };
     let findings = vec![

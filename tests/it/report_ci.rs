@@ -344,15 +344,15 @@ fn hostile_report() -> Report {
         .container(*name)
         .field(format!("spec.containers[{name}]"));
         f.severity = Severity::High;
-        f.path = path.clone();
-        f.object = Some(clustersec::model::object::ObjectRef {
+        f.path = path.as_str().into();
+        f.object = Some(std::sync::Arc::new(clustersec::model::object::ObjectRef {
             api_version: "v1".into(),
             kind: format!("Pod{name}"),
             namespace: Some(name.to_string()),
             name: name.to_string(),
             document: 0,
             item: None,
-        });
+        }));
         findings.push(f);
         files.push(FileReport::new(&path, FileStatus::Scanned, 10));
     }
@@ -374,7 +374,7 @@ fn hostile_report() -> Report {
                 format!("container {name} runs as root"),
             )
             .container(*name);
-            f.path = format!("quiet/{i} {name}.yaml");
+            f.path = format!("quiet/{i} {name}.yaml").into();
             f.suppression = Some(name.to_string());
             f
         })
@@ -484,7 +484,7 @@ fn many_findings(n: usize) -> Report {
         )
         .container(format!("app-{i}"));
         f.severity = severities[(i * 7919) % severities.len()];
-        f.path = path;
+        f.path = path.into();
         findings.push(f);
     }
     Report::new(findings, files, rules, BTreeMap::new())
@@ -611,7 +611,7 @@ fn suppressed_findings_share_the_comment_budget_by_severity() {
     }
     let mut suppressed = many_findings(3000).findings;
     for (i, f) in suppressed.iter_mut().enumerate() {
-        f.path = format!("quiet/{:04}.yaml", i / 7);
+        f.path = format!("quiet/{:04}.yaml", i / 7).into();
         f.suppression = Some(format!("reason {i}"));
     }
     let critical_quiet = suppressed
@@ -801,7 +801,7 @@ fn github_commands_escape_data_and_properties() {
         "100% bad\r\nnext: line, with comma",
     );
     f.severity = Severity::Critical;
-    f.path = "dir,with:odd%chars\nnew.yaml".to_string();
+    f.path = "dir,with:odd%chars\nnew.yaml".into();
     let report = Report::new(vec![f], vec![], vec![], BTreeMap::new());
     let text = render(Format::Github, &report, &Options::default());
     let line = text.lines().next().unwrap();

@@ -452,9 +452,9 @@ fn kustomize_origins_outside_the_scan_are_not_read() {
     ] {
         let text = output(origin);
         let (_, mut found) = engine.scan_text("overlay", &text);
-        let before: Vec<String> = found.iter().map(|f| f.path.clone()).collect();
+        let before: Vec<String> = found.iter().map(|f| f.path.to_string()).collect();
         let notes = map_kustomize(&text, &mut found, &dir, &Templates::new(roots.clone()));
-        let after: Vec<String> = found.iter().map(|f| f.path.clone()).collect();
+        let after: Vec<String> = found.iter().map(|f| f.path.to_string()).collect();
         assert_eq!(before, after, "{origin}: a finding moved out");
         let dump = format!("{found:?} {notes:?}");
         assert!(!dump.contains(&s.marker), "{origin}: {dump}");

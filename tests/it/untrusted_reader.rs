@@ -266,7 +266,7 @@ fn a_broken_document_keeps_its_index() {
     assert_eq!((p.span.start.line, p.span.start.col), (19, 9));
 
     // The JSON report says so too.
-    let json = serde_json::to_value(p.object.as_ref().unwrap()).unwrap();
+    let json = serde_json::to_value(p.object.as_deref().unwrap()).unwrap();
     assert_eq!(json["document"], 2);
 }
 
