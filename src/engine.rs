@@ -65,7 +65,7 @@ struct RulePlan {
 }
 
 impl RulePlan {
-    fn of(registry: &Registry, enabled: &HashMap<RuleId, Severity>) -> Vec<RulePlan> {
+    fn of(registry: &Registry, enabled: &HashMap<RuleId, Severity, IdHash>) -> Vec<RulePlan> {
         use rules::data::pss::{control, in_profile, Level};
         registry
             .iter()
@@ -989,7 +989,6 @@ fn container_of_field(
         return Some(crate::finding::ContainerRef {
             kind: c.kind,
             index: c.index,
-            name: c.name.clone(),
         });
     }
     crate::finding::ContainerRef::of_field(pod, field)
