@@ -109,6 +109,10 @@ pub fn canonical_dir(dir: &Path, dirs: &DirCache) -> Option<PathBuf> {
     if let Some(known) = dirs.borrow().get(dir) {
         return known.clone();
     }
+    if has_dot_segment(dir) {
+        // `a/link/.` names `link`'s target, which `lstat` follows: not a parent and a name.
+        return std::fs::canonicalize(dir).ok();
+    }
     if !dir.is_absolute() {
         let c = std::env::current_dir()
             .ok()
@@ -152,6 +156,9 @@ pub fn canonical_dir(dir: &Path, dirs: &DirCache) -> Option<PathBuf> {
 /// `path` resolved as [`std::fs::canonicalize`] would, its directory through [`canonical_dir`]:
 /// one `lstat` for the file, a symlink resolved in full.
 pub fn canonical_file(path: &Path, dirs: &DirCache) -> Option<PathBuf> {
+    if has_dot_segment(path) {
+        return std::fs::canonicalize(path).ok();
+    }
     let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
         return std::fs::canonicalize(path).ok();
     };
@@ -167,6 +174,15 @@ pub fn canonical_file(path: &Path, dirs: &DirCache) -> Option<PathBuf> {
         }
         Err(_) => None,
     }
+}
+
+/// Whether a path has a `.` or `..` segment anywhere (`Path::components` drops inner `.`s, so
+/// the text is read): such a path is resolved in full, never as a parent and a name.
+fn has_dot_segment(path: &Path) -> bool {
+    path.as_os_str()
+        .as_encoded_bytes()
+        .split(|b| *b == b'/')
+        .any(|seg| seg == b"." || seg == b"..")
 }
 
 /// Reads a file named by scanned content, only when it resolves to a regular file inside one of
@@ -293,6 +309,12 @@ mod tests {
             "link/a/b/h.yaml",
             "real/a/jump/g.yaml",
             "real/a/b/missing.yaml",
+            "link/.",
+            "real/./a",
+            "link/./a/b",
+            "real/a/./jump",
+            "real/a/jump/.",
+            "real/a/jump/./g.yaml",
         ];
         for order in [paths.to_vec(), paths.iter().rev().copied().collect()] {
             let dirs = DirCache::default();
@@ -300,6 +322,12 @@ mod tests {
                 let path = base.join(p);
                 let expected = std::fs::canonicalize(&path).ok();
                 assert_eq!(canonical_dir(&path, &dirs), expected, "dir {p}");
+                let fresh = DirCache::default();
+                assert_eq!(
+                    canonical_dir(&path, &fresh),
+                    expected,
+                    "dir {p}, nothing cached"
+                );
                 let files = DirCache::default();
                 if !path.is_dir() {
                     assert_eq!(canonical_file(&path, &files), expected, "file {p}");
