@@ -177,8 +177,9 @@ fn item_indent(lines: &[String], line: usize, col: usize) -> Vec<usize> {
     vec![col, col + 2]
 }
 
-/// The `N` of a `| nindent N` or `| indent N` in a template action.
-fn piped_indent(action: &str) -> Option<usize> {
+/// The `N` of a `| nindent N` or `| indent N` in a template action (also read by
+/// `sourcemap::outline`).
+pub(crate) fn piped_indent(action: &str) -> Option<usize> {
     let at = action.rfind("indent ")?;
     action
         .get(at + "indent ".len()..)?

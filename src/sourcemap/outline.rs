@@ -120,7 +120,8 @@ impl Outline {
                 for name in directive_names(raw, &["include", "template"]) {
                     // Where the output lands: `| nindent N` / `| indent N` says it, whatever
                     // the column the action is written at.
-                    let indent = pipe_indent(trimmed).unwrap_or(raw.len() - trimmed.len());
+                    let indent = crate::valuetrace::piped_indent(trimmed)
+                        .unwrap_or(raw.len() - trimmed.len());
                     outline.includes.push(Include {
                         line: i,
                         indent,
@@ -310,17 +311,6 @@ impl Outline {
         }
         Some(o)
     }
-}
-
-/// The `N` of a `| nindent N` or `| indent N` in a template action.
-pub(super) fn pipe_indent(action: &str) -> Option<usize> {
-    let at = action.rfind("indent ")?;
-    action
-        .get(at + "indent ".len()..)?
-        .split(|c: char| !c.is_ascii_digit())
-        .next()?
-        .parse()
-        .ok()
 }
 
 pub(super) fn split_key(s: &str) -> Option<(&str, &str)> {
