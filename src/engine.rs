@@ -1176,40 +1176,15 @@ mod stream_tests {
         assert_eq!(sorted(found), sorted(whole.1), "{path}");
     }
 
-    fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for e in entries.flatten() {
-            let Ok(meta) = std::fs::symlink_metadata(e.path()) else {
-                continue;
-            };
-            if meta.is_dir() {
-                files(&e.path(), out);
-            } else if meta.is_file() && meta.len() < 4 << 20 {
-                out.push(e.path());
-            }
-        }
-    }
-
     #[test]
     fn every_fixture_scans_the_same_one_document_at_a_time() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-        let mut paths = Vec::new();
-        files(&root, &mut paths);
-        paths.sort();
-        let yaml: Vec<_> = paths
-            .iter()
-            .filter(|p| {
-                p.extension()
-                    .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
-            })
-            .collect();
+        let yaml = crate::test_files::yaml_files(&root, (4 << 20) - 1);
         assert!(yaml.len() > 100, "fixtures not found under {root:?}");
         let engine = Engine::default();
         let parse_only = Engine::default().with_parse_only(true);
         let mut streamed = 0;
-        for p in yaml {
+        for p in &yaml {
             let Ok(bytes) = std::fs::read(p) else {
                 continue;
             };
@@ -1393,31 +1368,8 @@ items:
 
     /// Every YAML and JSON fixture's text (files under 1 MiB).
     fn fixture_texts() -> Vec<(String, String)> {
-        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-            let Ok(entries) = std::fs::read_dir(dir) else {
-                return;
-            };
-            for e in entries.flatten() {
-                let Ok(meta) = std::fs::symlink_metadata(e.path()) else {
-                    continue;
-                };
-                if meta.is_dir() {
-                    walk(&e.path(), out);
-                } else if meta.is_file()
-                    && meta.len() < 1 << 20
-                    && e.path()
-                        .extension()
-                        .is_some_and(|x| x == "yaml" || x == "yml" || x == "json")
-                {
-                    out.push(e.path());
-                }
-            }
-        }
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-        let mut paths = Vec::new();
-        walk(&root, &mut paths);
-        paths.sort();
-        paths
+        crate::test_files::yaml_files(&root, (1 << 20) - 1)
             .iter()
             .filter_map(|p| {
                 let bytes = std::fs::read(p).ok()?;

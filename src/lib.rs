@@ -56,3 +56,6 @@ pub mod valuetrace;
 pub mod baseline;
 pub mod config_schema;
 pub mod gitdiff;
+
+#[cfg(test)]
+mod test_files;

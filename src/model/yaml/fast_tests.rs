@@ -176,28 +176,9 @@ fn the_fast_path_reads_common_manifests_and_leaves_the_rest() {
     );
 }
 
-fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() && !p.is_symlink() {
-            yaml_files(&p, out);
-        } else if p.is_file()
-            && p.extension()
-                .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
-        {
-            out.push(p);
-        }
-    }
-}
-
 /// Compares both paths on every YAML file under `dir`; returns (files, fast docs, saphyr docs).
 fn compare_dir(dir: &Path) -> (usize, usize, usize) {
-    let mut files = Vec::new();
-    yaml_files(dir, &mut files);
+    let files = crate::test_files::yaml_files(dir, u64::MAX);
     let (mut fast_docs, mut slow_docs) = (0, 0);
     for path in &files {
         let Ok(bytes) = std::fs::read(path) else {
@@ -354,12 +335,11 @@ fn why_the_corpus_goes_to_saphyr() {
         Some(d) => PathBuf::from(d),
         None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
     };
-    let mut files = Vec::new();
-    if dir.is_file() {
-        files.push(dir);
+    let files = if dir.is_file() {
+        vec![dir]
     } else {
-        yaml_files(&dir, &mut files);
-    }
+        crate::test_files::yaml_files(&dir, u64::MAX)
+    };
     let mut not_eligible = 0;
     let mut seen = std::collections::BTreeMap::<String, usize>::new();
     for path in &files {
