@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::support::{bin_in_root, have_helm, have_kustomize, root};
+use crate::support::{bin_in_root, expect_markers, have_helm, have_kustomize, json_findings, root};
 
 /// The directories under `dir` (recursively) that hold a chart or a kustomization, skipping the
 /// subcharts of a chart (`charts/NAME/`, rendered with their parent).
@@ -459,32 +459,20 @@ fn the_checks_catch_locations_that_do_not_exist() {
 
 /// (path, line, rule) of every `# expect:` marker in the files under `dir`.
 fn markers(dir: &str) -> BTreeSet<(String, u64, String)> {
-    let mut out = BTreeSet::new();
+    let mut files = Vec::new();
     let mut stack = vec![root().join(dir)];
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).unwrap().flatten() {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
-                continue;
-            }
-            let rel = p
-                .strip_prefix(root())
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            let text = std::fs::read_to_string(&p).unwrap();
-            for (i, line) in text.lines().enumerate() {
-                let Some(at) = line.find("# expect:") else {
-                    continue;
-                };
-                for rule in line[at + 9..].split([',', ' ']).filter(|r| !r.is_empty()) {
-                    out.insert((rel.clone(), i as u64 + 1, rule.to_string()));
-                }
+            } else {
+                let rel = p.strip_prefix(root()).unwrap().to_string_lossy();
+                files.push(rel.into_owned());
             }
         }
     }
-    out
+    expect_markers(&files)
 }
 
 fn finding<'v>(v: &'v Value, rule: &str, path: &str, line: u64) -> Vec<&'v Value> {
@@ -507,19 +495,7 @@ fn kustomize_patches_in_bases_chains_and_selectors() {
         .output()
         .unwrap();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let found: BTreeSet<(String, u64, String)> = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["path"].as_str().unwrap().to_string(),
-                f["region"]["startLine"].as_u64().unwrap(),
-                f["ruleId"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    assert_eq!(found, markers(DIR), "{v:#}");
+    assert_eq!(json_findings(&v), markers(DIR), "{v:#}");
     let a = serde_json::json!(["fixtures/kustomize-chain/overlays/a (kustomize)"]);
     let b = serde_json::json!(["fixtures/kustomize-chain/overlays/b (kustomize)"]);
     let both = serde_json::json!([

@@ -5,13 +5,12 @@
 //! first item with the key. `fixtures/helm-precision` marks each offending line with
 //! `# expect: RULE[, RULE...]`; the findings in its files must be exactly those.
 
-use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
 
-use crate::support::{have_helm, root, scan_json_in};
+use crate::support::{expect_markers, have_helm, json_findings, root, scan_json_in};
 
 const CHART: &str = "fixtures/helm-precision";
 
@@ -26,39 +25,6 @@ fn files() -> Vec<String> {
     .iter()
     .map(|f| format!("{CHART}/{f}"))
     .collect()
-}
-
-fn markers(files: &[String]) -> BTreeSet<(String, u64, String)> {
-    let mut out = BTreeSet::new();
-    for f in files {
-        let text = std::fs::read_to_string(root().join(f)).unwrap();
-        for (i, line) in text.lines().enumerate() {
-            let Some(at) = line.find("# expect:") else {
-                continue;
-            };
-            for rule in line[at + "# expect:".len()..].split([',', ' ']) {
-                if !rule.is_empty() {
-                    out.insert((f.clone(), i as u64 + 1, rule.to_string()));
-                }
-            }
-        }
-    }
-    out
-}
-
-fn found(v: &Value) -> BTreeSet<(String, u64, String)> {
-    v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["path"].as_str().unwrap().to_string(),
-                f["region"]["startLine"].as_u64().unwrap(),
-                f["ruleId"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
 }
 
 fn finding<'v>(v: &'v Value, rule: &str, line: u64) -> &'v Value {
@@ -80,7 +46,7 @@ fn containers_from_values_lists_and_named_list_items() {
     }
     let v = scan_json_in(&root(), &["--helm", "always", CHART]);
     let files = files();
-    assert_eq!(found(&v), markers(&files), "{v:#}");
+    assert_eq!(json_findings(&v), expect_markers(&files), "{v:#}");
     // `{{- toYaml . | nindent 6 }}` at the column of `containers:`: the values item, with the
     // template's container list as a related location.
     let watcher = finding(&v, "CUSTOM_SECURITY_PRIVILEGED_CHECK", 22);

@@ -2,7 +2,7 @@
 //! for a scan, the external renderers and the shared corpus. A module that needs something a
 //! little different wraps these (as `adversarial` adds a timeout to [`bin`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
@@ -169,4 +169,40 @@ pub(crate) fn scan_texts(
         findings.append(&mut f);
     }
     (findings, reports, sources)
+}
+
+/// (path, line, rule) of every `# expect: RULE[, RULE]` marker in `files` (paths relative to
+/// the package root).
+pub(crate) fn expect_markers(files: &[String]) -> BTreeSet<(String, u64, String)> {
+    let mut out = BTreeSet::new();
+    for f in files {
+        let text = std::fs::read_to_string(root().join(f)).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            let Some(at) = line.find("# expect:") else {
+                continue;
+            };
+            for rule in line[at + "# expect:".len()..].split([',', ' ']) {
+                if !rule.is_empty() {
+                    out.insert((f.clone(), i as u64 + 1, rule.to_string()));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// (path, start line, rule) of every finding of a JSON report.
+pub(crate) fn json_findings(v: &Value) -> BTreeSet<(String, u64, String)> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["region"]["startLine"].as_u64().unwrap(),
+                f["ruleId"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
 }
