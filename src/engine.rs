@@ -908,7 +908,7 @@ impl Engine {
             f.container_ref = pod
                 .as_ref()
                 .zip(f.field.as_ref())
-                .and_then(|(pod, field)| container_of_field(pod, field));
+                .and_then(|(pod, field)| crate::finding::ContainerRef::of_field(pod, field));
             if ns_found
                 .iter()
                 .any(|n| n.rule == f.rule && n.span == f.span)
@@ -969,51 +969,6 @@ impl Engine {
             ),
         }
     }
-}
-
-/// [`crate::finding::ContainerRef::of_field`] without reading the paths segment by segment
-/// where their text decides: when the field path and the containers' paths are written
-/// canonically (see [`canonical_path`]), a path is under a container's exactly when its text is
-/// the container's path or continues it with `.` or `[`. Other paths take the segment-wise
-/// comparison.
-fn container_of_field(
-    pod: &PodSpec<'_>,
-    field: &crate::finding::FieldPath,
-) -> Option<crate::finding::ContainerRef> {
-    let text = field.as_str();
-    if canonical_path(text) && pod.containers.iter().all(|c| canonical_path(&c.path)) {
-        let c = pod.containers.iter().find(|c| {
-            text.strip_prefix(c.path.as_str())
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
-        })?;
-        return Some(crate::finding::ContainerRef {
-            kind: c.kind,
-            index: c.index,
-        });
-    }
-    crate::finding::ContainerRef::of_field(pod, field)
-}
-
-/// Whether a dotted field path is written the one way its segments would be written back:
-/// no empty key, and every `[` opens a list position of plain digits (no leading zero, no sign)
-/// closed by the `]` that ends its piece. Two such paths have the same leading segments exactly
-/// when one's text starts with the other's at a `.` or `[`.
-fn canonical_path(text: &str) -> bool {
-    text.split('.').all(|part| {
-        let mut pieces = part.split('[');
-        let key_ok = pieces
-            .next()
-            .is_some_and(|k| !k.is_empty() && !k.contains(']'));
-        key_ok
-            && pieces.all(|p| {
-                p.strip_suffix(']').is_some_and(|d| {
-                    !d.is_empty()
-                        && d.len() < 19
-                        && d.bytes().all(|b| b.is_ascii_digit())
-                        && (d == "0" || !d.starts_with('0'))
-                })
-            })
-    })
 }
 
 /// What the findings of the PSS rules that ran on an object showed, for [`Engine::pss_level`].
@@ -1353,9 +1308,22 @@ items:
                 }
                 for p in paths {
                     let field = crate::finding::FieldPath::parse(&p);
+                    // The answer read from the paths' text where it decides, against the
+                    // segment-by-segment comparison.
+                    let segment_wise = pod
+                        .containers
+                        .iter()
+                        .find(|c| {
+                            let prefix = crate::finding::FieldPath::parse(&c.path);
+                            field.segments().starts_with(prefix.segments())
+                        })
+                        .map(|c| crate::finding::ContainerRef {
+                            kind: c.kind,
+                            index: c.index,
+                        });
                     assert_eq!(
-                        container_of_field(&pod, &field),
                         crate::finding::ContainerRef::of_field(&pod, &field),
+                        segment_wise,
                         "{p}"
                     );
                     checked += 1;

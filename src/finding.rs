@@ -167,8 +167,34 @@ fn segments_start_with(path: &str, prefix: &str) -> bool {
             return true;
         }
     }
+    // Both written the one way their segments are written back: the text has decided.
+    if canonical_path(path) && canonical_path(prefix) {
+        return false;
+    }
     let mut path = segment_refs(path);
     segment_refs(prefix).all(|p| path.next() == Some(p))
+}
+
+/// Whether a dotted field path is written the one way its segments would be written back:
+/// no empty key, and every `[` opens a list position of plain digits (no leading zero, no sign)
+/// closed by the `]` that ends its piece. Two such paths have the same leading segments exactly
+/// when one's text starts with the other's at a `.` or `[`.
+fn canonical_path(text: &str) -> bool {
+    text.split('.').all(|part| {
+        let mut pieces = part.split('[');
+        let key_ok = pieces
+            .next()
+            .is_some_and(|k| !k.is_empty() && !k.contains(']'));
+        key_ok
+            && pieces.all(|p| {
+                p.strip_suffix(']').is_some_and(|d| {
+                    !d.is_empty()
+                        && d.len() < 19
+                        && d.bytes().all(|b| b.is_ascii_digit())
+                        && (d == "0" || !d.starts_with('0'))
+                })
+            })
+    })
 }
 
 impl FieldPath {
