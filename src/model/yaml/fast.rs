@@ -30,6 +30,18 @@ pub(super) struct Unsure;
 
 type R<T> = Result<T, Unsure>;
 
+/// Gives up (in tests, noting the line of this module that gave up, see [`REASON`]).
+#[inline]
+#[track_caller]
+fn unsure() -> Unsure {
+    #[cfg(test)]
+    {
+        let line = std::panic::Location::caller().line();
+        REASON.with(|r| r.set(line));
+    }
+    Unsure
+}
+
 /// Nesting the fast path handles itself (deeper documents go to saphyr, which the tree builder
 /// bounds at [`super::MAX_DEPTH`]).
 const MAX_NEST: usize = 128;
@@ -42,6 +54,8 @@ thread_local! {
     pub(super) static DISABLED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     /// Documents read by (the fast path, saphyr) on this thread.
     pub(super) static COUNTS: std::cell::Cell<(usize, usize)> = const { std::cell::Cell::new((0, 0)) };
+    /// The line of this module that last gave up on this thread.
+    pub(super) static REASON: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
 }
 
 /// Whether the fast path is used (always, but in tests that compare it with saphyr).
@@ -228,7 +242,7 @@ impl<'a> Fast<'a> {
             let i = self.skip_spaces(self.ls);
             match self.at(i) {
                 b'\n' | 0 | b'#' => self.next_line_from(i),
-                b'\t' => return Err(Unsure),
+                b'\t' => return Err(unsure()),
                 _ => return Ok(()),
             }
         }
@@ -256,7 +270,7 @@ impl<'a> Fast<'a> {
         match self.at(q) {
             b'\n' | 0 => {}
             b'#' if q > i => {}
-            _ => return Err(Unsure),
+            _ => return Err(unsure()),
         }
         self.next_line_from(q);
         Ok(())
@@ -265,7 +279,7 @@ impl<'a> Fast<'a> {
     fn enter(&mut self) -> R<()> {
         self.depth += 1;
         if self.depth > MAX_NEST {
-            return Err(Unsure);
+            return Err(unsure());
         }
         Ok(())
     }
@@ -291,7 +305,7 @@ impl<'a> Fast<'a> {
                 self.skip_to_content()?;
                 if self.at_eof() {
                     if !self.final_break {
-                        return Err(Unsure);
+                        return Err(unsure());
                     }
                     // An empty document at the end of the text.
                     let e = self.span(self.ls, self.ls);
@@ -311,10 +325,10 @@ impl<'a> Fast<'a> {
                     return Ok(true);
                 }
             }
-            Some(_) => return Err(Unsure),
+            Some(_) => return Err(unsure()),
             None => {
                 if self.at(self.ls) == b'%' {
-                    return Err(Unsure);
+                    return Err(unsure());
                 }
                 let m = self.ls + self.indent();
                 self.push(Event::DocumentStart(false), self.span(m, m));
@@ -335,7 +349,7 @@ impl<'a> Fast<'a> {
                 self.push(Event::DocumentEnd, self.span(m, m + 3));
                 self.finish_line(m + 3)?;
             }
-            None => return Err(Unsure),
+            None => return Err(unsure()),
         }
         Ok(true)
     }
@@ -367,7 +381,7 @@ impl<'a> Fast<'a> {
                 break;
             }
             if ind > n || self.is_dash(self.ls + n) {
-                return Err(Unsure);
+                return Err(unsure());
             }
         }
         let e = self.span(self.ls, self.ls);
@@ -401,13 +415,13 @@ impl<'a> Fast<'a> {
                 break;
             }
             if ind > n {
-                return Err(Unsure);
+                return Err(unsure());
             }
             if !self.is_dash(self.ls + n) {
                 if indentless {
                     break;
                 }
-                return Err(Unsure);
+                return Err(unsure());
             }
         }
         let e = self.span(self.ls, self.ls);
@@ -438,8 +452,8 @@ impl<'a> Fast<'a> {
                 self.scalar(Cow::Borrowed(""), ScalarStyle::Plain, empty);
                 Ok(())
             }
-            b'\t' => Err(Unsure),
-            b'-' if matches!(self.at(p + 1), b' ' | b'\n' | 0) => Err(Unsure),
+            b'\t' => Err(unsure()),
+            b'-' if matches!(self.at(p + 1), b' ' | b'\n' | 0) => Err(unsure()),
             _ => {
                 if self.is_key(p) {
                     self.enter()?;
@@ -461,7 +475,7 @@ impl<'a> Fast<'a> {
             return self.block_node(ind);
         }
         if matches!(self.at(p), b'|' | b'>') {
-            return Err(Unsure);
+            return Err(unsure());
         }
         self.inline_value(n, p)
     }
@@ -521,14 +535,14 @@ impl<'a> Fast<'a> {
                 let (t, e) = self.single_quoted(p)?;
                 (t, ScalarStyle::SingleQuoted, e)
             }
-            c if indicator(c) => return Err(Unsure),
+            c if indicator(c) => return Err(unsure()),
             _ => {
                 let mut j = p;
                 loop {
                     match self.at(j) {
                         b':' if matches!(self.at(j + 1), b' ' | b'\n' | 0) => break,
-                        b'#' if self.at(j.wrapping_sub(1)) == b' ' => return Err(Unsure),
-                        b'\n' | b'\t' | 0 => return Err(Unsure),
+                        b'#' if self.at(j.wrapping_sub(1)) == b' ' => return Err(unsure()),
+                        b'\n' | b'\t' | 0 => return Err(unsure()),
                         _ => j += 1,
                     }
                 }
@@ -543,10 +557,10 @@ impl<'a> Fast<'a> {
         // (blanks before the `:` included): measure to the `:` (in bytes, never fewer than
         // characters, so a non-ASCII key gives up no later than saphyr would).
         if q - p > MAX_KEY {
-            return Err(Unsure);
+            return Err(unsure());
         }
         if self.at(q) != b':' || !matches!(self.at(q + 1), b' ' | b'\n' | 0) {
-            return Err(Unsure);
+            return Err(unsure());
         }
         let sp = self.span(p, end);
         self.scalar(text, style, sp);
@@ -577,7 +591,7 @@ impl<'a> Fast<'a> {
                 self.scalar(Cow::Borrowed(""), ScalarStyle::Plain, empty);
                 Ok(())
             }
-            b'\t' => Err(Unsure),
+            b'\t' => Err(unsure()),
             _ => self.inline_value(n, p),
         }
     }
@@ -606,7 +620,7 @@ impl<'a> Fast<'a> {
             b'-' | b'.' | b'+' | b'_' | b'/' | b'~' | b'=' | b'(' | b')' | b'<' | b'$' | b'^'
             | b';' | b'\\' => {
                 if self.at(p) == b'-' && matches!(self.at(p + 1), b' ' | b'\n' | 0) {
-                    return Err(Unsure);
+                    return Err(unsure());
                 }
                 let e = self.plain(p)?;
                 self.finish_line(e)?;
@@ -615,12 +629,12 @@ impl<'a> Fast<'a> {
                 let e = self.plain(p)?;
                 self.finish_line(e)?;
             }
-            _ => return Err(Unsure),
+            _ => return Err(unsure()),
         }
         // A more indented line would continue the scalar (or be an error).
         self.skip_to_content()?;
         if !self.at_end_or_marker() && self.indent() > n {
-            return Err(Unsure);
+            return Err(unsure());
         }
         Ok(())
     }
@@ -632,8 +646,8 @@ impl<'a> Fast<'a> {
             match self.at(j) {
                 b'\n' | 0 => break,
                 b'#' if self.at(j.wrapping_sub(1)) == b' ' => break,
-                b':' if matches!(self.at(j + 1), b' ' | b'\n' | 0) => return Err(Unsure),
-                b'\t' => return Err(Unsure),
+                b':' if matches!(self.at(j + 1), b' ' | b'\n' | 0) => return Err(unsure()),
+                b'\t' => return Err(unsure()),
                 _ => j += 1,
             }
         }
@@ -653,7 +667,7 @@ impl<'a> Fast<'a> {
             match self.at(j) {
                 b'"' => return Ok((Cow::Borrowed(self.text(p + 1, j)), j + 1)),
                 b'\\' => break,
-                b'\n' | b'\t' | 0 => return Err(Unsure),
+                b'\n' | b'\t' | 0 => return Err(unsure()),
                 _ => j += 1,
             }
         }
@@ -672,7 +686,7 @@ impl<'a> Fast<'a> {
                     j += 1 + len;
                     from = j;
                 }
-                b'\n' | b'\t' | 0 => return Err(Unsure),
+                b'\n' | b'\t' | 0 => return Err(unsure()),
                 _ => j += 1,
             }
         }
@@ -706,13 +720,13 @@ impl<'a> Fast<'a> {
                 };
                 let hex = self.text(i + 1, i + 1 + len);
                 if hex.len() != len || !hex.bytes().all(|h| h.is_ascii_hexdigit()) {
-                    return Err(Unsure);
+                    return Err(unsure());
                 }
-                let v = u32::from_str_radix(hex, 16).map_err(|_| Unsure)?;
-                let c = char::from_u32(v).ok_or(Unsure)?;
+                let v = u32::from_str_radix(hex, 16).map_err(|_| unsure())?;
+                let c = char::from_u32(v).ok_or_else(|| unsure())?;
                 return Ok((c, 1 + len));
             }
-            _ => return Err(Unsure),
+            _ => return Err(unsure()),
         };
         Ok((c, 1))
     }
@@ -740,7 +754,7 @@ impl<'a> Fast<'a> {
                     };
                     return Ok((value, j + 1));
                 }
-                b'\n' | b'\t' | 0 => return Err(Unsure),
+                b'\n' | b'\t' | 0 => return Err(unsure()),
                 _ => j += 1,
             }
         }
@@ -768,7 +782,7 @@ impl<'a> Fast<'a> {
                 j = self.skip_spaces(j);
                 if map {
                     if self.at(j) != b':' || self.at(j + 1) != b' ' {
-                        return Err(Unsure);
+                        return Err(unsure());
                     }
                     j = self.skip_spaces(j + 1);
                     j = self.flow_node(j)?;
@@ -778,11 +792,11 @@ impl<'a> Fast<'a> {
                     b',' => {
                         j = self.skip_spaces(j + 1);
                         if self.at(j) == close {
-                            return Err(Unsure);
+                            return Err(unsure());
                         }
                     }
                     c if c == close => break,
-                    _ => return Err(Unsure),
+                    _ => return Err(unsure()),
                 }
             }
         }
@@ -809,38 +823,46 @@ impl<'a> Fast<'a> {
                 let (t, e) = self.double_quoted(p)?;
                 let sp = self.span(p, e);
                 self.scalar(t, ScalarStyle::DoubleQuoted, sp);
-                Ok(e)
+                return Ok(e);
             }
             b'\'' => {
                 let (t, e) = self.single_quoted(p)?;
                 let sp = self.span(p, e);
                 self.scalar(t, ScalarStyle::SingleQuoted, sp);
-                Ok(e)
+                return Ok(e);
             }
-            c if indicator(c) => Err(Unsure),
-            _ => {
-                let mut j = p;
-                loop {
-                    match self.at(j) {
-                        b',' | b']' | b'}' => break,
-                        b'#' if self.at(j.wrapping_sub(1)) == b' ' => return Err(Unsure),
-                        b'[' | b'{' | b':' | b'\n' | b'\t' | b'"' | b'\'' | 0 => {
-                            return Err(Unsure)
-                        }
-                        _ => j += 1,
-                    }
-                }
-                while j > p && self.at(j - 1) == b' ' {
-                    j -= 1;
-                }
-                if j == p {
-                    return Err(Unsure);
-                }
-                let sp = self.span(p, j);
-                self.scalar(Cow::Borrowed(self.text(p, j)), ScalarStyle::Plain, sp);
-                Ok(j)
+            // `-` starts a plain scalar when a character of one follows (`-c`, `-1`).
+            b'-' if !matches!(
+                self.at(p + 1),
+                b' ' | b'\n' | b'\t' | 0 | b',' | b'[' | b']' | b'{' | b'}'
+            ) => {}
+            c if indicator(c) => return Err(unsure()),
+            _ => {}
+        }
+        // A plain scalar: it ends at a flow indicator, or at a `:` followed by a blank or one
+        // (a key's, or an implicit pair's in a sequence, which the caller leaves to saphyr); a
+        // `:` followed by anything else is part of it (`http://x`), and so are quotes after the
+        // first character.
+        let mut j = p;
+        loop {
+            match self.at(j) {
+                b',' | b']' | b'}' => break,
+                b':' if matches!(self.at(j + 1), b' ' | b',' | b'[' | b']' | b'{' | b'}') => break,
+                b'#' if self.at(j.wrapping_sub(1)) == b' ' => return Err(unsure()),
+                b':' if matches!(self.at(j + 1), b'\n' | b'\t' | 0) => return Err(unsure()),
+                b'[' | b'{' | b'\n' | b'\t' | 0 => return Err(unsure()),
+                _ => j += 1,
             }
         }
+        while j > p && self.at(j - 1) == b' ' {
+            j -= 1;
+        }
+        if j == p {
+            return Err(unsure());
+        }
+        let sp = self.span(p, j);
+        self.scalar(Cow::Borrowed(self.text(p, j)), ScalarStyle::Plain, sp);
+        Ok(j)
     }
 
     /// A literal (`|`) or folded (`>`) block scalar whose header is at `p`, in a block
@@ -863,7 +885,7 @@ impl<'a> Fast<'a> {
         match self.at(h) {
             b'\n' | 0 => {}
             b'#' if h > q => {}
-            _ => return Err(Unsure),
+            _ => return Err(unsure()),
         }
         self.next_line_from(h);
         // Empty lines before the content (lines with blanks would take part in setting the
@@ -874,17 +896,17 @@ impl<'a> Fast<'a> {
             self.next_line_from(self.ls);
         }
         if self.at_eof() {
-            return Err(Unsure);
+            return Err(unsure());
         }
         // The first line sets the indentation.
         let ind = self.indent();
         if matches!(self.at(self.ls + ind), b'\n' | b'\t' | 0) {
-            return Err(Unsure);
+            return Err(unsure());
         }
         if ind <= n {
             // No content: an empty scalar where the next line starts (at its first column).
             if ind != 0 || matches!(chomp, Chomp::Keep) {
-                return Err(Unsure);
+                return Err(unsure());
             }
             let at = self.span(self.ls, self.ls);
             self.scalar(Cow::Borrowed(""), block_style(literal), at);
@@ -901,18 +923,18 @@ impl<'a> Fast<'a> {
             if self.at_eof() {
                 // saphyr ends it differently on a last line without a line break.
                 if !self.final_break {
-                    return Err(Unsure);
+                    return Err(unsure());
                 }
                 break self.mark(self.ls);
             }
             let sp = self.indent();
             let e = self.line_end(self.ls);
             if self.at(self.ls + sp) == 0 {
-                return Err(Unsure);
+                return Err(unsure());
             }
             if self.at(self.ls + sp) == b'\n' {
                 if sp > ind {
-                    return Err(Unsure);
+                    return Err(unsure());
                 }
                 empty += 1;
                 self.next_line_from(e);
@@ -924,7 +946,7 @@ impl<'a> Fast<'a> {
             let content = self.text(self.ls + ind, e);
             let spaced = matches!(content.as_bytes().first(), Some(b' ' | b'\t'));
             if !literal && content.starts_with('\t') {
-                return Err(Unsure);
+                return Err(unsure());
             }
             if !first {
                 if literal || prev_spaced || spaced {

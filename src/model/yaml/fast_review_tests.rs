@@ -363,6 +363,60 @@ const FLOW: &[&str] = &[
     "a: [\"a\"\t]\n",
 ];
 
+/// Plain scalars in one-line flow collections: keys of flow mappings (ending at `: `), scalars
+/// starting with `-`, `:` and quotes inside a scalar, and where each of them ends.
+const FLOW_PLAIN: &[&str] = &[
+    "a: {path: /healthz, port: http}\n",
+    "a: {x: 1, y: [a, b], z: {w: v}}\n",
+    "a: {a b: c d}\n",
+    "a: {a : b}\n",
+    "a: {a  :  b ,c: d }\n",
+    "a: {a: b: c}\n",
+    "a: {a:b: c}\n",
+    "a: {a: b:c}\n",
+    "a: {a:, b}\n",
+    "a: {a:}\n",
+    "a: {a: }\n",
+    "a: {a:[b]}\n",
+    "a: {a:{b: c}}\n",
+    "a: {a: [b]}\n",
+    "a: {http://x: y}\n",
+    "a: {a: http://x:80/p}\n",
+    "a: {a\"b: c'd}\n",
+    "a: {a: \"b\"c}\n",
+    "a: {-a: -b}\n",
+    "a: {- a: b}\n",
+    "a: {a: - b}\n",
+    "a: {a: -}\n",
+    "a: {a: -, b: c}\n",
+    "a: {?a: b}\n",
+    "a: {a: b #c}\n",
+    "a: {a: b#c}\n",
+    "a: {a: b\t}\n",
+    "a: {a:\tb}\n",
+    "a: {a: yes, b: 0644, c: ~, d: null}\n",
+    "a: [sh, -c, date]\n",
+    "a: [-c, --x=y, -1, -.5, -]\n",
+    "a: [-, a]\n",
+    "a: [a, -]\n",
+    "a: [-[a]]\n",
+    "a: [-{a}]\n",
+    "a: [--, ---, -- a]\n",
+    "a: [a:b, a:, :a]\n",
+    "a: [a:]\n",
+    "a: [a:,b]\n",
+    "a: [a:[b]]\n",
+    "a: [x: y]\n",
+    "a: [a\"b, c'd, e\"]\n",
+    "a: [http://x/#y, a#b]\n",
+    "a: [a ,b]: c\n",
+    "- [sh, -c, \"echo hi\"]\n- {key: app, operator: In, values: [a, b]}\n",
+    "{a: b}\n",
+    "a: {a: b}\n  c\n",
+    "a: {a: b, c}\n",
+    "a: {a, b: c}\n",
+];
+
 const MARKERS: &[&str] = &[
     "--- a\n",
     "--- a: b\n",
@@ -527,6 +581,11 @@ fn flow_collections_match_saphyr() {
 }
 
 #[test]
+fn flow_plain_scalars_match_saphyr() {
+    all_same(FLOW_PLAIN);
+}
+
+#[test]
 fn document_markers_and_hand_over_match_saphyr() {
     all_same(MARKERS);
 }
@@ -666,6 +725,8 @@ const PIECES: &[&str] = &[
     "!t ",
     "[a, b]",
     "{\"k\": v}",
+    "{k: v, l: -m}",
+    "[-c, a:b]",
     "[]",
     "{}",
     "%YAML 1.2\n",
@@ -768,6 +829,8 @@ const LINE_BODIES: &[&str] = &[
     "d: >+",
     "e: [a, 'b', \"c\"]",
     "f: {\"k\": v}",
+    "f: {path: /x, port: -1}",
+    "e: [sh, -c, a:b]",
     "g: \"q\\\"x\"",
     "h: 'it''s'",
     "text",
