@@ -600,16 +600,24 @@ impl<'a> Fast<'a> {
     /// at column `n`. Leaves the scanner at the next content line.
     fn inline_value(&mut self, n: usize, p: usize) -> R<()> {
         match self.at(p) {
-            b'"' => {
-                let (t, e) = self.double_quoted(p)?;
-                let sp = self.span(p, e);
-                self.scalar(t, ScalarStyle::DoubleQuoted, sp);
-                self.finish_line(e)?;
-            }
-            b'\'' => {
-                let (t, e) = self.single_quoted(p)?;
-                let sp = self.span(p, e);
-                self.scalar(t, ScalarStyle::SingleQuoted, sp);
+            q @ (b'"' | b'\'') => {
+                let double = q == b'"';
+                let start = self.mark(p);
+                let (t, e) = match if double {
+                    self.double_quoted(p)
+                } else {
+                    self.single_quoted(p)
+                } {
+                    Ok(one_line) => one_line,
+                    Err(_) => self.quoted_lines(n, p, double)?,
+                };
+                let style = if double {
+                    ScalarStyle::DoubleQuoted
+                } else {
+                    ScalarStyle::SingleQuoted
+                };
+                let end = self.mark(e);
+                self.scalar(t, style, PSpan::new(start, end));
                 self.finish_line(e)?;
             }
             b'|' | b'>' => self.block_scalar(n, p)?,
@@ -622,13 +630,9 @@ impl<'a> Fast<'a> {
                 if self.at(p) == b'-' && matches!(self.at(p + 1), b' ' | b'\n' | 0) {
                     return Err(unsure());
                 }
-                let e = self.plain(p)?;
-                self.finish_line(e)?;
+                self.plain(n, p)?;
             }
-            c if c.is_ascii_alphanumeric() || c >= 0x80 => {
-                let e = self.plain(p)?;
-                self.finish_line(e)?;
-            }
+            c if c.is_ascii_alphanumeric() || c >= 0x80 => self.plain(n, p)?,
             _ => return Err(unsure()),
         }
         // A more indented line would continue the scalar (or be an error).
@@ -639,24 +643,150 @@ impl<'a> Fast<'a> {
         Ok(())
     }
 
-    /// A one-line plain scalar in block context at `p`: pushes it, returns its end.
-    fn plain(&mut self, p: usize) -> R<usize> {
+    /// The rest of a plain scalar's line from `p`: the end of its text (trailing blanks left
+    /// out), and whether a comment ends it.
+    fn plain_line(&self, p: usize) -> R<(usize, bool)> {
         let mut j = p;
-        loop {
+        let comment = loop {
             match self.at(j) {
-                b'\n' | 0 => break,
-                b'#' if self.at(j.wrapping_sub(1)) == b' ' => break,
+                b'\n' | 0 => break false,
+                b'#' if self.at(j.wrapping_sub(1)) == b' ' => break true,
                 b':' if matches!(self.at(j + 1), b' ' | b'\n' | 0) => return Err(unsure()),
                 b'\t' => return Err(unsure()),
                 _ => j += 1,
             }
-        }
+        };
         while j > p && self.at(j - 1) == b' ' {
             j -= 1;
         }
-        let sp = self.span(p, j);
-        self.scalar(Cow::Borrowed(self.text(p, j)), ScalarStyle::Plain, sp);
-        Ok(j)
+        Ok((j, comment))
+    }
+
+    /// A plain scalar in block context at `p`, in a block collection at column `n`: pushes it
+    /// and moves to the line after it. Lines indented more than `n` continue it (YAML's line
+    /// folding: a line break between two lines is a space, each empty line in between a line
+    /// break; blanks around line breaks are left out); a less indented line, a comment, or a
+    /// comment at the end of a line end it.
+    fn plain(&mut self, n: usize, p: usize) -> R<()> {
+        let (e, comment) = self.plain_line(p)?;
+        let start = self.mark(p);
+        let mut end = self.mark(e);
+        let first = self.text(p, e);
+        let mut owned: Option<String> = None;
+        let mut at = e;
+        if !comment {
+            // Empty lines (or lines of spaces) since the last line of text.
+            let mut empty = 0usize;
+            loop {
+                self.next_line_from(at);
+                if self.at_eof() {
+                    break;
+                }
+                let sp = self.indent();
+                let q = self.ls + sp;
+                match self.at(q) {
+                    b'\n' => {
+                        empty += 1;
+                        at = q;
+                        continue;
+                    }
+                    b'\t' | 0 => return Err(unsure()),
+                    _ if sp <= n => break,
+                    b'#' => break,
+                    _ => {}
+                }
+                let (e, comment) = self.plain_line(q)?;
+                let s = owned.get_or_insert_with(|| first.to_string());
+                if empty == 0 {
+                    s.push(' ');
+                } else {
+                    push_breaks(s, empty);
+                }
+                s.push_str(self.text(q, e));
+                end = self.mark(e);
+                empty = 0;
+                at = e;
+                if comment {
+                    self.next_line_from(at);
+                    break;
+                }
+            }
+        } else {
+            self.next_line_from(at);
+        }
+        let text = owned.map_or(Cow::Borrowed(first), Cow::Owned);
+        self.scalar(text, ScalarStyle::Plain, PSpan::new(start, end));
+        Ok(())
+    }
+
+    /// A double- (`double`) or single-quoted scalar at `p` that goes on over more lines, the
+    /// value of a block collection at column `n`: its value and the offset after it on the
+    /// line it ends on (where it leaves the scanner). YAML's line folding as saphyr applies it:
+    /// blanks before and after a line break are left out, a line break is a space, each
+    /// empty line in between a line break; in double quotes an escaped line break (`\` at the
+    /// end of a line) joins the lines without a space, keeping the blanks before it. Lines
+    /// must be indented more than `n` (saphyr also reads less indented ones, or fails on them:
+    /// left to it).
+    fn quoted_lines(&mut self, n: usize, p: usize, double: bool) -> R<(Cow<'a, str>, usize)> {
+        let quote = if double { b'"' } else { b'\'' };
+        let mut out = String::new();
+        let mut j = p + 1;
+        loop {
+            let mut from = j;
+            // Whether the line ends in an escaped line break.
+            let escaped = loop {
+                match self.at(j) {
+                    b'\'' if !double && self.at(j + 1) == b'\'' => {
+                        out.push_str(self.text(from, j + 1));
+                        j += 2;
+                        from = j;
+                    }
+                    c if c == quote => {
+                        out.push_str(self.text(from, j));
+                        return Ok((Cow::Owned(out), j + 1));
+                    }
+                    b'\\' if double => {
+                        out.push_str(self.text(from, j));
+                        if self.at(j + 1) == b'\n' {
+                            j += 1;
+                            break true;
+                        }
+                        let (c, len) = self.escape(j + 1)?;
+                        out.push(c);
+                        j += 1 + len;
+                        from = j;
+                    }
+                    b'\n' => {
+                        // Blanks before the line break are left out.
+                        out.push_str(self.text(from, j).trim_end_matches(' '));
+                        break false;
+                    }
+                    b'\t' | 0 => return Err(unsure()),
+                    _ => j += 1,
+                }
+            };
+            // The next line with text; the empty lines before it.
+            let mut empty = 0usize;
+            loop {
+                self.next_line_from(j);
+                if self.at_eof() {
+                    return Err(unsure());
+                }
+                let sp = self.indent();
+                j = self.ls + sp;
+                match self.at(j) {
+                    b'\n' => empty += 1,
+                    b'\t' | 0 => return Err(unsure()),
+                    _ if sp <= n => return Err(unsure()),
+                    _ => break,
+                }
+            }
+            if escaped || empty > 0 {
+                push_breaks(&mut out, empty);
+            } else {
+                out.push(' ');
+            }
+        }
     }
 
     /// A one-line double-quoted scalar at `p`: its value and the offset after it.

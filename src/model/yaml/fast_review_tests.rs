@@ -417,6 +417,143 @@ const FLOW_PLAIN: &[&str] = &[
     "a: {a, b: c}\n",
 ];
 
+/// Plain scalars over more lines in block context: folding (a line break is a space, an empty
+/// line a line break), blanks around breaks, continuation lines indented more than the
+/// collection (in mappings, sequences, indentless sequences, values on a line of their own),
+/// what ends them (a less indented line, a comment, a comment at the end of a line, a document
+/// marker), what gives up (`: `, tabs) and where the spans end.
+const MULTILINE_PLAIN: &[&str] = &[
+    "a: one\n  two\nb: 1\n",
+    "a: one\n  two\n  three\n",
+    "a: one   \n   two   \n",
+    "a: one\n\n  two\n",
+    "a: one\n\n\n  two\n\n",
+    "a: one\n  \n  two\n",
+    "a: one\n      \n  two\n",
+    "a: one\n  two\n\nb: 1\n",
+    "a: one\n  two\n  \nb: 1\n",
+    "a: one\n two\n",
+    "a:\n  b: one\n    two\n  c: 1\n",
+    "a:\n  b: one\n   two\n",
+    "a:\n  b: one\n  two\n",
+    "a:\n  b: one\n  two: 1\n",
+    "a:\n  one\n  two\nb: 1\n",
+    "a:\n    one\n  two\n",
+    "a:\n  one\n two\n",
+    "- one\n  two\n- three\n",
+    "- one\n two\n",
+    "- - one\n    two\n  - three\n",
+    "a:\n- one\n  two\n- three\nb: 1\n",
+    "a:\n- one\n two\n",
+    "- a: one\n    two\n  b: 1\n",
+    "- a: one\n   two\n",
+    "a: one\n  # c\n  two\n",
+    "a: one\n  # c\nb: 1\n",
+    "a: one\n  two # c\nb: 1\n",
+    "a: one\n  two # c\n  three\n",
+    "a: one # c\n  two\n",
+    "a: one\n  two\n# c\nb: 1\n",
+    "a: one\n  two: three\n",
+    "a: one\n  two:\n",
+    "a: one\n  :two\n",
+    "a: one\n  two:three\n",
+    "a: one\n  two #three\n",
+    "a: one\n  two#three\n",
+    "a: one\n  - two\n",
+    "a: one\n  -two\n",
+    "a: one\n  [two]\n",
+    "a: one\n  {two}\n",
+    "a: one\n  &two\n",
+    "a: one\n  *two\n",
+    "a: one\n  !two\n",
+    "a: one\n  |two\n",
+    "a: one\n  >two\n",
+    "a: one\n  'two'\n",
+    "a: one\n  \"two\"\n",
+    "a: one\n  %two\n",
+    "a: one\n  @two\n",
+    "a: one\n  ? two\n",
+    "a: one\n  ---\n",
+    "a: one\n  ...\n",
+    "a: one\n---\nb: 1\n",
+    "a: one\n...\n",
+    "- one\n---\n",
+    "a: one\n\ttwo\n",
+    "a: one\n  \ttwo\n",
+    "a: one\n  two\tthree\n",
+    "a: one\n\t\n  two\n",
+    "a: one\n  two",
+    "a: one\n  two\n  ",
+    "a: one\n  ",
+    "a: one\n\n",
+    "a: é\n  ü ö\n  ß\nb: ñ\n",
+    "a: one\n  two\n  three\n---\nb: four\n  five\n",
+    "k: one\n  two\nk: one two\n",
+    "a: yes\n  no\n",
+    "a: 1\n  2\n",
+    "a: one\n   two\n  three\n",
+    "a: -one\n  two\n",
+    "a: http://x\n  /y\n",
+];
+
+/// Quoted scalars over more lines: folding as in plain scalars, escapes on every line, an
+/// escaped line break (`\` at the end of a line), `''` in single quotes, blanks before and after
+/// breaks (escaped blanks kept), what gives up (lines indented no more than the collection,
+/// tabs, the end of the text, a document marker, a key over lines) and where the spans end.
+const MULTILINE_QUOTED: &[&str] = &[
+    "a: \"one\n  two\"\nb: 1\n",
+    "a: 'one\n  two'\nb: 1\n",
+    "a: \"one   \n   two  \"\n",
+    "a: 'one   \n   two  '\n",
+    "a: \"one\n\n  two\"\n",
+    "a: 'one\n\n\n  two'\n",
+    "a: \"one\n  \n  two\"\n",
+    "a: \"one\n  two\n  \"\n",
+    "a: \"one\n  \"\n",
+    "a: \"\n  one\"\n",
+    "a: \"one\\\n  two\"\n",
+    "a: \"one \\\n  two\"\n",
+    "a: \"one\\\n\n  two\"\n",
+    "a: \"one\\\n  \\ two\"\n",
+    "a: \"one\\t\n  two\"\n",
+    "a: \"one\\ \n  two\"\n",
+    "a: \"one\\n\n  two\\u00e9\\\"\n  three\"\n",
+    "a: \"one\\q\n  two\"\n",
+    "a: 'it''s\n  it''s'\n",
+    "a: 'one\\\n  two'\n",
+    "a: 'one'\n  'two'\n",
+    "a: 'one\n  two' # c\nb: 1\n",
+    "a: 'one\n  two' x\n",
+    "a: 'one\n  two': x\n",
+    "a: \"one\n  two\": x\n",
+    "\"one\n  two\": x\n",
+    "'one\n two': x\n",
+    "a: \"one\ntwo\"\n",
+    "a: 'one\n two'\n",
+    "a:\n  b: 'one\n   two'\n",
+    "a:\n  b: 'one\n  two'\n",
+    "a:\n  b: 'one\n two'\n",
+    "a:\n  'one\n   two'\nb: 1\n",
+    "a:\n  'one\n  two'\n",
+    "- 'one\n  two'\n- \"three\n  four\"\n",
+    "- 'one\n two'\n",
+    "a:\n- 'one\n  two'\n",
+    "a: 'one\n---\n  two'\n",
+    "a: 'one\n  ---\n  two'\n",
+    "a: 'one\n...\n'\n",
+    "a: 'one\n  # not a comment\n  two'\n",
+    "a: 'one\n  two\n",
+    "a: 'one\n  two",
+    "a: \"one\n\ttwo\"\n",
+    "a: \"one\n  \ttwo\"\n",
+    "a: \"one\t\n  two\"\n",
+    "a: \"one\n  two\"\n  three\n",
+    "a: 'é\n  ü'\nb: 'ß'\n",
+    "a: \"one\n  two\"\n---\nb: 'three\n  four'\n",
+    "a: [\"one\n  two\"]\n",
+    "a: {b: 'one\n  two'}\n",
+];
+
 const MARKERS: &[&str] = &[
     "--- a\n",
     "--- a: b\n",
@@ -583,6 +720,16 @@ fn flow_collections_match_saphyr() {
 #[test]
 fn flow_plain_scalars_match_saphyr() {
     all_same(FLOW_PLAIN);
+}
+
+#[test]
+fn multi_line_plain_scalars_match_saphyr() {
+    all_same(MULTILINE_PLAIN);
+}
+
+#[test]
+fn multi_line_quoted_scalars_match_saphyr() {
+    all_same(MULTILINE_QUOTED);
 }
 
 #[test]

@@ -173,6 +173,9 @@ fn the_fast_path_reads_common_manifests_and_leaves_the_rest() {
     // commands).
     let flow = "a: {path: /healthz, port: http}\nb: [sh, -c, \"date\"]\nc: [a:b, http://x]\n";
     assert_eq!(counted(|| drop(parse_stream(flow))), (1, 0));
+    // Plain and quoted scalars over more lines (CRDs' descriptions, long arguments).
+    let lines = "description: A long\n  description\n\n  in two paragraphs.\nb: 'x\n  y'\nc: \"x\\\n  y\\n\n  z\"\nd:\n- one\n  two\n";
+    assert_eq!(counted(|| drop(parse_stream(lines))), (1, 0));
     // CRLF line breaks: the whole file goes to saphyr.
     assert_eq!(
         counted(|| drop(parse_stream("a: 1\r\n---\r\nb: 1\r\n"))),
@@ -240,6 +243,11 @@ fn manifest() -> impl Strategy<Value = String> {
         Just("{drop: [ALL], add: []}".to_string()),
         Just("[[a, b], {c: d}]".to_string()),
         Just("{path: /healthz, port: http}".to_string()),
+        // Over more lines (continued in every context below, or only under `metadata`).
+        Just("one\n            two\n\n            three".to_string()),
+        Just("one   \n   two # c".to_string()),
+        Just("'it''s\n            a  \n\n             b'".to_string()),
+        Just("\"x\\\n            \\ y\\t\n   z\"".to_string()),
         Just("[sh, -c, a:b, http://x/#y]".to_string()),
         Just("nginx:1.2 # comment".to_string()),
         Just("http://x/#y".to_string()),
