@@ -1000,17 +1000,19 @@ impl<'a> Fast<'a> {
     fn block_scalar(&mut self, n: usize, p: usize) -> R<()> {
         let literal = self.at(p) == b'|';
         let mut q = p + 1;
-        let chomp = match self.at(q) {
-            b'-' => {
-                q += 1;
-                Chomp::Strip
+        // The chomping indicator and the indentation indicator, in either order.
+        let (mut chomp, mut explicit) = (None, None);
+        loop {
+            match self.at(q) {
+                b'-' if chomp.is_none() => chomp = Some(Chomp::Strip),
+                b'+' if chomp.is_none() => chomp = Some(Chomp::Keep),
+                d @ b'1'..=b'9' if explicit.is_none() => explicit = Some(usize::from(d - b'0')),
+                b'-' | b'+' | b'0'..=b'9' => return Err(unsure()),
+                _ => break,
             }
-            b'+' => {
-                q += 1;
-                Chomp::Keep
-            }
-            _ => Chomp::Clip,
-        };
+            q += 1;
+        }
+        let chomp = chomp.unwrap_or(Chomp::Clip);
         let h = self.skip_spaces(q);
         match self.at(h) {
             b'\n' | 0 => {}
@@ -1028,11 +1030,17 @@ impl<'a> Fast<'a> {
         if self.at_eof() {
             return Err(unsure());
         }
-        // The first line sets the indentation.
-        let ind = self.indent();
-        if matches!(self.at(self.ls + ind), b'\n' | b'\t' | 0) {
+        // The first line sets the indentation, or the indentation indicator does (relative to
+        // the collection's column; the first line must have it, then more spaces are text).
+        let first = self.indent();
+        if matches!(self.at(self.ls + first), b'\n' | b'\t' | 0) {
             return Err(unsure());
         }
+        let ind = match explicit {
+            None => first,
+            Some(m) if first >= n + m => n + m,
+            Some(_) => return Err(unsure()),
+        };
         if ind <= n {
             // No content: an empty scalar where the next line starts (at its first column).
             if ind != 0 || matches!(chomp, Chomp::Keep) {

@@ -554,6 +554,45 @@ const MULTILINE_QUOTED: &[&str] = &[
     "a: {b: 'one\n  two'}\n",
 ];
 
+/// Block scalars with an indentation indicator (`|2-`, `>-1`, as generated CRDs write
+/// descriptions that start with spaces): the indentation is the collection's column plus the
+/// indicator, more spaces are text; a first line indented less, `0`, two digits, two chomping
+/// indicators, lines of blanks before the text.
+const INDENT_INDICATOR: &[&str] = &[
+    "a: |2\n   x\n  y\n",
+    "a: |2-\n    x\n  y\n\nb: 1\n",
+    "a: |-2\n    x\n  y\n",
+    "a: >2\n    x\n  y\n  z\n\n   w\n",
+    "a: >+1\n  x\n y\n\n",
+    "a: |1\n  x\n",
+    "a: |4\n  x\n",
+    "a: |3\n  x\n",
+    "a: |2\n  x\n",
+    "a: |2\n\n    x\n",
+    "a: |2\n   \n    x\n",
+    "a: |2\n  x\n      \n  y\n",
+    "a: |2\n  x\n   \n  y\n",
+    "a: |0\n  x\n",
+    "a: |10\n  x\n",
+    "a: |22\n  x\n",
+    "a: |2+-\n  x\n",
+    "a: |--\n  x\n",
+    "a: |2 # c\n   x\n",
+    "a: |2#c\n   x\n",
+    "a: |2x\n   x\n",
+    "a:\n  b: |2-\n      x\n    y\n  c: 1\n",
+    "a:\n  b: |2\n   x\n",
+    "- |1\n  x\n-  >2\n    y\n",
+    "a:\n- |2\n   x\n- y\n",
+    "- a: |2\n      x\n    b: 1\n",
+    "a: |9\n          x\n",
+    "a: |2\n   x",
+    "a: |2\n",
+    "a: |2\n---\n",
+    "a: |2\n\tx\n",
+    "a: |2\n  \tx\n",
+];
+
 const MARKERS: &[&str] = &[
     "--- a\n",
     "--- a: b\n",
@@ -730,6 +769,11 @@ fn multi_line_plain_scalars_match_saphyr() {
 #[test]
 fn multi_line_quoted_scalars_match_saphyr() {
     all_same(MULTILINE_QUOTED);
+}
+
+#[test]
+fn indentation_indicators_match_saphyr() {
+    all_same(INDENT_INDICATOR);
 }
 
 #[test]
@@ -974,6 +1018,8 @@ const LINE_BODIES: &[&str] = &[
     "d: >",
     "d: >-",
     "d: >+",
+    "d: |2-",
+    "d: >1",
     "e: [a, 'b', \"c\"]",
     "f: {\"k\": v}",
     "f: {path: /x, port: -1}",

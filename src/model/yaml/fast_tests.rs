@@ -176,6 +176,9 @@ fn the_fast_path_reads_common_manifests_and_leaves_the_rest() {
     // Plain and quoted scalars over more lines (CRDs' descriptions, long arguments).
     let lines = "description: A long\n  description\n\n  in two paragraphs.\nb: 'x\n  y'\nc: \"x\\\n  y\\n\n  z\"\nd:\n- one\n  two\n";
     assert_eq!(counted(|| drop(parse_stream(lines))), (1, 0));
+    // Indentation indicators.
+    let ind = "a:\n  description: |2-\n      indented\n    text\n  b: >1\n    x\n";
+    assert_eq!(counted(|| drop(parse_stream(ind))), (1, 0));
     // CRLF line breaks: the whole file goes to saphyr.
     assert_eq!(
         counted(|| drop(parse_stream("a: 1\r\n---\r\nb: 1\r\n"))),
@@ -257,6 +260,7 @@ fn manifest() -> impl Strategy<Value = String> {
         Just("|-\n  a\n\n  b\n\n".to_string()),
         Just(">\n  folded\n  text\n\n  para\n    more\n".to_string()),
         Just(">+\n  keep\n\n".to_string()),
+        Just("|2-\n    spaced\n  text\n".to_string()),
     ];
     let names = prop::collection::vec("[a-z]{1,6}", 1..4);
     (
