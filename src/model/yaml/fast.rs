@@ -1051,7 +1051,8 @@ impl<'a> Fast<'a> {
             return Ok(());
         }
         let start = self.mark(self.ls + ind);
-        let mut out = String::new();
+        // The text is at most the lines it is on: one allocation rather than one per doubling.
+        let mut out = String::with_capacity(leading + self.block_len(ind));
         push_breaks(&mut out, leading);
         let mut first = true;
         let mut prev_spaced = false;
@@ -1118,6 +1119,25 @@ impl<'a> Fast<'a> {
             PSpan::new(start, end),
         );
         Ok(())
+    }
+}
+
+impl Fast<'_> {
+    /// The bytes of the lines from the current one that are indented at least `ind` or hold
+    /// only spaces, their first `ind` spaces left out: the most a block scalar's content
+    /// starting here can take (plus one).
+    fn block_len(&self, ind: usize) -> usize {
+        let (mut i, mut len) = (self.ls, 1);
+        while i < self.b.len() {
+            let sp = self.skip_spaces(i) - i;
+            if sp < ind && !matches!(self.at(i + sp), b'\n' | 0) {
+                break;
+            }
+            let next = self.line_end(i) + 1;
+            len += next - i - sp.min(ind);
+            i = next;
+        }
+        len
     }
 }
 
