@@ -64,6 +64,9 @@ pub(super) struct Builder<'s> {
     pub(super) skip_start: Pos,
     /// A left-out subtree held something that needs the full tree: parse the file again.
     pub(super) fallback: bool,
+    /// The events come from the fast scanner, whose quoted scalars' spans already end at the
+    /// closing quote (no [`Builder::quoted_end`] needed).
+    pub(super) fast: bool,
 }
 
 impl Builder<'_> {
@@ -240,7 +243,9 @@ impl Builder<'_> {
             Event::Scalar(text, style, anchor, tag) => {
                 let resolved = resolve(&text, style, tag.as_deref());
                 let mut s = s;
-                if matches!(style, ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted) {
+                if !self.fast
+                    && matches!(style, ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted)
+                {
                     if let Some(end) = self.quoted_end(sp) {
                         s.end = end.min(s.end);
                     }

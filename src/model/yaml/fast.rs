@@ -2,19 +2,22 @@
 //!
 //! saphyr-parser reads any YAML 1.2 stream; most of its time goes into a general scanner (a
 //! token queue, simple-key bookkeeping, a new `String` for every scalar). Manifests use a small
-//! part of the language: block mappings and sequences, one-line plain and quoted scalars,
-//! literal and folded block scalars, comments, `---`/`...`, one-line flow collections.
+//! part of the language: block mappings and sequences, plain and quoted scalars (values may go
+//! on over more lines), literal and folded block scalars, comments, `---`/`...`, one-line flow
+//! collections.
 //! This module reads exactly that, line by line, and produces the events (and the positions)
 //! saphyr produces for the same text, which the same tree builder then consumes: values,
 //! styles, spans, duplicate keys and every other diagnostic stay those of the saphyr path.
 //!
 //! It gives up on a document ([`Unsure`]) at the first thing outside the subset or that it is
-//! not sure of: anchors, aliases, tags, directives, complex keys, multi-line plain, quoted or
-//! flow scalars, tabs outside block scalar content and comments, block scalar indentation
-//! indicators or leading lines of blanks, flow collections as keys, anything that could be an
-//! error. The document is then parsed by saphyr (see `recovery::parse_part_with`). The whole
-//! file is left to saphyr when it has a character YAML does not read as printable text, or a
-//! `\r` (see [`eligible`]).
+//! not sure of: anchors, aliases, tags, directives, complex keys, keys over more lines, flow
+//! collections over more lines, quoted values whose lines are indented no more than their
+//! collection, tabs outside block scalar content and comments, leading lines of blanks in block
+//! scalars, flow collections as keys, anything that could be an error. The document is then
+//! parsed by saphyr (see `recovery::parse_part_with`). The whole file is left to saphyr when it
+//! has a character YAML does not read as printable text, or a `\r` (see [`eligible`]).
+//! (`fast_tests::why_the_corpus_goes_to_saphyr` counts, per line of this module that gave up,
+//! the documents and bytes of a directory that go to saphyr.)
 //!
 //! Written from the YAML 1.2 specification and saphyr's observable output (event positions
 //! were compared on sample texts; the differential tests in `fast_tests` compare whole trees).
@@ -30,6 +33,18 @@ pub(super) struct Unsure;
 
 type R<T> = Result<T, Unsure>;
 
+/// Gives up (in tests, noting the line of this module that gave up, see [`REASON`]).
+#[inline]
+#[track_caller]
+fn unsure() -> Unsure {
+    #[cfg(test)]
+    {
+        let line = std::panic::Location::caller().line();
+        REASON.with(|r| r.set(line));
+    }
+    Unsure
+}
+
 /// Nesting the fast path handles itself (deeper documents go to saphyr, which the tree builder
 /// bounds at [`super::MAX_DEPTH`]).
 const MAX_NEST: usize = 128;
@@ -42,6 +57,8 @@ thread_local! {
     pub(super) static DISABLED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     /// Documents read by (the fast path, saphyr) on this thread.
     pub(super) static COUNTS: std::cell::Cell<(usize, usize)> = const { std::cell::Cell::new((0, 0)) };
+    /// The line of this module that last gave up on this thread.
+    pub(super) static REASON: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
 }
 
 /// Whether the fast path is used (always, but in tests that compare it with saphyr).
@@ -228,7 +245,7 @@ impl<'a> Fast<'a> {
             let i = self.skip_spaces(self.ls);
             match self.at(i) {
                 b'\n' | 0 | b'#' => self.next_line_from(i),
-                b'\t' => return Err(Unsure),
+                b'\t' => return Err(unsure()),
                 _ => return Ok(()),
             }
         }
@@ -256,7 +273,7 @@ impl<'a> Fast<'a> {
         match self.at(q) {
             b'\n' | 0 => {}
             b'#' if q > i => {}
-            _ => return Err(Unsure),
+            _ => return Err(unsure()),
         }
         self.next_line_from(q);
         Ok(())
@@ -265,7 +282,7 @@ impl<'a> Fast<'a> {
     fn enter(&mut self) -> R<()> {
         self.depth += 1;
         if self.depth > MAX_NEST {
-            return Err(Unsure);
+            return Err(unsure());
         }
         Ok(())
     }
@@ -291,7 +308,7 @@ impl<'a> Fast<'a> {
                 self.skip_to_content()?;
                 if self.at_eof() {
                     if !self.final_break {
-                        return Err(Unsure);
+                        return Err(unsure());
                     }
                     // An empty document at the end of the text.
                     let e = self.span(self.ls, self.ls);
@@ -311,10 +328,10 @@ impl<'a> Fast<'a> {
                     return Ok(true);
                 }
             }
-            Some(_) => return Err(Unsure),
+            Some(_) => return Err(unsure()),
             None => {
                 if self.at(self.ls) == b'%' {
-                    return Err(Unsure);
+                    return Err(unsure());
                 }
                 let m = self.ls + self.indent();
                 self.push(Event::DocumentStart(false), self.span(m, m));
@@ -335,7 +352,7 @@ impl<'a> Fast<'a> {
                 self.push(Event::DocumentEnd, self.span(m, m + 3));
                 self.finish_line(m + 3)?;
             }
-            None => return Err(Unsure),
+            None => return Err(unsure()),
         }
         Ok(true)
     }
@@ -367,7 +384,7 @@ impl<'a> Fast<'a> {
                 break;
             }
             if ind > n || self.is_dash(self.ls + n) {
-                return Err(Unsure);
+                return Err(unsure());
             }
         }
         let e = self.span(self.ls, self.ls);
@@ -401,13 +418,13 @@ impl<'a> Fast<'a> {
                 break;
             }
             if ind > n {
-                return Err(Unsure);
+                return Err(unsure());
             }
             if !self.is_dash(self.ls + n) {
                 if indentless {
                     break;
                 }
-                return Err(Unsure);
+                return Err(unsure());
             }
         }
         let e = self.span(self.ls, self.ls);
@@ -438,8 +455,8 @@ impl<'a> Fast<'a> {
                 self.scalar(Cow::Borrowed(""), ScalarStyle::Plain, empty);
                 Ok(())
             }
-            b'\t' => Err(Unsure),
-            b'-' if matches!(self.at(p + 1), b' ' | b'\n' | 0) => Err(Unsure),
+            b'\t' => Err(unsure()),
+            b'-' if matches!(self.at(p + 1), b' ' | b'\n' | 0) => Err(unsure()),
             _ => {
                 if self.is_key(p) {
                     self.enter()?;
@@ -461,7 +478,7 @@ impl<'a> Fast<'a> {
             return self.block_node(ind);
         }
         if matches!(self.at(p), b'|' | b'>') {
-            return Err(Unsure);
+            return Err(unsure());
         }
         self.inline_value(n, p)
     }
@@ -521,14 +538,14 @@ impl<'a> Fast<'a> {
                 let (t, e) = self.single_quoted(p)?;
                 (t, ScalarStyle::SingleQuoted, e)
             }
-            c if indicator(c) => return Err(Unsure),
+            c if indicator(c) => return Err(unsure()),
             _ => {
                 let mut j = p;
                 loop {
                     match self.at(j) {
                         b':' if matches!(self.at(j + 1), b' ' | b'\n' | 0) => break,
-                        b'#' if self.at(j.wrapping_sub(1)) == b' ' => return Err(Unsure),
-                        b'\n' | b'\t' | 0 => return Err(Unsure),
+                        b'#' if self.at(j.wrapping_sub(1)) == b' ' => return Err(unsure()),
+                        b'\n' | b'\t' | 0 => return Err(unsure()),
                         _ => j += 1,
                     }
                 }
@@ -543,10 +560,10 @@ impl<'a> Fast<'a> {
         // (blanks before the `:` included): measure to the `:` (in bytes, never fewer than
         // characters, so a non-ASCII key gives up no later than saphyr would).
         if q - p > MAX_KEY {
-            return Err(Unsure);
+            return Err(unsure());
         }
         if self.at(q) != b':' || !matches!(self.at(q + 1), b' ' | b'\n' | 0) {
-            return Err(Unsure);
+            return Err(unsure());
         }
         let sp = self.span(p, end);
         self.scalar(text, style, sp);
@@ -577,7 +594,7 @@ impl<'a> Fast<'a> {
                 self.scalar(Cow::Borrowed(""), ScalarStyle::Plain, empty);
                 Ok(())
             }
-            b'\t' => Err(Unsure),
+            b'\t' => Err(unsure()),
             _ => self.inline_value(n, p),
         }
     }
@@ -586,16 +603,24 @@ impl<'a> Fast<'a> {
     /// at column `n`. Leaves the scanner at the next content line.
     fn inline_value(&mut self, n: usize, p: usize) -> R<()> {
         match self.at(p) {
-            b'"' => {
-                let (t, e) = self.double_quoted(p)?;
-                let sp = self.span(p, e);
-                self.scalar(t, ScalarStyle::DoubleQuoted, sp);
-                self.finish_line(e)?;
-            }
-            b'\'' => {
-                let (t, e) = self.single_quoted(p)?;
-                let sp = self.span(p, e);
-                self.scalar(t, ScalarStyle::SingleQuoted, sp);
+            q @ (b'"' | b'\'') => {
+                let double = q == b'"';
+                let start = self.mark(p);
+                let (t, e) = match if double {
+                    self.double_quoted(p)
+                } else {
+                    self.single_quoted(p)
+                } {
+                    Ok(one_line) => one_line,
+                    Err(_) => self.quoted_lines(n, p, double)?,
+                };
+                let style = if double {
+                    ScalarStyle::DoubleQuoted
+                } else {
+                    ScalarStyle::SingleQuoted
+                };
+                let end = self.mark(e);
+                self.scalar(t, style, PSpan::new(start, end));
                 self.finish_line(e)?;
             }
             b'|' | b'>' => self.block_scalar(n, p)?,
@@ -606,43 +631,165 @@ impl<'a> Fast<'a> {
             b'-' | b'.' | b'+' | b'_' | b'/' | b'~' | b'=' | b'(' | b')' | b'<' | b'$' | b'^'
             | b';' | b'\\' => {
                 if self.at(p) == b'-' && matches!(self.at(p + 1), b' ' | b'\n' | 0) {
-                    return Err(Unsure);
+                    return Err(unsure());
                 }
-                let e = self.plain(p)?;
-                self.finish_line(e)?;
+                self.plain(n, p)?;
             }
-            c if c.is_ascii_alphanumeric() || c >= 0x80 => {
-                let e = self.plain(p)?;
-                self.finish_line(e)?;
-            }
-            _ => return Err(Unsure),
+            c if c.is_ascii_alphanumeric() || c >= 0x80 => self.plain(n, p)?,
+            _ => return Err(unsure()),
         }
         // A more indented line would continue the scalar (or be an error).
         self.skip_to_content()?;
         if !self.at_end_or_marker() && self.indent() > n {
-            return Err(Unsure);
+            return Err(unsure());
         }
         Ok(())
     }
 
-    /// A one-line plain scalar in block context at `p`: pushes it, returns its end.
-    fn plain(&mut self, p: usize) -> R<usize> {
+    /// The rest of a plain scalar's line from `p`: the end of its text (trailing blanks left
+    /// out), and whether a comment ends it.
+    fn plain_line(&self, p: usize) -> R<(usize, bool)> {
         let mut j = p;
-        loop {
+        let comment = loop {
             match self.at(j) {
-                b'\n' | 0 => break,
-                b'#' if self.at(j.wrapping_sub(1)) == b' ' => break,
-                b':' if matches!(self.at(j + 1), b' ' | b'\n' | 0) => return Err(Unsure),
-                b'\t' => return Err(Unsure),
+                b'\n' | 0 => break false,
+                b'#' if self.at(j.wrapping_sub(1)) == b' ' => break true,
+                b':' if matches!(self.at(j + 1), b' ' | b'\n' | 0) => return Err(unsure()),
+                b'\t' => return Err(unsure()),
                 _ => j += 1,
             }
-        }
+        };
         while j > p && self.at(j - 1) == b' ' {
             j -= 1;
         }
-        let sp = self.span(p, j);
-        self.scalar(Cow::Borrowed(self.text(p, j)), ScalarStyle::Plain, sp);
-        Ok(j)
+        Ok((j, comment))
+    }
+
+    /// A plain scalar in block context at `p`, in a block collection at column `n`: pushes it
+    /// and moves to the line after it. Lines indented more than `n` continue it (YAML's line
+    /// folding: a line break between two lines is a space, each empty line in between a line
+    /// break; blanks around line breaks are left out); a less indented line, a comment, or a
+    /// comment at the end of a line end it.
+    fn plain(&mut self, n: usize, p: usize) -> R<()> {
+        let (e, comment) = self.plain_line(p)?;
+        let start = self.mark(p);
+        let mut end = self.mark(e);
+        let first = self.text(p, e);
+        let mut owned: Option<String> = None;
+        let mut at = e;
+        if !comment {
+            // Empty lines (or lines of spaces) since the last line of text.
+            let mut empty = 0usize;
+            loop {
+                self.next_line_from(at);
+                if self.at_eof() {
+                    break;
+                }
+                let sp = self.indent();
+                let q = self.ls + sp;
+                match self.at(q) {
+                    b'\n' => {
+                        empty += 1;
+                        at = q;
+                        continue;
+                    }
+                    b'\t' | 0 => return Err(unsure()),
+                    _ if sp <= n => break,
+                    b'#' => break,
+                    _ => {}
+                }
+                let (e, comment) = self.plain_line(q)?;
+                let s = owned.get_or_insert_with(|| first.to_string());
+                if empty == 0 {
+                    s.push(' ');
+                } else {
+                    push_breaks(s, empty);
+                }
+                s.push_str(self.text(q, e));
+                end = self.mark(e);
+                empty = 0;
+                at = e;
+                if comment {
+                    self.next_line_from(at);
+                    break;
+                }
+            }
+        } else {
+            self.next_line_from(at);
+        }
+        let text = owned.map_or(Cow::Borrowed(first), Cow::Owned);
+        self.scalar(text, ScalarStyle::Plain, PSpan::new(start, end));
+        Ok(())
+    }
+
+    /// A double- (`double`) or single-quoted scalar at `p` that goes on over more lines, the
+    /// value of a block collection at column `n`: its value and the offset after it on the
+    /// line it ends on (where it leaves the scanner). YAML's line folding as saphyr applies it:
+    /// blanks before and after a line break are left out, a line break is a space, each
+    /// empty line in between a line break; in double quotes an escaped line break (`\` at the
+    /// end of a line) joins the lines without a space, keeping the blanks before it. Lines
+    /// must be indented more than `n` (saphyr also reads less indented ones, or fails on them:
+    /// left to it).
+    fn quoted_lines(&mut self, n: usize, p: usize, double: bool) -> R<(Cow<'a, str>, usize)> {
+        let quote = if double { b'"' } else { b'\'' };
+        let mut out = String::new();
+        let mut j = p + 1;
+        loop {
+            let mut from = j;
+            // Whether the line ends in an escaped line break.
+            let escaped = loop {
+                match self.at(j) {
+                    b'\'' if !double && self.at(j + 1) == b'\'' => {
+                        out.push_str(self.text(from, j + 1));
+                        j += 2;
+                        from = j;
+                    }
+                    c if c == quote => {
+                        out.push_str(self.text(from, j));
+                        return Ok((Cow::Owned(out), j + 1));
+                    }
+                    b'\\' if double => {
+                        out.push_str(self.text(from, j));
+                        if self.at(j + 1) == b'\n' {
+                            j += 1;
+                            break true;
+                        }
+                        let (c, len) = self.escape(j + 1)?;
+                        out.push(c);
+                        j += 1 + len;
+                        from = j;
+                    }
+                    b'\n' => {
+                        // Blanks before the line break are left out.
+                        out.push_str(self.text(from, j).trim_end_matches(' '));
+                        break false;
+                    }
+                    b'\t' | 0 => return Err(unsure()),
+                    _ => j += 1,
+                }
+            };
+            // The next line with text; the empty lines before it.
+            let mut empty = 0usize;
+            loop {
+                self.next_line_from(j);
+                if self.at_eof() {
+                    return Err(unsure());
+                }
+                let sp = self.indent();
+                j = self.ls + sp;
+                match self.at(j) {
+                    b'\n' => empty += 1,
+                    b'\t' | 0 => return Err(unsure()),
+                    _ if sp <= n => return Err(unsure()),
+                    _ => break,
+                }
+            }
+            if escaped || empty > 0 {
+                push_breaks(&mut out, empty);
+            } else {
+                out.push(' ');
+            }
+        }
     }
 
     /// A one-line double-quoted scalar at `p`: its value and the offset after it.
@@ -653,7 +800,7 @@ impl<'a> Fast<'a> {
             match self.at(j) {
                 b'"' => return Ok((Cow::Borrowed(self.text(p + 1, j)), j + 1)),
                 b'\\' => break,
-                b'\n' | b'\t' | 0 => return Err(Unsure),
+                b'\n' | b'\t' | 0 => return Err(unsure()),
                 _ => j += 1,
             }
         }
@@ -672,7 +819,7 @@ impl<'a> Fast<'a> {
                     j += 1 + len;
                     from = j;
                 }
-                b'\n' | b'\t' | 0 => return Err(Unsure),
+                b'\n' | b'\t' | 0 => return Err(unsure()),
                 _ => j += 1,
             }
         }
@@ -706,13 +853,13 @@ impl<'a> Fast<'a> {
                 };
                 let hex = self.text(i + 1, i + 1 + len);
                 if hex.len() != len || !hex.bytes().all(|h| h.is_ascii_hexdigit()) {
-                    return Err(Unsure);
+                    return Err(unsure());
                 }
-                let v = u32::from_str_radix(hex, 16).map_err(|_| Unsure)?;
-                let c = char::from_u32(v).ok_or(Unsure)?;
+                let v = u32::from_str_radix(hex, 16).map_err(|_| unsure())?;
+                let c = char::from_u32(v).ok_or_else(|| unsure())?;
                 return Ok((c, 1 + len));
             }
-            _ => return Err(Unsure),
+            _ => return Err(unsure()),
         };
         Ok((c, 1))
     }
@@ -740,7 +887,7 @@ impl<'a> Fast<'a> {
                     };
                     return Ok((value, j + 1));
                 }
-                b'\n' | b'\t' | 0 => return Err(Unsure),
+                b'\n' | b'\t' | 0 => return Err(unsure()),
                 _ => j += 1,
             }
         }
@@ -768,7 +915,7 @@ impl<'a> Fast<'a> {
                 j = self.skip_spaces(j);
                 if map {
                     if self.at(j) != b':' || self.at(j + 1) != b' ' {
-                        return Err(Unsure);
+                        return Err(unsure());
                     }
                     j = self.skip_spaces(j + 1);
                     j = self.flow_node(j)?;
@@ -778,11 +925,11 @@ impl<'a> Fast<'a> {
                     b',' => {
                         j = self.skip_spaces(j + 1);
                         if self.at(j) == close {
-                            return Err(Unsure);
+                            return Err(unsure());
                         }
                     }
                     c if c == close => break,
-                    _ => return Err(Unsure),
+                    _ => return Err(unsure()),
                 }
             }
         }
@@ -809,38 +956,46 @@ impl<'a> Fast<'a> {
                 let (t, e) = self.double_quoted(p)?;
                 let sp = self.span(p, e);
                 self.scalar(t, ScalarStyle::DoubleQuoted, sp);
-                Ok(e)
+                return Ok(e);
             }
             b'\'' => {
                 let (t, e) = self.single_quoted(p)?;
                 let sp = self.span(p, e);
                 self.scalar(t, ScalarStyle::SingleQuoted, sp);
-                Ok(e)
+                return Ok(e);
             }
-            c if indicator(c) => Err(Unsure),
-            _ => {
-                let mut j = p;
-                loop {
-                    match self.at(j) {
-                        b',' | b']' | b'}' => break,
-                        b'#' if self.at(j.wrapping_sub(1)) == b' ' => return Err(Unsure),
-                        b'[' | b'{' | b':' | b'\n' | b'\t' | b'"' | b'\'' | 0 => {
-                            return Err(Unsure)
-                        }
-                        _ => j += 1,
-                    }
-                }
-                while j > p && self.at(j - 1) == b' ' {
-                    j -= 1;
-                }
-                if j == p {
-                    return Err(Unsure);
-                }
-                let sp = self.span(p, j);
-                self.scalar(Cow::Borrowed(self.text(p, j)), ScalarStyle::Plain, sp);
-                Ok(j)
+            // `-` starts a plain scalar when a character of one follows (`-c`, `-1`).
+            b'-' if !matches!(
+                self.at(p + 1),
+                b' ' | b'\n' | b'\t' | 0 | b',' | b'[' | b']' | b'{' | b'}'
+            ) => {}
+            c if indicator(c) => return Err(unsure()),
+            _ => {}
+        }
+        // A plain scalar: it ends at a flow indicator, or at a `:` followed by a blank or one
+        // (a key's, or an implicit pair's in a sequence, which the caller leaves to saphyr); a
+        // `:` followed by anything else is part of it (`http://x`), and so are quotes after the
+        // first character.
+        let mut j = p;
+        loop {
+            match self.at(j) {
+                b',' | b']' | b'}' => break,
+                b':' if matches!(self.at(j + 1), b' ' | b',' | b'[' | b']' | b'{' | b'}') => break,
+                b'#' if self.at(j.wrapping_sub(1)) == b' ' => return Err(unsure()),
+                b':' if matches!(self.at(j + 1), b'\n' | b'\t' | 0) => return Err(unsure()),
+                b'[' | b'{' | b'\n' | b'\t' | 0 => return Err(unsure()),
+                _ => j += 1,
             }
         }
+        while j > p && self.at(j - 1) == b' ' {
+            j -= 1;
+        }
+        if j == p {
+            return Err(unsure());
+        }
+        let sp = self.span(p, j);
+        self.scalar(Cow::Borrowed(self.text(p, j)), ScalarStyle::Plain, sp);
+        Ok(j)
     }
 
     /// A literal (`|`) or folded (`>`) block scalar whose header is at `p`, in a block
@@ -848,22 +1003,24 @@ impl<'a> Fast<'a> {
     fn block_scalar(&mut self, n: usize, p: usize) -> R<()> {
         let literal = self.at(p) == b'|';
         let mut q = p + 1;
-        let chomp = match self.at(q) {
-            b'-' => {
-                q += 1;
-                Chomp::Strip
+        // The chomping indicator and the indentation indicator, in either order.
+        let (mut chomp, mut explicit) = (None, None);
+        loop {
+            match self.at(q) {
+                b'-' if chomp.is_none() => chomp = Some(Chomp::Strip),
+                b'+' if chomp.is_none() => chomp = Some(Chomp::Keep),
+                d @ b'1'..=b'9' if explicit.is_none() => explicit = Some(usize::from(d - b'0')),
+                b'-' | b'+' | b'0'..=b'9' => return Err(unsure()),
+                _ => break,
             }
-            b'+' => {
-                q += 1;
-                Chomp::Keep
-            }
-            _ => Chomp::Clip,
-        };
+            q += 1;
+        }
+        let chomp = chomp.unwrap_or(Chomp::Clip);
         let h = self.skip_spaces(q);
         match self.at(h) {
             b'\n' | 0 => {}
             b'#' if h > q => {}
-            _ => return Err(Unsure),
+            _ => return Err(unsure()),
         }
         self.next_line_from(h);
         // Empty lines before the content (lines with blanks would take part in setting the
@@ -874,24 +1031,31 @@ impl<'a> Fast<'a> {
             self.next_line_from(self.ls);
         }
         if self.at_eof() {
-            return Err(Unsure);
+            return Err(unsure());
         }
-        // The first line sets the indentation.
-        let ind = self.indent();
-        if matches!(self.at(self.ls + ind), b'\n' | b'\t' | 0) {
-            return Err(Unsure);
+        // The first line sets the indentation, or the indentation indicator does (relative to
+        // the collection's column; the first line must have it, then more spaces are text).
+        let first = self.indent();
+        if matches!(self.at(self.ls + first), b'\n' | b'\t' | 0) {
+            return Err(unsure());
         }
+        let ind = match explicit {
+            None => first,
+            Some(m) if first >= n + m => n + m,
+            Some(_) => return Err(unsure()),
+        };
         if ind <= n {
             // No content: an empty scalar where the next line starts (at its first column).
             if ind != 0 || matches!(chomp, Chomp::Keep) {
-                return Err(Unsure);
+                return Err(unsure());
             }
             let at = self.span(self.ls, self.ls);
             self.scalar(Cow::Borrowed(""), block_style(literal), at);
             return Ok(());
         }
         let start = self.mark(self.ls + ind);
-        let mut out = String::new();
+        // The text is at most the lines it is on: one allocation rather than one per doubling.
+        let mut out = String::with_capacity(leading + self.block_len(ind));
         push_breaks(&mut out, leading);
         let mut first = true;
         let mut prev_spaced = false;
@@ -901,18 +1065,18 @@ impl<'a> Fast<'a> {
             if self.at_eof() {
                 // saphyr ends it differently on a last line without a line break.
                 if !self.final_break {
-                    return Err(Unsure);
+                    return Err(unsure());
                 }
                 break self.mark(self.ls);
             }
             let sp = self.indent();
             let e = self.line_end(self.ls);
             if self.at(self.ls + sp) == 0 {
-                return Err(Unsure);
+                return Err(unsure());
             }
             if self.at(self.ls + sp) == b'\n' {
                 if sp > ind {
-                    return Err(Unsure);
+                    return Err(unsure());
                 }
                 empty += 1;
                 self.next_line_from(e);
@@ -924,7 +1088,7 @@ impl<'a> Fast<'a> {
             let content = self.text(self.ls + ind, e);
             let spaced = matches!(content.as_bytes().first(), Some(b' ' | b'\t'));
             if !literal && content.starts_with('\t') {
-                return Err(Unsure);
+                return Err(unsure());
             }
             if !first {
                 if literal || prev_spaced || spaced {
@@ -958,6 +1122,25 @@ impl<'a> Fast<'a> {
             PSpan::new(start, end),
         );
         Ok(())
+    }
+}
+
+impl Fast<'_> {
+    /// The bytes of the lines from the current one that are indented at least `ind` or hold
+    /// only spaces, their first `ind` spaces left out: the most a block scalar's content
+    /// starting here can take (plus one).
+    fn block_len(&self, ind: usize) -> usize {
+        let (mut i, mut len) = (self.ls, 1);
+        while i < self.b.len() {
+            let sp = self.skip_spaces(i) - i;
+            if sp < ind && !matches!(self.at(i + sp), b'\n' | 0) {
+                break;
+            }
+            let next = self.line_end(i) + 1;
+            len += next - i - sp.min(ind);
+            i = next;
+        }
+        len
     }
 }
 

@@ -363,6 +363,236 @@ const FLOW: &[&str] = &[
     "a: [\"a\"\t]\n",
 ];
 
+/// Plain scalars in one-line flow collections: keys of flow mappings (ending at `: `), scalars
+/// starting with `-`, `:` and quotes inside a scalar, and where each of them ends.
+const FLOW_PLAIN: &[&str] = &[
+    "a: {path: /healthz, port: http}\n",
+    "a: {x: 1, y: [a, b], z: {w: v}}\n",
+    "a: {a b: c d}\n",
+    "a: {a : b}\n",
+    "a: {a  :  b ,c: d }\n",
+    "a: {a: b: c}\n",
+    "a: {a:b: c}\n",
+    "a: {a: b:c}\n",
+    "a: {a:, b}\n",
+    "a: {a:}\n",
+    "a: {a: }\n",
+    "a: {a:[b]}\n",
+    "a: {a:{b: c}}\n",
+    "a: {a: [b]}\n",
+    "a: {http://x: y}\n",
+    "a: {a: http://x:80/p}\n",
+    "a: {a\"b: c'd}\n",
+    "a: {a: \"b\"c}\n",
+    "a: {-a: -b}\n",
+    "a: {- a: b}\n",
+    "a: {a: - b}\n",
+    "a: {a: -}\n",
+    "a: {a: -, b: c}\n",
+    "a: {?a: b}\n",
+    "a: {a: b #c}\n",
+    "a: {a: b#c}\n",
+    "a: {a: b\t}\n",
+    "a: {a:\tb}\n",
+    "a: {a: yes, b: 0644, c: ~, d: null}\n",
+    "a: [sh, -c, date]\n",
+    "a: [-c, --x=y, -1, -.5, -]\n",
+    "a: [-, a]\n",
+    "a: [a, -]\n",
+    "a: [-[a]]\n",
+    "a: [-{a}]\n",
+    "a: [--, ---, -- a]\n",
+    "a: [a:b, a:, :a]\n",
+    "a: [a:]\n",
+    "a: [a:,b]\n",
+    "a: [a:[b]]\n",
+    "a: [x: y]\n",
+    "a: [a\"b, c'd, e\"]\n",
+    "a: [http://x/#y, a#b]\n",
+    "a: [a ,b]: c\n",
+    "- [sh, -c, \"echo hi\"]\n- {key: app, operator: In, values: [a, b]}\n",
+    "{a: b}\n",
+    "a: {a: b}\n  c\n",
+    "a: {a: b, c}\n",
+    "a: {a, b: c}\n",
+];
+
+/// Plain scalars over more lines in block context: folding (a line break is a space, an empty
+/// line a line break), blanks around breaks, continuation lines indented more than the
+/// collection (in mappings, sequences, indentless sequences, values on a line of their own),
+/// what ends them (a less indented line, a comment, a comment at the end of a line, a document
+/// marker), what gives up (`: `, tabs) and where the spans end.
+const MULTILINE_PLAIN: &[&str] = &[
+    "a: one\n  two\nb: 1\n",
+    "a: one\n  two\n  three\n",
+    "a: one   \n   two   \n",
+    "a: one\n\n  two\n",
+    "a: one\n\n\n  two\n\n",
+    "a: one\n  \n  two\n",
+    "a: one\n      \n  two\n",
+    "a: one\n  two\n\nb: 1\n",
+    "a: one\n  two\n  \nb: 1\n",
+    "a: one\n two\n",
+    "a:\n  b: one\n    two\n  c: 1\n",
+    "a:\n  b: one\n   two\n",
+    "a:\n  b: one\n  two\n",
+    "a:\n  b: one\n  two: 1\n",
+    "a:\n  one\n  two\nb: 1\n",
+    "a:\n    one\n  two\n",
+    "a:\n  one\n two\n",
+    "- one\n  two\n- three\n",
+    "- one\n two\n",
+    "- - one\n    two\n  - three\n",
+    "a:\n- one\n  two\n- three\nb: 1\n",
+    "a:\n- one\n two\n",
+    "- a: one\n    two\n  b: 1\n",
+    "- a: one\n   two\n",
+    "a: one\n  # c\n  two\n",
+    "a: one\n  # c\nb: 1\n",
+    "a: one\n  two # c\nb: 1\n",
+    "a: one\n  two # c\n  three\n",
+    "a: one # c\n  two\n",
+    "a: one\n  two\n# c\nb: 1\n",
+    "a: one\n  two: three\n",
+    "a: one\n  two:\n",
+    "a: one\n  :two\n",
+    "a: one\n  two:three\n",
+    "a: one\n  two #three\n",
+    "a: one\n  two#three\n",
+    "a: one\n  - two\n",
+    "a: one\n  -two\n",
+    "a: one\n  [two]\n",
+    "a: one\n  {two}\n",
+    "a: one\n  &two\n",
+    "a: one\n  *two\n",
+    "a: one\n  !two\n",
+    "a: one\n  |two\n",
+    "a: one\n  >two\n",
+    "a: one\n  'two'\n",
+    "a: one\n  \"two\"\n",
+    "a: one\n  %two\n",
+    "a: one\n  @two\n",
+    "a: one\n  ? two\n",
+    "a: one\n  ---\n",
+    "a: one\n  ...\n",
+    "a: one\n---\nb: 1\n",
+    "a: one\n...\n",
+    "- one\n---\n",
+    "a: one\n\ttwo\n",
+    "a: one\n  \ttwo\n",
+    "a: one\n  two\tthree\n",
+    "a: one\n\t\n  two\n",
+    "a: one\n  two",
+    "a: one\n  two\n  ",
+    "a: one\n  ",
+    "a: one\n\n",
+    "a: é\n  ü ö\n  ß\nb: ñ\n",
+    "a: one\n  two\n  three\n---\nb: four\n  five\n",
+    "k: one\n  two\nk: one two\n",
+    "a: yes\n  no\n",
+    "a: 1\n  2\n",
+    "a: one\n   two\n  three\n",
+    "a: -one\n  two\n",
+    "a: http://x\n  /y\n",
+];
+
+/// Quoted scalars over more lines: folding as in plain scalars, escapes on every line, an
+/// escaped line break (`\` at the end of a line), `''` in single quotes, blanks before and after
+/// breaks (escaped blanks kept), what gives up (lines indented no more than the collection,
+/// tabs, the end of the text, a document marker, a key over lines) and where the spans end.
+const MULTILINE_QUOTED: &[&str] = &[
+    "a: \"one\n  two\"\nb: 1\n",
+    "a: 'one\n  two'\nb: 1\n",
+    "a: \"one   \n   two  \"\n",
+    "a: 'one   \n   two  '\n",
+    "a: \"one\n\n  two\"\n",
+    "a: 'one\n\n\n  two'\n",
+    "a: \"one\n  \n  two\"\n",
+    "a: \"one\n  two\n  \"\n",
+    "a: \"one\n  \"\n",
+    "a: \"\n  one\"\n",
+    "a: \"one\\\n  two\"\n",
+    "a: \"one \\\n  two\"\n",
+    "a: \"one\\\n\n  two\"\n",
+    "a: \"one\\\n  \\ two\"\n",
+    "a: \"one\\t\n  two\"\n",
+    "a: \"one\\ \n  two\"\n",
+    "a: \"one\\n\n  two\\u00e9\\\"\n  three\"\n",
+    "a: \"one\\q\n  two\"\n",
+    "a: 'it''s\n  it''s'\n",
+    "a: 'one\\\n  two'\n",
+    "a: 'one'\n  'two'\n",
+    "a: 'one\n  two' # c\nb: 1\n",
+    "a: 'one\n  two' x\n",
+    "a: 'one\n  two': x\n",
+    "a: \"one\n  two\": x\n",
+    "\"one\n  two\": x\n",
+    "'one\n two': x\n",
+    "a: \"one\ntwo\"\n",
+    "a: 'one\n two'\n",
+    "a:\n  b: 'one\n   two'\n",
+    "a:\n  b: 'one\n  two'\n",
+    "a:\n  b: 'one\n two'\n",
+    "a:\n  'one\n   two'\nb: 1\n",
+    "a:\n  'one\n  two'\n",
+    "- 'one\n  two'\n- \"three\n  four\"\n",
+    "- 'one\n two'\n",
+    "a:\n- 'one\n  two'\n",
+    "a: 'one\n---\n  two'\n",
+    "a: 'one\n  ---\n  two'\n",
+    "a: 'one\n...\n'\n",
+    "a: 'one\n  # not a comment\n  two'\n",
+    "a: 'one\n  two\n",
+    "a: 'one\n  two",
+    "a: \"one\n\ttwo\"\n",
+    "a: \"one\n  \ttwo\"\n",
+    "a: \"one\t\n  two\"\n",
+    "a: \"one\n  two\"\n  three\n",
+    "a: 'é\n  ü'\nb: 'ß'\n",
+    "a: \"one\n  two\"\n---\nb: 'three\n  four'\n",
+    "a: [\"one\n  two\"]\n",
+    "a: {b: 'one\n  two'}\n",
+];
+
+/// Block scalars with an indentation indicator (`|2-`, `>-1`, as generated CRDs write
+/// descriptions that start with spaces): the indentation is the collection's column plus the
+/// indicator, more spaces are text; a first line indented less, `0`, two digits, two chomping
+/// indicators, lines of blanks before the text.
+const INDENT_INDICATOR: &[&str] = &[
+    "a: |2\n   x\n  y\n",
+    "a: |2-\n    x\n  y\n\nb: 1\n",
+    "a: |-2\n    x\n  y\n",
+    "a: >2\n    x\n  y\n  z\n\n   w\n",
+    "a: >+1\n  x\n y\n\n",
+    "a: |1\n  x\n",
+    "a: |4\n  x\n",
+    "a: |3\n  x\n",
+    "a: |2\n  x\n",
+    "a: |2\n\n    x\n",
+    "a: |2\n   \n    x\n",
+    "a: |2\n  x\n      \n  y\n",
+    "a: |2\n  x\n   \n  y\n",
+    "a: |0\n  x\n",
+    "a: |10\n  x\n",
+    "a: |22\n  x\n",
+    "a: |2+-\n  x\n",
+    "a: |--\n  x\n",
+    "a: |2 # c\n   x\n",
+    "a: |2#c\n   x\n",
+    "a: |2x\n   x\n",
+    "a:\n  b: |2-\n      x\n    y\n  c: 1\n",
+    "a:\n  b: |2\n   x\n",
+    "- |1\n  x\n-  >2\n    y\n",
+    "a:\n- |2\n   x\n- y\n",
+    "- a: |2\n      x\n    b: 1\n",
+    "a: |9\n          x\n",
+    "a: |2\n   x",
+    "a: |2\n",
+    "a: |2\n---\n",
+    "a: |2\n\tx\n",
+    "a: |2\n  \tx\n",
+];
+
 const MARKERS: &[&str] = &[
     "--- a\n",
     "--- a: b\n",
@@ -527,6 +757,26 @@ fn flow_collections_match_saphyr() {
 }
 
 #[test]
+fn flow_plain_scalars_match_saphyr() {
+    all_same(FLOW_PLAIN);
+}
+
+#[test]
+fn multi_line_plain_scalars_match_saphyr() {
+    all_same(MULTILINE_PLAIN);
+}
+
+#[test]
+fn multi_line_quoted_scalars_match_saphyr() {
+    all_same(MULTILINE_QUOTED);
+}
+
+#[test]
+fn indentation_indicators_match_saphyr() {
+    all_same(INDENT_INDICATOR);
+}
+
+#[test]
 fn document_markers_and_hand_over_match_saphyr() {
     all_same(MARKERS);
 }
@@ -666,6 +916,8 @@ const PIECES: &[&str] = &[
     "!t ",
     "[a, b]",
     "{\"k\": v}",
+    "{k: v, l: -m}",
+    "[-c, a:b]",
     "[]",
     "{}",
     "%YAML 1.2\n",
@@ -766,8 +1018,12 @@ const LINE_BODIES: &[&str] = &[
     "d: >",
     "d: >-",
     "d: >+",
+    "d: |2-",
+    "d: >1",
     "e: [a, 'b', \"c\"]",
     "f: {\"k\": v}",
+    "f: {path: /x, port: -1}",
+    "e: [sh, -c, a:b]",
     "g: \"q\\\"x\"",
     "h: 'it''s'",
     "text",

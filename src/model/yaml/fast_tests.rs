@@ -36,7 +36,7 @@ pub(super) fn assert_same(text: &str) {
 }
 
 /// Documents read by the fast path and by saphyr while `f` runs (with the fast path on).
-fn counted(f: impl FnOnce()) -> (usize, usize) {
+pub(super) fn counted(f: impl FnOnce()) -> (usize, usize) {
     COUNTS.with(|c| c.set((0, 0)));
     f();
     COUNTS.with(std::cell::Cell::get)
@@ -169,6 +169,16 @@ fn the_fast_path_reads_common_manifests_and_leaves_the_rest() {
     assert_eq!(counted(|| drop(parse_stream(mixed))), (2, 1));
     // Not ASCII: columns and indexes count characters.
     assert_eq!(counted(|| drop(parse_stream("a: é\n---\nb: 1\n"))), (2, 0));
+    // Flow mappings with plain keys, flow scalars starting with `-` (helm charts' probes and
+    // commands).
+    let flow = "a: {path: /healthz, port: http}\nb: [sh, -c, \"date\"]\nc: [a:b, http://x]\n";
+    assert_eq!(counted(|| drop(parse_stream(flow))), (1, 0));
+    // Plain and quoted scalars over more lines (CRDs' descriptions, long arguments).
+    let lines = "description: A long\n  description\n\n  in two paragraphs.\nb: 'x\n  y'\nc: \"x\\\n  y\\n\n  z\"\nd:\n- one\n  two\n";
+    assert_eq!(counted(|| drop(parse_stream(lines))), (1, 0));
+    // Indentation indicators.
+    let ind = "a:\n  description: |2-\n      indented\n    text\n  b: >1\n    x\n";
+    assert_eq!(counted(|| drop(parse_stream(ind))), (1, 0));
     // CRLF line breaks: the whole file goes to saphyr.
     assert_eq!(
         counted(|| drop(parse_stream("a: 1\r\n---\r\nb: 1\r\n"))),
@@ -235,6 +245,13 @@ fn manifest() -> impl Strategy<Value = String> {
         Just("{x: 1, 'y': z}".to_string()),
         Just("{drop: [ALL], add: []}".to_string()),
         Just("[[a, b], {c: d}]".to_string()),
+        Just("{path: /healthz, port: http}".to_string()),
+        // Over more lines (continued in every context below, or only under `metadata`).
+        Just("one\n            two\n\n            three".to_string()),
+        Just("one   \n   two # c".to_string()),
+        Just("'it''s\n            a  \n\n             b'".to_string()),
+        Just("\"x\\\n            \\ y\\t\n   z\"".to_string()),
+        Just("[sh, -c, a:b, http://x/#y]".to_string()),
         Just("nginx:1.2 # comment".to_string()),
         Just("http://x/#y".to_string()),
     ];
@@ -243,6 +260,7 @@ fn manifest() -> impl Strategy<Value = String> {
         Just("|-\n  a\n\n  b\n\n".to_string()),
         Just(">\n  folded\n  text\n\n  para\n    more\n".to_string()),
         Just(">+\n  keep\n\n".to_string()),
+        Just("|2-\n    spaced\n  text\n".to_string()),
     ];
     let names = prop::collection::vec("[a-z]{1,6}", 1..4);
     (
@@ -326,8 +344,9 @@ proptest! {
     }
 }
 
-/// Where the fast path gives up on the corpus: the line it was on, by its first characters
-/// (run by hand: `cargo test --lib fast_tests::why -- --ignored --nocapture`).
+/// Where the fast path gives up on the corpus (or the file or directory in `WHY_DIR`): per line
+/// of `fast.rs` that gave up, the documents and their bytes, with an example (run by hand:
+/// `cargo test --lib fast_tests::why -- --ignored --nocapture`).
 #[test]
 #[ignore]
 fn why_the_corpus_goes_to_saphyr() {
@@ -340,8 +359,9 @@ fn why_the_corpus_goes_to_saphyr() {
     } else {
         crate::test_files::yaml_files(&dir, u64::MAX)
     };
-    let mut not_eligible = 0;
-    let mut seen = std::collections::BTreeMap::<String, usize>::new();
+    let (mut not_eligible, mut docs, mut bytes) = (0usize, 0usize, 0usize);
+    // Reason line -> (documents, bytes, an example).
+    let mut seen = std::collections::BTreeMap::<u32, (usize, usize, String)>::new();
     for path in &files {
         let Ok(text) = std::fs::read_to_string(path) else {
             continue;
@@ -355,56 +375,43 @@ fn why_the_corpus_goes_to_saphyr() {
         }
         let mut f = super::fast::Fast::new(&text);
         loop {
+            let (start, _, _) = f.position();
             match f.document() {
                 Ok(true) => {}
                 Ok(false) => break,
-                Err(_) if std::env::var_os("WHY_ALL").is_some() => {
-                    let (ls, _, _) = f.position();
-                    let line: String = text[ls..]
-                        .lines()
-                        .next()
-                        .unwrap_or("")
-                        .trim_start()
-                        .chars()
-                        .take(12)
-                        .collect();
-                    *seen.entry(line).or_default() += 1;
-                    // On to the next `---` line.
-                    let Some(n) = text[ls..].find("\n---\n") else {
-                        break;
-                    };
-                    let next = ls + n + 1;
-                    let line_no = text[..next].lines().count() + 1;
-                    let chars = text[..next].chars().count();
-                    f.seek((next, line_no, chars));
-                }
                 Err(_) => {
-                    let (ls, _, _) = f.position();
-                    let line: String = text[ls..]
-                        .lines()
-                        .next()
-                        .unwrap_or("")
-                        .chars()
-                        .take(40)
-                        .collect();
-                    let line = line.trim_start().chars().take(12).collect::<String>();
-                    if std::env::var_os("WHY_FILES").is_some() {
-                        println!(
-                            "{line:?} {}:{}",
-                            path.display(),
-                            text[..ls].lines().count() + 1
-                        );
+                    let reason = super::fast::REASON.with(std::cell::Cell::get);
+                    let (ls, line, ls_char) = f.position();
+                    // On to the next `---` line (where saphyr hands back).
+                    let next = text[ls..].find("\n---").map(|n| ls + n + 1);
+                    let size = next.unwrap_or(text.len()) - start;
+                    docs += 1;
+                    bytes += size;
+                    let e = seen.entry(reason).or_default();
+                    e.0 += 1;
+                    e.1 += size;
+                    if e.2.is_empty() {
+                        let first: String = text[ls..]
+                            .lines()
+                            .next()
+                            .unwrap_or("")
+                            .chars()
+                            .take(50)
+                            .collect();
+                        e.2 = format!("{}:{line} {first:?}", path.display());
                     }
-                    *seen.entry(line).or_default() += 1;
-                    break;
+                    let Some(next) = next else { break };
+                    let skipped = &text[ls..next];
+                    let lines = skipped.bytes().filter(|&b| b == b'\n').count();
+                    f.seek((next, line + lines, ls_char + skipped.chars().count()));
                 }
             }
         }
     }
     let mut v: Vec<_> = seen.into_iter().collect();
-    v.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
-    println!("not eligible files: {not_eligible}");
-    for (k, n) in v.iter().take(60) {
-        println!("{n:6} {k:?}");
+    v.sort_by_key(|(_, (_, b, _))| std::cmp::Reverse(*b));
+    println!("not eligible files: {not_eligible}; to saphyr: {docs} documents, {bytes} bytes");
+    for (line, (n, b, example)) in v.iter().take(40) {
+        println!("fast.rs:{line:<5} {n:6} docs {b:10} bytes  {example}");
     }
 }

@@ -143,7 +143,9 @@ impl Builder<'_> {
                     return;
                 }
                 let mut s = s;
-                if matches!(style, ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted) {
+                if !self.fast
+                    && matches!(style, ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted)
+                {
                     if let Some(end) = self.quoted_end(sp) {
                         s.end = end.min(s.end);
                     }

@@ -180,6 +180,7 @@ pub(super) fn parse_part_with(
         skip: Vec::new(),
         skip_start: Pos::START,
         fallback: false,
+        fast: false,
     };
     let mut st = DocState {
         doc_start: Pos::START,
@@ -199,11 +200,13 @@ pub(super) fn parse_part_with(
             match scanner.document() {
                 Ok(true) => {
                     fast::count(true);
+                    b.fast = true;
                     for (ev, sp) in scanner.events.drain(..) {
                         if let Some(part) = feed(&mut b, &mut st, ev, sp, diagnostics, each) {
                             return part;
                         }
                     }
+                    b.fast = false;
                 }
                 Ok(false) => {
                     diagnostics.append(&mut b.diagnostics);
