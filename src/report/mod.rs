@@ -14,6 +14,7 @@ pub mod github;
 pub mod gitlab;
 pub mod json;
 pub mod markdown;
+pub(crate) mod pretty;
 pub mod sarif;
 pub mod snippets;
 pub mod text;
