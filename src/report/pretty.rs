@@ -135,6 +135,11 @@ impl<W: Write> Pretty<W> {
         self.out.write_all(buf.get(i..).unwrap_or_default())
     }
 
+    /// Bytes that are already JSON.
+    pub(crate) fn raw(&mut self, json: &[u8]) -> io::Result<()> {
+        self.out.write_all(json)
+    }
+
     pub(crate) fn null(&mut self) -> io::Result<()> {
         self.out.write_all(b"null")
     }
