@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use super::pretty::Pretty;
 use super::{Options, Report};
-use crate::finding::Finding;
+use crate::finding::{Finding, Severity};
 use crate::model::{LineIndex, Pos, Span};
 use crate::outcome::FileStatus;
 use crate::rules::RuleMeta;
@@ -318,18 +318,24 @@ fn kept(all: &[&Finding], findings: usize, max: Option<usize>) -> Vec<bool> {
     let Some(max) = max.filter(|m| *m < all.len()) else {
         return vec![true; all.len()];
     };
-    let mut order: Vec<usize> = (0..all.len()).collect();
-    order.sort_by_key(|&i| {
-        (
-            std::cmp::Reverse(all.get(i).map(|f| f.severity)),
-            i >= findings,
-            i,
-        )
-    });
+    // Severity by severity, most severe first: the findings, then the suppressed ones, each in
+    // order, until `max` are kept (the order of a stable sort by that key, without sorting).
     let mut keep = vec![false; all.len()];
-    for i in order.into_iter().take(max) {
-        if let Some(k) = keep.get_mut(i) {
-            *k = true;
+    let mut left = max;
+    let (found, suppressed) = all.split_at(findings.min(all.len()));
+    for sev in Severity::ALL {
+        for (offset, part) in [(0, found), (found.len(), suppressed)] {
+            for (i, f) in part.iter().enumerate() {
+                if left == 0 {
+                    return keep;
+                }
+                if f.severity == sev {
+                    if let Some(k) = keep.get_mut(offset + i) {
+                        *k = true;
+                    }
+                    left -= 1;
+                }
+            }
         }
     }
     keep
@@ -743,16 +749,24 @@ pub(crate) fn fingerprint_hashes<'a>(findings: impl IntoIterator<Item = &'a Find
 /// Writes the key of [`fingerprint_hashes`] (rule, file, object, container and field path,
 /// never a line or column) into `key`.
 fn write_fingerprint_key(key: &mut String, f: &Finding) {
-    use std::fmt::Write as _;
-    let _ = write!(
-        key,
-        "{}|{}|{}|{}|{}",
-        f.rule,
-        f.path,
-        f.object.as_ref().map(|o| o.display()).unwrap_or_default(),
-        f.container.as_deref().unwrap_or(""),
-        f.field.as_deref().unwrap_or(""),
-    );
+    key.push_str(&f.rule);
+    key.push('|');
+    key.push_str(&f.path);
+    key.push('|');
+    if let Some(o) = &f.object {
+        // `ObjectRef::display`, written in place.
+        key.push_str(&o.kind);
+        key.push('/');
+        if let Some(ns) = &o.namespace {
+            key.push_str(ns);
+            key.push('/');
+        }
+        key.push_str(&o.name);
+    }
+    key.push('|');
+    key.push_str(f.container.as_deref().unwrap_or(""));
+    key.push('|');
+    key.push_str(f.field.as_deref().unwrap_or(""));
 }
 
 /// FNV-1a, 64 bits: small, stable across Rust versions and platforms (unlike std's hashers).
@@ -798,6 +812,39 @@ mod tests {
         .map(|k| fnv1a64(k.as_bytes()))
         .collect();
         assert_eq!(fingerprint_hashes(findings.iter()), expected);
+    }
+
+    /// The results a capped log keeps are those a stable sort by (severity, suppressed, place)
+    /// puts first.
+    #[test]
+    fn a_capped_log_keeps_the_most_severe_in_order() {
+        let mut all = Vec::new();
+        for i in 0..40u32 {
+            let mut f = Finding::new("R", Span::point(Pos::new(i + 1, 1)), "m");
+            f.severity = Severity::ALL[(i as usize * 7 + i as usize / 3) % Severity::ALL.len()];
+            all.push(f);
+        }
+        let refs: Vec<&Finding> = all.iter().collect();
+        for findings in [0, 13, 40] {
+            for max in [
+                None,
+                Some(0),
+                Some(1),
+                Some(9),
+                Some(17),
+                Some(39),
+                Some(40),
+                Some(99),
+            ] {
+                let mut order: Vec<usize> = (0..refs.len()).collect();
+                order.sort_by_key(|&i| (std::cmp::Reverse(refs[i].severity), i >= findings, i));
+                let mut want = vec![false; refs.len()];
+                for i in order.into_iter().take(max.unwrap_or(usize::MAX)) {
+                    want[i] = true;
+                }
+                assert_eq!(kept(&refs, findings, max), want, "{findings} {max:?}");
+            }
+        }
     }
 
     #[test]
