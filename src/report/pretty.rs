@@ -192,7 +192,9 @@ pub(crate) fn write_escaped<W: Write + ?Sized>(out: &mut W, s: &str) -> io::Resu
     let needs = |b: u8| b < 0x20 || b == b'"' || b == b'\\';
     out.write_all(b"\"")?;
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
+    // Eight bytes at a time while none needs an escape (nearly every string, whole).
+    let clean = clean_prefix(bytes);
+    for (i, &b) in bytes.iter().enumerate().skip(clean) {
         if !needs(b) {
             continue;
         }
@@ -218,6 +220,28 @@ pub(crate) fn write_escaped<W: Write + ?Sized>(out: &mut W, s: &str) -> io::Resu
     out.write_all(b"\"")
 }
 
+/// How many of the first bytes of `bytes`, a multiple of eight, are known to need no escape:
+/// words of eight bytes are tested at once for a control character, `"` or `\\`.
+fn clean_prefix(bytes: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Whether a byte of `w` is below `n` (n <= 128): exact as to "some byte".
+    let below = |w: u64, n: u8| w.wrapping_sub(ONES * u64::from(n)) & !w & HIGH != 0;
+    let mut clean = 0;
+    for chunk in bytes.chunks_exact(8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let quote = w ^ (ONES * u64::from(b'"'));
+        let backslash = w ^ (ONES * u64::from(b'\\'));
+        if below(w, 0x20) || below(quote, 1) || below(backslash, 1) {
+            break;
+        }
+        clean += 8;
+    }
+    clean
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,14 +252,25 @@ mod tests {
         for c in (0u32..0x80).chain([0xe9, 0x2028, 0x1f600]) {
             all.extend(char::from_u32(c));
         }
-        for s in [
-            "",
-            "plain",
-            "a\"b\\c",
-            "\u{7f}",
-            "tab\tnl\ncr\r",
-            all.as_str(),
-        ] {
+        let mut cases = vec![
+            String::new(),
+            "plain".to_string(),
+            "a\"b\\c".to_string(),
+            "\u{7f}".to_string(),
+            "tab\tnl\ncr\r".to_string(),
+            all.clone(),
+        ];
+        // Every byte that needs an escape, and a few that do not, at each place of a word.
+        for c in (0u8..0x20).chain([b'"', b'\\', b' ', b'!', b'#', b'[', b']', 0x7f]) {
+            for at in 0..17 {
+                let mut t = "abcdefghijklmnopq".to_string();
+                t.insert(at, char::from(c));
+                cases.push(format!("é{t}ü"));
+                cases.push(t);
+            }
+        }
+        for s in &cases {
+            let s = s.as_str();
             let mut ours = Vec::new();
             write_escaped(&mut ours, s).unwrap();
             assert_eq!(

@@ -700,17 +700,17 @@ pub(crate) fn fingerprints<'a>(findings: impl IntoIterator<Item = &'a Finding>) 
 /// counted apart), so the counts are exact without keeping every key.
 pub(crate) fn fingerprint_hashes<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Vec<u64> {
     use std::collections::hash_map::Entry;
-    use std::fmt::Write as _;
     let findings = findings.into_iter();
     let mut firsts: Vec<&Finding> = Vec::new();
     // Hash of a key -> (its first finding in `firsts`, occurrences so far).
-    let mut seen: std::collections::HashMap<u64, (usize, usize)> = std::collections::HashMap::new();
+    let mut seen: std::collections::HashMap<u64, (usize, usize), KeyHash> =
+        std::collections::HashMap::default();
     let mut colliding: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let mut out = Vec::with_capacity(findings.size_hint().0);
+    seen.reserve(findings.size_hint().0);
     // The keys are written into two buffers reused from finding to finding (no allocation each).
     let mut key = String::new();
     let mut other = String::new();
-    let mut count = String::new();
     for f in findings {
         key.clear();
         write_fingerprint_key(&mut key, f);
@@ -739,11 +739,48 @@ pub(crate) fn fingerprint_hashes<'a>(findings: impl IntoIterator<Item = &'a Find
             }
         };
         // The hash of the key followed by `|n`: FNV-1a goes on from the key's hash.
-        count.clear();
-        let _ = write!(count, "|{n}");
-        out.push(fnv1a64_from(hash, count.as_bytes()));
+        let mut digits = [0u8; 21];
+        let mut at = digits.len();
+        let mut rest = n;
+        loop {
+            at -= 1;
+            if let Some(d) = digits.get_mut(at) {
+                *d = b'0' + (rest % 10) as u8;
+            }
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        at -= 1;
+        if let Some(d) = digits.get_mut(at) {
+            *d = b'|';
+        }
+        out.push(fnv1a64_from(hash, digits.get(at..).unwrap_or_default()));
     }
     out
+}
+
+/// The hasher of [`fingerprint_hashes`]' table, whose keys are FNV-1a hashes already: taken as
+/// they are.
+type KeyHash = std::hash::BuildHasherDefault<KeyHasher>;
+
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        // Not used by u64 keys; kept correct for any other.
+        self.0 = fnv1a64_from(self.0, bytes);
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// Writes the key of [`fingerprint_hashes`] (rule, file, object, container and field path,
