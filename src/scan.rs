@@ -639,6 +639,16 @@ fn scan_one(
 /// The text of a file's bytes as the scan decoded it; UTF-8 text (most files) becomes the
 /// `String` without a copy (a file may be hundreds of MB, and it would be held twice).
 fn decoded_text(bytes: Vec<u8>) -> String {
+    // UTF-8 without a byte order mark is decoded as it is: validated once, here (every other
+    // byte order mark starts with a byte that is never UTF-8).
+    let bytes = if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes
+    } else {
+        match String::from_utf8(bytes) {
+            Ok(text) => return text,
+            Err(e) => e.into_bytes(),
+        }
+    };
     let decoded = crate::model::decode::decode(&bytes);
     let whole = matches!(&decoded.text, std::borrow::Cow::Borrowed(t) if t.len() == bytes.len());
     if !whole {
@@ -673,6 +683,26 @@ fn read_regular(path: &std::path::Path, max: u64) -> std::io::Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The text kept of a file is the text the scan decoded, whatever its encoding.
+    #[test]
+    fn kept_text_is_the_decoded_text() {
+        let mut utf16 = vec![0xFF, 0xFE];
+        for u in "a: é\n".encode_utf16() {
+            utf16.extend(u.to_le_bytes());
+        }
+        for bytes in [
+            b"a: 1\n".to_vec(),
+            b"\xEF\xBB\xBFa: 1\n".to_vec(),
+            b"a: caf\xE9\n".to_vec(),
+            b"\xEF\xBB\xBFa: \xFF\n".to_vec(),
+            utf16,
+            Vec::new(),
+        ] {
+            let want = crate::model::decode::decode(&bytes).text.into_owned();
+            assert_eq!(decoded_text(bytes.clone()), want, "{bytes:?}");
+        }
+    }
 
     /// The labels read while discovery walks are those read after it: the same namespaces,
     /// the first file in path order winning, chart inputs and files over the limit left out.

@@ -10,6 +10,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use super::pretty::Pretty;
 use super::{Options, Report};
 use crate::finding::Severity;
 use crate::model::Span;
@@ -17,37 +18,6 @@ use crate::outcome::FileStatus;
 
 /// The version of the JSON shape (`version` at the top).
 pub const VERSION: u32 = 1;
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Output<'a> {
-    version: u32,
-    tool: Tool,
-    /// The Kubernetes version the API version rules judged against (`--kube-version`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    kube_version: Option<String>,
-    summary: Summary<'a>,
-    findings: super::Streamed<'a, Finding<'a>>,
-    /// Findings silenced by `clustersec:ignore` comments, with their `suppression` reason.
-    suppressed: super::Streamed<'a, Finding<'a>>,
-    files: Vec<File<'a>>,
-    rules: Vec<Rule<'a>>,
-    /// What the scanned config changes compared with `--compare-config` (only with that flag).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    policy_changes: Option<&'a [crate::config_diff::PolicyChange]>,
-    /// Pod Security Standards: the version judged at and the workloads by admitted level.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pod_security: Option<&'a crate::report::PssSummary>,
-    /// The config file used (`null`: none); present when the run looked for one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    config: Option<Option<&'a str>>,
-    /// The run's outcome; present when the run computed it (the CLI always does).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    verdict: Option<Verdict<'a>>,
-    /// What the findings were compared with (`--baseline`, `--diff-base`), and the counts.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    comparison: Option<ComparisonOut>,
-}
 
 #[derive(Serialize)]
 struct ComparisonOut {
@@ -135,78 +105,6 @@ struct RuleCount<'a> {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Finding<'a> {
-    rule_id: &'a str,
-    severity: Severity,
-    message: std::borrow::Cow<'a, str>,
-    path: &'a str,
-    region: Region,
-    object: Option<Object<'a>>,
-    container: Option<&'a str>,
-    field: Option<&'a str>,
-    related: Vec<Related<'a>>,
-    /// How a finding in rendered output was mapped to the file the user edits.
-    mapping: Option<&'a str>,
-    /// The renders (Helm value sets, kustomize builds) the finding came from.
-    renders: Vec<&'a str>,
-    /// The reason given in the `clustersec:ignore` comment (suppressed findings only).
-    suppression: Option<&'a str>,
-    /// What suppressed it: `comment`, `annotation`, `config` or `namespace` (suppressed
-    /// findings only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    suppressed_by: Option<&'static str>,
-    /// The Pod Security Standards level a PSS finding violates.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pss_level: Option<&'static str>,
-    /// `new` or `existing`, when the run compared with a baseline or a diff base.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    baseline_state: Option<&'static str>,
-}
-
-/// 1-based lines and columns (Unicode code points); `endColumn` is exclusive.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Region {
-    start_line: u32,
-    start_column: u32,
-    end_line: u32,
-    end_column: u32,
-}
-
-impl From<Span> for Region {
-    fn from(s: Span) -> Region {
-        let end = s.end.max(s.start);
-        Region {
-            start_line: s.start.line.max(1),
-            start_column: s.start.col.max(1),
-            end_line: end.line.max(1),
-            end_column: end.col.max(1),
-        }
-    }
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Object<'a> {
-    api_version: &'a str,
-    kind: &'a str,
-    namespace: Option<&'a str>,
-    name: &'a str,
-    document: usize,
-    item: Option<usize>,
-}
-
-#[derive(Serialize)]
-struct Related<'a> {
-    /// The file, when it is not the finding's own.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    path: Option<&'a str>,
-    message: &'a str,
-    region: Region,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
 struct File<'a> {
     path: &'a str,
     status: &'static str,
@@ -233,18 +131,70 @@ struct Rule<'a> {
 
 pub fn write(out: &mut dyn Write, report: &Report, _opts: &Options) -> io::Result<()> {
     let s = report.summary();
-    let output = Output {
-        comparison: report
-            .comparison
-            .as_ref()
-            .zip(report.new_and_existing())
-            .map(|(c, (new, existing))| ComparisonOut {
-                against: c.describe(),
-                new,
-                existing,
-            }),
-        config: report.config_known.then_some(report.config_path.as_deref()),
-        verdict: report.verdict.as_ref().map(|v| Verdict {
+    let mut w = Pretty::new(io::BufWriter::with_capacity(64 * 1024, out));
+    // The keys in the order of the documented shape; optional ones left out when unset.
+    w.begin_object()?;
+    w.key_u64("version", u64::from(VERSION))?;
+    w.key("tool")?;
+    w.value(&Tool {
+        name: "clustersec",
+        version: crate::VERSION,
+    })?;
+    if let Some(v) = report.kube_version {
+        w.key_str("kubeVersion", &v.to_string())?;
+    }
+    w.key("summary")?;
+    w.value(&summary(&s))?;
+    // Findings are written straight from the report, one at a time.
+    for (key, list) in [
+        ("findings", &report.findings),
+        ("suppressed", &report.suppressed),
+    ] {
+        w.key(key)?;
+        w.begin_array()?;
+        for f in list {
+            w.element()?;
+            finding(&mut w, f)?;
+        }
+        w.end_array()?;
+    }
+    w.key("files")?;
+    w.begin_array()?;
+    for f in &report.files {
+        w.element()?;
+        w.value(&file(f))?;
+    }
+    w.end_array()?;
+    let rules: Vec<Rule> = report
+        .rules
+        .iter()
+        .map(|r| Rule {
+            id: &r.id,
+            name: &r.name,
+            severity: report.rule_severity(r),
+            default_severity: r.severity,
+            summary: &r.summary,
+            tags: r.tags,
+            help_uri: r.help_uri(),
+        })
+        .collect();
+    w.key("rules")?;
+    w.value(&rules)?;
+    if let Some(changes) = report.policy_changes.as_deref() {
+        w.key("policyChanges")?;
+        w.value(changes)?;
+    }
+    if let Some(pss) = report.pss.as_ref() {
+        w.key("podSecurity")?;
+        w.value(pss)?;
+    }
+    if report.config_known {
+        w.key("config")?;
+        w.opt_str(report.config_path.as_deref())?;
+    }
+    if let Some(v) = report.verdict.as_ref() {
+        w.key("verdict")?;
+        w.value(&Verdict {
             exit_code: v.exit_code,
             fail_on: v
                 .threshold
@@ -253,34 +203,20 @@ pub fn write(out: &mut dyn Write, report: &Report, _opts: &Options) -> io::Resul
             not_checked: &v.not_checked,
             fail_on_incomplete: v.fail_on_incomplete,
             empty: v.empty,
-        }),
-        version: VERSION,
-        tool: Tool {
-            name: "clustersec",
-            version: crate::VERSION,
-        },
-        kube_version: report.kube_version.map(|v| v.to_string()),
-        summary: summary(&s),
-        findings: super::Streamed::new(report.findings.iter().map(finding)),
-        suppressed: super::Streamed::new(report.suppressed.iter().map(finding)),
-        files: report.files.iter().map(file).collect(),
-        rules: report
-            .rules
-            .iter()
-            .map(|r| Rule {
-                id: &r.id,
-                name: &r.name,
-                severity: report.rule_severity(r),
-                default_severity: r.severity,
-                summary: &r.summary,
-                tags: r.tags,
-                help_uri: r.help_uri(),
-            })
-            .collect(),
-        policy_changes: report.policy_changes.as_deref(),
-        pod_security: report.pss.as_ref(),
-    };
-    super::write_json_pretty(out, &output)
+        })?;
+    }
+    if let Some((c, (new, existing))) = report.comparison.as_ref().zip(report.new_and_existing()) {
+        w.key("comparison")?;
+        w.value(&ComparisonOut {
+            against: c.describe(),
+            new,
+            existing,
+        })?;
+    }
+    w.end_object()?;
+    let mut buf = w.into_inner();
+    writeln!(buf)?;
+    buf.flush()
 }
 
 /// The summary's counts.
@@ -343,40 +279,85 @@ fn file(f: &crate::outcome::FileReport) -> File<'_> {
     }
 }
 
-fn finding(f: &crate::finding::Finding) -> Finding<'_> {
-    Finding {
-        rule_id: &f.rule,
-        severity: f.severity,
-        message: f.text(),
-        path: &f.path,
-        region: f.span.into(),
-        object: f.object.as_ref().map(|o| Object {
-            api_version: &o.api_version,
-            kind: &o.kind,
-            namespace: o.namespace.as_deref(),
-            name: &o.name,
-            document: o.document,
-            item: o.item,
-        }),
-        container: f.container.as_deref(),
-        baseline_state: f.baseline.map(|b| b.as_str()),
-        field: f.field.as_deref(),
-        related: f
-            .related
-            .iter()
-            .map(|r| Related {
-                path: r.path.as_deref(),
-                message: &r.message,
-                region: r.span.into(),
-            })
-            .collect(),
-        mapping: f.mapping.as_deref(),
-        renders: f.renders.iter().map(String::as_str).collect(),
-        suppression: f.suppression.as_deref(),
-        suppressed_by: f
-            .suppression
-            .as_ref()
-            .map(|_| f.suppressed_by.map_or("comment", |b| b.as_str())),
-        pss_level: crate::rules::data::pss::control(&f.rule).map(|c| c.level.as_str()),
+/// One finding, every key always there (`null` when unset) but the last three.
+fn finding<W: Write>(w: &mut Pretty<W>, f: &crate::finding::Finding) -> io::Result<()> {
+    w.begin_object()?;
+    w.key_str("ruleId", &f.rule)?;
+    w.key_str("severity", f.severity.as_str())?;
+    w.key_str("message", &f.text())?;
+    w.key_str("path", &f.path)?;
+    w.key("region")?;
+    region(w, f.span)?;
+    w.key("object")?;
+    match &f.object {
+        Some(o) => {
+            w.begin_object()?;
+            w.key_str("apiVersion", &o.api_version)?;
+            w.key_str("kind", &o.kind)?;
+            w.key("namespace")?;
+            w.opt_str(o.namespace.as_deref())?;
+            w.key_str("name", &o.name)?;
+            w.key_u64("document", o.document as u64)?;
+            w.key("item")?;
+            match o.item {
+                Some(i) => w.u64(i as u64)?,
+                None => w.null()?,
+            }
+            w.end_object()?;
+        }
+        None => w.null()?,
     }
+    w.key("container")?;
+    w.opt_str(f.container.as_deref())?;
+    w.key("field")?;
+    w.opt_str(f.field.as_deref())?;
+    w.key("related")?;
+    w.begin_array()?;
+    for r in f.related.iter() {
+        w.element()?;
+        w.begin_object()?;
+        if let Some(path) = r.path.as_deref() {
+            w.key_str("path", path)?;
+        }
+        w.key_str("message", &r.message)?;
+        w.key("region")?;
+        region(w, r.span)?;
+        w.end_object()?;
+    }
+    w.end_array()?;
+    w.key("mapping")?;
+    w.opt_str(f.mapping.as_deref())?;
+    w.key("renders")?;
+    w.begin_array()?;
+    for r in f.renders.iter() {
+        w.element()?;
+        w.str(r)?;
+    }
+    w.end_array()?;
+    w.key("suppression")?;
+    w.opt_str(f.suppression.as_deref())?;
+    if f.suppression.is_some() {
+        w.key_str(
+            "suppressedBy",
+            f.suppressed_by.map_or("comment", |b| b.as_str()),
+        )?;
+    }
+    if let Some(c) = crate::rules::data::pss::control(&f.rule) {
+        w.key_str("pssLevel", c.level.as_str())?;
+    }
+    if let Some(b) = f.baseline {
+        w.key_str("baselineState", b.as_str())?;
+    }
+    w.end_object()
+}
+
+/// 1-based lines and columns (Unicode code points); `endColumn` is exclusive.
+fn region<W: Write>(w: &mut Pretty<W>, s: Span) -> io::Result<()> {
+    let end = s.end.max(s.start);
+    w.begin_object()?;
+    w.key_u64("startLine", u64::from(s.start.line.max(1)))?;
+    w.key_u64("startColumn", u64::from(s.start.col.max(1)))?;
+    w.key_u64("endLine", u64::from(end.line.max(1)))?;
+    w.key_u64("endColumn", u64::from(end.col.max(1)))?;
+    w.end_object()
 }

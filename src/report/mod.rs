@@ -14,6 +14,7 @@ pub mod github;
 pub mod gitlab;
 pub mod json;
 pub mod markdown;
+pub(crate) mod pretty;
 pub mod sarif;
 pub mod snippets;
 pub mod text;
@@ -84,24 +85,6 @@ pub fn sarif_cap_note(report: &Report, opts: &Options) -> Option<String> {
             report.findings.len() + report.suppressed.len()
         )
     })
-}
-
-/// A sequence serialized as it is produced: each item is made, written and dropped, so a report
-/// of many findings is never held twice in memory.
-pub(crate) struct Streamed<'a, T>(std::cell::RefCell<Option<Box<dyn Iterator<Item = T> + 'a>>>);
-
-impl<'a, T> Streamed<'a, T> {
-    pub(crate) fn new(items: impl Iterator<Item = T> + 'a) -> Streamed<'a, T> {
-        Streamed(std::cell::RefCell::new(Some(Box::new(items))))
-    }
-}
-
-impl<T: Serialize> Serialize for Streamed<'_, T> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        // Serialized once; a second call writes an empty sequence.
-        let items = self.0.borrow_mut().take();
-        s.collect_seq(items.into_iter().flatten())
-    }
 }
 
 /// Everything a run found, sorted once so that every format is deterministic.

@@ -13,8 +13,9 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use super::pretty::Pretty;
 use super::{Options, Report};
-use crate::finding::Finding;
+use crate::finding::{Finding, Severity};
 use crate::model::{LineIndex, Pos, Span};
 use crate::outcome::FileStatus;
 use crate::rules::RuleMeta;
@@ -24,30 +25,6 @@ const SCHEMA: &str =
 const SRCROOT: &str = "%SRCROOT%";
 /// The key of our fingerprint in `partialFingerprints`; bump the version if its inputs change.
 pub const FINGERPRINT_KEY: &str = "clustersecFingerprint/v1";
-
-#[derive(Serialize)]
-struct Log<'a> {
-    #[serde(rename = "$schema")]
-    schema: &'static str,
-    version: &'static str,
-    runs: [Run<'a>; 1],
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Run<'a> {
-    tool: Tool<'a>,
-    invocations: [Invocation<'a>; 1],
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    original_uri_base_ids: BTreeMap<&'static str, BaseUri>,
-    results: super::Streamed<'a, SarifResult<'a>>,
-    column_kind: &'static str,
-    /// The config file (`config`, `null` for none), the verdict line, the target Kubernetes
-    /// version (`kubeVersion`) and the Pod Security Standards verdicts (`podSecurity`), when the
-    /// CLI set them.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    properties: BTreeMap<&'static str, serde_json::Value>,
-}
 
 #[derive(Serialize)]
 struct Tool<'a> {
@@ -133,57 +110,10 @@ struct BaseUri {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct SarifResult<'a> {
-    rule_id: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    rule_index: Option<usize>,
-    level: &'static str,
-    message: Text<'a>,
-    locations: [Location<'a>; 1],
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    related_locations: Vec<Location<'a>>,
-    partial_fingerprints: BTreeMap<&'static str, String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    suppressions: Vec<Suppression<'a>>,
-    /// `new` or `unchanged` against a baseline or a diff base (`scan --baseline`, `--diff-base`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    baseline_state: Option<&'static str>,
-    properties: ResultProperties<'a>,
-}
-
-#[derive(Serialize)]
-struct ResultProperties<'a> {
-    severity: &'static str,
-    /// How a finding in rendered output was mapped to the file the user edits.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    mapping: Option<&'a str>,
-    /// The renders (Helm value sets, kustomize builds) the finding came from.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    renders: Vec<&'a str>,
-    /// The Pod Security Standards level a PSS finding violates.
-    #[serde(rename = "pssLevel", skip_serializing_if = "Option::is_none")]
-    pss_level: Option<&'static str>,
-    /// The Pod Security Standards version it was judged at.
-    #[serde(rename = "pssVersion", skip_serializing_if = "Option::is_none")]
-    pss_version: Option<String>,
-}
-
-/// A `clustersec:ignore` comment in the source.
-#[derive(Serialize)]
-struct Suppression<'a> {
-    kind: &'static str,
-    #[serde(skip_serializing_if = "str::is_empty")]
-    justification: &'a str,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
 struct Location<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     id: Option<usize>,
     physical_location: PhysicalLocation,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    logical_locations: Vec<LogicalLocation>,
     #[serde(skip_serializing_if = "Option::is_none")]
     message: Option<Text<'a>>,
 }
@@ -211,14 +141,6 @@ struct Region {
     start_column: u32,
     end_line: u32,
     end_column: u32,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct LogicalLocation {
-    name: String,
-    fully_qualified_name: String,
-    kind: &'static str,
 }
 
 /// `config` and `verdict` of the run, when known.
@@ -254,7 +176,37 @@ pub fn write(out: &mut dyn Write, report: &Report, opts: &Options) -> io::Result
         .enumerate()
         .map(|(i, r)| (r.id.as_str(), i))
         .collect();
-    let rules = report.rules.iter().map(|r| rule(report, r)).collect();
+    let rules: Vec<Rule> = report.rules.iter().map(|r| rule(report, r)).collect();
+    let pss_version = report.pss.as_ref().map(|p| p.version.as_str());
+
+    let mut w = Pretty::new(io::BufWriter::with_capacity(64 * 1024, out));
+    w.begin_object()?;
+    w.key_str("$schema", SCHEMA)?;
+    w.key_str("version", "2.1.0")?;
+    w.key("runs")?;
+    w.begin_array()?;
+    w.element()?;
+    w.begin_object()?;
+    w.key("tool")?;
+    w.value(&Tool {
+        driver: Driver {
+            name: "clustersec",
+            version: crate::VERSION,
+            semantic_version: crate::VERSION,
+            information_uri: crate::REPOSITORY,
+            rules,
+        },
+    })?;
+    w.key("invocations")?;
+    w.value(&[Invocation {
+        execution_successful: true,
+        tool_execution_notifications: notifications(report, opts),
+    }])?;
+    let base_ids = base_ids(opts);
+    if !base_ids.is_empty() {
+        w.key("originalUriBaseIds")?;
+        w.value(&base_ids)?;
+    }
 
     // Line indexes of the files of the results written, made as they are first needed (a capped
     // log writes a few thousand results of perhaps hundreds of thousands).
@@ -267,63 +219,47 @@ pub fn write(out: &mut dyn Write, report: &Report, opts: &Options) -> io::Result
     // Fingerprints over every result, capped or not, so a result keeps its fingerprint.
     let prints = fingerprint_hashes(all.iter().copied());
     let keep = kept(&all, report.findings.len(), opts.sarif_max_results);
-    let results = super::Streamed::new(
-        all.into_iter()
-            .zip(prints)
-            .zip(keep)
-            .filter(|(_, keep)| *keep)
-            .map(|((f, fingerprint), _)| {
-                let source = report
-                    .sources
-                    .get_key_value(f.path.as_str())
-                    .map(|(path, text)| {
-                        let index = indexes
-                            .entry(path.as_str())
-                            .or_insert_with(|| LineIndex::new(text));
-                        (text.as_str(), &*index)
-                    });
-                let mut r = result(
-                    f,
-                    rule_index.get(f.rule.as_str()).copied(),
-                    source,
-                    format!("{fingerprint:016x}"),
-                );
-                if let Some(c) = crate::rules::data::pss::control(&f.rule) {
-                    r.properties.pss_level = Some(c.level.as_str());
-                    r.properties.pss_version = report.pss.as_ref().map(|p| p.version.clone());
-                }
-                r
-            }),
-    );
-
-    let notifications = notifications(report, opts);
-
-    let base_ids = base_ids(opts);
-
-    let log = Log {
-        schema: SCHEMA,
-        version: "2.1.0",
-        runs: [Run {
-            tool: Tool {
-                driver: Driver {
-                    name: "clustersec",
-                    version: crate::VERSION,
-                    semantic_version: crate::VERSION,
-                    information_uri: crate::REPOSITORY,
-                    rules,
-                },
-            },
-            invocations: [Invocation {
-                execution_successful: true,
-                tool_execution_notifications: notifications,
-            }],
-            original_uri_base_ids: base_ids,
-            results,
-            column_kind: "unicodeCodePoints",
-            properties: run_properties(report),
-        }],
-    };
-    super::write_json_pretty(out, &log)
+    // The findings of a file follow one another: its URI is encoded once.
+    let mut uris = Uris::default();
+    w.key("results")?;
+    w.begin_array()?;
+    for ((f, fingerprint), keep) in all.into_iter().zip(prints).zip(keep) {
+        if !keep {
+            continue;
+        }
+        let source = report
+            .sources
+            .get_key_value(f.path.as_str())
+            .map(|(path, text)| {
+                let index = indexes
+                    .entry(path.as_str())
+                    .or_insert_with(|| LineIndex::new(text));
+                (text.as_str(), &*index)
+            });
+        w.element()?;
+        let pss =
+            crate::rules::data::pss::control(&f.rule).map(|c| (c.level.as_str(), pss_version));
+        let at = ResultAt {
+            rule_index: rule_index.get(f.rule.as_str()).copied(),
+            source,
+            fingerprint,
+            pss,
+        };
+        write_result(&mut w, f, &at, &mut uris)?;
+    }
+    w.end_array()?;
+    w.key_str("columnKind", "unicodeCodePoints")?;
+    let properties = run_properties(report);
+    if !properties.is_empty() {
+        w.key("properties")?;
+        w.value(&properties)?;
+    }
+    w.end_object()?;
+    w.end_array()?;
+    w.end_object()?;
+    let mut buf = w.into_inner();
+    writeln!(buf)?;
+    buf.flush()
 }
 
 /// The run's notifications: the results cap, the files not scanned and the parse errors.
@@ -353,7 +289,6 @@ fn notifications<'a>(report: &'a Report, opts: &Options) -> Vec<Notification<'a>
                     artifact_location: artifact(&file.path),
                     region: None,
                 },
-                logical_locations: Vec::new(),
                 message: None,
             }],
         });
@@ -383,18 +318,24 @@ fn kept(all: &[&Finding], findings: usize, max: Option<usize>) -> Vec<bool> {
     let Some(max) = max.filter(|m| *m < all.len()) else {
         return vec![true; all.len()];
     };
-    let mut order: Vec<usize> = (0..all.len()).collect();
-    order.sort_by_key(|&i| {
-        (
-            std::cmp::Reverse(all.get(i).map(|f| f.severity)),
-            i >= findings,
-            i,
-        )
-    });
+    // Severity by severity, most severe first: the findings, then the suppressed ones, each in
+    // order, until `max` are kept (the order of a stable sort by that key, without sorting).
     let mut keep = vec![false; all.len()];
-    for i in order.into_iter().take(max) {
-        if let Some(k) = keep.get_mut(i) {
-            *k = true;
+    let mut left = max;
+    let (found, suppressed) = all.split_at(findings.min(all.len()));
+    for sev in Severity::ALL {
+        for (offset, part) in [(0, found), (found.len(), suppressed)] {
+            for (i, f) in part.iter().enumerate() {
+                if left == 0 {
+                    return keep;
+                }
+                if f.severity == sev {
+                    if let Some(k) = keep.get_mut(offset + i) {
+                        *k = true;
+                    }
+                    left -= 1;
+                }
+            }
         }
     }
     keep
@@ -428,78 +369,189 @@ fn rule<'a>(report: &Report, r: &'a RuleMeta) -> Rule<'a> {
     }
 }
 
-fn result<'a>(
-    f: &'a Finding,
+/// What a result needs beside its finding.
+struct ResultAt<'a> {
     rule_index: Option<usize>,
-    source: Option<(&str, &LineIndex)>,
-    fingerprint: String,
-) -> SarifResult<'a> {
-    let mut logical = Vec::new();
+    /// The text of the finding's file and its line index, when kept.
+    source: Option<(&'a str, &'a LineIndex)>,
+    fingerprint: u64,
+    /// A PSS control's level, and the PSS version of the run.
+    pss: Option<(&'static str, Option<&'a str>)>,
+}
+
+/// The encoded URI of the last path asked for (see [`artifact`]).
+#[derive(Default)]
+struct Uris {
+    last: Option<(String, ArtifactLocation)>,
+}
+
+impl Uris {
+    fn of(&mut self, path: &str) -> &ArtifactLocation {
+        if self.last.as_ref().is_none_or(|(p, _)| p != path) {
+            self.last = None;
+        }
+        &self
+            .last
+            .get_or_insert_with(|| (path.to_string(), artifact(path)))
+            .1
+    }
+}
+
+/// One result, written straight from its finding.
+fn write_result<W: Write>(
+    w: &mut Pretty<W>,
+    f: &Finding,
+    at: &ResultAt<'_>,
+    uris: &mut Uris,
+) -> io::Result<()> {
+    w.begin_object()?;
+    w.key_str("ruleId", &f.rule)?;
+    if let Some(i) = at.rule_index {
+        w.key_u64("ruleIndex", i as u64)?;
+    }
+    w.key_str("level", f.severity.sarif_level())?;
+    w.key("message")?;
+    text(w, &f.text())?;
+    w.key("locations")?;
+    w.begin_array()?;
+    w.element()?;
+    w.begin_object()?;
+    w.key("physicalLocation")?;
+    physical(w, uris.of(&f.path), Some(region(f.span, at.source)))?;
     if let Some(o) = &f.object {
         let object = o.display();
+        w.key("logicalLocations")?;
+        w.begin_array()?;
         if let Some(c) = &f.container {
-            logical.push(LogicalLocation {
-                name: c.clone(),
-                fully_qualified_name: format!("{object}/{}/{c}", container_list(f)),
-                kind: "object",
-            });
+            w.element()?;
+            w.begin_object()?;
+            w.key_str("name", c)?;
+            w.key("fullyQualifiedName")?;
+            w.str(&format!("{object}/{}/{c}", container_list(f)))?;
+            w.key_str("kind", "object")?;
+            w.end_object()?;
         }
-        logical.push(LogicalLocation {
-            name: o.name.clone(),
-            fully_qualified_name: object,
-            kind: "resource",
-        });
+        w.element()?;
+        w.begin_object()?;
+        w.key_str("name", &o.name)?;
+        w.key_str("fullyQualifiedName", &object)?;
+        w.key_str("kind", "resource")?;
+        w.end_object()?;
+        w.end_array()?;
     }
-    let related = f
-        .related
-        .iter()
-        .enumerate()
-        .map(|(i, r)| Location {
-            id: Some(i + 1),
-            physical_location: PhysicalLocation {
-                artifact_location: artifact(r.path.as_deref().unwrap_or(&f.path)),
-                region: Some(region(r.span, if r.path.is_some() { None } else { source })),
-            },
-            logical_locations: Vec::new(),
-            message: Some(Text::new(r.message.as_str())),
-        })
-        .collect();
-    SarifResult {
-        rule_id: &f.rule,
-        rule_index,
-        level: f.severity.sarif_level(),
-        message: Text::new(f.text()),
-        locations: [Location {
-            id: None,
-            physical_location: PhysicalLocation {
-                artifact_location: artifact(&f.path),
-                region: Some(region(f.span, source)),
-            },
-            logical_locations: logical,
-            message: None,
-        }],
-        related_locations: related,
-        partial_fingerprints: BTreeMap::from([(FINGERPRINT_KEY, fingerprint)]),
-        suppressions: f
-            .suppression
-            .as_deref()
-            .map(|reason| Suppression {
-                kind: f
-                    .suppressed_by
-                    .map_or("inSource", crate::finding::SuppressedBy::sarif_kind),
-                justification: reason,
-            })
-            .into_iter()
-            .collect(),
-        baseline_state: f.baseline.map(|b| b.sarif()),
-        properties: ResultProperties {
-            severity: f.severity.as_str(),
-            mapping: f.mapping.as_deref(),
-            renders: f.renders.iter().map(String::as_str).collect(),
-            pss_level: None,
-            pss_version: None,
-        },
+    w.end_object()?;
+    w.end_array()?;
+    if !f.related.is_empty() {
+        w.key("relatedLocations")?;
+        w.begin_array()?;
+        for (i, r) in f.related.iter().enumerate() {
+            w.element()?;
+            w.begin_object()?;
+            w.key_u64("id", i as u64 + 1)?;
+            w.key("physicalLocation")?;
+            let source = if r.path.is_some() { None } else { at.source };
+            let region = Some(region(r.span, source));
+            match r.path.as_deref() {
+                Some(p) => physical(w, &artifact(p), region)?,
+                None => physical(w, uris.of(&f.path), region)?,
+            }
+            w.key("message")?;
+            text(w, &r.message)?;
+            w.end_object()?;
+        }
+        w.end_array()?;
     }
+    w.key("partialFingerprints")?;
+    w.begin_object()?;
+    w.key(FINGERPRINT_KEY)?;
+    let mut hex = [0u8; 18];
+    for (i, d) in hex.iter_mut().enumerate() {
+        let nibble = match i {
+            0 | 17 => None,
+            _ => Some((at.fingerprint >> (4 * (16 - i))) & 0xf),
+        };
+        *d = match nibble {
+            None => b'"',
+            Some(n) => b"0123456789abcdef".get(n as usize).copied().unwrap_or(b'0'),
+        };
+    }
+    w.raw(&hex)?;
+    w.end_object()?;
+    if let Some(reason) = f.suppression.as_deref() {
+        w.key("suppressions")?;
+        w.begin_array()?;
+        w.element()?;
+        w.begin_object()?;
+        w.key_str(
+            "kind",
+            f.suppressed_by
+                .map_or("inSource", crate::finding::SuppressedBy::sarif_kind),
+        )?;
+        if !reason.is_empty() {
+            w.key_str("justification", reason)?;
+        }
+        w.end_object()?;
+        w.end_array()?;
+    }
+    if let Some(b) = f.baseline {
+        w.key_str("baselineState", b.sarif())?;
+    }
+    w.key("properties")?;
+    w.begin_object()?;
+    w.key_str("severity", f.severity.as_str())?;
+    if let Some(m) = f.mapping.as_deref() {
+        w.key_str("mapping", m)?;
+    }
+    if !f.renders.is_empty() {
+        w.key("renders")?;
+        w.begin_array()?;
+        for r in f.renders.iter() {
+            w.element()?;
+            w.str(r)?;
+        }
+        w.end_array()?;
+    }
+    if let Some((level, version)) = at.pss {
+        w.key_str("pssLevel", level)?;
+        if let Some(v) = version {
+            w.key_str("pssVersion", v)?;
+        }
+    }
+    w.end_object()?;
+    w.end_object()
+}
+
+/// `{"text": ...}`.
+fn text<W: Write>(w: &mut Pretty<W>, s: &str) -> io::Result<()> {
+    w.begin_object()?;
+    w.key_str("text", s)?;
+    w.end_object()
+}
+
+/// A `physicalLocation`: the artifact and the region.
+fn physical<W: Write>(
+    w: &mut Pretty<W>,
+    artifact: &ArtifactLocation,
+    region: Option<Region>,
+) -> io::Result<()> {
+    w.begin_object()?;
+    w.key("artifactLocation")?;
+    w.begin_object()?;
+    w.key_str("uri", &artifact.uri)?;
+    if let Some(base) = artifact.uri_base_id {
+        w.key_str("uriBaseId", base)?;
+    }
+    w.end_object()?;
+    if let Some(r) = region {
+        w.key("region")?;
+        w.begin_object()?;
+        w.key_u64("startLine", u64::from(r.start_line))?;
+        w.key_u64("startColumn", u64::from(r.start_column))?;
+        w.key_u64("endLine", u64::from(r.end_line))?;
+        w.key_u64("endColumn", u64::from(r.end_column))?;
+        w.end_object()?;
+    }
+    w.end_object()
 }
 
 /// `run-as-user` to `RunAsUser`.
@@ -648,17 +700,17 @@ pub(crate) fn fingerprints<'a>(findings: impl IntoIterator<Item = &'a Finding>) 
 /// counted apart), so the counts are exact without keeping every key.
 pub(crate) fn fingerprint_hashes<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Vec<u64> {
     use std::collections::hash_map::Entry;
-    use std::fmt::Write as _;
     let findings = findings.into_iter();
     let mut firsts: Vec<&Finding> = Vec::new();
     // Hash of a key -> (its first finding in `firsts`, occurrences so far).
-    let mut seen: std::collections::HashMap<u64, (usize, usize)> = std::collections::HashMap::new();
+    let mut seen: std::collections::HashMap<u64, (usize, usize), KeyHash> =
+        std::collections::HashMap::default();
     let mut colliding: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let mut out = Vec::with_capacity(findings.size_hint().0);
+    seen.reserve(findings.size_hint().0);
     // The keys are written into two buffers reused from finding to finding (no allocation each).
     let mut key = String::new();
     let mut other = String::new();
-    let mut count = String::new();
     for f in findings {
         key.clear();
         write_fingerprint_key(&mut key, f);
@@ -687,26 +739,71 @@ pub(crate) fn fingerprint_hashes<'a>(findings: impl IntoIterator<Item = &'a Find
             }
         };
         // The hash of the key followed by `|n`: FNV-1a goes on from the key's hash.
-        count.clear();
-        let _ = write!(count, "|{n}");
-        out.push(fnv1a64_from(hash, count.as_bytes()));
+        let mut digits = [0u8; 21];
+        let mut at = digits.len();
+        let mut rest = n;
+        loop {
+            at -= 1;
+            if let Some(d) = digits.get_mut(at) {
+                *d = b'0' + (rest % 10) as u8;
+            }
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        at -= 1;
+        if let Some(d) = digits.get_mut(at) {
+            *d = b'|';
+        }
+        out.push(fnv1a64_from(hash, digits.get(at..).unwrap_or_default()));
     }
     out
+}
+
+/// The hasher of [`fingerprint_hashes`]' table, whose keys are FNV-1a hashes already: taken as
+/// they are.
+type KeyHash = std::hash::BuildHasherDefault<KeyHasher>;
+
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        // Not used by u64 keys; kept correct for any other.
+        self.0 = fnv1a64_from(self.0, bytes);
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// Writes the key of [`fingerprint_hashes`] (rule, file, object, container and field path,
 /// never a line or column) into `key`.
 fn write_fingerprint_key(key: &mut String, f: &Finding) {
-    use std::fmt::Write as _;
-    let _ = write!(
-        key,
-        "{}|{}|{}|{}|{}",
-        f.rule,
-        f.path,
-        f.object.as_ref().map(|o| o.display()).unwrap_or_default(),
-        f.container.as_deref().unwrap_or(""),
-        f.field.as_deref().unwrap_or(""),
-    );
+    key.push_str(&f.rule);
+    key.push('|');
+    key.push_str(&f.path);
+    key.push('|');
+    if let Some(o) = &f.object {
+        // `ObjectRef::display`, written in place.
+        key.push_str(&o.kind);
+        key.push('/');
+        if let Some(ns) = &o.namespace {
+            key.push_str(ns);
+            key.push('/');
+        }
+        key.push_str(&o.name);
+    }
+    key.push('|');
+    key.push_str(f.container.as_deref().unwrap_or(""));
+    key.push('|');
+    key.push_str(f.field.as_deref().unwrap_or(""));
 }
 
 /// FNV-1a, 64 bits: small, stable across Rust versions and platforms (unlike std's hashers).
@@ -752,6 +849,39 @@ mod tests {
         .map(|k| fnv1a64(k.as_bytes()))
         .collect();
         assert_eq!(fingerprint_hashes(findings.iter()), expected);
+    }
+
+    /// The results a capped log keeps are those a stable sort by (severity, suppressed, place)
+    /// puts first.
+    #[test]
+    fn a_capped_log_keeps_the_most_severe_in_order() {
+        let mut all = Vec::new();
+        for i in 0..40u32 {
+            let mut f = Finding::new("R", Span::point(Pos::new(i + 1, 1)), "m");
+            f.severity = Severity::ALL[(i as usize * 7 + i as usize / 3) % Severity::ALL.len()];
+            all.push(f);
+        }
+        let refs: Vec<&Finding> = all.iter().collect();
+        for findings in [0, 13, 40] {
+            for max in [
+                None,
+                Some(0),
+                Some(1),
+                Some(9),
+                Some(17),
+                Some(39),
+                Some(40),
+                Some(99),
+            ] {
+                let mut order: Vec<usize> = (0..refs.len()).collect();
+                order.sort_by_key(|&i| (std::cmp::Reverse(refs[i].severity), i >= findings, i));
+                let mut want = vec![false; refs.len()];
+                for i in order.into_iter().take(max.unwrap_or(usize::MAX)) {
+                    want[i] = true;
+                }
+                assert_eq!(kept(&refs, findings, max), want, "{findings} {max:?}");
+            }
+        }
     }
 
     #[test]

@@ -65,6 +65,15 @@ pub fn has_lines(f: &Finding, kept: &[u32]) -> bool {
 /// counts; a space before a `\n` that would otherwise follow a lone `\r`), so that line numbers
 /// and the number of lines do not change. What a reduced line holds is never read.
 pub fn sparse(text: &str, keep: &[u32]) -> String {
+    if text.contains('\r') {
+        sparse_bytes(text, keep)
+    } else {
+        sparse_lf(text, keep)
+    }
+}
+
+/// [`sparse`] of any text, byte by byte (`\r\n` and lone `\r` breaks too).
+fn sparse_bytes(text: &str, keep: &[u32]) -> String {
     let mut out = String::with_capacity(keep.len() * 64);
     let mut line: u32 = 1;
     let mut rest = text;
@@ -113,6 +122,95 @@ pub fn sparse(text: &str, keep: &[u32]) -> String {
     out
 }
 
+/// [`sparse`] of a text whose only line break is `\n` (most files): the lines between two kept
+/// ones are skipped by counting their line breaks a block of bytes at a time, and written as
+/// that many line breaks.
+fn sparse_lf(text: &str, keep: &[u32]) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(keep.len() * 64);
+    // The 1-based line that starts at byte `pos`.
+    let mut pos = 0usize;
+    let mut line: u32 = 1;
+    for &k in keep {
+        if k < line {
+            continue;
+        }
+        let wanted = k - line;
+        let (after, found) = skip_lines(bytes, pos, wanted);
+        push_newlines(&mut out, found);
+        pos = after;
+        line = line.saturating_add(found);
+        if found < wanted || pos >= bytes.len() {
+            break;
+        }
+        // Line `k`, whole.
+        let end = bytes
+            .get(pos..)
+            .and_then(|rest| rest.iter().position(|b| *b == b'\n'))
+            .map_or(bytes.len(), |i| pos + i + 1);
+        out.push_str(text.get(pos..end).unwrap_or(""));
+        pos = end;
+        line = line.saturating_add(1);
+    }
+    let rest = bytes.get(pos..).unwrap_or_default();
+    let (_, found) = skip_lines(rest, 0, u32::MAX);
+    push_newlines(&mut out, found);
+    out.shrink_to_fit();
+    out
+}
+
+/// From byte `pos` of `bytes`, past `n` line breaks (or as many as there are): the byte after
+/// the last one passed, and how many were passed.
+fn skip_lines(bytes: &[u8], mut pos: usize, n: u32) -> (usize, u32) {
+    const BLOCK: usize = 64;
+    let mut left = n;
+    while left > 0 {
+        let Some(rest) = bytes.get(pos..) else { break };
+        match rest.get(..BLOCK) {
+            Some(block) => {
+                // Summed in bytes (at most 64): the compiler adds whole vectors at once.
+                let count = u32::from(block.iter().map(|b| u8::from(*b == b'\n')).sum::<u8>());
+                if count < left {
+                    left -= count;
+                    pos += BLOCK;
+                    continue;
+                }
+                for (i, b) in block.iter().enumerate() {
+                    if *b == b'\n' {
+                        left -= 1;
+                        if left == 0 {
+                            return (pos + i + 1, n);
+                        }
+                    }
+                }
+            }
+            None => {
+                for (i, b) in rest.iter().enumerate() {
+                    if *b == b'\n' {
+                        left -= 1;
+                        if left == 0 {
+                            return (pos + i + 1, n);
+                        }
+                    }
+                }
+                return (bytes.len(), n - left);
+            }
+        }
+    }
+    (pos.min(bytes.len()), n - left)
+}
+
+/// Appends `n` line breaks.
+fn push_newlines(out: &mut String, n: u32) {
+    const BREAKS: &str = "\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n";
+    let mut n = n as usize;
+    while n > 0 {
+        let k = n.min(BREAKS.len());
+        out.push_str(BREAKS.get(..k).unwrap_or(""));
+        n -= k;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,6 +239,61 @@ mod tests {
         assert_eq!(s, "\ny\n");
         assert_eq!(LineIndex::new(&s).len(), 3);
         assert_eq!(sparse("", &[1]), "");
+    }
+
+    /// The fast path of texts without `\r` gives what the byte-by-byte path gives.
+    #[test]
+    fn texts_with_only_newlines_are_made_sparse_as_byte_by_byte() {
+        let texts = [
+            "",
+            "\n",
+            "\n\n\n",
+            "a",
+            "a\n",
+            "a\nb",
+            "a: 1\nb: é\n\nc: 3\n  d: 4",
+            "x\n\ny\n\n",
+        ];
+        let keeps: [&[u32]; 7] = [&[], &[0], &[1], &[2], &[1, 3], &[0, 2, 3, 4, 9], &[5, 6, 7]];
+        // Long texts: lines longer and shorter than a block, kept lines near block edges.
+        let mut long = Vec::new();
+        let mut t = String::new();
+        for i in 0..300 {
+            t.push_str(&"x".repeat((i * 37) % 150));
+            t.push('\n');
+        }
+        long.push(t.clone());
+        t.push_str("last");
+        long.push(t);
+        let long_keeps: [&[u32]; 4] = [
+            &[1, 2, 3, 64, 65, 299, 300, 301, 302],
+            &[150],
+            &[0, 400],
+            &[],
+        ];
+        for text in &long {
+            for keep in long_keeps {
+                assert_eq!(sparse_lf(text, keep), sparse_bytes(text, keep), "{keep:?}");
+            }
+            for k in 0..305 {
+                let keep = [k, k + 1, k + 63];
+                assert_eq!(
+                    sparse_lf(text, &keep),
+                    sparse_bytes(text, &keep),
+                    "{keep:?}"
+                );
+            }
+        }
+        for text in texts {
+            for keep in keeps {
+                assert_eq!(
+                    sparse_lf(text, keep),
+                    sparse_bytes(text, keep),
+                    "{text:?} {keep:?}"
+                );
+                assert_eq!(sparse(text, keep), sparse_bytes(text, keep));
+            }
+        }
     }
 
     #[test]
