@@ -6,6 +6,9 @@ use clustersec::app;
 use clustersec::cli::Cli;
 use clustersec::report::Format;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let matches = match Cli::command().try_get_matches() {
         Ok(m) => m,
