@@ -6,9 +6,9 @@ use clustersec::app;
 use clustersec::cli::Cli;
 use clustersec::report::Format;
 
-// The musl builds (the released Linux binaries) allocate with mimalloc: musl's malloc costs a
-// third more CPU on a scan. glibc's malloc is about as fast as mimalloc here, so other targets
-// keep the system allocator. See BENCHMARKS.md, "Allocator (branch `alloc2`)".
+// The musl builds (the released Linux binaries) allocate with mimalloc: musl's malloc costs
+// about 40% more CPU on a scan. glibc's malloc is about as fast as mimalloc here, so the other
+// targets keep the system allocator. See BENCHMARKS.md, "Allocator (branch `alloc2`)".
 #[cfg(target_env = "musl")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -32,7 +32,8 @@ mod allocator {
     /// mimalloc v3's default, 1000, keeps a second's worth of a scan's garbage resident: the
     /// peak of the 100k-manifest repository went over 400 MB, and it grows with the machine's
     /// speed. 10 (mimalloc v2's default) keeps the peak within a sixth of musl malloc's and
-    /// nearly all of the CPU gain; 0 (return every freed range at once) costs page faults.
+    /// most of the CPU gain (corpus: -27%, against -33% at 1000); 0 (return every freed range
+    /// at once) costs page faults.
     /// `MIMALLOC_PURGE_DELAY` in the environment, which mimalloc itself reads, still wins.
     const PURGE_DELAY_MS: c_long = 10;
 
