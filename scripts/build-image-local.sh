@@ -34,13 +34,15 @@ is_static() {
 
 build_static_binary() {
     local musl="${arch}-unknown-linux-musl" gnu="${arch}-unknown-linux-gnu"
-    if rustup target list --installed 2>/dev/null | grep -qx "$musl" \
-        || rustup target add "$musl" >&2; then
+    # The musl build compiles mimalloc (C): it needs a musl C compiler (Debian: musl-tools).
+    if { command -v musl-gcc || command -v "${arch}-linux-musl-gcc"; } >/dev/null 2>&1 \
+        && { rustup target list --installed 2>/dev/null | grep -qx "$musl" \
+            || rustup target add "$musl" >&2; }; then
         log "building a static musl binary ($musl)"
         cargo build --release --locked --target "$musl" >&2
         echo "target/$musl/release/clustersec"
     else
-        log "the $musl target is not available; building a static glibc binary instead"
+        log "the $musl target or a musl C compiler is not available; building a static glibc binary instead"
         RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static" \
             cargo build --release --locked --target "$gnu" >&2
         echo "target/$gnu/release/clustersec"

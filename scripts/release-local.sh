@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Reproduce the Linux part of .github/workflows/release.yml on this machine, without publishing:
-#   1. build the x86_64-unknown-linux-musl release binary (if the musl target can be installed;
+#   1. build the x86_64-unknown-linux-musl release binary (if the musl target can be installed
+#      and musl-gcc is there;
 #      else a static glibc build with -C target-feature=+crt-static, the closest equivalent),
 #      with CLUSTERSEC_COMMIT so --version names the commit;
 #   2. package it with scripts/release.py as the workflow does, write SOURCE_COMMIT and
@@ -31,12 +32,14 @@ target=x86_64-unknown-linux-musl
 
 if [[ -n "${CLUSTERSEC_STATIC_BIN:-}" ]]; then
     binary=$CLUSTERSEC_STATIC_BIN
-elif rustup target list --installed 2>/dev/null | grep -qx "$target" || rustup target add "$target" >&2; then
+# The musl build compiles mimalloc (C): it needs a musl C compiler (Debian: musl-tools).
+elif { command -v musl-gcc || command -v x86_64-linux-musl-gcc; } >/dev/null 2>&1 \
+    && { rustup target list --installed 2>/dev/null | grep -qx "$target" || rustup target add "$target" >&2; }; then
     log "building $target"
     CLUSTERSEC_COMMIT=$commit cargo build --release --locked --target "$target" >&2
     binary="target/$target/release/clustersec"
 else
-    log "the $target target cannot be installed here; building a static glibc binary instead"
+    log "the $target target or a musl C compiler (musl-tools) is missing here; building a static glibc binary instead"
     CLUSTERSEC_COMMIT=$commit RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static" \
         cargo build --release --locked --target x86_64-unknown-linux-gnu >&2
     binary="target/x86_64-unknown-linux-gnu/release/clustersec"
