@@ -270,8 +270,9 @@ pub fn render(
         let outcome = super::native::build(&target, &settings.scan_roots(), settings.max_output);
         render.duration = start.elapsed();
         match outcome {
-            super::native::Outcome::Built(text) => {
+            super::native::Outcome::Built(text, warnings) => {
                 render.output = Ok(text);
+                render.warnings = warnings;
                 return render;
             }
             super::native::Outcome::Failed(e) => {

@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use clustersec::render::kustomize::{rewrite_origins, Builder};
+use clustersec::render::kustomize::{rewrite_origins, warnings, Builder};
 use clustersec::render::native::{build, Outcome};
 
 use crate::support::{bin, corpus, have_kustomize, root};
@@ -36,7 +36,7 @@ fn kustomizations(dir: &Path, out: &mut Vec<PathBuf>) {
 
 /// `kubectl kustomize` (or `kustomize build`) of `target` through a temporary kustomization that
 /// turns origin annotations on, origins made relative to `target`: what clustersec scans.
-fn external(builder: &Builder, target: &Path) -> Result<String, String> {
+fn external(builder: &Builder, target: &Path) -> Result<(String, Vec<String>), String> {
     let tmp = tempfile::tempdir().unwrap();
     let wrapper = std::fs::canonicalize(tmp.path()).unwrap();
     let rel = clustersec::render::relative_path(&wrapper, target);
@@ -62,10 +62,9 @@ fn external(builder: &Builder, target: &Path) -> Result<String, String> {
     };
     let out = cmd.arg(&wrapper).output().unwrap();
     if out.status.success() {
-        Ok(rewrite_origins(
-            &String::from_utf8_lossy(&out.stdout),
-            &wrapper,
-            target,
+        Ok((
+            rewrite_origins(&String::from_utf8_lossy(&out.stdout), &wrapper, target),
+            warnings(&String::from_utf8_lossy(&out.stderr)),
         ))
     } else {
         Err(String::from_utf8_lossy(&out.stderr).into_owned())
@@ -83,11 +82,15 @@ fn compare(tree: &Path, builder: &Builder) -> (usize, usize, usize) {
     for dir in dirs {
         let dir = std::fs::canonicalize(&dir).unwrap();
         match build(&dir, &roots, u64::MAX) {
-            Outcome::Built(text) => {
+            Outcome::Built(text, native_warnings) => {
                 built += 1;
                 match external(builder, &dir) {
-                    Ok(reference) if reference == text => {}
-                    Ok(reference) => {
+                    Ok((reference, w)) if reference == text && w == native_warnings => {}
+                    Ok((reference, w)) if reference == text => problems.push(format!(
+                        "{}: warnings differ: kubectl {w:?}, native {native_warnings:?}",
+                        dir.display()
+                    )),
+                    Ok((reference, _)) => {
                         let line = reference
                             .lines()
                             .zip(text.lines())

@@ -473,7 +473,7 @@ fn reads_as_string(s: &str) -> Option<bool> {
     let b = s.as_bytes();
     // A timestamp: four digits and a dash (go-yaml v2's `parseTimestamp` then tries its layouts).
     if b.len() > 4 && b.iter().take(4).all(u8::is_ascii_digit) && b.get(4) == Some(&b'-') {
-        return None;
+        return timestamp(s).map(|t| !t);
     }
     if is_base60_float(s) {
         return Some(false);
@@ -482,6 +482,98 @@ fn reads_as_string(s: &str) -> Option<bool> {
         return None;
     }
     Some(true)
+}
+
+/// Whether go-yaml v2 reads `s` (which starts with `YYYY-`) as a timestamp: Go's `time.Parse`
+/// with the layouts `2006-1-2T15:4:5.999999999Z07:00` (also with `t`), `2006-1-2 15:4:5.999999999`
+/// and `2006-1-2`. `None` where Go's parser has details not reproduced here.
+fn timestamp(s: &str) -> Option<bool> {
+    let b = s.as_bytes();
+    let mut i = 5;
+    // Go's getnum: one digit, or two.
+    let num = |i: &mut usize| -> Option<u32> {
+        let d0 = b.get(*i).filter(|c| c.is_ascii_digit())?;
+        *i += 1;
+        let mut n = u32::from(d0 - b'0');
+        if let Some(d1) = b.get(*i).filter(|c| c.is_ascii_digit()) {
+            *i += 1;
+            n = n * 10 + u32::from(d1 - b'0');
+        }
+        Some(n)
+    };
+    let year: u32 = s.get(..4)?.parse().ok()?;
+    let Some(month) = num(&mut i) else {
+        return Some(false);
+    };
+    if b.get(i) != Some(&b'-') {
+        return Some(false);
+    }
+    i += 1;
+    let Some(day) = num(&mut i) else {
+        return Some(false);
+    };
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return Some(false),
+    };
+    if day < 1 || day > days {
+        return Some(false);
+    }
+    let zone = match b.get(i) {
+        None => return Some(true),
+        Some(b'T' | b't') => true,
+        Some(b' ') => false,
+        Some(_) => return Some(false),
+    };
+    i += 1;
+    let mut clock = [0u32; 3];
+    for (n, slot) in clock.iter_mut().enumerate() {
+        if n > 0 {
+            if b.get(i) != Some(&b':') {
+                return Some(false);
+            }
+            i += 1;
+        }
+        let Some(v) = num(&mut i) else {
+            return Some(false);
+        };
+        *slot = v;
+    }
+    if clock[0] >= 24 || clock[1] >= 60 || clock[2] >= 60 {
+        return Some(false);
+    }
+    match b.get(i) {
+        Some(b',') => return None,
+        Some(b'.') if b.get(i + 1).is_some_and(u8::is_ascii_digit) => {
+            i += 1;
+            while b.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            }
+        }
+        _ => {}
+    }
+    if !zone {
+        return Some(i == b.len());
+    }
+    match b.get(i) {
+        Some(b'Z') => Some(i + 1 == b.len()),
+        Some(b'+' | b'-') => {
+            let tz = b.get(i + 1..)?;
+            match tz {
+                [h1, h2, b':', m1, m2] if [h1, h2, m1, m2].iter().all(|c| c.is_ascii_digit()) => {
+                    let h = u32::from(h1 - b'0') * 10 + u32::from(h2 - b'0');
+                    let m = u32::from(m1 - b'0') * 10 + u32::from(m2 - b'0');
+                    (h <= 24 && m <= 60).then_some(true)
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
 }
 
 /// go-yaml v2's `^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$`.
@@ -751,8 +843,24 @@ mod tests {
     }
 
     #[test]
+    fn timestamps_are_quoted() {
+        assert_eq!(timestamp("2001-12-14"), Some(true));
+        assert_eq!(timestamp("2019-03-20T17:54:53Z"), Some(true));
+        assert_eq!(timestamp("2019-3-20t7:4:5.123+01:00"), Some(true));
+        assert_eq!(timestamp("2019-03-20 17:54:53"), Some(true));
+        assert_eq!(timestamp("2019-02-30"), Some(false));
+        assert_eq!(timestamp("2019-03-20T17:54:53"), None);
+        assert_eq!(timestamp("2019-03-20x"), Some(false));
+        let text = doc(vec![
+            ("a", s("2019-03-20T17:54:53Z")),
+            ("b", s("2019-13-01")),
+        ]);
+        assert_eq!(text, "a: \"2019-03-20T17:54:53Z\"\nb: 2019-13-01\n");
+    }
+
+    #[test]
     fn uncertain_cases_are_refused() {
-        assert!(document(&V::Map(vec![("d".into(), s("2001-12-14"))])).is_none());
+        assert!(document(&V::Map(vec![("d".into(), s("2001-12-14T1:2:3,5Z"))])).is_none());
         assert!(document(&V::Map(vec![("d".into(), s("a\n\n"))])).is_none());
         assert!(document(&V::Map(vec![("x".repeat(129), s("a"))])).is_none());
     }

@@ -16,6 +16,7 @@
 //! does not exist) are reported as the build's failure, as kustomize's are.
 
 pub mod emit;
+pub mod transform;
 pub mod value;
 
 use std::collections::BTreeSet;
@@ -36,7 +37,18 @@ const MAX_BYTES: u64 = 256 << 20;
 const MAX_OBJECTS: usize = 100_000;
 
 /// The kustomization fields this builder supports.
-pub const KEYS: &[&str] = &["apiVersion", "kind", "resources"];
+pub const KEYS: &[&str] = &[
+    "apiVersion",
+    "kind",
+    "resources",
+    "patches",
+    "bases",
+    "namespace",
+    "namePrefix",
+    "nameSuffix",
+    "labels",
+    "images",
+];
 
 /// Which builder builds kustomizations (`--kustomize-builder`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -50,11 +62,15 @@ pub enum Choice {
     External,
 }
 
+/// What kustomize prints (on stderr, as a warning) for a kustomization with `bases`.
+const BASES_WARNING: &str = "'bases' is deprecated. Please use 'resources' instead. Run 'kustomize edit fix' to update your Kustomization automatically.";
+
 /// What became of a native build.
 #[derive(Debug)]
 pub enum Outcome {
-    /// kustomize's output, as `kubectl kustomize` prints it with origin annotations on.
-    Built(String),
+    /// kustomize's output, as `kubectl kustomize` prints it with origin annotations on, and the
+    /// warnings kustomize prints with it (a deprecated field).
+    Built(String, Vec<String>),
     /// The build fails as kustomize's would (a listed file is missing...).
     Failed(String),
     /// Not for this builder (why, for `--verbose` notes and tests): build with kustomize.
@@ -73,11 +89,222 @@ fn unsupported<T>(why: impl Into<String>) -> Result<T, Stop> {
 /// One object of the build.
 struct Res {
     value: V,
-    group: String,
-    version: String,
-    kind: String,
-    namespace: String,
-    name: String,
+}
+
+type Id = (String, String, String, String, String);
+
+impl Res {
+    /// Group, version, kind, namespace and name.
+    fn id_of(v: &V) -> Option<Id> {
+        let api_version = v.get("apiVersion").and_then(V::as_str)?;
+        let kind = v.get("kind").and_then(V::as_str)?.to_string();
+        let meta = v.get("metadata");
+        let name = meta
+            .and_then(|m| m.get("name"))
+            .and_then(V::as_str)?
+            .to_string();
+        let namespace = meta
+            .and_then(|m| m.get("namespace"))
+            .and_then(V::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let (group, version) = match api_version.split_once('/') {
+            Some((g, v)) => (g.to_string(), v.to_string()),
+            None => (String::new(), api_version.to_string()),
+        };
+        Some((group, version, kind, namespace, name))
+    }
+
+    fn id(&self) -> Id {
+        Res::id_of(&self.value).unwrap_or_default()
+    }
+
+    /// After a patch: still an object with an id.
+    fn check(&self) -> Result<(), String> {
+        let id = Res::id_of(&self.value).ok_or("a patch removed the object's id")?;
+        if id.1.is_empty() || id.2.is_empty() || id.4.is_empty() {
+            return Err("a patch emptied the object's id".into());
+        }
+        let meta_ok = match self.value.get("metadata") {
+            Some(m) => ["namespace", "labels", "annotations"]
+                .iter()
+                .all(|k| match m.get(k) {
+                    None => true,
+                    Some(V::Str(s)) => *k == "namespace" && !s.is_empty(),
+                    Some(V::Map(e)) => {
+                        *k != "namespace" && e.iter().all(|(_, v)| matches!(v, V::Str(_)))
+                    }
+                    Some(_) => false,
+                }),
+            None => false,
+        };
+        if !meta_ok {
+            return Err("a patch left odd metadata".into());
+        }
+        Ok(())
+    }
+}
+
+/// A patch's `target`.
+struct Target {
+    group: Option<String>,
+    version: Option<String>,
+    kind: Option<String>,
+    name: Option<String>,
+    namespace: Option<String>,
+}
+
+impl Target {
+    fn parse(v: &V) -> Result<Target, String> {
+        let V::Map(fields) = v else {
+            return Err("a target that is not a mapping".into());
+        };
+        let mut t = Target {
+            group: None,
+            version: None,
+            kind: None,
+            name: None,
+            namespace: None,
+        };
+        for (k, v) in fields {
+            let s = v
+                .as_str()
+                .ok_or("a target field that is not a string")?
+                .to_string();
+            // Names and namespaces are regular expressions in kustomize: plain ones only.
+            let plain = s
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '/'));
+            let group = k == "group"
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.'));
+            if !plain && !group {
+                return Err(format!("the target {k} {s:?}"));
+            }
+            let slot = match k.as_str() {
+                "group" => &mut t.group,
+                "version" => &mut t.version,
+                "kind" => &mut t.kind,
+                "name" => &mut t.name,
+                "namespace" => &mut t.namespace,
+                other => return Err(format!("the target field {other}")),
+            };
+            // An empty field matches anything.
+            *slot = Some(s).filter(|s| !s.is_empty());
+        }
+        Ok(t)
+    }
+
+    fn selects(&self, r: &Res) -> bool {
+        let (g, v, k, ns, name) = r.id();
+        let ok = |want: &Option<String>, have: &str| want.as_deref().is_none_or(|w| w == have);
+        ok(&self.group, &g)
+            && ok(&self.version, &v)
+            && ok(&self.kind, &k)
+            && ok(&self.name, &name)
+            && ok(&self.namespace, &ns)
+    }
+}
+
+/// `namespace`, where kustomize only sets `metadata.namespace`: every object of a kind known to
+/// be namespaced and to name no namespace elsewhere (no RoleBinding subjects, no webhooks).
+fn set_namespace(out: &mut [Res], ns: &str) -> Result<(), String> {
+    const NAMESPACED: &[&str] = &[
+        "ConfigMap",
+        "Secret",
+        "Service",
+        "ServiceAccount",
+        "Deployment",
+        "StatefulSet",
+        "DaemonSet",
+        "ReplicaSet",
+        "Job",
+        "CronJob",
+        "Pod",
+        "Ingress",
+        "NetworkPolicy",
+        "PodDisruptionBudget",
+        "HorizontalPodAutoscaler",
+        "PersistentVolumeClaim",
+        "Role",
+        "LimitRange",
+        "ResourceQuota",
+    ];
+    if !out.iter().all(|r| NAMESPACED.contains(&r.id().2.as_str())) {
+        return Err("namespace with objects whose namespace handling is not certain".into());
+    }
+    for r in out.iter_mut() {
+        if let Some(m) = r.value.get_mut("metadata") {
+            m.set("namespace", V::Str(ns.to_string()));
+        }
+    }
+    Ok(())
+}
+
+/// `labels` entries without `includeSelectors`/`includeTemplates`: `metadata.labels` of every
+/// object.
+fn add_labels(out: &mut [Res], labels: &V) -> Result<(), String> {
+    let V::Seq(entries) = labels else {
+        return Err("labels not a list".into());
+    };
+    for e in entries {
+        let V::Map(fields) = e else {
+            return Err("a labels entry that is not a mapping".into());
+        };
+        let mut pairs = Vec::new();
+        for (k, v) in fields {
+            match (k.as_str(), v) {
+                ("pairs", V::Map(p)) if p.iter().all(|(_, v)| matches!(v, V::Str(_))) => {
+                    pairs = p.clone();
+                }
+                ("includeSelectors" | "includeTemplates", V::Bool(false)) => {}
+                _ => return Err(format!("labels: {k}")),
+            }
+        }
+        for r in out.iter_mut() {
+            let Some(m) = r.value.get_mut("metadata") else {
+                continue;
+            };
+            if matches!(m.get("labels"), Some(V::Null)) {
+                return Err("labels over a null labels field".into());
+            }
+            let Some(l) = m.map_at("labels") else {
+                return Err("labels over odd labels".into());
+            };
+            for (k, v) in &pairs {
+                l.set(k, v.clone());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `namePrefix`/`nameSuffix`, where no object of the build can refer to another by name (so no
+/// reference needs the new name): only kinds that refer to none of the others present.
+fn rename(out: &mut [Res], prefix: &str, suffix: &str) -> Result<(), String> {
+    const TARGETS: &[&str] = &["ConfigMap", "Secret", "Service"];
+    const WORKLOADS: &[&str] = &[
+        "Deployment",
+        "DaemonSet",
+        "Job",
+        "CronJob",
+        "ReplicaSet",
+        "Pod",
+        "Service",
+    ];
+    let kinds: BTreeSet<String> = out.iter().map(|r| r.id().2).collect();
+    let safe = kinds.iter().all(|k| TARGETS.contains(&k.as_str()))
+        || kinds.iter().all(|k| WORKLOADS.contains(&k.as_str()));
+    if !safe {
+        return Err("namePrefix/nameSuffix with objects that may refer to each other".into());
+    }
+    for r in out.iter_mut() {
+        let name = r.id().4;
+        if let Some(m) = r.value.get_mut("metadata") {
+            m.set("name", V::Str(format!("{prefix}{name}{suffix}")));
+        }
+    }
+    Ok(())
 }
 
 struct Build<'a> {
@@ -88,6 +315,8 @@ struct Build<'a> {
     files: usize,
     bytes: u64,
     max_output: u64,
+    /// Kustomize's warnings (deprecated fields), each once.
+    warnings: Vec<String>,
 }
 
 /// Builds the kustomization in `dir` (canonical) natively, reading only files inside `roots`
@@ -100,12 +329,13 @@ pub fn build(dir: &Path, roots: &[PathBuf], max_output: u64) -> Outcome {
         files: 0,
         bytes: 0,
         max_output,
+        warnings: Vec::new(),
     };
     let result = b
         .kustomization(dir, Path::new(""))
         .and_then(|mut resources| b.print(&mut resources));
     match result {
-        Ok(text) => Outcome::Built(text),
+        Ok(text) => Outcome::Built(text, b.warnings),
         Err(Stop::Failed(e)) => Outcome::Failed(e),
         Err(Stop::Unsupported(e)) => Outcome::Unsupported(e),
     }
@@ -156,22 +386,207 @@ impl Build<'_> {
                 return unsupported(format!("{file}: {key}"));
             }
         }
-        let entries = match k.get("resources") {
-            None => Vec::new(),
-            Some(V::Seq(items)) => items
-                .iter()
-                .map(|i| i.as_str().map(str::to_string))
-                .collect::<Option<Vec<_>>>()
-                .ok_or_else(|| Stop::Unsupported(format!("{file}: resources not strings")))?,
-            Some(_) => return unsupported(format!("{file}: resources not a list")),
-        };
+        let mut entries = Vec::new();
+        // Kustomize reads the deprecated `bases` as more `resources`, after them, and warns.
+        for key in ["resources", "bases"] {
+            match k.get(key) {
+                None => {}
+                Some(V::Seq(items)) => entries.extend(
+                    items
+                        .iter()
+                        .map(|i| i.as_str().map(str::to_string))
+                        .collect::<Option<Vec<_>>>()
+                        .ok_or_else(|| Stop::Unsupported(format!("{file}: {key} not strings")))?,
+                ),
+                Some(_) => return unsupported(format!("{file}: {key} not a list")),
+            }
+        }
+        if k.get("bases").is_some() {
+            let w = BASES_WARNING.to_string();
+            if !self.warnings.contains(&w) {
+                self.warnings.push(w);
+            }
+        }
         self.stack.push(dir.to_path_buf());
         let mut out = Vec::new();
         for entry in &entries {
             self.resource(dir, rel, file, entry, &mut out)?;
         }
         self.stack.pop();
+        // Kustomize's transformer order: patches, namespace, prefix, suffix, labels,
+        // annotations, JSON 6902 patches, replicas, images.
+        if let Some(patches) = k.get("patches") {
+            let V::Seq(patches) = patches else {
+                return unsupported(format!("{file}: patches not a list"));
+            };
+            for p in patches {
+                self.patch(dir, file, p, &mut out)?;
+            }
+        }
+        match k.get("namespace") {
+            None => {}
+            Some(V::Str(ns)) if !ns.is_empty() => {
+                set_namespace(&mut out, ns)
+                    .map_err(|e| Stop::Unsupported(format!("{file}: {e}")))?;
+            }
+            Some(_) => return unsupported(format!("{file}: namespace")),
+        }
+        let affix = |key: &str| match k.get(key) {
+            None => Ok(String::new()),
+            Some(V::Str(s)) => Ok(s.clone()),
+            Some(_) => unsupported(format!("{file}: {key}")),
+        };
+        let (prefix, suffix) = (affix("namePrefix")?, affix("nameSuffix")?);
+        if !prefix.is_empty() || !suffix.is_empty() {
+            rename(&mut out, &prefix, &suffix)
+                .map_err(|e| Stop::Unsupported(format!("{file}: {e}")))?;
+        }
+        if let Some(labels) = k.get("labels") {
+            add_labels(&mut out, labels).map_err(|e| Stop::Unsupported(format!("{file}: {e}")))?;
+        }
+        if let Some(images) = k.get("images") {
+            let V::Seq(images) = images else {
+                return unsupported(format!("{file}: images not a list"));
+            };
+            for i in images {
+                let image = transform::Image::parse(i)
+                    .map_err(|e| Stop::Unsupported(format!("{file}: {e}")))?;
+                for r in out.iter_mut() {
+                    image.apply(&mut r.value);
+                }
+            }
+        }
         Ok(out)
+    }
+
+    /// One `patches` entry: a strategic-merge or JSON 6902 patch, from a file or inline, to its
+    /// target or (strategic merge without a target) to the object it names.
+    fn patch(&mut self, dir: &Path, file: &str, entry: &V, out: &mut [Res]) -> Result<(), Stop> {
+        let refuse = |why: &str| Stop::Unsupported(format!("{file}: patches: {why}"));
+        let V::Map(fields) = entry else {
+            return Err(refuse("an entry that is not a mapping"));
+        };
+        if fields
+            .iter()
+            .any(|(k, _)| !matches!(k.as_str(), "path" | "patch" | "target"))
+        {
+            return Err(refuse("options"));
+        }
+        let text = match (entry.get("path"), entry.get("patch")) {
+            (Some(V::Str(p)), None) => {
+                if p.is_empty() || Path::new(p).is_absolute() || super::refs::is_remote(p) {
+                    return Err(refuse("the path"));
+                }
+                let path = lexical_normalize(&dir.join(p));
+                match std::fs::symlink_metadata(&path) {
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                        if !real_ancestors(&path) {
+                            return Err(refuse("a path behind a symlink"));
+                        }
+                        return Err(Stop::Failed(format!(
+                            "{file}: the patch file '{p}' does not exist (no such file or directory)"
+                        )));
+                    }
+                    Err(_) => return Err(refuse("the path")),
+                    Ok(m) if !m.is_file() => return Err(refuse("the path")),
+                    Ok(_) => {}
+                }
+                if std::fs::canonicalize(&path).ok().as_deref() != Some(path.as_path())
+                    || !path.starts_with(dir)
+                {
+                    return Err(refuse("a path that is a symlink or outside the directory"));
+                }
+                self.check_inside(&path)?;
+                self.read(&path)?
+            }
+            (None, Some(V::Str(text))) => text.clone(),
+            _ => return Err(refuse("neither one path nor one inline patch")),
+        };
+        let stream = parse_stream(&text);
+        let docs: Vec<_> = stream
+            .documents
+            .iter()
+            .filter_map(|d| d.root.as_ref())
+            .collect();
+        let [doc] = docs.as_slice() else {
+            return Err(refuse("not one document"));
+        };
+        if !stream.diagnostics.is_empty() {
+            return Err(refuse("YAML that kustomize may read differently"));
+        }
+        let patch = value::from_node(doc).map_err(|e| refuse(&e))?;
+        let target = match entry.get("target") {
+            None => None,
+            Some(t) => Some(Target::parse(t).map_err(|e| refuse(&e))?),
+        };
+        let selected: Vec<usize> = match (&target, &patch) {
+            (Some(t), _) => (0..out.len())
+                .filter(|&i| out.get(i).is_some_and(|r| t.selects(r)))
+                .collect(),
+            (None, V::Map(_)) => {
+                let id = Res::id_of(&patch).ok_or_else(|| refuse("a patch without an id"))?;
+                let ns = |n: &str| {
+                    if n.is_empty() {
+                        "default".to_string()
+                    } else {
+                        n.to_string()
+                    }
+                };
+                (0..out.len())
+                    .filter(|&i| {
+                        out.get(i).is_some_and(|r| {
+                            let rid = r.id();
+                            (rid.0, rid.1, rid.2, ns(&rid.3), rid.4)
+                                == (
+                                    id.0.clone(),
+                                    id.1.clone(),
+                                    id.2.clone(),
+                                    ns(&id.3),
+                                    id.4.clone(),
+                                )
+                        })
+                    })
+                    .collect()
+            }
+            (None, _) => return Err(refuse("a JSON patch without a target")),
+        };
+        if selected.is_empty() || (target.is_none() && selected.len() != 1) {
+            return Err(refuse("no object, or several, for a patch"));
+        }
+        for i in selected {
+            let Some(r) = out.get_mut(i) else { continue };
+            let result = match &patch {
+                V::Map(_) => {
+                    // Kustomize gives a targeted patch the object's own id.
+                    let mut p = patch.clone();
+                    for key in ["apiVersion", "kind"] {
+                        if let Some(v) = r.value.get(key) {
+                            p.set(key, v.clone());
+                        }
+                    }
+                    if let Some(m) = p.get_mut("metadata") {
+                        for key in ["name", "namespace"] {
+                            match r.value.get("metadata").and_then(|rm| rm.get(key)) {
+                                Some(v) => {
+                                    m.set(key, v.clone());
+                                }
+                                None => {
+                                    if let V::Map(e) = m {
+                                        e.retain(|(k, _)| k != key);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    transform::strategic_merge(&mut r.value, &p)
+                }
+                V::Seq(ops) => transform::json6902(&mut r.value, ops),
+                _ => Err("a patch that is neither a mapping nor a list".to_string()),
+            };
+            result.map_err(|e| refuse(&e))?;
+            r.check().map_err(|e| refuse(&e))?;
+        }
+        Ok(())
     }
 
     /// One `resources` entry of the kustomization `file` in `dir`.
@@ -192,11 +607,7 @@ impl Build<'_> {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 // Kustomize fails the same way, unless a parent is a symlink it resolves
                 // differently: only a path whose directories are all real is reported.
-                if std::fs::canonicalize(path.parent().unwrap_or(dir))
-                    .ok()
-                    .as_deref()
-                    != path.parent()
-                {
+                if !real_ancestors(&path) {
                     return unsupported(format!("{file}: resource {entry:?} behind a symlink"));
                 }
                 return Err(Stop::Failed(format!(
@@ -253,8 +664,8 @@ impl Build<'_> {
             let Some(root) = &doc.root else { continue };
             let mut v =
                 value::from_node(root).map_err(|e| Stop::Unsupported(format!("{entry}: {e}")))?;
-            let res = self.object(&mut v, entry, origin)?;
-            out.push(Res { value: v, ..res });
+            self.object(&mut v, entry, origin)?;
+            out.push(Res { value: v });
             if out.len() > MAX_OBJECTS {
                 return unsupported("too many objects");
             }
@@ -263,7 +674,7 @@ impl Build<'_> {
     }
 
     /// Checks one object and adds its origin annotation; its id (the value is moved in later).
-    fn object(&self, v: &mut V, entry: &str, origin: &str) -> Result<Res, Stop> {
+    fn object(&self, v: &mut V, entry: &str, origin: &str) -> Result<(), Stop> {
         let refuse = |why: &str| Stop::Unsupported(format!("{entry}: {why}"));
         let api_version = v
             .get("apiVersion")
@@ -297,7 +708,7 @@ impl Build<'_> {
         };
         for key in ["labels", "annotations"] {
             match meta.get(key) {
-                None => {}
+                None | Some(V::Null) => {}
                 Some(V::Map(entries)) if entries.iter().all(|(_, v)| matches!(v, V::Str(_))) => {}
                 Some(_) => return Err(refuse("labels or annotations that are not strings")),
             }
@@ -312,23 +723,17 @@ impl Build<'_> {
         if meta.get("generateName").is_some() {
             return Err(refuse("generateName"));
         }
+        // `annotations:` with no value becomes the mapping of the origin (`labels:` stays null).
+        if let Some(a @ V::Null) = v.get_mut("metadata").and_then(|m| m.get_mut("annotations")) {
+            *a = V::Map(Vec::new());
+        }
         let annotations = v
             .map_at("metadata")
             .and_then(|m| m.map_at("annotations"))
             .ok_or_else(|| refuse("odd metadata"))?;
         annotations.set("config.kubernetes.io/origin", V::Str(origin.to_string()));
-        let (group, version) = match api_version.split_once('/') {
-            Some((g, v)) => (g.to_string(), v.to_string()),
-            None => (String::new(), api_version.clone()),
-        };
-        Ok(Res {
-            value: V::Null,
-            group,
-            version,
-            kind,
-            namespace,
-            name,
-        })
+        let _ = (api_version, kind, name, namespace);
+        Ok(())
     }
 
     fn check_inside(&self, path: &Path) -> Result<(), Stop> {
@@ -353,26 +758,24 @@ impl Build<'_> {
     fn print(&self, resources: &mut [Res]) -> Result<String, Stop> {
         let mut ids = BTreeSet::new();
         for r in resources.iter() {
+            let (g, v, k, ns, name) = r.id();
             // Kustomize takes an empty namespace and `default` as the same.
-            let ns = if r.namespace == "default" {
-                ""
-            } else {
-                &r.namespace
-            };
-            if !ids.insert((&r.group, &r.version, &r.kind, ns, &r.name)) {
+            let ns = if ns == "default" { String::new() } else { ns };
+            if !ids.insert((g, v, k, ns, name)) {
                 return unsupported("an object id added twice");
             }
         }
-        resources.sort_by_cached_key(legacy_key);
+        resources.sort_by_cached_key(|r| legacy_key(&r.id()));
         let mut out = String::new();
         for (i, r) in resources.iter().enumerate() {
             if i > 0 {
                 out.push_str("---\n");
             }
             let text = emit::document(&r.value).ok_or_else(|| {
+                let id = r.id();
                 Stop::Unsupported(format!(
                     "{} {}: a value whose printing is not certain",
-                    r.kind, r.name
+                    id.2, id.4
                 ))
             })?;
             out.push_str(&text);
@@ -386,7 +789,8 @@ impl Build<'_> {
 
 /// kustomize's legacy order: kinds in a fixed order (others between), then group, version and
 /// kind, then namespace and name.
-fn legacy_key(r: &Res) -> (i32, String, String) {
+fn legacy_key(id: &Id) -> (i32, String, String) {
+    let (group, version, kind, namespace, name) = id;
     const FIRST: &[&str] = &[
         "Namespace",
         "ResourceQuota",
@@ -415,9 +819,9 @@ fn legacy_key(r: &Res) -> (i32, String, String) {
         "MutatingWebhookConfiguration",
         "ValidatingWebhookConfiguration",
     ];
-    let rank = if let Some(i) = FIRST.iter().position(|k| *k == r.kind) {
+    let rank = if let Some(i) = FIRST.iter().position(|k| k == kind) {
         i as i32 - FIRST.len() as i32
-    } else if let Some(i) = LAST.iter().position(|k| *k == r.kind) {
+    } else if let Some(i) = LAST.iter().position(|k| k == kind) {
         i as i32 + 1
     } else {
         0
@@ -431,12 +835,25 @@ fn legacy_key(r: &Res) -> (i32, String, String) {
     };
     let gvk = format!(
         "{}_{}_{}",
-        or(&r.group, "~G"),
-        or(&r.version, "~V"),
-        or(&r.kind, "~K")
+        or(group, "~G"),
+        or(version, "~V"),
+        or(kind, "~K")
     );
-    let id = format!("{}|{}", or(&r.namespace, "~X"), r.name);
+    let id = format!("{}|{}", or(namespace, "~X"), name);
     (rank, gvk, id)
+}
+
+/// Whether the deepest existing directory above a missing `path` is reached without symlinks
+/// (then kustomize, which resolves symlinks, looks for the same missing file).
+fn real_ancestors(path: &Path) -> bool {
+    let mut dir = path.parent();
+    while let Some(d) = dir {
+        if d.exists() {
+            return std::fs::canonicalize(d).ok().as_deref() == Some(d);
+        }
+        dir = d.parent();
+    }
+    false
 }
 
 /// `rel/entry` cleaned as Go's `filepath.Join` does: `a/../b` is `b`, leading `..` stay.

@@ -147,13 +147,16 @@ fn scalar(text: &str, quoted: bool, value: &Scalar) -> Option<V> {
         Scalar::Bool(b) => matches!(text, "true" | "True" | "TRUE" | "false" | "False" | "FALSE")
             .then_some(V::Bool(b)),
         Scalar::Int(i) => {
+            // Decimal, or the octal (`0755`) and hexadecimal (`0x1F`) forms go-yaml v2 and v3
+            // both read as the same integer.
             let digits = text.strip_prefix('-').unwrap_or(text);
-            let canonical = !digits.is_empty()
-                && digits.len() <= 15
-                && digits.bytes().all(|b| b.is_ascii_digit())
-                && (digits == "0" || !digits.starts_with('0'))
-                && text != "-0";
-            canonical.then_some(V::Int(i))
+            let plain = !digits.is_empty()
+                && digits.len() <= 18
+                && (digits.bytes().all(|b| b.is_ascii_digit())
+                    || digits.strip_prefix("0x").is_some_and(|h| {
+                        !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit())
+                    }));
+            plain.then_some(V::Int(i))
         }
         Scalar::Float(f) => {
             let digits = text.strip_prefix('-').unwrap_or(text);
@@ -188,6 +191,10 @@ mod tests {
 
     #[test]
     fn reads_as_kustomize_does() {
+        assert_eq!(
+            read("a: 0755\n").unwrap().to_json(),
+            serde_json::json!({"a": 493})
+        );
         let v = read("a: 1\nb: x\nc: 'yes'\nd: true\ne: 0.5\nf: ~\ng: [1, \"2\"]\nh: |\n  x\n")
             .unwrap();
         assert_eq!(
@@ -200,7 +207,6 @@ mod tests {
     fn refuses_what_kustomize_may_read_differently() {
         for text in [
             "a: yes\n",
-            "a: 0644\n",
             "a: 1_000\n",
             "a: 0o17\n",
             "a: 1e3\n",
