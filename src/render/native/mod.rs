@@ -43,6 +43,8 @@ pub const KEYS: &[&str] = &[
     "resources",
     "patches",
     "bases",
+    "components",
+    "patchesJson6902",
     "namespace",
     "namePrefix",
     "nameSuffix",
@@ -62,8 +64,11 @@ pub enum Choice {
     External,
 }
 
-/// What kustomize prints (on stderr, as a warning) for a kustomization with `bases`.
-const BASES_WARNING: &str = "'bases' is deprecated. Please use 'resources' instead. Run 'kustomize edit fix' to update your Kustomization automatically.";
+/// What kustomize prints (on stderr, as a warning) for the deprecated fields supported here.
+const DEPRECATED: &[(&str, &str)] = &[
+    ("bases", "'bases' is deprecated. Please use 'resources' instead. Run 'kustomize edit fix' to update your Kustomization automatically."),
+    ("patchesJson6902", "'patchesJson6902' is deprecated. Please use 'patches' instead. Run 'kustomize edit fix' to update your Kustomization automatically."),
+];
 
 /// What became of a native build.
 #[derive(Debug)]
@@ -345,6 +350,21 @@ impl Build<'_> {
     /// The resources of the kustomization in `dir` (canonical), whose path relative to the top
     /// kustomization is `rel` (as kustomize joins the entries that lead to it).
     fn kustomization(&mut self, dir: &Path, rel: &Path) -> Result<Vec<Res>, Stop> {
+        let mut out = Vec::new();
+        self.level(dir, rel, false, &mut out)?;
+        Ok(out)
+    }
+
+    /// The kustomization (or, with `component`, the component) in `dir`: its resources are
+    /// added to `out`, then its components and transformers apply to all of `out` (for a
+    /// component, that includes what the kustomization listing it had so far).
+    fn level(
+        &mut self,
+        dir: &Path,
+        rel: &Path,
+        component: bool,
+        out: &mut Vec<Res>,
+    ) -> Result<(), Stop> {
         if self.stack.iter().any(|d| d == dir) {
             return unsupported("a cycle of kustomizations");
         }
@@ -377,9 +397,11 @@ impl Build<'_> {
             if !KEYS.contains(&key.as_str()) {
                 return unsupported(format!("{file}: the field {key}"));
             }
-            let ok = match key.as_str() {
-                "apiVersion" => v.as_str() == Some("kustomize.config.k8s.io/v1beta1"),
-                "kind" => v.as_str() == Some("Kustomization"),
+            let ok = match (key.as_str(), component) {
+                ("apiVersion", false) => v.as_str() == Some("kustomize.config.k8s.io/v1beta1"),
+                ("kind", false) => v.as_str() == Some("Kustomization"),
+                ("apiVersion", true) => v.as_str() == Some("kustomize.config.k8s.io/v1alpha1"),
+                ("kind", true) => v.as_str() == Some("Component"),
                 _ => true,
             };
             if !ok {
@@ -401,16 +423,29 @@ impl Build<'_> {
                 Some(_) => return unsupported(format!("{file}: {key} not a list")),
             }
         }
-        if k.get("bases").is_some() {
-            let w = BASES_WARNING.to_string();
-            if !self.warnings.contains(&w) {
-                self.warnings.push(w);
+        if component && k.get("kind").is_none() {
+            return unsupported(format!("{file}: a component without kind"));
+        }
+        for (key, warning) in DEPRECATED {
+            if k.get(key).is_some() && !self.warnings.iter().any(|w| w == warning) {
+                self.warnings.push(warning.to_string());
             }
         }
         self.stack.push(dir.to_path_buf());
-        let mut out = Vec::new();
         for entry in &entries {
-            self.resource(dir, rel, file, entry, &mut out)?;
+            self.resource(dir, rel, file, entry, out)?;
+        }
+        match k.get("components") {
+            None => {}
+            Some(V::Seq(items)) => {
+                for item in items {
+                    let entry = item
+                        .as_str()
+                        .ok_or_else(|| Stop::Unsupported(format!("{file}: components")))?;
+                    self.component(dir, rel, file, entry, out)?;
+                }
+            }
+            Some(_) => return unsupported(format!("{file}: components not a list")),
         }
         self.stack.pop();
         // Kustomize's transformer order: patches, namespace, prefix, suffix, labels,
@@ -420,14 +455,13 @@ impl Build<'_> {
                 return unsupported(format!("{file}: patches not a list"));
             };
             for p in patches {
-                self.patch(dir, file, p, &mut out)?;
+                self.patch(dir, file, p, false, out)?;
             }
         }
         match k.get("namespace") {
             None => {}
             Some(V::Str(ns)) if !ns.is_empty() => {
-                set_namespace(&mut out, ns)
-                    .map_err(|e| Stop::Unsupported(format!("{file}: {e}")))?;
+                set_namespace(out, ns).map_err(|e| Stop::Unsupported(format!("{file}: {e}")))?;
             }
             Some(_) => return unsupported(format!("{file}: namespace")),
         }
@@ -438,11 +472,19 @@ impl Build<'_> {
         };
         let (prefix, suffix) = (affix("namePrefix")?, affix("nameSuffix")?);
         if !prefix.is_empty() || !suffix.is_empty() {
-            rename(&mut out, &prefix, &suffix)
-                .map_err(|e| Stop::Unsupported(format!("{file}: {e}")))?;
+            rename(out, &prefix, &suffix).map_err(|e| Stop::Unsupported(format!("{file}: {e}")))?;
         }
         if let Some(labels) = k.get("labels") {
-            add_labels(&mut out, labels).map_err(|e| Stop::Unsupported(format!("{file}: {e}")))?;
+            add_labels(out, labels).map_err(|e| Stop::Unsupported(format!("{file}: {e}")))?;
+        }
+        if let Some(patches) = k.get("patchesJson6902") {
+            let V::Seq(patches) = patches else {
+                return unsupported(format!("{file}: patchesJson6902 not a list"));
+            };
+            for p in patches {
+                // The same fields as a `patches` entry; the patch must be a JSON patch.
+                self.patch(dir, file, p, true, out)?;
+            }
         }
         if let Some(images) = k.get("images") {
             let V::Seq(images) = images else {
@@ -456,12 +498,40 @@ impl Build<'_> {
                 }
             }
         }
-        Ok(out)
+        Ok(())
+    }
+
+    /// One `components` entry: a directory with a `kind: Component` kustomization.
+    fn component(
+        &mut self,
+        dir: &Path,
+        rel: &Path,
+        file: &str,
+        entry: &str,
+        out: &mut Vec<Res>,
+    ) -> Result<(), Stop> {
+        if entry.is_empty() || super::refs::is_remote(entry) || Path::new(entry).is_absolute() {
+            return unsupported(format!("{file}: component {entry:?}"));
+        }
+        let path = lexical_normalize(&dir.join(entry));
+        match std::fs::canonicalize(&path) {
+            Ok(c) if c == path && c.is_dir() => {}
+            _ => return unsupported(format!("{file}: component {entry:?}")),
+        }
+        self.check_inside(&path)?;
+        self.level(&path, &join_relative(rel, entry), true, out)
     }
 
     /// One `patches` entry: a strategic-merge or JSON 6902 patch, from a file or inline, to its
     /// target or (strategic merge without a target) to the object it names.
-    fn patch(&mut self, dir: &Path, file: &str, entry: &V, out: &mut [Res]) -> Result<(), Stop> {
+    fn patch(
+        &mut self,
+        dir: &Path,
+        file: &str,
+        entry: &V,
+        json_only: bool,
+        out: &mut [Res],
+    ) -> Result<(), Stop> {
         let refuse = |why: &str| Stop::Unsupported(format!("{file}: patches: {why}"));
         let V::Map(fields) = entry else {
             return Err(refuse("an entry that is not a mapping"));
@@ -515,6 +585,9 @@ impl Build<'_> {
             return Err(refuse("YAML that kustomize may read differently"));
         }
         let patch = value::from_node(doc).map_err(|e| refuse(&e))?;
+        if json_only && !matches!(patch, V::Seq(_)) {
+            return Err(refuse("a patchesJson6902 entry that is not a JSON patch"));
+        }
         let target = match entry.get("target") {
             None => None,
             Some(t) => Some(Target::parse(t).map_err(|e| refuse(&e))?),
@@ -756,6 +829,9 @@ impl Build<'_> {
 
     /// Checks ids, sorts in kustomize's legacy order and prints.
     fn print(&self, resources: &mut [Res]) -> Result<String, Stop> {
+        if self.warnings.len() > 1 {
+            return unsupported("several deprecated fields (the order of kustomize's warnings)");
+        }
         let mut ids = BTreeSet::new();
         for r in resources.iter() {
             let (g, v, k, ns, name) = r.id();
