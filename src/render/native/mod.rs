@@ -971,3 +971,130 @@ pub fn roots_of(paths: &[PathBuf]) -> Vec<PathBuf> {
         .filter_map(|p| std::fs::canonicalize(p).ok())
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree(files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
+        let d = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(d.path()).unwrap();
+        for (name, text) in files {
+            let p = root.join(name);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        (d, root)
+    }
+
+    fn run(root: &Path, dir: &str) -> Outcome {
+        build(&root.join(dir), &[root.to_path_buf()], u64::MAX)
+    }
+
+    const DEPLOYMENT: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        image: nginx:1.0\n";
+
+    #[test]
+    fn builds_an_overlay_as_kustomize_prints_it() {
+        let (_d, root) = tree(&[
+            ("base/kustomization.yaml", "resources:\n- deployment.yaml\n- cm.yaml\n"),
+            ("base/deployment.yaml", DEPLOYMENT),
+            ("base/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  \"on\": 'yes'\n"),
+            (
+                "prod/kustomization.yaml",
+                "resources:\n- ../base\npatches:\n- patch: |-\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata:\n      name: web\n    spec:\n      replicas: 3\nimages:\n- name: nginx\n  newTag: \"1.27\"\n",
+            ),
+        ]);
+        let Outcome::Built(text, warnings) = run(&root, "prod") else {
+            panic!("not built");
+        };
+        assert!(warnings.is_empty());
+        assert_eq!(
+            text,
+            "apiVersion: v1\ndata:\n  \"on\": \"yes\"\nkind: ConfigMap\nmetadata:\n  annotations:\n    config.kubernetes.io/origin: |\n      path: ../base/cm.yaml\n  name: c\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  annotations:\n    config.kubernetes.io/origin: |\n      path: ../base/deployment.yaml\n  name: web\nspec:\n  replicas: 3\n  template:\n    spec:\n      containers:\n      - image: nginx:1.27\n        name: app\n"
+        );
+    }
+
+    #[test]
+    fn a_missing_file_fails_and_the_unsupported_goes_to_kustomize() {
+        let (_d, root) = tree(&[
+            ("a/kustomization.yaml", "resources:\n- nope.yaml\n"),
+            (
+                "b/kustomization.yaml",
+                "configMapGenerator:\n- name: x\n  literals: [a=b]\n",
+            ),
+            ("c/kustomization.yaml", "resources:\n- d.yaml\n"),
+            (
+                "c/d.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: yes\n",
+            ),
+            ("e/kustomization.yaml", "resources:\n- d.yaml\n- d.yaml\n"),
+            ("e/d.yaml", DEPLOYMENT),
+        ]);
+        assert!(matches!(run(&root, "a"), Outcome::Failed(e) if e.contains("nope.yaml")));
+        assert!(
+            matches!(run(&root, "b"), Outcome::Unsupported(e) if e.contains("configMapGenerator"))
+        );
+        // `yes` is a string for kustomize, a boolean for Kubernetes: left to kustomize.
+        assert!(matches!(run(&root, "c"), Outcome::Unsupported(_)));
+        assert!(matches!(run(&root, "e"), Outcome::Unsupported(e) if e.contains("twice")));
+    }
+
+    #[test]
+    fn files_outside_the_roots_are_not_read() {
+        let (_d, root) = tree(&[
+            ("repo/k/kustomization.yaml", "resources:\n- ../../outside\n"),
+            ("outside/kustomization.yaml", "resources:\n- d.yaml\n"),
+            ("outside/d.yaml", DEPLOYMENT),
+        ]);
+        let out = build(&root.join("repo/k"), &[root.join("repo")], u64::MAX);
+        assert!(matches!(out, Outcome::Unsupported(_)), "{out:?}");
+    }
+
+    #[test]
+    fn legacy_order() {
+        let ids = [
+            ("", "v1", "ConfigMap", "", "ab"),
+            ("", "v1", "ConfigMap", "a", "x"),
+            ("", "v1", "ConfigMap", "ab", "x"),
+            ("x", "v1", "Bar", "", "a"),
+            ("", "v1", "Foo", "", "a"),
+            (
+                "admissionregistration.k8s.io",
+                "v1",
+                "MutatingWebhookConfiguration",
+                "",
+                "m",
+            ),
+            ("", "v1", "Namespace", "", "n"),
+        ];
+        let mut ids: Vec<Id> = ids
+            .iter()
+            .map(|(g, v, k, ns, n)| {
+                (
+                    g.to_string(),
+                    v.to_string(),
+                    k.to_string(),
+                    ns.to_string(),
+                    n.to_string(),
+                )
+            })
+            .collect();
+        ids.sort_by_cached_key(legacy_key);
+        let names: Vec<String> = ids
+            .iter()
+            .map(|i| format!("{}/{}/{}", i.2, i.3, i.4))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "Namespace//n",
+                "ConfigMap/ab/x",
+                "ConfigMap/a/x",
+                "ConfigMap//ab",
+                "Bar//a",
+                "Foo//a",
+                "MutatingWebhookConfiguration//m"
+            ]
+        );
+    }
+}
