@@ -520,7 +520,7 @@ fn origin_claim(node: &Node, depth: usize) -> Option<Span> {
             if names {
                 return Some(node.span);
             }
-            if depth < 8 && text.contains(['\n', '[', '{']) {
+            if depth < 8 && text.contains(['\n', '[', '{']) && may_claim(text) {
                 let inner = parse_stream(text);
                 let found = inner
                     .documents
