@@ -164,6 +164,12 @@ pub struct ScanArgs {
     #[arg(long, value_enum, value_name = "MODE", help_heading = "Rendering")]
     pub kustomize: Option<Mode>,
 
+    /// Which program builds kustomizations: clustersec's own builder when it supports the
+    /// kustomization, else kustomize (auto); the own builder only (native); kustomize only
+    /// (external).
+    #[arg(long, value_enum, value_name = "BUILDER", default_value_t = crate::render::native::Choice::Auto, help_heading = "Rendering")]
+    pub kustomize_builder: crate::render::native::Choice,
+
     /// Values file for every chart (repeatable, applied in order after the chart's own values
     /// and the config file's value sets).
     #[arg(long, value_name = "FILE", action = clap::ArgAction::Append, help_heading = "Rendering")]

@@ -484,6 +484,7 @@ fn render_settings(args: &ScanArgs, config: &Config) -> Result<crate::render::Se
     if let Some(m) = args.kustomize.or(config.kustomize) {
         s.kustomize = m;
     }
+    s.kustomize_builder = args.kustomize_builder;
     for f in &args.helm_values {
         if !f.is_file() {
             return Err(format!("--helm-values {}: no such file", f.display()));

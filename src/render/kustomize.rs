@@ -265,6 +265,31 @@ pub fn render(
             return render;
         }
     };
+    if settings.kustomize_builder != super::native::Choice::External {
+        let start = std::time::Instant::now();
+        let outcome = super::native::build(&target, &settings.scan_roots(), settings.max_output);
+        render.duration = start.elapsed();
+        match outcome {
+            super::native::Outcome::Built(text, warnings) => {
+                render.output = Ok(text);
+                render.warnings = warnings;
+                return render;
+            }
+            super::native::Outcome::Failed(e) => {
+                render.output = Err(e);
+                return render;
+            }
+            super::native::Outcome::Unsupported(why) => {
+                if settings.kustomize_builder == super::native::Choice::Native {
+                    render.output = Err(format!(
+                        "--kustomize-builder native: not supported by the native builder ({})",
+                        limits.portable.apply(&why)
+                    ));
+                    return render;
+                }
+            }
+        }
+    }
     let wrapper = sandbox.dir(&format!("kustomize-{index}"));
     let wrapper = match wrapper {
         Ok(w) => w,

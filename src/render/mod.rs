@@ -21,6 +21,7 @@ use crate::outcome::{FileReport, FileStatus};
 
 pub mod helm;
 pub mod kustomize;
+pub mod native;
 pub mod process;
 pub mod progress;
 pub mod refs;
@@ -66,6 +67,8 @@ pub struct Settings {
     pub max_output: u64,
     /// Leave helm test hooks out (`helm template --skip-tests`).
     pub skip_tests: bool,
+    /// Which kustomize builder (`--kustomize-builder`).
+    pub kustomize_builder: native::Choice,
 }
 
 impl Settings {
@@ -116,6 +119,7 @@ impl Default for Settings {
             budget: DEFAULT_BUDGET,
             max_output: DEFAULT_MAX_OUTPUT,
             skip_tests: false,
+            kustomize_builder: native::Choice::Auto,
         }
     }
 }

@@ -314,7 +314,7 @@ impl Walk<'_> {
         if target.is_file() {
             // A patch, a resource or a plugin config that sets kustomize's origin annotation
             // could point a finding at another file (and its reviewed ignore).
-            if let Some(text) = self.read(&target, &target_shown) {
+            if let Some(text) = self.read(&target, &target_shown).filter(|t| may_claim(t)) {
                 let stream = parse_stream(&text);
                 if let Some(span) = stream
                     .documents
@@ -495,6 +495,13 @@ fn collect_plugin_refs<'n>(root: &'n Node, out: &mut Vec<Ref<'n>>) {
 /// The annotation kustomize writes with the file each object came from.
 const ORIGIN: &str = "config.kubernetes.io/origin";
 
+/// Whether a file's text may name the origin annotation (see [`origin_claim`]): every way of
+/// writing it has `origin` in the text or an escape (a backslash); plain, single-quoted and
+/// block scalars have no escapes, and line folding adds a space. The rest is not parsed.
+fn may_claim(text: &str) -> bool {
+    text.contains("origin") || text.contains('\\')
+}
+
 /// Where a document of the kustomization graph names the origin annotation: in any key or
 /// value, escapes resolved, including the YAML or JSON text of an inline patch or config.
 fn origin_claim(node: &Node, depth: usize) -> Option<Span> {
@@ -513,7 +520,7 @@ fn origin_claim(node: &Node, depth: usize) -> Option<Span> {
             if names {
                 return Some(node.span);
             }
-            if depth < 8 && text.contains(['\n', '[', '{']) {
+            if depth < 8 && text.contains(['\n', '[', '{']) && may_claim(text) {
                 let inner = parse_stream(text);
                 let found = inner
                     .documents

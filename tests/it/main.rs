@@ -39,6 +39,7 @@ mod crate_layout;
 mod docs;
 mod firstrun;
 mod helm_mapping;
+mod kustomize_native;
 mod locations;
 mod perf;
 mod policy;

@@ -845,7 +845,17 @@ fn kustomize_runs_with_its_default_restrictions() {
     let status = std::process::Command::new(env!("CARGO_BIN_EXE_clustersec"))
         .current_dir(&repo.root)
         .env("PATH", path)
-        .args(["scan", ".", "--helm", "never", "--format", "json"])
+        // The external builder's flags are checked (the native builder runs no program).
+        .args([
+            "scan",
+            ".",
+            "--helm",
+            "never",
+            "--kustomize-builder",
+            "external",
+            "--format",
+            "json",
+        ])
         .output()
         .unwrap()
         .status;
