@@ -1688,41 +1688,98 @@ const ML_NEXT: &[&str] = &[
     "- y",
 ];
 
+/// Pieces the fast path reads (in clean texts).
+const ML_CLEAN_FIRST: &[&str] = &[
+    "one",
+    "one ",
+    "'one",
+    "\"one",
+    "'o''ne",
+    "\"o\\\"ne",
+    "\"one\\",
+    "\"one\\ ",
+    "é",
+    "\"é",
+    "'é ",
+    "[a, b]",
+    "|",
+    "|2",
+    ">1-",
+];
+const ML_CLEAN_NEXT: &[&str] = &[
+    "two", "two ", "t w o", "", " ", "   ", "ü", "two:x", "- two", "---",
+];
+
 /// A random text of keys and sequence entries whose values go on over lines indented around
 /// their collection's column (one less, the same, one or two more), with empty lines, lines of
 /// blanks, tabs, comments, document markers and quote ends among them.
 fn random_multi_line(rng: &mut Rng, n: usize) -> String {
     let mut s = String::new();
-    let mut col = 0usize;
-    for _ in 0..n {
-        s.push_str(&" ".repeat(col));
-        match rng.next() % 4 {
-            0 => s.push_str("- "),
-            1 => s.push_str("- k: "),
-            _ => s.push_str("k: "),
+    // Mostly one well-formed collection (so that the fast path reads much of it), sometimes
+    // entries at changing columns.
+    let shape = rng.next() % 4;
+    let mut col = match shape {
+        0 => {
+            s.push_str("p:\n");
+            2
         }
-        s.push_str(rng.pick(ML_FIRST));
+        1 => {
+            s.push_str("- q: 1\n");
+            2
+        }
+        _ => 0,
+    };
+    let clean = rng.next() % 3 != 0;
+    let head = match rng.next() % 3 {
+        0 => "- ",
+        1 => "- k: ",
+        _ => "",
+    };
+    for i in 0..n {
+        s.push_str(&" ".repeat(col));
+        if head.is_empty() {
+            s.push_str(&format!("k{i}: "));
+        } else {
+            s.push_str(head);
+        }
+        let first = rng.pick(if clean { ML_CLEAN_FIRST } else { ML_FIRST });
+        s.push_str(first);
         for _ in 0..rng.next() % 4 {
             s.push('\n');
             let ind = match rng.next() % 6 {
                 0 => col.saturating_sub(1),
                 1 => col,
                 2 => col + 1,
-                3 => 0,
+                3 if !clean => 0,
                 _ => col + 2,
             };
             s.push_str(&" ".repeat(ind));
-            s.push_str(rng.pick(ML_NEXT));
+            let next = rng.pick(if clean { ML_CLEAN_NEXT } else { ML_NEXT });
+            if clean && matches!(first.as_bytes().first(), Some(b'\'' | b'"')) {
+                // Inside quotes: text, then the closing quote.
+                s.push_str(if rng.next() % 2 == 0 { "two" } else { next });
+            } else {
+                s.push_str(next);
+            }
+        }
+        if clean {
+            match first.as_bytes().first() {
+                Some(b'\'') => s.push('\''),
+                Some(b'"') => s.push('"'),
+                _ => {}
+            }
         }
         if rng.next() % 8 != 0 {
             s.push('\n');
         }
-        col = match rng.next() % 5 {
-            0 => col + 2,
-            1 => col.saturating_sub(2),
-            _ => col,
+        if !clean {
+            col = match rng.next() % 5 {
+                0 => col + 2,
+                1 => col.saturating_sub(2),
+                _ => col,
+            }
+            .min(8);
         }
-        .min(8);
     }
     s
 }
