@@ -1610,6 +1610,19 @@ const MULTILINE_REVIEW: &[&str] = &[
     "a: |2\n   x",
     "- |\n  x",
     "a:\n  b: |\n    x",
+    // What follows a value over more lines.
+    "- one\n  two: x\n",
+    "a: one\n  two\n b: x\n",
+    "a: 'one\n  two'\n b: x\n",
+    "- 'one\n  two'   # c\n",
+    "a: \"one\\\n  two\"#c\n",
+    "a: 'one\n'\n",
+    "a: >2\n\n\n  x\n",
+    "a: |1-\n\n x\n\n\n",
+    "a: [\"b\\x41\", 'c''d']\n",
+    "a: {\"b\": 'c', 'd': \"e\"}\n",
+    "- {a: b}\n  c\n",
+    "- [a]\n- 'one\n  two'\n- {b: c}\n",
 ];
 
 #[test]
