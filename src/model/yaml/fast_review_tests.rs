@@ -1344,3 +1344,495 @@ fn many_random_trees_match_saphyr() {
         println!("seed {seed}: documents: {fast} fast path, {slow} saphyr");
     }
 }
+
+/// A review of the multi-line support (plain and quoted values over more lines, flow plain
+/// scalars, indentation indicators): the rules it implements, at their edges.
+const MULTILINE_REVIEW: &[&str] = &[
+    // Folding with blank lines, lines of spaces, trailing spaces and tabs before breaks.
+    "a: one\n\n\n\n  two\n",
+    "a: one\n \n  \n   \n  two\n",
+    "a: one  \n\n  two  \n",
+    "a: one\t\n  two\n",
+    "a: one\n  two\t\n",
+    "a: one\n  two \t\n",
+    "a: \"one\t\n  two\"\n",
+    "a: 'one \t\n  two'\n",
+    "a: \"one\n \t\n  two\"\n",
+    "a: 'one\n\n\n  two'\n",
+    "a: 'one\n   \n  two'\n",
+    "a: 'one   \n\n   two'\n",
+    "a:\n  b: \"one\n \n    two\"\n",
+    "a:\n  b: \"one\n\n    two\"\n",
+    "a:\n  b: 'one\n  \n    two'\n",
+    "a:\n  b: one\n \n    two\n",
+    "a:\n  b: one\n\n  two\n",
+    // Continuation lines at the collection's indentation, one more, one less.
+    "a:\n  b: one\n   two\n  c: x\n",
+    "a:\n  b: one\n    two\n   three\n",
+    "a:\n  b: one\n  two\n",
+    "a:\n  b: one\n two\n",
+    "- a: one\n  two\n",
+    "- a: one\n   two\n",
+    "- a: one\n  b: two\n    three\n",
+    "- - one\n   two\n",
+    "- - one\n  two\n",
+    "- - a: one\n     two\n",
+    "- - a: one\n    two\n",
+    "a:\n- one\n two\n",
+    "a:\n- one\n  two\n- three\n   four\n",
+    "a:\n  - one\n   two\n",
+    "a:\n  - one\n  two\n",
+    "a:\n  - 'one\n   two'\n",
+    "a:\n  - 'one\n  two'\n",
+    "a:\n  -   one\n    two\n",
+    "-   one\n two\n",
+    "-   'one\n two'\n",
+    // `#` after a blank vs inside, `: ` and ` #` in continuation lines.
+    "a: one\n  two#three\n  four\n",
+    "a: one\n  two #three\n  four\n",
+    "a: one\n  #two\n",
+    "a: one\n\n  #two\n",
+    "a: one\n\n  # c\nb: 1\n",
+    "a: one\n  two: three\n",
+    "a: one\n  two :three\n",
+    "a: one\n  two:\tthree\n",
+    "a: one\n  two : three\n",
+    "a: one\n  two:: three\n",
+    "a: one\n  two :\n",
+    "a: one\n  two ##\n",
+    "a: 'one\n  two # x'\n",
+    "a: \"one\n  two: x\"\n",
+    // Document markers at column 0 inside a multi-line scalar.
+    "a: one\n---\n",
+    "a: one\n---x\n",
+    "a: one\n...x\n",
+    "a: one\n--- x\n",
+    "a: one\n---\ttwo\n",
+    "a: one\n  two\n---\n  three\n",
+    "a:\n  b: one\n---\n",
+    "a:\n  b: one\n---x\n",
+    "a:\n  b: one\n   two\n...\n",
+    "a: \"one\n---\ntwo\"\n",
+    "a: \"one\n---x\"\n",
+    "a: \"one\n...\"\n",
+    "- one\n---x\n",
+    "- one\n  ---x\n",
+    "- one\n  ---\n",
+    "- 'one\n  ---\n  ...'\n",
+    // Multi-line keys.
+    "one\n  two: x\n",
+    "a: 1\none\n  two: x\n",
+    "\"one\n  two\": x\n",
+    "'one\n\n  two': x\n",
+    "- \"one\n  two\": x\n",
+    "- 'one\n  two': x\n",
+    "a:\n  \"one\n   two\": x\n",
+    "? one\n  two\n: x\n",
+    "? 'one\n  two'\n: x\n",
+    "? a\n: one\n  two\n",
+    // Multi-line values of sequence items, nested mappings, after `? `.
+    "- a\n  b\n",
+    "- a\n  b\n  c\n- d\n",
+    "- a\n\n  b\n",
+    "-\n  a\n  b\n",
+    "-\n  a\n b\n",
+    "- \n  a\n   b\n",
+    "a:\n  b:\n    c: one\n      two\n    d: x\n",
+    "a:\n  b:\n    c: one\n     two\n",
+    "a:\n  b:\n    c:\n      one\n     two\n",
+    "a:\n  b:\n    c:\n      one\n    two\n",
+    "? a\n  b\n",
+    // Escapes.
+    "a: \"one\\x41\n  two\\x4\"\n",
+    "a: \"one\\x\n  two\"\n",
+    "a: \"one\\xZZ\n  two\"\n",
+    "a: \"one\\u00e9\n  \\u00E9\"\n",
+    "a: \"one\\u00e\n  two\"\n",
+    "a: \"one\\U0001F600\n  two\"\n",
+    "a: \"one\\U0011FFFF\n  two\"\n",
+    "a: \"one\\uD800\n  two\"\n",
+    "a: \"one\\uDFFF\n  two\"\n",
+    "a: \"one\\U0000D800\n  two\"\n",
+    "a: \"one\n  \\x00\"\n",
+    "a: \"one\n  \\q\"\n",
+    "a: \"one\n  \\'\"\n",
+    "a: \"one\n  \\\t\"\n",
+    "a: \"one\n  \\N\\_\\L\\P\\e\\0\\a\\b\\v\\f\\r\"\n",
+    "a: \"one\n  \\/\\\\\\\"\"\n",
+    "a: \"one\\\n\"\n",
+    "a: \"one\\ \n  two\"\n",
+    "a: \"one\\  \n  two\"\n",
+    "a: \"one\\   \n  two\"\n",
+    "a: \"one  \\\n  two\"\n",
+    "a: \"one\\\n   \n  two\"\n",
+    "a: \"one\\\n\n\n  two\"\n",
+    "a: \"one\\\n  \\\n  two\"\n",
+    "a: \"one\\\\\n  two\"\n",
+    "a: \"one\\\\\\\n  two\"\n",
+    "a: \"one\\\n  \"\n",
+    "a: \"\\\n  one\"\n",
+    "a: \"one\n\\\n  two\"\n",
+    "a: \"one\\\n---\n  two\"\n",
+    // Non-ASCII: columns count characters.
+    "é: \"ü\n  ö\"\nß: 1\n",
+    "a: 'éé\n  üü'\nb: [é, ü]\n",
+    "a: éé\n  üü\n  日本\nb: x\n",
+    "- 日本\n  語\n- 'é\n  ü'\n",
+    "a: \"é\\u00e9\n  \\x41é\" # é\nb: é\n",
+    "a: {é: ü, ö: [ß]}\n",
+    "a: 日本: x\n",
+    "a: |2\n   日本\n  語\nb: ü\n",
+    "a: >1\n  é\n ü\n\n öö\n",
+    // Tabs in continuation lines.
+    "a: one\n  two\tthree\n",
+    "a: one\n \ttwo\n",
+    "a: 'one\n  two\tthree'\n",
+    "a: 'one\n\t  two'\n",
+    "a: \"one\n  \t\"\n",
+    // Flow plain scalars: `:` at the end, before `,`/`]`/`}`, `-` alone, `?`, quotes.
+    "a: [b:]\n",
+    "a: [b:, c]\n",
+    "a: [b:c, d]\n",
+    "a: [b:c:]\n",
+    "a: {b: c:}\n",
+    "a: {b:}\n",
+    "a: {b:, c: d}\n",
+    "a: {b: c:d}\n",
+    "a: {b:c: d}\n",
+    "a: {b: c}: d\n",
+    "a: [b, :]\n",
+    "a: [b, :c]\n",
+    "a: [:c]\n",
+    "a: {:c: d}\n",
+    "a: [-]\n",
+    "a: [-, b]\n",
+    "a: [b, -]\n",
+    "a: {b: -}\n",
+    "a: {-: b}\n",
+    "a: [- b]\n",
+    "a: [--]\n",
+    "a: [-- b]\n",
+    "a: [---]\n",
+    "a: [...]\n",
+    "a: [b-]\n",
+    "a: [-:]\n",
+    "a: [-#]\n",
+    "a: [?]\n",
+    "a: [? b]\n",
+    "a: [?b]\n",
+    "a: [b?]\n",
+    "a: {? b: c}\n",
+    "a: {?b: c}\n",
+    "a: [b\"c\"]\n",
+    "a: [b'c']\n",
+    "a: [b 'c']\n",
+    "a: [b \"c\" d]\n",
+    "a: {b\"c: d}\n",
+    "a: {b: c\"d\"}\n",
+    "a: [\"b\"c]\n",
+    "a: ['b' c]\n",
+    "a: [\"b\" , c]\n",
+    "a: [b #c]\n",
+    "a: [b#c]\n",
+    "a: [b ,c]\n",
+    "a: [b  , c  ]\n",
+    "a: [ b\t]\n",
+    "a: {b : c}\n",
+    "a: {b  :  c}\n",
+    "a: {b c: d e}\n",
+    "a: [b: c]\n",
+    "a: [b:  c]\n",
+    "a: [http://x, https://y:8080/z]\n",
+    "a: {url: http://x:80}\n",
+    "a: [a, b]]\n",
+    "a: [a, b}\n",
+    "a: {a: b]\n",
+    "a: [a, [b, c], {d: e}]\n",
+    "a: [a,,b]\n",
+    "a: [,]\n",
+    "a: [ , a]\n",
+    "a: [b] # c\n",
+    "a: [b]#c\n",
+    "a: [b]x\n",
+    "a: [b] x\n",
+    "a: [b,\n  c]\n",
+    "- [b, c]\n  d\n",
+    "a: [b, c]\n  d\n",
+    "a: [*b]\n",
+    "a: [&b c]\n",
+    "a: [!b c]\n",
+    "a: [b, |c]\n",
+    "a: [b, >c]\n",
+    "a: [b, %c]\n",
+    "a: [b, @c]\n",
+    "a: [b, `c]\n",
+    "a: [b%c, d@e, f`g]\n",
+    "a: [b&c, d*e, f!g, h|i, j>k]\n",
+    // Indentation indicators.
+    "a: |2\n\n\n   x\n",
+    "a: |2\n\n\n x\n",
+    "a: |2-\n\n  x\n\n",
+    "a: |1\n\n x\n",
+    "a: |0\n x\n",
+    "a: |10\n          x\n",
+    "a: |+2\n   x\n\n\n",
+    "a: |2+\n   x\n\n\n",
+    "a: >-1\n  x\n y\n",
+    "a: >1-\n  x\n y\n",
+    "a: >-1\n x\n\n y\n  z\n",
+    "a: |4\n   x\n",
+    "a: |3\n   x\n  y\n",
+    "a:\n  b: |1\n   x\n  c: 1\n",
+    "a:\n  b: |1\n  x\n",
+    "a:\n  b: |2\n     x\n    y\n",
+    "- |2\n   x\n  y\n",
+    "- - |1\n    x\n   y\n",
+    "a:\n- |1\n  x\n",
+    "a: |2\n   x\n  # c\n",
+    "a: |2\n   x\n # c\n",
+    "a: >2\n   x\n  y\n",
+    "a: >2\n  x\n\n   y\n  z\n",
+    "a: |2 \n   x\n",
+    "a: |2\t\n   x\n",
+    "a: | 2\n   x\n",
+    "a: |2  # c\n   x\n",
+    // Block scalars at the end of the text without a line break.
+    "a: |\n  x",
+    "a: |-\n  x",
+    "a: |+\n  x",
+    "a: >\n  x\n  y",
+    "a: |\n  x\n  ",
+    "a: |\n  x\n\n  ",
+    "a: |",
+    "a: |\n",
+    "a: |-\n\n",
+    "a: |+\n\n",
+    "a: |2\n   x",
+    "- |\n  x",
+    "a:\n  b: |\n    x",
+    // What follows a value over more lines.
+    "- one\n  two: x\n",
+    "a: one\n  two\n b: x\n",
+    "a: 'one\n  two'\n b: x\n",
+    "- 'one\n  two'   # c\n",
+    "a: \"one\\\n  two\"#c\n",
+    "a: 'one\n'\n",
+    "a: >2\n\n\n  x\n",
+    "a: |1-\n\n x\n\n\n",
+    "a: [\"b\\x41\", 'c''d']\n",
+    "a: {\"b\": 'c', 'd': \"e\"}\n",
+    "- {a: b}\n  c\n",
+    "- [a]\n- 'one\n  two'\n- {b: c}\n",
+];
+
+#[test]
+fn multi_line_review_matches_saphyr() {
+    all_same(MULTILINE_REVIEW);
+    // Very long lines: a plain, quoted and flow value of 100 000 characters over lines.
+    let long = "x".repeat(100_000);
+    all_same(&[
+        &format!("a: {long}\n  {long}\n"),
+        &format!("a: \"{long}\n  {long}\"\n"),
+        &format!("a: '{long}\n\n  {long}'\n"),
+        &format!("a: [{long}, {long}]\n"),
+        &format!("a: {{{long}: {long}}}\n"),
+        &format!("a: |2\n   {long}\n  {long}\n"),
+        &format!("{long}\n  {long}: x\n"),
+    ]);
+}
+
+/// Pieces of values over more lines for [`random_multi_line`]: first lines and continuation
+/// lines of plain, quoted, flow and block values.
+const ML_FIRST: &[&str] = &[
+    "one",
+    "one ",
+    "one\t",
+    "'one",
+    "\"one",
+    "'o''ne",
+    "\"o\\\"ne",
+    "\"one\\",
+    "\"one\\ ",
+    "one # c",
+    "\"one\\x41",
+    "[a, b:]",
+    "{k: v}",
+    "[-c, a:b]",
+    "|",
+    "|2",
+    ">1-",
+    "|+1",
+    ">",
+    "é",
+    "\"é",
+    "'é ",
+    "one: x",
+    "",
+];
+const ML_NEXT: &[&str] = &[
+    "two",
+    "two ",
+    "two\t",
+    "two'",
+    "two\"",
+    "t''wo'",
+    "t\\\"wo\"",
+    "two\\",
+    "\\ two\"",
+    "# c",
+    "two # c",
+    "two: x",
+    "two:x",
+    "- two",
+    "---",
+    "...",
+    "---x",
+    "\ttwo",
+    "é'",
+    "ü\"",
+    "",
+    " ",
+    "  ",
+    "'",
+    "\"",
+    "\\x4",
+    "\\u00e9\"",
+    "x: 1",
+    "- y",
+];
+
+/// Pieces the fast path reads (in clean texts).
+const ML_CLEAN_FIRST: &[&str] = &[
+    "one",
+    "one ",
+    "'one",
+    "\"one",
+    "'o''ne",
+    "\"o\\\"ne",
+    "\"one\\",
+    "\"one\\ ",
+    "é",
+    "\"é",
+    "'é ",
+    "[a, b]",
+    "|",
+    "|2",
+    ">1-",
+];
+const ML_CLEAN_NEXT: &[&str] = &[
+    "two", "two ", "t w o", "", " ", "   ", "ü", "two:x", "- two", "---",
+];
+
+/// A random text of keys and sequence entries whose values go on over lines indented around
+/// their collection's column (one less, the same, one or two more), with empty lines, lines of
+/// blanks, tabs, comments, document markers and quote ends among them.
+fn random_multi_line(rng: &mut Rng, n: usize) -> String {
+    let mut s = String::new();
+    // Mostly one well-formed collection (so that the fast path reads much of it), sometimes
+    // entries at changing columns.
+    let shape = rng.next() % 4;
+    let mut col = match shape {
+        0 => {
+            s.push_str("p:\n");
+            2
+        }
+        1 => {
+            s.push_str("- q: 1\n");
+            2
+        }
+        _ => 0,
+    };
+    let clean = rng.next() % 3 != 0;
+    let head = match rng.next() % 3 {
+        0 => "- ",
+        1 => "- k: ",
+        _ => "",
+    };
+    for i in 0..n {
+        s.push_str(&" ".repeat(col));
+        if head.is_empty() {
+            s.push_str(&format!("k{i}: "));
+        } else {
+            s.push_str(head);
+        }
+        let first = rng.pick(if clean { ML_CLEAN_FIRST } else { ML_FIRST });
+        s.push_str(first);
+        for _ in 0..rng.next() % 4 {
+            s.push('\n');
+            let ind = match rng.next() % 6 {
+                0 => col.saturating_sub(1),
+                1 => col,
+                2 => col + 1,
+                3 if !clean => 0,
+                _ => col + 2,
+            };
+            s.push_str(&" ".repeat(ind));
+            let next = rng.pick(if clean { ML_CLEAN_NEXT } else { ML_NEXT });
+            if clean && matches!(first.as_bytes().first(), Some(b'\'' | b'"')) {
+                // Inside quotes: text, then the closing quote.
+                s.push_str(if rng.next() % 2 == 0 { "two" } else { next });
+            } else {
+                s.push_str(next);
+            }
+        }
+        if clean {
+            match first.as_bytes().first() {
+                Some(b'\'') => s.push('\''),
+                Some(b'"') => s.push('"'),
+                _ => {}
+            }
+        }
+        if rng.next() % 8 != 0 {
+            s.push('\n');
+        }
+        if !clean {
+            col = match rng.next() % 5 {
+                0 => col + 2,
+                1 => col.saturating_sub(2),
+                _ => col,
+            }
+            .min(8);
+        }
+    }
+    s
+}
+
+fn random_multi_line_cases(seed: u64, count: usize) -> (usize, usize) {
+    let mut rng = Rng(seed);
+    let mut bad = Vec::new();
+    let mut docs = (0, 0);
+    for _ in 0..count {
+        let n = usize::try_from(rng.next() % 5).unwrap_or(0) + 1;
+        let text = random_multi_line(&mut rng, n);
+        super::fast::COUNTS.with(|c| c.set((0, 0)));
+        drop(super::parse_stream(&text));
+        let (f, s) = super::fast::COUNTS.with(std::cell::Cell::get);
+        docs = (docs.0 + f, docs.1 + s);
+        let (fast, slow) = both(&text);
+        if fast != slow {
+            bad.push(text);
+        }
+    }
+    bad.sort_by_key(String::len);
+    bad.truncate(20);
+    assert!(bad.is_empty(), "texts differ, shortest first: {bad:#?}");
+    docs
+}
+
+#[test]
+fn random_multi_line_values_match_saphyr() {
+    let (fast, slow) = random_multi_line_cases(0x005e_ed0f_1a7e_5ca1, 2000);
+    println!("documents: {fast} fast path, {slow} saphyr");
+    assert!(fast > 0, "the generator reaches the fast path");
+}
+
+/// The same, many more texts (for exploration: `cargo test --lib fast_review -- --ignored`).
+#[test]
+#[ignore = "slow exploration"]
+fn many_random_multi_line_values_match_saphyr() {
+    for seed in 1..=20u64 {
+        let (fast, slow) =
+            random_multi_line_cases(seed.wrapping_mul(0xd1b5_4a32_d192_ed03), 10_000);
+        println!("seed {seed}: documents: {fast} fast path, {slow} saphyr");
+    }
+}
