@@ -328,12 +328,7 @@ fn finding<W: Write>(w: &mut Pretty<W>, f: &crate::finding::Finding) -> io::Resu
     w.key("mapping")?;
     w.opt_str(f.mapping.as_deref())?;
     w.key("renders")?;
-    w.begin_array()?;
-    for r in f.renders.iter() {
-        w.element()?;
-        w.str(r)?;
-    }
-    w.end_array()?;
+    w.str_array(f.renders.iter().map(String::as_str))?;
     w.key("suppression")?;
     w.opt_str(f.suppression.as_deref())?;
     if f.suppression.is_some() {

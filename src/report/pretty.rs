@@ -152,6 +152,19 @@ impl<W: Write> Pretty<W> {
         }
     }
 
+    /// An array of strings (`[]` when empty).
+    pub(crate) fn str_array<'s>(
+        &mut self,
+        items: impl IntoIterator<Item = &'s str>,
+    ) -> io::Result<()> {
+        self.begin_array()?;
+        for s in items {
+            self.element()?;
+            self.str(s)?;
+        }
+        self.end_array()
+    }
+
     /// `"key": "value"`.
     pub(crate) fn key_str(&mut self, key: &str, s: &str) -> io::Result<()> {
         self.key(key)?;

@@ -504,12 +504,7 @@ fn write_result<W: Write>(
     }
     if !f.renders.is_empty() {
         w.key("renders")?;
-        w.begin_array()?;
-        for r in f.renders.iter() {
-            w.element()?;
-            w.str(r)?;
-        }
-        w.end_array()?;
+        w.str_array(f.renders.iter().map(String::as_str))?;
     }
     if let Some((level, version)) = at.pss {
         w.key_str("pssLevel", level)?;
