@@ -510,10 +510,7 @@ impl Build<'_> {
         entry: &str,
         out: &mut Vec<Res>,
     ) -> Result<(), Stop> {
-        if entry.is_empty() || super::refs::is_remote(entry) || Path::new(entry).is_absolute() {
-            return unsupported(format!("{file}: component {entry:?}"));
-        }
-        let path = lexical_normalize(&dir.join(entry));
+        let path = local_entry(dir, file, "component", entry)?;
         match std::fs::canonicalize(&path) {
             Ok(c) if c == path && c.is_dir() => {}
             _ => return unsupported(format!("{file}: component {entry:?}")),
@@ -671,10 +668,7 @@ impl Build<'_> {
         entry: &str,
         out: &mut Vec<Res>,
     ) -> Result<(), Stop> {
-        if entry.is_empty() || super::refs::is_remote(entry) || Path::new(entry).is_absolute() {
-            return unsupported(format!("{file}: resource {entry:?}"));
-        }
-        let path = lexical_normalize(&dir.join(entry));
+        let path = local_entry(dir, file, "resource", entry)?;
         let meta = match std::fs::symlink_metadata(&path) {
             Ok(m) => m,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -917,6 +911,15 @@ fn legacy_key(id: &Id) -> (i32, String, String) {
     );
     let id = format!("{}|{}", or(namespace, "~X"), name);
     (rank, gvk, id)
+}
+
+/// The path of a `resources`/`components` entry of the kustomization `file` in `dir`: a
+/// relative local path; an empty, remote or absolute entry is left to kustomize.
+fn local_entry(dir: &Path, file: &str, what: &str, entry: &str) -> Result<PathBuf, Stop> {
+    if entry.is_empty() || super::refs::is_remote(entry) || Path::new(entry).is_absolute() {
+        return unsupported(format!("{file}: {what} {entry:?}"));
+    }
+    Ok(lexical_normalize(&dir.join(entry)))
 }
 
 /// Whether the deepest existing directory above a missing `path` is reached without symlinks
