@@ -563,7 +563,6 @@ impl Build<'_> {
                 {
                     return Err(refuse("a path that is a symlink or outside the directory"));
                 }
-                self.check_inside(&path)?;
                 self.read(&path)?
             }
             (None, Some(V::Str(text))) => text.clone(),
@@ -706,7 +705,6 @@ impl Build<'_> {
         if !path.starts_with(dir) {
             return unsupported(format!("{file}: resource {entry:?} outside its directory"));
         }
-        self.check_inside(&path)?;
         self.files += 1;
         if self.files > MAX_FILES {
             return unsupported("too many resource files");
@@ -809,16 +807,21 @@ impl Build<'_> {
             .map_err(|e| Stop::Unsupported(format!("{}: {e}", path.display())))
     }
 
+    /// A resource file, read through [`crate::safepath::read_confined`] (inside the roots, a
+    /// regular file, at most [`crate::safepath::MAX_READ`], UTF-8); anything else, or more than
+    /// [`MAX_BYTES`] for the whole build, is left to kustomize.
     fn read(&mut self, path: &Path) -> Result<String, Stop> {
-        let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(u64::MAX);
-        self.bytes = self.bytes.saturating_add(len);
+        let text = crate::safepath::read_confined(path, self.roots).ok_or_else(|| {
+            Stop::Unsupported(format!(
+                "{}: not a readable UTF-8 file of at most 64 MiB inside the scan",
+                path.display()
+            ))
+        })?;
+        self.bytes = self.bytes.saturating_add(text.len() as u64);
         if self.bytes > MAX_BYTES {
             return unsupported("too many bytes to read");
         }
-        let bytes = std::fs::read(path)
-            .map_err(|e| Stop::Unsupported(format!("{}: {e}", path.display())))?;
-        String::from_utf8(bytes)
-            .map_err(|_| Stop::Unsupported(format!("{}: not UTF-8", path.display())))
+        Ok(text)
     }
 
     /// Checks ids, sorts in kustomize's legacy order and prints.
