@@ -9,7 +9,7 @@ pub struct LineIndex {
 impl LineIndex {
     pub fn new(text: &str) -> LineIndex {
         let bytes = text.as_bytes();
-        if !text.contains('\r') {
+        if !has_cr(bytes) {
             // Only `\n` breaks lines. Counted first (the list is made at its size), then found
             // eight bytes at a time: as cheap on the texts the reports keep, which are mostly
             // line breaks (see `report::snippets::sparse`), as on ordinary text.
@@ -70,6 +70,19 @@ impl LineIndex {
             .map_or(0, |s| s.chars().count());
         (line, u32::try_from(col + 1).unwrap_or(u32::MAX))
     }
+}
+
+/// Whether `bytes` holds a `\r`, looked for a block at a time (the compiler tests whole vectors;
+/// a search that stops at the first match goes byte by byte).
+pub fn has_cr(bytes: &[u8]) -> bool {
+    const BLOCK: usize = 64;
+    let mut blocks = bytes.chunks_exact(BLOCK);
+    for block in &mut blocks {
+        if block.iter().fold(false, |found, b| found | (*b == b'\r')) {
+            return true;
+        }
+    }
+    blocks.remainder().contains(&b'\r')
 }
 
 /// The number of `\n` bytes in `bytes`, summed a block at a time (the compiler compares and
@@ -180,6 +193,19 @@ mod tests {
                 assert_eq!(idx.starts, starts_by_bytes(&text), "{text:?}");
                 assert_eq!(idx.starts.len(), count_newlines(text.as_bytes()) + 1);
             }
+        }
+        for len in 0..300 {
+            let mut text = "a\n".repeat(len);
+            assert!(!has_cr(text.as_bytes()));
+            for at in (0..text.len()).step_by(7) {
+                let mut with = text.clone().into_bytes();
+                if let Some(b) = with.get_mut(at) {
+                    *b = b'\r';
+                }
+                assert!(has_cr(&with), "{len} {at}");
+            }
+            text.push('\r');
+            assert!(has_cr(text.as_bytes()));
         }
         let all = "\n".repeat(1000);
         assert_eq!(LineIndex::new(&all).len(), 1001);
