@@ -428,13 +428,14 @@ fn write_reports(
             // Directories resolved once each, not once per path (a scan outside the working
             // directory would otherwise resolve every file's directory, component by component).
             let dirs = std::cell::RefCell::new(std::collections::HashMap::new());
+            let by_dir = DirRelatives::default();
             // Each path made once: most findings share their file's path with others.
             let done = std::cell::RefCell::new(std::collections::HashMap::<String, String>::new());
             report.rebase_paths(|p| {
                 if let Some(r) = done.borrow().get(p) {
                     return r.clone();
                 }
-                let r = repo_relative(&root, &cwd, p, &dirs);
+                let r = repo_relative_by_dir(&root, &cwd, p, &dirs, &by_dir);
                 done.borrow_mut().insert(p.to_string(), r.clone());
                 r
             });
@@ -571,6 +572,101 @@ pub fn repo_relative(
         return r;
     }
     resolved_relative(root, cwd, path, dirs)
+}
+
+/// What [`resolved_relative`] makes of the files of one directory (see
+/// [`repo_relative_by_dir`]).
+#[derive(Clone)]
+pub struct DirRelative {
+    /// The directory relative to the root (`/` separators, empty for the root itself), or
+    /// `None` when it is outside the root, also once resolved.
+    rel: Option<String>,
+    /// Whether the directory is the root's parent (a file of it may be the root itself).
+    root_parent: bool,
+}
+
+/// The directories met by [`repo_relative_by_dir`], by their text in the paths.
+pub type DirRelatives = std::cell::RefCell<std::collections::HashMap<String, DirRelative>>;
+
+/// [`repo_relative`], resolving each directory once (`by_dir`) rather than each file: the
+/// same string for every path (a file whose name is `.`, `..` or empty, or a path on another
+/// system than Unix, is resolved on its own).
+pub fn repo_relative_by_dir(
+    root: &Path,
+    cwd: &Path,
+    path: &str,
+    dirs: &std::cell::RefCell<std::collections::HashMap<PathBuf, Option<PathBuf>>>,
+    by_dir: &DirRelatives,
+) -> String {
+    if path == "stdin" {
+        return path.to_string();
+    }
+    if let Some(r) = plain_relative(root, cwd, path) {
+        return r;
+    }
+    let (dir, name) = match path.rfind('/') {
+        Some(i) => (path.get(..=i), path.get(i + 1..)),
+        None => (Some(""), Some(path)),
+    };
+    let (Some(dir), Some(name)) = (dir, name) else {
+        return resolved_relative(root, cwd, path, dirs);
+    };
+    if !cfg!(unix) || name.is_empty() || name == "." || name == ".." {
+        return resolved_relative(root, cwd, path, dirs);
+    }
+    let known = by_dir.borrow().get(dir).cloned();
+    let d = match known {
+        Some(d) => d,
+        None => {
+            let d = dir_relative(root, cwd, dir, dirs);
+            by_dir.borrow_mut().insert(dir.to_string(), d.clone());
+            d
+        }
+    };
+    if d.root_parent && root.file_name().and_then(|n| n.to_str()) == Some(name) {
+        // The path is the root: kept as it is.
+        return path.to_string();
+    }
+    match d.rel {
+        Some(r) if r.is_empty() => name.to_string(),
+        Some(r) => format!("{r}/{name}"),
+        None => path.to_string(),
+    }
+}
+
+/// The directory `dir` (text of a path up to its last `/`) as [`resolved_relative`] resolves
+/// the directory of a file in it.
+fn dir_relative(
+    root: &Path,
+    cwd: &Path,
+    dir: &str,
+    dirs: &std::cell::RefCell<std::collections::HashMap<PathBuf, Option<PathBuf>>>,
+) -> DirRelative {
+    let mut abs = PathBuf::new();
+    for c in cwd.join(dir).components() {
+        match c {
+            std::path::Component::ParentDir => {
+                abs.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => abs.push(other),
+        }
+    }
+    let rel = match abs.strip_prefix(root) {
+        Ok(r) => Some(r.to_path_buf()),
+        Err(_) => crate::safepath::canonical_dir(&abs, dirs)
+            .and_then(|c| c.strip_prefix(root).ok().map(Path::to_path_buf)),
+    };
+    DirRelative {
+        rel: rel.map(|r| {
+            let parts: Vec<String> = r
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            parts.join("/")
+        }),
+        root_parent: root.parent() == Some(abs.as_path()),
+    }
 }
 
 /// [`repo_relative`] of any path other than `stdin`: its parts resolved one by one.
@@ -974,5 +1070,72 @@ mod plain_relative_tests {
             }
         }
         assert!(fast > 10);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn paths_made_relative_by_directory_are_those_resolved_one_by_one() {
+        let tmp = tempfile::tempdir().unwrap();
+        let base = std::fs::canonicalize(tmp.path()).unwrap();
+        let repo = base.join("repo");
+        std::fs::create_dir_all(repo.join("a/b")).unwrap();
+        std::fs::create_dir_all(base.join("other/c")).unwrap();
+        std::os::unix::fs::symlink(&repo, base.join("link")).unwrap();
+        std::os::unix::fs::symlink(base.join("other"), repo.join("out")).unwrap();
+        let b = base.to_str().unwrap();
+        let paths = [
+            format!("{b}/repo/a/b/x.yaml"),
+            format!("{b}/repo/a/y.yaml"),
+            format!("{b}/repo/z.yaml"),
+            format!("{b}/repo"),
+            format!("{b}/link/a/b/x.yaml"),
+            format!("{b}/link/a/../a/b/x.yaml"),
+            format!("{b}/link/./a/x.yaml"),
+            format!("{b}/link//a/x.yaml"),
+            format!("{b}/link"),
+            format!("{b}/other/c/q.yaml"),
+            format!("{b}/repo/out/c/q.yaml"),
+            format!("{b}/repo/a/.."),
+            format!("{b}/repo/a/."),
+            format!("{b}/repo/a/"),
+            "a/b/x.yaml".to_string(),
+            "../repo/a/x.yaml".to_string(),
+            "../link/a/x.yaml".to_string(),
+            "../other/c/q.yaml".to_string(),
+            "x.yaml".to_string(),
+            "./x.yaml".to_string(),
+            "/".to_string(),
+            "/x.yaml".to_string(),
+            "stdin".to_string(),
+        ];
+        let roots = [
+            repo.clone(),
+            base.join("repo/a"),
+            base.clone(),
+            base.join("other"),
+        ];
+        let cwds = [
+            repo.clone(),
+            base.join("repo/a"),
+            base.clone(),
+            base.join("link"),
+        ];
+        for root in &roots {
+            for cwd in &cwds {
+                let dirs = std::cell::RefCell::new(std::collections::HashMap::new());
+                let by_dir = DirRelatives::default();
+                // Twice: the second time from the directories already met.
+                for _ in 0..2 {
+                    for path in &paths {
+                        let fresh = std::cell::RefCell::new(std::collections::HashMap::new());
+                        assert_eq!(
+                            repo_relative_by_dir(root, cwd, path, &dirs, &by_dir),
+                            repo_relative(root, cwd, path, &fresh),
+                            "root {root:?} cwd {cwd:?} path {path}"
+                        );
+                    }
+                }
+            }
+        }
     }
 }

@@ -23,16 +23,16 @@ use super::{index, line_value, MapContext, PathNote, Templates};
 /// text is searched for the comment, and only the lines where it occurs are looked at (a file
 /// of helm output is mostly other lines).
 pub fn helm_sources(text: &str) -> Vec<(u32, String)> {
-    const COMMENT: &str = "# Source: ";
+    // The comment at the start of a line that is not the first.
+    const COMMENT: &str = "\n# Source: ";
     let mut out = Vec::new();
     // The 1-based line that starts at byte `counted`.
     let (mut line, mut counted) = (1usize, 0usize);
-    for (at, _) in text.match_indices(COMMENT) {
-        let (Some(before), Some(after)) = (text.get(..at), text.get(at + COMMENT.len()..)) else {
-            continue;
-        };
-        // At the start of a line that is not the first.
-        let Some(previous) = before.strip_suffix('\n') else {
+    for newline in memchr::memmem::find_iter(text.as_bytes(), COMMENT) {
+        let at = newline + 1;
+        let (Some(previous), Some(after)) =
+            (text.get(..newline), text.get(newline + COMMENT.len()..))
+        else {
             continue;
         };
         let previous = previous.rsplit('\n').next().unwrap_or(previous);
