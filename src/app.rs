@@ -428,13 +428,14 @@ fn write_reports(
             // Directories resolved once each, not once per path (a scan outside the working
             // directory would otherwise resolve every file's directory, component by component).
             let dirs = std::cell::RefCell::new(std::collections::HashMap::new());
+            let by_dir = DirRelatives::default();
             // Each path made once: most findings share their file's path with others.
             let done = std::cell::RefCell::new(std::collections::HashMap::<String, String>::new());
             report.rebase_paths(|p| {
                 if let Some(r) = done.borrow().get(p) {
                     return r.clone();
                 }
-                let r = repo_relative(&root, &cwd, p, &dirs);
+                let r = repo_relative_by_dir(&root, &cwd, p, &dirs, &by_dir);
                 done.borrow_mut().insert(p.to_string(), r.clone());
                 r
             });
@@ -567,6 +568,114 @@ pub fn repo_relative(
     if path == "stdin" {
         return path.to_string();
     }
+    if let Some(r) = plain_relative(root, cwd, path) {
+        return r;
+    }
+    resolved_relative(root, cwd, path, dirs)
+}
+
+/// What [`resolved_relative`] makes of the files of one directory (see
+/// [`repo_relative_by_dir`]).
+#[derive(Clone)]
+pub struct DirRelative {
+    /// The directory relative to the root (`/` separators, empty for the root itself), or
+    /// `None` when it is outside the root, also once resolved.
+    rel: Option<String>,
+    /// Whether the directory is the root's parent (a file of it may be the root itself).
+    root_parent: bool,
+}
+
+/// The directories met by [`repo_relative_by_dir`], by their text in the paths.
+pub type DirRelatives = std::cell::RefCell<std::collections::HashMap<String, DirRelative>>;
+
+/// [`repo_relative`], resolving each directory once (`by_dir`) rather than each file: the
+/// same string for every path (a file whose name is `.`, `..` or empty, or a path on another
+/// system than Unix, is resolved on its own).
+pub fn repo_relative_by_dir(
+    root: &Path,
+    cwd: &Path,
+    path: &str,
+    dirs: &std::cell::RefCell<std::collections::HashMap<PathBuf, Option<PathBuf>>>,
+    by_dir: &DirRelatives,
+) -> String {
+    if path == "stdin" {
+        return path.to_string();
+    }
+    if let Some(r) = plain_relative(root, cwd, path) {
+        return r;
+    }
+    let (dir, name) = match path.rfind('/') {
+        Some(i) => (path.get(..=i), path.get(i + 1..)),
+        None => (Some(""), Some(path)),
+    };
+    let (Some(dir), Some(name)) = (dir, name) else {
+        return resolved_relative(root, cwd, path, dirs);
+    };
+    if !cfg!(unix) || name.is_empty() || name == "." || name == ".." {
+        return resolved_relative(root, cwd, path, dirs);
+    }
+    let known = by_dir.borrow().get(dir).cloned();
+    let d = match known {
+        Some(d) => d,
+        None => {
+            let d = dir_relative(root, cwd, dir, dirs);
+            by_dir.borrow_mut().insert(dir.to_string(), d.clone());
+            d
+        }
+    };
+    if d.root_parent && root.file_name().and_then(|n| n.to_str()) == Some(name) {
+        // The path is the root: kept as it is.
+        return path.to_string();
+    }
+    match d.rel {
+        Some(r) if r.is_empty() => name.to_string(),
+        Some(r) => format!("{r}/{name}"),
+        None => path.to_string(),
+    }
+}
+
+/// The directory `dir` (text of a path up to its last `/`) as [`resolved_relative`] resolves
+/// the directory of a file in it.
+fn dir_relative(
+    root: &Path,
+    cwd: &Path,
+    dir: &str,
+    dirs: &std::cell::RefCell<std::collections::HashMap<PathBuf, Option<PathBuf>>>,
+) -> DirRelative {
+    let mut abs = PathBuf::new();
+    for c in cwd.join(dir).components() {
+        match c {
+            std::path::Component::ParentDir => {
+                abs.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => abs.push(other),
+        }
+    }
+    let rel = match abs.strip_prefix(root) {
+        Ok(r) => Some(r.to_path_buf()),
+        Err(_) => crate::safepath::canonical_dir(&abs, dirs)
+            .and_then(|c| c.strip_prefix(root).ok().map(Path::to_path_buf)),
+    };
+    DirRelative {
+        rel: rel.map(|r| {
+            let parts: Vec<String> = r
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            parts.join("/")
+        }),
+        root_parent: root.parent() == Some(abs.as_path()),
+    }
+}
+
+/// [`repo_relative`] of any path other than `stdin`: its parts resolved one by one.
+fn resolved_relative(
+    root: &Path,
+    cwd: &Path,
+    path: &str,
+    dirs: &std::cell::RefCell<std::collections::HashMap<PathBuf, Option<PathBuf>>>,
+) -> String {
     let mut abs = PathBuf::new();
     for c in cwd.join(path).components() {
         match c {
@@ -597,6 +706,43 @@ pub fn repo_relative(
         }
         _ => path.to_string(),
     }
+}
+
+/// [`repo_relative`] of a path that needs no resolving (the common case, found in the text
+/// alone): on Unix, the root, the working directory when the path is relative, and the path are
+/// in plain form (no empty, `.` or `..` part) and the path is below the root. `None`: another
+/// path, for the full resolution.
+fn plain_relative(root: &Path, cwd: &Path, path: &str) -> Option<String> {
+    let plain = |s: &str| {
+        s.split('/')
+            .all(|part| !part.is_empty() && part != "." && part != "..")
+    };
+    if !cfg!(unix) || path.is_empty() || !plain(path.strip_prefix('/').unwrap_or(path)) {
+        return None;
+    }
+    let root = root.to_str()?.strip_prefix('/')?;
+    if !plain(root) {
+        return None;
+    }
+    let rest = match path.strip_prefix('/') {
+        Some(abs) => abs.strip_prefix(root)?.strip_prefix('/')?,
+        None => {
+            let cwd = cwd.to_str()?.strip_prefix('/')?;
+            if !plain(cwd) {
+                return None;
+            }
+            // The working directory joined with the path, below the root.
+            let mut joined = String::with_capacity(cwd.len() + 1 + path.len());
+            joined.push_str(cwd);
+            joined.push('/');
+            joined.push_str(path);
+            return joined
+                .strip_prefix(root)
+                .and_then(|r| r.strip_prefix('/'))
+                .map(str::to_string);
+        }
+    };
+    Some(rest.to_string())
 }
 
 /// The verdict of a run: findings at or above the threshold, parts not checked (unless
@@ -872,4 +1018,124 @@ pub fn merge(
         }
     }
     Ok(report.verdict.as_ref().map_or(EXIT_CLEAN, |v| v.exit_code))
+}
+
+#[cfg(test)]
+mod plain_relative_tests {
+    use super::*;
+
+    #[test]
+    fn plain_paths_are_made_relative_as_the_full_resolution_makes_them() {
+        let dirs = std::cell::RefCell::new(std::collections::HashMap::new());
+        let roots = [
+            "/repo",
+            "/work/repo",
+            "/",
+            "/work/./repo",
+            "/work//repo",
+            "/work/repo/..",
+        ];
+        let cwds = ["/repo", "/work/repo", "/work/repo/sub", "/elsewhere", "/"];
+        let paths = [
+            "a.yaml",
+            "sub/a.yaml",
+            "/repo/a.yaml",
+            "/repo/sub/b.yaml",
+            "/work/repo/c/d.yaml",
+            "/work/repository/x.yaml",
+            "/work/repo",
+            "./a.yaml",
+            "sub/../a.yaml",
+            "sub//a.yaml",
+            "../repo/a.yaml",
+            "/repo/./a.yaml",
+            "/other/a.yaml",
+            "é/ü.yaml",
+            "",
+        ];
+        let mut fast = 0;
+        for root in roots {
+            for cwd in cwds {
+                for path in paths {
+                    let (root, cwd) = (Path::new(root), Path::new(cwd));
+                    if let Some(r) = plain_relative(root, cwd, path) {
+                        fast += 1;
+                        assert_eq!(
+                            r,
+                            resolved_relative(root, cwd, path, &dirs),
+                            "{root:?} {cwd:?} {path}"
+                        );
+                    }
+                }
+            }
+        }
+        assert!(fast > 10);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn paths_made_relative_by_directory_are_those_resolved_one_by_one() {
+        let tmp = tempfile::tempdir().unwrap();
+        let base = std::fs::canonicalize(tmp.path()).unwrap();
+        let repo = base.join("repo");
+        std::fs::create_dir_all(repo.join("a/b")).unwrap();
+        std::fs::create_dir_all(base.join("other/c")).unwrap();
+        std::os::unix::fs::symlink(&repo, base.join("link")).unwrap();
+        std::os::unix::fs::symlink(base.join("other"), repo.join("out")).unwrap();
+        let b = base.to_str().unwrap();
+        let paths = [
+            format!("{b}/repo/a/b/x.yaml"),
+            format!("{b}/repo/a/y.yaml"),
+            format!("{b}/repo/z.yaml"),
+            format!("{b}/repo"),
+            format!("{b}/link/a/b/x.yaml"),
+            format!("{b}/link/a/../a/b/x.yaml"),
+            format!("{b}/link/./a/x.yaml"),
+            format!("{b}/link//a/x.yaml"),
+            format!("{b}/link"),
+            format!("{b}/other/c/q.yaml"),
+            format!("{b}/repo/out/c/q.yaml"),
+            format!("{b}/repo/a/.."),
+            format!("{b}/repo/a/."),
+            format!("{b}/repo/a/"),
+            "a/b/x.yaml".to_string(),
+            "../repo/a/x.yaml".to_string(),
+            "../link/a/x.yaml".to_string(),
+            "../other/c/q.yaml".to_string(),
+            "x.yaml".to_string(),
+            "./x.yaml".to_string(),
+            "/".to_string(),
+            "/x.yaml".to_string(),
+            "stdin".to_string(),
+        ];
+        let roots = [
+            repo.clone(),
+            base.join("repo/a"),
+            base.clone(),
+            base.join("other"),
+        ];
+        let cwds = [
+            repo.clone(),
+            base.join("repo/a"),
+            base.clone(),
+            base.join("link"),
+        ];
+        for root in &roots {
+            for cwd in &cwds {
+                let dirs = std::cell::RefCell::new(std::collections::HashMap::new());
+                let by_dir = DirRelatives::default();
+                // Twice: the second time from the directories already met.
+                for _ in 0..2 {
+                    for path in &paths {
+                        let fresh = std::cell::RefCell::new(std::collections::HashMap::new());
+                        assert_eq!(
+                            repo_relative_by_dir(root, cwd, path, &dirs, &by_dir),
+                            repo_relative(root, cwd, path, &fresh),
+                            "root {root:?} cwd {cwd:?} path {path}"
+                        );
+                    }
+                }
+            }
+        }
+    }
 }

@@ -400,8 +400,15 @@ pub fn apply_tracked(
     // Suppressed findings are taken out in place: the findings are not moved into a second list
     // (a run may hold hundreds of thousands).
     let mut kept = findings;
+    // The last file met that has no comment to look at (no text or no marker): the findings of
+    // a file follow one another, and most files have none, so they cost no lookup.
+    let mut unmarked: Option<crate::finding::FilePath> = None;
     let suppressed: Vec<Finding> = crate::finding::take_where(&mut kept, |f| {
+        if unmarked.as_ref() == Some(&f.path) {
+            return false;
+        }
         let Some((path, text)) = sources.get_key_value(f.path.as_str()) else {
+            unmarked = Some(f.path.clone());
             return false;
         };
         let entry = files.entry(path.as_str()).or_insert_with(|| {
@@ -409,6 +416,7 @@ pub fn apply_tracked(
                 .then(|| (LineIndex::new(text), Scalars::of(path, text)))
         });
         let Some((index, scalars)) = entry.as_ref() else {
+            unmarked = Some(f.path.clone());
             return false;
         };
         // A finding mapped from rendered output, or one found in a template that no render

@@ -162,7 +162,7 @@ pub fn write(out: &mut dyn Write, report: &Report, _opts: &Options) -> io::Resul
     w.begin_array()?;
     for f in &report.files {
         w.element()?;
-        w.value(&file(f))?;
+        write_file(&mut w, &file(f))?;
     }
     w.end_array()?;
     let rules: Vec<Rule> = report
@@ -279,6 +279,24 @@ fn file(f: &crate::outcome::FileReport) -> File<'_> {
     }
 }
 
+/// One file entry, written as serde writes [`File`] (its optional keys left out when unset),
+/// without the serializer's detour through a buffer (a run lists thousands of files).
+fn write_file<W: Write>(w: &mut Pretty<W>, f: &File<'_>) -> io::Result<()> {
+    w.begin_object()?;
+    w.key_str("path", f.path)?;
+    w.key_str("status", f.status)?;
+    if let Some(reason) = f.reason {
+        w.key_str("reason", reason)?;
+    }
+    w.key_u64("documents", f.documents as u64)?;
+    w.key_u64("objects", f.objects as u64)?;
+    w.key_u64("bytes", f.bytes)?;
+    if let Some(error) = f.parse_error {
+        w.key_str("parseError", error)?;
+    }
+    w.end_object()
+}
+
 /// One finding, every key always there (`null` when unset) but the last three.
 fn finding<W: Write>(w: &mut Pretty<W>, f: &crate::finding::Finding) -> io::Result<()> {
     w.begin_object()?;
@@ -355,4 +373,60 @@ fn region<W: Write>(w: &mut Pretty<W>, s: Span) -> io::Result<()> {
     w.key_u64("endLine", u64::from(end.line.max(1)))?;
     w.key_u64("endColumn", u64::from(end.col.max(1)))?;
     w.end_object()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_entries_are_written_as_serde_writes_them() {
+        let files = [
+            File {
+                path: "a/b.yaml",
+                status: "scanned",
+                reason: None,
+                documents: 3,
+                objects: 2,
+                bytes: 12_345,
+                parse_error: None,
+            },
+            File {
+                path: "dir/\"odd\"\\\u{1}\n\té.yaml",
+                status: "not-scanned",
+                reason: Some("over the size limit \"x\"\n"),
+                documents: 0,
+                objects: 0,
+                bytes: u64::MAX,
+                parse_error: Some("line 3: bad \u{7f} \u{1f}"),
+            },
+            File {
+                path: "",
+                status: "template",
+                reason: None,
+                documents: usize::MAX,
+                objects: 1,
+                bytes: 0,
+                parse_error: Some(""),
+            },
+        ];
+        let write = |direct: bool| {
+            let mut w = Pretty::new(Vec::new());
+            w.begin_object().unwrap();
+            w.key("files").unwrap();
+            w.begin_array().unwrap();
+            for f in &files {
+                w.element().unwrap();
+                if direct {
+                    write_file(&mut w, f).unwrap();
+                } else {
+                    w.value(f).unwrap();
+                }
+            }
+            w.end_array().unwrap();
+            w.end_object().unwrap();
+            String::from_utf8(w.into_inner()).unwrap()
+        };
+        assert_eq!(write(true), write(false));
+    }
 }

@@ -599,12 +599,16 @@ impl Report {
         }
         // A rendered chart has a file entry of its own (its directory; a file's path is never
         // the prefix of another's); its templates were checked through the render.
-        let rendered: Vec<String> = self
-            .files
-            .iter()
-            .filter(|f| f.status == FileStatus::Scanned)
-            .map(|f| format!("{}/", f.path))
-            .collect();
+        // (Made only when there are templates: the check runs on each `summary`.)
+        let rendered: Vec<String> = if s.templates == 0 {
+            Vec::new()
+        } else {
+            self.files
+                .iter()
+                .filter(|f| f.status == FileStatus::Scanned)
+                .map(|f| format!("{}/", f.path))
+                .collect()
+        };
         s.templates_rendered = self
             .files
             .iter()

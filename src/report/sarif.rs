@@ -565,16 +565,31 @@ fn pascal_case(name: &str) -> String {
 
 /// `containers`, `initContainers` or `ephemeralContainers`, from the finding's field path.
 fn container_list(f: &Finding) -> &'static str {
-    let field = f.field.as_deref().unwrap_or("");
-    let last = ["initContainers[", "ephemeralContainers[", "containers["]
-        .iter()
-        .filter_map(|k| field.rfind(k).map(|i| (i, *k)))
-        .max_by_key(|(i, k)| (*i + k.len(), k.len()));
-    match last.map(|(_, k)| k) {
-        Some("initContainers[") => "initContainers",
-        Some("ephemeralContainers[") => "ephemeralContainers",
-        _ => "containers",
+    list_of_field(f.field.as_deref().unwrap_or(""))
+}
+
+/// The list named last in a field path: the `...containers[` that ends last (the three names
+/// differ in their last eleven bytes, so at most one ends at any place), found from the end.
+fn list_of_field(field: &str) -> &'static str {
+    let bytes = field.as_bytes();
+    for end in (1..=bytes.len()).rev() {
+        let Some(head) = bytes.get(..end) else {
+            continue;
+        };
+        if head.last() != Some(&b'[') || !head.ends_with(b"ontainers[") {
+            continue;
+        }
+        if head.ends_with(b"initContainers[") {
+            return "initContainers";
+        }
+        if head.ends_with(b"ephemeralContainers[") {
+            return "ephemeralContainers";
+        }
+        if head.ends_with(b"containers[") {
+            return "containers";
+        }
     }
+    "containers"
 }
 
 /// A SARIF region: 1-based, `endColumn` exclusive, never 0, never ending before it starts.
@@ -818,6 +833,43 @@ fn fnv1a64_from(mut h: u64, bytes: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The list named last, as the three names were searched for each on its own.
+    fn list_by_search(field: &str) -> &'static str {
+        let last = ["initContainers[", "ephemeralContainers[", "containers["]
+            .iter()
+            .filter_map(|k| field.rfind(k).map(|i| (i, *k)))
+            .max_by_key(|(i, k)| (*i + k.len(), k.len()));
+        match last.map(|(_, k)| k) {
+            Some("initContainers[") => "initContainers",
+            Some("ephemeralContainers[") => "ephemeralContainers",
+            _ => "containers",
+        }
+    }
+
+    #[test]
+    fn the_list_named_last_is_found_from_the_end() {
+        let fields = [
+            "",
+            "spec.containers[0].image",
+            "spec.initContainers[1].securityContext",
+            "spec.ephemeralContainers[0].image",
+            "spec.template.spec.initContainers[0].x.containers[2].y",
+            "spec.containers[0].env[1].initContainers[3]",
+            "spec.Containers[0]",
+            "spec.xinitContainers[0]",
+            "spec.ephemeralContainers[",
+            "containers[",
+            "ontainers[",
+            "spec.initContainers",
+            "é.initContainers[0].ü",
+            "a.containers[0].ephemeralContainers[1].initContainers[2]",
+            "a.initContainers[0].ephemeralContainers[1]",
+        ];
+        for field in fields {
+            assert_eq!(list_of_field(field), list_by_search(field), "{field}");
+        }
+    }
 
     /// The fingerprints are FNV-1a of `rule|path|object|container|field|n`, `n` counting the
     /// findings with the same key (the definition they had when first released).

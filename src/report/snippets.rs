@@ -65,7 +65,7 @@ pub fn has_lines(f: &Finding, kept: &[u32]) -> bool {
 /// counts; a space before a `\n` that would otherwise follow a lone `\r`), so that line numbers
 /// and the number of lines do not change. What a reduced line holds is never read.
 pub fn sparse(text: &str, keep: &[u32]) -> String {
-    if text.contains('\r') {
+    if crate::model::lines::has_cr(text.as_bytes()) {
         sparse_bytes(text, keep)
     } else {
         sparse_lf(text, keep)

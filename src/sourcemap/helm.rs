@@ -18,16 +18,33 @@ use super::{index, line_value, MapContext, PathNote, Templates};
 /// each `---` line of its own). A `# Source:` line anywhere else is template output, and a
 /// template could use one to claim that its object comes from another template (and borrow
 /// that template's reviewed `clustersec:ignore`).
+///
+/// Lines as [`str::lines`] splits them (at `\n`; a `\r` before it is not part of the line): the
+/// text is searched for the comment, and only the lines where it occurs are looked at (a file
+/// of helm output is mostly other lines).
 pub fn helm_sources(text: &str) -> Vec<(u32, String)> {
+    // The comment at the start of a line that is not the first.
+    const COMMENT: &str = "\n# Source: ";
     let mut out = Vec::new();
-    let mut after_separator = false;
-    for (i, line) in text.lines().enumerate() {
-        if after_separator {
-            if let Some(src) = line.strip_prefix("# Source: ") {
-                out.push((to_u32(i + 1), src.trim().to_string()));
-            }
+    // The 1-based line that starts at byte `counted`.
+    let (mut line, mut counted) = (1usize, 0usize);
+    for newline in memchr::memmem::find_iter(text.as_bytes(), COMMENT) {
+        let at = newline + 1;
+        let (Some(previous), Some(after)) =
+            (text.get(..newline), text.get(newline + COMMENT.len()..))
+        else {
+            continue;
+        };
+        let previous = previous.rsplit('\n').next().unwrap_or(previous);
+        if previous.trim_end_matches('\r') != "---" {
+            continue;
         }
-        after_separator = line.trim_end_matches('\r') == "---";
+        line += crate::model::lines::count_newlines(
+            text.as_bytes().get(counted..at).unwrap_or_default(),
+        );
+        counted = at;
+        let src = after.split('\n').next().unwrap_or(after);
+        out.push((to_u32(line), src.trim().to_string()));
     }
     out
 }

@@ -280,3 +280,54 @@ fn sources_are_read() {
     );
     assert_eq!(s, vec![(2, "c/templates/new.yaml".to_string())]);
 }
+
+/// `helm_sources` read line by line, as [`str::lines`] splits lines: the reference the search
+/// for the comment must agree with.
+fn helm_sources_by_lines(text: &str) -> Vec<(u32, String)> {
+    let mut out = Vec::new();
+    let mut after_separator = false;
+    for (i, line) in text.lines().enumerate() {
+        if after_separator {
+            if let Some(src) = line.strip_prefix("# Source: ") {
+                out.push((
+                    u32::try_from(i + 1).unwrap_or(u32::MAX),
+                    src.trim().to_string(),
+                ));
+            }
+        }
+        after_separator = line.trim_end_matches('\r') == "---";
+    }
+    out
+}
+
+#[test]
+fn sources_found_by_searching_are_those_read_line_by_line() {
+    let texts = [
+        "",
+        "# Source: a/templates/x.yaml\n",
+        "---\n# Source: a/templates/x.yaml",
+        "---\r\n# Source: a/templates/x.yaml\r\nkind: Pod\r\n---\r\n# Source: a/b.yaml \r\n",
+        "---\r\r\n# Source: a/x.yaml\n---\r# Source: a/y.yaml\n",
+        "---\n\n# Source: a/x.yaml\n---\n# Source: # Source: a/y.yaml\n",
+        "x: 1\n---\n# Source: a/x.yaml\nb: \"---\n# Source: a/z.yaml\"\n ---\n# Source: a/q.yaml\n",
+        "----\n# Source: a/x.yaml\n--- \n# Source: a/y.yaml\n---\n#  Source: a/z.yaml\n",
+        "---\n# Source: é/ü.yaml\n---\n# Source: \n---\n# Source:",
+        "\n---\n# Source: a/x.yaml\n\n\n---\n# Source: a/y.yaml\n---\n# Source: a/y.yaml\n",
+    ];
+    for text in texts {
+        assert_eq!(helm_sources(text), helm_sources_by_lines(text), "{text:?}");
+    }
+    // Many documents, some with CRLF breaks.
+    let mut big = String::new();
+    for i in 0..300 {
+        let brk = if i % 7 == 0 { "\r\n" } else { "\n" };
+        big.push_str(&format!(
+            "---{brk}# Source: c/templates/t{i}.yaml{brk}kind: Pod{brk}"
+        ));
+        if i % 5 == 0 {
+            big.push_str("data: |\n  ---\n  # Source: c/x.yaml\n");
+        }
+    }
+    assert_eq!(helm_sources(&big).len(), 300);
+    assert_eq!(helm_sources(&big), helm_sources_by_lines(&big));
+}
