@@ -224,11 +224,17 @@ impl Walk<'_> {
             return None;
         }
         if bytes.len() as u64 > MAX_KUSTOMIZATION {
-            self.refuse(
-                shown,
-                Span::point(Pos::START),
-                format!("larger than {} MiB", MAX_KUSTOMIZATION >> 20),
-            );
+            // Text, even cut inside a character at the bound, is refused (kustomize would read
+            // all of it); other data (a generator's binary file) is no YAML kustomize reads.
+            let text = matches!(bytes.as_slice(), [0xFF, 0xFE, ..] | [0xFE, 0xFF, ..])
+                || std::str::from_utf8(&bytes).map_or_else(|e| e.error_len().is_none(), |_| true);
+            if text {
+                self.refuse(
+                    shown,
+                    Span::point(Pos::START),
+                    format!("larger than {} MiB", MAX_KUSTOMIZATION >> 20),
+                );
+            }
             return None;
         }
         // Neither UTF-8 nor UTF-16: kustomize cannot read it as YAML either.
@@ -1110,6 +1116,38 @@ mod tests {
         assert_eq!(
             decode(b"\xEF\xBB\xBFa: 1\n".to_vec()).as_deref(),
             Some("\u{feff}a: 1\n")
+        );
+    }
+
+    /// A file over the size bound is refused when it is text, also when the bound cuts a
+    /// character in two (it was skipped, unchecked, as not UTF-8); binary data is not.
+    #[test]
+    fn large_text_files_are_refused_wherever_the_bound_cuts() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(tmp.path()).unwrap();
+        let dir = root.join("k");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(
+            dir.join("kustomization.yaml"),
+            "resources: [pod.yaml]\npatches:\n- path: patch.yaml\nconfigMapGenerator:\n- name: c\n  files: [blob.bin]\n",
+        )
+        .unwrap();
+        std::fs::write(dir.join("pod.yaml"), "kind: Pod\n").unwrap();
+        // `é` (two bytes) across the bound.
+        let bound = usize::try_from(MAX_KUSTOMIZATION).unwrap();
+        let mut patch = "#".repeat(bound - 1);
+        patch.push_str("é\nmetadata:\n  annotations:\n    config.kubernetes.io/origin: x\n");
+        std::fs::write(dir.join("patch.yaml"), patch).unwrap();
+        std::fs::write(dir.join("blob.bin"), vec![0xC0u8; bound + 10]).unwrap();
+        let problems = check(&dir, "k", std::slice::from_ref(&root));
+        let refused: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+        assert!(
+            refused.iter().any(|p| p.ends_with("patch.yaml")),
+            "{refused:?}"
+        );
+        assert!(
+            !refused.iter().any(|p| p.ends_with("blob.bin")),
+            "{refused:?}"
         );
     }
 }
