@@ -21,11 +21,17 @@ pub fn map_kustomize(
     templates: &Templates,
 ) -> Vec<PathNote> {
     let mut notes: Vec<PathNote> = Vec::new();
+    // Nothing to map (most renders of CustomResourceDefinitions): the output is not parsed.
+    if findings.is_empty() {
+        return notes;
+    }
     let stream = crate::model::yaml::parse_stream(text);
     let cwd = std::env::current_dir().ok();
     let patches = crate::kpatch::load(dir, templates.roots());
     let origin_before = origin_lines_before(text);
-    let rendered_outline = Outline::parse(text);
+    // Only a related location in the output needs it (built on first use: the outline of a
+    // build output of several MB costs more than the rest of the mapping).
+    let rendered_outline = std::cell::OnceCell::new();
     for f in findings.iter_mut() {
         let Some(obj) = &f.object else { continue };
         let Some(doc) = stream.documents.get(obj.document) else {
@@ -149,7 +155,7 @@ pub fn map_kustomize(
                 .filter(|p| p.nearest.is_none())
                 .map(|p| (patch_display(&p), p.span));
             let moved = by_patch.or_else(|| {
-                rendered_key_path(&rendered_outline, line)
+                rendered_key_path(rendered_outline.get_or_init(|| Outline::parse(text)), line)
                     .and_then(|p| {
                         locate(&outline, &p, container, &|_| None, 0)
                             .filter(|h| h.matched == h.wanted)

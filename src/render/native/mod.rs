@@ -94,6 +94,8 @@ fn unsupported<T>(why: impl Into<String>) -> Result<T, Stop> {
 /// One object of the build.
 struct Res {
     value: V,
+    /// The names it had before `namePrefix`/`nameSuffix` renamed it (kustomize's previous ids).
+    prev: Vec<String>,
 }
 
 type Id = (String, String, String, String, String);
@@ -246,8 +248,10 @@ fn set_namespace(out: &mut [Res], ns: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// `labels` entries without `includeSelectors`/`includeTemplates`: `metadata.labels` of every
-/// object.
+/// `labels` entries: `metadata.labels` of every object; with `includeSelectors`, also the
+/// selectors and pod templates kustomize's `commonLabels` field specs name, for the kinds whose
+/// field specs are certain here (see [`selector_paths`]). `includeTemplates` alone is left to
+/// kustomize.
 fn add_labels(out: &mut [Res], labels: &V) -> Result<(), String> {
     let V::Seq(entries) = labels else {
         return Err("labels not a list".into());
@@ -257,59 +261,335 @@ fn add_labels(out: &mut [Res], labels: &V) -> Result<(), String> {
             return Err("a labels entry that is not a mapping".into());
         };
         let mut pairs = Vec::new();
+        let (mut selectors, mut templates) = (false, false);
         for (k, v) in fields {
             match (k.as_str(), v) {
                 ("pairs", V::Map(p)) if p.iter().all(|(_, v)| matches!(v, V::Str(_))) => {
                     pairs = p.clone();
                 }
-                ("includeSelectors" | "includeTemplates", V::Bool(false)) => {}
+                ("includeSelectors", V::Bool(b)) => selectors = *b,
+                ("includeTemplates", V::Bool(b)) => templates = *b,
                 _ => return Err(format!("labels: {k}")),
             }
         }
+        // With selectors, kustomize uses the `commonLabels` field specs (templates included);
+        // templates alone use other field specs, not supported here.
+        if templates && !selectors {
+            return Err("labels: includeTemplates without includeSelectors".into());
+        }
         for r in out.iter_mut() {
-            let Some(m) = r.value.get_mut("metadata") else {
-                continue;
-            };
-            if matches!(m.get("labels"), Some(V::Null)) {
-                return Err("labels over a null labels field".into());
+            let mut paths: Vec<&[&str]> = vec![&["metadata", "labels"]];
+            if selectors {
+                paths.extend(selector_paths(&r.value)?);
             }
-            let Some(l) = m.map_at("labels") else {
-                return Err("labels over odd labels".into());
-            };
-            for (k, v) in &pairs {
-                l.set(k, v.clone());
+            for path in paths {
+                let mut at = &mut r.value;
+                for key in path {
+                    if matches!(at.get(key), Some(V::Null)) {
+                        return Err(format!("labels over a null {key} field"));
+                    }
+                    at = at
+                        .map_at(key)
+                        .ok_or_else(|| format!("labels over an odd {key} field"))?;
+                }
+                for (k, v) in &pairs {
+                    at.set(k, v.clone());
+                }
             }
         }
     }
     Ok(())
 }
 
-/// `namePrefix`/`nameSuffix`, where no object of the build can refer to another by name (so no
-/// reference needs the new name): only kinds that refer to none of the others present.
+/// Beyond `metadata/labels`, the paths kustomize's `commonLabels` field specs give an object's
+/// labels (all created when absent), for the kinds where they are certain: a `v1` Service's
+/// selector, an `apps/v1` Deployment's selector and pod template (without pod affinity or
+/// topology spread constraints, whose selectors kustomize also changes when present), and
+/// kinds kustomize labels only in their metadata.
+fn selector_paths(v: &V) -> Result<Vec<&'static [&'static str]>, String> {
+    let (group, version, kind, _, _) = Res::id_of(v).unwrap_or_default();
+    match (group.as_str(), version.as_str(), kind.as_str()) {
+        ("", "v1", "ConfigMap" | "Secret" | "ServiceAccount") => Ok(Vec::new()),
+        ("", "v1", "Service") => Ok(vec![&["spec", "selector"]]),
+        ("apps", "v1", "Deployment") => {
+            let pod = v
+                .get("spec")
+                .and_then(|s| s.get("template"))
+                .and_then(|t| t.get("spec"));
+            if ["affinity", "topologySpreadConstraints"]
+                .iter()
+                .any(|k| pod.and_then(|p| p.get(k)).is_some())
+            {
+                return Err("labels with selectors over pod affinity or spread constraints".into());
+            }
+            Ok(vec![
+                &["spec", "selector", "matchLabels"],
+                &["spec", "template", "metadata", "labels"],
+            ])
+        }
+        _ => Err(format!("labels with selectors on a {kind}")),
+    }
+}
+
+/// `namePrefix`/`nameSuffix` on kinds kustomize renames (not CustomResourceDefinitions,
+/// APIServices or Namespaces, which it skips): each object keeps its previous names, and
+/// [`renamed_references`] later refuses a build where a reference could need the new name.
 fn rename(out: &mut [Res], prefix: &str, suffix: &str) -> Result<(), String> {
-    const TARGETS: &[&str] = &["ConfigMap", "Secret", "Service"];
-    const WORKLOADS: &[&str] = &[
+    const RENAMED: &[&str] = &[
+        "ConfigMap",
+        "Secret",
+        "Service",
+        "ServiceAccount",
         "Deployment",
         "DaemonSet",
+        "StatefulSet",
         "Job",
         "CronJob",
         "ReplicaSet",
         "Pod",
-        "Service",
     ];
-    let kinds: BTreeSet<String> = out.iter().map(|r| r.id().2).collect();
-    let safe = kinds.iter().all(|k| TARGETS.contains(&k.as_str()))
-        || kinds.iter().all(|k| WORKLOADS.contains(&k.as_str()));
-    if !safe {
-        return Err("namePrefix/nameSuffix with objects that may refer to each other".into());
+    if let Some(r) = out.iter().find(|r| !RENAMED.contains(&r.id().2.as_str())) {
+        return Err(format!("namePrefix/nameSuffix over a {}", r.id().2));
     }
     for r in out.iter_mut() {
         let name = r.id().4;
         if let Some(m) = r.value.get_mut("metadata") {
             m.set("name", V::Str(format!("{prefix}{name}{suffix}")));
         }
+        r.prev.push(name);
     }
     Ok(())
+}
+
+/// The fields by which kustomize's default `nameReference` configuration lets an object refer
+/// to another by name, by the referring kind (every target kind together: a value equal to a
+/// renamed object's previous name in any of them is enough to refuse).
+fn reference_paths(kind: &str) -> Vec<Vec<&'static str>> {
+    // The pod spec of each workload kind.
+    let pod: &[&str] = match kind {
+        "Pod" => &["spec"],
+        "Deployment"
+        | "ReplicaSet"
+        | "DaemonSet"
+        | "StatefulSet"
+        | "Job"
+        | "ReplicationController" => &["spec", "template", "spec"],
+        "CronJob" => &["spec", "jobTemplate", "spec", "template", "spec"],
+        _ => &[],
+    };
+    const IN_POD: &[&[&str]] = &[
+        &["volumes", "configMap", "name"],
+        &["volumes", "secret", "secretName"],
+        &["volumes", "persistentVolumeClaim", "claimName"],
+        &["volumes", "projected", "sources", "configMap", "name"],
+        &["volumes", "projected", "sources", "secret", "name"],
+        &["containers", "env", "valueFrom", "configMapKeyRef", "name"],
+        &["containers", "env", "valueFrom", "secretKeyRef", "name"],
+        &["containers", "envFrom", "configMapRef", "name"],
+        &["containers", "envFrom", "secretRef", "name"],
+        &[
+            "initContainers",
+            "env",
+            "valueFrom",
+            "configMapKeyRef",
+            "name",
+        ],
+        &["initContainers", "env", "valueFrom", "secretKeyRef", "name"],
+        &["initContainers", "envFrom", "configMapRef", "name"],
+        &["initContainers", "envFrom", "secretRef", "name"],
+        &["imagePullSecrets", "name"],
+        &["serviceAccountName"],
+        &["priorityClassName"],
+    ];
+    let mut paths: Vec<Vec<&str>> = Vec::new();
+    if !pod.is_empty() {
+        for p in IN_POD {
+            paths.push(pod.iter().chain(p.iter()).copied().collect());
+        }
+    }
+    let other: &[&[&str]] = match kind {
+        "HorizontalPodAutoscaler" => &[&["spec", "scaleTargetRef", "name"]],
+        "StatefulSet" => &[
+            &["spec", "serviceName"],
+            &["spec", "volumeClaimTemplates", "spec", "storageClassName"],
+        ],
+        "Ingress" => &[
+            &["spec", "rules", "http", "paths", "backend", "serviceName"],
+            &[
+                "spec", "rules", "http", "paths", "backend", "service", "name",
+            ],
+            &["spec", "backend", "serviceName"],
+            &["spec", "defaultBackend", "service", "name"],
+            &["spec", "tls", "secretName"],
+            &["spec", "ingressClassName"],
+            &[
+                "metadata",
+                "annotations",
+                "nginx.ingress.kubernetes.io/fastcgi-params-configmap",
+            ],
+            &[
+                "metadata",
+                "annotations",
+                "ingress.kubernetes.io/auth-secret",
+            ],
+            &[
+                "metadata",
+                "annotations",
+                "nginx.ingress.kubernetes.io/auth-secret",
+            ],
+            &[
+                "metadata",
+                "annotations",
+                "nginx.ingress.kubernetes.io/auth-tls-secret",
+            ],
+        ],
+        "APIService" => &[&["spec", "service", "name"]],
+        "ValidatingWebhookConfiguration" | "MutatingWebhookConfiguration" => {
+            &[&["webhooks", "clientConfig", "service"]]
+        }
+        "Role" | "ClusterRole" => &[&["rules", "resourceNames"]],
+        "RoleBinding" | "ClusterRoleBinding" => &[&["roleRef", "name"], &["subjects"]],
+        "ServiceAccount" => &[&["imagePullSecrets", "name"]],
+        "StorageClass" => &[
+            &["parameters", "secretName"],
+            &["parameters", "adminSecretName"],
+            &["parameters", "userSecretName"],
+            &["parameters", "secretRef"],
+        ],
+        "PersistentVolume" => &[
+            &["spec", "azureFile", "secretName"],
+            &["spec", "storageClassName"],
+        ],
+        "PersistentVolumeClaim" => &[&["spec", "volumeName"], &["spec", "storageClassName"]],
+        "Node" => &[&["spec", "configSource", "configMap"]],
+        // Knative's Service (kustomize selects it by group; any Service is checked here).
+        "Service" => &[
+            &[
+                "spec",
+                "template",
+                "spec",
+                "containers",
+                "env",
+                "valueFrom",
+                "configMapKeyRef",
+                "name",
+            ],
+            &[
+                "spec",
+                "template",
+                "spec",
+                "containers",
+                "env",
+                "valueFrom",
+                "secretKeyRef",
+                "name",
+            ],
+            &[
+                "spec",
+                "template",
+                "spec",
+                "containers",
+                "envFrom",
+                "configMapRef",
+                "name",
+            ],
+        ],
+        _ => &[],
+    };
+    paths.extend(other.iter().map(|p| p.to_vec()));
+    paths
+}
+
+/// The names a reference field holds, as kustomize reads them: through every item of a list on
+/// the way; at the end a string, the strings of a list, or the `name` of a mapping (or of each
+/// mapping of a list: RoleBinding subjects, a webhook's service). `None`: a value of another
+/// shape, which is not certain.
+fn names_at(v: &V, path: &[&str], out: &mut Vec<String>) -> Option<()> {
+    match (path.split_first(), v) {
+        (_, V::Null) => Some(()),
+        (Some((key, rest)), V::Map(_)) => match v.get(key) {
+            None => Some(()),
+            Some(next) => names_at(next, rest, out),
+        },
+        (Some(_), V::Seq(items)) => items.iter().try_for_each(|i| names_at(i, path, out)),
+        (Some(_), _) => None,
+        (None, V::Str(s)) => {
+            out.push(s.clone());
+            Some(())
+        }
+        (None, V::Map(_)) => {
+            if let Some(n) = v.get("name") {
+                out.push(n.as_str()?.to_string());
+            }
+            Some(())
+        }
+        (None, V::Seq(items)) => items.iter().try_for_each(|i| names_at(i, &[], out)),
+        (None, _) => None,
+    }
+}
+
+/// After the build, where kustomize fixes references to renamed objects (each reference field
+/// that holds a previous name of an object of the referred kind takes its new name): an error
+/// when any reference field of any object holds a previous name of any renamed object (so
+/// kustomize might change it), or has a shape that is not certain.
+fn renamed_references(resources: &[Res]) -> Result<(), String> {
+    let previous: BTreeSet<&str> = resources
+        .iter()
+        .flat_map(|r| r.prev.iter().map(String::as_str))
+        .collect();
+    if previous.is_empty() {
+        return Ok(());
+    }
+    for r in resources {
+        let kind = r.id().2;
+        for path in reference_paths(&kind) {
+            let mut names = Vec::new();
+            names_at(&r.value, &path, &mut names)
+                .ok_or_else(|| format!("a {kind} with an odd {}", path.join("/")))?;
+            if let Some(n) = names.iter().find(|n| previous.contains(n.as_str())) {
+                return Err(format!(
+                    "a {kind} refers to {n:?}, the previous name of a renamed object"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether a kustomization field of [`KEYS`] has the shape kustomize reads into its
+/// Kustomization type (so that loading the file cannot fail on it).
+fn well_formed(key: &str, v: &V) -> bool {
+    let strings =
+        |v: &V| matches!(v, V::Seq(items) if items.iter().all(|i| matches!(i, V::Str(_))));
+    let maps = |v: &V, ok: &dyn Fn(&str, &V) -> bool| {
+        matches!(v, V::Seq(items) if items.iter().all(|i| {
+            matches!(i, V::Map(fields) if fields.iter().all(|(k, v)| ok(k, v)))
+        }))
+    };
+    match key {
+        "apiVersion" | "kind" | "namespace" | "namePrefix" | "nameSuffix" => {
+            matches!(v, V::Str(_))
+        }
+        "resources" | "bases" | "components" => strings(v),
+        "patches" | "patchesJson6902" => maps(v, &|k, v| match k {
+            "path" | "patch" => matches!(v, V::Str(_)),
+            "target" => {
+                matches!(v, V::Map(fields) if fields.iter().all(|(_, v)| matches!(v, V::Str(_))))
+            }
+            _ => false,
+        }),
+        "labels" => maps(v, &|k, v| match k {
+            "pairs" => {
+                matches!(v, V::Map(fields) if fields.iter().all(|(_, v)| matches!(v, V::Str(_))))
+            }
+            "includeSelectors" | "includeTemplates" => matches!(v, V::Bool(_)),
+            _ => false,
+        }),
+        "images" => maps(v, &|k, v| {
+            matches!(k, "name" | "newName" | "newTag" | "digest") && matches!(v, V::Str(_))
+        }),
+        _ => false,
+    }
 }
 
 struct Build<'a> {
@@ -393,6 +673,21 @@ impl Build<'_> {
         let V::Map(entries) = &k else {
             return unsupported(format!("{file}: not a mapping"));
         };
+        // A component where a kustomization is expected: kustomize loads it (its fields must
+        // read), then refuses it by its kind before reading anything it lists.
+        if !component
+            && k.get("kind").and_then(V::as_str) == Some("Component")
+            && k.get("apiVersion").and_then(V::as_str) == Some("kustomize.config.k8s.io/v1alpha1")
+            && entries
+                .iter()
+                .all(|(key, v)| KEYS.contains(&key.as_str()) && well_formed(key, v))
+        {
+            let path = display(rel);
+            return Err(Stop::Failed(format!(
+                "accumulating resources: expected kind != 'Component' for path '{}'",
+                if path.is_empty() { "." } else { &path }
+            )));
+        }
         for (key, v) in entries {
             if !KEYS.contains(&key.as_str()) {
                 return unsupported(format!("{file}: the field {key}"));
@@ -730,7 +1025,10 @@ impl Build<'_> {
             let mut v =
                 value::from_node(root).map_err(|e| Stop::Unsupported(format!("{entry}: {e}")))?;
             self.object(&mut v, entry, origin)?;
-            out.push(Res { value: v });
+            out.push(Res {
+                value: v,
+                prev: Vec::new(),
+            });
             if out.len() > MAX_OBJECTS {
                 return unsupported("too many objects");
             }
@@ -829,6 +1127,7 @@ impl Build<'_> {
         if self.warnings.len() > 1 {
             return unsupported("several deprecated fields (the order of kustomize's warnings)");
         }
+        renamed_references(resources).map_err(Stop::Unsupported)?;
         let mut ids = BTreeSet::new();
         for r in resources.iter() {
             let (g, v, k, ns, name) = r.id();
