@@ -25,7 +25,11 @@ pub fn map_kustomize(
     if findings.is_empty() {
         return notes;
     }
-    let stream = crate::model::yaml::parse_stream(text);
+    let wanted: std::collections::BTreeSet<usize> = findings
+        .iter()
+        .filter_map(|f| f.object.as_ref().map(|o| o.document))
+        .collect();
+    let documents = documents_at(text, &wanted);
     let cwd = std::env::current_dir().ok();
     let patches = crate::kpatch::load(dir, templates.roots());
     let origin_before = origin_lines_before(text);
@@ -34,7 +38,7 @@ pub fn map_kustomize(
     let rendered_outline = std::cell::OnceCell::new();
     for f in findings.iter_mut() {
         let Some(obj) = &f.object else { continue };
-        let Some(doc) = stream.documents.get(obj.document) else {
+        let Some(doc) = documents.get(&obj.document) else {
             continue;
         };
         let Some(root) = doc.root.as_ref() else {
@@ -303,6 +307,33 @@ fn field_at_line(root: &Node, line: u32) -> Option<FieldPath> {
         }
     }
     None
+}
+
+/// The documents of a build output at the given positions in [`crate::model::yaml::parse_stream`]'s
+/// list, parsed one at a time and the others dropped at once (an output of several MB of
+/// CustomResourceDefinitions is never held as one tree); the whole stream's when the output
+/// has a syntax error (recovery needs the whole text).
+fn documents_at(
+    text: &str,
+    wanted: &std::collections::BTreeSet<usize>,
+) -> std::collections::BTreeMap<usize, crate::model::yaml::Document> {
+    let mut kept = std::collections::BTreeMap::new();
+    let mut position = 0usize;
+    let complete = crate::model::yaml::each_document(text, false, &mut |doc, _| {
+        if wanted.contains(&position) {
+            kept.insert(position, doc);
+        }
+        position += 1;
+    });
+    if complete {
+        return kept;
+    }
+    crate::model::yaml::parse_stream(text)
+        .documents
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| wanted.contains(i))
+        .collect()
 }
 
 /// The keys from its document's root to the key on a 1-based line of a YAML text, by

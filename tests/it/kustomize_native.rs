@@ -228,7 +228,8 @@ fn native_renames_and_selector_labels_equal_kubectl() {
     }
     const DEPLOY: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  labels:\n    app: web\nspec:\n  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      serviceAccountName: web\n      containers:\n      - name: web\n        image: nginx:1.0\n";
     const SA: &str = "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: web\n";
-    const SVC: &str = "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports:\n  - port: 80\n";
+    const SVC: &str =
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports:\n  - port: 80\n";
     const CM: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: conf\ndata:\n  a: b\n";
     const BASE: &str = "resources:\n- deployment.yaml\n- sa.yaml\n- svc.yaml\n";
     let files: &[(&str, &str)] = &[

@@ -19,8 +19,9 @@ pub mod emit;
 pub mod transform;
 pub mod value;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::discover::KUSTOMIZATION_NAMES;
 use crate::model::yaml::parse_stream;
@@ -35,6 +36,49 @@ const MAX_FILES: usize = 20_000;
 const MAX_BYTES: u64 = 256 << 20;
 /// Objects one build may produce.
 const MAX_OBJECTS: usize = 100_000;
+/// Text of the resource files one run's [`Cache`] keeps parsed; past it, files are parsed by
+/// each build that reads them.
+const CACHE_BYTES: u64 = 256 << 20;
+
+/// A resource file read and parsed: its length and its documents' values (without origin
+/// annotations), or why it is not for this builder.
+type Parsed = Result<(u64, Vec<V>), Refusal>;
+
+/// Why a resource file is not for this builder (with the entry naming it, for the message).
+#[derive(Clone, Debug)]
+enum Refusal {
+    Read(String),
+    Yaml,
+    Value(String),
+}
+
+/// Resource files read and parsed once per run, shared by the run's builds (several overlays of
+/// one base, several installs listing the same CustomResourceDefinitions). Keyed by canonical
+/// path; every build copies the values it transforms. The parse of a file is a function of its
+/// text only, so a build's outcome does not depend on which build read a file first. Bounded by
+/// [`CACHE_BYTES`] of text; dropped with the run's renders.
+#[derive(Default)]
+pub struct Cache {
+    files: Mutex<HashMap<PathBuf, Arc<OnceLock<Parsed>>>>,
+    bytes: std::sync::atomic::AtomicU64,
+}
+
+impl Cache {
+    /// The slot of `path` (shared: a second build waits for the first one's parse), or `None`
+    /// when the cache is full.
+    fn slot(&self, path: &Path) -> Option<Arc<OnceLock<Parsed>>> {
+        let mut files = self.files.lock().ok()?;
+        if let Some(slot) = files.get(path) {
+            return Some(slot.clone());
+        }
+        if self.bytes.load(std::sync::atomic::Ordering::Relaxed) > CACHE_BYTES {
+            return None;
+        }
+        let slot = Arc::new(OnceLock::new());
+        files.insert(path.to_path_buf(), slot.clone());
+        Some(slot)
+    }
+}
 
 /// The kustomization fields this builder supports.
 pub const KEYS: &[&str] = &[
@@ -594,6 +638,7 @@ fn well_formed(key: &str, v: &V) -> bool {
 
 struct Build<'a> {
     roots: &'a [PathBuf],
+    cache: Option<&'a Cache>,
     /// Kustomization directories being built (cycle check).
     stack: Vec<PathBuf>,
     kustomizations: usize,
@@ -607,8 +652,20 @@ struct Build<'a> {
 /// Builds the kustomization in `dir` (canonical) natively, reading only files inside `roots`
 /// (canonical); output past `max_output` bytes is refused (kustomize's build then reports it).
 pub fn build(dir: &Path, roots: &[PathBuf], max_output: u64) -> Outcome {
+    build_cached(dir, roots, max_output, None)
+}
+
+/// [`build`], with resource files read and parsed through a run's [`Cache`] (the same `roots`
+/// for every build that uses it).
+pub fn build_cached(
+    dir: &Path,
+    roots: &[PathBuf],
+    max_output: u64,
+    cache: Option<&Cache>,
+) -> Outcome {
     let mut b = Build {
         roots,
+        cache,
         stack: Vec::new(),
         kustomizations: 0,
         files: 0,
@@ -1004,26 +1061,62 @@ impl Build<'_> {
         if self.files > MAX_FILES {
             return unsupported("too many resource files");
         }
-        let text = self.read(&path)?;
         let origin = format!("path: {}\n", display(&rel_entry));
-        self.documents(&text, entry, &origin, out)
+        let slot = self.cache.and_then(|c| c.slot(&path));
+        let parsed = match &slot {
+            Some(slot) => {
+                let parsed = slot.get_or_init(|| {
+                    let parsed = parse_file(&path, self.roots);
+                    if let (Some(c), Ok((len, _))) = (self.cache, &parsed) {
+                        c.bytes
+                            .fetch_add(*len, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    parsed
+                });
+                // Borrowed from the cache; each object is copied below.
+                parsed
+                    .as_ref()
+                    .map(|(len, values)| (*len, values.as_slice()))
+            }
+            None => {
+                let own = parse_file(&path, self.roots);
+                return self.add_parsed(
+                    own.as_ref().map(|(len, values)| (*len, values.as_slice())),
+                    &path,
+                    entry,
+                    &origin,
+                    out,
+                );
+            }
+        };
+        self.add_parsed(parsed, &path, entry, &origin, out)
     }
 
-    fn documents(
+    /// Adds the objects of a parsed resource file (copies, with their origin annotation).
+    fn add_parsed(
         &mut self,
-        text: &str,
+        parsed: Result<(u64, &[V]), &Refusal>,
+        path: &Path,
         entry: &str,
         origin: &str,
         out: &mut Vec<Res>,
     ) -> Result<(), Stop> {
-        let stream = parse_stream(text);
-        if !stream.diagnostics.is_empty() {
-            return unsupported(format!("{entry}: YAML that kustomize may read differently"));
-        }
-        for doc in &stream.documents {
-            let Some(root) = &doc.root else { continue };
-            let mut v =
-                value::from_node(root).map_err(|e| Stop::Unsupported(format!("{entry}: {e}")))?;
+        let values = match parsed {
+            Ok((len, values)) => {
+                self.bytes = self.bytes.saturating_add(len);
+                if self.bytes > MAX_BYTES {
+                    return unsupported("too many bytes to read");
+                }
+                values
+            }
+            Err(Refusal::Read(e)) => return unsupported(format!("{}: {e}", path.display())),
+            Err(Refusal::Yaml) => {
+                return unsupported(format!("{entry}: YAML that kustomize may read differently"))
+            }
+            Err(Refusal::Value(e)) => return unsupported(format!("{entry}: {e}")),
+        };
+        for v in values {
+            let mut v = v.clone();
             self.object(&mut v, entry, origin)?;
             out.push(Res {
                 value: v,
@@ -1157,6 +1250,23 @@ impl Build<'_> {
         }
         Ok(out)
     }
+}
+
+/// A resource file read (see [`Build::read`]) and parsed into values.
+fn parse_file(path: &Path, roots: &[PathBuf]) -> Parsed {
+    let text = crate::safepath::read_confined(path, roots).ok_or_else(|| {
+        Refusal::Read("not a readable UTF-8 file of at most 64 MiB inside the scan".to_string())
+    })?;
+    let stream = parse_stream(&text);
+    if !stream.diagnostics.is_empty() {
+        return Err(Refusal::Yaml);
+    }
+    let mut values = Vec::new();
+    for doc in &stream.documents {
+        let Some(root) = &doc.root else { continue };
+        values.push(value::from_node(root).map_err(Refusal::Value)?);
+    }
+    Ok((text.len() as u64, values))
 }
 
 /// kustomize's legacy order: kinds in a fixed order (others between), then group, version and
@@ -1342,6 +1452,61 @@ mod tests {
         // `yes` is a string for kustomize, a boolean for Kubernetes: left to kustomize.
         assert!(matches!(run(&root, "c"), Outcome::Unsupported(_)));
         assert!(matches!(run(&root, "e"), Outcome::Unsupported(e) if e.contains("twice")));
+    }
+
+    #[test]
+    fn a_run_cache_parses_a_shared_base_once_and_changes_no_output() {
+        let (_d, root) = tree(&[
+            (
+                "base/kustomization.yaml",
+                "resources:\n- deployment.yaml\n- bad.yaml\n",
+            ),
+            ("base/deployment.yaml", DEPLOYMENT),
+            ("base/bad.yaml", "a: [\n"),
+            ("ok/kustomization.yaml", "resources:\n- ../good\n"),
+            (
+                "good/kustomization.yaml",
+                "resources:\n- ../base/deployment.yaml\n",
+            ),
+            (
+                "a/kustomization.yaml",
+                "resources:\n- ../shared\nnamePrefix: a-\n",
+            ),
+            (
+                "b/kustomization.yaml",
+                "resources:\n- ../shared\nimages:\n- name: nginx\n  newTag: \"2\"\n",
+            ),
+            (
+                "shared/kustomization.yaml",
+                "resources:\n- deployment.yaml\n",
+            ),
+            ("shared/deployment.yaml", DEPLOYMENT),
+            ("c/kustomization.yaml", "resources:\n- ../base\n"),
+        ]);
+        let roots = [root.clone()];
+        let cache = Cache::default();
+        for dir in ["a", "b", "a", "c", "b", "c", "ok"] {
+            let cached = build_cached(&root.join(dir), &roots, u64::MAX, Some(&cache));
+            let fresh = build(&root.join(dir), &roots, u64::MAX);
+            assert_eq!(format!("{cached:?}"), format!("{fresh:?}"), "{dir}");
+        }
+        // One transformed copy does not leak into another build.
+        let Outcome::Built(b, _) = build_cached(&root.join("b"), &roots, u64::MAX, Some(&cache))
+        else {
+            panic!("b not built");
+        };
+        assert!(b.contains("name: web\n") && b.contains("nginx:2"), "{b}");
+        let files = cache.files.lock().unwrap();
+        let mut keys: Vec<String> = files.keys().map(|k| relative(&root, k)).collect();
+        keys.sort();
+        assert_eq!(
+            keys,
+            [
+                "base/bad.yaml",
+                "base/deployment.yaml",
+                "shared/deployment.yaml"
+            ]
+        );
     }
 
     #[test]
