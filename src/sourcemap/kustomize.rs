@@ -33,9 +33,10 @@ pub fn map_kustomize(
     let cwd = std::env::current_dir().ok();
     let patches = crate::kpatch::load(dir, templates.roots());
     let origin_before = origin_lines_before(text);
-    // Only a related location in the output needs it (built on first use: the outline of a
-    // build output of several MB costs more than the rest of the mapping).
-    let rendered_outline = std::cell::OnceCell::new();
+    // Only a related location in the output needs it, and only the outline of its document
+    // (the outline of a whole build output of several MB cost more than the rest of the
+    // mapping, and was the run's memory peak).
+    let rendered_outline = DocOutlines::new(text);
     for f in findings.iter_mut() {
         let Some(obj) = &f.object else { continue };
         let Some(doc) = documents.get(&obj.document) else {
@@ -159,7 +160,8 @@ pub fn map_kustomize(
                 .filter(|p| p.nearest.is_none())
                 .map(|p| (patch_display(&p), p.span));
             let moved = by_patch.or_else(|| {
-                rendered_key_path(rendered_outline.get_or_init(|| Outline::parse(text)), line)
+                rendered_outline
+                    .key_path(line)
                     .and_then(|p| {
                         locate(&outline, &p, container, &|_| None, 0)
                             .filter(|h| h.matched == h.wanted)
@@ -309,6 +311,72 @@ fn field_at_line(root: &Node, line: u32) -> Option<FieldPath> {
     None
 }
 
+/// Outlines of a text's parts between the lines an [`Outline`] resets at (`---`, indented or
+/// not), each built when first needed: the key path of a line in its part's outline is the
+/// one in the whole text's outline, since nothing before a reset line changes a path after it.
+struct DocOutlines<'a> {
+    text: &'a str,
+    /// Byte offset of each line's start.
+    starts: Vec<usize>,
+    /// 0-based indexes of the reset lines, ascending.
+    markers: Vec<usize>,
+    /// By first line of the part.
+    outlines: std::cell::RefCell<std::collections::HashMap<usize, Outline>>,
+}
+
+impl<'a> DocOutlines<'a> {
+    fn new(text: &'a str) -> DocOutlines<'a> {
+        let mut starts = Vec::new();
+        let mut markers = Vec::new();
+        let mut at = 0;
+        for (i, line) in text.split_inclusive('\n').enumerate() {
+            starts.push(at);
+            at += line.len();
+            if line.trim() == "---" {
+                markers.push(i);
+            }
+        }
+        DocOutlines {
+            text,
+            starts,
+            markers,
+            outlines: Default::default(),
+        }
+    }
+
+    /// [`rendered_key_path`] in the whole text's outline, from the outline of the line's part.
+    fn key_path(&self, line: u32) -> Option<Vec<String>> {
+        let i = index(line);
+        if i >= self.starts.len() {
+            return None;
+        }
+        let after = self.markers.partition_point(|m| *m < i);
+        let first = match after.checked_sub(1) {
+            Some(m) => self.markers.get(m)? + 1,
+            None => 0,
+        };
+        let end = self
+            .markers
+            .iter()
+            .skip(after)
+            .find(|m| **m > i)
+            .copied()
+            .unwrap_or(self.starts.len());
+        let from = *self.starts.get(first)?;
+        let to = self.starts.get(end).copied().unwrap_or(self.text.len());
+        let mut outlines = self.outlines.borrow_mut();
+        let outline = outlines
+            .entry(first)
+            .or_insert_with(|| Outline::parse(self.text.get(from..to).unwrap_or("")));
+        let local = i - first;
+        outline
+            .keys
+            .iter()
+            .find(|k| k.line == local)
+            .map(|k| k.path.clone())
+    }
+}
+
 /// The documents of a build output at the given positions in [`crate::model::yaml::parse_stream`]'s
 /// list, parsed one at a time and the others dropped at once (an output of several MB of
 /// CustomResourceDefinitions is never held as one tree); the whole stream's when the output
@@ -334,17 +402,6 @@ fn documents_at(
         .enumerate()
         .filter(|(i, _)| wanted.contains(i))
         .collect()
-}
-
-/// The keys from its document's root to the key on a 1-based line of a YAML text, by
-/// indentation.
-pub(super) fn rendered_key_path(outline: &Outline, line: u32) -> Option<Vec<String>> {
-    let i = index(line);
-    outline
-        .keys
-        .iter()
-        .find(|k| k.line == i)
-        .map(|k| k.path.clone())
 }
 
 /// For each 0-based line of a `kustomize build` output with origin annotations, how many lines
@@ -396,4 +453,25 @@ pub fn origin_lines_before(text: &str) -> Vec<u32> {
 /// prints without them (see [`origin_lines_before`]).
 pub fn plain_kustomize_line(before: &[u32], line: u32) -> u32 {
     line.saturating_sub(before.get(index(line)).copied().unwrap_or(0))
+}
+
+#[cfg(test)]
+mod doc_outline_tests {
+    use super::*;
+
+    #[test]
+    fn a_part_outline_gives_the_whole_outline_key_paths() {
+        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  annotations:\n    config.kubernetes.io/origin: |\n      path: x.yaml\ndata:\n  script: |\n    a: b\n    ---\n    c: d\n  other: e\n---\napiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n      - name: c\n        image: x\n        ports:\n        - containerPort: 80\n---  \r\nkind: Last\nlist:\n- a: 1\n  b: 2\n";
+        let whole = Outline::parse(text);
+        let parts = DocOutlines::new(text);
+        let lines = text.lines().count() as u32;
+        for line in 0..=lines + 2 {
+            let want = whole
+                .keys
+                .iter()
+                .find(|k| k.line == index(line))
+                .map(|k| k.path.clone());
+            assert_eq!(parts.key_path(line), want, "line {line}");
+        }
+    }
 }
