@@ -617,9 +617,18 @@ fn well_formed(key: &str, v: &V) -> bool {
         "resources" | "bases" | "components" => strings(v),
         "patches" | "patchesJson6902" => maps(v, &|k, v| match k {
             "path" | "patch" => matches!(v, V::Str(_)),
-            "target" => {
-                matches!(v, V::Map(fields) if fields.iter().all(|(_, v)| matches!(v, V::Str(_))))
-            }
+            "target" => matches!(v, V::Map(fields) if fields.iter().all(|(k, v)| {
+                matches!(
+                    k.as_str(),
+                    "group"
+                        | "version"
+                        | "kind"
+                        | "name"
+                        | "namespace"
+                        | "labelSelector"
+                        | "annotationSelector"
+                ) && matches!(v, V::Str(_))
+            })),
             _ => false,
         }),
         "labels" => maps(v, &|k, v| match k {
@@ -1507,6 +1516,36 @@ mod tests {
                 "shared/deployment.yaml"
             ]
         );
+    }
+
+    #[test]
+    fn a_component_built_on_its_own_fails_only_when_kustomize_would_load_it() {
+        const C: &str = "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n";
+        let (_d, root) = tree(&[
+            (
+                "ok/kustomization.yaml",
+                &format!("{C}resources:\n- missing.yaml\n"),
+            ),
+            (
+                "odd-target/kustomization.yaml",
+                &format!("{C}patches:\n- target:\n    kinds: Deployment\n  patch: x\n"),
+            ),
+            (
+                "odd-field/kustomization.yaml",
+                &format!("{C}resources: a\n"),
+            ),
+            (
+                "v1beta1/kustomization.yaml",
+                "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Component\n",
+            ),
+        ]);
+        // Refused by kind before the missing file is read, as kustomize does.
+        assert!(
+            matches!(run(&root, "ok"), Outcome::Failed(e) if e.contains("expected kind != 'Component' for path '.'"))
+        );
+        for dir in ["odd-target", "odd-field", "v1beta1"] {
+            assert!(matches!(run(&root, dir), Outcome::Unsupported(_)), "{dir}");
+        }
     }
 
     #[test]
