@@ -196,7 +196,7 @@ pub fn map_kustomize(
                     .filter(|_| hit.matched == hit.wanted && patch.is_none())
                     .and_then(|key| {
                         let line = |text: Option<&str>| text.and_then(|l| line_value(l, key));
-                        let out = line(text.lines().nth(index(f.span.start.line)));
+                        let out = line(rendered_outline.line(index(f.span.start.line)));
                         let src = line(
                             outline
                                 .lines
@@ -316,54 +316,72 @@ fn field_at_line(root: &Node, line: u32) -> Option<FieldPath> {
 /// one in the whole text's outline, since nothing before a reset line changes a path after it.
 struct DocOutlines<'a> {
     text: &'a str,
-    /// Byte offset of each line's start.
-    starts: Vec<usize>,
-    /// 0-based indexes of the reset lines, ascending.
-    markers: Vec<usize>,
+    /// Byte offset of each line's start, and the 0-based indexes of the reset lines
+    /// (ascending): read on first use.
+    lines: std::cell::OnceCell<(Vec<usize>, Vec<usize>)>,
     /// By first line of the part.
     outlines: std::cell::RefCell<std::collections::HashMap<usize, Outline>>,
 }
 
 impl<'a> DocOutlines<'a> {
     fn new(text: &'a str) -> DocOutlines<'a> {
-        let mut starts = Vec::new();
-        let mut markers = Vec::new();
-        let mut at = 0;
-        for (i, line) in text.split_inclusive('\n').enumerate() {
-            starts.push(at);
-            at += line.len();
-            if line.trim() == "---" {
-                markers.push(i);
-            }
-        }
         DocOutlines {
             text,
-            starts,
-            markers,
+            lines: std::cell::OnceCell::new(),
             outlines: Default::default(),
         }
     }
 
-    /// [`rendered_key_path`] in the whole text's outline, from the outline of the line's part.
+    fn lines(&self) -> &(Vec<usize>, Vec<usize>) {
+        self.lines.get_or_init(|| {
+            let mut starts = Vec::new();
+            let mut markers = Vec::new();
+            let mut at = 0;
+            for (i, line) in self.text.split_inclusive('\n').enumerate() {
+                starts.push(at);
+                at += line.len();
+                if line.trim() == "---" {
+                    markers.push(i);
+                }
+            }
+            (starts, markers)
+        })
+    }
+
+    /// The 0-based line `i` of the text, as `text.lines().nth(i)` gives it (without reading
+    /// the text up to it again for each finding).
+    fn line(&self, i: usize) -> Option<&'a str> {
+        let (starts, _) = self.lines();
+        let from = *starts.get(i)?;
+        let to = starts.get(i + 1).copied().unwrap_or(self.text.len());
+        let line = self.text.get(from..to)?;
+        let Some(line) = line.strip_suffix('\n') else {
+            return Some(line);
+        };
+        Some(line.strip_suffix('\r').unwrap_or(line))
+    }
+
+    /// The key path of a 1-based line in the whole text's outline, from the outline of the
+    /// line's part.
     fn key_path(&self, line: u32) -> Option<Vec<String>> {
         let i = index(line);
-        if i >= self.starts.len() {
+        let (starts, markers) = self.lines();
+        if i >= starts.len() {
             return None;
         }
-        let after = self.markers.partition_point(|m| *m < i);
+        let after = markers.partition_point(|m| *m < i);
         let first = match after.checked_sub(1) {
-            Some(m) => self.markers.get(m)? + 1,
+            Some(m) => markers.get(m)? + 1,
             None => 0,
         };
-        let end = self
-            .markers
+        let end = markers
             .iter()
             .skip(after)
             .find(|m| **m > i)
             .copied()
-            .unwrap_or(self.starts.len());
-        let from = *self.starts.get(first)?;
-        let to = self.starts.get(end).copied().unwrap_or(self.text.len());
+            .unwrap_or(starts.len());
+        let from = *starts.get(first)?;
+        let to = starts.get(end).copied().unwrap_or(self.text.len());
         let mut outlines = self.outlines.borrow_mut();
         let outline = outlines
             .entry(first)
@@ -472,6 +490,8 @@ mod doc_outline_tests {
                 .find(|k| k.line == index(line))
                 .map(|k| k.path.clone());
             assert_eq!(parts.key_path(line), want, "line {line}");
+            let i = index(line);
+            assert_eq!(parts.line(i), text.lines().nth(i), "line {line}");
         }
     }
 }
