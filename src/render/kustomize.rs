@@ -250,6 +250,7 @@ pub fn render(
     settings: &Settings,
     limits: &Limits,
     index: usize,
+    cache: &super::native::Cache,
 ) -> Render {
     let mut render = Render::new(Tool::Kustomize, job);
     let refused = super::refs::check(&job.dir.path, &job.dir.display, &settings.scan_roots());
@@ -267,7 +268,12 @@ pub fn render(
     };
     if settings.kustomize_builder != super::native::Choice::External {
         let start = std::time::Instant::now();
-        let outcome = super::native::build(&target, &settings.scan_roots(), settings.max_output);
+        let outcome = super::native::build_cached(
+            &target,
+            &settings.scan_roots(),
+            settings.max_output,
+            Some(cache),
+        );
         render.duration = start.elapsed();
         match outcome {
             super::native::Outcome::Built(text, warnings) => {

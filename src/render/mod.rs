@@ -347,6 +347,8 @@ fn run_jobs(
     progress.note(&process::isolation().describe());
     let portable = Portable::new(&settings.scan_roots(), &sandbox);
     let deadline = Instant::now() + settings.budget;
+    // Resource files the native kustomize builds share, parsed once; dropped with this run.
+    let cache = native::Cache::default();
     let renders: Vec<Render> = jobs
         .par_iter()
         .enumerate()
@@ -369,7 +371,7 @@ fn run_jobs(
                         helm::render(job, h, &sandbox, settings, &limits, i)
                     }
                     (Tool::Kustomize, _, Some(k)) => {
-                        kustomize::render(job, k, &sandbox, settings, &limits, i)
+                        kustomize::render(job, k, &sandbox, settings, &limits, i, &cache)
                     }
                     _ => unreachable!("jobs are made only for tools that were found"),
                 }

@@ -21,14 +21,25 @@ pub fn map_kustomize(
     templates: &Templates,
 ) -> Vec<PathNote> {
     let mut notes: Vec<PathNote> = Vec::new();
-    let stream = crate::model::yaml::parse_stream(text);
+    // Nothing to map (most renders of CustomResourceDefinitions): the output is not parsed.
+    if findings.is_empty() {
+        return notes;
+    }
+    let wanted: std::collections::BTreeSet<usize> = findings
+        .iter()
+        .filter_map(|f| f.object.as_ref().map(|o| o.document))
+        .collect();
+    let documents = documents_at(text, &wanted);
     let cwd = std::env::current_dir().ok();
     let patches = crate::kpatch::load(dir, templates.roots());
     let origin_before = origin_lines_before(text);
-    let rendered_outline = Outline::parse(text);
+    // Only a related location in the output needs it, and only the outline of its document
+    // (the outline of a whole build output of several MB cost more than the rest of the
+    // mapping, and was the run's memory peak).
+    let rendered_outline = DocOutlines::new(text);
     for f in findings.iter_mut() {
         let Some(obj) = &f.object else { continue };
-        let Some(doc) = stream.documents.get(obj.document) else {
+        let Some(doc) = documents.get(&obj.document) else {
             continue;
         };
         let Some(root) = doc.root.as_ref() else {
@@ -149,7 +160,8 @@ pub fn map_kustomize(
                 .filter(|p| p.nearest.is_none())
                 .map(|p| (patch_display(&p), p.span));
             let moved = by_patch.or_else(|| {
-                rendered_key_path(&rendered_outline, line)
+                rendered_outline
+                    .key_path(line)
                     .and_then(|p| {
                         locate(&outline, &p, container, &|_| None, 0)
                             .filter(|h| h.matched == h.wanted)
@@ -184,7 +196,7 @@ pub fn map_kustomize(
                     .filter(|_| hit.matched == hit.wanted && patch.is_none())
                     .and_then(|key| {
                         let line = |text: Option<&str>| text.and_then(|l| line_value(l, key));
-                        let out = line(text.lines().nth(index(f.span.start.line)));
+                        let out = line(rendered_outline.line(index(f.span.start.line)));
                         let src = line(
                             outline
                                 .lines
@@ -299,15 +311,115 @@ fn field_at_line(root: &Node, line: u32) -> Option<FieldPath> {
     None
 }
 
-/// The keys from its document's root to the key on a 1-based line of a YAML text, by
-/// indentation.
-pub(super) fn rendered_key_path(outline: &Outline, line: u32) -> Option<Vec<String>> {
-    let i = index(line);
-    outline
-        .keys
-        .iter()
-        .find(|k| k.line == i)
-        .map(|k| k.path.clone())
+/// Outlines of a text's parts between the lines an [`Outline`] resets at (`---`, indented or
+/// not), each built when first needed: the key path of a line in its part's outline is the
+/// one in the whole text's outline, since nothing before a reset line changes a path after it.
+struct DocOutlines<'a> {
+    text: &'a str,
+    /// Byte offset of each line's start, and the 0-based indexes of the reset lines
+    /// (ascending): read on first use.
+    lines: std::cell::OnceCell<(Vec<usize>, Vec<usize>)>,
+    /// By first line of the part.
+    outlines: std::cell::RefCell<std::collections::HashMap<usize, Outline>>,
+}
+
+impl<'a> DocOutlines<'a> {
+    fn new(text: &'a str) -> DocOutlines<'a> {
+        DocOutlines {
+            text,
+            lines: std::cell::OnceCell::new(),
+            outlines: Default::default(),
+        }
+    }
+
+    fn lines(&self) -> &(Vec<usize>, Vec<usize>) {
+        self.lines.get_or_init(|| {
+            let mut starts = Vec::new();
+            let mut markers = Vec::new();
+            let mut at = 0;
+            for (i, line) in self.text.split_inclusive('\n').enumerate() {
+                starts.push(at);
+                at += line.len();
+                if line.trim() == "---" {
+                    markers.push(i);
+                }
+            }
+            (starts, markers)
+        })
+    }
+
+    /// The 0-based line `i` of the text, as `text.lines().nth(i)` gives it (without reading
+    /// the text up to it again for each finding).
+    fn line(&self, i: usize) -> Option<&'a str> {
+        let (starts, _) = self.lines();
+        let from = *starts.get(i)?;
+        let to = starts.get(i + 1).copied().unwrap_or(self.text.len());
+        let line = self.text.get(from..to)?;
+        let Some(line) = line.strip_suffix('\n') else {
+            return Some(line);
+        };
+        Some(line.strip_suffix('\r').unwrap_or(line))
+    }
+
+    /// The key path of a 1-based line in the whole text's outline, from the outline of the
+    /// line's part.
+    fn key_path(&self, line: u32) -> Option<Vec<String>> {
+        let i = index(line);
+        let (starts, markers) = self.lines();
+        if i >= starts.len() {
+            return None;
+        }
+        let after = markers.partition_point(|m| *m < i);
+        let first = match after.checked_sub(1) {
+            Some(m) => markers.get(m)? + 1,
+            None => 0,
+        };
+        let end = markers
+            .iter()
+            .skip(after)
+            .find(|m| **m > i)
+            .copied()
+            .unwrap_or(starts.len());
+        let from = *starts.get(first)?;
+        let to = starts.get(end).copied().unwrap_or(self.text.len());
+        let mut outlines = self.outlines.borrow_mut();
+        let outline = outlines
+            .entry(first)
+            .or_insert_with(|| Outline::parse(self.text.get(from..to).unwrap_or("")));
+        let local = i - first;
+        outline
+            .keys
+            .iter()
+            .find(|k| k.line == local)
+            .map(|k| k.path.clone())
+    }
+}
+
+/// The documents of a build output at the given positions in [`crate::model::yaml::parse_stream`]'s
+/// list, parsed one at a time and the others dropped at once (an output of several MB of
+/// CustomResourceDefinitions is never held as one tree); the whole stream's when the output
+/// has a syntax error (recovery needs the whole text).
+fn documents_at(
+    text: &str,
+    wanted: &std::collections::BTreeSet<usize>,
+) -> std::collections::BTreeMap<usize, crate::model::yaml::Document> {
+    let mut kept = std::collections::BTreeMap::new();
+    let mut position = 0usize;
+    let complete = crate::model::yaml::each_document(text, false, &mut |doc, _| {
+        if wanted.contains(&position) {
+            kept.insert(position, doc);
+        }
+        position += 1;
+    });
+    if complete {
+        return kept;
+    }
+    crate::model::yaml::parse_stream(text)
+        .documents
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| wanted.contains(i))
+        .collect()
 }
 
 /// For each 0-based line of a `kustomize build` output with origin annotations, how many lines
@@ -359,4 +471,27 @@ pub fn origin_lines_before(text: &str) -> Vec<u32> {
 /// prints without them (see [`origin_lines_before`]).
 pub fn plain_kustomize_line(before: &[u32], line: u32) -> u32 {
     line.saturating_sub(before.get(index(line)).copied().unwrap_or(0))
+}
+
+#[cfg(test)]
+mod doc_outline_tests {
+    use super::*;
+
+    #[test]
+    fn a_part_outline_gives_the_whole_outline_key_paths() {
+        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  annotations:\n    config.kubernetes.io/origin: |\n      path: x.yaml\ndata:\n  script: |\n    a: b\n    ---\n    c: d\n  other: e\n---\napiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n      - name: c\n        image: x\n        ports:\n        - containerPort: 80\n---  \r\nkind: Last\nlist:\n- a: 1\n  b: 2\n";
+        let whole = Outline::parse(text);
+        let parts = DocOutlines::new(text);
+        let lines = text.lines().count() as u32;
+        for line in 0..=lines + 2 {
+            let want = whole
+                .keys
+                .iter()
+                .find(|k| k.line == index(line))
+                .map(|k| k.path.clone());
+            assert_eq!(parts.key_path(line), want, "line {line}");
+            let i = index(line);
+            assert_eq!(parts.line(i), text.lines().nth(i), "line {line}");
+        }
+    }
 }

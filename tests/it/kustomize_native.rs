@@ -217,3 +217,99 @@ fn scan_reports_equal_with_either_builder() {
         same_report(&corpus.join("argo-cd"));
     }
 }
+
+/// Name suffixes and prefixes with name references, labels on selectors, and a component built
+/// on its own: each small tree is built natively (or refused, or failed) as expected, and what
+/// is built equals kubectl's output byte for byte (a failure fails in kubectl too).
+#[test]
+fn native_renames_and_selector_labels_equal_kubectl() {
+    if !have_kustomize() {
+        return;
+    }
+    const DEPLOY: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  labels:\n    app: web\nspec:\n  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      serviceAccountName: web\n      containers:\n      - name: web\n        image: nginx:1.0\n";
+    const SA: &str = "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: web\n";
+    const SVC: &str =
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports:\n  - port: 80\n";
+    const CM: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: conf\ndata:\n  a: b\n";
+    const BASE: &str = "resources:\n- deployment.yaml\n- sa.yaml\n- svc.yaml\n";
+    let files: &[(&str, &str)] = &[
+        ("base/kustomization.yaml", BASE),
+        ("base/deployment.yaml", DEPLOY),
+        ("base/sa.yaml", SA),
+        ("base/svc.yaml", SVC),
+        // The suffix renames the ServiceAccount the Deployment names: kustomize updates the
+        // reference; refused.
+        ("suffix-ref/kustomization.yaml", "resources:\n- ../base\nnameSuffix: -x\n"),
+        // The reference is patched to the new name first (as in argo-cd's components monorepo):
+        // nothing refers to an old name; selectors and templates labelled.
+        (
+            "suffix-patched/kustomization.yaml",
+            "resources:\n- ../base\nnameSuffix: -x\nlabels:\n- pairs:\n    app: web-x\n    team: a\n  includeSelectors: true\n  includeTemplates: true\npatches:\n- patch: |-\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata:\n      name: web\n    spec:\n      template:\n        spec:\n          serviceAccountName: web-x\n",
+        ),
+        // Selector labels created where absent (the Service has no selector).
+        (
+            "selectors/kustomization.yaml",
+            "resources:\n- ../base\nlabels:\n- pairs:\n    tier: front\n  includeSelectors: true\n",
+        ),
+        // Templates without selectors: other field specs, refused.
+        (
+            "templates/kustomization.yaml",
+            "resources:\n- ../base\nlabels:\n- pairs:\n    tier: front\n  includeTemplates: true\n",
+        ),
+        // A prefix over a ConfigMap that a Deployment reads: refused; over one nobody reads:
+        // built.
+        (
+            "prefix-cm-ref/kustomization.yaml",
+            "resources:\n- d.yaml\n- cm.yaml\nnamePrefix: p-\n",
+        ),
+        (
+            "prefix-cm-ref/d.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  template:\n    spec:\n      containers:\n      - name: c\n        image: nginx:1.0\n        envFrom:\n        - configMapRef:\n            name: conf\n",
+        ),
+        ("prefix-cm-ref/cm.yaml", CM),
+        (
+            "prefix-cm/kustomization.yaml",
+            "resources:\n- cm.yaml\n- d.yaml\nnamePrefix: p-\n",
+        ),
+        ("prefix-cm/cm.yaml", CM),
+        (
+            "prefix-cm/d.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  template:\n    spec:\n      containers:\n      - name: c\n        image: nginx:1.0\n",
+        ),
+        // A component built on its own fails in kustomize: the same failure natively.
+        (
+            "component/kustomization.yaml",
+            "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nlabels:\n- pairs:\n    owner: a\n  includeSelectors: false\npatches:\n- target:\n    kind: Deployment\n  patch: |-\n    - op: add\n      path: /spec/replicas\n      value: 2\n",
+        ),
+    ];
+    let tmp = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(tmp.path()).unwrap();
+    for (name, text) in files {
+        let p = root.join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    let roots = vec![root.clone()];
+    let outcome = |dir: &str| match build(&root.join(dir), &roots, u64::MAX) {
+        Outcome::Built(..) => "built",
+        Outcome::Failed(_) => "failed",
+        Outcome::Unsupported(_) => "unsupported",
+    };
+    let expected = [
+        ("base", "built"),
+        ("suffix-ref", "unsupported"),
+        ("suffix-patched", "built"),
+        ("selectors", "built"),
+        ("templates", "unsupported"),
+        ("prefix-cm-ref", "unsupported"),
+        ("prefix-cm", "built"),
+        ("component", "failed"),
+    ];
+    for (dir, want) in expected {
+        assert_eq!(outcome(dir), want, "{dir}");
+    }
+    // Every built output equals kubectl's, every failure fails in kubectl too.
+    let builder = Builder::find().unwrap();
+    let (built, failed, _) = compare(&root, &builder);
+    assert_eq!((built, failed), (4, 1));
+}

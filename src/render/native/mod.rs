@@ -19,8 +19,9 @@ pub mod emit;
 pub mod transform;
 pub mod value;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::discover::KUSTOMIZATION_NAMES;
 use crate::model::yaml::parse_stream;
@@ -35,6 +36,49 @@ const MAX_FILES: usize = 20_000;
 const MAX_BYTES: u64 = 256 << 20;
 /// Objects one build may produce.
 const MAX_OBJECTS: usize = 100_000;
+/// Text of the resource files one run's [`Cache`] keeps parsed; past it, files are parsed by
+/// each build that reads them.
+const CACHE_BYTES: u64 = 256 << 20;
+
+/// A resource file read and parsed: its length and its documents' values (without origin
+/// annotations), or why it is not for this builder.
+type Parsed = Result<(u64, Vec<V>), Refusal>;
+
+/// Why a resource file is not for this builder (with the entry naming it, for the message).
+#[derive(Clone, Debug)]
+enum Refusal {
+    Read(String),
+    Yaml,
+    Value(String),
+}
+
+/// Resource files read and parsed once per run, shared by the run's builds (several overlays of
+/// one base, several installs listing the same CustomResourceDefinitions). Keyed by canonical
+/// path; every build copies the values it transforms. The parse of a file is a function of its
+/// text only, so a build's outcome does not depend on which build read a file first. Bounded by
+/// [`CACHE_BYTES`] of text; dropped with the run's renders.
+#[derive(Default)]
+pub struct Cache {
+    files: Mutex<HashMap<PathBuf, Arc<OnceLock<Parsed>>>>,
+    bytes: std::sync::atomic::AtomicU64,
+}
+
+impl Cache {
+    /// The slot of `path` (shared: a second build waits for the first one's parse), or `None`
+    /// when the cache is full.
+    fn slot(&self, path: &Path) -> Option<Arc<OnceLock<Parsed>>> {
+        let mut files = self.files.lock().ok()?;
+        if let Some(slot) = files.get(path) {
+            return Some(slot.clone());
+        }
+        if self.bytes.load(std::sync::atomic::Ordering::Relaxed) > CACHE_BYTES {
+            return None;
+        }
+        let slot = Arc::new(OnceLock::new());
+        files.insert(path.to_path_buf(), slot.clone());
+        Some(slot)
+    }
+}
 
 /// The kustomization fields this builder supports.
 pub const KEYS: &[&str] = &[
@@ -94,6 +138,8 @@ fn unsupported<T>(why: impl Into<String>) -> Result<T, Stop> {
 /// One object of the build.
 struct Res {
     value: V,
+    /// The names it had before `namePrefix`/`nameSuffix` renamed it (kustomize's previous ids).
+    prev: Vec<String>,
 }
 
 type Id = (String, String, String, String, String);
@@ -246,8 +292,10 @@ fn set_namespace(out: &mut [Res], ns: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// `labels` entries without `includeSelectors`/`includeTemplates`: `metadata.labels` of every
-/// object.
+/// `labels` entries: `metadata.labels` of every object; with `includeSelectors`, also the
+/// selectors and pod templates kustomize's `commonLabels` field specs name, for the kinds whose
+/// field specs are certain here (see [`selector_paths`]). `includeTemplates` alone is left to
+/// kustomize.
 fn add_labels(out: &mut [Res], labels: &V) -> Result<(), String> {
     let V::Seq(entries) = labels else {
         return Err("labels not a list".into());
@@ -257,63 +305,349 @@ fn add_labels(out: &mut [Res], labels: &V) -> Result<(), String> {
             return Err("a labels entry that is not a mapping".into());
         };
         let mut pairs = Vec::new();
+        let (mut selectors, mut templates) = (false, false);
         for (k, v) in fields {
             match (k.as_str(), v) {
                 ("pairs", V::Map(p)) if p.iter().all(|(_, v)| matches!(v, V::Str(_))) => {
                     pairs = p.clone();
                 }
-                ("includeSelectors" | "includeTemplates", V::Bool(false)) => {}
+                ("includeSelectors", V::Bool(b)) => selectors = *b,
+                ("includeTemplates", V::Bool(b)) => templates = *b,
                 _ => return Err(format!("labels: {k}")),
             }
         }
+        // With selectors, kustomize uses the `commonLabels` field specs (templates included);
+        // templates alone use other field specs, not supported here.
+        if templates && !selectors {
+            return Err("labels: includeTemplates without includeSelectors".into());
+        }
         for r in out.iter_mut() {
-            let Some(m) = r.value.get_mut("metadata") else {
-                continue;
-            };
-            if matches!(m.get("labels"), Some(V::Null)) {
-                return Err("labels over a null labels field".into());
+            let mut paths: Vec<&[&str]> = vec![&["metadata", "labels"]];
+            if selectors {
+                paths.extend(selector_paths(&r.value)?);
             }
-            let Some(l) = m.map_at("labels") else {
-                return Err("labels over odd labels".into());
-            };
-            for (k, v) in &pairs {
-                l.set(k, v.clone());
+            for path in paths {
+                let mut at = &mut r.value;
+                for key in path {
+                    if matches!(at.get(key), Some(V::Null)) {
+                        return Err(format!("labels over a null {key} field"));
+                    }
+                    at = at
+                        .map_at(key)
+                        .ok_or_else(|| format!("labels over an odd {key} field"))?;
+                }
+                for (k, v) in &pairs {
+                    at.set(k, v.clone());
+                }
             }
         }
     }
     Ok(())
 }
 
-/// `namePrefix`/`nameSuffix`, where no object of the build can refer to another by name (so no
-/// reference needs the new name): only kinds that refer to none of the others present.
+/// Beyond `metadata/labels`, the paths kustomize's `commonLabels` field specs give an object's
+/// labels (all created when absent), for the kinds where they are certain: a `v1` Service's
+/// selector, an `apps/v1` Deployment's selector and pod template (without pod affinity or
+/// topology spread constraints, whose selectors kustomize also changes when present), and
+/// kinds kustomize labels only in their metadata.
+fn selector_paths(v: &V) -> Result<Vec<&'static [&'static str]>, String> {
+    let (group, version, kind, _, _) = Res::id_of(v).unwrap_or_default();
+    match (group.as_str(), version.as_str(), kind.as_str()) {
+        ("", "v1", "ConfigMap" | "Secret" | "ServiceAccount") => Ok(Vec::new()),
+        ("", "v1", "Service") => Ok(vec![&["spec", "selector"]]),
+        ("apps", "v1", "Deployment") => {
+            let pod = v
+                .get("spec")
+                .and_then(|s| s.get("template"))
+                .and_then(|t| t.get("spec"));
+            if ["affinity", "topologySpreadConstraints"]
+                .iter()
+                .any(|k| pod.and_then(|p| p.get(k)).is_some())
+            {
+                return Err("labels with selectors over pod affinity or spread constraints".into());
+            }
+            Ok(vec![
+                &["spec", "selector", "matchLabels"],
+                &["spec", "template", "metadata", "labels"],
+            ])
+        }
+        _ => Err(format!("labels with selectors on a {kind}")),
+    }
+}
+
+/// `namePrefix`/`nameSuffix` on kinds kustomize renames (not CustomResourceDefinitions,
+/// APIServices or Namespaces, which it skips): each object keeps its previous names, and
+/// [`renamed_references`] later refuses a build where a reference could need the new name.
 fn rename(out: &mut [Res], prefix: &str, suffix: &str) -> Result<(), String> {
-    const TARGETS: &[&str] = &["ConfigMap", "Secret", "Service"];
-    const WORKLOADS: &[&str] = &[
+    const RENAMED: &[&str] = &[
+        "ConfigMap",
+        "Secret",
+        "Service",
+        "ServiceAccount",
         "Deployment",
         "DaemonSet",
+        "StatefulSet",
         "Job",
         "CronJob",
         "ReplicaSet",
         "Pod",
-        "Service",
     ];
-    let kinds: BTreeSet<String> = out.iter().map(|r| r.id().2).collect();
-    let safe = kinds.iter().all(|k| TARGETS.contains(&k.as_str()))
-        || kinds.iter().all(|k| WORKLOADS.contains(&k.as_str()));
-    if !safe {
-        return Err("namePrefix/nameSuffix with objects that may refer to each other".into());
+    if let Some(r) = out.iter().find(|r| !RENAMED.contains(&r.id().2.as_str())) {
+        return Err(format!("namePrefix/nameSuffix over a {}", r.id().2));
     }
     for r in out.iter_mut() {
         let name = r.id().4;
         if let Some(m) = r.value.get_mut("metadata") {
             m.set("name", V::Str(format!("{prefix}{name}{suffix}")));
         }
+        r.prev.push(name);
     }
     Ok(())
 }
 
+/// The fields by which kustomize's default `nameReference` configuration lets an object refer
+/// to another by name, by the referring kind (every target kind together: a value equal to a
+/// renamed object's previous name in any of them is enough to refuse).
+fn reference_paths(kind: &str) -> Vec<Vec<&'static str>> {
+    // The pod spec of each workload kind.
+    let pod: &[&str] = match kind {
+        "Pod" => &["spec"],
+        "Deployment"
+        | "ReplicaSet"
+        | "DaemonSet"
+        | "StatefulSet"
+        | "Job"
+        | "ReplicationController" => &["spec", "template", "spec"],
+        "CronJob" => &["spec", "jobTemplate", "spec", "template", "spec"],
+        _ => &[],
+    };
+    const IN_POD: &[&[&str]] = &[
+        &["volumes", "configMap", "name"],
+        &["volumes", "secret", "secretName"],
+        &["volumes", "persistentVolumeClaim", "claimName"],
+        &["volumes", "projected", "sources", "configMap", "name"],
+        &["volumes", "projected", "sources", "secret", "name"],
+        &["containers", "env", "valueFrom", "configMapKeyRef", "name"],
+        &["containers", "env", "valueFrom", "secretKeyRef", "name"],
+        &["containers", "envFrom", "configMapRef", "name"],
+        &["containers", "envFrom", "secretRef", "name"],
+        &[
+            "initContainers",
+            "env",
+            "valueFrom",
+            "configMapKeyRef",
+            "name",
+        ],
+        &["initContainers", "env", "valueFrom", "secretKeyRef", "name"],
+        &["initContainers", "envFrom", "configMapRef", "name"],
+        &["initContainers", "envFrom", "secretRef", "name"],
+        &["imagePullSecrets", "name"],
+        &["serviceAccountName"],
+        &["priorityClassName"],
+    ];
+    let mut paths: Vec<Vec<&str>> = Vec::new();
+    if !pod.is_empty() {
+        for p in IN_POD {
+            paths.push(pod.iter().chain(p.iter()).copied().collect());
+        }
+    }
+    let other: &[&[&str]] = match kind {
+        "HorizontalPodAutoscaler" => &[&["spec", "scaleTargetRef", "name"]],
+        "StatefulSet" => &[
+            &["spec", "serviceName"],
+            &["spec", "volumeClaimTemplates", "spec", "storageClassName"],
+        ],
+        "Ingress" => &[
+            &["spec", "rules", "http", "paths", "backend", "serviceName"],
+            &[
+                "spec", "rules", "http", "paths", "backend", "service", "name",
+            ],
+            &["spec", "backend", "serviceName"],
+            &["spec", "defaultBackend", "service", "name"],
+            &["spec", "tls", "secretName"],
+            &["spec", "ingressClassName"],
+            &[
+                "metadata",
+                "annotations",
+                "nginx.ingress.kubernetes.io/fastcgi-params-configmap",
+            ],
+            &[
+                "metadata",
+                "annotations",
+                "ingress.kubernetes.io/auth-secret",
+            ],
+            &[
+                "metadata",
+                "annotations",
+                "nginx.ingress.kubernetes.io/auth-secret",
+            ],
+            &[
+                "metadata",
+                "annotations",
+                "nginx.ingress.kubernetes.io/auth-tls-secret",
+            ],
+        ],
+        "APIService" => &[&["spec", "service", "name"]],
+        "ValidatingWebhookConfiguration" | "MutatingWebhookConfiguration" => {
+            &[&["webhooks", "clientConfig", "service"]]
+        }
+        "Role" | "ClusterRole" => &[&["rules", "resourceNames"]],
+        "RoleBinding" | "ClusterRoleBinding" => &[&["roleRef", "name"], &["subjects"]],
+        "ServiceAccount" => &[&["imagePullSecrets", "name"]],
+        "StorageClass" => &[
+            &["parameters", "secretName"],
+            &["parameters", "adminSecretName"],
+            &["parameters", "userSecretName"],
+            &["parameters", "secretRef"],
+        ],
+        "PersistentVolume" => &[
+            &["spec", "azureFile", "secretName"],
+            &["spec", "storageClassName"],
+        ],
+        "PersistentVolumeClaim" => &[&["spec", "volumeName"], &["spec", "storageClassName"]],
+        "Node" => &[&["spec", "configSource", "configMap"]],
+        // Knative's Service (kustomize selects it by group; any Service is checked here).
+        "Service" => &[
+            &[
+                "spec",
+                "template",
+                "spec",
+                "containers",
+                "env",
+                "valueFrom",
+                "configMapKeyRef",
+                "name",
+            ],
+            &[
+                "spec",
+                "template",
+                "spec",
+                "containers",
+                "env",
+                "valueFrom",
+                "secretKeyRef",
+                "name",
+            ],
+            &[
+                "spec",
+                "template",
+                "spec",
+                "containers",
+                "envFrom",
+                "configMapRef",
+                "name",
+            ],
+        ],
+        _ => &[],
+    };
+    paths.extend(other.iter().map(|p| p.to_vec()));
+    paths
+}
+
+/// The names a reference field holds, as kustomize reads them: through every item of a list on
+/// the way; at the end a string, the strings of a list, or the `name` of a mapping (or of each
+/// mapping of a list: RoleBinding subjects, a webhook's service). `None`: a value of another
+/// shape, which is not certain.
+fn names_at(v: &V, path: &[&str], out: &mut Vec<String>) -> Option<()> {
+    match (path.split_first(), v) {
+        (_, V::Null) => Some(()),
+        (Some((key, rest)), V::Map(_)) => match v.get(key) {
+            None => Some(()),
+            Some(next) => names_at(next, rest, out),
+        },
+        (Some(_), V::Seq(items)) => items.iter().try_for_each(|i| names_at(i, path, out)),
+        (Some(_), _) => None,
+        (None, V::Str(s)) => {
+            out.push(s.clone());
+            Some(())
+        }
+        (None, V::Map(_)) => {
+            if let Some(n) = v.get("name") {
+                out.push(n.as_str()?.to_string());
+            }
+            Some(())
+        }
+        (None, V::Seq(items)) => items.iter().try_for_each(|i| names_at(i, &[], out)),
+        (None, _) => None,
+    }
+}
+
+/// After the build, where kustomize fixes references to renamed objects (each reference field
+/// that holds a previous name of an object of the referred kind takes its new name): an error
+/// when any reference field of any object holds a previous name of any renamed object (so
+/// kustomize might change it), or has a shape that is not certain.
+fn renamed_references(resources: &[Res]) -> Result<(), String> {
+    let previous: BTreeSet<&str> = resources
+        .iter()
+        .flat_map(|r| r.prev.iter().map(String::as_str))
+        .collect();
+    if previous.is_empty() {
+        return Ok(());
+    }
+    for r in resources {
+        let kind = r.id().2;
+        for path in reference_paths(&kind) {
+            let mut names = Vec::new();
+            names_at(&r.value, &path, &mut names)
+                .ok_or_else(|| format!("a {kind} with an odd {}", path.join("/")))?;
+            if let Some(n) = names.iter().find(|n| previous.contains(n.as_str())) {
+                return Err(format!(
+                    "a {kind} refers to {n:?}, the previous name of a renamed object"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether a kustomization field of [`KEYS`] has the shape kustomize reads into its
+/// Kustomization type (so that loading the file cannot fail on it).
+fn well_formed(key: &str, v: &V) -> bool {
+    let strings =
+        |v: &V| matches!(v, V::Seq(items) if items.iter().all(|i| matches!(i, V::Str(_))));
+    let maps = |v: &V, ok: &dyn Fn(&str, &V) -> bool| {
+        matches!(v, V::Seq(items) if items.iter().all(|i| {
+            matches!(i, V::Map(fields) if fields.iter().all(|(k, v)| ok(k, v)))
+        }))
+    };
+    match key {
+        "apiVersion" | "kind" | "namespace" | "namePrefix" | "nameSuffix" => {
+            matches!(v, V::Str(_))
+        }
+        "resources" | "bases" | "components" => strings(v),
+        "patches" | "patchesJson6902" => maps(v, &|k, v| match k {
+            "path" | "patch" => matches!(v, V::Str(_)),
+            "target" => matches!(v, V::Map(fields) if fields.iter().all(|(k, v)| {
+                matches!(
+                    k.as_str(),
+                    "group"
+                        | "version"
+                        | "kind"
+                        | "name"
+                        | "namespace"
+                        | "labelSelector"
+                        | "annotationSelector"
+                ) && matches!(v, V::Str(_))
+            })),
+            _ => false,
+        }),
+        "labels" => maps(v, &|k, v| match k {
+            "pairs" => {
+                matches!(v, V::Map(fields) if fields.iter().all(|(_, v)| matches!(v, V::Str(_))))
+            }
+            "includeSelectors" | "includeTemplates" => matches!(v, V::Bool(_)),
+            _ => false,
+        }),
+        "images" => maps(v, &|k, v| {
+            matches!(k, "name" | "newName" | "newTag" | "digest") && matches!(v, V::Str(_))
+        }),
+        _ => false,
+    }
+}
+
 struct Build<'a> {
     roots: &'a [PathBuf],
+    cache: Option<&'a Cache>,
     /// Kustomization directories being built (cycle check).
     stack: Vec<PathBuf>,
     kustomizations: usize,
@@ -327,8 +661,20 @@ struct Build<'a> {
 /// Builds the kustomization in `dir` (canonical) natively, reading only files inside `roots`
 /// (canonical); output past `max_output` bytes is refused (kustomize's build then reports it).
 pub fn build(dir: &Path, roots: &[PathBuf], max_output: u64) -> Outcome {
+    build_cached(dir, roots, max_output, None)
+}
+
+/// [`build`], with resource files read and parsed through a run's [`Cache`] (the same `roots`
+/// for every build that uses it).
+pub fn build_cached(
+    dir: &Path,
+    roots: &[PathBuf],
+    max_output: u64,
+    cache: Option<&Cache>,
+) -> Outcome {
     let mut b = Build {
         roots,
+        cache,
         stack: Vec::new(),
         kustomizations: 0,
         files: 0,
@@ -393,6 +739,21 @@ impl Build<'_> {
         let V::Map(entries) = &k else {
             return unsupported(format!("{file}: not a mapping"));
         };
+        // A component where a kustomization is expected: kustomize loads it (its fields must
+        // read), then refuses it by its kind before reading anything it lists.
+        if !component
+            && k.get("kind").and_then(V::as_str) == Some("Component")
+            && k.get("apiVersion").and_then(V::as_str) == Some("kustomize.config.k8s.io/v1alpha1")
+            && entries
+                .iter()
+                .all(|(key, v)| KEYS.contains(&key.as_str()) && well_formed(key, v))
+        {
+            let path = display(rel);
+            return Err(Stop::Failed(format!(
+                "accumulating resources: expected kind != 'Component' for path '{}'",
+                if path.is_empty() { "." } else { &path }
+            )));
+        }
         for (key, v) in entries {
             if !KEYS.contains(&key.as_str()) {
                 return unsupported(format!("{file}: the field {key}"));
@@ -709,28 +1070,67 @@ impl Build<'_> {
         if self.files > MAX_FILES {
             return unsupported("too many resource files");
         }
-        let text = self.read(&path)?;
         let origin = format!("path: {}\n", display(&rel_entry));
-        self.documents(&text, entry, &origin, out)
+        let slot = self.cache.and_then(|c| c.slot(&path));
+        let parsed = match &slot {
+            Some(slot) => {
+                let parsed = slot.get_or_init(|| {
+                    let parsed = parse_file(&path, self.roots);
+                    if let (Some(c), Ok((len, _))) = (self.cache, &parsed) {
+                        c.bytes
+                            .fetch_add(*len, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    parsed
+                });
+                // Borrowed from the cache; each object is copied below.
+                parsed
+                    .as_ref()
+                    .map(|(len, values)| (*len, values.as_slice()))
+            }
+            None => {
+                let own = parse_file(&path, self.roots);
+                return self.add_parsed(
+                    own.as_ref().map(|(len, values)| (*len, values.as_slice())),
+                    &path,
+                    entry,
+                    &origin,
+                    out,
+                );
+            }
+        };
+        self.add_parsed(parsed, &path, entry, &origin, out)
     }
 
-    fn documents(
+    /// Adds the objects of a parsed resource file (copies, with their origin annotation).
+    fn add_parsed(
         &mut self,
-        text: &str,
+        parsed: Result<(u64, &[V]), &Refusal>,
+        path: &Path,
         entry: &str,
         origin: &str,
         out: &mut Vec<Res>,
     ) -> Result<(), Stop> {
-        let stream = parse_stream(text);
-        if !stream.diagnostics.is_empty() {
-            return unsupported(format!("{entry}: YAML that kustomize may read differently"));
-        }
-        for doc in &stream.documents {
-            let Some(root) = &doc.root else { continue };
-            let mut v =
-                value::from_node(root).map_err(|e| Stop::Unsupported(format!("{entry}: {e}")))?;
+        let values = match parsed {
+            Ok((len, values)) => {
+                self.bytes = self.bytes.saturating_add(len);
+                if self.bytes > MAX_BYTES {
+                    return unsupported("too many bytes to read");
+                }
+                values
+            }
+            Err(Refusal::Read(e)) => return unsupported(format!("{}: {e}", path.display())),
+            Err(Refusal::Yaml) => {
+                return unsupported(format!("{entry}: YAML that kustomize may read differently"))
+            }
+            Err(Refusal::Value(e)) => return unsupported(format!("{entry}: {e}")),
+        };
+        for v in values {
+            let mut v = v.clone();
             self.object(&mut v, entry, origin)?;
-            out.push(Res { value: v });
+            out.push(Res {
+                value: v,
+                prev: Vec::new(),
+            });
             if out.len() > MAX_OBJECTS {
                 return unsupported("too many objects");
             }
@@ -829,6 +1229,7 @@ impl Build<'_> {
         if self.warnings.len() > 1 {
             return unsupported("several deprecated fields (the order of kustomize's warnings)");
         }
+        renamed_references(resources).map_err(Stop::Unsupported)?;
         let mut ids = BTreeSet::new();
         for r in resources.iter() {
             let (g, v, k, ns, name) = r.id();
@@ -858,6 +1259,23 @@ impl Build<'_> {
         }
         Ok(out)
     }
+}
+
+/// A resource file read (see [`Build::read`]) and parsed into values.
+fn parse_file(path: &Path, roots: &[PathBuf]) -> Parsed {
+    let text = crate::safepath::read_confined(path, roots).ok_or_else(|| {
+        Refusal::Read("not a readable UTF-8 file of at most 64 MiB inside the scan".to_string())
+    })?;
+    let stream = parse_stream(&text);
+    if !stream.diagnostics.is_empty() {
+        return Err(Refusal::Yaml);
+    }
+    let mut values = Vec::new();
+    for doc in &stream.documents {
+        let Some(root) = &doc.root else { continue };
+        values.push(value::from_node(root).map_err(Refusal::Value)?);
+    }
+    Ok((text.len() as u64, values))
 }
 
 /// kustomize's legacy order: kinds in a fixed order (others between), then group, version and
@@ -1043,6 +1461,91 @@ mod tests {
         // `yes` is a string for kustomize, a boolean for Kubernetes: left to kustomize.
         assert!(matches!(run(&root, "c"), Outcome::Unsupported(_)));
         assert!(matches!(run(&root, "e"), Outcome::Unsupported(e) if e.contains("twice")));
+    }
+
+    #[test]
+    fn a_run_cache_parses_a_shared_base_once_and_changes_no_output() {
+        let (_d, root) = tree(&[
+            (
+                "base/kustomization.yaml",
+                "resources:\n- deployment.yaml\n- bad.yaml\n",
+            ),
+            ("base/deployment.yaml", DEPLOYMENT),
+            ("base/bad.yaml", "a: [\n"),
+            ("ok/kustomization.yaml", "resources:\n- ../good\n"),
+            (
+                "good/kustomization.yaml",
+                "resources:\n- ../base/deployment.yaml\n",
+            ),
+            (
+                "a/kustomization.yaml",
+                "resources:\n- ../shared\nnamePrefix: a-\n",
+            ),
+            (
+                "b/kustomization.yaml",
+                "resources:\n- ../shared\nimages:\n- name: nginx\n  newTag: \"2\"\n",
+            ),
+            (
+                "shared/kustomization.yaml",
+                "resources:\n- deployment.yaml\n",
+            ),
+            ("shared/deployment.yaml", DEPLOYMENT),
+            ("c/kustomization.yaml", "resources:\n- ../base\n"),
+        ]);
+        let roots = [root.clone()];
+        let cache = Cache::default();
+        for dir in ["a", "b", "a", "c", "b", "c", "ok"] {
+            let cached = build_cached(&root.join(dir), &roots, u64::MAX, Some(&cache));
+            let fresh = build(&root.join(dir), &roots, u64::MAX);
+            assert_eq!(format!("{cached:?}"), format!("{fresh:?}"), "{dir}");
+        }
+        // One transformed copy does not leak into another build.
+        let Outcome::Built(b, _) = build_cached(&root.join("b"), &roots, u64::MAX, Some(&cache))
+        else {
+            panic!("b not built");
+        };
+        assert!(b.contains("name: web\n") && b.contains("nginx:2"), "{b}");
+        let files = cache.files.lock().unwrap();
+        let mut keys: Vec<String> = files.keys().map(|k| relative(&root, k)).collect();
+        keys.sort();
+        assert_eq!(
+            keys,
+            [
+                "base/bad.yaml",
+                "base/deployment.yaml",
+                "shared/deployment.yaml"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_component_built_on_its_own_fails_only_when_kustomize_would_load_it() {
+        const C: &str = "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n";
+        let (_d, root) = tree(&[
+            (
+                "ok/kustomization.yaml",
+                &format!("{C}resources:\n- missing.yaml\n"),
+            ),
+            (
+                "odd-target/kustomization.yaml",
+                &format!("{C}patches:\n- target:\n    kinds: Deployment\n  patch: x\n"),
+            ),
+            (
+                "odd-field/kustomization.yaml",
+                &format!("{C}resources: a\n"),
+            ),
+            (
+                "v1beta1/kustomization.yaml",
+                "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Component\n",
+            ),
+        ]);
+        // Refused by kind before the missing file is read, as kustomize does.
+        assert!(
+            matches!(run(&root, "ok"), Outcome::Failed(e) if e.contains("expected kind != 'Component' for path '.'"))
+        );
+        for dir in ["odd-target", "odd-field", "v1beta1"] {
+            assert!(matches!(run(&root, dir), Outcome::Unsupported(_)), "{dir}");
+        }
     }
 
     #[test]
