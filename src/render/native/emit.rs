@@ -195,6 +195,14 @@ impl Emitter {
         if !self.whitespace {
             self.put(' ');
         }
+        // Without a space where a line may break, every character is put as it is.
+        if !allow_breaks || !s.contains(' ') {
+            self.out.push_str(s);
+            self.column += s.chars().count();
+            self.whitespace = false;
+            self.indention = false;
+            return;
+        }
         let chars: Vec<char> = s.chars().collect();
         let mut spaces = false;
         for (i, &c) in chars.iter().enumerate() {
@@ -375,7 +383,16 @@ fn analyze(s: &str) -> Analysis {
             block_allowed: false,
         };
     }
+    // An ASCII string's bytes are its characters: read without collecting them.
+    if s.is_ascii() {
+        return analyze_in(s, s.as_bytes());
+    }
     let chars: Vec<char> = s.chars().collect();
+    analyze_in(s, &chars)
+}
+
+/// [`analyze`] of the non-empty `s`, given as its characters (`u8` when it is ASCII).
+fn analyze_in<C: Copy + Into<char>>(s: &str, chars: &[C]) -> Analysis {
     let mut block_indicators = s.starts_with("---") || s.starts_with("...");
     let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) =
         (false, false, false, false);
@@ -383,11 +400,13 @@ fn analyze(s: &str) -> Analysis {
         (false, false, false, false);
     let (mut previous_space, mut previous_break) = (false, false);
     let mut preceded_by_whitespace = true;
-    let last = chars.len() - 1;
-    for (i, &c) in chars.iter().enumerate() {
-        let followed_by_whitespace = chars
-            .get(i + 1)
-            .is_none_or(|&n| n == ' ' || n == '\t' || is_break(n));
+    let last = chars.len().saturating_sub(1);
+    for (i, c) in chars.iter().enumerate() {
+        let c: char = (*c).into();
+        let followed_by_whitespace = chars.get(i + 1).is_none_or(|n| {
+            let n: char = (*n).into();
+            n == ' ' || n == '\t' || is_break(n)
+        });
         if i == 0 {
             match c {
                 '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"'
@@ -758,6 +777,78 @@ fn go_digit(c: char) -> Option<i64> {
 #[cfg(test)]
 mod key_order_tests {
     use super::*;
+
+    #[test]
+    fn ascii_scalars_read_as_bytes_are_analyzed_as_characters() {
+        let texts = [
+            "a",
+            " a",
+            "a ",
+            "a\n",
+            "\na",
+            "a \nb",
+            "a\n b",
+            "---",
+            "...",
+            "- a",
+            "-a",
+            "? x",
+            ":",
+            "a: b",
+            "a:b",
+            "a #b",
+            "a#b",
+            "#a",
+            "\t",
+            "a\tb",
+            "\u{7f}",
+            "\r",
+            "x\ry",
+            "&a",
+            "*",
+            "!t",
+            "|",
+            ">",
+            "'",
+            "\"",
+            "%",
+            "@",
+            "`",
+            ",",
+            "[",
+            "]",
+            "{",
+            "}",
+            "a,b",
+            "http://x",
+            "0",
+            "-",
+            "--",
+            "a  b",
+            "line one\nline two\n",
+            "é",
+            "\u{1}",
+        ];
+        for t in texts {
+            let chars: Vec<char> = t.chars().collect();
+            let (a, b) = (analyze(t), analyze_in(t, &chars));
+            assert_eq!(
+                (
+                    a.multiline,
+                    a.block_plain_allowed,
+                    a.single_quoted_allowed,
+                    a.block_allowed
+                ),
+                (
+                    b.multiline,
+                    b.block_plain_allowed,
+                    b.single_quoted_allowed,
+                    b.block_allowed
+                ),
+                "{t:?}"
+            );
+        }
+    }
 
     #[test]
     fn ascii_keys_read_as_bytes_sort_as_characters() {
