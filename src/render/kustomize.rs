@@ -253,7 +253,12 @@ pub fn render(
     cache: &super::native::Cache,
 ) -> Render {
     let mut render = Render::new(Tool::Kustomize, job);
-    let refused = super::refs::check(&job.dir.path, &job.dir.display, &settings.scan_roots());
+    let refused = super::refs::check_with(
+        &job.dir.path,
+        &job.dir.display,
+        &settings.scan_roots(),
+        &cache.refs,
+    );
     if !refused.is_empty() {
         render.notes = refused;
         render.output = Err(REFUSED.to_string());

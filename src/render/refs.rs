@@ -93,10 +93,110 @@ pub fn kustomization_file(dir: &Path) -> Option<PathBuf> {
 /// Checks the kustomization in `dir` and everything it reaches; the findings, empty when the
 /// build may run. `display_dir` is how findings name `dir`.
 pub fn check(dir: &Path, display_dir: &str, roots: &[PathBuf]) -> Vec<Problem> {
+    check_with(dir, display_dir, roots, &Verdicts::default())
+}
+
+/// At most this many files' verdicts kept by one [`Verdicts`] (later files are checked uncached).
+const MAX_VERDICTS: usize = 100_000;
+
+/// What a referenced file's text says to the origin-claim check: the outcome of reading it (and
+/// parsing it when its text may name the annotation), a function of the file's bytes only.
+#[derive(Clone, Copy)]
+enum Verdict {
+    /// Unreadable, or neither UTF-8 nor UTF-16: kustomize reports it.
+    Unread,
+    /// Over [`MAX_KUSTOMIZATION`]; `true` when it is text (refused).
+    TooLarge(bool),
+    /// Read: where it claims the origin annotation, if it does.
+    Read(Option<Span>),
+}
+
+/// Verdicts on referenced files, kept for one run: several installs reach the same files (the
+/// same megabytes of CustomResourceDefinitions), which are then read and filtered once. Keyed
+/// by canonical path; the findings are made from a verdict with each walk's own display path,
+/// so they are those of a walk without the cache.
+#[derive(Default)]
+pub struct Verdicts {
+    files: std::sync::Mutex<
+        std::collections::HashMap<PathBuf, std::sync::Arc<std::sync::OnceLock<Verdict>>>,
+    >,
+}
+
+impl Verdicts {
+    /// The verdict on the canonical file `target`, computed once per run (a second walk waits
+    /// for the first one's).
+    fn get(&self, target: &Path) -> Verdict {
+        let slot = self.files.lock().ok().and_then(|mut files| {
+            if let Some(slot) = files.get(target) {
+                return Some(slot.clone());
+            }
+            if files.len() >= MAX_VERDICTS {
+                return None;
+            }
+            let slot = std::sync::Arc::new(std::sync::OnceLock::new());
+            files.insert(target.to_path_buf(), slot.clone());
+            Some(slot)
+        });
+        match slot {
+            Some(slot) => *slot.get_or_init(|| verdict(target)),
+            None => verdict(target),
+        }
+    }
+}
+
+/// Reads `target` as [`Walk::read`] does, and looks for an origin claim in its text when
+/// [`may_claim`] lets it through.
+fn verdict(target: &Path) -> Verdict {
+    match read_limited(target) {
+        Err(()) => Verdict::Unread,
+        Ok(Err(text)) => Verdict::TooLarge(text),
+        Ok(Ok(None)) => Verdict::Unread,
+        Ok(Ok(Some(text))) => Verdict::Read(if may_claim(&text) {
+            parse_stream(&text)
+                .documents
+                .iter()
+                .filter_map(|d| d.root.as_ref())
+                .find_map(|root| origin_claim(root, 0))
+        } else {
+            None
+        }),
+    }
+}
+
+/// A file read as kustomize reads a kustomization: `Err(())` when it cannot be read, `Ok(Err(
+/// text))` when it is over [`MAX_KUSTOMIZATION`] (`text`: it is text, so it is refused), else
+/// its decoded text (`None`: neither UTF-8 nor UTF-16).
+#[allow(clippy::type_complexity)]
+fn read_limited(file: &Path) -> Result<Result<Option<String>, bool>, ()> {
+    let mut bytes = Vec::new();
+    let ok = std::fs::File::open(file)
+        .and_then(|f| f.take(MAX_KUSTOMIZATION + 1).read_to_end(&mut bytes))
+        .is_ok();
+    if !ok {
+        return Err(());
+    }
+    if bytes.len() as u64 > MAX_KUSTOMIZATION {
+        // Text, even cut inside a character at the bound, is refused (kustomize would read
+        // all of it); other data (a generator's binary file) is no YAML kustomize reads.
+        let text = matches!(bytes.as_slice(), [0xFF, 0xFE, ..] | [0xFE, 0xFF, ..])
+            || std::str::from_utf8(&bytes).map_or_else(|e| e.error_len().is_none(), |_| true);
+        return Ok(Err(text));
+    }
+    Ok(Ok(decode(bytes)))
+}
+
+/// [`check`] with the run's [`Verdicts`] on referenced files.
+pub fn check_with(
+    dir: &Path,
+    display_dir: &str,
+    roots: &[PathBuf],
+    verdicts: &Verdicts,
+) -> Vec<Problem> {
     let mut walk = Walk {
         roots,
         problems: Vec::new(),
         seen: BTreeSet::new(),
+        verdicts,
     };
     let Ok(start) = std::fs::canonicalize(dir) else {
         return Vec::new();
@@ -138,6 +238,7 @@ struct Walk<'a> {
     roots: &'a [PathBuf],
     problems: Vec<Problem>,
     seen: BTreeSet<PathBuf>,
+    verdicts: &'a Verdicts,
 }
 
 /// A reference as written: its text and where.
@@ -215,30 +316,26 @@ impl Walk<'_> {
     }
 
     fn read(&mut self, file: &Path, shown: &str) -> Option<String> {
-        let mut bytes = Vec::new();
-        let ok = std::fs::File::open(file)
-            .and_then(|f| f.take(MAX_KUSTOMIZATION + 1).read_to_end(&mut bytes))
-            .is_ok();
-        if !ok {
+        match read_limited(file) {
             // Unreadable: kustomize reports it.
-            return None;
-        }
-        if bytes.len() as u64 > MAX_KUSTOMIZATION {
-            // Text, even cut inside a character at the bound, is refused (kustomize would read
-            // all of it); other data (a generator's binary file) is no YAML kustomize reads.
-            let text = matches!(bytes.as_slice(), [0xFF, 0xFE, ..] | [0xFE, 0xFF, ..])
-                || std::str::from_utf8(&bytes).map_or_else(|e| e.error_len().is_none(), |_| true);
-            if text {
-                self.refuse(
-                    shown,
-                    Span::point(Pos::START),
-                    format!("larger than {} MiB", MAX_KUSTOMIZATION >> 20),
-                );
+            Err(()) => None,
+            Ok(Err(text)) => {
+                if text {
+                    self.refuse_large(shown);
+                }
+                None
             }
-            return None;
+            // Neither UTF-8 nor UTF-16: kustomize cannot read it as YAML either.
+            Ok(Ok(text)) => text,
         }
-        // Neither UTF-8 nor UTF-16: kustomize cannot read it as YAML either.
-        decode(bytes)
+    }
+
+    fn refuse_large(&mut self, shown: &str) {
+        self.refuse(
+            shown,
+            Span::point(Pos::START),
+            format!("larger than {} MiB", MAX_KUSTOMIZATION >> 20),
+        );
     }
 
     fn refuse_origin(&mut self, path: &str, span: Span) {
@@ -321,16 +418,10 @@ impl Walk<'_> {
         if target.is_file() {
             // A patch, a resource or a plugin config that sets kustomize's origin annotation
             // could point a finding at another file (and its reviewed ignore).
-            if let Some(text) = self.read(&target, &target_shown).filter(|t| may_claim(t)) {
-                let stream = parse_stream(&text);
-                if let Some(span) = stream
-                    .documents
-                    .iter()
-                    .filter_map(|d| d.root.as_ref())
-                    .find_map(|root| origin_claim(root, 0))
-                {
-                    self.refuse_origin(&target_shown, span);
-                }
+            match self.verdicts.get(&target) {
+                Verdict::TooLarge(true) => self.refuse_large(&target_shown),
+                Verdict::Read(Some(span)) => self.refuse_origin(&target_shown, span),
+                Verdict::TooLarge(false) | Verdict::Read(None) | Verdict::Unread => {}
             }
         }
         if target.is_dir() {
@@ -1124,6 +1215,58 @@ mod tests {
 
     /// A file over the size bound is refused when it is text, also when the bound cuts a
     /// character in two (it was skipped, unchecked, as not UTF-8); binary data is not.
+    #[test]
+    fn verdicts_shared_by_walks_give_each_walk_its_own_findings() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(tmp.path()).unwrap();
+        let base = root.join("base");
+        std::fs::create_dir(&base).unwrap();
+        std::fs::write(
+            base.join("claim.yaml"),
+            "kind: Pod\nmetadata:\n  annotations:\n    config.kubernetes.io/origin: x\n",
+        )
+        .unwrap();
+        std::fs::write(base.join("plain.yaml"), "kind: Pod\nmetadata:\n  name: p\n").unwrap();
+        let bound = usize::try_from(MAX_KUSTOMIZATION).unwrap();
+        std::fs::write(base.join("large.yaml"), "#".repeat(bound + 1)).unwrap();
+        for (name, list) in [
+            ("a", "[../base/claim.yaml, ../base/plain.yaml]"),
+            (
+                "b",
+                "[../base/plain.yaml, ../base/claim.yaml, ../base/large.yaml]",
+            ),
+            ("c", "[../base/plain.yaml]"),
+            ("d", "[../base/large.yaml]"),
+        ] {
+            let dir = root.join(name);
+            std::fs::create_dir(&dir).unwrap();
+            std::fs::write(
+                dir.join("kustomization.yaml"),
+                format!("resources: {list}\n"),
+            )
+            .unwrap();
+        }
+        let roots = std::slice::from_ref(&root);
+        let shown = |problems: Vec<Problem>| -> Vec<String> {
+            problems
+                .iter()
+                .map(|p| format!("{} {:?} {}", p.path, p.span, p.message))
+                .collect()
+        };
+        let verdicts = Verdicts::default();
+        for round in 0..2 {
+            for name in ["a", "b", "c", "d"] {
+                let dir = root.join(name);
+                let alone = shown(check(&dir, name, roots));
+                let shared = shown(check_with(&dir, name, roots, &verdicts));
+                assert_eq!(shared, alone, "{name}, round {round}");
+                let refused = !matches!(name, "c");
+                assert_eq!(!alone.is_empty(), refused, "{name}: {alone:?}");
+            }
+        }
+        assert!(verdicts.files.lock().unwrap().len() >= 3);
+    }
+
     #[test]
     fn large_text_files_are_refused_wherever_the_bound_cuts() {
         let tmp = tempfile::tempdir().unwrap();

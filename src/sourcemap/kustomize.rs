@@ -29,7 +29,16 @@ pub fn map_kustomize(
         .iter()
         .filter_map(|f| f.object.as_ref().map(|o| o.document))
         .collect();
-    let documents = documents_at(text, &wanted);
+    // The lean parse leaves out only the schemas of CustomResourceDefinition documents (see
+    // `crate::model::yaml::lean`): every other document's tree is the full parse's, so it is
+    // used unless a finding is on such a document (the CRDs of a rendered install are most
+    // of its bytes, and seldom have findings).
+    let lean = !findings.iter().any(|f| {
+        f.object
+            .as_ref()
+            .is_some_and(|o| o.kind == "CustomResourceDefinition")
+    });
+    let documents = documents_at(text, &wanted, lean);
     let cwd = std::env::current_dir().ok();
     let patches = crate::kpatch::load(dir, templates.roots());
     let origin_before = origin_lines_before(text);
@@ -402,10 +411,11 @@ impl<'a> DocOutlines<'a> {
 fn documents_at(
     text: &str,
     wanted: &std::collections::BTreeSet<usize>,
+    lean: bool,
 ) -> std::collections::BTreeMap<usize, crate::model::yaml::Document> {
     let mut kept = std::collections::BTreeMap::new();
     let mut position = 0usize;
-    let complete = crate::model::yaml::each_document(text, false, &mut |doc, _| {
+    let complete = crate::model::yaml::each_document(text, lean, &mut |doc, _| {
         if wanted.contains(&position) {
             kept.insert(position, doc);
         }
@@ -426,13 +436,30 @@ fn documents_at(
 /// before it `kubectl kustomize` (without them) does not print: the lines of
 /// `config.kubernetes.io/origin: |` blocks, and an `annotations:` key that holds nothing else.
 pub fn origin_lines_before(text: &str) -> Vec<u32> {
+    const ORIGIN_KEY: &str = "config.kubernetes.io/origin:";
     let lines: Vec<&str> = text.lines().collect();
     let ind = |l: &str| l.len() - l.trim_start().len();
     let mut skipped = vec![false; lines.len()];
-    let mut i = 0;
-    while let Some(l) = lines.get(i) {
-        if !l.trim_start().starts_with("config.kubernetes.io/origin:") {
-            i += 1;
+    // Only a line holding the key can start a block: the lines of the key's occurrences (a
+    // line of `text.lines()` is the text between two `\n`), in order, instead of every line
+    // of an output of several MB trimmed and compared.
+    let mut newlines_before = 0usize;
+    let mut counted_to = 0usize;
+    let candidates = text.match_indices(ORIGIN_KEY).map(|(at, _)| {
+        newlines_before += text
+            .as_bytes()
+            .get(counted_to..at)
+            .map_or(0, |b| b.iter().filter(|c| **c == b'\n').count());
+        counted_to = at;
+        newlines_before
+    });
+    let mut next_free = 0;
+    for i in candidates {
+        if i < next_free {
+            continue;
+        }
+        let Some(l) = lines.get(i) else { break };
+        if !l.trim_start().starts_with(ORIGIN_KEY) {
             continue;
         }
         let indent = ind(l);
@@ -454,7 +481,7 @@ pub fn origin_lines_before(text: &str) -> Vec<u32> {
         for s in skipped.iter_mut().take(j).skip(i) {
             *s = true;
         }
-        i = j;
+        next_free = j;
     }
     let mut out = Vec::with_capacity(lines.len());
     let mut n = 0u32;
@@ -492,6 +519,89 @@ mod doc_outline_tests {
             assert_eq!(parts.key_path(line), want, "line {line}");
             let i = index(line);
             assert_eq!(parts.line(i), text.lines().nth(i), "line {line}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod origin_lines_tests {
+    use super::*;
+
+    /// The line-by-line reading this module had before it looked only at the key's lines.
+    fn every_line(text: &str) -> Vec<u32> {
+        let lines: Vec<&str> = text.lines().collect();
+        let ind = |l: &str| l.len() - l.trim_start().len();
+        let mut skipped = vec![false; lines.len()];
+        let mut i = 0;
+        while let Some(l) = lines.get(i) {
+            if !l.trim_start().starts_with("config.kubernetes.io/origin:") {
+                i += 1;
+                continue;
+            }
+            let indent = ind(l);
+            let mut j = i + 1;
+            while lines
+                .get(j)
+                .is_some_and(|n| ind(n) > indent && !n.trim().is_empty())
+            {
+                j += 1;
+            }
+            let above = i.checked_sub(1).and_then(|k| lines.get(k).map(|a| (k, a)));
+            let alone = above.is_some_and(|(_, a)| a.trim() == "annotations:" && ind(a) < indent)
+                && lines.get(j).is_none_or(|n| ind(n) != indent);
+            if let (true, Some((k, _))) = (alone, above) {
+                skipped[k] = true;
+            }
+            for s in skipped.iter_mut().take(j).skip(i) {
+                *s = true;
+            }
+            i = j;
+        }
+        let mut n = 0;
+        skipped
+            .into_iter()
+            .map(|s| {
+                let before = n;
+                n += u32::from(s);
+                before
+            })
+            .collect()
+    }
+
+    #[test]
+    fn only_the_key_lines_are_read_with_the_same_counts() {
+        let pieces = [
+            "apiVersion: v1\n",
+            "metadata:\n",
+            "  annotations:\n",
+            "    config.kubernetes.io/origin: |\n",
+            "      path: a.yaml\n",
+            "      ref: x\n",
+            "    other: 1\n",
+            "config.kubernetes.io/origin: x\n",
+            "  x: config.kubernetes.io/origin: y\n",
+            "    config.kubernetes.io/origin: |\r\n",
+            "      path: b.yaml\r\n",
+            "\n",
+            "   \n",
+            "---\n",
+            "\u{a0}config.kubernetes.io/origin: z\n",
+            "  config.kubernetes.io/origin:config.kubernetes.io/origin:\n",
+            "data: é\n",
+        ];
+        // Every text of up to four pieces, with and without a final line break.
+        let n = pieces.len();
+        for a in 0..n {
+            for b in 0..n {
+                for c in 0..n {
+                    for d in 0..n {
+                        let text: String = [a, b, c, d].iter().map(|i| pieces[*i]).collect();
+                        assert_eq!(origin_lines_before(&text), every_line(&text), "{text:?}");
+                        let cut = text.trim_end_matches('\n');
+                        assert_eq!(origin_lines_before(cut), every_line(cut), "{cut:?}");
+                    }
+                }
+            }
         }
     }
 }

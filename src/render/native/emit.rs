@@ -195,6 +195,14 @@ impl Emitter {
         if !self.whitespace {
             self.put(' ');
         }
+        // Without a space where a line may break, every character is put as it is.
+        if !allow_breaks || !s.contains(' ') {
+            self.out.push_str(s);
+            self.column += s.chars().count();
+            self.whitespace = false;
+            self.indention = false;
+            return;
+        }
         let chars: Vec<char> = s.chars().collect();
         let mut spaces = false;
         for (i, &c) in chars.iter().enumerate() {
@@ -375,7 +383,16 @@ fn analyze(s: &str) -> Analysis {
             block_allowed: false,
         };
     }
+    // An ASCII string's bytes are its characters: read without collecting them.
+    if s.is_ascii() {
+        return analyze_in(s, s.as_bytes());
+    }
     let chars: Vec<char> = s.chars().collect();
+    analyze_in(s, &chars)
+}
+
+/// [`analyze`] of the non-empty `s`, given as its characters (`u8` when it is ASCII).
+fn analyze_in<C: Copy + Into<char>>(s: &str, chars: &[C]) -> Analysis {
     let mut block_indicators = s.starts_with("---") || s.starts_with("...");
     let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) =
         (false, false, false, false);
@@ -383,11 +400,13 @@ fn analyze(s: &str) -> Analysis {
         (false, false, false, false);
     let (mut previous_space, mut previous_break) = (false, false);
     let mut preceded_by_whitespace = true;
-    let last = chars.len() - 1;
-    for (i, &c) in chars.iter().enumerate() {
-        let followed_by_whitespace = chars
-            .get(i + 1)
-            .is_none_or(|&n| n == ' ' || n == '\t' || is_break(n));
+    let last = chars.len().saturating_sub(1);
+    for (i, c) in chars.iter().enumerate() {
+        let c: char = (*c).into();
+        let followed_by_whitespace = chars.get(i + 1).is_none_or(|n| {
+            let n: char = (*n).into();
+            n == ' ' || n == '\t' || is_break(n)
+        });
         if i == 0 {
             match c {
                 '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"'
@@ -688,9 +707,20 @@ pub fn key_order(a: &str, b: &str) -> Ordering {
 }
 
 fn key_less(a: &str, b: &str) -> bool {
+    // Keys are nearly always ASCII: their bytes are their characters (same code points, same
+    // letter and digit classes), read without collecting them.
+    if a.is_ascii() && b.is_ascii() {
+        return key_less_in(a.as_bytes(), b.as_bytes());
+    }
     let ar: Vec<char> = a.chars().collect();
     let br: Vec<char> = b.chars().collect();
-    for (i, (&ac, &bc)) in ar.iter().zip(&br).enumerate() {
+    key_less_in(&ar, &br)
+}
+
+/// [`key_less`] over the characters of two keys (`u8` for ASCII keys, else `char`).
+fn key_less_in<C: Copy + Into<char>>(ar: &[C], br: &[C]) -> bool {
+    for (i, (ac, bc)) in ar.iter().zip(br).enumerate() {
+        let (ac, bc): (char, char) = ((*ac).into(), (*bc).into());
         if ac == bc {
             continue;
         }
@@ -704,7 +734,8 @@ fn key_less(a: &str, b: &str) -> bool {
         }
         let (mut an, mut bn): (i64, i64) = (0, 0);
         if ac == '0' || bc == '0' {
-            for &c in ar.get(..i).unwrap_or_default().iter().rev() {
+            for c in ar.get(..i).unwrap_or_default().iter().rev() {
+                let c: char = (*c).into();
                 if !c.is_ascii_digit() {
                     break;
                 }
@@ -716,12 +747,12 @@ fn key_less(a: &str, b: &str) -> bool {
             }
         }
         let mut ai = i;
-        while let Some(d) = ar.get(ai).and_then(|c| go_digit(*c)) {
+        while let Some(d) = ar.get(ai).and_then(|c| go_digit((*c).into())) {
             an = an.wrapping_mul(10).wrapping_add(d);
             ai += 1;
         }
         let mut bi = i;
-        while let Some(d) = br.get(bi).and_then(|c| go_digit(*c)) {
+        while let Some(d) = br.get(bi).and_then(|c| go_digit((*c).into())) {
             bn = bn.wrapping_mul(10).wrapping_add(d);
             bi += 1;
         }
@@ -741,6 +772,144 @@ fn key_less(a: &str, b: &str) -> bool {
 /// non-digits (the build refuses such keys, see `value`).
 fn go_digit(c: char) -> Option<i64> {
     c.is_ascii_digit().then(|| i64::from(c as u8 - b'0'))
+}
+
+#[cfg(test)]
+mod key_order_tests {
+    use super::*;
+
+    #[test]
+    fn ascii_scalars_read_as_bytes_are_analyzed_as_characters() {
+        let texts = [
+            "a",
+            " a",
+            "a ",
+            "a\n",
+            "\na",
+            "a \nb",
+            "a\n b",
+            "---",
+            "...",
+            "- a",
+            "-a",
+            "? x",
+            ":",
+            "a: b",
+            "a:b",
+            "a #b",
+            "a#b",
+            "#a",
+            "\t",
+            "a\tb",
+            "\u{7f}",
+            "\r",
+            "x\ry",
+            "&a",
+            "*",
+            "!t",
+            "|",
+            ">",
+            "'",
+            "\"",
+            "%",
+            "@",
+            "`",
+            ",",
+            "[",
+            "]",
+            "{",
+            "}",
+            "a,b",
+            "http://x",
+            "0",
+            "-",
+            "--",
+            "a  b",
+            "line one\nline two\n",
+            "é",
+            "\u{1}",
+        ];
+        for t in texts {
+            let chars: Vec<char> = t.chars().collect();
+            let (a, b) = (analyze(t), analyze_in(t, &chars));
+            assert_eq!(
+                (
+                    a.multiline,
+                    a.block_plain_allowed,
+                    a.single_quoted_allowed,
+                    a.block_allowed
+                ),
+                (
+                    b.multiline,
+                    b.block_plain_allowed,
+                    b.single_quoted_allowed,
+                    b.block_allowed
+                ),
+                "{t:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn ascii_keys_read_as_bytes_sort_as_characters() {
+        let keys = [
+            "",
+            "a",
+            "b",
+            "A",
+            "Z",
+            "_",
+            "-",
+            ".",
+            "/",
+            "0",
+            "00",
+            "007",
+            "1",
+            "01",
+            "10",
+            "9",
+            "a1",
+            "a01",
+            "a10",
+            "a2",
+            "a0",
+            "a00",
+            "a1b",
+            "a01b",
+            "ab",
+            "aB",
+            "a-b",
+            "a_b",
+            "x9y",
+            "x10y",
+            "x09y",
+            "1a",
+            "10a",
+            "spec",
+            "specs",
+            "apiVersion",
+            "kind",
+            "metadata",
+            "z0",
+            "z00",
+            "z000",
+            "0z",
+            "00z",
+            "9223372036854775807",
+            "99999999999999999999",
+            "a.b",
+            "a/b",
+            "~",
+            "é",
+        ];
+        for a in keys {
+            for b in keys {
+                let (ac, bc): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+                assert_eq!(key_less(a, b), key_less_in(&ac, &bc), "{a:?} < {b:?}");
+            }
+        }
+    }
 }
 
 #[cfg(test)]

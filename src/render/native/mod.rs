@@ -61,6 +61,8 @@ enum Refusal {
 pub struct Cache {
     files: Mutex<HashMap<PathBuf, Arc<OnceLock<Parsed>>>>,
     bytes: std::sync::atomic::AtomicU64,
+    /// The origin-claim check's verdicts on referenced files, for the same run.
+    pub refs: crate::render::refs::Verdicts,
 }
 
 impl Cache {
