@@ -642,16 +642,7 @@ fn dir_relative(
     dir: &str,
     dirs: &std::cell::RefCell<std::collections::HashMap<PathBuf, Option<PathBuf>>>,
 ) -> DirRelative {
-    let mut abs = PathBuf::new();
-    for c in cwd.join(dir).components() {
-        match c {
-            std::path::Component::ParentDir => {
-                abs.pop();
-            }
-            std::path::Component::CurDir => {}
-            other => abs.push(other),
-        }
-    }
+    let abs = absolute(cwd, dir);
     let rel = match abs.strip_prefix(root) {
         Ok(r) => Some(r.to_path_buf()),
         Err(_) => crate::safepath::canonical_dir(&abs, dirs)
@@ -669,13 +660,9 @@ fn dir_relative(
     }
 }
 
-/// [`repo_relative`] of any path other than `stdin`: its parts resolved one by one.
-fn resolved_relative(
-    root: &Path,
-    cwd: &Path,
-    path: &str,
-    dirs: &std::cell::RefCell<std::collections::HashMap<PathBuf, Option<PathBuf>>>,
-) -> String {
+/// `cwd/path` with `.` dropped and `..` taken back lexically (never above the root), as
+/// [`dir_relative`] and [`resolved_relative`] read a report path.
+fn absolute(cwd: &Path, path: &str) -> PathBuf {
     let mut abs = PathBuf::new();
     for c in cwd.join(path).components() {
         match c {
@@ -686,6 +673,17 @@ fn resolved_relative(
             other => abs.push(other),
         }
     }
+    abs
+}
+
+/// [`repo_relative`] of any path other than `stdin`: its parts resolved one by one.
+fn resolved_relative(
+    root: &Path,
+    cwd: &Path,
+    path: &str,
+    dirs: &std::cell::RefCell<std::collections::HashMap<PathBuf, Option<PathBuf>>>,
+) -> String {
+    let abs = absolute(cwd, path);
     let rel = abs.strip_prefix(root).map(Path::to_path_buf).or_else(|_| {
         // An absolute path through a symlink (a temporary directory): its directory resolved.
         let dir = abs
