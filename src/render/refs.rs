@@ -148,10 +148,9 @@ impl Verdicts {
 /// [`may_claim`] lets it through.
 fn verdict(target: &Path) -> Verdict {
     match read_limited(target) {
-        Err(()) => Verdict::Unread,
-        Ok(Err(text)) => Verdict::TooLarge(text),
-        Ok(Ok(None)) => Verdict::Unread,
-        Ok(Ok(Some(text))) => Verdict::Read(if may_claim(&text) {
+        Contents::Unreadable | Contents::Undecodable => Verdict::Unread,
+        Contents::TooLarge { text } => Verdict::TooLarge(text),
+        Contents::Text(text) => Verdict::Read(if may_claim(&text) {
             parse_stream(&text)
                 .documents
                 .iter()
@@ -163,26 +162,35 @@ fn verdict(target: &Path) -> Verdict {
     }
 }
 
-/// A file read as kustomize reads a kustomization: `Err(())` when it cannot be read, `Ok(Err(
-/// text))` when it is over [`MAX_KUSTOMIZATION`] (`text`: it is text, so it is refused), else
-/// its decoded text (`None`: neither UTF-8 nor UTF-16).
-#[allow(clippy::type_complexity)]
-fn read_limited(file: &Path) -> Result<Result<Option<String>, bool>, ()> {
+/// What [`read_limited`] found in a file.
+enum Contents {
+    /// It cannot be opened or read (kustomize reports it).
+    Unreadable,
+    /// Over [`MAX_KUSTOMIZATION`]; `text` when it is text (so it is refused).
+    TooLarge { text: bool },
+    /// Neither UTF-8 nor UTF-16: kustomize cannot read it as YAML either.
+    Undecodable,
+    /// Its decoded text.
+    Text(String),
+}
+
+/// A file read as kustomize reads a kustomization, at most [`MAX_KUSTOMIZATION`] bytes.
+fn read_limited(file: &Path) -> Contents {
     let mut bytes = Vec::new();
     let ok = std::fs::File::open(file)
         .and_then(|f| f.take(MAX_KUSTOMIZATION + 1).read_to_end(&mut bytes))
         .is_ok();
     if !ok {
-        return Err(());
+        return Contents::Unreadable;
     }
     if bytes.len() as u64 > MAX_KUSTOMIZATION {
         // Text, even cut inside a character at the bound, is refused (kustomize would read
         // all of it); other data (a generator's binary file) is no YAML kustomize reads.
         let text = matches!(bytes.as_slice(), [0xFF, 0xFE, ..] | [0xFE, 0xFF, ..])
             || std::str::from_utf8(&bytes).map_or_else(|e| e.error_len().is_none(), |_| true);
-        return Ok(Err(text));
+        return Contents::TooLarge { text };
     }
-    Ok(Ok(decode(bytes)))
+    decode(bytes).map_or(Contents::Undecodable, Contents::Text)
 }
 
 /// [`check`] with the run's [`Verdicts`] on referenced files.
@@ -317,16 +325,14 @@ impl Walk<'_> {
 
     fn read(&mut self, file: &Path, shown: &str) -> Option<String> {
         match read_limited(file) {
-            // Unreadable: kustomize reports it.
-            Err(()) => None,
-            Ok(Err(text)) => {
+            Contents::Unreadable | Contents::Undecodable => None,
+            Contents::TooLarge { text } => {
                 if text {
                     self.refuse_large(shown);
                 }
                 None
             }
-            // Neither UTF-8 nor UTF-16: kustomize cannot read it as YAML either.
-            Ok(Ok(text)) => text,
+            Contents::Text(text) => Some(text),
         }
     }
 
@@ -1213,8 +1219,6 @@ mod tests {
         );
     }
 
-    /// A file over the size bound is refused when it is text, also when the bound cuts a
-    /// character in two (it was skipped, unchecked, as not UTF-8); binary data is not.
     #[test]
     fn verdicts_shared_by_walks_give_each_walk_its_own_findings() {
         let tmp = tempfile::tempdir().unwrap();
@@ -1267,6 +1271,8 @@ mod tests {
         assert!(verdicts.files.lock().unwrap().len() >= 3);
     }
 
+    /// A file over the size bound is refused when it is text, also when the bound cuts a
+    /// character in two (it was skipped, unchecked, as not UTF-8); binary data is not.
     #[test]
     fn large_text_files_are_refused_wherever_the_bound_cuts() {
         let tmp = tempfile::tempdir().unwrap();
