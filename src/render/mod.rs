@@ -22,6 +22,7 @@ use crate::outcome::{FileReport, FileStatus};
 pub mod helm;
 pub mod kustomize;
 pub mod native;
+pub mod once;
 pub mod process;
 pub mod progress;
 pub mod refs;

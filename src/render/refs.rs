@@ -117,27 +117,14 @@ enum Verdict {
 /// so they are those of a walk without the cache.
 #[derive(Default)]
 pub struct Verdicts {
-    files: std::sync::Mutex<
-        std::collections::HashMap<PathBuf, std::sync::Arc<std::sync::OnceLock<Verdict>>>,
-    >,
+    files: crate::render::once::OnceMap<Verdict>,
 }
 
 impl Verdicts {
     /// The verdict on the canonical file `target`, computed once per run (a second walk waits
     /// for the first one's).
     fn get(&self, target: &Path) -> Verdict {
-        let slot = self.files.lock().ok().and_then(|mut files| {
-            if let Some(slot) = files.get(target) {
-                return Some(slot.clone());
-            }
-            if files.len() >= MAX_VERDICTS {
-                return None;
-            }
-            let slot = std::sync::Arc::new(std::sync::OnceLock::new());
-            files.insert(target.to_path_buf(), slot.clone());
-            Some(slot)
-        });
-        match slot {
+        match self.files.slot(target, |n| n >= MAX_VERDICTS) {
             Some(slot) => *slot.get_or_init(|| verdict(target)),
             None => verdict(target),
         }
@@ -1268,7 +1255,7 @@ mod tests {
                 assert_eq!(!alone.is_empty(), refused, "{name}: {alone:?}");
             }
         }
-        assert!(verdicts.files.lock().unwrap().len() >= 3);
+        assert!(verdicts.files.paths().len() >= 3);
     }
 
     /// A file over the size bound is refused when it is text, also when the bound cuts a

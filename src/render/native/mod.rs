@@ -19,9 +19,9 @@ pub mod emit;
 pub mod transform;
 pub mod value;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 
 use crate::discover::KUSTOMIZATION_NAMES;
 use crate::model::yaml::parse_stream;
@@ -59,7 +59,7 @@ enum Refusal {
 /// [`CACHE_BYTES`] of text; dropped with the run's renders.
 #[derive(Default)]
 pub struct Cache {
-    files: Mutex<HashMap<PathBuf, Arc<OnceLock<Parsed>>>>,
+    files: crate::render::once::OnceMap<Parsed>,
     bytes: std::sync::atomic::AtomicU64,
     /// The origin-claim check's verdicts on referenced files, for the same run.
     pub refs: crate::render::refs::Verdicts,
@@ -69,16 +69,9 @@ impl Cache {
     /// The slot of `path` (shared: a second build waits for the first one's parse), or `None`
     /// when the cache is full.
     fn slot(&self, path: &Path) -> Option<Arc<OnceLock<Parsed>>> {
-        let mut files = self.files.lock().ok()?;
-        if let Some(slot) = files.get(path) {
-            return Some(slot.clone());
-        }
-        if self.bytes.load(std::sync::atomic::Ordering::Relaxed) > CACHE_BYTES {
-            return None;
-        }
-        let slot = Arc::new(OnceLock::new());
-        files.insert(path.to_path_buf(), slot.clone());
-        Some(slot)
+        self.files.slot(path, |_| {
+            self.bytes.load(std::sync::atomic::Ordering::Relaxed) > CACHE_BYTES
+        })
     }
 }
 
@@ -1507,8 +1500,12 @@ mod tests {
             panic!("b not built");
         };
         assert!(b.contains("name: web\n") && b.contains("nginx:2"), "{b}");
-        let files = cache.files.lock().unwrap();
-        let mut keys: Vec<String> = files.keys().map(|k| relative(&root, k)).collect();
+        let mut keys: Vec<String> = cache
+            .files
+            .paths()
+            .iter()
+            .map(|k| relative(&root, k))
+            .collect();
         keys.sort();
         assert_eq!(
             keys,
